@@ -1,0 +1,35 @@
+import { Command, CommanderError } from 'commander';
+import { CliError } from './errors.ts';
+
+// Each command lives in its own module under cli/commands and registers itself here.
+const registrations: ((program: Command) => void)[] = [];
+
+export function buildProgram(): Command {
+  const program = new Command('polyarch')
+    .description('Run one Kubernetes cluster well on nodes of several CPU architectures, with resources sized to what comes next.')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(str.split('\n')[0] + '\n') });
+  for (const register of registrations) register(program);
+  return program;
+}
+
+/** Runs the CLI and returns the exit code: 0 ok, 1 failed operation, 2 bad usage. */
+export async function run(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      return 2;
+    }
+    if (err instanceof CliError) {
+      process.stderr.write(`polyarch: ${err.message}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`polyarch: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}

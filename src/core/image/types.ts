@@ -1,0 +1,23 @@
+import type { Platform } from '../platform/platform.ts';
+
+/** Where the platforms of an image were learnt. */
+export type PlatformSource = 'index' | 'manifest' | 'tag-convention' | 'catalog';
+
+/** One platform an image exists for, and the reference that pulls exactly it. */
+export interface PlatformImage {
+  readonly platform: Platform;
+  /** Digest of that platform's manifest. */
+  readonly digest: string;
+  /** A reference pinned by digest: registry/repository@sha256:... */
+  readonly image: string;
+}
+
+/** The answer to S1: for this reference, which platforms exist and which digest serves each. */
+export interface ImagePlatforms {
+  /** The normalised reference that was asked for. */
+  readonly reference: string;
+  readonly source: PlatformSource;
+  /** Sorted by os, architecture, variant. */
+  readonly platforms: readonly PlatformImage[];
+  readonly warnings: readonly string[];
+}
