@@ -33,6 +33,8 @@ export interface ClientLimits {
   tokenBytes: number;
   tagPageBytes: number;
   tagPages: number;
+  /** Tags asked for per page (`?n=`); the registry may send fewer and a Link to the next page. */
+  tagPageSize: number;
 }
 
 export interface ClientOptions extends HttpOptions {
@@ -165,7 +167,7 @@ export class RegistryClient {
   /** Every tag of a repository, following `Link: <...>; rel="next"`; an unknown repository has none. */
   async tags(ep: Endpoint, repository: string, signal?: AbortSignal): Promise<Result<string[]>> {
     const out: string[] = [];
-    let path: string | undefined = `/v2/${repository}/tags/list?n=1000`;
+    let path: string | undefined = `/v2/${repository}/tags/list?n=${this.options.limits.tagPageSize}`;
     for (let page = 0; path !== undefined; page++) {
       if (page >= this.options.limits.tagPages) {
         return { ok: false, error: { kind: 'too-large', cause: `tag list of ${repository} at registry ${ep.host} has more than ${this.options.limits.tagPages} pages` } };

@@ -52,6 +52,7 @@ export const DEFAULT_LIMITS: ClientLimits = {
   tokenBytes: 1024 * 1024,
   tagPageBytes: 4 * 1024 * 1024,
   tagPages: 100,
+  tagPageSize: 1000,
 };
 
 /** The spellings Docker's official images and common CI setups use in repository names. */
