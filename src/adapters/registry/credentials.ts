@@ -33,12 +33,16 @@ export function parseDockerConfig(text: string, source = 'docker config'): Parse
   } catch (err) {
     return { ok: false, error: `${source}: not valid JSON (${err instanceof Error ? err.message : String(err)})` };
   }
+  if (json && typeof json === 'object' && !Array.isArray(json) && !('auths' in json)) {
+    // The old .dockercfg is the auths map itself; a config.json with only credsStore/credHelpers has no auths.
+    const values = Object.values(json);
+    if (values.length > 0 && values.every((v) => v !== null && typeof v === 'object' && !Array.isArray(v)) && !('credHelpers' in json)) {
+      const legacy = legacySchema.safeParse(json);
+      if (legacy.success) return { ok: true, value: { auths: legacy.data } };
+    } else return { ok: true, value: { auths: {} } };
+  }
   const full = configSchema.safeParse(json);
   if (full.success) return { ok: true, value: { auths: full.data.auths } };
-  if (json && typeof json === 'object' && !('auths' in json)) {
-    const legacy = legacySchema.safeParse(json);
-    if (legacy.success) return { ok: true, value: { auths: legacy.data } };
-  }
   const issue = full.error.issues[0];
   return { ok: false, error: `${source}: ${issue ? `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}` : 'invalid'}` };
 }
