@@ -60,7 +60,7 @@ export const DEFAULT_REPOSITORY_SPELLINGS: readonly string[] = ['amd64', 'x86_64
 
 const DEFINITE: ReadonlySet<ResolveError['kind']> = new Set(['not-found', 'unauthorized', 'invalid-manifest', 'digest-mismatch', 'too-large']);
 const UPSTREAM: Readonly<Record<string, string>> = { 'docker.io': 'registry-1.docker.io' };
-const PARALLEL = 4;
+const PARALLEL = 8;
 
 export class RegistryResolver implements ImageResolver {
   private readonly client: RegistryClient;
@@ -69,6 +69,8 @@ export class RegistryResolver implements ImageResolver {
   private readonly failures: TtlCache<ResolveError>;
   private readonly configs: TtlCache<ImageConfigPlatform>;
   private readonly manifests: TtlCache<Manifest>;
+  /** Convention candidates found absent, so refreshing a result does not probe them all again. */
+  private readonly absent: TtlCache<true>;
   private readonly flight = new SingleFlight<ResolveResult>();
   private readonly o: Required<Omit<RegistryResolverOptions, 'clock' | 'limits'>>;
 
@@ -105,6 +107,7 @@ export class RegistryResolver implements ImageResolver {
     this.failures = new TtlCache(this.clock, max);
     this.configs = new TtlCache(this.clock, max);
     this.manifests = new TtlCache(this.clock, max);
+    this.absent = new TtlCache(this.clock, max);
   }
 
   async close(): Promise<void> {
@@ -264,10 +267,15 @@ export class RegistryResolver implements ImageResolver {
   }
 
   private async candidate(ep: Endpoint, ref: ImageReference, c: ConventionCandidate, signal?: AbortSignal): Promise<{ kind: 'absent' } | { kind: 'warning'; message: string } | { kind: 'found'; image: PlatformImage }> {
+    const key = `${ep.host}/${c.repository}:${c.tag}|${ep.credential ? 'c' : ''}`;
+    if (this.absent.get(key)) return { kind: 'absent' };
     const m = await this.manifestAt(ep, c.repository, c.tag, signal);
     if (!m.ok) {
       // A missing REPO-ARCH repository is the normal case, and registries answer 401 for repositories that do not exist.
-      if (m.error.kind === 'not-found' || (c.style === 'repository-suffix' && m.error.kind === 'unauthorized')) return { kind: 'absent' };
+      if (m.error.kind === 'not-found' || (c.style === 'repository-suffix' && m.error.kind === 'unauthorized')) {
+        this.absent.set(key, true, this.o.negativeTtlMs);
+        return { kind: 'absent' };
+      }
       return { kind: 'warning', message: `${candidateName(c)} left out: ${m.error.cause}` };
     }
     const image = (platform: Platform, digest: string): PlatformImage => ({ platform, digest, image: `${ref.registry}/${c.repository}@${digest}` });
