@@ -49,7 +49,9 @@ beforeAll(async () => {
   img.locked = await reg.pushImage('team/app', '1.0', 'linux/amd64');
   img.lockedImg = await locked.pushImage('team/secret', '1.0', 'linux/s390x');
   const authFile = join(home, 'auth.json');
-  writeFileSync(authFile, JSON.stringify({ auths: { [locked.host]: { auth: Buffer.from('bob:pw').toString('base64') } } }));
+  // The locked registry is named by a non-loopback spelling of 127.0.0.1, so --insecure-registry is what makes it plain HTTP.
+  const lockedRemote = `[::ffff:7f00:1]:${locked.port}`;
+  writeFileSync(authFile, JSON.stringify({ auths: { [lockedRemote]: { auth: Buffer.from('bob:pw').toString('base64') } } }));
   deadPort = await freePort();
   const calls: Record<string, string[]> = {
     index: ['inspect', `${reg.host}/team/app:1.4`, '--output', 'json'],
@@ -57,7 +59,7 @@ beforeAll(async () => {
     conv: ['inspect', `${reg.host}/team/conv:2.0`, '--output', 'json'],
     notFound: ['inspect', `${reg.host}/team/app:0.0`],
     unauthorized: ['inspect', `${locked.host}/team/secret:1.0`, '--output', 'json'],
-    authorized: ['inspect', `${locked.host}/team/secret:1.0`, '--output', 'json', '--auth-file', authFile, '--insecure-registry', locked.host],
+    authorized: ['inspect', `${lockedRemote}/team/secret:1.0`, '--output', 'json', '--auth-file', authFile, '--insecure-registry', lockedRemote],
     unreachable: ['inspect', `127.0.0.1:${deadPort}/team/app:1.4`],
     invalid: ['inspect', `${reg.host}/Team/App:1.4`],
   };
@@ -157,11 +159,11 @@ describe('polyarch inspect', () => {
     expect(r.stderr).toBe(`polyarch: ${locked.host}/team/secret:1.0: registry ${locked.host} refused manifest team/secret:1.0 without credentials (none for ${locked.host}; pass --auth-file or a pull secret): HTTP 401 (UNAUTHORIZED: authentication required)\n`);
   });
 
-  it('with --auth-file: resolved', () => {
+  it('with --auth-file and --insecure-registry: resolved', () => {
     const r = run('authorized');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).platforms).toStrictEqual([{ os: 'linux', architecture: 's390x', image: `${locked.host}/team/secret@${img.lockedImg?.digest}` }]);
+    expect(JSON.parse(r.stdout).platforms).toStrictEqual([{ os: 'linux', architecture: 's390x', image: `[::ffff:7f00:1]:${locked.port}/team/secret@${img.lockedImg?.digest}` }]);
   });
 
   it('unreachable: exit 1, one line', () => {
