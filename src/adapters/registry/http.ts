@@ -23,7 +23,11 @@ export interface HttpResponse {
   readonly body: Buffer;
   /** The URL that answered (after redirects). */
   readonly url: string;
+  /** Requests made, retries included. */
+  readonly attempts: number;
 }
+
+type Attempt = { ok: true; value: HttpResponse } | { ok: false; error: Fail; retryable: boolean };
 
 export interface HttpOptions {
   clock: Clock;
@@ -124,12 +128,14 @@ export class RegistryHttp {
 
   /** One request with retries on 429/5xx/dropped connections. Statuses are returned, not judged. */
   async send(req: SendRequest, registry: string): Promise<Result<HttpResponse>> {
-    let last: Result<HttpResponse> | undefined;
-    for (let attempt = 0; attempt < this.options.attempts; attempt++) {
+    let last: Attempt | undefined;
+    let attempts = 0;
+    while (attempts < this.options.attempts) {
       last = await this.once(req, registry);
-      const retryable = last.ok ? RETRY_STATUS.has(last.value.status) : last.error.kind === 'unreachable' && RETRY_CODES.has(last.error.cause.split(' ')[0] ?? '');
-      if (!retryable || attempt === this.options.attempts - 1 || req.signal?.aborted) break;
-      let delay = this.options.backoffMs * 2 ** attempt;
+      attempts++;
+      const retryable = last.ok ? RETRY_STATUS.has(last.value.status) : last.retryable;
+      if (!retryable || attempts === this.options.attempts || req.signal?.aborted) break;
+      let delay = this.options.backoffMs * 2 ** (attempts - 1);
       if (last.ok) {
         const after = parseRetryAfter(last.value.headers['retry-after'], this.options.clock.now());
         if (after !== undefined) {
@@ -144,13 +150,12 @@ export class RegistryHttp {
       }
     }
     if (last === undefined) return { ok: false, error: { kind: 'other', cause: 'no attempt made' } };
-    if (!last.ok && RETRY_CODES.has(last.error.cause.split(' ')[0] ?? '')) {
-      return { ok: false, error: { kind: 'unreachable', cause: `registry ${registry} dropped the connection (${last.error.cause})` } };
-    }
-    return last;
+    if (last.ok) return { ok: true, value: { ...last.value, attempts } };
+    if (last.retryable) return { ok: false, error: { kind: 'unreachable', cause: `registry ${registry} dropped the connection ${attempts} times (${last.error.cause})` } };
+    return { ok: false, error: last.error };
   }
 
-  private async once(req: SendRequest, registry: string): Promise<Result<HttpResponse>> {
+  private async once(req: SendRequest, registry: string): Promise<Attempt> {
     let url = req.url;
     let headers = { ...req.headers };
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
@@ -166,7 +171,7 @@ export class RegistryHttp {
           bodyTimeout: this.options.timeoutMs,
         });
       } catch (err) {
-        return { ok: false, error: networkFail(err, registry, this.options.timeoutMs) };
+        return networkFail(err, registry, this.options.timeoutMs);
       }
       const h = flatHeaders(res.headers);
       if (res.statusCode >= 300 && res.statusCode < 400 && h['location']) {
@@ -182,13 +187,13 @@ export class RegistryHttp {
       const body = await readLimited(res, limit);
       if (!body.ok) {
         if (body.tooLarge && res.statusCode < 400) {
-          return { ok: false, error: { kind: 'too-large', cause: `${req.what} from registry ${registry} is larger than the ${formatBytes(req.limit)} limit` } };
+          return { ok: false, retryable: false, error: { kind: 'too-large', cause: `${req.what} from registry ${registry} is larger than the ${formatBytes(req.limit)} limit` } };
         }
-        if (!body.tooLarge) return { ok: false, error: networkFail(body.error, registry, this.options.timeoutMs) };
+        if (!body.tooLarge) return networkFail(body.error, registry, this.options.timeoutMs);
       }
-      return { ok: true, value: { status: res.statusCode, headers: h, body: body.ok ? body.value : Buffer.alloc(0), url } };
+      return { ok: true, value: { status: res.statusCode, headers: h, body: body.ok ? body.value : Buffer.alloc(0), url, attempts: 1 } };
     }
-    return { ok: false, error: { kind: 'other', cause: `registry ${registry} redirected more than ${MAX_REDIRECTS} times` } };
+    return { ok: false, retryable: false, error: { kind: 'other', cause: `registry ${registry} redirected more than ${MAX_REDIRECTS} times` } };
   }
 }
 
@@ -216,14 +221,15 @@ async function readLimited(res: Dispatcher.ResponseData, limit: number): Promise
   return { ok: true, value: Buffer.concat(chunks) };
 }
 
-function networkFail(err: unknown, registry: string, timeoutMs: number): Fail {
+function networkFail(err: unknown, registry: string, timeoutMs: number): Attempt {
   const code = errorCode(err);
+  const fail = (kind: FailKind, cause: string, retryable = false): Attempt => ({ ok: false, retryable, error: { kind, cause } });
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
-    return { kind: 'timeout', cause: `registry ${registry} did not answer within ${timeoutMs} ms` };
+    return fail('timeout', `registry ${registry} did not answer within ${timeoutMs} ms`);
   }
-  if (code === 'AbortError' || code === 'ABORT_ERR' || code === 'UND_ERR_ABORTED') return { kind: 'other', cause: `lookup at registry ${registry} was cancelled` };
-  if (RETRY_CODES.has(code)) return { kind: 'unreachable', cause: `${code} ${errorText(err)}` };
-  return { kind: 'unreachable', cause: `registry ${registry} unreachable (${code === 'ERROR' ? errorText(err) : `${code}: ${errorText(err)}`})` };
+  if (code === 'AbortError' || code === 'ABORT_ERR' || code === 'UND_ERR_ABORTED') return fail('other', `lookup at registry ${registry} was cancelled`);
+  if (RETRY_CODES.has(code)) return fail('unreachable', `${code}: ${errorText(err)}`, true);
+  return fail('unreachable', `registry ${registry} unreachable (${code === 'ERROR' ? errorText(err) : `${code}: ${errorText(err)}`})`);
 }
 
 export function formatBytes(n: number): string {
