@@ -5,7 +5,7 @@
  * the injected seeded RNG the way kube-scheduler's selectHost does (reservoir sampling).
  */
 
-import { formatPlatform } from '../platform/platform.ts';
+import { displayPlatform } from './display.ts';
 import { nodeAffinity } from './filters/node-affinity.ts';
 import { nodePorts } from './filters/node-ports.ts';
 import { nodeName, nodeReady, nodeUnschedulable } from './filters/node-state.ts';
@@ -191,7 +191,7 @@ export function runCycle(fw: Framework, snapshot: ClusterSnapshot, pod: PodInfo,
     const node = feasible[i] as NodeInfo;
     const scores: Record<string, number> = {};
     fw.scores.forEach(({ plugin }, p) => (scores[plugin.name] = (perPlugin[p] as Float64Array)[i] ?? 0));
-    return { node: node.name, platform: node.platform ? formatPlatform(node.platform) : '', total: totals[i] ?? 0, scores };
+    return { node: node.name, platform: node.platform ? displayPlatform(node.platform) : '', total: totals[i] ?? 0, scores };
   };
   // The runners-up: a small insertion-sorted list, so this stays O(nodes).
   const top: number[] = [];
