@@ -94,7 +94,9 @@ export function createFramework(policy: PlacementPolicy = {}): FrameworkResult {
     ImageLocality: imageLocality,
     ArchitecturePreference: architecturePreference(arch.value),
   };
-  const scores = (Object.keys(plugins) as ScoreName[]).filter((k) => weights[k] > 0).map((k) => ({ plugin: plugins[k], weight: weights[k] }));
+  // Without a policy the architecture score is 0 everywhere: leave it out of decisions.
+  const hasArchPolicy = Object.keys(policy.architecturePreference ?? {}).length > 0;
+  const scores = (Object.keys(plugins) as ScoreName[]).filter((k) => weights[k] > 0 && (k !== 'ArchitecturePreference' || hasArchPolicy)).map((k) => ({ plugin: plugins[k], weight: weights[k] }));
   return { ok: true, value: { filters: DEFAULT_FILTERS, scores, topNodes, percentageOfNodesToScore: pct, nextStartIndex: 0 } };
 }
 
