@@ -67,7 +67,10 @@ const podArb = fc.record({
   priority: fc.integer({ min: 0, max: 3 }),
 });
 
-function buildNode(i: number, n: fc.RecordValue<typeof nodeArb extends fc.Arbitrary<infer T> ? T : never>): Node {
+type NodeSpec = typeof nodeArb extends fc.Arbitrary<infer T> ? T : never;
+type PodSpecArb = typeof podArb extends fc.Arbitrary<infer T> ? T : never;
+
+function buildNode(i: number, n: NodeSpec): Node {
   let b = makeNode(`n${i}`).arch(n.arch).label('zone', n.zone).allocatable({ cpu: `${n.cpu}m`, memory: `${n.memGi}Gi`, pods: String(n.pods) });
   if (n.arch === 'arm') b = b.variant('v7');
   for (const t of n.taints) b = b.taint(TAINTS[t]?.key ?? '', TAINTS[t]?.value, TAINTS[t]?.effect ?? '');
@@ -76,7 +79,7 @@ function buildNode(i: number, n: fc.RecordValue<typeof nodeArb extends fc.Arbitr
   return b.build();
 }
 
-function buildPod(i: number, p: fc.RecordValue<typeof podArb extends fc.Arbitrary<infer T> ? T : never>): Pod {
+function buildPod(i: number, p: PodSpecArb): Pod {
   let b = makePod(`p${i}`);
   if (p.init) b = b.init(p.init, 'init').requests({ cpu: `${p.initCpu}m` });
   p.images.forEach((img, j) => {
