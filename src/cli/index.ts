@@ -1,9 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { registerInspect } from './commands/inspect.ts';
 import { CliError } from './errors.ts';
+import { registerSchedule } from './commands/schedule.ts';
 
 // Each command lives in its own module under cli/commands and registers itself here.
-const registrations: ((program: Command) => void)[] = [registerInspect];
+const registrations: ((program: Command) => void)[] = [registerInspect, registerSchedule];
 
 export function buildProgram(): Command {
   const program = new Command('polyarch')
