@@ -52,7 +52,7 @@ export type QuantityFormat = 'DecimalSI' | 'BinarySI';
 const DECIMAL_DESC = Object.entries(DECIMAL).sort((a, b) => b[1] - a[1]);
 const BINARY_DESC = Object.entries(BINARY).sort((a, b) => b[1] - a[1]);
 
-const isWhole = (x: number): boolean => Math.abs(x - Math.round(x)) <= 1e-12 * Math.max(1, Math.abs(x));
+const isWhole = (x: number): boolean => Math.abs(x - Math.round(x)) <= Math.max(1e-9, 8 * Number.EPSILON * Math.abs(x));
 
 /**
  * Canonical form, as Kubernetes writes it: the largest suffix that leaves a whole number
