@@ -35,6 +35,8 @@ export interface SeriesForecast {
 export interface TraceEvaluationResult {
   readonly series: SeriesForecast[];
   readonly evaluation: Record<ForecasterName, Record<Metric, Scores>>;
+  /** Scores over every metric together. */
+  readonly overall: Record<ForecasterName, Scores>;
   /** Samples dropped because they came more than reorderMinutes late. */
   readonly late: number;
 }
@@ -86,12 +88,18 @@ export class TraceEvaluation {
       }
     }
     const evaluation = {} as Record<ForecasterName, Record<Metric, Scores>>;
+    const overall = {} as Record<ForecasterName, Scores>;
     FORECASTER_NAMES.forEach((name, f) => {
       const per = {} as Record<Metric, Scores>;
-      for (const m of METRICS) per[m] = this.sums[m][f]!.scores();
+      const all = new ScoreSums();
+      for (const m of METRICS) {
+        per[m] = this.sums[m][f]!.scores();
+        all.merge(this.sums[m][f]!);
+      }
       evaluation[name] = per;
+      overall[name] = all.scores();
     });
-    return { series, evaluation, late: this.late };
+    return { series, evaluation, overall, late: this.late };
   }
 
   private newState(m: Metric): MetricState {
