@@ -1,9 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { CliError } from './errors.ts';
 import { registerForecast } from './commands/forecast.ts';
+import { registerPlan } from './commands/plan.ts';
 
 // Each command lives in its own module under cli/commands and registers itself here.
-const registrations: ((program: Command) => void)[] = [registerForecast];
+const registrations: ((program: Command) => void)[] = [registerForecast, registerPlan];
 
 export function buildProgram(): Command {
   const program = new Command('polyarch')

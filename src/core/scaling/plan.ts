@@ -41,6 +41,9 @@ import {
 } from './types.ts';
 
 const R = RESOURCES.length;
+
+/** Desired allocations are rounded up to: 1m cpu, 1Mi memory, 1k bytes/s network and disk. */
+const GRANULE: Readonly<Record<Resource, number>> = { cpu: 1, memory: 2 ** 20, network: 1000, disk: 1000 };
 const RI: Readonly<Record<Resource, number>> = { cpu: 0, memory: 1, network: 2, disk: 3 };
 
 /** Base units -> integer units (millicores for cpu). */
@@ -50,7 +53,11 @@ export const fromUnits = (r: Resource, u: number): number => (r === 'cpu' ? u / 
 /** A quantity as an operator reads it (cores, Mi/Gi, bytes per second). */
 export function describeAmount(r: Resource, x: number): string {
   if (r === 'cpu') return formatQuantity(x, 'DecimalSI');
-  if (r === 'memory') return formatQuantity(x, 'BinarySI');
+  if (r === 'memory') {
+    const q = formatQuantity(x, 'BinarySI');
+    // An odd byte count reads better as approximate Mi than as a long integer.
+    return /^\d+$/.test(q) && x >= 2 ** 20 ? `~${(x / 2 ** 20).toFixed(1)}Mi` : q;
+  }
   return `${formatQuantity(x, 'DecimalSI')}/s`;
 }
 
@@ -208,7 +215,8 @@ function prepare(app: AppInput, index: number, score: number, input: PlanInput):
     const r = RI[res];
     const alloc = toUnits(res, app.allocation[res]);
     const f = forecasts[RESOURCE_METRIC[res]];
-    let desired = f.ok ? Math.ceil(f.value * alloc * (1 + policy.headroom) - 1e-9) : alloc;
+    const g = GRANULE[res];
+    let desired = f.ok ? Math.ceil((f.value * alloc * (1 + policy.headroom)) / g - 1e-9) * g : alloc;
     const lo = app.min?.[res];
     const hi = app.max?.[res];
     if (lo !== undefined) desired = Math.max(desired, toUnits(res, lo));
