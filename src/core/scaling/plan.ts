@@ -67,13 +67,14 @@ interface Work {
   readonly input: AppInput;
   readonly index: number;
   readonly score: number;
-  readonly alloc: Float64Array; // units, updated as actions apply
-  readonly desired: Float64Array;
-  readonly inc: Float64Array;
-  readonly e: Float64Array;
-  readonly idle: Float64Array; // minutes the surplus has been unused
-  readonly marked: Float64Array;
-  readonly marks: Float64Array; // marks carried to the next plan
+  // Per resource, in integer units. Plain arrays: small typed arrays cost more to allocate.
+  readonly alloc: number[]; // updated as actions apply
+  readonly desired: number[];
+  readonly inc: number[];
+  readonly e: number[];
+  readonly idle: number[]; // minutes the surplus has been unused
+  readonly marked: number[];
+  readonly marks: number[]; // marks carried to the next plan
   readonly actions: Action[];
   readonly forecasts: Record<Metric, Forecast>;
 }
@@ -201,13 +202,13 @@ function prepare(app: AppInput, index: number, score: number, input: PlanInput):
     input: app,
     index,
     score,
-    alloc: new Float64Array(R),
-    desired: new Float64Array(R),
-    inc: new Float64Array(R),
-    e: new Float64Array(R),
-    idle: new Float64Array(R),
-    marked: new Float64Array(R),
-    marks: new Float64Array(R),
+    alloc: [0, 0, 0, 0],
+    desired: [0, 0, 0, 0],
+    inc: [0, 0, 0, 0],
+    e: [0, 0, 0, 0],
+    idle: [0, 0, 0, 0],
+    marked: [0, 0, 0, 0],
+    marks: [0, 0, 0, 0],
     actions: [],
     forecasts,
   };
