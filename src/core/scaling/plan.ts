@@ -104,7 +104,8 @@ export function plan(input: PlanInput): Plan {
   if (!fits) {
     const eShare = (w: Work): number => {
       let s = 0;
-      for (let r = 0; r < R; r++) if (inDeficit[r] && capacity[r]! > 0) s += w.e[r]! / capacity[r]!;
+      // e as a share of capacity, so resources of different units add up (tie-break only).
+      for (let r = 0; r < R; r++) if (inDeficit[r] && w.e[r]! > 0) s += w.e[r]! / Math.max(1, capacity[r]!);
       return s;
     };
     const shares = work.map(eShare);
