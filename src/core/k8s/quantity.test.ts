@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { formatBytes, formatMilli, parseQuantity } from './quantity.ts';
+import { formatBytes, formatMilli, formatQuantity, parseQuantity, quantityAmount } from './quantity.ts';
 
 const ok = (s: string | number) => {
   const r = parseQuantity(s);
@@ -84,5 +84,29 @@ describe('parseQuantity', () => {
     expect(formatMilli(2000)).toBe('2');
     expect(formatBytes(128 * 1024 ** 2)).toBe('128Mi');
     expect(formatBytes(1000)).toBe('1000');
+  });
+});
+
+describe('formatQuantity', () => {
+  const amount = (text: string): number => {
+    const r = parseQuantity(text);
+    if (!r.ok) throw new Error(r.error);
+    return quantityAmount(r.value);
+  };
+  it.each([
+    [0.5, 'DecimalSI', '500m'], [1.5, 'DecimalSI', '1500m'], [4, 'DecimalSI', '4'], [8e9, 'DecimalSI', '8G'],
+    [1610612736, 'BinarySI', '1536Mi'], [8 * 2 ** 30, 'BinarySI', '8Gi'], [1000, 'BinarySI', '1k'], [0, 'DecimalSI', '0'],
+    [-2048, 'BinarySI', '-2Ki'], [1e-7, 'DecimalSI', '100n'],
+  ] as const)('%d as %s = %s', (x, f, s) => {
+    expect(formatQuantity(x, f)).toBe(s);
+  });
+
+  it('round-trips through parseQuantity (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -(2 ** 40), max: 2 ** 40 }), fc.constantFrom('DecimalSI', 'BinarySI'), fc.integer({ min: 0, max: 3 }), (n, f, milli) => {
+        const x = n / 10 ** milli;
+        expect(amount(formatQuantity(x, f as 'DecimalSI' | 'BinarySI'))).toBeCloseTo(x, 6);
+      }),
+    );
   });
 });
