@@ -164,7 +164,7 @@ export class RegistryResolver implements ImageResolver {
       if (i < eps.length - 1) mirrorWarnings.push(`mirror ${ep.host} failed (${r.error.cause}); used the next endpoint`);
     }
     const error = last ?? { kind: 'other' as const, cause: 'no endpoint' };
-    return { ok: false, error: { kind: error.kind, message: `${name}: ${error.cause}` } };
+    return { ok: false, error: { kind: error.kind, message: `${name}: ${error.cause}`.replace(/\s*\n\s*/g, ' ') } };
   }
 
   private async lookupAt(ep: Endpoint, ref: ImageReference, signal?: AbortSignal): Promise<Result<ImagePlatforms>> {
