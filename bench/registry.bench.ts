@@ -26,14 +26,14 @@ async function perSecond(fn: () => Promise<void>, seconds = SECONDS): Promise<nu
   return n / ((performance.now() - start) / 1000);
 }
 
-async function skopeoPerSecond(ref: string): Promise<number> {
+async function processesPerSecond(command: string, args: string[], runs: number): Promise<number> {
   const once = async (): Promise<void> => {
-    await run('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`]);
+    await run(command, args);
   };
   await once();
   const start = performance.now();
-  for (let i = 0; i < SKOPEO_RUNS; i++) await once();
-  return SKOPEO_RUNS / ((performance.now() - start) / 1000);
+  for (let i = 0; i < runs; i++) await once();
+  return runs / ((performance.now() - start) / 1000);
 }
 
 export default async function bench(): Promise<void> {
@@ -51,8 +51,10 @@ export default async function bench(): Promise<void> {
     console.log(`loopback docker-registry ${reg.host}; ${FULL ? 'full' : 'short'} run (${SECONDS}s per polyarch mode, ${SKOPEO_RUNS} skopeo runs)`);
     console.log('image | mode | lookups/s | ratio to skopeo inspect --raw');
     for (const image of images) {
-      const skopeo = await skopeoPerSecond(image);
+      const skopeo = await processesPerSecond('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${image}`], SKOPEO_RUNS);
       console.log(`${image} | skopeo inspect --raw | ${skopeo.toFixed(1)} | 1.00`);
+      const cli = await processesPerSecond(process.execPath, ['bin/polyarch.js', 'inspect', image, '--output', 'json'], Math.max(3, SKOPEO_RUNS / 4));
+      console.log(`${image} | polyarch inspect (process) | ${cli.toFixed(1)} | ${(cli / skopeo).toFixed(2)}`);
       for (const [label, options] of variants) {
         const cold = await perSecond(async () => {
           const r = new RegistryResolver(options);

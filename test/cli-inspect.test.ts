@@ -50,7 +50,7 @@ beforeAll(async () => {
   img.lockedImg = await locked.pushImage('team/secret', '1.0', 'linux/s390x');
   const authFile = join(home, 'auth.json');
   // The locked registry is named by a non-loopback spelling of 127.0.0.1, so --insecure-registry is what makes it plain HTTP.
-  const lockedRemote = `[::ffff:7f00:1]:${locked.port}`;
+  const lockedRemote = `2130706433:${locked.port}`;
   writeFileSync(authFile, JSON.stringify({ auths: { [lockedRemote]: { auth: Buffer.from('bob:pw').toString('base64') } } }));
   deadPort = await freePort();
   const calls: Record<string, string[]> = {
@@ -163,7 +163,7 @@ describe('polyarch inspect', () => {
     const r = run('authorized');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).platforms).toStrictEqual([{ os: 'linux', architecture: 's390x', image: `[::ffff:7f00:1]:${locked.port}/team/secret@${img.lockedImg?.digest}` }]);
+    expect(JSON.parse(r.stdout).platforms).toStrictEqual([{ os: 'linux', architecture: 's390x', image: `2130706433:${locked.port}/team/secret@${img.lockedImg?.digest}` }]);
   });
 
   it('unreachable: exit 1, one line', () => {

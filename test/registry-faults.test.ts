@@ -134,6 +134,17 @@ describe('faults', () => {
     expect(r).toEqual({ ok: false, error: { kind: 'timeout', message: `${ref()}: registry ${proxy.host} did not answer within 300 ms` } });
   });
 
+  it('a caller that gives up does not cancel the lookup for others waiting on it', async () => {
+    proxy.fault({ path: manifestPath, action: 'hang' });
+    const res = resolver({ timeoutMs: 400 });
+    const abort = new AbortController();
+    const first = res.resolve(ref(), { signal: abort.signal });
+    const second = res.resolve(ref());
+    abort.abort();
+    expect(await first).toEqual({ ok: false, error: { kind: 'other', message: `${ref()}: lookup cancelled by the caller` } });
+    expect(await second).toEqual({ ok: false, error: { kind: 'timeout', message: `${ref()}: registry ${proxy.host} did not answer within 400 ms` } });
+  });
+
   it('a dropped connection is retried', async () => {
     proxy.fault({ path: manifestPath, action: 'reset' });
     const r = await resolver().resolve(ref());

@@ -49,6 +49,9 @@ beforeAll(async () => {
   img.convLiar = await reg.pushImage('team/conv', '5.0-riscv64', 'linux/ppc64le');
   img.convRepo = await reg.pushImage('team/conv-s390x', '5.0', 'linux/s390x');
   img.convUnrelated = await reg.pushImage('team/conv', '5.0.1-amd64', 'linux/amd64');
+  // The one-call helper other suites use.
+  const multi = await reg.pushMultiArch('team/multi', '1.0', ['linux/riscv64', 'linux/loong64', 'linux/arm/v6'], { attestation: true });
+  img.multiIndex = multi.index;
   // Many tags, for Link pagination.
   for (let i = 0; i < 6; i++) await reg.pushImage('team/many', `0.${i}`, 'linux/amd64');
   img.manyArm = await reg.pushImage('team/many', '1.0-arm64', 'linux/arm64');
@@ -81,6 +84,11 @@ describe('kinds of image', () => {
       `linux/arm64/v8 ${reg.host}/team/legacy@${img.dArm?.digest}`,
       `linux/s390x ${reg.host}/team/legacy@${img.dS390?.digest}`,
     ]);
+  });
+
+  it('pushMultiArch: an index over one untagged image per platform', async () => {
+    const r = ok(await resolver().resolve(`${reg.host}/team/multi:1.0`));
+    expect(r.platforms.map((p) => formatPlatform(p.platform))).toEqual(['linux/arm/v6', 'linux/loong64', 'linux/riscv64']);
   });
 
   it('an index by digest', async () => {

@@ -187,7 +187,13 @@ export class RegistryClient {
       }
       out.push(...((tags as string[] | null | undefined) ?? []));
       const next = /<([^>]+)>\s*;\s*rel="?next"?/i.exec(res.value.headers['link'] ?? '')?.[1];
-      path = next === undefined ? undefined : new URL(next, res.value.url).toString();
+      if (next === undefined) break;
+      const url = new URL(next, res.value.url);
+      // The next page is asked for with the registry's credentials: never of another host.
+      if (url.origin !== new URL(res.value.url).origin) {
+        return { ok: false, error: { kind: 'other', cause: `tag list of ${repository} at registry ${ep.host} links its next page to another host (${url.host}); not followed` } };
+      }
+      path = url.toString();
     }
     return { ok: true, value: out };
   }

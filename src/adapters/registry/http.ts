@@ -66,7 +66,8 @@ export function hostname(host: string): string {
 
 export function isLoopback(host: string): boolean {
   const h = hostname(host).toLowerCase();
-  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+  // IPv4-mapped IPv6 forms of 127/8 count too, as in Docker (Go's IP.IsLoopback).
+  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^(::ffff:)?127\.\d+\.\d+\.\d+$/.test(h) || /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(h);
 }
 
 /** `http` for loopback and insecure registries, else `https`. */
@@ -94,6 +95,8 @@ function errorCode(err: unknown): string {
   return (err as { name?: string } | undefined)?.name ?? 'ERROR';
 }
 
+const CERT_CODES = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALTNAME/;
+
 function errorText(err: unknown): string {
   const parts: string[] = [];
   let e: unknown = err;
@@ -101,7 +104,8 @@ function errorText(err: unknown): string {
     if (e.message && !parts.includes(e.message)) parts.push(e.message);
     e = e.cause;
   }
-  return parts.join(': ') || String(err);
+  // Messages go on one line (OpenSSL's end with a newline).
+  return (parts.join(': ') || String(err)).replace(/\s+/g, ' ').trim();
 }
 
 function flatHeaders(h: Dispatcher.ResponseData['headers']): Record<string, string | undefined> {
@@ -229,6 +233,10 @@ function networkFail(err: unknown, registry: string, timeoutMs: number): Attempt
   }
   if (code === 'AbortError' || code === 'ABORT_ERR' || code === 'UND_ERR_ABORTED') return fail('other', `lookup at registry ${registry} was cancelled`);
   if (RETRY_CODES.has(code)) return fail('unreachable', `${code}: ${errorText(err)}`, true);
+  if (code.startsWith('ERR_SSL_') || code === 'EPROTO') {
+    return fail('unreachable', `registry ${registry} unreachable (TLS handshake failed: ${code}; if it serves plain HTTP, name it with --insecure-registry)`);
+  }
+  if (CERT_CODES.test(code)) return fail('unreachable', `registry ${registry} unreachable (${code}: ${errorText(err)}; its TLS certificate is not trusted)`);
   return fail('unreachable', `registry ${registry} unreachable (${code === 'ERROR' ? errorText(err) : `${code}: ${errorText(err)}`})`);
 }
 

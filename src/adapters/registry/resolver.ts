@@ -134,14 +134,24 @@ export class RegistryResolver implements ImageResolver {
     const fp = fingerprint(options.credentials);
     const miss = this.failures.get(`${key}|${fp}`);
     if (miss) return Promise.resolve({ ok: false, error: miss });
-    return this.flight.run(`${key}|${fp}`, async () => {
-      const r = await this.lookup(ref, options);
-      if (r.ok) {
-        this.results.set(key, r.value, ref.digest !== undefined ? this.o.digestTtlMs : this.o.cacheTtlMs);
-      } else if (!options.signal?.aborted) {
-        this.failures.set(`${key}|${fp}`, r.error, DEFINITE.has(r.error.kind) ? this.o.negativeTtlMs : this.o.transientTtlMs);
-      }
+    if (options.signal?.aborted) return Promise.resolve(cancelled(key));
+    // The shared lookup does not take any one caller's signal: a caller that gives up
+    // must not cancel the lookup for the others waiting on it (it finishes, and is cached).
+    const shared = this.flight.run(`${key}|${fp}`, async () => {
+      const r = await this.lookup(ref, { credentials: options.credentials });
+      if (r.ok) this.results.set(key, r.value, ref.digest !== undefined ? this.o.digestTtlMs : this.o.cacheTtlMs);
+      else this.failures.set(`${key}|${fp}`, r.error, DEFINITE.has(r.error.kind) ? this.o.negativeTtlMs : this.o.transientTtlMs);
       return r;
+    });
+    const signal = options.signal;
+    if (!signal) return shared;
+    return new Promise<ResolveResult>((resolve) => {
+      const onAbort = (): void => resolve(cancelled(key));
+      signal.addEventListener('abort', onAbort, { once: true });
+      void shared.then((r) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(r);
+      });
     });
   }
 
@@ -164,7 +174,7 @@ export class RegistryResolver implements ImageResolver {
       if (i < eps.length - 1) mirrorWarnings.push(`mirror ${ep.host} failed (${r.error.cause}); used the next endpoint`);
     }
     const error = last ?? { kind: 'other' as const, cause: 'no endpoint' };
-    return { ok: false, error: { kind: error.kind, message: `${name}: ${error.cause}` } };
+    return { ok: false, error: { kind: error.kind, message: `${name}: ${error.cause}`.replace(/\s*\n\s*/g, ' ') } };
   }
 
   private async lookupAt(ep: Endpoint, ref: ImageReference, signal?: AbortSignal): Promise<Result<ImagePlatforms>> {
@@ -290,6 +300,10 @@ export class RegistryResolver implements ImageResolver {
     if (!confirmed.ok) return { kind: 'warning', message: confirmed.error };
     return { kind: 'found', image: image(confirmed.value, m.value.digest) };
   }
+}
+
+function cancelled(reference: string): ResolveResult {
+  return { ok: false, error: { kind: 'other', message: `${reference}: lookup cancelled by the caller` } };
 }
 
 function sorted(platforms: readonly PlatformImage[]): PlatformImage[] {
