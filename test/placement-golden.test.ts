@@ -108,6 +108,6 @@ describe('examples/placement', () => {
     const { lookup } = await resolveImages(catalog.value, imageReferences(splitPods(manifests.value).pending.map((p) => p.pod)));
     const d = scheduleCluster(fw.value, manifests.value, lookup, mulberry32(1)).decisions;
     expect(d.filter((x) => x.outcome === 'scheduled')).toHaveLength(8);
-    expect(d.filter((x) => x.outcome !== 'scheduled').map((x) => x.reason.slice(0, 26))).toEqual(['0/6 nodes are available: ', '0/6 nodes are available: ']);
+    expect(d.filter((x) => x.outcome !== 'scheduled').map((x) => x.reason.slice(0, 25))).toEqual(['0/6 nodes are available: ', '0/6 nodes are available: ']);
   });
 });
