@@ -66,6 +66,15 @@ describe('polyarch forecast', () => {
     expect(out.evaluation.max.cpu.under).toBeLessThan(out.evaluation.last.cpu.under);
   });
 
+  it('--step 5 gives one value per 5-minute sample, window and horizon in steps', async () => {
+    const r = await inProcess('forecast', '--input', fixture('usage-bitbrains-5vm-head3000.csv'), '--step', '5', '--horizon', '1', '--output', 'json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.step).toBe(5);
+    expect(out.series[0]).toMatchObject({ id: 'vm-17', metric: 'cpu', samples: 750 });
+    expect(out.evaluation.dma.cpu.points).toBe(4 * (750 - 19 - 1 + 1));
+  });
+
   it('prints a table by default, reports corrupt lines on stderr with their line number', async () => {
     const f = write('bad.csv', 'timestamp,id,cpu,mem,net,disk\n0,a,0.1,0.1,0.1,0.1\n60,a,x,0.1,0.1,0.1\n120,a,0.2,0.1,0.1,0.1\n');
     const r = await inProcess('forecast', '--input', f, '--window', '2', '--horizon', '1');
