@@ -131,6 +131,14 @@ describe('polyarch plan', () => {
     expect(second.resources.cpu).toMatchObject({ released: 1, granted: 0.3, unmet: 0 });
   });
 
+  it('prints the plan as text by default', async () => {
+    const r = await inProcess('plan', '--input', join(root, 'examples', 'plan.json'));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Not enough free capacity/);
+    expect(r.stdout).toMatch(/Releases, in the order taken:\n {2}1\. batch \(score 1\.3320\): release 12052m cpu, young\n {2}2\. cache/);
+    expect(r.stdout).toMatch(/proactive-reclaim memory 28Gi \[old\]/);
+  });
+
   it('reads YAML and names the bad field', async () => {
     const ok = write('p.yaml', 'capacity: {cpu: 4, memory: 8Gi, network: 1G, disk: 1G}\napps:\n  - name: a\n    allocation: {cpu: 500m, memory: 1Gi, network: 10M, disk: 10M}\n    usage: {cpu: [0.5, 0.5, 0.5]}\n');
     const r = await inProcess('plan', '--input', ok, '--output', 'json');
