@@ -145,7 +145,7 @@ describe('polyarch plan', () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).apps[0].allocation.cpu).toBe(0.5);
     const bad = write('bad.yaml', 'capacity: {cpu: 4, memory: 8Gx, network: 1G, disk: 1G}\napps: []\n');
-    expect(await inProcess('plan', '--input', bad)).toMatchObject({ code: 1, stderr: expect.stringMatching(/^polyarch: .*bad\.yaml: capacity\.memory: '8Gx' has an unknown suffix 'Gx'/) });
+    expect(await inProcess('plan', '--input', bad)).toMatchObject({ code: 1, stderr: expect.stringMatching(/^polyarch: .*bad\.yaml: capacity\.memory: invalid quantity "8Gx": unknown suffix "Gx"/) });
     const badUsage = write('u.json', JSON.stringify({ capacity: { cpu: 1, memory: 1, network: 1, disk: 1 }, apps: [{ name: 'a', allocation: { cpu: 1, memory: 1, network: 1, disk: 1 }, usage: { cpu: [0.5, 1.5] } }] }));
     expect((await inProcess('plan', '--input', badUsage)).stderr).toMatch(/apps\[0\]\.usage\.cpu\[1\]: a utilisation must be in \[0,1\]/);
     const notJson = write('x.json', '{');
