@@ -1,7 +1,7 @@
 // End to end: the `polyarch forecast` and `polyarch plan` commands as a user runs them.
 import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,6 +66,15 @@ describe('polyarch forecast', () => {
     expect(out.evaluation.max.cpu.under).toBeLessThan(out.evaluation.last.cpu.under);
   });
 
+  it('--step 5 gives one value per 5-minute sample, window and horizon in steps', async () => {
+    const r = await inProcess('forecast', '--input', fixture('usage-bitbrains-5vm-head3000.csv'), '--step', '5', '--horizon', '1', '--output', 'json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.step).toBe(5);
+    expect(out.series[0]).toMatchObject({ id: 'vm-17', metric: 'cpu', samples: 750 });
+    expect(out.evaluation.dma.cpu.points).toBe(4 * (750 - 19 - 1 + 1));
+  });
+
   it('prints a table by default, reports corrupt lines on stderr with their line number', async () => {
     const f = write('bad.csv', 'timestamp,id,cpu,mem,net,disk\n0,a,0.1,0.1,0.1,0.1\n60,a,x,0.1,0.1,0.1\n120,a,0.2,0.1,0.1,0.1\n');
     const r = await inProcess('forecast', '--input', f, '--window', '2', '--horizon', '1');
@@ -104,6 +113,30 @@ describe('polyarch plan', () => {
     expect(newcomer.forecasts.cpu).toEqual({ next: null, reason: 'starting', have: 3, needed: 19 });
     expect(out.unmet).toEqual({ cpu: 0, memory: 0, network: 0, disk: 0 });
     expect(out.resources.memory.deficit).toBeGreaterThan(0);
+  });
+
+  it('real Bitbrains usage: old surplus is marked, then compacted by the next plan fed the marks', async () => {
+    const file = join(root, 'examples', 'plan-bitbrains.json');
+    const first = JSON.parse((await inProcess('plan', '--input', file, '--output', 'json')).stdout);
+    // vm-303 jumps to ~98% cpu; the others' surplus has been idle for the whole hour: old, only marked.
+    expect(first.resources.cpu).toMatchObject({ deficit: 0.3, released: 0, unmet: 0.3 });
+    expect(first.apps.map((a: { name: string; actions: { kind: string }[] }) => [a.name, a.actions.map((x) => x.kind)])).toEqual([
+      ['vm-17', ['mark']], ['vm-256', ['mark']], ['vm-303', ['unmet']], ['vm-401', ['mark']],
+    ]);
+    // The next plan, with the marks fed back: vm-401 (largest surplus) compacts 25% of its 4 cores.
+    const doc = JSON.parse(readFileSync(file, 'utf8'));
+    doc.apps.forEach((a: { marked?: unknown }, i: number) => (a.marked = first.apps[i].marks));
+    const second = JSON.parse((await inProcess('plan', '--input', write('next.json', JSON.stringify(doc)), '--output', 'json')).stdout);
+    expect(second.releases).toEqual([{ app: 'vm-401', score: 0, resource: 'cpu', amount: 1, generation: 'old', kind: 'compact' }]);
+    expect(second.resources.cpu).toMatchObject({ released: 1, granted: 0.3, unmet: 0 });
+  });
+
+  it('prints the plan as text by default', async () => {
+    const r = await inProcess('plan', '--input', join(root, 'examples', 'plan.json'));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Not enough free capacity/);
+    expect(r.stdout).toMatch(/Releases, in the order taken:\n {2}1\. batch \(score 1\.3320\): release 12052m cpu, young\n {2}2\. cache/);
+    expect(r.stdout).toMatch(/proactive-reclaim memory 28Gi \[old\]/);
   });
 
   it('reads YAML and names the bad field', async () => {

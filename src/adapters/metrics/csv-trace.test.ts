@@ -86,7 +86,7 @@ describe('readTrace: generic format', () => {
 describe('readTrace: Alibaba container_usage.csv', () => {
   it('reads the headerless format: net = max(net_in, net_out), percents / 100, empty fields missing', async () => {
     const samples: TraceSample[] = [];
-    const r = await readTraceFile(fixture('alibaba-container-usage-format.csv'), (s) => samples.push(s));
+    const r = await readTraceFile(fixture('alibaba-container-usage-format.csv'), (s) => samples.push(s), { units: 'fraction' }); // ignored: Alibaba is percent
     expect(r).toMatchObject({ ok: true, value: { format: 'alibaba', units: 'percent', samples: 100, corrupt: 0 } });
     expect(samples[0]).toEqual({ line: 1, id: 'c_10', tMs: 39_600_000, values: { cpu: 0.4, mem: 0.6, net: 0.05, disk: 0.01 } });
     // c_11 at 39900 has no net_in (net_out 5): net is net_out alone; c_10 then has 10 and 5.

@@ -232,7 +232,7 @@ export async function readTrace(source: Readable, onSample: (s: TraceSample) => 
         const d = detect(record);
         if (!d.ok) return { ok: false, error: `line ${info.lines}: ${d.error}` };
         layout = d.layout;
-        if (layout.format === 'alibaba') units ??= 'percent';
+        if (layout.format === 'alibaba') units = 'percent'; // the format defines it; --units is for generic files
         if (layout.header) continue;
       }
       if (units) {

@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { parseQuantity, quantityAmount } from '../../core/k8s/quantity.ts';
+import { parseQuantity } from '../../core/k8s/quantity.ts';
 import { DEFAULT_POLICY, type PlanInput } from '../../core/scaling/types.ts';
 
 export const MAX_USAGE_MINUTES = 60;
@@ -26,12 +26,11 @@ const quantity = z.union([z.number(), z.string()]).transform((v, ctx) => {
     ctx.addIssue({ code: 'custom', message: q.error });
     return z.NEVER;
   }
-  const amount = quantityAmount(q.value);
-  if (amount < 0) {
+  if (q.value < 0) {
     ctx.addIssue({ code: 'custom', message: `'${v}' is negative` });
     return z.NEVER;
   }
-  return amount;
+  return q.value;
 });
 
 const amounts = z.strictObject({ cpu: quantity, memory: quantity, network: quantity, disk: quantity });

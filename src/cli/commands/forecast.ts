@@ -15,6 +15,7 @@ const optionsSchema = z.object({
   window: z.coerce.number().int().min(2).max(1000),
   horizon: z.coerce.number().int().min(1).max(1440),
   headroom: z.coerce.number().min(0).max(10),
+  step: z.coerce.number().int().min(1).max(1440),
   units: z.enum(['auto', 'fraction', 'percent']),
   output: z.enum(['text', 'json']),
 });
@@ -31,6 +32,7 @@ export function registerForecast(program: Command): void {
     .option('-w, --window <n>', 'double moving average window N (minutes)', '10')
     .option('-T, --horizon <t>', 'forecast horizon T (minutes)', '5')
     .option('--headroom <h>', 'headroom for the slack and shortage scores', '0.15')
+    .option('--step <minutes>', 'resample to steps of this many minutes (window and horizon then count steps)', '1')
     .addOption(new Option('--units <units>', 'utilisation units of a generic file').choices(['auto', 'fraction', 'percent']).default('auto'))
     .addOption(outputOption())
     .action(async (raw: Record<string, unknown>) => {
@@ -45,7 +47,7 @@ export function registerForecast(program: Command): void {
 }
 
 async function runForecast(opts: z.infer<typeof optionsSchema>, output: OutputFormat): Promise<void> {
-  const evaluation = new TraceEvaluation({ window: opts.window, horizon: opts.horizon, headroom: opts.headroom });
+  const evaluation = new TraceEvaluation({ window: opts.window, horizon: opts.horizon, headroom: opts.headroom, stepMinutes: opts.step });
   const shown = 20;
   let printed = 0;
   const onIssue = (i: TraceIssue): void => {
@@ -80,6 +82,7 @@ async function runForecast(opts: z.infer<typeof optionsSchema>, output: OutputFo
       window: opts.window,
       horizon: opts.horizon,
       headroom: opts.headroom,
+      step: opts.step,
       input: { file: opts.input, format: summary.format, units: summary.units, lines: summary.lines, samples: summary.samples, corrupt: summary.corrupt, missing: summary.missing, late: result.late, issues: summary.issues },
       series,
       evaluation: evaluationJson,
@@ -90,9 +93,10 @@ async function runForecast(opts: z.infer<typeof optionsSchema>, output: OutputFo
 
   const out: string[] = [];
   out.push(`${opts.input}: ${summary.format} format, ${summary.units}s, ${summary.samples} samples, ${summary.corrupt} corrupt line(s) skipped, ${result.late} late sample(s) dropped`);
-  out.push(`window N=${opts.window}, horizon T=${opts.horizon} min, headroom ${opts.headroom}`);
+  const unit = opts.step === 1 ? 'min' : `steps of ${opts.step} min`;
+  out.push(`window N=${opts.window}, horizon T=${opts.horizon} ${unit}, headroom ${opts.headroom}`);
   out.push('');
-  out.push(formatTable(['series', 'metric', 'minutes', `next (+${opts.horizon} min)`], series.map((s) => [s.id, s.metric, String(s.samples), s.next === null ? `- (${s.reason})` : s.next.toFixed(4)])));
+  out.push(formatTable(['series', 'metric', opts.step === 1 ? 'minutes' : 'steps', `next (+${opts.horizon} ${opts.step === 1 ? 'min' : 'steps'})`], series.map((s) => [s.id, s.metric, String(s.samples), s.next === null ? `- (${s.reason})` : s.next.toFixed(4)])));
   out.push('');
   const f = (x: number | null): string => (x === null ? '-' : x.toFixed(4));
   const rows: string[][] = [];

@@ -19,6 +19,8 @@ export interface TraceEvaluationOptions {
   readonly reorderMinutes?: number;
   /** Runs of empty minutes this long break a series (default 60). */
   readonly maxHoldMinutes?: number;
+  /** Resample to steps of this many minutes (default 1); window and horizon then count steps. */
+  readonly stepMinutes?: number;
 }
 
 export interface SeriesForecast {
@@ -117,7 +119,7 @@ export class TraceEvaluation {
             evaluator.reset();
           },
         },
-        { reorderMinutes: this.opts.reorderMinutes ?? 10, maxHoldMinutes: this.opts.maxHoldMinutes ?? 60 },
+        { reorderMinutes: this.opts.reorderMinutes ?? 10, maxHoldMinutes: this.opts.maxHoldMinutes ?? 60, stepMinutes: this.opts.stepMinutes ?? 1 },
       ),
     };
     return st;
