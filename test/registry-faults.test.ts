@@ -44,6 +44,12 @@ describe('faults', () => {
     expect(r).toEqual({ ok: false, error: { kind: 'unreachable', message: `127.0.0.1:${port}/team/app:1.4: registry 127.0.0.1:${port} unreachable (ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:${port})` } });
   });
 
+  it('a host without the registry API', async () => {
+    proxy.fault({ path: /^\/v2\/$/, status: 404 });
+    const r = await resolver().resolve(ref());
+    expect(r).toEqual({ ok: false, error: { kind: 'not-found', message: `${ref()}: ${proxy.host} is not an OCI registry (no /v2/ API)` } });
+  });
+
   it('500 then success: retried with backoff', async () => {
     proxy.fault({ path: manifestPath, status: 500, times: 2 });
     const r = await resolver().resolve(ref());

@@ -9,7 +9,7 @@ import { MANIFEST_ACCEPT, baseMediaType } from '../../core/image/manifest.ts';
 import type { Clock } from '../../ports/clock.ts';
 import { parseChallenge, TokenStore, type Challenge } from './auth.ts';
 import type { Credential } from './credentials.ts';
-import { RegistryHttp, formatBytes, type Fail, type HttpOptions, type HttpResponse, type Result } from './http.ts';
+import { RegistryHttp, type Fail, type HttpOptions, type HttpResponse, type Result } from './http.ts';
 
 /** Where to send requests for a registry: the host itself or a mirror of it. */
 export interface Endpoint {
@@ -216,4 +216,3 @@ export function statusFail(ep: Endpoint, r: HttpResponse, what: string): Fail {
   return { kind: 'other', cause: `registry ${ep.host} answered HTTP ${r.status} for ${what}${detail}` };
 }
 
-export { formatBytes };

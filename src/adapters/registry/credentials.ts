@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import type { ParseResult } from '../../core/platform/platform.ts';
 import type { RegistryCredentials } from '../../ports/image-resolver.ts';
 
 const entry = z.object({
@@ -22,8 +23,6 @@ export type Credential =
   | { readonly kind: 'basic'; readonly username: string; readonly password: string }
   | { readonly kind: 'identity-token'; readonly username: string; readonly token: string }
   | { readonly kind: 'registry-token'; readonly token: string };
-
-export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
 
 /** Parses config.json / .dockerconfigjson text; the error names the field. */
 export function parseDockerConfig(text: string, source = 'docker config'): ParseResult<RegistryCredentials> {

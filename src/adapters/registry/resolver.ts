@@ -199,21 +199,25 @@ export class RegistryResolver implements ImageResolver {
       return { ok: true, value: { reference, source: 'index', platforms: sorted(platforms), warnings: [...m.warnings, ...warnings] } };
     }
 
+    // The reference's own config and the convention search are independent: run them together.
+    const searchConventions = ref.tag !== undefined && ref.digest === undefined;
+    const [cfg, found] = await Promise.all([
+      own.ok && own.value.manifest.kind === 'image' ? this.configPlatform(ep, ref.repository, own.value.manifest.config.digest, signal) : undefined,
+      searchConventions ? this.conventions(ep, ref, warnings, signal) : [],
+    ]);
     const platforms: PlatformImage[] = [];
-    if (own.ok && own.value.manifest.kind === 'image') {
-      const cfg = await this.configPlatform(ep, ref.repository, own.value.manifest.config.digest, signal);
+    if (cfg !== undefined) {
       if (!cfg.ok) return cfg;
-      platforms.push({ platform: cfg.value.platform, digest: own.value.digest, image: `${ref.registry}/${ref.repository}@${own.value.digest}` });
+      if (own.ok) platforms.push({ platform: cfg.value.platform, digest: own.value.digest, image: `${ref.registry}/${ref.repository}@${own.value.digest}` });
     }
-    const byConvention = ref.tag !== undefined && ref.digest === undefined ? await this.conventions(ep, ref, platforms, warnings, signal) : [];
-    if (platforms.length === 0 && byConvention.length === 0) {
-      if (!own.ok) {
-        const tried = this.o.conventions.length && ref.digest === undefined ? '; no per-architecture tags or repositories by convention either' : '';
-        return { ok: false, error: { kind: 'not-found', cause: `${own.error.cause}${tried}` } };
-      }
+    // A platform already known (the reference's own, or an earlier candidate) is not repeated.
+    const byConvention: PlatformImage[] = [];
+    for (const p of found) if (![...platforms, ...byConvention].some((q) => samePlatform(q.platform, p.platform))) byConvention.push(p);
+    if (!own.ok && byConvention.length === 0) {
+      const tried = searchConventions && this.o.conventions.length > 0 ? '; no per-architecture tags or repositories by convention either' : '';
+      return { ok: false, error: { kind: 'not-found', cause: `${own.error.cause}${tried}` } };
     }
-    const all = [...platforms, ...byConvention];
-    return { ok: true, value: { reference, source: byConvention.length > 0 ? 'tag-convention' : 'manifest', platforms: sorted(all), warnings } };
+    return { ok: true, value: { reference, source: byConvention.length > 0 ? 'tag-convention' : 'manifest', platforms: sorted([...platforms, ...byConvention]), warnings } };
   }
 
   /** A manifest, parsed; by-digest fetches come from the digest cache when seen before. */
@@ -243,8 +247,8 @@ export class RegistryResolver implements ImageResolver {
     return cfg;
   }
 
-  /** Per-architecture images by naming convention, each confirmed by its config; platforms already known are not repeated. */
-  private async conventions(ep: Endpoint, ref: ImageReference, known: readonly PlatformImage[], warnings: string[], signal?: AbortSignal): Promise<PlatformImage[]> {
+  /** Per-architecture images by naming convention, each confirmed by its config, in candidate order. */
+  private async conventions(ep: Endpoint, ref: ImageReference, warnings: string[], signal?: AbortSignal): Promise<PlatformImage[]> {
     const styles = new Set(this.o.conventions);
     if (styles.size === 0) return [];
     const spellings = new Set(this.o.repositorySuffixSpellings);
@@ -252,26 +256,26 @@ export class RegistryResolver implements ImageResolver {
       (c) => styles.has(c.style) && (c.style !== 'repository-suffix' || spellings.has(c.spelling)),
     );
     const tagStyle = candidates.filter((c) => c.style !== 'repository-suffix');
-    let present: ConventionCandidate[] = candidates.filter((c) => c.style === 'repository-suffix');
-    if (tagStyle.length > 0) {
-      const tags = await this.client.tags(ep, ref.repository, signal);
-      if (tags.ok) {
+    const repoStyle = candidates.filter((c) => c.style === 'repository-suffix');
+    // Tag-style candidates cost one tag listing; REPO-ARCH ones one probe each, started at once.
+    const [tagged, byRepo] = await Promise.all([
+      (async () => {
+        if (tagStyle.length === 0) return [];
+        const tags = await this.client.tags(ep, ref.repository, signal);
+        if (!tags.ok) {
+          if (tags.error.kind !== 'not-found') warnings.push(`tags of ${ref.repository} could not be listed (${tags.error.cause}); per-architecture tags not searched`);
+          return [];
+        }
         const set = new Set(tags.value);
-        present = [...tagStyle.filter((c) => set.has(c.tag)), ...present];
-      } else if (tags.error.kind !== 'not-found') {
-        warnings.push(`tags of ${ref.repository} could not be listed (${tags.error.cause}); per-architecture tags not searched`);
-      }
-    }
-    const found = await mapLimit(present, PARALLEL, (c) => this.candidate(ep, ref, c, signal));
+        return mapLimit(tagStyle.filter((c) => set.has(c.tag)), PARALLEL, (c) => this.candidate(ep, ref, c, signal));
+      })(),
+      mapLimit(repoStyle, PARALLEL, (c) => this.candidate(ep, ref, c, signal)),
+    ]);
     const out: PlatformImage[] = [];
-    for (const r of found) {
+    for (const r of [...tagged, ...byRepo]) {
       if (r.kind === 'absent') continue;
-      if (r.kind === 'warning') {
-        warnings.push(r.message);
-        continue;
-      }
-      if ([...known, ...out].some((p) => samePlatform(p.platform, r.image.platform))) continue;
-      out.push(r.image);
+      if (r.kind === 'warning') warnings.push(r.message);
+      else out.push(r.image);
     }
     return out;
   }
