@@ -60,9 +60,9 @@ describe('polyarch schedule', () => {
   });
 
   it('exit 2 on bad usage, 1 on bad input, errors on one line naming the field', async () => {
-    const noImages = await inProcess('schedule', fx('graviton', 'cluster.yaml'));
-    expect(noImages.code).toBe(2);
-    expect(noImages.stderr).toBe('polyarch: no image source: pass --images FILE (an offline catalog)\n');
+    const badTimeout = await inProcess('schedule', fx('graviton', 'cluster.yaml'), '--timeout', 'soon');
+    expect(badTimeout.code).toBe(2);
+    expect(badTimeout.stderr).toBe('polyarch: --timeout "soon": want a positive number of milliseconds\n');
 
     const dir = mkdtempSync(join(tmpdir(), 'polyarch-schedule-'));
     const bad = join(dir, 'bad.yaml');

@@ -7,20 +7,14 @@ import type { Command } from 'commander';
 import { loadImageCatalog } from '../../adapters/registry/catalog.ts';
 import { readManifests } from '../../adapters/manifests/read.ts';
 import { resolveImages } from '../../app/resolve-images.ts';
-import { createFramework, imageReferences, mulberry32, scheduleCluster, splitPods, type Decision } from '../../core/placement/index.ts';
+import { createFramework, imageReferences, mulberry32, scheduleCluster, splitPods, type Decision, type Framework } from '../../core/placement/index.ts';
+import type { RegistryResolver } from '../../adapters/registry/index.ts';
 import type { ImageResolver } from '../../ports/image-resolver.ts';
 import { CliError, usageError } from '../errors.ts';
 import { formatTable, outputOption, printJson, type OutputFormat } from '../output.ts';
+import { addRegistryOptions, registryResolverFromFlags, type RegistryFlags } from '../registry-flags.ts';
 
-export interface ScheduleDeps {
-  /**
-   * The registry-backed resolver, used when --images is not given. Wired by the
-   * composition root once the registry client exists; receives the registry flags.
-   */
-  readonly registryResolver?: (flags: Readonly<Record<string, unknown>>) => ImageResolver;
-}
-
-interface Flags {
+interface Flags extends RegistryFlags {
   readonly images?: string;
   readonly explain?: string;
   readonly output: OutputFormat;
@@ -31,8 +25,8 @@ interface Flags {
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
-export function registerSchedule(program: Command, deps: ScheduleDeps = {}): void {
-  program
+export function registerSchedule(program: Command): void {
+  addRegistryOptions(program
     .command('schedule')
     .description('place the pending pods of a set of manifests and explain each decision')
     .argument('<files...>', 'manifests: multi-document YAML, JSON, or a kind: List (Nodes, Pods, Deployments, StatefulSets, ReplicaSets, DaemonSets, Jobs, PriorityClasses)')
@@ -41,9 +35,9 @@ export function registerSchedule(program: Command, deps: ScheduleDeps = {}): voi
     .option('--seed <n>', 'seed of the tie-break RNG', '1')
     .option('--prefer <platform=weight>', 'architecture preference 0..100, repeatable (e.g. --prefer linux/arm64=100)', collect, [])
     .option('--weight <plugin=weight>', 'score plugin weight, repeatable (e.g. --weight LeastAllocated=2; 0 turns a plugin off)', collect, [])
-    .addOption(outputOption())
-    .action(async (files: string[], flags: Flags, cmd: Command) => {
-      await runSchedule(files, flags, deps, cmd.opts());
+    .addOption(outputOption()))
+    .action(async (files: string[], flags: Flags) => {
+      await runSchedule(files, flags);
     });
 }
 
@@ -57,7 +51,7 @@ function parsePairs(flag: string, what: string, items: readonly string[]): Recor
   return out;
 }
 
-async function runSchedule(files: readonly string[], flags: Flags, deps: ScheduleDeps, allFlags: Readonly<Record<string, unknown>>): Promise<void> {
+async function runSchedule(files: readonly string[], flags: Flags): Promise<void> {
   if (!/^[0-9]+$/.test(flags.seed) || Number(flags.seed) > 0xffffffff) throw usageError(`--seed: expected an integer 0..4294967295, got "${flags.seed}"`);
   const fw = createFramework({
     architecturePreference: parsePairs('--prefer', 'PLATFORM', flags.prefer),
@@ -65,23 +59,32 @@ async function runSchedule(files: readonly string[], flags: Flags, deps: Schedul
   });
   if (!fw.ok) throw usageError(fw.error);
 
+  // Images resolve through the offline catalog when one is given, else the registry.
   let resolver: ImageResolver;
+  let registry: RegistryResolver | undefined;
   if (flags.images) {
     const catalog = await loadImageCatalog(flags.images);
     if (!catalog.ok) throw new CliError(catalog.error);
     resolver = catalog.value;
-  } else if (deps.registryResolver) {
-    resolver = deps.registryResolver(allFlags);
   } else {
-    throw usageError('no image source: pass --images FILE (an offline catalog)');
+    registry = await registryResolverFromFlags(flags);
+    resolver = registry;
   }
+  try {
+    await scheduleWith(files, flags, fw.value, resolver);
+  } finally {
+    await registry?.close();
+  }
+}
+
+async function scheduleWith(files: readonly string[], flags: Flags, fw: Framework, resolver: ImageResolver): Promise<void> {
 
   const manifests = await readManifests(files);
   if (!manifests.ok) throw new CliError(manifests.error);
   const objects = manifests.value;
   const { pending } = splitPods(objects);
   const { lookup } = await resolveImages(resolver, imageReferences(pending.map((p) => p.pod)));
-  const plan = scheduleCluster(fw.value, objects, lookup, mulberry32(Number(flags.seed)));
+  const plan = scheduleCluster(fw, objects, lookup, mulberry32(Number(flags.seed)));
   for (const w of plan.warnings) process.stderr.write(`polyarch: warning: ${w}\n`);
 
   if (flags.explain !== undefined) {
