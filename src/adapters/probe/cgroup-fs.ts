@@ -155,7 +155,8 @@ export class CgroupReader {
     const pods: DiscoveredPod[] = [];
     const top = listDirs(join(this.base, kubepods));
     if (!top.ok) return { ok: false, error: `${join(this.base, kubepods)}: ${top.code}` };
-    const visitPod = (rel: string, name: string): void => {
+    // cgroupfs names carry no QoS: it is the parent directory's (none = Guaranteed).
+    const visitPod = (rel: string, name: string, parentQos: QosClass | undefined): void => {
       const pod = podOfDir(name, driver);
       if (!pod) return;
       const podPath = `${rel}/${name}`;
@@ -166,18 +167,18 @@ export class CgroupReader {
         const c = containerOfDir(e, driver);
         if (c) containers.push({ id: c.id, runtime: c.runtime, path: `${podPath}/${e}` });
       }
-      pods.push({ uid: pod.uid, qos: pod.qos, path: podPath, containers });
+      pods.push({ uid: pod.uid, qos: driver === 'cgroupfs' ? (parentQos ?? 'Guaranteed') : pod.qos, path: podPath, containers });
     };
     for (const name of top.names) {
       const qos = qosOfDir(name, driver);
       if (qos === undefined) {
-        visitPod(kubepods, name);
+        visitPod(kubepods, name, undefined);
         continue;
       }
       const qosRel = `${kubepods}/${name}`;
       const inner = listDirs(join(this.base, qosRel));
       if (!inner.ok) continue;
-      for (const p of inner.names) visitPod(qosRel, p);
+      for (const p of inner.names) visitPod(qosRel, p, qos);
     }
     return { ok: true, value: { driver, kubepods, pods } };
   }
