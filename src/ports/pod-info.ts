@@ -30,6 +30,8 @@ export interface PodInfo {
   readonly ready: boolean;
   /** Milliseconds since the epoch when the pod became Ready, if the source knows. */
   readonly readySince?: number;
+  /** spec.hostNetwork: the pod's traffic is the node's, not measurable per pod. */
+  readonly hostNetwork?: boolean;
   readonly containers: readonly ContainerInfo[];
 }
 

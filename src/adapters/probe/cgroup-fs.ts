@@ -334,7 +334,7 @@ export class CgroupReader {
     return { kind: 'none', reason: 'no process in the pod to read /proc/<pid>/net/dev from' };
   }
 
-  private netNs(pid: number): string | undefined {
+  private netNs(pid: number | 'self'): string | undefined {
     try {
       return readlinkSync(join(this.procRoot, String(pid), 'ns', 'net'));
     } catch {
@@ -342,8 +342,13 @@ export class CgroupReader {
     }
   }
 
+  /**
+   * The host's network namespace: pid 1's; where reading another process's namespace is
+   * refused (no CAP_SYS_PTRACE), the probe's own, which is the host's when it runs with
+   * hostNetwork as the DaemonSet does.
+   */
   private hostNs(): string | undefined {
-    if (this.hostNetNs === null) this.hostNetNs = this.netNs(1);
+    if (this.hostNetNs === null) this.hostNetNs = this.netNs(1) ?? this.netNs('self');
     return this.hostNetNs;
   }
 }

@@ -13,6 +13,7 @@ const podSchema = z
     spec: z
       .object({
         nodeName: z.string().optional(),
+        hostNetwork: z.boolean().optional(),
         containers: z.array(
           z.object({ name: z.string().min(1), resources: z.object({ requests: resources.optional(), limits: resources.optional() }).loose().optional() }).loose(),
         ),
@@ -92,6 +93,7 @@ function podInfoOf(pod: KubePod, where: string): { ok: true; value: PodInfo } | 
       name: pod.metadata.name,
       ready,
       ...(ready && Number.isFinite(since) ? { readySince: since } : {}),
+      ...(pod.spec.hostNetwork ? { hostNetwork: true } : {}),
       containers,
     },
   };

@@ -10,7 +10,7 @@ import type { CgroupDriver, QosClass, Runtime } from '../../core/probe/paths.ts'
 import type { Clock } from '../../ports/clock.ts';
 import type { NodeProbe } from '../../ports/node-probe.ts';
 import type { ContainerInfo, PodInfo, PodInfoSource } from '../../ports/pod-info.ts';
-import type { CgroupReader, DiscoveredContainer, DiscoveredPod } from './cgroup-fs.ts';
+import type { CgroupReader, DiscoveredContainer, DiscoveredPod, NetResult } from './cgroup-fs.ts';
 import { reclaimMemory } from './reclaim.ts';
 
 /** The node's capacity per metric: the basis of a container with neither limit nor request. */
@@ -303,7 +303,7 @@ export class ProbeSampler implements NodeProbe {
     c.notes = rates.notes;
     if (r.ioBytes !== undefined && !c.disk) c.disk = new Series(this.minutes, chooseBasis(undefined, undefined, cap.disk));
     const monitoring = pod.monitoring.state === 'monitoring';
-    c.mem.current = rates.memBytes;
+    c.mem.current = r.memWorkingSet; // the level now; the window also gets a peak seen in between
     if (monitoring) c.mem.record(now, rates.memBytes, cap.mem);
     if (rates.cpuCores !== undefined) {
       c.cpu.current = rates.cpuCores;
@@ -317,7 +317,7 @@ export class ProbeSampler implements NodeProbe {
   }
 
   private sampleNet(pod: PodState, paths: readonly string[], now: number, errors: ProbeError[]): void {
-    const r = this.opts.reader.readNet(paths);
+    const r: NetResult = pod.info?.hostNetwork ? { kind: 'host-network', pid: 0 } : this.opts.reader.readNet(paths);
     if (r.kind === 'error') {
       errors.push({ path: r.path, message: r.message });
       return;
