@@ -8,7 +8,7 @@
  * `gone` (containers end all the time); a file missing from a cgroup that still exists, a
  * permission error or a file the parser refuses is an `error` naming the file.
  */
-import { existsSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   parseBlkioServiceBytes,
@@ -110,11 +110,28 @@ export type NetResult =
 
 type FileText = { ok: true; text: string } | { ok: false; code: string };
 
+// One buffer for every read: cgroup and /proc files are small. open + read + close is three
+// system calls where readFileSync makes five (it also fstats, and reads once more for EOF).
+const buffer = Buffer.allocUnsafe(64 * 1024);
+
 function readText(path: string): FileText {
+  let fd: number;
   try {
-    return { ok: true, text: readFileSync(path, 'latin1') };
+    fd = openSync(path, 'r');
   } catch (err) {
     return { ok: false, code: (err as NodeJS.ErrnoException).code ?? String(err) };
+  }
+  try {
+    let n = readSync(fd, buffer, 0, buffer.length, null);
+    if (n < buffer.length) return { ok: true, text: buffer.toString('latin1', 0, n) };
+    // Larger than the buffer (never for the files the probe reads): read to EOF.
+    const parts = [Buffer.from(buffer)];
+    while ((n = readSync(fd, buffer, 0, buffer.length, null)) > 0) parts.push(Buffer.from(buffer.subarray(0, n)));
+    return { ok: true, text: Buffer.concat(parts).toString('latin1') };
+  } catch (err) {
+    return { ok: false, code: (err as NodeJS.ErrnoException).code ?? String(err) };
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -196,17 +213,21 @@ export class CgroupReader {
     return { ok: false, error: `${this.base}: no kubepods.slice (systemd driver) or kubepods (cgroupfs driver) cgroup; is this a Kubernetes node, and is the cgroup root right?` };
   }
 
-  /** One container's figures, or why there are none. */
-  readContainer(path: string): ReadResult {
+  /**
+   * One container's figures, or why there are none. `limits: false` skips the limit files
+   * (the caller has the limits from the pod spec), two reads fewer.
+   */
+  readContainer(path: string, options: { limits?: boolean } = {}): ReadResult {
+    const limits = options.limits ?? true;
     try {
-      return { kind: 'ok', value: this.layout.version === 'v2' ? this.readV2(this.layout.base, path) : this.readV1(this.layout, path) };
+      return { kind: 'ok', value: this.layout.version === 'v2' ? this.readV2(this.layout.base, path, limits) : this.readV1(this.layout, path, limits) };
     } catch (err) {
       if (err instanceof ReadFailure) return err.result;
       throw err;
     }
   }
 
-  private readV2(base: string, rel: string): ContainerReading {
+  private readV2(base: string, rel: string, limits: boolean): ContainerReading {
     const dir = join(base, rel);
     const absent: string[] = [];
     const cpu = this.required(dir, 'cpu.stat', parseCpuStatV2);
@@ -215,8 +236,8 @@ export class CgroupReader {
     const peak = this.optional(dir, 'memory.peak', (t) => parseSingleValue(t, 'memory.peak'), absent);
     const io = this.optional(dir, 'io.stat', parseIoStatV2, absent);
     const pressure = this.optional(dir, 'memory.pressure', parsePressure, absent);
-    const memMax = this.optional(dir, 'memory.max', parseMemoryLimit, absent);
-    const cpuMax = this.optional(dir, 'cpu.max', parseCpuMax, absent);
+    const memMax = limits ? this.optional(dir, 'memory.max', parseMemoryLimit, absent) : undefined;
+    const cpuMax = limits ? this.optional(dir, 'cpu.max', parseCpuMax, absent) : undefined;
     return {
       cpuUsec: cpu.usageUsec,
       memUsage: current,
@@ -231,17 +252,17 @@ export class CgroupReader {
     };
   }
 
-  private readV1(l: Extract<CgroupLayout, { version: 'v1' }>, rel: string): ContainerReading {
+  private readV1(l: Extract<CgroupLayout, { version: 'v1' }>, rel: string, limits: boolean): ContainerReading {
     const absent: string[] = [];
     const mem = join(l.memory, rel);
     const usageNs = this.required(join(l.cpuacct, rel), 'cpuacct.usage', (t) => parseSingleValue(t, 'cpuacct.usage'));
     const usage = this.required(mem, 'memory.usage_in_bytes', (t) => parseSingleValue(t, 'memory.usage_in_bytes'));
     const stat = this.required(mem, 'memory.stat', parseMemoryStatV1);
     const peak = this.optional(mem, 'memory.max_usage_in_bytes', (t) => parseSingleValue(t, 'memory.max_usage_in_bytes'), absent);
-    const limit = this.optional(mem, 'memory.limit_in_bytes', parseMemoryLimit, absent);
+    const limit = limits ? this.optional(mem, 'memory.limit_in_bytes', parseMemoryLimit, absent) : undefined;
     const io = l.blkio ? this.optional(join(l.blkio, rel), 'blkio.throttle.io_service_bytes', parseBlkioServiceBytes, absent) : undefined;
     let cpuLimit: number | undefined;
-    if (l.cpu) {
+    if (l.cpu && limits) {
       const cpuDir = join(l.cpu, rel);
       const quota = this.optionalText(cpuDir, 'cpu.cfs_quota_us', absent);
       const period = quota === undefined ? undefined : this.optionalText(cpuDir, 'cpu.cfs_period_us', absent);

@@ -250,7 +250,8 @@ export class ProbeSampler implements NodeProbe {
   }
 
   private sampleContainer(pod: PodState, key: string, dc: DiscoveredContainer, info: ContainerInfo | undefined, now: number): 'ok' | 'gone' | ProbeError {
-    const read = this.opts.reader.readContainer(dc.path);
+    const needLimits = info?.limits.cpu === undefined || info.limits.memory === undefined;
+    const read = this.opts.reader.readContainer(dc.path, { limits: needLimits });
     if (read.kind === 'gone') {
       pod.containers.delete(key);
       return 'gone';
