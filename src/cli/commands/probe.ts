@@ -5,6 +5,9 @@ import type { Command } from 'commander';
 import { pino } from 'pino';
 import { CgroupReader, detectLayout } from '../../adapters/probe/cgroup-fs.ts';
 import { filePodInfoSource } from '../../adapters/probe/pod-list.ts';
+import { kubePodInfoSource } from '../../adapters/probe/pod-info-kube.ts';
+import type { PodInfoSource } from '../../ports/pod-info.ts';
+import { KubeConfig } from '@kubernetes/client-node';
 import { ProbeSampler, type NodeCapacity } from '../../adapters/probe/sampler.ts';
 import { systemClock } from '../../adapters/clock/system-clock.ts';
 import { parseMemTotal } from '../../core/probe/parse.ts';
@@ -25,6 +28,8 @@ interface ProbeFlags {
   output: OutputFormat;
   nodeName?: string;
   podsFile?: string;
+  kube?: boolean;
+  kubeconfig?: string;
   cpuCapacity?: string;
   memCapacity?: string;
   netCapacity: string;
@@ -74,6 +79,20 @@ function nodeCapacity(flags: ProbeFlags): NodeCapacity {
   };
 }
 
+/** In a pod: its service account; else the kubeconfig given, $KUBECONFIG or ~/.kube/config. */
+function loadKubeConfig(file: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  try {
+    if (file) kc.loadFromFile(file);
+    else if (process.env['KUBERNETES_SERVICE_HOST']) kc.loadFromCluster();
+    else kc.loadFromDefault();
+  } catch (err) {
+    throw new CliError(`--kube: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (!kc.getCurrentCluster()) throw new CliError('--kube: no cluster in the kubeconfig (pass --kubeconfig, or run in a pod)');
+  return kc;
+}
+
 const fmt = (w: MetricWindow | undefined, digits: number, scale = 1): string =>
   w?.current === undefined ? '-' : `${(w.current / scale).toFixed(digits)} (${w.basis.kind})`;
 
@@ -111,6 +130,8 @@ export function registerProbe(program: Command): void {
     .option('--listen <[host:]port>', 'serve /windows, /metrics, /healthz and POST /reclaim here', '9477')
     .option('--once', 'take one sample set (two readings one interval apart, for rates), print it and exit')
     .option('--node-name <name>', 'this node\'s name (default: $NODE_NAME, else the host name)')
+    .option('--kube', 'read the pods on this node (readiness, requests, limits) from the Kubernetes API (in-cluster, or --kubeconfig)')
+    .option('--kubeconfig <file>', 'kubeconfig for --kube outside a cluster')
     .option('--pods-file <file>', 'the pods on this node as a PodList JSON (kubectl get pods -o json); re-read every sample')
     .option('--cpu-capacity <cores>', 'node CPU when a container has no limit or request (default: CPUs online)')
     .option('--mem-capacity <bytes>', 'node memory when a container has no limit or request (default: MemTotal)')
@@ -127,12 +148,17 @@ export function registerProbe(program: Command): void {
       const layout = detectLayout(flags.cgroupRoot);
       if (!layout.ok) throw new CliError(layout.error);
       const reader = new CgroupReader({ layout: layout.layout, procRoot: flags.procRoot, ...(flags.kubepods ? { kubepods: flags.kubepods } : {}) });
+      if (flags.kube && flags.podsFile) throw usageError('--kube and --pods-file: pick one source of pods');
+      const nodeName = flags.nodeName ?? process.env['NODE_NAME'] ?? hostname();
+      let pods: PodInfoSource | undefined;
+      if (flags.podsFile) pods = filePodInfoSource(flags.podsFile, flags.nodeName ?? process.env['NODE_NAME']);
+      else if (flags.kube) pods = kubePodInfoSource({ kubeConfig: loadKubeConfig(flags.kubeconfig), nodeName, clock: systemClock });
       const sampler = new ProbeSampler({
         reader,
         clock: systemClock,
-        nodeName: flags.nodeName ?? process.env['NODE_NAME'] ?? hostname(),
+        nodeName,
         capacity,
-        ...(flags.podsFile ? { pods: filePodInfoSource(flags.podsFile, flags.nodeName ?? process.env['NODE_NAME']) } : {}),
+        ...(pods ? { pods } : {}),
         intervalMs,
         warmupMs,
         ...(flags.allowReclaim ? { allowReclaim: true } : {}),
@@ -154,7 +180,7 @@ export function registerProbe(program: Command): void {
       const server = await startProbeServer({ probe: sampler, host: listen!.host, port: listen!.port, ...(token ? { reclaimToken: token } : {}) }).catch((err: unknown) => {
         throw new CliError(`--listen ${flags.listen}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
       });
-      log.info({ url: server.url, cgroup: layout.layout.version, base: reader.base, intervalMs, warmupMs, pods: flags.podsFile ?? 'none' }, 'probe serving');
+      log.info({ url: server.url, cgroup: layout.layout.version, base: reader.base, intervalMs, warmupMs, pods: pods?.description ?? 'none' }, 'probe serving');
       const stop = new AbortController();
       const onSignal = (): void => stop.abort();
       process.once('SIGTERM', onSignal);
