@@ -16,6 +16,8 @@ import { functionPodInfoSource } from '../src/adapters/probe/pod-list.ts';
 import { reclaimMemory } from '../src/adapters/probe/reclaim.ts';
 import type { Clock } from '../src/ports/clock.ts';
 import { makeV1Tree, v1Unavailable, type V1Tree } from './support/cgroup-v1.ts';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { parseCpuStatV2, parsePressure } from '../src/core/probe/parse.ts';
 
 const Mi = 2 ** 20;
 const ALLOC_MIB = 96;
@@ -171,5 +173,40 @@ describe('node probe on real cgroup v1 (cgroupfs driver layout)', () => {
 
     // v1 has no proactive reclaim: a clear "cannot".
     expect(reclaimMemory(layout, tree.containerRel, 16 * Mi)).toMatchObject({ ok: false, kind: 'unsupported' });
+  });
+});
+
+describe('hybrid hosts: the cgroup v2 hierarchy next to v1 (/sys/fs/cgroup/unified)', () => {
+  it('real cpu.stat and memory.pressure parse and count the process; the v2 reader names memory.current as missing (memory is on v1)', async () => {
+    const unified = '/sys/fs/cgroup/unified';
+    if (!existsSync(join(unified, 'cgroup.controllers'))) throw new Error(`this test needs the cgroup2 hierarchy at ${unified}`);
+    const own = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.startsWith('0::'))!.slice(3);
+    const base = join(unified, own, `polyarch-probe-v2-${process.pid}-${randomBytes(3).toString('hex')}`);
+    const rel = `kubepods/burstable/pod${uid}/${containerId}`;
+    const dirs = [base];
+    for (const part of rel.split('/')) dirs.push(join(dirs.at(-1)!, part));
+    for (const d of dirs) mkdirSync(d);
+    const burner = spawn(process.execPath, ['-e', `process.stdin.once('data', () => { const c0 = process.cpuUsage(); const t = performance.now(); let x = 0; while (performance.now() - t < 500) x += Math.sqrt(x + 1); const c = process.cpuUsage(c0); process.stdout.write(String((c.user + c.system) / 1000) + '\\n'); setInterval(() => {}, 1000); });`], { stdio: ['pipe', 'pipe', 'inherit'] });
+    try {
+      await once(burner, 'spawn');
+      writeFileSync(join(dirs.at(-1)!, 'cgroup.procs'), String(burner.pid));
+      const cpu0 = parseCpuStatV2(readFileSync(join(dirs.at(-1)!, 'cpu.stat'), 'utf8'));
+      burner.stdin!.write('go\n');
+      const [out] = (await once(burner.stdout!, 'data')) as [Buffer];
+      const cpuMs = Number(out.toString());
+      const cpu1 = parseCpuStatV2(readFileSync(join(dirs.at(-1)!, 'cpu.stat'), 'utf8'));
+      if (!cpu0.ok || !cpu1.ok) throw new Error('cpu.stat did not parse');
+      expect(cpu1.value.usageUsec - cpu0.value.usageUsec).toBeGreaterThanOrEqual(cpuMs * 1000 * 0.99);
+      expect(parsePressure(readFileSync(join(dirs.at(-1)!, 'memory.pressure'), 'utf8')).ok).toBe(true);
+
+      const reader = new CgroupReader({ layout: { version: 'v2', base } });
+      const d = reader.discover();
+      expect(d.ok && d.value.pods.map((p) => [p.uid, p.qos, p.containers.map((c) => c.id)])).toEqual([[uid, 'Burstable', [containerId]]]);
+      expect(reader.readContainer(rel)).toEqual({ kind: 'error', path: join(base, rel, 'memory.current'), message: `${join(base, rel, 'memory.current')}: missing (the cgroup exists but this file does not; is the controller enabled?)` });
+    } finally {
+      burner.kill('SIGKILL');
+      if (burner.exitCode === null && burner.signalCode === null) await once(burner, 'exit');
+      for (const d of dirs.reverse()) rmdirSync(d);
+    }
   });
 });
