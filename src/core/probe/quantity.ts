@@ -5,7 +5,8 @@
  */
 
 const BINARY: Readonly<Record<string, number>> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
-const DECIMAL: Readonly<Record<string, number>> = { n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
+// Powers of ten; negative ones divide (1200000000n / 1e9 is exactly 1.2, x 1e-9 is not).
+const DECIMAL: Readonly<Record<string, number>> = { n: -9, u: -6, m: -3, '': 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
 const QUANTITY = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))((?:[eE][+-]?\d+)|Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])?$/;
 
 export type QuantityResult = { ok: true; value: number } | { ok: false; error: string };
@@ -16,9 +17,7 @@ export function quantityToNumber(input: string | number): QuantityResult {
   if (!m) return { ok: false, error: `invalid quantity ${JSON.stringify(input)}` };
   const base = Number(m[1]);
   const suffix = m[2] ?? '';
-  let factor: number;
-  if (suffix in BINARY) factor = BINARY[suffix]!;
-  else if (suffix in DECIMAL) factor = DECIMAL[suffix]!;
-  else factor = 10 ** Number(suffix.slice(1));
-  return { ok: true, value: base * factor };
+  if (suffix in BINARY) return { ok: true, value: base * BINARY[suffix]! };
+  const exp = suffix in DECIMAL ? DECIMAL[suffix]! : Number(suffix.slice(1));
+  return { ok: true, value: exp < 0 ? base / 10 ** -exp : base * 10 ** exp };
 }
