@@ -9,10 +9,21 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { CADVISOR_QUERIES, PrometheusSource } from '../src/adapters/metrics/prometheus.ts';
 import { MetricsServerSource } from '../src/adapters/metrics/metrics-server.ts';
 import { appFromPodName, appOfPod } from '../src/adapters/metrics/app-usage.ts';
+import { ProbeMetricsSource } from '../src/adapters/metrics/probe-source.ts';
+import { CgroupReader } from '../src/adapters/probe/cgroup-fs.ts';
+import { ProbeSampler } from '../src/adapters/probe/sampler.ts';
+import { functionPodInfoSource } from '../src/adapters/probe/pod-list.ts';
+import { startProbeServer } from '../src/server/probe-server.ts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cpuStat } from './support/cgroup-tree.ts';
+import { copyFixture, FIXTURE_PODS, fixtureContainerPath, fixturePodInfo } from './support/probe-fixture.ts';
 
 const servers: Server[] = [];
+const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise<void>((r) => s.close(() => r()))));
+  while (cleanups.length) await cleanups.pop()!();
 });
 
 async function serve(handler: (url: URL) => { status: number; body: unknown }): Promise<{ url: string; requests: URL[] }> {
@@ -173,4 +184,50 @@ describe('which application a pod belongs to', () => {
   function owner(kind: string, name: string) {
     return [{ kind, name, controller: true }];
   }
+});
+
+describe('ProbeMetricsSource (the node probes\' /windows)', () => {
+  it('reads every node\'s probe and gives per-application minutes: highest pod, containers summed; a dead probe is named', async () => {
+    const T0 = T * 1000;
+    let now = T0;
+    const clock = { now: () => now, sleep: async () => {} };
+    const urls: string[] = [];
+    const web = FIXTURE_PODS[0]!;
+    for (const [driver, extraUsec] of [['systemd', 6_000_000], ['cgroupfs', 3_000_000]] as const) {
+      const fx = copyFixture(driver);
+      cleanups.push(fx.dispose);
+      const sampler = new ProbeSampler({
+        reader: new CgroupReader({ layout: { version: 'v2', base: fx.root }, procRoot: fx.procRoot }),
+        clock,
+        nodeName: `node-${driver}`,
+        capacity: { cpu: { amount: 4, source: 't' }, mem: { amount: 2 ** 34, source: 't' }, net: { amount: 1e8, source: 't' }, disk: { amount: 1e8, source: 't' } },
+        pods: functionPodInfoSource(() => fixturePodInfo(T0 - 600_000)),
+        intervalMs: 10_000,
+        warmupMs: 0,
+      });
+      now = T0;
+      await sampler.sample();
+      writeFileSync(join(fx.root, fixtureContainerPath(driver, web, web.containers[1]!), 'cpu.stat'), cpuStat({ usageUsec: web.containers[1]!.values.usageUsec + extraUsec }));
+      now = T0 + 10_000;
+      await sampler.sample();
+      const server = await startProbeServer({ probe: sampler, host: '127.0.0.1', port: 0 });
+      cleanups.push(() => server.close());
+      urls.push(server.url);
+    }
+    now = T0 + 65_000; // the probes close minute 0 when asked for their windows at this time
+    const dead = createServer();
+    await new Promise<void>((r) => dead.listen(0, '127.0.0.1', () => r()));
+    const deadUrl = `http://127.0.0.1:${(dead.address() as AddressInfo).port}`;
+    await new Promise<void>((r) => dead.close(() => r()));
+
+    const src = new ProbeMetricsSource({ endpoints: () => [...urls, deadUrl], clock });
+    const samples = await src.appUsage(0);
+    // Node A's web pod used 0.6 cores, node B's 0.3: the application's minute is the higher;
+    // memory is web's working set (400-80 MiB) plus the sidecar's (50-2 MiB).
+    expect(samples.find((x) => x.app === 'shop/web')).toEqual({ app: 'shop/web', minuteMs: T0, cpuMilli: expect.closeTo(600, 3), memoryBytes: 368 * 2 ** 20, net: 0, disk: 0, pods: 2 });
+    expect(samples.find((x) => x.app === 'data/db')).toMatchObject({ minuteMs: T0, cpuMilli: 0, memoryBytes: 1280 * 2 ** 20, pods: 2 });
+    expect(samples.filter((x) => x.minuteMs !== T0)).toEqual([]);
+    expect(src.resolution.sampleSeconds).toBe(10);
+    expect(src.status().errors).toEqual([expect.stringMatching(new RegExp(`^${deadUrl}/windows: .*ECONNREFUSED`))]);
+  });
 });

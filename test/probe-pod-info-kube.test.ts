@@ -22,7 +22,7 @@ function kubeConfigFor(url: string): KubeConfig {
 }
 
 const POD = {
-  metadata: { uid: 'u-1', name: 'web-1', namespace: 'shop' },
+  metadata: { uid: 'u-1', name: 'web-5c9d8f7b6-x2k4p', namespace: 'shop', labels: { 'pod-template-hash': '5c9d8f7b6' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-5c9d8f7b6', uid: 'rs', controller: true }] },
   spec: { nodeName: 'node-a', hostNetwork: true, containers: [{ name: 'web', resources: { requests: { cpu: '250m', memory: '128Mi' }, limits: { cpu: '1', memory: '1Gi' } } }] },
   status: {
     conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-01-02T03:04:05Z' }],
@@ -60,7 +60,8 @@ describe('kubePodInfoSource', () => {
         {
           uid: 'u-1',
           namespace: 'shop',
-          name: 'web-1',
+          name: 'web-5c9d8f7b6-x2k4p',
+          app: 'shop/web',
           ready: true,
           readySince: Date.parse('2026-01-02T03:04:05Z'),
           hostNetwork: true,

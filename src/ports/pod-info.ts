@@ -26,6 +26,8 @@ export interface PodInfo {
   readonly uid: string;
   readonly namespace: string;
   readonly name: string;
+  /** `namespace/name` of the workload that owns the pod (a Deployment for a ReplicaSet's pod). */
+  readonly app?: string;
   /** All containers Ready (the pod's Ready condition is True). */
   readonly ready: boolean;
   /** Milliseconds since the epoch when the pod became Ready, if the source knows. */

@@ -121,6 +121,7 @@ export function fixturePodInfo(readySince: number, ready = true): PodInfo[] {
     uid: p.uid,
     namespace: p.namespace,
     name: p.name,
+    app: `${p.namespace}/${p.name.replace(/-[^-]+$/, '')}`,
     ready,
     readySince,
     containers: p.containers

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { quantityToNumber } from '../../core/probe/quantity.ts';
 import { runtimeIdOf } from '../../core/probe/paths.ts';
+import { appOfPod } from '../../core/probe/app-of.ts';
 import type { ContainerInfo, PodInfo, PodInfoResult, PodInfoSource, ResourceAmounts } from '../../ports/pod-info.ts';
 
 // Only the fields the probe reads; everything else in a Pod is let through untouched.
@@ -9,7 +10,15 @@ const quantity = z.union([z.string(), z.number()]);
 const resources = z.object({ cpu: quantity.optional(), memory: quantity.optional() }).loose();
 const podSchema = z
   .object({
-    metadata: z.object({ uid: z.string().min(1), name: z.string().min(1), namespace: z.string().default('default') }).loose(),
+    metadata: z
+      .object({
+        uid: z.string().min(1),
+        name: z.string().min(1),
+        namespace: z.string().default('default'),
+        labels: z.record(z.string(), z.string()).optional(),
+        ownerReferences: z.array(z.object({ kind: z.string(), name: z.string(), controller: z.boolean().optional() }).loose()).optional(),
+      })
+      .loose(),
     spec: z
       .object({
         nodeName: z.string().optional(),
@@ -91,6 +100,7 @@ function podInfoOf(pod: KubePod, where: string): { ok: true; value: PodInfo } | 
       uid: pod.metadata.uid,
       namespace: pod.metadata.namespace,
       name: pod.metadata.name,
+      app: appOfPod(pod),
       ready,
       ...(ready && Number.isFinite(since) ? { readySince: since } : {}),
       ...(pod.spec.hostNetwork ? { hostNetwork: true } : {}),

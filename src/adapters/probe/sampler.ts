@@ -340,6 +340,7 @@ export class ProbeSampler implements NodeProbe {
 
   windows(): WindowsReport {
     const now = this.opts.clock.now();
+    this.closeMinutes(now); // so the newest closed minute ends at windowEnd, samples or not
     const cap = this.opts.capacity;
     const layout = this.opts.reader.layout;
     const pods: PodReport[] = [];
@@ -364,7 +365,7 @@ export class ProbeSampler implements NodeProbe {
       }
       pods.push({
         uid: pod.uid,
-        ...(pod.info ? { namespace: pod.info.namespace, name: pod.info.name } : {}),
+        ...(pod.info ? { namespace: pod.info.namespace, name: pod.info.name, ...(pod.info.app ? { app: pod.info.app } : {}) } : {}),
         qos: pod.qos,
         monitoring: pod.monitoring,
         ...(pod.netNote === undefined ? { net: pod.net.report(METRIC_UNITS.net, cap.net) } : { netNote: pod.netNote }),

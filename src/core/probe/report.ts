@@ -41,6 +41,8 @@ export interface PodReport {
   readonly uid: string;
   readonly namespace?: string;
   readonly name?: string;
+  /** `namespace/name` of the owning workload, when the pod list says. */
+  readonly app?: string;
   readonly qos: QosClass;
   readonly monitoring: MonitoringState;
   /** The pod's network namespace (shared by its containers); absent with the reason in netNote. */
