@@ -241,6 +241,37 @@ describe.each(['systemd', 'cgroupfs'] as const)('cgroup v2, %s driver', (driver)
   });
 });
 
+describe('the sampling loop', () => {
+  it('a bug in one sample is reported and the loop goes on; a pod source that throws is an error value', async () => {
+    class Buggy extends CgroupReader {
+      n = 0;
+      override discover() {
+        if (this.n++ === 0) throw new TypeError('boom');
+        return super.discover();
+      }
+    }
+    const { sampler } = setup('systemd', {
+      reader: (layout, procRoot) => new Buggy({ layout, procRoot }),
+      pods: () => {
+        throw new Error('api down');
+      },
+    });
+    const stop = new AbortController();
+    const outcomes: { containers: number; errors: readonly { message: string }[] }[] = [];
+    await sampler.run(stop.signal, (o) => {
+      outcomes.push(o);
+      if (outcomes.length === 2) stop.abort();
+    });
+    expect(outcomes).toHaveLength(2);
+    expect(outcomes[0]!.errors[0]!.message).toMatch(/^internal error while sampling: TypeError: boom/);
+    expect(outcomes[1]!.errors).toEqual([]);
+    expect(outcomes[1]!.containers).toBe(7);
+    const report = sampler.windows();
+    expect(report.podInfo).toEqual({ source: 'function', ok: false, error: 'function: api down' });
+    expect(report.pods.every((p) => p.monitoring.state === 'not-ready' && p.monitoring.reason === 'no pod list yet (function: api down)')).toBe(true);
+  });
+});
+
 describe('cgroup root', () => {
   it('a root that is neither v1 nor v2, and a v2 root without kubepods, are clear errors', async () => {
     expect(detectLayout('/nonexistent/cgroup')).toEqual({ ok: false, error: '/nonexistent/cgroup: neither cgroup v2 (no cgroup.controllers) nor cgroup v1 (no memory and cpuacct controllers)' });

@@ -129,7 +129,7 @@ export class ProbeSampler implements NodeProbe {
     let containers = 0;
 
     if (this.opts.pods) {
-      const listed = await this.opts.pods.list();
+      const listed = await this.opts.pods.list().catch((err: unknown) => ({ ok: false as const, error: { kind: 'other' as const, message: `${this.opts.pods!.description}: ${err instanceof Error ? err.message : String(err)}` } }));
       if (listed.ok) {
         this.lastPodInfo = new Map(listed.pods.map((p) => [p.uid, p]));
         this.podInfoError = undefined;
@@ -412,7 +412,15 @@ export class ProbeSampler implements NodeProbe {
   /** Samples every interval until the signal aborts. */
   async run(signal: AbortSignal, onSample?: (o: SampleOutcome) => void): Promise<void> {
     while (!signal.aborted) {
-      const outcome = await this.sample();
+      let outcome: SampleOutcome;
+      try {
+        outcome = await this.sample();
+      } catch (err) {
+        // A bug, not the kernel: report it and keep the windows and the loop (a DaemonSet
+        // that crash-loops on one odd cgroup would lose every node's history).
+        const message = `internal error while sampling: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+        outcome = this.finish({ at: this.opts.clock.now(), containers: 0, gone: [], errors: [{ path: '', message }] }, 0);
+      }
       onSample?.(outcome);
       try {
         await this.opts.clock.sleep(this.opts.intervalMs, signal);
