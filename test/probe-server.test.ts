@@ -4,6 +4,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { CgroupReader } from '../src/adapters/probe/cgroup-fs.ts';
 import { ProbeSampler } from '../src/adapters/probe/sampler.ts';
@@ -171,5 +173,39 @@ describe('polyarch probe --once', () => {
     expect(await src.list()).toEqual({ ok: true, pods: [] });
     writeFileSync(file, JSON.stringify({ items: [{ metadata: { uid: 'u1', name: 'a' }, spec: { nodeName: 'node-a', containers: [{ name: 'c', resources: { limits: { cpu: 'lots' } } }] } }] }));
     expect(await src.list()).toMatchObject({ ok: false, error: { kind: 'invalid', message: `pod list ${file}: items[0].spec.containers[0].resources.limits.cpu: invalid quantity "lots"` } });
+  });
+});
+
+describe('polyarch probe (serving)', () => {
+  it('serves on the address given, samples, and stops cleanly on SIGTERM', async () => {
+    const fx = copyFixture('systemd');
+    cleanup.push(fx.dispose);
+    const child = spawn(process.execPath, ['bin/polyarch.js', 'probe', '--cgroup-root', fx.root, '--proc-root', fx.procRoot, '--listen', '127.0.0.1:0', '--interval', '200ms', '--node-name', 'node-z'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    cleanup.push(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+    let stderr = '';
+    const started = new Promise<string>((resolve, reject) => {
+      child.stderr!.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        const m = /"url":"(http:\/\/[^"]+)"/.exec(stderr);
+        if (m) resolve(m[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
+    });
+    const url = await started;
+    let health = await fetch(`${url}/healthz`);
+    for (let i = 0; i < 50 && health.status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      health = await fetch(`${url}/healthz`);
+    }
+    expect(health.status).toBe(200);
+    const report = (await (await fetch(`${url}/windows`)).json()) as WindowsReport;
+    expect(report).toMatchObject({ node: 'node-z', intervalMs: 200, cgroup: { version: 'v2', driver: 'systemd' } });
+    expect(report.pods).toHaveLength(3);
+    child.kill('SIGTERM');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(0);
+    expect(stderr).toContain('probe stopped');
   });
 });
