@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { z } from 'zod';
 import type { NodeProbe } from '../ports/node-probe.ts';
-import type { MetricWindow, ReclaimResult } from '../core/probe/report.ts';
+import type { MetricWindow, ReclaimResult, WindowsReport } from '../core/probe/report.ts';
 
 export interface ProbeServerOptions {
   readonly probe: NodeProbe;
@@ -44,10 +44,17 @@ const STATUS_OF: Readonly<Record<Extract<ReclaimResult, { ok: false }>['kind'], 
 
 export function probeMetrics(probe: NodeProbe): { registry: Registry; reclaims: Counter<'result'>; reclaimedBytes: Counter } {
   const registry = new Registry();
+  // One report per scrape, not one per metric family (each builds the whole report).
+  let cached: { at: number; report: WindowsReport } | undefined;
+  const report = (): WindowsReport => {
+    const now = Date.now();
+    if (!cached || now - cached.at > 1000) cached = { at: now, report: probe.windows() };
+    return cached.report;
+  };
   const labels = ['namespace', 'pod', 'container', 'metric', 'basis'] as const;
   const set = (g: Gauge<(typeof labels)[number]>, pick: (w: MetricWindow) => number | undefined): void => {
     g.reset();
-    for (const p of probe.windows().pods) {
+    for (const p of report().pods) {
       const base = { namespace: p.namespace ?? '', pod: p.name ?? p.uid };
       const put = (container: string, metric: string, w: MetricWindow | undefined): void => {
         const v = w === undefined ? undefined : pick(w);
@@ -93,7 +100,7 @@ export function probeMetrics(probe: NodeProbe): { registry: Registry; reclaims: 
     help: 'Containers read in the last sample.',
     registers: [registry],
     collect() {
-      this.set(probe.windows().lastSample?.containers ?? 0);
+      this.set(report().lastSample?.containers ?? 0);
     },
   });
   new Gauge({
@@ -101,7 +108,7 @@ export function probeMetrics(probe: NodeProbe): { registry: Registry; reclaims: 
     help: 'Files that could not be read or parsed in the last sample.',
     registers: [registry],
     collect() {
-      this.set(probe.windows().errors.length);
+      this.set(report().errors.length);
     },
   });
   const reclaims = new Counter({ name: 'polyarch_probe_reclaims_total', help: 'Proactive reclaim requests by result.', labelNames: ['result'] as const, registers: [registry] });
