@@ -4,7 +4,9 @@
  * missing or turn bad.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { CgroupReader, detectLayout, type CgroupLayout } from '../src/adapters/probe/cgroup-fs.ts';
 import { ProbeSampler, type NodeCapacity } from '../src/adapters/probe/sampler.ts';
@@ -238,6 +240,51 @@ describe.each(['systemd', 'cgroupfs'] as const)('cgroup v2, %s driver', (driver)
     expect(on.sampler.reclaim({ podUid: db.pod.uid, bytes: -5 })).toMatchObject({ ok: false, kind: 'invalid' });
     rmSync(join(on.dir(db.pod, db.c), 'memory.reclaim'));
     expect(on.sampler.reclaim({ podUid: db.pod.uid, container: 'db', bytes: 1 })).toMatchObject({ ok: false, kind: 'unsupported' });
+  });
+});
+
+describe('containers vanishing while being read (a real race)', () => {
+  it('another process removes and recreates container cgroups while the probe samples: only "gone", never an error', async () => {
+    const { sampler, dir, fx } = setup('cgroupfs', { pods: () => fixturePodInfo(T0 - 600_000) });
+    // Like kernfs's rmdir, a cgroup disappears at once with all its files: rename it away.
+    const victims = [dir(web.pod, web.c), dir(sidecar.pod, sidecar.c), dir(db.pod, db.c), dir(job.pod, job.c)];
+    const trash = join(fx.root, '..', 'trash');
+    const spare = join(fx.root, '..', 'spare');
+    mkdirSync(trash);
+    victims.forEach((v, i) => cpSync(v, join(spare, String(i)), { recursive: true }));
+    const churn = spawn(process.execPath, ['-e', `
+      const fs = require('fs'); const path = require('path');
+      const victims = ${JSON.stringify(victims)}; const trash = ${JSON.stringify(trash)}; const spare = ${JSON.stringify(spare)};
+      let n = 0; const end = Date.now() + 1500;
+      while (Date.now() < end) {
+        const i = n % victims.length;
+        fs.renameSync(victims[i], path.join(trash, String(n)));
+        fs.cpSync(path.join(spare, String(i)), path.join(trash, 'new' + n), { recursive: true });
+        fs.renameSync(path.join(trash, 'new' + n), victims[i]);
+        n++;
+      }
+      process.stdout.write(String(n));
+    `], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    churn.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = once(churn, 'exit');
+    let running = true;
+    void exited.then(() => (running = false));
+    let samples = 0;
+    let gone = 0;
+    const errors: string[] = [];
+    while (running || samples === 0) {
+      const o = await sampler.sample();
+      samples++;
+      gone += o.gone.length;
+      errors.push(...o.errors.map((e) => e.message));
+      await new Promise((r) => setImmediate(r));
+    }
+    await exited;
+    expect(Number(out)).toBeGreaterThan(10); // the churn really ran
+    expect(errors).toEqual([]);
+    expect(samples).toBeGreaterThan(5);
+    expect(gone).toBeGreaterThan(0); // and the probe saw containers go
   });
 });
 
