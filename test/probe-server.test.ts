@@ -172,7 +172,9 @@ describe('polyarch probe --once', () => {
     writeFileSync(file, JSON.stringify({ items: [{ metadata: { uid: 'u1', name: 'a' }, spec: { nodeName: 'node-b', containers: [{ name: 'c' }] } }] }));
     expect(await src.list()).toEqual({ ok: true, pods: [] });
     writeFileSync(file, JSON.stringify({ items: [{ metadata: { uid: 'u1', name: 'a' }, spec: { nodeName: 'node-a', containers: [{ name: 'c', resources: { limits: { cpu: 'lots' } } }] } }] }));
-    expect(await src.list()).toMatchObject({ ok: false, error: { kind: 'invalid', message: `pod list ${file}: items[0].spec.containers[0].resources.limits.cpu: invalid quantity "lots"` } });
+    const bad = await src.list();
+    expect(bad).toMatchObject({ ok: false, error: { kind: 'invalid' } });
+    if (!bad.ok) expect(bad.error.message.startsWith(`pod list ${file}: items[0].spec.containers[0].resources.limits.cpu: invalid quantity "lots"`)).toBe(true);
   });
 });
 

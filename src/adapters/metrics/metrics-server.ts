@@ -7,7 +7,7 @@
  */
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
-import { quantityToNumber } from '../../core/probe/quantity.ts';
+import { parseQuantity } from '../../core/k8s/quantity.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { AppUsageSample, MetricsSource } from '../../ports/metrics-source.ts';
 import { AppMinuteMaxima, appOfPod, type Resolution } from './app-usage.ts';
@@ -88,8 +88,8 @@ export class MetricsServerSource implements MetricsSource {
       let cpu = 0;
       let mem = 0;
       for (const c of pm.containers) {
-        const q = quantityToNumber(c.usage.cpu);
-        const m = quantityToNumber(c.usage.memory);
+        const q = parseQuantity(c.usage.cpu);
+        const m = parseQuantity(c.usage.memory);
         if (!q.ok || !m.ok) return this.fail(`metrics.k8s.io ${pm.metadata.namespace}/${pm.metadata.name} container ${c.name}: ${!q.ok ? q.error : !m.ok ? m.error : ''}`);
         cpu += q.value * 1000;
         mem += m.value;

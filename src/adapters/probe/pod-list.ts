@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { quantityToNumber } from '../../core/probe/quantity.ts';
+import { parseQuantity } from '../../core/k8s/quantity.ts';
 import { runtimeIdOf } from '../../core/probe/paths.ts';
 import { appOfPod } from '../../core/probe/app-of.ts';
 import type { ContainerInfo, PodInfo, PodInfoResult, PodInfoSource, ResourceAmounts } from '../../ports/pod-info.ts';
@@ -72,7 +72,7 @@ function podInfoOf(pod: KubePod, where: string): { ok: true; value: PodInfo } | 
       for (const res of ['cpu', 'memory'] as const) {
         const q = r?.[res];
         if (q === undefined) continue;
-        const v = quantityToNumber(q);
+        const v = parseQuantity(q);
         if (!v.ok) return `spec.containers[${c}].resources.${kind}.${res}: ${v.error}`;
         out[res] = v.value;
       }

@@ -11,7 +11,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { ProbeSampler, type NodeCapacity } from '../../adapters/probe/sampler.ts';
 import { systemClock } from '../../adapters/clock/system-clock.ts';
 import { parseMemTotal } from '../../core/probe/parse.ts';
-import { quantityToNumber } from '../../core/probe/quantity.ts';
+import { parseQuantity } from '../../core/k8s/quantity.ts';
 import type { MetricWindow, WindowsReport } from '../../core/probe/report.ts';
 import { startProbeServer } from '../../server/probe-server.ts';
 import { CliError, usageError } from '../errors.ts';
@@ -46,7 +46,7 @@ export function parseDuration(text: string, flag: string): number {
 }
 
 function parseAmount(text: string, flag: string): number {
-  const q = quantityToNumber(text);
+  const q = parseQuantity(text);
   if (!q.ok || !(q.value > 0)) throw usageError(`${flag}: expected a positive quantity such as 4, 16Gi or 1250M, got "${text}"`);
   return q.value;
 }

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { chooseBasis, monitoringState, ratesBetween, type Counters } from './usage.ts';
 import { containerOfDir, podOfDir, qosOfDir, runtimeIdOf } from './paths.ts';
-import { quantityToNumber } from './quantity.ts';
 
 const at = (t: number, over: Partial<Counters> = {}): Counters => ({ t, cpuUsec: 0, memUsage: 100, memWorkingSet: 80, memInactiveFile: 20, ...over });
 
@@ -70,22 +69,5 @@ describe('kubelet cgroup names', () => {
     expect(containerOfDir('ab'.repeat(32), 'cgroupfs')).toEqual({ id: 'ab'.repeat(32), runtime: 'unknown' });
     expect(containerOfDir('cpu.stat', 'cgroupfs')).toBeUndefined();
     expect(runtimeIdOf('containerd://abc123')).toBe('abc123');
-  });
-});
-
-describe('quantityToNumber', () => {
-  it.each([
-    ['500m', 0.5],
-    ['2', 2],
-    ['1.5Gi', 1.5 * 2 ** 30],
-    ['128Mi', 128 * 2 ** 20],
-    ['1e3', 1000],
-    ['100k', 100_000],
-  ])('%s -> %d', (q, v) => {
-    expect(quantityToNumber(q)).toEqual({ ok: true, value: v });
-  });
-  it('refuses what Kubernetes refuses', () => {
-    expect(quantityToNumber('12 cores').ok).toBe(false);
-    expect(quantityToNumber('Mi').ok).toBe(false);
   });
 });
