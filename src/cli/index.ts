@@ -4,9 +4,10 @@ import { CliError } from './errors.ts';
 import { registerSchedule } from './commands/schedule.ts';
 import { registerForecast } from './commands/forecast.ts';
 import { registerPlan } from './commands/plan.ts';
+import { registerProbe } from './commands/probe.ts';
 
 // Each command lives in its own module under cli/commands and registers itself here.
-const registrations: ((program: Command) => void)[] = [registerInspect, registerSchedule, registerForecast, registerPlan];
+const registrations: ((program: Command) => void)[] = [registerInspect, registerSchedule, registerForecast, registerPlan, registerProbe];
 
 export function buildProgram(): Command {
   const program = new Command('polyarch')
