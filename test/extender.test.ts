@@ -7,7 +7,8 @@ import { startServer, type RunningServer } from '../src/server/http-server.ts';
 import { silentLogger } from '../src/server/logger.ts';
 import { createMetrics } from '../src/server/metrics.ts';
 import type { NodeLike } from '../src/core/admission/choose.ts';
-import { MemoryPodCluster } from './support/memory-pod-cluster.ts';
+import { SimCluster } from '../src/sim/cluster.ts';
+import type { Node, Pod } from '../src/core/k8s/types.ts';
 import { MemoryResolver } from './support/memory-resolver.ts';
 import { realClock } from './support/real-clock.ts';
 
@@ -18,8 +19,9 @@ const resolver = new MemoryResolver()
   .add('registry.example/shop/migrate:1.4', ['linux/amd64', 'linux/arm64', 'linux/riscv64', 'linux/s390x'])
   .add('registry.example/shop/web:1.4', ['linux/amd64', 'linux/arm64/v8', 'linux/s390x'])
   .add('registry.example/mesh/proxy:2.0', ['linux/amd64', 'linux/arm64', 'linux/riscv64']);
-const cluster = new MemoryPodCluster();
-for (const n of nodes) cluster.addNode(n);
+const cluster = new SimCluster(realClock, Date.now());
+for (const n of nodes) cluster.addNode(n as Node);
+const podOf = (namespace: string, name: string): Pod | undefined => cluster.podObject(`${namespace}/${name}`);
 let server: RunningServer;
 const metrics = createMetrics({ defaultMetrics: false });
 
@@ -138,12 +140,14 @@ describe('POST /prioritize', () => {
 
 describe('POST /bind', () => {
   it('writes the variant for the node and the records, then binds', async () => {
-    const pod = fixture('filter-nodes.json').Pod as { metadata: { name: string; namespace: string } };
-    cluster.addPod(pod);
-    const { status, json } = await post('bind', fixture('bind.json'));
+    const pod = fixture('filter-nodes.json').Pod as unknown as Pod;
+    const created = await cluster.createPod(pod);
+    if (!created.ok) throw new Error(created.error.message);
+    const args = { ...fixture('bind.json'), PodUID: created.value.metadata.uid };
+    const { status, json } = await post('bind', args);
     expect(status).toBe(200);
     expect(json).toEqual({ Error: '' });
-    const bound = cluster.pod('shop', pod.metadata.name);
+    const bound = podOf('shop', pod.metadata.name ?? '');
     expect(bound?.spec?.nodeName).toBe('n-arm64');
     const web = resolver.table.get('registry.example/shop/web:1.4')!.platforms.find((p) => p.platform.architecture === 'arm64')!;
     expect(bound?.spec?.containers?.find((c) => c.name === 'web')?.image).toBe(web.image);
@@ -154,18 +158,20 @@ describe('POST /bind', () => {
     expect(bound?.metadata?.annotations?.['polyarch.io/platform']).toBe('linux/arm64/v8');
     expect(cluster.events.at(-1)?.reason).toBe('PlatformSelected');
 
-    const again = (await post('bind', fixture('bind.json'))).json as { Error: string };
+    const again = (await post('bind', args)).json as { Error: string };
     expect(again.Error).toMatch(/already bound to n-arm64/);
   });
 
   it('refuses a node the pod cannot run on, and a pod that is not there, with an Error', async () => {
-    const pod = structuredClone(fixture('filter-nodes.json').Pod) as { metadata: { name: string; uid: string } };
+    const pod = structuredClone(fixture('filter-nodes.json').Pod) as { metadata: { name: string } };
     pod.metadata.name = 'web-other';
-    pod.metadata.uid = 'other-uid';
-    cluster.addPod(pod);
-    const wrong = (await post('bind', { PodName: 'web-other', PodNamespace: 'shop', PodUID: 'other-uid', Node: 'n-riscv64' })).json as { Error: string };
+    const created = await cluster.createPod(pod as unknown as Pod);
+    if (!created.ok) throw new Error(created.error.message);
+    const wrong = (await post('bind', { PodName: 'web-other', PodNamespace: 'shop', PodUID: created.value.metadata.uid, Node: 'n-riscv64' })).json as { Error: string };
     expect(wrong.Error).toMatch(/no variant/);
-    expect(cluster.pod('shop', 'web-other')?.spec?.nodeName).toBeUndefined();
+    expect(podOf('shop', 'web-other')?.spec.nodeName).toBeUndefined();
+    const stale = (await post('bind', { PodName: 'web-other', PodNamespace: 'shop', PodUID: 'an-older-uid', Node: 'n-amd64' })).json as { Error: string };
+    expect(stale.Error).toMatch(/re-created/);
     const missing = (await post('bind', { PodName: 'nope', PodNamespace: 'shop', PodUID: 'u', Node: 'n-amd64' })).json as { Error: string };
     expect(missing.Error).toMatch(/not found/);
     const bad = await post('bind', { PodName: 'x' });

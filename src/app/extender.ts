@@ -4,22 +4,24 @@
  * kube-scheduler doing resources, taints and affinity itself.
  */
 import {
-  DECISION_ANNOTATION, imagePatch, PLATFORM_ANNOTATION, SOURCE_IMAGES_ANNOTATION, sourceImagesValue, annotationPatch, parseSourceImages,
+  DECISION_ANNOTATION, PLATFORM_ANNOTATION, SOURCE_IMAGES_ANNOTATION, sourceImagesValue, parseSourceImages,
   type ArchPreference,
 } from '../core/admission/affinity.ts';
 import { filterNodes, scoreFit, toExtenderPriority, type NodeLike } from '../core/admission/choose.ts';
-import type { JsonPatchOp } from '../core/admission/json-patch.ts';
 import { nodeFit } from '../core/admission/platforms.ts';
 import { podImages, podName, type PodLike } from '../core/admission/pod.ts';
 import { formatPlatform } from '../core/platform/platform.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ImageResolver } from '../ports/image-resolver.ts';
-import type { PodCluster } from '../ports/pod-cluster.ts';
+import type { ClusterReader, ClusterWriter } from '../ports/cluster.ts';
 import { resolveWithin } from './resolve-images.ts';
+
+/** The cluster reads and writes the extender makes: S4's patch and bind, through the same port as polyarch's own scheduler. */
+export type ExtenderCluster = Pick<ClusterReader, 'getPod' | 'getNode'> & Pick<ClusterWriter, 'patchPod' | 'bindPod' | 'recordEvent'>;
 
 export interface ExtenderOptions {
   readonly resolver: ImageResolver;
-  readonly cluster: PodCluster;
+  readonly cluster: ExtenderCluster;
   readonly clock: Clock;
   /** Longest a registry lookup may hold a kube-scheduler call (its httpTimeout is 30 s by default, and it blocks a scheduling cycle). */
   readonly deadlineMs: number;
@@ -60,13 +62,16 @@ export class Extender {
     const names = input.nodeNames ?? [];
     const missing: Record<string, string> = {};
     const nodes: NodeLike[] = [];
-    const got = await Promise.all(names.map(async (n) => [n, await this.opts.cluster.getNode(n)] as const));
-    for (const [name, r] of got) {
-      if (signal?.aborted) return { ok: false, error: 'cancelled' };
-      if (r.ok) nodes.push(r.value);
-      else if (r.error.kind === 'not-found') missing[name] = `node ${name} is not in polyarch's node cache`;
-      else return { ok: false, error: `reading node ${name}: ${r.error.message}` };
+    try {
+      const got = await Promise.all(names.map(async (n) => [n, await this.opts.cluster.getNode(n)] as const));
+      for (const [name, node] of got) {
+        if (node) nodes.push(node);
+        else missing[name] = `node ${name} is not in polyarch's node cache`;
+      }
+    } catch (err) {
+      return { ok: false, error: `reading nodes: ${err instanceof Error ? err.message : String(err)}` };
     }
+    if (signal?.aborted) return { ok: false, error: 'cancelled' };
     return { ok: true, nodes, missing };
   }
 
@@ -100,37 +105,43 @@ export class Extender {
   async bind(input: BindInput, signal?: AbortSignal): Promise<string> {
     const ref = { namespace: input.podNamespace, name: input.podName };
     const where = `pod ${input.podNamespace}/${input.podName}`;
-    const pod = await this.opts.cluster.getPod(ref);
-    if (!pod.ok) return `${where}: ${pod.error.message}`;
-    const uid = pod.value.metadata?.uid;
+    let pod: PodLike | undefined;
+    let node: NodeLike | undefined;
+    try {
+      [pod, node] = await Promise.all([this.opts.cluster.getPod(ref), this.opts.cluster.getNode(input.node)]);
+    } catch (err) {
+      return `${where}: reading the cluster: ${err instanceof Error ? err.message : String(err)}`;
+    }
+    if (!pod) return `${where}: not found`;
+    const uid = pod.metadata?.uid;
     if (input.podUID && uid && uid !== input.podUID) return `${where}: uid is ${uid}, not ${input.podUID} (the pod was re-created)`;
-    if (pod.value.spec?.nodeName) return `${where}: already bound to ${pod.value.spec.nodeName}`;
-    const node = await this.opts.cluster.getNode(input.node);
-    if (!node.ok) return `${where}: node ${input.node}: ${node.error.message}`;
+    if (pod.spec?.nodeName) return `${where}: already bound to ${pod.spec.nodeName}`;
+    if (!node) return `${where}: node ${input.node} not found`;
 
     // The originals, if recorded (a migrated pod), are what the variant is chosen from.
-    const images = podImages(pod.value);
-    const recorded = parseSourceImages(pod.value.metadata?.annotations?.[SOURCE_IMAGES_ANNOTATION]);
+    const images = podImages(pod);
+    const recorded = parseSourceImages(pod.metadata?.annotations?.[SOURCE_IMAGES_ANNOTATION]);
     const originals = images.map((i) => ({ ...i, image: recorded?.[i.container] ?? i.image }));
     const resolved = await resolveWithin(this.opts.resolver, this.opts.clock, originals, this.opts.deadlineMs, signal);
     if (!resolved.ok) return `${where}: ${resolved.error.message}`;
-    const fit = nodeFit(resolved.value, node.value);
+    const fit = nodeFit(resolved.value, node);
     if (!fit.ok) return `${where}: node ${input.node}: ${fit.reason}`;
 
     const platform = formatPlatform(fit.platform);
-    const ops: JsonPatchOp[] = [];
-    if (uid) ops.push({ op: 'test', path: '/metadata/uid', value: uid });
-    ops.push(...imagePatch(fit.variants.map((v) => ({ image: images.find((i) => i.kind === v.image.kind && i.index === v.image.index) ?? v.image, to: v.variant.image }))));
-    ops.push(...annotationPatch(pod.value, {
-      ...(recorded ? {} : { [SOURCE_IMAGES_ANNOTATION]: sourceImagesValue(originals) }),
-      [PLATFORM_ANNOTATION]: platform,
-      [DECISION_ANNOTATION]: `extender: node ${input.node} is ${platform}; every container has a variant for it`,
-    }));
-    const patched = await this.opts.cluster.patchPod(ref, ops);
+    const variants: Record<string, string> = {};
+    for (const v of fit.variants) variants[v.image.container] = v.variant.image;
+    const patched = await this.opts.cluster.patchPod(ref, {
+      images: variants,
+      annotations: {
+        ...(recorded ? {} : { [SOURCE_IMAGES_ANNOTATION]: sourceImagesValue(originals) }),
+        [PLATFORM_ANNOTATION]: platform,
+        [DECISION_ANNOTATION]: `extender: node ${input.node} is ${platform}; every container has a variant for it`,
+      },
+    });
     if (!patched.ok) return `${where}: writing the ${platform} variant: ${patched.error.message}`;
-    const bound = await this.opts.cluster.bindPod(ref, uid ?? input.podUID, input.node);
+    const bound = await this.opts.cluster.bindPod(ref, input.node);
     if (!bound.ok) return `${where}: binding to ${input.node}: ${bound.error.message}`;
-    await this.opts.cluster.recordEvent(ref, 'Normal', 'PlatformSelected', `${platform} variant written for node ${input.node}`);
+    await this.opts.cluster.recordEvent({ involved: { kind: 'Pod', namespace: ref.namespace, name: ref.name }, type: 'Normal', reason: 'PlatformSelected', message: `${platform} variant written for node ${input.node}` });
     return '';
   }
 }

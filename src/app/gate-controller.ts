@@ -16,11 +16,14 @@ import { podImages, podName, type PodLike } from '../core/admission/pod.ts';
 import { formatPlatform } from '../core/platform/platform.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ImageResolver } from '../ports/image-resolver.ts';
-import type { PodCluster } from '../ports/pod-cluster.ts';
+import type { ClusterReader, ClusterWriter } from '../ports/cluster.ts';
+import type { PodJsonPatcher } from '../ports/pod-json-patch.ts';
 import { resolveWithin } from './resolve-images.ts';
 
+export type GateCluster = Pick<ClusterReader, 'listNodes'> & Pick<ClusterWriter, 'recordEvent'> & PodJsonPatcher;
+
 export interface GateControllerOptions {
-  readonly cluster: PodCluster;
+  readonly cluster: GateCluster;
   readonly resolver: ImageResolver;
   readonly clock: Clock;
   readonly preferences: readonly ArchPreference[];
@@ -92,9 +95,13 @@ export class GateController {
     let reason: string;
     let annotations: Record<string, string> = { ...records };
     if (platforms.perArchTag) {
-      const nodes = await this.opts.cluster.listNodes();
-      if (!nodes.ok) return { pod: name, outcome: 'failed', reason: `listing nodes: ${nodes.error.message}` };
-      const choice = (this.opts.choose ?? choosePlatform)(resolved.value, nodes.value, this.opts.preferences, pod);
+      let nodes: readonly NodeLike[];
+      try {
+        nodes = await this.opts.cluster.listNodes();
+      } catch (err) {
+        return { pod: name, outcome: 'failed', reason: `listing nodes: ${err instanceof Error ? err.message : String(err)}` };
+      }
+      const choice = (this.opts.choose ?? choosePlatform)(resolved.value, nodes, this.opts.preferences, pod);
       if (!choice.ok) return this.refuse(ref, name, pod, `no platform for the per-architecture images: ${choice.reason}`);
       const target = { os: choice.platform.os, architectures: [choice.platform.architecture] };
       if (!hasRequiredArchAffinity(pod)) ops.push(...affinityPatch(pod, requiredExpressions(target), []));
@@ -127,9 +134,10 @@ export class GateController {
   }
 
   private async write(ref: { namespace: string; name: string }, name: string, ops: JsonPatchOp[], outcome: GateOutcome, reason: string, type: 'Normal' | 'Warning'): Promise<GateResult> {
-    const r = await this.opts.cluster.patchPod(ref, ops);
+    const r = await this.opts.cluster.jsonPatchPod(ref, ops);
     if (!r.ok) return { pod: name, outcome: 'failed', reason: `patch: ${r.error.message}` };
-    await this.opts.cluster.recordEvent(ref, type, outcome === 'lifted' ? 'PlatformGateLifted' : outcome === 'released' ? 'PlatformGateReleased' : 'PlatformRefused', reason);
+    const why = outcome === 'lifted' ? 'PlatformGateLifted' : outcome === 'released' ? 'PlatformGateReleased' : 'PlatformRefused';
+    await this.opts.cluster.recordEvent({ involved: { kind: 'Pod', namespace: ref.namespace, name: ref.name }, type, reason: why, message: reason });
     return { pod: name, outcome, reason };
   }
 }

@@ -8,11 +8,11 @@ import type { ArchPreference } from './affinity.ts';
 import { nodeFit, type NodeFit, type ResolvedImage } from './platforms.ts';
 
 export interface NodeLike extends NodePlatformSource {
-  metadata?: { name?: string; labels?: Record<string, string> | null } | null;
-  spec?: { unschedulable?: boolean | null } | null;
-  status?: {
-    nodeInfo?: { architecture?: string; operatingSystem?: string } | null;
-    conditions?: { type: string; status: string }[] | null;
+  readonly metadata?: { readonly name?: string; readonly labels?: Readonly<Record<string, string>> | null } | null;
+  readonly spec?: { readonly unschedulable?: boolean | null } | null;
+  readonly status?: {
+    readonly nodeInfo?: { readonly architecture?: string; readonly operatingSystem?: string } | null;
+    readonly conditions?: readonly { readonly type: string; readonly status: string }[] | null;
   } | null;
 }
 

@@ -4,48 +4,49 @@
  */
 
 export interface NodeSelectorRequirement {
-  key: string;
-  operator: string;
-  values?: string[];
+  readonly key: string;
+  readonly operator: string;
+  readonly values?: readonly string[] | null;
 }
 
 export interface NodeSelectorTerm {
-  matchExpressions?: NodeSelectorRequirement[];
-  matchFields?: NodeSelectorRequirement[];
+  readonly matchExpressions?: readonly NodeSelectorRequirement[] | null;
+  readonly matchFields?: readonly NodeSelectorRequirement[] | null;
 }
 
 export interface PreferredSchedulingTerm {
-  weight: number;
-  preference: NodeSelectorTerm;
+  readonly weight: number;
+  readonly preference: NodeSelectorTerm;
 }
 
 export interface NodeAffinity {
-  requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms: NodeSelectorTerm[] } | null;
-  preferredDuringSchedulingIgnoredDuringExecution?: PreferredSchedulingTerm[] | null;
+  readonly requiredDuringSchedulingIgnoredDuringExecution?: { readonly nodeSelectorTerms: readonly NodeSelectorTerm[] } | null;
+  readonly preferredDuringSchedulingIgnoredDuringExecution?: readonly PreferredSchedulingTerm[] | null;
 }
 
 export interface ContainerLike {
-  name: string;
-  image?: string;
+  readonly name: string;
+  readonly image?: string;
 }
 
+/** Structural: core/k8s Pod, a parsed AdmissionReview object and a client-node V1Pod all fit. */
 export interface PodLike {
-  metadata?: {
-    name?: string;
-    generateName?: string;
-    namespace?: string;
-    uid?: string;
-    labels?: Record<string, string> | null;
-    annotations?: Record<string, string> | null;
+  readonly metadata?: {
+    readonly name?: string;
+    readonly generateName?: string;
+    readonly namespace?: string;
+    readonly uid?: string;
+    readonly creationTimestamp?: string | Date | null;
+    readonly labels?: Readonly<Record<string, string>> | null;
+    readonly annotations?: Readonly<Record<string, string>> | null;
   } | null;
-  spec?: {
-    containers?: ContainerLike[] | null;
-    initContainers?: ContainerLike[] | null;
-    nodeSelector?: Record<string, string> | null;
-    nodeName?: string;
-    affinity?: { nodeAffinity?: NodeAffinity | null; [other: string]: unknown } | null;
-    schedulingGates?: { name: string }[] | null;
-    [other: string]: unknown;
+  readonly spec?: {
+    readonly containers?: readonly ContainerLike[] | null;
+    readonly initContainers?: readonly ContainerLike[] | null;
+    readonly nodeSelector?: Readonly<Record<string, string>> | null;
+    readonly nodeName?: string;
+    readonly affinity?: { readonly nodeAffinity?: NodeAffinity | null } | null;
+    readonly schedulingGates?: readonly { readonly name: string }[] | null;
   } | null;
 }
 
