@@ -1,0 +1,247 @@
+/**
+ * Workloads expanded into the pods their controllers would create, from templates and
+ * replicas, with the names, labels and owner references Kubernetes gives them:
+ * Deployment -> ReplicaSet `name-<template hash>` -> pods `rs-xxxxx`; ReplicaSet ->
+ * `name-xxxxx`; StatefulSet -> `name-0..n-1`; Job -> min(parallelism, completions) pods;
+ * DaemonSet -> one pod per node it should run on (the DaemonSet controller's
+ * predicates: node name, required node affinity, NoSchedule/NoExecute taints, with the
+ * tolerations it adds), pinned to that node by a matchFields term as the controller does.
+ * Random suffixes are replaced by deterministic ones so results are reproducible.
+ */
+
+import { matchLabels, matchNodeSelector } from './node-selector.ts';
+import { firstUntoleratedTaint } from './taints.ts';
+import {
+  TAINT_NODE_DISK_PRESSURE, TAINT_NODE_MEMORY_PRESSURE, TAINT_NODE_NETWORK_UNAVAILABLE, TAINT_NODE_NOT_READY, TAINT_NODE_PID_PRESSURE,
+  TAINT_NODE_UNREACHABLE, TAINT_NODE_UNSCHEDULABLE,
+  type DaemonSet, type Deployment, type Job, type Node, type ObjectMeta, type OwnerReference, type Pod, type PodTemplateSpec, type PriorityClass,
+  type ReplicaSet, type StatefulSet, type Toleration,
+} from './types.ts';
+
+/** The alphabet of k8s.io/apimachinery/pkg/util/rand.SafeEncodeString (no vowels, no look-alikes). */
+const ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+
+/** 32-bit FNV-1a, as Kubernetes hashes pod templates. */
+export function fnv32a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+function safeEncode(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) out += ALPHABET[text.charCodeAt(i) % ALPHABET.length];
+  return out;
+}
+
+/** The pod-template-hash label value of a Deployment's template. */
+export function podTemplateHash(template: PodTemplateSpec): string {
+  return safeEncode(String(fnv32a(stableJson(template))));
+}
+
+/** A deterministic stand-in for the 5-character random suffix of generated names. */
+export function nameSuffix(seed: string): string {
+  const h = fnv32a(seed);
+  let out = '';
+  let x = h;
+  for (let i = 0; i < 5; i++) {
+    out += ALPHABET[x % ALPHABET.length];
+    x = Math.floor(x / ALPHABET.length) ^ fnv32a(`${seed}/${i}`);
+    x >>>= 0;
+  }
+  return out;
+}
+
+function stableJson(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${stableJson(x)}`).join(',')}}`;
+}
+
+export interface Workloads {
+  readonly nodes: readonly Node[];
+  readonly pods?: readonly Pod[];
+  readonly deployments?: readonly Deployment[];
+  readonly replicaSets?: readonly ReplicaSet[];
+  readonly statefulSets?: readonly StatefulSet[];
+  readonly daemonSets?: readonly DaemonSet[];
+  readonly jobs?: readonly Job[];
+}
+
+type Owner = { readonly kind: string; readonly apiVersion: string; readonly metadata: ObjectMeta };
+
+function podFrom(owner: Owner, template: PodTemplateSpec, name: string, extraLabels: Record<string, string> = {}): Pod {
+  const meta = template.metadata ?? {};
+  const ref: OwnerReference = { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name ?? '', controller: true, ...(owner.metadata.uid ? { uid: owner.metadata.uid } : {}) };
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      ...meta,
+      name,
+      namespace: owner.metadata.namespace ?? 'default',
+      labels: { ...(meta.labels ?? {}), ...extraLabels },
+      ownerReferences: [ref],
+      ...(owner.metadata.creationTimestamp ? { creationTimestamp: owner.metadata.creationTimestamp } : {}),
+    },
+    spec: template.spec,
+  };
+}
+
+function replicasOf(n: number | null | undefined): number {
+  return n === null || n === undefined ? 1 : Math.max(0, Math.floor(n));
+}
+
+export function expandDeployment(d: Deployment): Pod[] {
+  const hash = podTemplateHash(d.spec.template);
+  const rsName = `${d.metadata.name ?? ''}-${hash}`;
+  const rsMeta: ObjectMeta = { ...d.metadata, name: rsName };
+  const rs: Owner = { kind: 'ReplicaSet', apiVersion: 'apps/v1', metadata: rsMeta };
+  return Array.from({ length: replicasOf(d.spec.replicas) }, (_, i) =>
+    podFrom(rs, d.spec.template, `${rsName}-${nameSuffix(`${rsName}/${i}`)}`, { 'pod-template-hash': hash }));
+}
+
+export function expandReplicaSet(rs: ReplicaSet): Pod[] {
+  const name = rs.metadata.name ?? '';
+  const owner: Owner = { kind: 'ReplicaSet', apiVersion: 'apps/v1', metadata: rs.metadata };
+  return Array.from({ length: replicasOf(rs.spec.replicas) }, (_, i) => podFrom(owner, rs.spec.template, `${name}-${nameSuffix(`${name}/${i}`)}`));
+}
+
+export function expandStatefulSet(s: StatefulSet): Pod[] {
+  const name = s.metadata.name ?? '';
+  const start = s.spec.ordinals?.start ?? 0;
+  const owner: Owner = { kind: 'StatefulSet', apiVersion: 'apps/v1', metadata: s.metadata };
+  return Array.from({ length: replicasOf(s.spec.replicas) }, (_, i) => {
+    const pod = `${name}-${start + i}`;
+    return podFrom(owner, s.spec.template, pod, { 'statefulset.kubernetes.io/pod-name': pod, 'apps.kubernetes.io/pod-index': String(start + i) });
+  });
+}
+
+export function expandJob(j: Job): Pod[] {
+  if (j.spec.suspend) return [];
+  const name = j.metadata.name ?? '';
+  const parallelism = j.spec.parallelism ?? 1;
+  const count = Math.max(0, Math.min(parallelism, j.spec.completions ?? parallelism));
+  const owner: Owner = { kind: 'Job', apiVersion: 'batch/v1', metadata: j.metadata };
+  const indexed = j.spec.completionMode === 'Indexed';
+  return Array.from({ length: count }, (_, i) =>
+    podFrom(owner, j.spec.template, `${name}-${indexed ? `${i}-` : ''}${nameSuffix(`${name}/${i}`)}`, {
+      'job-name': name,
+      'batch.kubernetes.io/job-name': name,
+      ...(indexed ? { 'batch.kubernetes.io/job-completion-index': String(i) } : {}),
+    }));
+}
+
+/** The tolerations the DaemonSet controller adds to every daemon pod (util.AddOrUpdateDaemonPodTolerations). */
+export function daemonTolerations(hostNetwork: boolean): Toleration[] {
+  const t: Toleration[] = [
+    { key: TAINT_NODE_NOT_READY, operator: 'Exists', effect: 'NoExecute' },
+    { key: TAINT_NODE_UNREACHABLE, operator: 'Exists', effect: 'NoExecute' },
+    { key: TAINT_NODE_DISK_PRESSURE, operator: 'Exists', effect: 'NoSchedule' },
+    { key: TAINT_NODE_MEMORY_PRESSURE, operator: 'Exists', effect: 'NoSchedule' },
+    { key: TAINT_NODE_PID_PRESSURE, operator: 'Exists', effect: 'NoSchedule' },
+    { key: TAINT_NODE_UNSCHEDULABLE, operator: 'Exists', effect: 'NoSchedule' },
+  ];
+  if (hostNetwork) t.push({ key: TAINT_NODE_NETWORK_UNAVAILABLE, operator: 'Exists', effect: 'NoSchedule' });
+  return t;
+}
+
+/** The DaemonSet controller's predicates: should this node run a daemon pod? */
+export function daemonShouldRun(pod: Pod, node: Node): boolean {
+  const name = node.metadata.name ?? '';
+  if (pod.spec.nodeName && pod.spec.nodeName !== name) return false;
+  const facts = { name, labels: node.metadata.labels ?? {} };
+  if (pod.spec.nodeSelector && !matchLabels(pod.spec.nodeSelector, facts.labels)) return false;
+  const required = pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+  if (required && !matchNodeSelector(required, facts)) return false;
+  return firstUntoleratedTaint(node.spec?.taints ?? [], pod.spec.tolerations ?? [], ['NoSchedule', 'NoExecute']) === undefined;
+}
+
+export function expandDaemonSet(ds: DaemonSet, nodes: readonly Node[]): Pod[] {
+  const name = ds.metadata.name ?? '';
+  const owner: Owner = { kind: 'DaemonSet', apiVersion: 'apps/v1', metadata: ds.metadata };
+  const spec = ds.spec.template.spec;
+  const existing = spec.tolerations ?? [];
+  const added = daemonTolerations(spec.hostNetwork === true).filter((t) => !existing.some((e) => e.key === t.key && e.effect === t.effect));
+  const template: PodTemplateSpec = { ...ds.spec.template, spec: { ...spec, tolerations: [...existing, ...added] } };
+  const out: Pod[] = [];
+  for (const node of nodes) {
+    const nodeName = node.metadata.name ?? '';
+    const probe = podFrom(owner, template, name);
+    if (!daemonShouldRun(probe, node)) continue;
+    const affinity = template.spec.affinity ?? {};
+    const pinned: PodTemplateSpec = {
+      ...template,
+      spec: {
+        ...template.spec,
+        affinity: {
+          ...affinity,
+          nodeAffinity: {
+            ...(affinity.nodeAffinity ?? {}),
+            requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [nodeName] }] }] },
+          },
+        },
+      },
+    };
+    out.push(podFrom(owner, pinned, `${name}-${nameSuffix(`${name}/${nodeName}`)}`));
+  }
+  return out;
+}
+
+/** Every pod the objects stand for: bare pods first, then each workload's, in input order. */
+export function expandWorkloads(w: Workloads): Pod[] {
+  return [
+    ...(w.pods ?? []),
+    ...(w.deployments ?? []).flatMap(expandDeployment),
+    ...(w.replicaSets ?? []).flatMap(expandReplicaSet),
+    ...(w.statefulSets ?? []).flatMap(expandStatefulSet),
+    ...(w.daemonSets ?? []).flatMap((ds) => expandDaemonSet(ds, w.nodes)),
+    ...(w.jobs ?? []).flatMap(expandJob),
+  ];
+}
+
+/** Priority classes Kubernetes always has. */
+export const BUILTIN_PRIORITY_CLASSES: readonly PriorityClass[] = [
+  { metadata: { name: 'system-cluster-critical' }, value: 2000000000 },
+  { metadata: { name: 'system-node-critical' }, value: 2000001000 },
+];
+
+export type PriorityResult = { ok: true; value: number } | { ok: false; error: string };
+
+/**
+ * A pod's priority as the Priority admission plugin sets it: spec.priority when already
+ * set (a pod read from the API), else its priorityClassName's value, else the
+ * globalDefault class's value, else 0.
+ */
+export function podPriority(pod: Pod, classes: readonly PriorityClass[]): PriorityResult {
+  if (typeof pod.spec.priority === 'number') return { ok: true, value: pod.spec.priority };
+  const all = [...BUILTIN_PRIORITY_CLASSES, ...classes];
+  const name = pod.spec.priorityClassName;
+  if (name) {
+    const c = all.find((pc) => pc.metadata.name === name);
+    return c ? { ok: true, value: c.value } : { ok: false, error: `spec.priorityClassName: no PriorityClass named "${name}"` };
+  }
+  const def = classes.find((pc) => pc.globalDefault);
+  return { ok: true, value: def?.value ?? 0 };
+}
+
+/**
+ * kube-scheduler's queue order (PrioritySort): higher priority first, then earlier
+ * creation (creationTimestamp, then the order given). Stable.
+ */
+export function queueOrder<T extends { readonly pod: Pod; readonly priority: number }>(items: readonly T[]): T[] {
+  return items
+    .map((item, index) => ({ item, index }))
+    .sort((a, b) => b.item.priority - a.item.priority
+      || cmp(a.item.pod.metadata.creationTimestamp ?? '', b.item.pod.metadata.creationTimestamp ?? '')
+      || a.index - b.index)
+    .map((x) => x.item);
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,83 @@
+/**
+ * `polyarch schedule` as a pure function: a set of cluster objects in, one decision per
+ * pending pod out. Bound pods (spec.nodeName, not finished) are assumed first; pending
+ * pods (bare and from workloads) are placed in queue order, each placement assumed
+ * before the next, as kube-scheduler does.
+ */
+
+import { formatReference, parseReference } from '../image/reference.ts';
+import type { Node, Pod, PriorityClass } from '../k8s/types.ts';
+import { podKey } from '../k8s/types.ts';
+import { expandWorkloads, podPriority, queueOrder, type Workloads } from '../k8s/workloads.ts';
+import type { Decision } from './decision.ts';
+import type { Framework } from './framework.ts';
+import { sourceImages, type ImageLookup } from './pod-info.ts';
+import type { Rng } from './rng.ts';
+import { placePods, type QueuedPod } from './schedule.ts';
+import { ClusterSnapshot } from './snapshot.ts';
+
+export interface ClusterObjects extends Workloads {
+  readonly priorityClasses?: readonly PriorityClass[];
+}
+
+export interface ClusterPlan {
+  readonly decisions: readonly Decision[];
+  readonly snapshot: ClusterSnapshot;
+  /** Objects that could not be taken into account, each naming the object. */
+  readonly warnings: readonly string[];
+}
+
+const isFinished = (pod: Pod): boolean => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+
+/** The pods that wait for a node, with their priorities; bound pods go to `bound`. */
+export function splitPods(objects: ClusterObjects): { pending: QueuedPod[]; bound: Pod[]; warnings: string[] } {
+  const pending: QueuedPod[] = [];
+  const bound: Pod[] = [];
+  const warnings: string[] = [];
+  for (const pod of expandWorkloads(objects)) {
+    if (isFinished(pod)) continue;
+    if (pod.spec.nodeName) {
+      bound.push(pod);
+      continue;
+    }
+    const p = podPriority(pod, objects.priorityClasses ?? []);
+    if (!p.ok) {
+      warnings.push(`pod ${podKey(pod)}: ${p.error}; not scheduled`);
+      continue;
+    }
+    pending.push({ pod, priority: p.value });
+  }
+  return { pending: queueOrder(pending), bound, warnings };
+}
+
+/** The normalised image references a set of pods needs resolved (recorded originals first). */
+export function imageReferences(pods: readonly Pod[]): string[] {
+  const refs = new Set<string>();
+  for (const pod of pods) {
+    const recorded = sourceImages(pod);
+    for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
+      const original = recorded[c.name] ?? c.image;
+      if (!original) continue;
+      const r = parseReference(original);
+      if (r.ok) refs.add(formatReference(r.value));
+    }
+  }
+  return [...refs].sort();
+}
+
+export function snapshotWithBoundPods(nodes: readonly Node[], bound: readonly Pod[]): { snapshot: ClusterSnapshot; warnings: string[] } {
+  const snapshot = ClusterSnapshot.fromNodes(nodes);
+  const warnings: string[] = [];
+  for (const pod of bound) {
+    const r = snapshot.assumePod(pod);
+    if (!r.ok) warnings.push(`pod ${podKey(pod)} bound to ${pod.spec.nodeName}: ${r.error}; not counted`);
+  }
+  return { snapshot, warnings };
+}
+
+export function scheduleCluster(fw: Framework, objects: ClusterObjects, lookup: ImageLookup, rng: Rng): ClusterPlan {
+  const { pending, bound, warnings } = splitPods(objects);
+  const built = snapshotWithBoundPods(objects.nodes, bound);
+  const decisions = placePods(fw, built.snapshot, pending, lookup, rng);
+  return { decisions, snapshot: built.snapshot, warnings: [...warnings, ...built.warnings] };
+}

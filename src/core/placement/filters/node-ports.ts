@@ -1,0 +1,29 @@
+/**
+ * NodePorts filter: a host port (protocol, port) may be bound once per host IP;
+ * 0.0.0.0 conflicts with every IP (kube-scheduler's HostPortInfo.CheckConflict).
+ */
+
+import type { FilterPlugin } from '../plugin.ts';
+import type { NodeInfo } from '../node-info.ts';
+import { Reasons, SUCCESS, unschedulable } from '../status.ts';
+
+const ANY = '0.0.0.0';
+
+function conflicts(node: NodeInfo, ip: string, key: string): boolean {
+  if (ip === ANY) {
+    for (const set of node.usedPorts.values()) if (set.has(key)) return true;
+    return false;
+  }
+  return (node.usedPorts.get(ip)?.has(key) ?? false) || (node.usedPorts.get(ANY)?.has(key) ?? false);
+}
+
+export const nodePorts: FilterPlugin = {
+  name: 'NodePorts',
+  filter(pod, node) {
+    if (pod.hostPorts.length === 0 || node.usedPorts.size === 0) return SUCCESS;
+    for (const p of pod.hostPorts) {
+      if (conflicts(node, p.ip, `${p.protocol}/${p.port}`)) return unschedulable(this.name, Reasons.nodePorts);
+    }
+    return SUCCESS;
+  },
+};

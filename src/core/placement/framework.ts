@@ -1,0 +1,208 @@
+/**
+ * The scheduling cycle, after kube-scheduler's framework: run the filter plugins on
+ * each node (stopping at a node's first failure), score the feasible nodes with every
+ * score plugin, normalise, weight, sum, and pick the highest total; ties are broken by
+ * the injected seeded RNG the way kube-scheduler's selectHost does (reservoir sampling).
+ */
+
+import { formatPlatform } from '../platform/platform.ts';
+import { nodeAffinity } from './filters/node-affinity.ts';
+import { nodePorts } from './filters/node-ports.ts';
+import { nodeName, nodeReady, nodeUnschedulable } from './filters/node-state.ts';
+import { nodePlatform } from './filters/platform.ts';
+import { resourcesFit } from './filters/resources-fit.ts';
+import { taintToleration } from './filters/taint-toleration.ts';
+import type { NodeInfo } from './node-info.ts';
+import type { FilterPlugin, ScorePlugin } from './plugin.ts';
+import type { PodInfo } from './pod-info.ts';
+import type { Rng } from './rng.ts';
+import { architecturePreference, compileArchitectureWeights, type ArchitectureWeights } from './scores/architecture-preference.ts';
+import { imageLocality } from './scores/image-locality.ts';
+import { preferredNodeAffinity } from './scores/node-affinity.ts';
+import { balancedAllocation, leastAllocated } from './scores/resource-allocation.ts';
+import { preferNoScheduleTaints } from './scores/taint-toleration.ts';
+import type { ClusterSnapshot } from './snapshot.ts';
+import { SUCCESS, type Status } from './status.ts';
+
+export type ScoreName = 'LeastAllocated' | 'BalancedAllocation' | 'NodeAffinity' | 'TaintToleration' | 'ImageLocality' | 'ArchitecturePreference';
+
+/**
+ * Weights as kube-scheduler's defaults (TaintToleration 3, NodeAffinity 2, the rest 1),
+ * with ArchitecturePreference 2 so a policy can outweigh a little free capacity.
+ */
+export const DEFAULT_WEIGHTS: Readonly<Record<ScoreName, number>> = {
+  LeastAllocated: 1,
+  BalancedAllocation: 1,
+  NodeAffinity: 2,
+  TaintToleration: 3,
+  ImageLocality: 1,
+  ArchitecturePreference: 2,
+};
+
+export interface PlacementPolicy {
+  /** Weight per score plugin (0 disables it). */
+  readonly weights?: Partial<Record<ScoreName, number>>;
+  /** Platform -> 0..100 (see scores/architecture-preference.ts). */
+  readonly architecturePreference?: ArchitectureWeights;
+  /** How many of the best nodes a decision lists with their scores. Default 3. */
+  readonly topNodes?: number;
+  /**
+   * Stop filtering once this share of the nodes is feasible (kube-scheduler's
+   * percentageOfNodesToScore). 100 (the default) examines every node, so a decision is
+   * the best node there is; 0 picks kube-scheduler's adaptive share (50% - nodes/125,
+   * at least 5%, at least 100 nodes) for large clusters.
+   */
+  readonly percentageOfNodesToScore?: number;
+}
+
+export interface WeightedScore {
+  readonly plugin: ScorePlugin;
+  readonly weight: number;
+}
+
+export interface Framework {
+  readonly filters: readonly FilterPlugin[];
+  readonly scores: readonly WeightedScore[];
+  readonly topNodes: number;
+  readonly percentageOfNodesToScore: number;
+  /** Where the next partial scan starts, so partial scans rotate over the nodes. */
+  nextStartIndex: number;
+}
+
+/** Filters in kube-scheduler's order, cheap ones first; NodePlatform before the resource arithmetic. */
+export const DEFAULT_FILTERS: readonly FilterPlugin[] = [nodeUnschedulable, nodeReady, nodeName, taintToleration, nodeAffinity, nodePlatform, nodePorts, resourcesFit];
+
+export type FrameworkResult = { ok: true; value: Framework } | { ok: false; error: string };
+
+export function createFramework(policy: PlacementPolicy = {}): FrameworkResult {
+  const weights = { ...DEFAULT_WEIGHTS, ...policy.weights };
+  for (const [k, w] of Object.entries(weights)) {
+    if (!(k in DEFAULT_WEIGHTS)) return { ok: false, error: `weights.${k}: unknown score plugin (known: ${Object.keys(DEFAULT_WEIGHTS).join(', ')})` };
+    if (!Number.isFinite(w) || w < 0) return { ok: false, error: `weights.${k}: must be a number >= 0, got ${w}` };
+  }
+  const arch = compileArchitectureWeights(policy.architecturePreference ?? {});
+  if (!arch.ok) return arch;
+  const pct = policy.percentageOfNodesToScore ?? 100;
+  if (!Number.isFinite(pct) || pct < 0 || pct > 100) return { ok: false, error: `percentageOfNodesToScore: must be between 0 and 100, got ${pct}` };
+  const topNodes = policy.topNodes ?? 3;
+  if (!Number.isInteger(topNodes) || topNodes < 1) return { ok: false, error: `topNodes: must be an integer >= 1, got ${topNodes}` };
+  const plugins: Record<ScoreName, ScorePlugin> = {
+    LeastAllocated: leastAllocated,
+    BalancedAllocation: balancedAllocation,
+    NodeAffinity: preferredNodeAffinity,
+    TaintToleration: preferNoScheduleTaints,
+    ImageLocality: imageLocality,
+    ArchitecturePreference: architecturePreference(arch.value),
+  };
+  const scores = (Object.keys(plugins) as ScoreName[]).filter((k) => weights[k] > 0).map((k) => ({ plugin: plugins[k], weight: weights[k] }));
+  return { ok: true, value: { filters: DEFAULT_FILTERS, scores, topNodes, percentageOfNodesToScore: pct, nextStartIndex: 0 } };
+}
+
+/** kube-scheduler's numFeasibleNodesToFind. */
+export function feasibleNodesToFind(fw: Framework, nodes: number): number {
+  const minFeasible = 100;
+  if (nodes < minFeasible || fw.percentageOfNodesToScore >= 100) return nodes;
+  let pct = fw.percentageOfNodesToScore;
+  if (pct === 0) pct = Math.max(5, 50 - Math.floor(nodes / 125));
+  return Math.max(minFeasible, Math.floor((nodes * pct) / 100));
+}
+
+export interface NodeScore {
+  readonly node: string;
+  readonly platform: string;
+  /** Σ weight x score. */
+  readonly total: number;
+  /** Each plugin's normalised score 0..100 (before its weight). */
+  readonly scores: Readonly<Record<string, number>>;
+}
+
+export interface CycleResult {
+  readonly node: NodeInfo | undefined;
+  readonly total: number;
+  readonly evaluated: number;
+  readonly feasible: number;
+  /** Reason -> number of nodes that gave it. */
+  readonly failures: ReadonlyMap<string, number>;
+  /** The chosen node first, then the next best, at most fw.topNodes. */
+  readonly candidates: readonly NodeScore[];
+}
+
+/** Runs the filters on one node; SUCCESS or the first failing plugin's status. */
+export function runFilters(fw: Framework, pod: PodInfo, node: NodeInfo): Status {
+  for (const f of fw.filters) {
+    const st = f.filter(pod, node);
+    if (st.code !== 'Success') return st;
+  }
+  return SUCCESS;
+}
+
+/** One scheduling cycle for a prepared pod over the snapshot. Pure except for the RNG and fw.nextStartIndex. */
+export function runCycle(fw: Framework, snapshot: ClusterSnapshot, pod: PodInfo, rng: Rng): CycleResult {
+  const nodes = snapshot.nodes;
+  const n = nodes.length;
+  const want = feasibleNodesToFind(fw, n);
+  const feasible: NodeInfo[] = [];
+  const failures = new Map<string, number>();
+  const start = n === 0 ? 0 : fw.nextStartIndex % n;
+  let evaluated = 0;
+  for (; evaluated < n && feasible.length < want; evaluated++) {
+    const node = nodes[(start + evaluated) % n] as NodeInfo;
+    let failed = false;
+    for (const f of fw.filters) {
+      const st = f.filter(pod, node);
+      if (st.code !== 'Success') {
+        for (const r of st.reasons) failures.set(r, (failures.get(r) ?? 0) + 1);
+        failed = true;
+        break;
+      }
+    }
+    if (!failed) feasible.push(node);
+  }
+  if (n > 0) fw.nextStartIndex = (start + evaluated) % n;
+  if (feasible.length === 0) return { node: undefined, total: n, evaluated, feasible: 0, failures, candidates: [] };
+
+  const count = feasible.length;
+  const perPlugin = fw.scores.map(({ plugin }) => {
+    const scores = new Float64Array(count);
+    for (let i = 0; i < count; i++) scores[i] = plugin.score(pod, feasible[i] as NodeInfo, snapshot);
+    plugin.normalize?.(scores, count);
+    return scores;
+  });
+  const totals = new Float64Array(count);
+  for (let p = 0; p < perPlugin.length; p++) {
+    const w = (fw.scores[p] as WeightedScore).weight;
+    const s = perPlugin[p] as Float64Array;
+    for (let i = 0; i < count; i++) totals[i] = (totals[i] ?? 0) + w * (s[i] ?? 0);
+  }
+  let best = 0;
+  let ties = 1;
+  for (let i = 1; i < count; i++) {
+    const t = totals[i] ?? 0;
+    const b = totals[best] ?? 0;
+    if (t > b) {
+      best = i;
+      ties = 1;
+    } else if (t === b) {
+      ties++;
+      if (rng.int(ties) === 0) best = i;
+    }
+  }
+  const describe = (i: number): NodeScore => {
+    const node = feasible[i] as NodeInfo;
+    const scores: Record<string, number> = {};
+    fw.scores.forEach(({ plugin }, p) => (scores[plugin.name] = (perPlugin[p] as Float64Array)[i] ?? 0));
+    return { node: node.name, platform: node.platform ? formatPlatform(node.platform) : '', total: totals[i] ?? 0, scores };
+  };
+  // The runners-up: a small insertion-sorted list, so this stays O(nodes).
+  const top: number[] = [];
+  for (let i = 0; i < count && fw.topNodes > 1; i++) {
+    if (i === best) continue;
+    const t = totals[i] ?? 0;
+    if (top.length === fw.topNodes - 1 && t <= (totals[top[top.length - 1] ?? 0] ?? 0)) continue;
+    let at = top.length;
+    while (at > 0 && (totals[top[at - 1] ?? 0] ?? 0) < t) at--;
+    top.splice(at, 0, i);
+    if (top.length > fw.topNodes - 1) top.pop();
+  }
+  return { node: feasible[best], total: n, evaluated, feasible: count, failures, candidates: [best, ...top].map(describe) };
+}

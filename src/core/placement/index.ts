@@ -1,0 +1,11 @@
+export * from './batch.ts';
+export * from './decision.ts';
+export * from './framework.ts';
+export * from './node-info.ts';
+export * from './plugin.ts';
+export * from './pod-info.ts';
+export * from './rng.ts';
+export * from './schedule.ts';
+export * from './snapshot.ts';
+export * from './status.ts';
+export { compileArchitectureWeights, type ArchitectureWeights } from './scores/architecture-preference.ts';

@@ -1,0 +1,39 @@
+/** Plugin contracts, after kube-scheduler's framework (Filter, Score, NormalizeScore). */
+
+import type { NodeInfo } from './node-info.ts';
+import type { PodInfo } from './pod-info.ts';
+import type { ClusterSnapshot } from './snapshot.ts';
+import type { Status } from './status.ts';
+
+export const MAX_NODE_SCORE = 100;
+
+export interface FilterPlugin {
+  readonly name: string;
+  /** SUCCESS when the pod may run on the node; otherwise why not. Must not mutate anything. */
+  filter(pod: PodInfo, node: NodeInfo): Status;
+}
+
+export interface ScorePlugin {
+  readonly name: string;
+  /** A raw score for a node that passed every filter; 0..100 unless normalize() maps it there. */
+  score(pod: PodInfo, node: NodeInfo, snapshot: ClusterSnapshot): number;
+  /** Maps the raw scores of all feasible nodes to 0..100 in place. */
+  normalize?(scores: Float64Array, count: number): void;
+}
+
+/**
+ * kube-scheduler's helper.DefaultNormalizeScore: scale so that the highest score is
+ * 100; with `reverse`, 100 minus that. All zero stays zero (or 100 reversed).
+ */
+export function defaultNormalize(scores: Float64Array, count: number, reverse: boolean): void {
+  let max = 0;
+  for (let i = 0; i < count; i++) max = Math.max(max, scores[i] ?? 0);
+  if (max === 0) {
+    if (reverse) for (let i = 0; i < count; i++) scores[i] = MAX_NODE_SCORE;
+    return;
+  }
+  for (let i = 0; i < count; i++) {
+    const s = Math.floor((MAX_NODE_SCORE * (scores[i] ?? 0)) / max);
+    scores[i] = reverse ? MAX_NODE_SCORE - s : s;
+  }
+}

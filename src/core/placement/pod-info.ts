@@ -1,0 +1,189 @@
+/**
+ * The per-cycle state: everything about the pod that does not depend on the node,
+ * computed once per pod (kube-scheduler's PreFilter/CycleState) instead of once per
+ * node: effective requests, tolerations, selectors, host ports, and the platforms its
+ * images exist for. Platform verdicts are memoised per distinct node platform, of
+ * which a cluster has a handful.
+ */
+
+import { canRun, comparePlatforms, formatPlatform, variantFit, type Platform } from '../platform/platform.ts';
+import { formatReference, parseReference } from '../image/reference.ts';
+import type { ImagePlatforms, PlatformImage } from '../image/types.ts';
+import { podResources, type Resources } from '../k8s/resources.ts';
+import { podKey, type Container, type NodeSelector, type Pod, type PreferredSchedulingTerm, type Toleration } from '../k8s/types.ts';
+import type { HostPort, PodAccount } from './node-info.ts';
+import { podHostPorts } from './snapshot.ts';
+
+export const SOURCE_IMAGES_ANNOTATION = 'polyarch.io/source-images';
+export const PLATFORM_ANNOTATION = 'polyarch.io/platform';
+export const DECISION_ANNOTATION = 'polyarch.io/decision';
+
+/** What the image resolver said about one reference, resolved before the cycle (S1). */
+export type ImageInfo = { ok: true; value: ImagePlatforms } | { ok: false; error: string };
+
+/** Looks an image up by its normalised reference (registry/repository:tag[@digest]). */
+export type ImageLookup = (reference: string) => ImageInfo | undefined;
+
+/** A lookup over a map keyed by normalised reference. */
+export const lookupFromMap = (map: ReadonlyMap<string, ImageInfo>): ImageLookup => (ref) => map.get(ref);
+
+export interface PodImage {
+  readonly container: string;
+  readonly init: boolean;
+  /** The architecture-neutral reference: from polyarch.io/source-images when the pod was placed before. */
+  readonly original: string;
+  /** original, normalised. */
+  readonly reference: string;
+  readonly platforms: readonly PlatformImage[];
+}
+
+export interface PodInfo extends PodAccount {
+  readonly pod: Pod;
+  readonly priority: number;
+  readonly hasRequests: boolean;
+  readonly tolerations: readonly Toleration[];
+  readonly nodeSelector: readonly (readonly [string, string])[];
+  readonly requiredAffinity: NodeSelector | undefined;
+  readonly preferredAffinity: readonly PreferredSchedulingTerm[];
+  readonly nodeName: string | undefined;
+  readonly hostPorts: readonly HostPort[];
+  readonly images: readonly PodImage[];
+  /** Platforms (among those the images exist for) that can run every image. */
+  readonly supportedPlatforms: readonly Platform[];
+  /** Per node platform key: undefined when it can run every image, else the first image it cannot run. */
+  platformVerdict(node: Platform): PodImage | undefined;
+  /** Per node platform key: the chosen variant of each image (same order as images). */
+  variantsFor(node: Platform): readonly PlatformImage[];
+}
+
+export type PrepareResult = { ok: true; value: PodInfo } | { ok: false; error: string; kind: 'invalid' | 'images' };
+
+/** The original references recorded on a pod placed before (migration reads them back). */
+export function sourceImages(pod: Pod): Readonly<Record<string, string>> {
+  const raw = pod.metadata.annotations?.[SOURCE_IMAGES_ANNOTATION];
+  if (!raw) return {};
+  try {
+    const v: unknown = JSON.parse(raw);
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return {};
+    return Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  } catch {
+    return {};
+  }
+}
+
+export function formatPlatforms(platforms: readonly PlatformImage[]): string {
+  return platforms.length === 0 ? 'no platforms' : platforms.map((p) => formatPlatform(p.platform)).join(', ');
+}
+
+function hasAny(r: Resources): boolean {
+  return r.milliCPU > 0 || r.memory > 0 || r.ephemeralStorage > 0 || Object.keys(r.scalar).length > 0;
+}
+
+/**
+ * Builds the per-cycle state of a pod. Fails with `invalid` for a pod that cannot be
+ * read (a quantity that does not parse, a container without image) and with `images`
+ * when an image did not resolve or the images share no platform: both are verdicts on
+ * the pod, whatever the nodes.
+ */
+export function preparePod(pod: Pod, lookup: ImageLookup, priority = pod.spec.priority ?? 0): PrepareResult {
+  const res = podResources(pod);
+  if (!res.ok) return { ok: false, kind: 'invalid', error: res.error };
+  const recorded = sourceImages(pod);
+  const images: PodImage[] = [];
+  const all: [Container, boolean, string][] = [
+    ...(pod.spec.initContainers ?? []).map((c, i): [Container, boolean, string] => [c, true, `spec.initContainers[${i}]`]),
+    ...pod.spec.containers.map((c, i): [Container, boolean, string] => [c, false, `spec.containers[${i}]`]),
+  ];
+  const unresolved: string[] = [];
+  for (const [c, init, where] of all) {
+    const original = recorded[c.name] ?? c.image;
+    if (!original) return { ok: false, kind: 'invalid', error: `${where}.image: missing` };
+    const ref = parseReference(original);
+    if (!ref.ok) return { ok: false, kind: 'invalid', error: `${where}.image: ${ref.error}` };
+    const reference = formatReference(ref.value);
+    const info = lookup(reference);
+    if (!info) {
+      unresolved.push(`image ${original} was not resolved`);
+      continue;
+    }
+    if (!info.ok) {
+      unresolved.push(info.error);
+      continue;
+    }
+    images.push({ container: c.name, init, original, reference, platforms: info.value.platforms });
+  }
+  if (unresolved.length > 0) return { ok: false, kind: 'images', error: unresolved.join('; ') };
+
+  const supported = supportedPlatforms(images);
+  if (images.length > 0 && supported.length === 0) {
+    const distinct = new Map<string, string>();
+    for (const img of images) distinct.set(img.original, `${img.original} (${formatPlatforms(img.platforms)})`);
+    return { ok: false, kind: 'images', error: `the pod's images share no platform: ${[...distinct.values()].join(', ')}` };
+  }
+
+  const verdicts = new Map<string, PodImage | undefined>();
+  const variants = new Map<string, readonly PlatformImage[]>();
+  const keyOf = (p: Platform): string => `${p.os}/${p.architecture}/${p.variant}`;
+  const affinity = pod.spec.affinity?.nodeAffinity;
+  const info: PodInfo = {
+    key: podKey(pod),
+    pod,
+    priority,
+    requests: res.value.requests,
+    nonZeroMilliCPU: res.value.nonZeroMilliCPU,
+    nonZeroMemory: res.value.nonZeroMemory,
+    hasRequests: hasAny(res.value.requests),
+    tolerations: pod.spec.tolerations ?? [],
+    nodeSelector: Object.entries(pod.spec.nodeSelector ?? {}),
+    requiredAffinity: affinity?.requiredDuringSchedulingIgnoredDuringExecution ?? undefined,
+    preferredAffinity: affinity?.preferredDuringSchedulingIgnoredDuringExecution ?? [],
+    nodeName: pod.spec.nodeName || undefined,
+    hostPorts: podHostPorts(pod),
+    images,
+    supportedPlatforms: supported,
+    platformVerdict(node) {
+      const k = keyOf(node);
+      if (verdicts.has(k)) return verdicts.get(k);
+      const bad = images.find((img) => !img.platforms.some((p) => canRun(p.platform, node)));
+      verdicts.set(k, bad);
+      return bad;
+    },
+    variantsFor(node) {
+      const k = keyOf(node);
+      let v = variants.get(k);
+      if (!v) {
+        v = images.map((img) => bestVariant(img.platforms, node)).filter((x): x is PlatformImage => x !== undefined);
+        variants.set(k, v);
+      }
+      return v;
+    },
+  };
+  return { ok: true, value: info };
+}
+
+/**
+ * The intersection over all images of the platforms they exist for, variant-aware:
+ * a platform P is supported when every image has a variant that runs on P (an arm/v6
+ * image counts for an arm/v7 pod platform).
+ */
+export function supportedPlatforms(images: readonly { readonly platforms: readonly PlatformImage[] }[]): Platform[] {
+  const candidates = new Map<string, Platform>();
+  for (const img of images) for (const p of img.platforms) candidates.set(formatPlatform(p.platform), p.platform);
+  return [...candidates.values()]
+    .filter((cand) => images.every((img) => img.platforms.some((p) => canRun(p.platform, cand))))
+    .sort(comparePlatforms);
+}
+
+/** S3: the variant of an image to run on a node: the exact variant first, else the highest compatible lower one. */
+export function bestVariant(platforms: readonly PlatformImage[], node: Platform): PlatformImage | undefined {
+  let best: PlatformImage | undefined;
+  let bestFit = -1;
+  for (const p of platforms) {
+    const fit = variantFit(p.platform, node);
+    if (fit !== undefined && fit > bestFit) {
+      best = p;
+      bestFit = fit;
+    }
+  }
+  return best;
+}

@@ -1,0 +1,3 @@
+export * from './image.ts';
+export * from './node.ts';
+export * from './pod.ts';
