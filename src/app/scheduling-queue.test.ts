@@ -60,3 +60,17 @@ describe('SchedulingQueue', () => {
     expect(q.pop(0)?.key).toBe('b');
   });
 });
+
+describe('SchedulingQueue gating', () => {
+  it('holds a gated pod aside without counting an attempt, until ungated', () => {
+    const q = new SchedulingQueue({ initialBackoffMs: 1000 });
+    q.add('a', 0, 0);
+    const first = q.pop(0);
+    q.gate('a');
+    expect(q.pop(10_000)).toBeUndefined();
+    expect(q.counts().gated).toBe(1);
+    q.ungate('a', 5);
+    expect(q.pop(5)?.key).toBe('a');
+    expect(first?.attempts).toBe(1);
+  });
+});

@@ -27,7 +27,7 @@ export interface QueueOptions {
   readonly maxUnschedulableMs?: number;
 }
 
-type Where = 'active' | 'backoff' | 'unschedulable' | 'in-flight';
+type Where = 'active' | 'backoff' | 'unschedulable' | 'in-flight' | 'gated';
 
 export class SchedulingQueue {
   private readonly active = new Heap<QueuedPod>((a, b) => b.priority - a.priority || a.enqueued - b.enqueued || (a.key < b.key ? -1 : 1));
@@ -73,6 +73,11 @@ export class SchedulingQueue {
     if (w === undefined) return;
     if (w === 'in-flight') {
       this.deleted.add(key);
+      return;
+    }
+    if (w === 'gated') {
+      this.where.delete(key);
+      this.pods.delete(key);
       return;
     }
     if (w === 'active') this.active.remove((p) => p.key === key);
@@ -124,6 +129,28 @@ export class SchedulingQueue {
     this.where.set(key, 'unschedulable');
   }
 
+  /**
+   * The attempt could not start (its images are still being looked up): hold the pod
+   * aside, without counting an attempt, until `ungate`.
+   */
+  gate(key: string): void {
+    const qp = this.pods.get(key);
+    if (!qp) return;
+    if (this.deleted.delete(key)) {
+      this.done(key);
+      return;
+    }
+    qp.attempts = Math.max(0, qp.attempts - 1);
+    this.where.set(key, 'gated');
+  }
+
+  /** A gated pod may be tried again now. */
+  ungate(key: string, now: number): void {
+    const qp = this.pods.get(key);
+    if (!qp || this.where.get(key) !== 'gated') return;
+    this.pushActive(qp, now);
+  }
+
   /** A cluster event that may help: every unschedulable pod goes back (after its backoff). */
   moveAllToActiveOrBackoff(now: number): number {
     let moved = 0;
@@ -154,10 +181,14 @@ export class SchedulingQueue {
     return this.where.size;
   }
 
-  counts(): { active: number; backoff: number; unschedulable: number; inFlight: number } {
+  counts(): { active: number; backoff: number; unschedulable: number; inFlight: number; gated: number } {
     let inFlight = 0;
-    for (const w of this.where.values()) if (w === 'in-flight') inFlight++;
-    return { active: this.active.size, backoff: this.backoff.size, unschedulable: this.unschedulable.size, inFlight };
+    let gated = 0;
+    for (const w of this.where.values()) {
+      if (w === 'in-flight') inFlight++;
+      else if (w === 'gated') gated++;
+    }
+    return { active: this.active.size, backoff: this.backoff.size, unschedulable: this.unschedulable.size, inFlight, gated };
   }
 
   private flush(now: number): void {
