@@ -1,2 +1,4 @@
 export * from './reference.ts';
 export * from './types.ts';
+export * from './manifest.ts';
+export * from './convention.ts';

@@ -1,0 +1,306 @@
+/**
+ * ImageResolver on a real registry (step S1): for an image reference, which platforms
+ * exist and which digest serves each — from an index / manifest list, from a single
+ * manifest and its config, and from per-architecture tags and repositories found by
+ * naming convention, each confirmed by its config. Results are cached (by reference,
+ * and by digest for what is immutable), failures too, and identical concurrent lookups
+ * share one request. See docs/registry.md.
+ */
+import { createHash } from 'node:crypto';
+import { candidateName, confirmCandidate, conventionCandidates, DEFAULT_ARCHITECTURES, type ConventionCandidate, type ConventionStyle } from '../../core/image/convention.ts';
+import { parseImageConfig, parseManifest, type ImageConfigPlatform, type Manifest } from '../../core/image/manifest.ts';
+import { formatReference, parseReference, type ImageReference } from '../../core/image/reference.ts';
+import type { ImagePlatforms, PlatformImage } from '../../core/image/types.ts';
+import { comparePlatforms, formatPlatform, samePlatform, type Platform } from '../../core/platform/platform.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { ImageResolver, RegistryCredentials, ResolveError, ResolveOptions, ResolveResult } from '../../ports/image-resolver.ts';
+import { systemClock } from '../system-clock.ts';
+import { SingleFlight, TtlCache } from './cache.ts';
+import { RegistryClient, type ClientLimits, type Endpoint } from './client.ts';
+import { findCredential } from './credentials.ts';
+import type { Fail, Result } from './http.ts';
+
+export interface RegistryResolverOptions {
+  clock?: Clock;
+  /** Credentials of the process (an --auth-file); a call's own credentials come first. */
+  credentials?: readonly RegistryCredentials[];
+  /** Hosts spoken to over plain HTTP besides loopback ones (Docker's --insecure-registry). */
+  insecureRegistries?: readonly string[];
+  /** Registry -> mirrors tried first, in order (e.g. { 'docker.io': ['mirror.example:5000'] }). */
+  mirrors?: Readonly<Record<string, readonly string[]>>;
+  /** Architectures looked for by tag convention (canonical names). */
+  architectures?: readonly string[];
+  /** Conventions looked for (all by default; [] turns the search off). */
+  conventions?: readonly ConventionStyle[];
+  /** Spellings tried for REPO-ARCH:TAG, one request each (tag styles use the tag list and try every alias). */
+  repositorySuffixSpellings?: readonly string[];
+  cacheTtlMs?: number;
+  negativeTtlMs?: number;
+  transientTtlMs?: number;
+  digestTtlMs?: number;
+  maxCacheEntries?: number;
+  timeoutMs?: number;
+  attempts?: number;
+  backoffMs?: number;
+  maxRetryAfterMs?: number;
+  limits?: Partial<ClientLimits>;
+}
+
+export const DEFAULT_LIMITS: ClientLimits = {
+  manifestBytes: 4 * 1024 * 1024,
+  configBytes: 8 * 1024 * 1024,
+  tokenBytes: 1024 * 1024,
+  tagPageBytes: 4 * 1024 * 1024,
+  tagPages: 100,
+};
+
+/** The spellings Docker's official images and common CI setups use in repository names. */
+export const DEFAULT_REPOSITORY_SPELLINGS: readonly string[] = ['amd64', 'x86_64', 'arm64', 'aarch64', 'arm64v8', 'arm', 'armv7', 'arm32v7', 'arm32v6', 'loong64', 'riscv64', 'ppc64le', 's390x', 'mips64le', '386', 'i386'];
+
+const DEFINITE: ReadonlySet<ResolveError['kind']> = new Set(['not-found', 'unauthorized', 'invalid-manifest', 'digest-mismatch', 'too-large']);
+const UPSTREAM: Readonly<Record<string, string>> = { 'docker.io': 'registry-1.docker.io' };
+const PARALLEL = 4;
+
+export class RegistryResolver implements ImageResolver {
+  private readonly client: RegistryClient;
+  private readonly clock: Clock;
+  private readonly results: TtlCache<ImagePlatforms>;
+  private readonly failures: TtlCache<ResolveError>;
+  private readonly configs: TtlCache<ImageConfigPlatform>;
+  private readonly manifests: TtlCache<Manifest>;
+  private readonly flight = new SingleFlight<ResolveResult>();
+  private readonly o: Required<Omit<RegistryResolverOptions, 'clock' | 'limits'>>;
+
+  constructor(options: RegistryResolverOptions = {}) {
+    this.clock = options.clock ?? systemClock;
+    this.o = {
+      credentials: options.credentials ?? [],
+      insecureRegistries: options.insecureRegistries ?? [],
+      mirrors: options.mirrors ?? {},
+      architectures: options.architectures ?? DEFAULT_ARCHITECTURES,
+      conventions: options.conventions ?? ['tag-suffix', 'tag-prefix', 'repository-suffix'],
+      repositorySuffixSpellings: options.repositorySuffixSpellings ?? DEFAULT_REPOSITORY_SPELLINGS,
+      cacheTtlMs: options.cacheTtlMs ?? 5 * 60_000,
+      negativeTtlMs: options.negativeTtlMs ?? 30_000,
+      transientTtlMs: options.transientTtlMs ?? 5_000,
+      digestTtlMs: options.digestTtlMs ?? 24 * 3_600_000,
+      maxCacheEntries: options.maxCacheEntries ?? 10_000,
+      timeoutMs: options.timeoutMs ?? 10_000,
+      attempts: options.attempts ?? 3,
+      backoffMs: options.backoffMs ?? 250,
+      maxRetryAfterMs: options.maxRetryAfterMs ?? 30_000,
+    };
+    this.client = new RegistryClient({
+      clock: this.clock,
+      timeoutMs: this.o.timeoutMs,
+      attempts: this.o.attempts,
+      backoffMs: this.o.backoffMs,
+      maxRetryAfterMs: this.o.maxRetryAfterMs,
+      insecureRegistries: this.o.insecureRegistries,
+      limits: { ...DEFAULT_LIMITS, ...options.limits },
+    });
+    const max = this.o.maxCacheEntries;
+    this.results = new TtlCache(this.clock, max);
+    this.failures = new TtlCache(this.clock, max);
+    this.configs = new TtlCache(this.clock, max);
+    this.manifests = new TtlCache(this.clock, max);
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+
+  cached(reference: string): ResolveResult | undefined {
+    const parsed = parseReference(reference);
+    if (!parsed.ok) return { ok: false, error: { kind: 'invalid-reference', message: parsed.error } };
+    const key = formatReference(parsed.value);
+    const hit = this.results.get(key);
+    if (hit) return { ok: true, value: hit };
+    const miss = this.failures.get(`${key}|`);
+    return miss ? { ok: false, error: miss } : undefined;
+  }
+
+  resolve(reference: string, options: ResolveOptions = {}): Promise<ResolveResult> {
+    const parsed = parseReference(reference);
+    if (!parsed.ok) return Promise.resolve({ ok: false, error: { kind: 'invalid-reference', message: parsed.error } });
+    const ref = parsed.value;
+    const key = formatReference(ref);
+    const hit = this.results.get(key);
+    if (hit) return Promise.resolve({ ok: true, value: hit });
+    const fp = fingerprint(options.credentials);
+    const miss = this.failures.get(`${key}|${fp}`);
+    if (miss) return Promise.resolve({ ok: false, error: miss });
+    return this.flight.run(`${key}|${fp}`, async () => {
+      const r = await this.lookup(ref, options);
+      if (r.ok) {
+        this.results.set(key, r.value, ref.digest !== undefined ? this.o.digestTtlMs : this.o.cacheTtlMs);
+      } else if (!options.signal?.aborted) {
+        this.failures.set(`${key}|${fp}`, r.error, DEFINITE.has(r.error.kind) ? this.o.negativeTtlMs : this.o.transientTtlMs);
+      }
+      return r;
+    });
+  }
+
+  private endpoints(ref: ImageReference, options: ResolveOptions): Endpoint[] {
+    const configs = [...(options.credentials ?? []), ...this.o.credentials];
+    const credential = findCredential(configs, ref.registry);
+    const mirrors = (this.o.mirrors[ref.registry] ?? []).map((m) => ({ registry: ref.registry, host: m, credential: findCredential(configs, m) }));
+    return [...mirrors, { registry: ref.registry, host: UPSTREAM[ref.registry] ?? ref.registry, credential }];
+  }
+
+  private async lookup(ref: ImageReference, options: ResolveOptions): Promise<ResolveResult> {
+    const name = formatReference(ref);
+    const mirrorWarnings: string[] = [];
+    const eps = this.endpoints(ref, options);
+    let last: Fail | undefined;
+    for (const [i, ep] of eps.entries()) {
+      const r = await this.lookupAt(ep, ref, options.signal);
+      if (r.ok) return { ok: true, value: { ...r.value, warnings: [...mirrorWarnings, ...r.value.warnings] } };
+      last = r.error;
+      if (i < eps.length - 1) mirrorWarnings.push(`mirror ${ep.host} failed (${r.error.cause}); used the next endpoint`);
+    }
+    const error = last ?? { kind: 'other' as const, cause: 'no endpoint' };
+    return { ok: false, error: { kind: error.kind, message: `${name}: ${error.cause}` } };
+  }
+
+  private async lookupAt(ep: Endpoint, ref: ImageReference, signal?: AbortSignal): Promise<Result<ImagePlatforms>> {
+    const reference = formatReference(ref);
+    const own = await this.manifestAt(ep, ref.repository, ref.digest ?? (ref.tag as string), signal);
+    if (!own.ok && own.error.kind !== 'not-found') return own;
+    const warnings: string[] = [];
+
+    if (own.ok && own.value.manifest.kind === 'index') {
+      const m = own.value.manifest;
+      const platforms: PlatformImage[] = [];
+      for (const e of m.entries) {
+        if (platforms.some((p) => samePlatform(p.platform, e.platform))) {
+          warnings.push(`index lists ${formatPlatform(e.platform)} more than once; kept the first (${platforms.find((p) => samePlatform(p.platform, e.platform))?.digest})`);
+          continue;
+        }
+        platforms.push({ platform: e.platform, digest: e.digest, image: `${ref.registry}/${ref.repository}@${e.digest}` });
+      }
+      if (platforms.length === 0) {
+        return { ok: false, error: { kind: 'invalid-manifest', cause: `the index at registry ${ep.host} lists no runnable platform${m.warnings.length ? ` (${m.warnings.join('; ')})` : ''}` } };
+      }
+      return { ok: true, value: { reference, source: 'index', platforms: sorted(platforms), warnings: [...m.warnings, ...warnings] } };
+    }
+
+    const platforms: PlatformImage[] = [];
+    if (own.ok && own.value.manifest.kind === 'image') {
+      const cfg = await this.configPlatform(ep, ref.repository, own.value.manifest.config.digest, signal);
+      if (!cfg.ok) return cfg;
+      platforms.push({ platform: cfg.value.platform, digest: own.value.digest, image: `${ref.registry}/${ref.repository}@${own.value.digest}` });
+    }
+    const byConvention = ref.tag !== undefined && ref.digest === undefined ? await this.conventions(ep, ref, platforms, warnings, signal) : [];
+    if (platforms.length === 0 && byConvention.length === 0) {
+      if (!own.ok) {
+        const tried = this.o.conventions.length && ref.digest === undefined ? '; no per-architecture tags or repositories by convention either' : '';
+        return { ok: false, error: { kind: 'not-found', cause: `${own.error.cause}${tried}` } };
+      }
+    }
+    const all = [...platforms, ...byConvention];
+    return { ok: true, value: { reference, source: byConvention.length > 0 ? 'tag-convention' : 'manifest', platforms: sorted(all), warnings } };
+  }
+
+  /** A manifest, parsed; by-digest fetches come from the digest cache when seen before. */
+  private async manifestAt(ep: Endpoint, repository: string, reference: string, signal?: AbortSignal): Promise<Result<{ manifest: Manifest; digest: string }>> {
+    const byDigest = reference.includes(':');
+    if (byDigest) {
+      const hit = this.manifests.get(reference);
+      if (hit) return { ok: true, value: { manifest: hit, digest: reference } };
+    }
+    const fetched = await this.client.manifest(ep, repository, reference, signal);
+    if (!fetched.ok) return fetched;
+    const parsed = parseManifest(fetched.value.text, fetched.value.mediaType);
+    if (!parsed.ok) return { ok: false, error: { kind: 'invalid-manifest', cause: `${repository}${byDigest ? '@' : ':'}${reference} from registry ${ep.host}: ${parsed.error}` } };
+    this.manifests.set(fetched.value.digest, parsed.value, this.o.digestTtlMs);
+    return { ok: true, value: { manifest: parsed.value, digest: fetched.value.digest } };
+  }
+
+  /** The platform an image config declares; configs are immutable, so cached by digest. */
+  private async configPlatform(ep: Endpoint, repository: string, digest: string, signal?: AbortSignal): Promise<Result<ImageConfigPlatform>> {
+    const hit = this.configs.get(digest);
+    if (hit) return { ok: true, value: hit };
+    const blob = await this.client.blob(ep, repository, digest, signal);
+    if (!blob.ok) return blob;
+    const cfg = parseImageConfig(blob.value.toString('utf8'));
+    if (!cfg.ok) return { ok: false, error: { kind: 'invalid-manifest', cause: `config ${digest} of ${repository} at registry ${ep.host}: ${cfg.error}` } };
+    this.configs.set(digest, cfg.value, this.o.digestTtlMs);
+    return cfg;
+  }
+
+  /** Per-architecture images by naming convention, each confirmed by its config; platforms already known are not repeated. */
+  private async conventions(ep: Endpoint, ref: ImageReference, known: readonly PlatformImage[], warnings: string[], signal?: AbortSignal): Promise<PlatformImage[]> {
+    const styles = new Set(this.o.conventions);
+    if (styles.size === 0) return [];
+    const spellings = new Set(this.o.repositorySuffixSpellings);
+    const candidates = conventionCandidates(ref, this.o.architectures).filter(
+      (c) => styles.has(c.style) && (c.style !== 'repository-suffix' || spellings.has(c.spelling)),
+    );
+    const tagStyle = candidates.filter((c) => c.style !== 'repository-suffix');
+    let present: ConventionCandidate[] = candidates.filter((c) => c.style === 'repository-suffix');
+    if (tagStyle.length > 0) {
+      const tags = await this.client.tags(ep, ref.repository, signal);
+      if (tags.ok) {
+        const set = new Set(tags.value);
+        present = [...tagStyle.filter((c) => set.has(c.tag)), ...present];
+      } else if (tags.error.kind !== 'not-found') {
+        warnings.push(`tags of ${ref.repository} could not be listed (${tags.error.cause}); per-architecture tags not searched`);
+      }
+    }
+    const found = await mapLimit(present, PARALLEL, (c) => this.candidate(ep, ref, c, signal));
+    const out: PlatformImage[] = [];
+    for (const r of found) {
+      if (r.kind === 'absent') continue;
+      if (r.kind === 'warning') {
+        warnings.push(r.message);
+        continue;
+      }
+      if ([...known, ...out].some((p) => samePlatform(p.platform, r.image.platform))) continue;
+      out.push(r.image);
+    }
+    return out;
+  }
+
+  private async candidate(ep: Endpoint, ref: ImageReference, c: ConventionCandidate, signal?: AbortSignal): Promise<{ kind: 'absent' } | { kind: 'warning'; message: string } | { kind: 'found'; image: PlatformImage }> {
+    const m = await this.manifestAt(ep, c.repository, c.tag, signal);
+    if (!m.ok) {
+      // A missing REPO-ARCH repository is the normal case, and registries answer 401 for repositories that do not exist.
+      if (m.error.kind === 'not-found' || (c.style === 'repository-suffix' && m.error.kind === 'unauthorized')) return { kind: 'absent' };
+      return { kind: 'warning', message: `${candidateName(c)} left out: ${m.error.cause}` };
+    }
+    const image = (platform: Platform, digest: string): PlatformImage => ({ platform, digest, image: `${ref.registry}/${c.repository}@${digest}` });
+    if (m.value.manifest.kind === 'index') {
+      const e = m.value.manifest.entries.find((x) => x.platform.architecture === c.architecture && (!c.variant || x.platform.variant === c.variant));
+      if (!e) return { kind: 'warning', message: `tag ${candidateName(c)} is named for ${c.architecture} but its index has no such platform; left out` };
+      return { kind: 'found', image: image(e.platform, e.digest) };
+    }
+    const cfg = await this.configPlatform(ep, c.repository, m.value.manifest.config.digest, signal);
+    if (!cfg.ok) return { kind: 'warning', message: `${candidateName(c)} left out: ${cfg.error.cause}` };
+    const confirmed = confirmCandidate(c, cfg.value);
+    if (!confirmed.ok) return { kind: 'warning', message: confirmed.error };
+    return { kind: 'found', image: image(confirmed.value, m.value.digest) };
+  }
+}
+
+function sorted(platforms: readonly PlatformImage[]): PlatformImage[] {
+  return [...platforms].sort((a, b) => comparePlatforms(a.platform, b.platform));
+}
+
+function fingerprint(credentials: readonly RegistryCredentials[] | undefined): string {
+  if (!credentials || credentials.length === 0) return '';
+  return createHash('sha256').update(JSON.stringify(credentials)).digest('hex').slice(0, 16);
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
