@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Extender } from '../src/app/extender.ts';
 import { extenderRoutes } from '../src/server/extender.ts';
 import { startServer, type RunningServer } from '../src/server/http-server.ts';
-import { silentLogger } from '../src/server/logger.ts';
+import { silentLogger } from '../src/ports/logger.ts';
 import { createMetrics } from '../src/server/metrics.ts';
 import type { NodeLike } from '../src/core/admission/choose.ts';
 import { SimCluster } from '../src/sim/cluster.ts';

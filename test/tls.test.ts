@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../src/cli/index.ts';
 import { startServer, type RunningServer } from '../src/server/http-server.ts';
-import { silentLogger } from '../src/server/logger.ts';
+import { silentLogger } from '../src/ports/logger.ts';
 import { createMetrics } from '../src/server/metrics.ts';
 
 let dir: string;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GateController } from '../src/app/gate-controller.ts';
 import type { Pod } from '../src/core/k8s/types.ts';
 import { startServer, type RunningServer } from '../src/server/http-server.ts';
-import { silentLogger } from '../src/server/logger.ts';
+import { silentLogger } from '../src/ports/logger.ts';
 import { createMetrics } from '../src/server/metrics.ts';
 import { webhookRoute } from '../src/server/webhook.ts';
 import { makeNode } from './builders/node.ts';

@@ -1,9 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { CliError } from './errors.ts';
 import { registerCerts } from './commands/certs.ts';
+import { registerServe } from './commands/serve.ts';
 
 // Each command lives in its own module under cli/commands and registers itself here.
-const registrations: ((program: Command) => void)[] = [registerCerts];
+const registrations: ((program: Command) => void)[] = [registerCerts, registerServe];
 
 export function buildProgram(): Command {
   const program = new Command('polyarch')

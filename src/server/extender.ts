@@ -8,7 +8,7 @@ import type { Extender, ExtenderInput } from '../app/extender.ts';
 import type { NodeLike } from '../core/admission/choose.ts';
 import type { PodLike } from '../core/admission/pod.ts';
 import type { JsonRoute, Refusal, Reply } from './http-server.ts';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../ports/logger.ts';
 import type { ServerMetrics } from './metrics.ts';
 import { canonicalKeys, describeIssues, extenderArgsSchema, extenderBindingArgsSchema } from './schemas.ts';
 

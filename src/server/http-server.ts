@@ -11,7 +11,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server as TlsServer } from 'node:tls';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../ports/logger.ts';
 import type { ServerMetrics } from './metrics.ts';
 import { parseListen } from './listen.ts';
 
@@ -101,13 +101,13 @@ function isJson(contentType: string | undefined): boolean {
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const addr = parseListen(opts.listen);
   if (!addr.ok) throw new Error(addr.error);
-  const routes = new Map(opts.routes.map((r) => [r.path, r]));
   const { metrics, log } = opts;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = process.hrtime.bigint();
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const route = routes.get(path);
+    // Looked up per request: roles may add routes after the server is up (a handful, so a scan is fine).
+    const route = opts.routes.find((r) => r.path === path);
     let reply: Reply;
     try {
       reply = await dispatch(req, path, route);

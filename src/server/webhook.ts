@@ -7,7 +7,7 @@
  */
 import { admitPod, type AdmissionOptions } from '../app/admission.ts';
 import type { JsonRoute, Refusal, Reply } from './http-server.ts';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../ports/logger.ts';
 import type { ServerMetrics } from './metrics.ts';
 import { admissionReviewSchema, describeIssues, podSchema } from './schemas.ts';
 import type { PodLike } from '../core/admission/pod.ts';
