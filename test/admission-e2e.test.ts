@@ -107,7 +107,7 @@ describe('webhook called by the API server', () => {
     try {
       const controller = new GateController({
         cluster: Object.assign(new KubePodJsonPatcher(api.kubeConfig(), cluster), { listNodes: () => cluster.listNodes(), recordEvent: cluster.recordEvent.bind(cluster) }),
-        resolver, clock: systemClock, preferences: [], deadlineMs: 2000, releaseAfterMs: 0, intervalMs: 100,
+        resolver, clock: systemClock, preferences: [{ architecture: 'amd64', weight: 100 }], deadlineMs: 2000, releaseAfterMs: 0, intervalMs: 100,
       });
       const results = await controller.runOnce();
       expect(results.map((r) => [r.pod, r.outcome, r.outcome === 'failed' ? r.reason : '']).sort()).toEqual([['shop/tagged', 'lifted', ''], ['shop/tools', 'lifted', '']]);
@@ -119,7 +119,7 @@ describe('webhook called by the API server', () => {
     expect(requiredArch(tools)).toEqual(['arm64', 'riscv64']);
     const t = await core.readNamespacedPod({ namespace: 'shop', name: 'tagged' });
     expect(t.spec?.schedulingGates ?? []).toEqual([]);
-    expect(requiredArch(t)).toEqual(['amd64']); // two amd64 nodes against one riscv64
+    expect(requiredArch(t)).toEqual(['amd64']); // the placement core, with amd64 preferred
     expect(t.spec?.containers[0]?.image).toMatch(/^example\.com\/tagged:3-amd64@sha256:/);
   });
 

@@ -9,7 +9,8 @@ import {
   PLATFORM_GATE, parseSourceImages, preferredTerms, removeGatePatch, requiredExpressions, SOURCE_IMAGES_ANNOTATION, sourceImagesValue,
   type ArchPreference,
 } from '../core/admission/affinity.ts';
-import { choosePlatform, type NodeLike, type PlatformChoice } from '../core/admission/choose.ts';
+import type { NodeLike, PlatformChoice } from '../core/admission/choose.ts';
+import { placementChoice } from './placement-choice.ts';
 import type { JsonPatchOp } from '../core/admission/json-patch.ts';
 import { affinityTarget, bestVariant, needsVariantWrite, podPlatforms, type ResolvedImage } from '../core/admission/platforms.ts';
 import { podImages, podName, type PodLike } from '../core/admission/pod.ts';
@@ -36,7 +37,7 @@ export interface GateControllerOptions {
   readonly releaseAfterMs: number;
   /** Poll interval of run(). */
   readonly intervalMs: number;
-  /** Picks the platform for per-architecture-tag images; the placement core's choice by default. */
+  /** Picks the platform for per-architecture-tag images; the placement core's (placement-choice.ts) by default, choosePlatform for a count of ready nodes. */
   readonly choose?: (images: readonly ResolvedImage[], nodes: readonly NodeLike[], preferences: readonly ArchPreference[], pod: PodLike) => PlatformChoice;
 }
 
@@ -101,7 +102,7 @@ export class GateController {
       } catch (err) {
         return { pod: name, outcome: 'failed', reason: `listing nodes: ${err instanceof Error ? err.message : String(err)}` };
       }
-      const choice = (this.opts.choose ?? choosePlatform)(resolved.value, nodes, this.opts.preferences, pod);
+      const choice = (this.opts.choose ?? placementChoice)(resolved.value, nodes, this.opts.preferences, pod);
       if (!choice.ok) return this.refuse(ref, name, pod, `no platform for the per-architecture images: ${choice.reason}`);
       const target = { os: choice.platform.os, architectures: [choice.platform.architecture] };
       if (!hasRequiredArchAffinity(pod)) ops.push(...affinityPatch(pod, requiredExpressions(target), []));
