@@ -1,9 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { CliError } from './errors.ts';
 import { registerCerts } from './commands/certs.ts';
+import { registerSchedule } from './commands/schedule.ts';
 
 // Each command lives in its own module under cli/commands and registers itself here.
-const registrations: ((program: Command) => void)[] = [registerCerts];
+const registrations: ((program: Command) => void)[] = [registerCerts, registerSchedule];
 
 export function buildProgram(): Command {
   const program = new Command('polyarch')
