@@ -2,9 +2,10 @@ import { Command, CommanderError } from 'commander';
 import { CliError } from './errors.ts';
 import { registerCerts } from './commands/certs.ts';
 import { registerSchedule } from './commands/schedule.ts';
+import { registerServe } from './commands/serve.ts';
 
 // Each command lives in its own module under cli/commands and registers itself here.
-const registrations: ((program: Command) => void)[] = [registerCerts, registerSchedule];
+const registrations: ((program: Command) => void)[] = [registerCerts, registerSchedule, registerServe];
 
 export function buildProgram(): Command {
   const program = new Command('polyarch')
