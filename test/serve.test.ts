@@ -46,7 +46,7 @@ describe('polyarch serve', () => {
   it('serves the webhook and the extender over TLS, and exits 0 on SIGTERM', async () => {
     const port = await freePort();
     const kubeconfig = await api.writeKubeconfig(join(dir, 'kubeconfig'));
-    child = spawn(process.execPath, [BIN, 'serve', '--webhook', '--extender', '--listen', `127.0.0.1:${port}`,
+    child = spawn(process.execPath, [BIN, 'serve', '--webhook', '--extender', '--listen', '127.0.0.1:0', '--admission-listen', `127.0.0.1:${port}`,
       '--tls-cert-file', join(dir, 'tls.crt'), '--tls-private-key-file', join(dir, 'tls.key'), '--kubeconfig', kubeconfig, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
     const exited = new Promise<number | null>((resolve) => child?.on('exit', (code) => resolve(code)));

@@ -1,10 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import { CliError } from './errors.ts';
 import { registerCerts } from './commands/certs.ts';
+import { registerSchedule } from './commands/schedule.ts';
 import { registerServe } from './commands/serve.ts';
+import { registerAdmissionServeOptions } from './commands/serve-admission.ts';
 
 // Each command lives in its own module under cli/commands and registers itself here.
-const registrations: ((program: Command) => void)[] = [registerCerts, registerServe];
+const registrations: ((program: Command) => void)[] = [registerCerts, registerSchedule, registerServe, registerAdmissionServeOptions];
 
 export function buildProgram(): Command {
   const program = new Command('polyarch')

@@ -5,9 +5,11 @@ import { systemClock } from '../../src/adapters/system-clock.ts';
 import { createFramework } from '../../src/core/placement/framework.ts';
 import { mulberry32 } from '../../src/core/placement/rng.ts';
 import { QueueScheduler, type QueueSchedulerOptions } from '../../src/app/queue-scheduler.ts';
-import type { ImageResolver } from '../../src/ports/image-resolver.ts';
 import type { Logger } from '../../src/ports/logger.ts';
 import { SimRegistry } from '../../src/sim/registry.ts';
+import { NodeMigrator, type NodeMigratorOptions } from '../../src/app/node-migrator.ts';
+import { nodePlatform } from '../../src/core/platform/platform.ts';
+import type { Node } from '../../src/core/k8s/types.ts';
 import { FakeApiServer, type FakeApiServerOptions, type KubeObject } from '../support/apiserver/index.ts';
 
 /** A logger that keeps every line, so tests can assert a problem was named. */
@@ -57,6 +59,7 @@ export function node(name: string, arch: string, opts: { cpu?: string; memory?: 
 export function podSpec(images: Record<string, string>, cpu = '100m'): Record<string, unknown> {
   return {
     schedulerName: 'polyarch',
+    terminationGracePeriodSeconds: 1,
     containers: Object.entries(images).map(([name, image]) => ({ name, image, resources: { requests: { cpu, memory: '64Mi' } } })),
   };
 }
@@ -86,22 +89,42 @@ export const CATALOG = [
   { reference: 'registry.example/mainframe/db:9', platforms: ['linux/s390x'] },
 ];
 
-export const resolver = (): ImageResolver => new SimRegistry(CATALOG as never);
+export const resolver = (): SimRegistry => new SimRegistry(CATALOG as never);
 
 export interface Harness {
   server: FakeApiServer;
   cluster: KubeCluster;
   scheduler: QueueScheduler;
+  migrator: NodeMigrator | undefined;
+  registry: SimRegistry;
   log: RecordingLogger;
   stop(): Promise<void>;
+}
+
+/**
+ * The fake kubelet's pull: a pod whose image variant does not match its node's platform
+ * does not start (`exec format error`), as on a real node.
+ */
+export function installPullCheck(server: FakeApiServer, registry: SimRegistry): void {
+  server.controllers.imageCheck = (_pod, container, n) => {
+    const np = n ? nodePlatform(n as unknown as Node) : undefined;
+    if (!np?.ok) return 'UnknownPlatform';
+    const r = registry.pull(container.image, np.value);
+    return r.ok ? undefined : r.failure === 'exec format error' ? 'ExecFormatError' : 'ErrImagePull';
+  };
 }
 
 /** A fake API server and a scheduler on its kubeconfig, the way `polyarch serve --scheduler` wires them. */
 export async function startHarness(
   serverOptions: FakeApiServerOptions = {},
   schedulerOptions: Partial<QueueSchedulerOptions> = {},
+  migratorOptions?: Partial<NodeMigratorOptions>,
 ): Promise<Harness> {
   const server = await FakeApiServer.start({ controllers: { replicaSet: true, deployment: true, kubelet: true, garbageCollector: true }, ...serverOptions });
+  const registry = resolver();
+  installPullCheck(server, registry);
+  // deploy/namespace.yaml: polyarch's own records (Migration objects) live here.
+  server.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'polyarch-system' }, spec: {}, status: { phase: 'Active' } });
   const log = new RecordingLogger();
   const cluster = new KubeCluster({ kc: server.kubeConfig(), clock: systemClock, log, watchBackoff: { initialMs: 50, maxMs: 500 } });
   await cluster.start();
@@ -109,7 +132,7 @@ export async function startHarness(
   if (!fw.ok) throw new Error(fw.error);
   const scheduler = new QueueScheduler({
     cluster,
-    resolver: resolver(),
+    resolver: registry,
     framework: fw.value,
     rng: mulberry32(7),
     clock: systemClock,
@@ -119,14 +142,21 @@ export async function startHarness(
   });
   const ac = new AbortController();
   const running = scheduler.run(ac.signal);
+  const migrator = migratorOptions
+    ? new NodeMigrator({ cluster, clock: systemClock, log: log.child({ role: 'migrator' }), lostGraceMs: 300, retryInitialMs: 100, retryMaxMs: 400, intervalMs: 50, ...migratorOptions })
+    : undefined;
+  const migrating = migrator?.run(ac.signal);
   return {
     server,
     cluster,
     scheduler,
+    migrator,
+    registry,
     log,
     async stop() {
       ac.abort();
       await running;
+      await migrating;
       await cluster.stop();
       await server.close();
     },

@@ -1,221 +1,230 @@
 /**
- * `polyarch serve`: run in a cluster with the roles it should play. Each role is an
- * entry of `serveRoles` (a flag, and a start function that adds HTTP routes, readiness
- * checks and background loops to a shared context), so a role is added by adding an
- * entry. Concrete adapters (@kubernetes/client-node, the registry client, pino) are
- * chosen here, in the CLI layer.
+ * `polyarch serve`: run in a cluster with the roles given (`--scheduler`, `--migrator`,
+ * and the roles other modules register: extender, webhook, autoscaler). Every replica
+ * keeps its informers warm and answers /healthz, /readyz and /metrics; only the holder
+ * of the leader Lease runs the roles that write (client-go's leader election), so two
+ * replicas never bind or evict the same pod.
  */
-import { hostname } from 'node:os';
 import { Option, type Command } from 'commander';
-import { pino } from 'pino';
-import type { KubeConfig } from '@kubernetes/client-node';
-import { Extender } from '../../app/extender.ts';
-import { GateController } from '../../app/gate-controller.ts';
-import type { ArchPreference } from '../../core/admission/affinity.ts';
-import { normaliseArchitecture } from '../../core/platform/platform.ts';
-import { KubeCluster } from '../../adapters/kube/cluster.ts';
-import { loadKubeConfig } from '../../adapters/kube/config.ts';
-import { KubePodJsonPatcher } from '../../adapters/kube/pod-json-patcher.ts';
-import { RegistryResolver } from '../../adapters/registry/resolver.ts';
+import { LeaderElector } from '../../adapters/kube/leader.ts';
+import type { KubeCluster } from '../../adapters/kube/cluster.ts';
+import type { PullSecretSource } from '../../adapters/kube/credentials.ts';
 import { systemClock } from '../../adapters/system-clock.ts';
-import type { Clock } from '../../ports/clock.ts';
+import { NodeMigrator } from '../../app/node-migrator.ts';
+import { QueueScheduler } from '../../app/queue-scheduler.ts';
+import { createFramework } from '../../core/placement/framework.ts';
+import { mulberry32 } from '../../core/placement/rng.ts';
 import type { ImageResolver } from '../../ports/image-resolver.ts';
 import type { Logger } from '../../ports/logger.ts';
-import { extenderRoutes } from '../../server/extender.ts';
 import { startServer, type JsonRoute } from '../../server/http-server.ts';
-import { parseListen } from '../../server/listen.ts';
 import { createMetrics, type ServerMetrics } from '../../server/metrics.ts';
-import { webhookRoute } from '../../server/webhook.ts';
-import { CliError, usageError } from '../errors.ts';
+import { createSchedulingMetrics, type SchedulingMetrics } from '../../server/scheduling-metrics.ts';
+import { parseDuration } from '../duration.ts';
+import { usageError } from '../errors.ts';
+import { clusterFrom, defaultIdentity, kubeConfigFrom, makeLogger, resolverFrom, type ClusterFlags } from './serve-runtime.ts';
 
-export interface ServeFlags {
+/** What a role gets: the shared adapters, built once per process. */
+export interface ServeContext {
+  readonly cluster: KubeCluster;
+  readonly secrets: PullSecretSource;
+  readonly resolver: ImageResolver;
+  readonly log: Logger;
+  readonly metrics: ServerMetrics;
+  readonly telemetry: SchedulingMetrics;
+  readonly flags: ServeFlags;
+}
+
+/** A running role. Leader-only roles are started on acquiring the Lease and stopped on losing it. */
+export interface Role {
+  readonly leaderOnly: boolean;
+  /** HTTP routes the role serves (extender, webhook); served by every replica. */
+  readonly routes?: readonly JsonRoute[];
+  run(signal: AbortSignal): Promise<void>;
+}
+
+export interface RoleDefinition {
+  readonly description: string;
+  create(ctx: ServeContext): Role;
+}
+
+/** Roles by flag name. Other modules add theirs here (extender, webhook, autoscaler). */
+export const ROLES: Record<string, RoleDefinition> = {
+  scheduler: {
+    description: 'schedule pending pods with spec.schedulerName (S2-S4: node, platform, image variant)',
+    create: (ctx) => ({
+      leaderOnly: true,
+      run: (signal) => {
+        const fw = createFramework({});
+        if (!fw.ok) throw new Error(fw.error);
+        const scheduler = new QueueScheduler({
+          cluster: ctx.cluster,
+          resolver: ctx.resolver,
+          framework: fw.value,
+          rng: mulberry32(Number(ctx.flags.seed) || 1),
+          clock: systemClock,
+          log: ctx.log.child({ role: 'scheduler' }),
+          telemetry: ctx.telemetry,
+          schedulerName: ctx.flags.schedulerName,
+          credentials: (pod) => ctx.secrets.forPod(pod),
+        });
+        return scheduler.run(signal);
+      },
+    }),
+  },
+  migrator: {
+    description: 'move pods off lost (not Ready past --node-lost-grace) and drained nodes, recorded as Migration objects',
+    create: (ctx) => ({
+      leaderOnly: true,
+      run: (signal) =>
+        new NodeMigrator({
+          cluster: ctx.cluster,
+          clock: systemClock,
+          log: ctx.log.child({ role: 'migrator' }),
+          telemetry: ctx.telemetry,
+          lostGraceMs: durationFlag('--node-lost-grace', ctx.flags.nodeLostGrace),
+          intervalMs: durationFlag('--migrator-interval', ctx.flags.migratorInterval),
+        }).run(signal),
+    }),
+  },
+};
+
+export interface ServeFlags extends ClusterFlags {
   listen: string;
-  tlsCertFile?: string;
-  tlsPrivateKeyFile?: string;
-  kubeconfig?: string;
-  context?: string;
-  namespace: string;
-  skipNamespace: string[];
-  archPreference: ArchPreference[];
-  extenderDeadlineMs: number;
-  gateIntervalMs: number;
-  gateReleaseAfterMs: number;
-  bodyLimit: number;
-  logLevel: string;
+  schedulerName: string;
+  leaderElect: boolean;
+  leaderElectNamespace?: string;
+  leaderElectName: string;
+  leaseDuration: string;
+  renewDeadline: string;
+  retryPeriod: string;
+  identity?: string;
+  nodeLostGrace: string;
+  migratorInterval: string;
+  seed: string;
   [role: string]: unknown;
 }
 
-/** What roles share: one API connection (informers), one registry cache, one HTTP server. */
-export interface ServeContext {
-  readonly flags: ServeFlags;
-  readonly log: Logger;
-  readonly clock: Clock;
-  readonly metrics: ServerMetrics;
-  readonly signal: AbortSignal;
-  kubeConfig(): KubeConfig;
-  /** The informer-backed cluster, started (synced) on first use. */
-  cluster(): Promise<KubeCluster>;
-  resolver(): ImageResolver;
-  addRoutes(...routes: JsonRoute[]): void;
-  /** /readyz reports the first check that returns a reason. */
-  addReadiness(check: () => string | undefined): void;
-  /** A loop that runs until the signal aborts; its failure is logged and ends the process with code 1. */
-  background(name: string, loop: Promise<void>): void;
+function durationFlag(name: string, value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms <= 0) throw usageError(`${name}: "${value}" is not a duration (e.g. 500ms, 15s, 2m)`);
+  return ms;
 }
 
-export interface ServeRole {
-  readonly description: string;
-  start(ctx: ServeContext): Promise<void>;
-}
-
-export const serveRoles: Record<string, ServeRole> = {
-  extender: {
-    description: 'kube-scheduler extender: /extender/filter, /prioritize, /bind',
-    async start(ctx) {
-      const cluster = await ctx.cluster();
-      const extender = new Extender({ resolver: ctx.resolver(), cluster, clock: ctx.clock, deadlineMs: ctx.flags.extenderDeadlineMs, preferences: ctx.flags.archPreference });
-      ctx.addRoutes(...extenderRoutes(extender, ctx.metrics, ctx.log.child({ role: 'extender' })));
-    },
-  },
-  webhook: {
-    description: 'mutating admission webhook on pod CREATE (/mutate-pods) and its scheduling-gate controller',
-    async start(ctx) {
-      const { flags } = ctx;
-      const resolver = ctx.resolver();
-      ctx.addRoutes(webhookRoute({ resolver, preferences: flags.archPreference, skipNamespaces: [...new Set([...flags.skipNamespace, flags.namespace])] }, ctx.metrics, ctx.log.child({ role: 'webhook' })));
-      const cluster = await ctx.cluster();
-      const log = ctx.log.child({ role: 'gate-controller' });
-      const controller = new GateController({
-        cluster: Object.assign(new KubePodJsonPatcher(ctx.kubeConfig(), cluster), { listNodes: () => cluster.listNodes(), recordEvent: (e: Parameters<KubeCluster['recordEvent']>[0]) => cluster.recordEvent(e) }),
-        resolver, clock: ctx.clock, preferences: flags.archPreference, deadlineMs: 10_000,
-        releaseAfterMs: flags.gateReleaseAfterMs, intervalMs: flags.gateIntervalMs,
-      });
-      ctx.background('gate-controller', controller.run(ctx.signal, (r) => (r.outcome === 'failed' ? log.warn(r, 'gate') : log.info(r, 'gate'))));
-      // Warm the cache with the images already running, so admission finds most of them.
-      ctx.background('cache-warmer', (async () => {
-        const images = new Set<string>();
-        for (const p of await cluster.listPods()) for (const c of [...(p.spec.initContainers ?? []), ...p.spec.containers]) if (c.image) images.add(c.image);
-        for (const ref of images) {
-          if (ctx.signal.aborted) return;
-          await resolver.resolve(ref, { signal: ctx.signal });
-        }
-        log.info({ images: images.size }, 'image cache warmed');
-      })());
-    },
-  },
-};
-
-function parseArchPreference(text: string, prev: ArchPreference[] = []): ArchPreference[] {
-  const out = [...prev];
-  for (const part of text.split(',').filter(Boolean)) {
-    const [arch = '', w = ''] = part.split('=');
-    const canon = normaliseArchitecture(arch);
-    const weight = Number(w);
-    if (!canon || !Number.isInteger(weight) || weight < 1 || weight > 100) throw usageError(`--arch-preference: "${part}" is not ARCH=WEIGHT with a known architecture and a weight of 1-100`);
-    out.push({ architecture: canon.architecture, weight });
-  }
-  return out;
-}
-
-const integer = (name: string, min: number) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw usageError(`${name}: want a whole number >= ${min}, got "${v}"`);
-  return n;
-};
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 export function registerServe(program: Command): void {
   const cmd = program
     .command('serve')
-    .description('run in a cluster, with the roles given as flags (one process may play several)')
-    .option('--listen <addr>', 'HTTPS address for the roles, /healthz, /readyz and /metrics', ':8443')
-    .option('--tls-cert-file <file>', 'serving certificate (PEM); reloaded when it changes. Without it: plain HTTP, with a warning')
-    .option('--tls-private-key-file <file>', 'private key of the serving certificate (PEM)')
-    .option('--kubeconfig <file>', 'kubeconfig; default: in-cluster config, else $KUBECONFIG or ~/.kube/config')
+    .description('run in a cluster: the roles given, leader-elected, with /healthz, /readyz and /metrics');
+  for (const [name, role] of Object.entries(ROLES)) cmd.option(`--${name}`, role.description);
+  cmd
+    .option('--kubeconfig <file>', 'kubeconfig file (default: in-cluster service account, else $KUBECONFIG or ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context')
-    .option('--namespace <ns>', "polyarch's own namespace (never mutated by the webhook)", 'polyarch-system')
-    .addOption(new Option('--skip-namespace <ns>', 'a namespace the webhook leaves alone (repeatable)').argParser((v: string, p: string[] = []) => [...p, v]).default(['kube-system']))
-    .addOption(new Option('--arch-preference <arch=weight,...>', 'preferred architectures, weights 1-100 (preferred node affinity, extender scores)').argParser(parseArchPreference).default([]))
-    .addOption(new Option('--extender-deadline-ms <ms>', 'longest a registry lookup may hold a kube-scheduler call').argParser(integer('--extender-deadline-ms', 1)).default(2000))
-    .addOption(new Option('--gate-interval-ms <ms>', 'how often the gate controller looks for gated pods').argParser(integer('--gate-interval-ms', 100)).default(2000))
-    .addOption(new Option('--gate-release-after-ms <ms>', 'release a gated pod whose images stay unresolvable this long, without a constraint (0: never)').argParser(integer('--gate-release-after-ms', 0)).default(600_000))
-    .addOption(new Option('--body-limit <bytes>', 'largest request body').argParser(integer('--body-limit', 1024)).default(7 * 1024 * 1024))
-    .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'));
-  for (const [name, role] of Object.entries(serveRoles)) cmd.option(`--${name}`, role.description);
-  cmd.action(async (flags: ServeFlags) => {
-    const chosen = Object.keys(serveRoles).filter((r) => flags[r] === true);
-    if (chosen.length === 0) throw usageError(`serve: choose at least one role: ${Object.keys(serveRoles).map((r) => `--${r}`).join(', ')}`);
-    const addr = parseListen(flags.listen);
-    if (!addr.ok) throw usageError(addr.error);
-    if (Boolean(flags.tlsCertFile) !== Boolean(flags.tlsPrivateKeyFile)) throw usageError('--tls-cert-file and --tls-private-key-file go together');
-    await serve(flags, chosen);
-  });
-}
+    .option('--namespace <ns>', "namespace of polyarch's own objects (Lease, Migration records)", process.env['POD_NAMESPACE'] || 'polyarch-system')
+    .option('--dry-run', 'decide and log, write nothing to the cluster')
+    .option('--listen <addr>', 'address of /healthz, /readyz and /metrics', ':8080')
+    .option('--scheduler-name <name>', 'spec.schedulerName of the pods to schedule', 'polyarch')
+    .option('--images <file>', 'offline image catalog (polyarch inspect -o json output) instead of the registries')
+    .option('--auth-file <file>', 'registry credentials (docker config.json) besides the pods\' pull secrets')
+    .addOption(new Option('--insecure-registry <host>', 'registry spoken to over plain HTTP (repeatable)').argParser(collect).default([]))
+    .option('--no-leader-elect', 'run the writing roles without leader election (one replica only)')
+    .option('--leader-elect-namespace <ns>', 'namespace of the leader Lease (default: --namespace)')
+    .option('--leader-elect-name <name>', 'name of the leader Lease', 'polyarch')
+    .option('--lease-duration <d>', 'how long a standby waits before taking an unrenewed Lease', '15s')
+    .option('--renew-deadline <d>', 'how long the leader keeps trying to renew before stepping down', '10s')
+    .option('--retry-period <d>', 'interval of Lease attempts', '2s')
+    .option('--identity <id>', 'holder identity in the Lease (default: $POD_NAME, else hostname)')
+    .option('--node-lost-grace <d>', 'how long a node may be not Ready before its pods move', '30s')
+    .option('--migrator-interval <d>', 'interval of migration rounds', '2s')
+    .option('--seed <n>', 'seed of the tie-breaking random generator', '1')
+    .option('--log-level <level>', 'debug, info, warn or error', 'info')
+    .action(async (flags: ServeFlags) => {
+      const selected = Object.keys(ROLES).filter((r) => flags[r] === true);
+      if (selected.length === 0) throw usageError(`serve: give at least one role (${Object.keys(ROLES).map((r) => `--${r}`).join(', ')})`);
+      const leaseDurationMs = durationFlag('--lease-duration', flags.leaseDuration);
+      const renewDeadlineMs = durationFlag('--renew-deadline', flags.renewDeadline);
+      const retryPeriodMs = durationFlag('--retry-period', flags.retryPeriod);
+      durationFlag('--node-lost-grace', flags.nodeLostGrace);
+      durationFlag('--migrator-interval', flags.migratorInterval);
+      if (!(leaseDurationMs > renewDeadlineMs && renewDeadlineMs > retryPeriodMs)) throw usageError('want --lease-duration > --renew-deadline > --retry-period');
+      const identity = flags.identity ?? defaultIdentity();
+      const log = makeLogger(flags.logLevel, { identity });
+      const kc = kubeConfigFrom(flags);
+      const resolver = await resolverFrom(flags);
+      const { cluster, secrets } = clusterFrom(kc, flags, log, identity);
+      const metrics = createMetrics();
+      const telemetry = createSchedulingMetrics(metrics.registry);
+      const ctx: ServeContext = { cluster, secrets, resolver, log, metrics, telemetry, flags };
+      const roles = selected.map((name) => ({ name, role: ROLES[name]?.create(ctx) }));
 
-async function serve(flags: ServeFlags, chosen: string[]): Promise<void> {
-  const log: Logger = pino({ level: flags.logLevel, base: { component: 'polyarch', roles: chosen.join(',') } });
-  const abort = new AbortController();
-  const stop = (): void => abort.abort();
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-  const metrics = createMetrics();
-  const routes: JsonRoute[] = [];
-  const readiness: (() => string | undefined)[] = [];
-  const loops: Promise<void>[] = [];
-  let kc: KubeConfig | undefined;
-  let cluster: Promise<KubeCluster> | undefined;
-  let resolver: ImageResolver | undefined;
-  let failed: unknown;
+      const shutdown = new AbortController();
+      const onSignal = (sig: string): void => {
+        log.info({ signal: sig }, 'shutting down');
+        shutdown.abort();
+      };
+      process.once('SIGTERM', () => onSignal('SIGTERM'));
+      process.once('SIGINT', () => onSignal('SIGINT'));
 
-  const ctx: ServeContext = {
-    flags, log, clock: systemClock, metrics, signal: abort.signal,
-    kubeConfig: () => {
-      try {
-        kc ??= loadKubeConfig({ ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}), ...(flags.context ? { context: flags.context } : {}) });
-      } catch (err) {
-        throw new CliError(err instanceof Error ? err.message : String(err));
+      const server = await startServer({
+        listen: flags.listen,
+        bodyLimit: 3 * 1024 * 1024,
+        routes: roles.flatMap((r) => [...(r.role?.routes ?? [])]),
+        metrics,
+        log,
+        notReady: () => (cluster.synced ? undefined : 'informers have not synced yet'),
+      });
+      log.info({ url: server.url, roles: selected, dryRun: flags.dryRun ?? false }, 'serving');
+      await cluster.start();
+      log.info({ nodes: (await cluster.listNodes()).length, pods: (await cluster.listPods()).length }, 'informers synced');
+
+      // Roles that do not write run on every replica; the others only while leading.
+      const always = roles.filter((r) => r.role && !r.role.leaderOnly).map((r) => r.role?.run(shutdown.signal));
+      const leaderRoles = roles.filter((r) => r.role?.leaderOnly);
+      const runLeaderRoles = (signal: AbortSignal): Promise<unknown> =>
+        Promise.all(
+          leaderRoles.map(async ({ name }) => {
+            // A fresh instance per term: no state carried over from a previous leadership.
+            const role = ROLES[name]?.create(ctx);
+            try {
+              await role?.run(signal);
+            } catch (err) {
+              log.error({ role: name, error: err instanceof Error ? err.message : String(err) }, 'role failed');
+            }
+          }),
+        );
+      if (!flags.leaderElect) {
+        telemetry.leader.set(1);
+        await runLeaderRoles(shutdown.signal);
+      } else if (leaderRoles.length > 0) {
+        const elector = new LeaderElector(kc, {
+          namespace: flags.leaderElectNamespace ?? flags.namespace,
+          name: flags.leaderElectName,
+          identity,
+          leaseDurationMs,
+          renewDeadlineMs,
+          retryPeriodMs,
+          clock: systemClock,
+          log: log.child({ part: 'leader-election' }),
+        });
+        let term: Promise<unknown> = Promise.resolve();
+        await elector.run(
+          {
+            onStartedLeading: (signal) => {
+              telemetry.leader.set(1);
+              term = runLeaderRoles(signal);
+            },
+            onStoppedLeading: () => {
+              telemetry.leader.set(0);
+              log.warn({ identity }, 'stopped leading; standing by');
+            },
+            onNewLeader: (leader) => log.info({ leader }, 'leader observed'),
+          },
+          shutdown.signal,
+        );
+        await term;
       }
-      return kc;
-    },
-    cluster: () => {
-      cluster ??= (async () => {
-        const c = new KubeCluster({ kc: ctx.kubeConfig(), clock: systemClock, log: log.child({ adapter: 'kube' }), namespace: flags.namespace, instance: hostname() });
-        await c.start();
-        return c;
-      })();
-      return cluster;
-    },
-    resolver: () => (resolver ??= new RegistryResolver({ clock: systemClock })),
-    addRoutes: (...r) => routes.push(...r),
-    addReadiness: (check) => readiness.push(check),
-    background: (name, loop) => {
-      loops.push(loop.catch((err: unknown) => {
-        failed ??= err;
-        log.error({ loop: name, err: err instanceof Error ? err.message : String(err) }, 'background loop failed');
-        abort.abort();
-      }));
-    },
-  };
-
-  let ready = false;
-  readiness.push(() => (ready ? undefined : 'starting'));
-  // The server comes up first, so /healthz answers while informers sync.
-  const server = await startServer({
-    listen: flags.listen, ...(flags.tlsCertFile ? { tlsCertFile: flags.tlsCertFile, tlsPrivateKeyFile: flags.tlsPrivateKeyFile } : {}),
-    bodyLimit: flags.bodyLimit, routes, metrics, log,
-    notReady: () => readiness.map((c) => c()).find((r) => r !== undefined),
-  }).catch((err: unknown) => {
-    throw new CliError(`--listen ${flags.listen}: ${err instanceof Error ? err.message : String(err)}`);
-  });
-  try {
-    for (const name of chosen) await serveRoles[name]?.start(ctx);
-    ready = true;
-    log.info({ url: server.url, roles: chosen }, 'serving');
-    await new Promise<void>((resolve) => (abort.signal.aborted ? resolve() : abort.signal.addEventListener('abort', () => resolve(), { once: true })));
-  } finally {
-    abort.abort();
-    await server.close();
-    await Promise.all(loops);
-    if (cluster) await (await cluster.catch(() => undefined))?.stop();
-  }
-  if (failed) throw new CliError(`serve: ${failed instanceof Error ? failed.message : String(failed)}`);
+      await Promise.allSettled(always);
+      await cluster.stop();
+      await server.close();
+    });
 }

@@ -5,7 +5,7 @@
  * the injected seeded RNG the way kube-scheduler's selectHost does (reservoir sampling).
  */
 
-import { formatPlatform } from '../platform/platform.ts';
+import { displayPlatform } from './display.ts';
 import { nodeAffinity } from './filters/node-affinity.ts';
 import { nodePorts } from './filters/node-ports.ts';
 import { nodeName, nodeReady, nodeUnschedulable } from './filters/node-state.ts';
@@ -94,7 +94,9 @@ export function createFramework(policy: PlacementPolicy = {}): FrameworkResult {
     ImageLocality: imageLocality,
     ArchitecturePreference: architecturePreference(arch.value),
   };
-  const scores = (Object.keys(plugins) as ScoreName[]).filter((k) => weights[k] > 0).map((k) => ({ plugin: plugins[k], weight: weights[k] }));
+  // Without a policy the architecture score is 0 everywhere: leave it out of decisions.
+  const hasArchPolicy = Object.keys(policy.architecturePreference ?? {}).length > 0;
+  const scores = (Object.keys(plugins) as ScoreName[]).filter((k) => weights[k] > 0 && (k !== 'ArchitecturePreference' || hasArchPolicy)).map((k) => ({ plugin: plugins[k], weight: weights[k] }));
   return { ok: true, value: { filters: DEFAULT_FILTERS, scores, topNodes, percentageOfNodesToScore: pct, nextStartIndex: 0 } };
 }
 
@@ -191,7 +193,7 @@ export function runCycle(fw: Framework, snapshot: ClusterSnapshot, pod: PodInfo,
     const node = feasible[i] as NodeInfo;
     const scores: Record<string, number> = {};
     fw.scores.forEach(({ plugin }, p) => (scores[plugin.name] = (perPlugin[p] as Float64Array)[i] ?? 0));
-    return { node: node.name, platform: node.platform ? formatPlatform(node.platform) : '', total: totals[i] ?? 0, scores };
+    return { node: node.name, platform: node.platform ? displayPlatform(node.platform) : '', total: totals[i] ?? 0, scores };
   };
   // The runners-up: a small insertion-sorted list, so this stays O(nodes).
   const top: number[] = [];

@@ -5,7 +5,8 @@
  */
 
 import { parseReference, formatReference } from '../image/reference.ts';
-import { formatPlatform, nodePlatform, type Platform } from '../platform/platform.ts';
+import { nodePlatform, type Platform } from '../platform/platform.ts';
+import { displayPlatform } from './display.ts';
 import { emptyResources, nodeAllocatable, type Resources } from '../k8s/resources.ts';
 import type { Labels, Node, Taint } from '../k8s/types.ts';
 
@@ -35,7 +36,7 @@ export class NodeInfo {
   /** False only when a Ready condition says so; a node written without conditions is ready. */
   readonly ready: boolean;
   readonly platform: Platform | undefined;
-  /** formatPlatform(platform), or '' when unknown; the key of per-platform memos. */
+  /** displayPlatform(platform), or '' when unknown. */
   readonly platformKey: string;
   /** Why the node cannot be used at all (unparseable allocatable), if it cannot. */
   readonly invalid: string | undefined;
@@ -64,7 +65,7 @@ export class NodeInfo {
     this.ready = readyCond === undefined || readyCond.status === 'True';
     const p = nodePlatform(node);
     this.platform = p.ok ? p.value : undefined;
-    this.platformKey = p.ok ? formatPlatform(p.value) : '';
+    this.platformKey = p.ok ? displayPlatform(p.value) : '';
     const alloc = nodeAllocatable(node);
     this.invalid = alloc.ok ? undefined : `node ${this.name}: ${alloc.error}`;
     this.allocatable = alloc.ok ? alloc.value.resources : emptyResources();

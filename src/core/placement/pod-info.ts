@@ -7,6 +7,7 @@
  */
 
 import { canRun, comparePlatforms, formatPlatform, variantFit, type Platform } from '../platform/platform.ts';
+import { displayPlatform } from './display.ts';
 import { formatReference, parseReference } from '../image/reference.ts';
 import type { ImagePlatforms, PlatformImage } from '../image/types.ts';
 import { podResources, type Resources } from '../k8s/resources.ts';
@@ -72,7 +73,7 @@ export function sourceImages(pod: Pod): Readonly<Record<string, string>> {
 }
 
 export function formatPlatforms(platforms: readonly PlatformImage[]): string {
-  return platforms.length === 0 ? 'no platforms' : platforms.map((p) => formatPlatform(p.platform)).join(', ');
+  return platforms.length === 0 ? 'no platforms' : platforms.map((p) => displayPlatform(p.platform)).join(', ');
 }
 
 function hasAny(r: Resources): boolean {
