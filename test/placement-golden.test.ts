@@ -96,3 +96,18 @@ describe('golden: DaemonSets and init containers', () => {
     expect(on(d, 'ops/gw-probe')[0]?.images['wait']).toMatch(/busybox@sha256:/);
   });
 });
+
+describe('examples/placement', () => {
+  it('the example a user copies schedules and explains its refusals', async () => {
+    const ex = join(import.meta.dirname, '..', 'examples', 'placement');
+    const manifests = await readManifests([join(ex, 'cluster.yaml'), join(ex, 'workloads.yaml')]);
+    const catalog = await loadImageCatalog(join(ex, 'images.yaml'));
+    if (!manifests.ok || !catalog.ok) throw new Error('example does not load');
+    const fw = createFramework();
+    if (!fw.ok) throw new Error(fw.error);
+    const { lookup } = await resolveImages(catalog.value, imageReferences(splitPods(manifests.value).pending.map((p) => p.pod)));
+    const d = scheduleCluster(fw.value, manifests.value, lookup, mulberry32(1)).decisions;
+    expect(d.filter((x) => x.outcome === 'scheduled')).toHaveLength(8);
+    expect(d.filter((x) => x.outcome !== 'scheduled').map((x) => x.reason.slice(0, 25))).toEqual(['0/6 nodes are available: ', '0/6 nodes are available: ']);
+  });
+});

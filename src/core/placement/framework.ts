@@ -67,6 +67,8 @@ export interface Framework {
   readonly percentageOfNodesToScore: number;
   /** Where the next partial scan starts, so partial scans rotate over the nodes. */
   nextStartIndex: number;
+  /** Score buffers reused from cycle to cycle (one per score plugin, plus totals). */
+  scratch: Float64Array[];
 }
 
 /** Filters in kube-scheduler's order, cheap ones first; NodePlatform before the resource arithmetic. */
@@ -97,7 +99,7 @@ export function createFramework(policy: PlacementPolicy = {}): FrameworkResult {
   // Without a policy the architecture score is 0 everywhere: leave it out of decisions.
   const hasArchPolicy = Object.keys(policy.architecturePreference ?? {}).length > 0;
   const scores = (Object.keys(plugins) as ScoreName[]).filter((k) => weights[k] > 0 && (k !== 'ArchitecturePreference' || hasArchPolicy)).map((k) => ({ plugin: plugins[k], weight: weights[k] }));
-  return { ok: true, value: { filters: DEFAULT_FILTERS, scores, topNodes, percentageOfNodesToScore: pct, nextStartIndex: 0 } };
+  return { ok: true, value: { filters: DEFAULT_FILTERS, scores, topNodes, percentageOfNodesToScore: pct, nextStartIndex: 0, scratch: [] } };
 }
 
 /** kube-scheduler's numFeasibleNodesToFind. */
@@ -164,13 +166,16 @@ export function runCycle(fw: Framework, snapshot: ClusterSnapshot, pod: PodInfo,
   if (feasible.length === 0) return { node: undefined, total: n, evaluated, feasible: 0, failures, candidates: [] };
 
   const count = feasible.length;
-  const perPlugin = fw.scores.map(({ plugin }) => {
-    const scores = new Float64Array(count);
+  if ((fw.scratch[0]?.length ?? 0) < count) fw.scratch = Array.from({ length: fw.scores.length + 1 }, () => new Float64Array(Math.max(count, 2 * (fw.scratch[0]?.length ?? 0))));
+  const perPlugin = fw.scores.map(({ plugin }, p) => {
+    const scores = fw.scratch[p] as Float64Array;
+    const constant = plugin.constant?.(pod, snapshot);
+    if (constant !== undefined) return scores.fill(constant, 0, count);
     for (let i = 0; i < count; i++) scores[i] = plugin.score(pod, feasible[i] as NodeInfo, snapshot);
     plugin.normalize?.(scores, count);
     return scores;
   });
-  const totals = new Float64Array(count);
+  const totals = (fw.scratch[fw.scores.length] as Float64Array).fill(0, 0, count);
   for (let p = 0; p < perPlugin.length; p++) {
     const w = (fw.scores[p] as WeightedScore).weight;
     const s = perPlugin[p] as Float64Array;
@@ -207,4 +212,47 @@ export function runCycle(fw: Framework, snapshot: ClusterSnapshot, pod: PodInfo,
     if (top.length > fw.topNodes - 1) top.pop();
   }
   return { node: feasible[best], total: n, evaluated, feasible: count, failures, candidates: [best, ...top].map(describe) };
+}
+
+export interface NodeEvaluation {
+  /** Feasible nodes with their scores, best first (ties in the given order). */
+  readonly feasible: readonly NodeScore[];
+  /** Node name -> the first filter's reasons, for nodes refused. */
+  readonly failed: Readonly<Record<string, string>>;
+}
+
+/**
+ * Filters and scores a given set of nodes for a prepared pod, without choosing: what a
+ * scheduler extender answers (filter, then prioritize). Names not in the snapshot are
+ * refused as unknown.
+ */
+export function evaluateNodes(fw: Framework, snapshot: ClusterSnapshot, pod: PodInfo, names: readonly string[]): NodeEvaluation {
+  const failed: Record<string, string> = {};
+  const feasible: NodeInfo[] = [];
+  for (const name of names) {
+    const node = snapshot.node(name);
+    if (!node) {
+      failed[name] = 'node(s) were not found in the scheduler cache';
+      continue;
+    }
+    const st = runFilters(fw, pod, node);
+    if (st.code === 'Success') feasible.push(node);
+    else failed[name] = st.reasons.join(', ');
+  }
+  const perPlugin = fw.scores.map(({ plugin }) => {
+    const s = new Float64Array(feasible.map((n) => plugin.score(pod, n, snapshot)));
+    plugin.normalize?.(s, s.length);
+    return s;
+  });
+  const scored = feasible.map((node, i): NodeScore => {
+    const scores: Record<string, number> = {};
+    let total = 0;
+    fw.scores.forEach(({ plugin, weight }, p) => {
+      const v = (perPlugin[p] as Float64Array)[i] ?? 0;
+      scores[plugin.name] = v;
+      total += weight * v;
+    });
+    return { node: node.name, platform: node.platformKey, total, scores };
+  });
+  return { feasible: scored.map((s, i) => ({ s, i })).sort((a, b) => b.s.total - a.s.total || a.i - b.i).map((x) => x.s), failed };
 }

@@ -9,6 +9,7 @@ import { nodePlatform, type Platform } from '../platform/platform.ts';
 import { displayPlatform } from './display.ts';
 import { emptyResources, nodeAllocatable, type Resources } from '../k8s/resources.ts';
 import type { Labels, Node, Taint } from '../k8s/types.ts';
+import { Reasons, unresolvable, type Status } from './status.ts';
 
 export interface HostPort {
   readonly ip: string;
@@ -30,6 +31,8 @@ export class NodeInfo {
   readonly labels: Labels;
   /** NoSchedule and NoExecute taints: the filter's concern. */
   readonly hardTaints: readonly Taint[];
+  /** The TaintToleration filter's refusal for each hard taint, built once. */
+  readonly hardTaintStatuses: readonly Status[];
   /** PreferNoSchedule taints: the score's concern. */
   readonly softTaints: readonly Taint[];
   readonly unschedulable: boolean;
@@ -59,6 +62,7 @@ export class NodeInfo {
     this.labels = node.metadata.labels ?? {};
     const taints = node.spec?.taints ?? [];
     this.hardTaints = taints.filter((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute');
+    this.hardTaintStatuses = this.hardTaints.map((t) => Object.freeze(unresolvable('TaintToleration', Reasons.untoleratedTaint(t))));
     this.softTaints = taints.filter((t) => t.effect === 'PreferNoSchedule');
     this.unschedulable = node.spec?.unschedulable === true;
     const readyCond = node.status?.conditions?.find((c) => c.type === 'Ready');
