@@ -16,6 +16,7 @@
  * - eviction and PodDisruptionBudgets: https://kubernetes.io/docs/concepts/scheduling-eviction/api-eviction/
  * - in-place resize (1.33): https://kubernetes.io/docs/tasks/configure-pod-container/resize-container-resources/
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { AdmissionChain, Operation } from './admission.ts';
 import type { Clock } from './clock.ts';
 import { rfc3339 } from './clock.ts';
@@ -76,7 +77,8 @@ const NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const clone = <T>(v: T): T => structuredClone(v);
-const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+// Key order differs between clients' serialisations; equality must not depend on it.
+const same = (a: unknown, b: unknown): boolean => isDeepStrictEqual(a, b);
 
 /** The part of an object that bumps metadata.generation: its spec (or, for spec-less kinds, all but metadata and status). */
 const specOf = (o: KubeObject): unknown => {

@@ -25,6 +25,7 @@
  * Always on: the namespace controller (a deleted namespace is emptied, then removed) and
  * the service-account controller (every namespace has a "default" ServiceAccount).
  */
+import { isDeepStrictEqual } from 'node:util';
 import { createHash } from 'node:crypto';
 import type { Api } from './api.ts';
 import { podIsReady, qosClass } from './api.ts';
@@ -53,7 +54,8 @@ export interface ControllerOptions {
 
 interface Condition { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string; lastHeartbeatTime?: string; lastProbeTime?: string | null }
 
-const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+// Key order differs between clients' serialisations; equality must not depend on it.
+const same = (a: unknown, b: unknown): boolean => isDeepStrictEqual(a, b);
 const UNREACHABLE = 'node.kubernetes.io/unreachable';
 
 export class Controllers {

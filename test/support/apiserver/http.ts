@@ -11,6 +11,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Api, DeleteOptions } from './api.ts';
+import { openapiV3Doc, openapiV3Index } from './openapi.ts';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.ts';
 import type { Faults, RequestRecord } from './faults.ts';
 import type { ResourceDef } from './resources.ts';
@@ -134,6 +135,11 @@ const dispatch = async (ctx: HttpContext, req: IncomingMessage, res: ServerRespo
       res.writeHead(200, { 'Content-Type': 'text/plain' });
       res.end('ok');
       return;
+    }
+    if (p === '/openapi/v3') return sendJson(res, 200, openapiV3Index(api.table));
+    if (segs[0] === 'openapi' && segs[1] === 'v3') {
+      const doc = openapiV3Doc(api.table, segs.slice(2).join('/'));
+      if (doc) return sendJson(res, 200, doc);
     }
     if (segs[0] === 'api' && segs.length === 2) {
       const doc = apiResourceList(api.table, '', segs[1] ?? '');

@@ -59,6 +59,11 @@ export interface FakeApiServerOptions {
   controllerIntervalMs?: number;
   /** Node lifecycle: how long a Lease may go unrenewed before the node is Unknown. Default 40 s (kube-controller-manager's node-monitor-grace-period). */
   nodeMonitorGracePeriodMs?: number;
+  /**
+   * Whether controllers run by themselves (after each change and every controllerIntervalMs).
+   * false: they run only when the test calls `await server.reconcile()`, for step-by-step tests.
+   */
+  controllerAutoRun?: boolean;
   /** Resources served in addition to the built-in table. */
   resources?: ResourceDef[];
 }
@@ -97,7 +102,7 @@ export class FakeApiServer {
   static async start(opts: FakeApiServerOptions = {}): Promise<FakeApiServer> {
     const s = new FakeApiServer(opts);
     await s.listen();
-    s.controllers.start();
+    if (opts.controllerAutoRun !== false) s.controllers.start();
     return s;
   }
 
@@ -243,7 +248,7 @@ export class FakeApiServer {
       this.bootstrap();
     }
     await this.listen();
-    this.controllers.start();
+    if (this.opts.controllerAutoRun !== false) this.controllers.start();
   }
 
   async close(): Promise<void> {
