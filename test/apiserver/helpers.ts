@@ -1,8 +1,8 @@
 /** Shared builders and assertions for the fake API server's conformance tests. */
 import { expect } from 'vitest';
-import type { KubeObject } from '../support/apiserver/index.ts';
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
 
-export const pod = (name: string, extra: { labels?: Record<string, string>; nodeName?: string; schedulerName?: string; namespace?: string; resources?: Record<string, unknown> } = {}): KubeObject => ({
+export const pod = (name: string, extra: { labels?: Record<string, string>; nodeName?: string; schedulerName?: string; namespace?: string; resources?: Record<string, unknown> } = {}): V1Pod => ({
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: { name, ...(extra.namespace ? { namespace: extra.namespace } : {}), ...(extra.labels ? { labels: extra.labels } : {}) },
@@ -13,20 +13,20 @@ export const pod = (name: string, extra: { labels?: Record<string, string>; node
   },
 });
 
-export const node = (name: string, arch = 'amd64', allocatable: Record<string, string> = { cpu: '4', memory: '8Gi', pods: '110' }): KubeObject => ({
+export const node = (name: string, arch = 'amd64', allocatable: Record<string, string> = { cpu: '4', memory: '8Gi', pods: '110' }): V1Node => ({
   apiVersion: 'v1',
   kind: 'Node',
   metadata: { name, labels: { 'kubernetes.io/arch': arch, 'kubernetes.io/os': 'linux', 'kubernetes.io/hostname': name } },
   spec: {},
   status: {
     capacity: allocatable, allocatable,
-    nodeInfo: { architecture: arch, operatingSystem: 'linux' },
+    nodeInfo: { architecture: arch, operatingSystem: 'linux', bootID: '', containerRuntimeVersion: 'containerd://2.0.0', kernelVersion: '6.1.0', kubeProxyVersion: '', kubeletVersion: 'v1.33.0', machineID: name, osImage: 'Debian GNU/Linux 13', systemUUID: name },
     conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }],
   },
 });
 
 /** A Running, Ready pod as stored (for seeding). */
-export const readyPod = (name: string, labels: Record<string, string>, nodeName = 'n1'): KubeObject => {
+export const readyPod = (name: string, labels: Record<string, string>, nodeName = 'n1'): V1Pod => {
   const p = pod(name, { labels, nodeName });
   p.status = { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] };
   return p;

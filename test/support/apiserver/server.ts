@@ -188,12 +188,14 @@ export class FakeApiServer {
    * validation, as if they had been in etcd all along; uid, creationTimestamp and
    * namespace are filled in when missing. Returns the stored objects.
    */
-  seed(...objs: KubeObject[]): KubeObject[] {
-    return objs.map((o) => this.api.putDirect(this.defOf(o), o));
+  seed(...objs: object[]): KubeObject[] {
+    // Plain JSON in, whatever typed builder made it (client-node's V1Pod included).
+    return objs.map((o) => JSON.parse(JSON.stringify(o)) as KubeObject).map((o) => this.api.putDirect(this.defOf(o), o));
   }
 
   /** Creates an object through the API's create path (defaults, admission, validation), in process. */
-  create(obj: KubeObject): Promise<KubeObject> {
+  create(input: object): Promise<KubeObject> {
+    const obj = JSON.parse(JSON.stringify(input)) as KubeObject;
     return this.api.create(this.defOf(obj), obj.metadata?.namespace, obj);
   }
 
