@@ -1,6 +1,6 @@
 /** Conformance: list (selectors, pagination, resourceVersion semantics) and watch (events, bookmarks, 410 Gone), over HTTP. */
-import { CoreV1Api, ListWatch, PatchStrategy, Watch, makeInformer, setHeaderOptions } from '@kubernetes/client-node';
-import type { V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, PatchStrategy, Watch, makeInformer, setHeaderOptions } from '@kubernetes/client-node';
+import type { V1Pod , ListWatch} from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeApiServer } from '../support/apiserver/index.ts';
 import { expectStatus, pod, until } from './helpers.ts';
