@@ -136,6 +136,8 @@ export class Store {
   wipe(): void {
     this.objects.clear();
     this.history = [];
+    // Every version handed out so far now describes a state that is gone: all of them are too old.
+    this.rvCounter += 1;
     this.compactedRv = this.rvCounter;
   }
 
