@@ -333,20 +333,21 @@ export class Api {
     } else if (q.resourceVersionMatch && !q.resourceVersion) {
       throw invalid('ListOptions', 'meta.k8s.io', '', [{ reason: 'FieldValueForbidden', field: 'resourceVersionMatch', message: 'Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided' }]);
     }
-    const all = atRv === current ? this.store.list(resourceId(def), scope) : this.store.listAt(resourceId(def), scope, atRv);
+    // Filter the stored objects in place and copy only what is returned.
+    const all = atRv === current ? this.store.scan(resourceId(def), scope) : this.store.listAt(resourceId(def), scope, atRv);
     const filtered = all.filter((o) => this.matchesSelectors(def, o, labelSel, fieldSel));
     const keyOf = (o: KubeObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
     const after = startAfter ? filtered.filter((o) => keyOf(o) > startAfter) : filtered;
     // With resourceVersion=0 the list is served from the watch cache, which ignores limit.
     const limit = q.resourceVersion === '0' ? 0 : (q.limit ?? 0);
     if (limit > 0 && after.length > limit) {
-      const page = after.slice(0, limit);
+      const page = after.slice(0, limit).map(clone);
       const last = page[page.length - 1];
       const token = Buffer.from(JSON.stringify({ rv: atRv, start: last ? keyOf(last) : '' })).toString('base64url');
       const unfiltered = !q.labelSelector && !q.fieldSelector;
       return { items: page, resourceVersion: String(atRv), continue: token, ...(unfiltered ? { remainingItemCount: after.length - limit } : {}) };
     }
-    return { items: after, resourceVersion: String(atRv) };
+    return { items: after.map(clone), resourceVersion: String(atRv) };
   }
 
   matchesSelectors(def: ResourceDef, o: KubeObject, labelSel: ReturnType<typeof parseLabelSelector>, fieldSel: ReturnType<typeof parseFieldSelector>): boolean {
@@ -651,7 +652,7 @@ export class Api {
     const ignoresBudget = phase === 'Succeeded' || phase === 'Failed' || phase === 'Pending' || !!pod.metadata.deletionTimestamp;
     if (!ignoresBudget) {
       const pdbDef = this.resource('policy', 'poddisruptionbudgets');
-      const pdbs = this.store.list(resourceId(pdbDef), ns).filter((p) => selectorMatches(p.spec?.selector as LabelSelectorObject, pod.metadata.labels));
+      const pdbs = this.store.scan(resourceId(pdbDef), ns).filter((p) => selectorMatches(p.spec?.selector as LabelSelectorObject, pod.metadata.labels));
       if (pdbs.length > 1) {
         throw new ApiError(500, 'InternalError', 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.');
       }
@@ -677,7 +678,7 @@ export class Api {
    */
   disruptionStatus(pdb: KubeObject): { expectedPods: number; currentHealthy: number; desiredHealthy: number; disruptionsAllowed: number } {
     const ns = pdb.metadata.namespace ?? '';
-    const pods = this.store.list('/pods', ns).filter((p) => selectorMatches(pdb.spec?.selector as LabelSelectorObject, p.metadata.labels));
+    const pods = this.store.scan('/pods', ns).filter((p) => selectorMatches(pdb.spec?.selector as LabelSelectorObject, p.metadata.labels));
     const live = pods.filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
     const currentHealthy = live.filter((p) => podIsReady(p) && !p.metadata.deletionTimestamp).length;
     // Expected: for pods owned by a scalable controller, its spec.replicas; bare pods count one each.

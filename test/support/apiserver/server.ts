@@ -49,7 +49,7 @@ export interface FakeApiServerOptions {
   clock?: Clock;
   /** Seed for generated names and uids. */
   seed?: number;
-  /** How many changes the watch history keeps; older resourceVersions are 410 Gone. Default 1000. */
+  /** How many changes the watch history keeps; older resourceVersions are 410 Gone. Default 10,000 (etcd keeps about 5 minutes). */
   historyLimit?: number;
   /** Interval of BOOKMARK events on watches that allow them. Default 1000 ms (kube-apiserver: about a minute). */
   bookmarkIntervalMs?: number;
@@ -88,7 +88,7 @@ export class FakeApiServer {
   private constructor(private readonly opts: FakeApiServerOptions) {
     this.clock = opts.clock ?? systemClock;
     this.table = new ResourceTable([...RESOURCES, ...(opts.resources ?? [])]);
-    this.store = new Store(opts.historyLimit ?? 1000);
+    this.store = new Store(opts.historyLimit ?? 10_000);
     this.api = new Api(this.store, this.table, this.clock, seededRandom(opts.seed ?? 1), this.admission);
     this.watches = new WatchHub(this.api, opts.bookmarkIntervalMs ?? 1000);
     this.controllers = new Controllers(this.api, this.clock, opts.controllers ?? {}, {
