@@ -1,5 +1,5 @@
 /** Cluster behaviour for end-to-end tests: ReplicaSet and Deployment controllers, garbage collection, node lifecycle, kubelet, admission. */
-import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeApiServer, ManualClock, deny } from '../support/apiserver/index.ts';
@@ -34,8 +34,8 @@ describe('workload controllers (running by themselves)', () => {
     const victim = pods[0]?.metadata?.name ?? '';
     await core.deleteNamespacedPod({ name: victim, namespace: 'default' });
     await until(async () => { const now = await podsOf('web'); return now.length === 3 && !now.some((p) => p.metadata?.name === victim); }, 'a replacement');
-    const cur = await apps.readNamespacedReplicaSet({ name: 'web', namespace: 'default' });
-    await apps.replaceNamespacedReplicaSet({ name: 'web', namespace: 'default', body: { ...cur, spec: { ...cur.spec!, replicas: 1 } } });
+    const scale = await apps.patchNamespacedReplicaSetScale({ name: 'web', namespace: 'default', body: { spec: { replicas: 1 } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    expect(scale).toMatchObject({ kind: 'Scale', spec: { replicas: 1 }, status: { selector: 'app=web' } });
     await until(async () => (await podsOf('web')).length === 1, 'scaled down to one');
     await until(async () => (await apps.readNamespacedReplicaSet({ name: 'web', namespace: 'default' })).status?.replicas === 1, 'status.replicas');
   });

@@ -199,3 +199,23 @@ describe('delete', () => {
     expect(server.list('v1', 'Secret', 'tmp')).toEqual([]);
   });
 });
+
+describe('deletecollection and the request log', () => {
+  it('DELETE on a collection deletes what the selector selects', async () => {
+    await core.createNamespacedSecret({ namespace: 'default', body: { metadata: { name: 'k1', labels: { batch: 'x' } } } });
+    await core.createNamespacedSecret({ namespace: 'default', body: { metadata: { name: 'k2', labels: { batch: 'x' } } } });
+    await core.createNamespacedSecret({ namespace: 'default', body: { metadata: { name: 'k3', labels: { batch: 'y' } } } });
+    await core.deleteCollectionNamespacedSecret({ namespace: 'default', labelSelector: 'batch=x' });
+    expect(server.list('v1', 'Secret', 'default').map((o) => o.metadata.name)).toEqual(['k3']);
+  });
+
+  it('records every request with its RBAC attributes (verb, group, resource, subresource)', async () => {
+    const from = server.requests.length;
+    await core.listNamespacedPod({ namespace: 'default', labelSelector: 'none=1' });
+    await core.createNamespacedPod({ namespace: 'default', body: pod('logged') });
+    await core.createNamespacedPodBinding({ name: 'logged', namespace: 'default', body: { metadata: { name: 'logged' }, target: { name: 'n1' } } });
+    await server.client(AppsV1Api).listReplicaSetForAllNamespaces();
+    const seen = server.requests.slice(from).map((r) => `${r.verb} ${r.apiGroup}/${r.resource}${r.subresource ? `/${r.subresource}` : ''} ${r.namespace ?? '*'} ${r.code}`);
+    expect(seen).toEqual(['list /pods default 200', 'create /pods default 201', 'create /pods/binding default 201', 'list apps/replicasets * 200']);
+  });
+});

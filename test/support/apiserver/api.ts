@@ -377,6 +377,7 @@ export class Api {
     if (sub === 'binding' || sub === 'eviction') throw methodNotAllowed();
     if (sub && !def.subresources.includes(sub as never)) throw notFound(def.group, `${def.plural}/${sub}`, name);
     const existing = this.mustGet(def, namespace, name);
+    if (sub === 'scale') return this.applyScale(def, existing, next, !!opts.dryRun);
     this.checkTypeMeta(def, next);
     const rv = next.metadata.resourceVersion;
     if (!rv && !def.unconditionalUpdate) {
@@ -392,17 +393,46 @@ export class Api {
     if (sub && !def.subresources.includes(sub as never)) throw notFound(def.group, `${def.plural}/${sub}`, name);
     const existing = this.mustGet(def, namespace, name);
     const type = contentType.split(';')[0]?.trim() ?? '';
+    // The scale subresource patches the Scale view of the object, not the object.
+    const base = sub === 'scale' ? this.scaleOf(def, existing) : existing;
     let next: KubeObject;
-    if (type === 'application/json-patch+json') next = applyJsonPatch(existing, patchBody);
-    else if (type === 'application/merge-patch+json') next = this.objectPatch(patchBody, (p) => applyMergePatch(existing, p));
+    if (type === 'application/json-patch+json') next = applyJsonPatch(base, patchBody);
+    else if (type === 'application/merge-patch+json') next = this.objectPatch(patchBody, (p) => applyMergePatch(base, p));
     else if (type === 'application/strategic-merge-patch+json') {
       if (!def.strategicMerge) throw unsupportedMediaType(type);
-      next = this.objectPatch(patchBody, (p) => applyStrategicMergePatch(existing, p));
+      next = this.objectPatch(patchBody, (p) => applyStrategicMergePatch(base, p));
     } else throw unsupportedMediaType(type);
+    if (sub === 'scale') return this.applyScale(def, existing, next, !!opts.dryRun);
     if (!isObject(next) || !isObject(next.metadata)) throw badRequest('the patched object is not a valid object');
     if (next.metadata.name !== name) throw badRequest(`metadata.name: Invalid value: "${String(next.metadata.name)}": field is immutable`);
     // A patch that carries metadata.resourceVersion is a precondition on it; otherwise the patch applies to the latest.
     return this.writeUpdate(def, existing, next, sub, !!opts.dryRun);
+  }
+
+  /** The autoscaling/v1 Scale view of a scalable object (https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/deployment-v1/#scale). */
+  scaleOf(def: ResourceDef, obj: KubeObject): KubeObject {
+    const sel = (obj.spec?.selector ?? {}) as { matchLabels?: Record<string, string> };
+    return {
+      apiVersion: 'autoscaling/v1', kind: 'Scale',
+      metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace, uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion, creationTimestamp: obj.metadata.creationTimestamp },
+      spec: { replicas: obj.spec?.replicas ?? 0 },
+      status: { replicas: obj.status?.replicas ?? 0, selector: Object.entries(sel.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',') },
+    };
+  }
+
+  private async applyScale(def: ResourceDef, existing: KubeObject, scale: KubeObject, dryRun: boolean): Promise<KubeObject> {
+    const name = existing.metadata.name ?? '';
+    const rv = scale.metadata?.resourceVersion;
+    if (rv && rv !== existing.metadata.resourceVersion) {
+      throw conflict(def.group, def.plural, name, 'the object has been modified; please apply your changes to the latest version and try again');
+    }
+    const replicas = scale.spec?.replicas;
+    if (!Number.isInteger(replicas) || replicas < 0) {
+      throw invalid('Scale', 'autoscaling', name, [{ reason: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${String(replicas)}: must be greater than or equal to 0` }]);
+    }
+    const next = clone(existing);
+    next.spec = { ...(next.spec ?? {}), replicas };
+    return this.scaleOf(def, await this.writeUpdate(def, existing, next, '', dryRun));
   }
 
   private objectPatch(patchBody: unknown, f: (p: unknown) => KubeObject): KubeObject {

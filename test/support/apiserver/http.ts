@@ -181,6 +181,14 @@ const dispatch = async (ctx: HttpContext, req: IncomingMessage, res: ServerRespo
   const ns = def.namespaced ? r.namespace : undefined;
   if (!def.namespaced && r.namespace !== undefined) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
   if (r.sub && !def.subresources.includes(r.sub as never)) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+  const isWatch = watchPath || boolParam(q.get('watch'));
+  const verb = !r.name
+    ? ({ GET: isWatch ? 'watch' : 'list', POST: 'create', DELETE: 'deletecollection' } as Record<string, string>)[method]
+    : ({ GET: 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' } as Record<string, string>)[method];
+  Object.assign(record, {
+    ...(verb ? { verb } : {}), apiGroup: def.group, resource: def.plural,
+    ...(r.sub ? { subresource: r.sub } : {}), ...(ns !== undefined ? { namespace: ns } : {}), ...(r.name ? { name: r.name } : {}),
+  });
   const dryRun = q.getAll('dryRun').includes('All');
   const accept = req.headers.accept;
   const table = wantsTable(accept);
@@ -198,7 +206,7 @@ const dispatch = async (ctx: HttpContext, req: IncomingMessage, res: ServerRespo
   if (!r.name) {
     switch (method) {
       case 'GET': {
-        if (watchPath || boolParam(q.get('watch'))) {
+        if (isWatch) {
           record.watch = true;
           ctx.watches.serve(def, ns, {
             resourceVersion: q.get('resourceVersion'),
@@ -254,6 +262,7 @@ const dispatch = async (ctx: HttpContext, req: IncomingMessage, res: ServerRespo
   switch (method) {
     case 'GET':
       if (sub === 'binding' || sub === 'eviction') throw methodNotAllowed();
+      if (sub === 'scale') return sendJson(res, 200, api.scaleOf(def, api.get(def, ns, name)));
       return sendJson(res, 200, encodeOne(api.get(def, ns, name)));
     case 'POST': {
       if (def.kind === 'Pod' && sub === 'binding') return sendJson(res, 201, await api.bind(ns ?? '', name, await jsonBody()));
@@ -262,12 +271,12 @@ const dispatch = async (ctx: HttpContext, req: IncomingMessage, res: ServerRespo
     }
     case 'PUT': {
       const updated = await api.update(def, ns, name, await jsonBody(), { dryRun, subResource: sub });
-      return sendJson(res, 200, encodeOne(updated));
+      return sendJson(res, 200, sub === 'scale' ? updated : encodeOne(updated));
     }
     case 'PATCH': {
       const text = await readBody(req);
       const patched = await api.patch(def, ns, name, req.headers['content-type'] ?? '', parseJson(text), { dryRun, subResource: sub });
-      return sendJson(res, 200, encodeOne(patched));
+      return sendJson(res, 200, sub === 'scale' ? patched : encodeOne(patched));
     }
     case 'DELETE': {
       if (sub) throw methodNotAllowed();

@@ -8,7 +8,7 @@
 
 import type { KubeObject } from './types.ts';
 
-export type Subresource = 'status' | 'binding' | 'eviction' | 'resize';
+export type Subresource = 'status' | 'binding' | 'eviction' | 'resize' | 'scale';
 
 export interface ResourceDef {
   group: string; // '' for core
@@ -87,8 +87,8 @@ export const RESOURCES: ResourceDef[] = [
   builtin('', 'v1', 'secrets', 'Secret', true, { fieldSelectors: { type: (o) => str(o.type) } }),
   builtin('', 'v1', 'serviceaccounts', 'ServiceAccount', true, { shortNames: ['sa'] }),
   builtin('', 'v1', 'configmaps', 'ConfigMap', true, { shortNames: ['cm'] }),
-  builtin('apps', 'v1', 'replicasets', 'ReplicaSet', true, { shortNames: ['rs'], categories: ['all'], subresources: ['status'], statusSubresource: true }),
-  builtin('apps', 'v1', 'deployments', 'Deployment', true, { shortNames: ['deploy'], categories: ['all'], subresources: ['status'], statusSubresource: true }),
+  builtin('apps', 'v1', 'replicasets', 'ReplicaSet', true, { shortNames: ['rs'], categories: ['all'], subresources: ['status', 'scale'], statusSubresource: true }),
+  builtin('apps', 'v1', 'deployments', 'Deployment', true, { shortNames: ['deploy'], categories: ['all'], subresources: ['status', 'scale'], statusSubresource: true }),
   builtin('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget', true, { shortNames: ['pdb'], subresources: ['status'], statusSubresource: true }),
   builtin('scheduling.k8s.io', 'v1', 'priorityclasses', 'PriorityClass', false, { shortNames: ['pc'] }),
   builtin('coordination.k8s.io', 'v1', 'leases', 'Lease', true),
