@@ -164,6 +164,15 @@ describe('watch', () => {
     expect(String(w.events[0]?.obj.message)).toMatch(/^too old resource version: 1 \(\d+\)$/);
   });
 
+  it('the legacy /watch/ path watches one object by name', async () => {
+    const w = await watchInto('/api/v1/watch/namespaces/sel/pods/a', { resourceVersion: String(server.store.currentRv) });
+    await core.patchNamespacedPod({ name: 'b', namespace: 'sel', body: { metadata: { labels: { touched: 'b' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    await core.patchNamespacedPod({ name: 'a', namespace: 'sel', body: { metadata: { labels: { touched: 'a' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    await until(() => w.events.length > 0, 'an event for a');
+    expect(w.events.map((e) => `${e.type} ${e.name}`)).toEqual(['MODIFIED a']);
+    w.stop();
+  });
+
   it('timeoutSeconds ends the stream', async () => {
     const w = await watchInto('/api/v1/namespaces/sel/pods', { resourceVersion: String(server.store.currentRv), timeoutSeconds: 1 });
     expect(await w.done).toBe('closed');

@@ -258,6 +258,17 @@ const dispatch = async (ctx: HttpContext, req: IncomingMessage, res: ServerRespo
   }
 
   const name = r.name;
+  if (watchPath && method === 'GET' && !r.sub) {
+    // Legacy /watch/.../NAME: a watch on one object, i.e. a fieldSelector on metadata.name.
+    record.watch = true;
+    ctx.watches.serve(def, ns, {
+      resourceVersion: q.get('resourceVersion'),
+      fieldSelector: `metadata.name=${name}`,
+      allowWatchBookmarks: boolParam(q.get('allowWatchBookmarks')),
+    }, res, (o) => o);
+    record.code = 200;
+    return;
+  }
   const sub = r.sub ?? '';
   switch (method) {
     case 'GET':
