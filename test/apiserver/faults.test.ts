@@ -114,4 +114,21 @@ describe('stop and restart on the same port', () => {
     await w.done;
     expect(w.events[0]).toMatchObject({ type: 'ERROR', obj: { code: 410 } });
   });
+
+  it('an informer across a restart that loses state gets 410, relists, and converges on the new state', async () => {
+    await core.createNamespacedPod({ namespace: 'default', body: pod('before') });
+    const informer = makeInformer(server.kubeConfig(), '/api/v1/namespaces/default/pods', () => core.listNamespacedPod({ namespace: 'default' }));
+    const log: string[] = [];
+    informer.on('add', (p) => log.push(`add ${p.metadata?.name ?? ''}`));
+    informer.on('delete', (p) => log.push(`delete ${p.metadata?.name ?? ''}`));
+    await informer.start();
+    await until(() => log.includes('add before'), 'initial list');
+    const watchesBefore = server.requests.filter((r) => r.watch).length;
+    await server.restart({ keepState: false });
+    await core.createNamespacedPod({ namespace: 'default', body: pod('after') });
+    await until(() => log.includes('delete before') && log.includes('add after'), 'relist after 410');
+    expect(informer.list().map((p) => p.metadata?.name)).toEqual(['after']);
+    expect(server.requests.filter((r) => r.watch).length).toBeGreaterThan(watchesBefore);
+    await informer.stop();
+  });
 });
