@@ -1,5 +1,5 @@
 /** Conformance: discovery, create/get/update/delete semantics and Status bodies, through @kubernetes/client-node over HTTP. */
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, VersionApi } from '@kubernetes/client-node';
+import { AdmissionregistrationV1Api, ApiextensionsV1Api, AppsV1Api, CoreV1Api, CustomObjectsApi, RbacAuthorizationV1Api, VersionApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeApiServer, ManualClock } from '../support/apiserver/index.ts';
 import { expectStatus, node, pod, raw } from './helpers.ts';
@@ -217,5 +217,33 @@ describe('deletecollection and the request log', () => {
     await server.client(AppsV1Api).listReplicaSetForAllNamespaces();
     const seen = server.requests.slice(from).map((r) => `${r.verb} ${r.apiGroup}/${r.resource}${r.subresource ? `/${r.subresource}` : ''} ${r.namespace ?? '*'} ${r.code}`);
     expect(seen).toEqual(['list /pods default 200', 'create /pods default 201', 'create /pods/binding default 201', 'list apps/replicasets * 200']);
+  });
+});
+
+describe('custom resource definitions and storage-only kinds', () => {
+  it('a created CRD is Established and its resource is served at once (discovery, CRUD)', async () => {
+    const ext = server.client(ApiextensionsV1Api);
+    const crd = await ext.createCustomResourceDefinition({ body: {
+      metadata: { name: 'widgets.example.com' },
+      spec: { group: 'example.com', scope: 'Namespaced', names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
+        versions: [{ name: 'v1', served: true, storage: true, subresources: { status: {} }, schema: { openAPIV3Schema: { type: 'object', xKubernetesPreserveUnknownFields: true } } }] },
+    } });
+    expect(crd.status?.conditions?.find((c) => c.type === 'Established')?.status).toBe('True');
+    const disco = await raw(server.url, 'GET', '/apis/example.com/v1');
+    expect(disco.json.resources).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'widgets', kind: 'Widget', namespaced: true }), expect.objectContaining({ name: 'widgets/status' })]));
+    const co = server.client(CustomObjectsApi);
+    await co.createNamespacedCustomObject({ group: 'example.com', version: 'v1', namespace: 'default', plural: 'widgets', body: { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' }, spec: { size: 1 } } });
+    const got = await co.getNamespacedCustomObject({ group: 'example.com', version: 'v1', namespace: 'default', plural: 'widgets', name: 'w' }) as { spec: { size: number } };
+    expect(got.spec.size).toBe(1);
+    await expectStatus(ext.createCustomResourceDefinition({ body: { metadata: { name: 'wrong' }, spec: { group: 'example.com', scope: 'Namespaced', names: { plural: 'gadgets', kind: 'Gadget' }, versions: [{ name: 'v1', served: true, storage: true }] } } }), 422, 'Invalid');
+  });
+
+  it('stores webhook configurations and RBAC objects', async () => {
+    const adm = server.client(AdmissionregistrationV1Api);
+    await adm.createMutatingWebhookConfiguration({ body: { metadata: { name: 'polyarch' }, webhooks: [{ name: 'pods.polyarch.io', admissionReviewVersions: ['v1'], sideEffects: 'None', clientConfig: { url: 'https://127.0.0.1:9443/mutate' }, rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }] }] } });
+    expect((await adm.listMutatingWebhookConfiguration()).items.map((w) => w.webhooks?.[0]?.name)).toEqual(['pods.polyarch.io']);
+    const rbac = server.client(RbacAuthorizationV1Api);
+    await rbac.createClusterRole({ body: { metadata: { name: 'polyarch' }, rules: [{ apiGroups: [''], resources: ['pods/binding'], verbs: ['create'] }] } });
+    expect((await rbac.readClusterRole({ name: 'polyarch' })).rules?.[0]?.resources).toEqual(['pods/binding']);
   });
 });

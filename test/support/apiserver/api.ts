@@ -23,7 +23,7 @@ import { rfc3339 } from './clock.ts';
 import { parseQuantity as parseQ } from './quantity.ts';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from './patch.ts';
 import type { ResourceDef, ResourceTable } from './resources.ts';
-import { groupVersion, resourceId } from './resources.ts';
+import { customResource, groupVersion, resourceId } from './resources.ts';
 import type { LabelSelectorObject } from './selectors.ts';
 import { matches, matchesFields, parseFieldSelector, parseLabelSelector, selectorMatches } from './selectors.ts';
 import {
@@ -215,7 +215,43 @@ export class Api {
       throw alreadyExists(def.group, def.plural, mutated.metadata.name ?? '');
     }
     if (opts.dryRun) return mutated;
+    if (def.kind === 'CustomResourceDefinition') this.establish(mutated);
     return this.store.put(id, mutated);
+  }
+
+  /**
+   * A created CustomResourceDefinition is served at once (its served versions, scope and
+   * status subresource) and reported Established, as apiextensions-apiserver does.
+   */
+  private establish(crd: KubeObject): void {
+    const spec = crd.spec ?? {};
+    const names = spec.names ?? {};
+    if (!spec.group || !names.plural || !names.kind) {
+      throw invalid('CustomResourceDefinition', 'apiextensions.k8s.io', crd.metadata.name ?? '', [{ reason: 'FieldValueRequired', field: 'spec.names', message: 'Required value: group, names.plural and names.kind' }]);
+    }
+    if (crd.metadata.name !== `${names.plural}.${spec.group}`) {
+      throw invalid('CustomResourceDefinition', 'apiextensions.k8s.io', crd.metadata.name ?? '', [{ reason: 'FieldValueInvalid', field: 'metadata.name', message: `Invalid value: "${crd.metadata.name ?? ''}": must be spec.names.plural+"."+spec.group` }]);
+    }
+    for (const v of (spec.versions ?? []) as { name: string; served?: boolean; subresources?: { status?: unknown } }[]) {
+      if (v.served === false) continue;
+      this.table.add(customResource(spec.group, v.name, names.plural, names.kind, {
+        namespaced: spec.scope !== 'Cluster',
+        singular: names.singular ?? names.kind.toLowerCase(),
+        ...(names.shortNames ? { shortNames: names.shortNames } : {}),
+        categories: names.categories ?? [],
+        subresources: v.subresources?.status !== undefined ? ['status'] : [],
+        statusSubresource: v.subresources?.status !== undefined,
+      }));
+    }
+    const now = this.now();
+    crd.status = {
+      acceptedNames: { plural: names.plural, kind: names.kind, ...(names.singular ? { singular: names.singular } : {}), ...(names.shortNames ? { shortNames: names.shortNames } : {}) },
+      conditions: [
+        { type: 'NamesAccepted', status: 'True', reason: 'NoConflicts', message: 'no conflicts found', lastTransitionTime: now },
+        { type: 'Established', status: 'True', reason: 'InitialNamesAccepted', message: 'the initial names have been accepted', lastTransitionTime: now },
+      ],
+      storedVersions: ((spec.versions ?? []) as { name: string; storage?: boolean }[]).filter((v) => v.storage).map((v) => v.name),
+    };
   }
 
   private checkTypeMeta(def: ResourceDef, obj: KubeObject): void {
