@@ -226,7 +226,7 @@ describe('custom resource definitions and storage-only kinds', () => {
     const crd = await ext.createCustomResourceDefinition({ body: {
       metadata: { name: 'widgets.example.com' },
       spec: { group: 'example.com', scope: 'Namespaced', names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
-        versions: [{ name: 'v1', served: true, storage: true, subresources: { status: {} }, schema: { openAPIV3Schema: { type: 'object', xKubernetesPreserveUnknownFields: true } } }] },
+        versions: [{ name: 'v1', served: true, storage: true, subresources: { status: {} }, schema: { openAPIV3Schema: { type: 'object', x_kubernetes_preserve_unknown_fields: true } } }] },
     } });
     expect(crd.status?.conditions?.find((c) => c.type === 'Established')?.status).toBe('True');
     const disco = await raw(server.url, 'GET', '/apis/example.com/v1');
