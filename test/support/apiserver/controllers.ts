@@ -34,6 +34,7 @@ import { microTime, rfc3339 } from './clock.ts';
 import { parseQuantity, podRequests } from './quantity.ts';
 import { resourceId } from './resources.ts';
 import { ApiError } from './status.ts';
+import type { Change } from './store.ts';
 import type { KubeObject, OwnerReference } from './types.ts';
 
 export interface ControllerSwitches {
@@ -71,7 +72,6 @@ export class Controllers {
   readonly errors: string[] = [];
 
   private timer: NodeJS.Timeout | undefined;
-  private unsubscribe: (() => void) | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private scheduled = false;
@@ -81,6 +81,10 @@ export class Controllers {
   constructor(private readonly api: Api, private readonly clock: Clock, switches: Partial<ControllerSwitches> | 'all', private readonly opts: ControllerOptions) {
     const all = switches === 'all';
     const s = all ? {} : switches;
+    this.api.store.subscribe((c) => {
+      this.track(c);
+      if (this.autoRun) this.schedule();
+    });
     this.enabled = {
       replicaSet: all || !!s.replicaSet,
       deployment: all || !!s.deployment,
@@ -91,16 +95,27 @@ export class Controllers {
     };
   }
 
+  /** Pods with a deletionTimestamp, kept from the change stream so that finishing them does not scan every pod. */
+  private readonly terminating = new Set<string>();
+
+  private track(c: Change): void {
+    if (c.resource !== '/pods') return;
+    const key = `${c.object.metadata.namespace ?? ''}/${c.object.metadata.name ?? ''}`;
+    if (c.type !== 'DELETED' && c.object.metadata.deletionTimestamp) this.terminating.add(key);
+    else this.terminating.delete(key);
+  }
+
+  private autoRun = false;
+
   start(): void {
-    this.unsubscribe = this.api.store.subscribe(() => this.schedule());
+    this.autoRun = true;
     this.timer = setInterval(() => this.schedule(), this.opts.intervalMs);
     this.timer.unref();
     this.schedule();
   }
 
   stop(): void {
-    this.unsubscribe?.();
-    this.unsubscribe = undefined;
+    this.autoRun = false;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
   }
@@ -196,7 +211,13 @@ export class Controllers {
   /** Graceful deletions whose time has come (by the kubelet of a live node, or anywhere without the kubelet model). */
   private terminations(): void {
     const cap = this.opts.podTerminationCapMs;
-    for (const pod of this.api.store.scan('/pods')) {
+    for (const key of [...this.terminating]) {
+      const [ns = '', name = ''] = key.split('/');
+      const pod = this.api.store.get('/pods', ns, name);
+      if (!pod) {
+        this.terminating.delete(key);
+        continue;
+      }
       const ts = pod.metadata.deletionTimestamp;
       if (!ts || (pod.metadata.finalizers ?? []).length) continue;
       if (this.enabled.kubelet && pod.spec?.nodeName && !this.kubeletRuns(pod.spec.nodeName)) continue;
