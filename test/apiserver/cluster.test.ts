@@ -100,6 +100,21 @@ describe('node lifecycle and the kubelet model (manual clock)', () => {
     expect(p.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False');
   });
 
+  it('taint-based eviction: pods tolerate unreachable for 300 s (DefaultTolerationSeconds), then are deleted', async () => {
+    await core.createNamespacedPod({ namespace: 'default', body: pod('tolerant', { nodeName: 'arm-1' }) });
+    const forever = pod('forever', { nodeName: 'arm-1' });
+    forever.spec!.tolerations = [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' }];
+    await core.createNamespacedPod({ namespace: 'default', body: forever });
+    await server.reconcile();
+    expect((await core.readNamespacedPod({ name: 'tolerant', namespace: 'default' })).metadata?.deletionTimestamp).toBeUndefined();
+    clock.advance(300_000);
+    await server.reconcile();
+    expect((await core.readNamespacedPod({ name: 'tolerant', namespace: 'default' })).metadata?.deletionTimestamp).toBeDefined();
+    expect((await core.readNamespacedPod({ name: 'forever', namespace: 'default' })).metadata?.deletionTimestamp).toBeUndefined();
+    await core.deleteNamespacedPod({ name: 'forever', namespace: 'default', gracePeriodSeconds: 0 });
+    await core.deleteNamespacedPod({ name: 'tolerant', namespace: 'default', gracePeriodSeconds: 0 });
+  });
+
   it('a pod on the dead node stays Terminating after a graceful delete (no kubelet to finish it)', async () => {
     await core.deleteNamespacedPod({ name: 'on-arm', namespace: 'default', gracePeriodSeconds: 5 });
     clock.advance(60_000);

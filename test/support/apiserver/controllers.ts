@@ -14,7 +14,8 @@
  * - nodeLifecycle: a node whose Lease in kube-node-lease is not renewed for the grace period
  *   gets its conditions set to Unknown ("Kubelet stopped posting node status.") and the
  *   node.kubernetes.io/unreachable NoExecute and NoSchedule taints; its pods get Ready=False.
- *   The taints go when Ready is True again. Pods bound to nodes that do not exist are
+ *   The taints go when Ready is True again. Pods that do not tolerate a NoExecute taint are
+ *   deleted (after their tolerationSeconds). Pods bound to nodes that do not exist are
  *   deleted (pod GC) (https://kubernetes.io/docs/concepts/architecture/nodes/#node-controller).
  * - kubelet: for every node whose kubelet is "running" (see stopKubelet): renews its Lease,
  *   keeps Ready=True, starts bound pods (Running, Ready, containerStatuses), finishes
@@ -526,10 +527,52 @@ export class Controllers {
         this.put('nodes', '', { ...node, spec: { ...(node.spec ?? {}), taints: taints.filter((t) => t.key !== UNREACHABLE) } });
       }
     }
+    await this.taintEviction(this.api.store.scan('/nodes'));
     // Pod GC: pods bound to nodes that no longer exist are deleted at once.
     const names = new Set(nodes.map((n) => n.metadata.name));
     for (const pod of this.api.store.scan('/pods')) {
       if (pod.spec?.nodeName && !names.has(pod.spec.nodeName)) this.remove('pods', '', pod.metadata.namespace ?? '', pod.metadata.name ?? '');
+    }
+  }
+
+  /**
+   * The NoExecute taint manager (https://kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/#taint-based-evictions):
+   * a pod on a node with a NoExecute taint it does not tolerate is deleted at once; one it
+   * tolerates for tolerationSeconds is deleted that long after the taint's timeAdded.
+   * (Pods get 300 s tolerations for not-ready/unreachable from DefaultTolerationSeconds.)
+   */
+  private async taintEviction(nodes: readonly KubeObject[]): Promise<void> {
+    const podDef = this.api.resource('', 'pods');
+    const now = this.now();
+    const tainted = new Map<string, Taint[]>();
+    for (const n of nodes) {
+      const t = ((n.spec?.taints ?? []) as Taint[]).filter((x) => x.effect === 'NoExecute');
+      if (t.length) tainted.set(n.metadata.name ?? '', t);
+    }
+    if (!tainted.size) return;
+    for (const pod of [...this.api.store.values('/pods')]) {
+      const taints = tainted.get(pod.spec?.nodeName ?? '');
+      if (!taints || pod.metadata.deletionTimestamp) continue;
+      const tolerations: Toleration[] = pod.spec?.tolerations ?? [];
+      // As the taint manager's getMinTolerationTime: every taint must be tolerated, else the
+      // pod goes now; then the smallest finite tolerationSeconds decides (none: it stays).
+      let evictAt = Infinity;
+      for (const taint of taints) {
+        const added = taint.timeAdded ? Date.parse(taint.timeAdded) : now;
+        for (const t of tolerations) {
+          if (!tolerates(t, taint) || t.tolerationSeconds === undefined || t.tolerationSeconds === null) continue;
+          evictAt = Math.min(evictAt, added + Math.max(0, Number(t.tolerationSeconds)) * 1000);
+        }
+      }
+      const untolerated = taints.some((taint) => !tolerations.some((t) => tolerates(t, taint)));
+      if (untolerated || now >= evictAt) {
+        try {
+          await this.api.delete(podDef, pod.metadata.namespace, pod.metadata.name ?? '', {});
+          this.writes++;
+        } catch (e) {
+          this.note(e);
+        }
+      }
     }
   }
 
@@ -563,6 +606,18 @@ export class Controllers {
       if (!same(pdb.status, status)) this.put('poddisruptionbudgets', 'policy', { ...pdb, status });
     }
   }
+}
+
+interface Taint { key: string; value?: string; effect: string; timeAdded?: string }
+interface Toleration { key?: string; operator?: string; value?: string; effect?: string; tolerationSeconds?: number | null }
+
+/** Toleration matching (k8s.io/api/core/v1 Toleration.ToleratesTaint). */
+function tolerates(t: Toleration, taint: Taint): boolean {
+  if (t.effect && t.effect !== taint.effect) return false;
+  if (t.key && t.key !== taint.key) return false;
+  if (!t.key && t.operator !== 'Exists') return false;
+  if (t.operator === 'Exists') return true;
+  return (t.value ?? '') === (taint.value ?? '');
 }
 
 function fmt(resource: string, v: number): string {
