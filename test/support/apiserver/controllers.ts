@@ -14,7 +14,8 @@
  * - nodeLifecycle: a node whose Lease in kube-node-lease is not renewed for the grace period
  *   gets its conditions set to Unknown ("Kubelet stopped posting node status.") and the
  *   node.kubernetes.io/unreachable NoExecute and NoSchedule taints; its pods get Ready=False.
- *   The taints go when Ready is True again. Pods bound to nodes that do not exist are
+ *   The taints go when Ready is True again. Pods that do not tolerate a NoExecute taint are
+ *   deleted (after their tolerationSeconds). Pods bound to nodes that do not exist are
  *   deleted (pod GC) (https://kubernetes.io/docs/concepts/architecture/nodes/#node-controller).
  * - kubelet: for every node whose kubelet is "running" (see stopKubelet): renews its Lease,
  *   keeps Ready=True, starts bound pods (Running, Ready, containerStatuses), finishes
@@ -25,6 +26,7 @@
  * Always on: the namespace controller (a deleted namespace is emptied, then removed) and
  * the service-account controller (every namespace has a "default" ServiceAccount).
  */
+import { isDeepStrictEqual } from 'node:util';
 import { createHash } from 'node:crypto';
 import type { Api } from './api.ts';
 import { podIsReady, qosClass } from './api.ts';
@@ -33,6 +35,7 @@ import { microTime, rfc3339 } from './clock.ts';
 import { parseQuantity, podRequests } from './quantity.ts';
 import { resourceId } from './resources.ts';
 import { ApiError } from './status.ts';
+import type { Change } from './store.ts';
 import type { KubeObject, OwnerReference } from './types.ts';
 
 export interface ControllerSwitches {
@@ -53,7 +56,8 @@ export interface ControllerOptions {
 
 interface Condition { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string; lastHeartbeatTime?: string; lastProbeTime?: string | null }
 
-const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+// Key order differs between clients' serialisations; equality must not depend on it.
+const same = (a: unknown, b: unknown): boolean => isDeepStrictEqual(a, b);
 const UNREACHABLE = 'node.kubernetes.io/unreachable';
 
 export class Controllers {
@@ -69,7 +73,6 @@ export class Controllers {
   readonly errors: string[] = [];
 
   private timer: NodeJS.Timeout | undefined;
-  private unsubscribe: (() => void) | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private scheduled = false;
@@ -79,6 +82,10 @@ export class Controllers {
   constructor(private readonly api: Api, private readonly clock: Clock, switches: Partial<ControllerSwitches> | 'all', private readonly opts: ControllerOptions) {
     const all = switches === 'all';
     const s = all ? {} : switches;
+    this.api.store.subscribe((c) => {
+      this.track(c);
+      if (this.autoRun) this.schedule();
+    });
     this.enabled = {
       replicaSet: all || !!s.replicaSet,
       deployment: all || !!s.deployment,
@@ -89,16 +96,27 @@ export class Controllers {
     };
   }
 
+  /** Pods with a deletionTimestamp, kept from the change stream so that finishing them does not scan every pod. */
+  private readonly terminating = new Set<string>();
+
+  private track(c: Change): void {
+    if (c.resource !== '/pods') return;
+    const key = `${c.object.metadata.namespace ?? ''}/${c.object.metadata.name ?? ''}`;
+    if (c.type !== 'DELETED' && c.object.metadata.deletionTimestamp) this.terminating.add(key);
+    else this.terminating.delete(key);
+  }
+
+  private autoRun = false;
+
   start(): void {
-    this.unsubscribe = this.api.store.subscribe(() => this.schedule());
+    this.autoRun = true;
     this.timer = setInterval(() => this.schedule(), this.opts.intervalMs);
     this.timer.unref();
     this.schedule();
   }
 
   stop(): void {
-    this.unsubscribe?.();
-    this.unsubscribe = undefined;
+    this.autoRun = false;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
   }
@@ -170,7 +188,7 @@ export class Controllers {
   // ---------- always on ----------
 
   ensureServiceAccounts(): void {
-    for (const ns of this.api.store.list('/namespaces')) {
+    for (const ns of this.api.store.scan('/namespaces')) {
       const name = ns.metadata.name ?? '';
       if (ns.metadata.deletionTimestamp) continue;
       if (!this.api.store.get('/serviceaccounts', name, 'default')) {
@@ -180,12 +198,12 @@ export class Controllers {
   }
 
   private async namespaces(): Promise<void> {
-    for (const ns of this.api.store.list('/namespaces')) {
+    for (const ns of this.api.store.scan('/namespaces')) {
       if (!ns.metadata.deletionTimestamp) continue;
       const name = ns.metadata.name ?? '';
       for (const def of this.api.table.all) {
         if (!def.namespaced) continue;
-        for (const o of this.api.store.list(resourceId(def), name)) this.remove(def.plural, def.group, name, o.metadata.name ?? '');
+        for (const o of this.api.store.scan(resourceId(def), name)) this.remove(def.plural, def.group, name, o.metadata.name ?? '');
       }
       this.remove('namespaces', '', '', name);
     }
@@ -194,7 +212,13 @@ export class Controllers {
   /** Graceful deletions whose time has come (by the kubelet of a live node, or anywhere without the kubelet model). */
   private terminations(): void {
     const cap = this.opts.podTerminationCapMs;
-    for (const pod of this.api.store.list('/pods')) {
+    for (const key of [...this.terminating]) {
+      const [ns = '', name = ''] = key.split('/');
+      const pod = this.api.store.get('/pods', ns, name);
+      if (!pod) {
+        this.terminating.delete(key);
+        continue;
+      }
       const ts = pod.metadata.deletionTimestamp;
       if (!ts || (pod.metadata.finalizers ?? []).length) continue;
       if (this.enabled.kubelet && pod.spec?.nodeName && !this.kubeletRuns(pod.spec.nodeName)) continue;
@@ -207,12 +231,12 @@ export class Controllers {
   // ---------- workloads ----------
 
   private ownedBy(uid: string | undefined, ns: string, plural: string, group: string): KubeObject[] {
-    return this.api.store.list(`${group}/${plural}`, ns).filter((o) => o.metadata.ownerReferences?.some((r) => r.controller && r.uid === uid));
+    return this.api.store.scan(`${group}/${plural}`, ns).filter((o) => o.metadata.ownerReferences?.some((r) => r.controller && r.uid === uid));
   }
 
   private async replicaSets(): Promise<void> {
     const podDef = this.api.resource('', 'pods');
-    for (const rs of this.api.store.list('apps/replicasets')) {
+    for (const rs of this.api.store.scan('apps/replicasets')) {
       if (rs.metadata.deletionTimestamp) continue;
       const ns = rs.metadata.namespace ?? '';
       const all = this.ownedBy(rs.metadata.uid, ns, 'pods', '');
@@ -259,7 +283,7 @@ export class Controllers {
 
   private async deployments(): Promise<void> {
     const rsDef = this.api.resource('apps', 'replicasets');
-    for (const d of this.api.store.list('apps/deployments')) {
+    for (const d of this.api.store.scan('apps/deployments')) {
       if (d.metadata.deletionTimestamp) continue;
       const ns = d.metadata.namespace ?? '';
       const tpl = d.spec?.template ?? {};
@@ -309,9 +333,9 @@ export class Controllers {
 
   private async garbageCollect(): Promise<void> {
     const uids = new Set<string>();
-    for (const def of this.api.table.all) for (const o of this.api.store.list(resourceId(def))) if (o.metadata.uid) uids.add(o.metadata.uid);
+    for (const def of this.api.table.all) for (const o of this.api.store.scan(resourceId(def))) if (o.metadata.uid) uids.add(o.metadata.uid);
     for (const def of this.api.table.all) {
-      for (const o of this.api.store.list(resourceId(def))) {
+      for (const o of this.api.store.scan(resourceId(def))) {
         const refs = o.metadata.ownerReferences ?? [];
         if (!refs.length || o.metadata.deletionTimestamp) continue;
         if (refs.every((r) => !uids.has(r.uid))) {
@@ -370,7 +394,7 @@ export class Controllers {
 
   private kubelets(): void {
     const renewMs = Math.max(1, Math.floor(this.opts.nodeMonitorGracePeriodMs / 4));
-    for (const node of this.api.store.list('/nodes')) {
+    for (const node of this.api.store.scan('/nodes')) {
       const name = node.metadata.name ?? '';
       if (this.stoppedKubelets.has(name)) continue;
       const lease = this.api.store.get('coordination.k8s.io/leases', 'kube-node-lease', name);
@@ -378,10 +402,10 @@ export class Controllers {
       const readyCond = (node.status?.conditions ?? []).find((c: Condition) => c.type === 'Ready') as Condition | undefined;
       if (this.now() - renewed >= renewMs || readyCond?.status !== 'True') this.heartbeat(name);
     }
-    for (const pod of this.api.store.list('/pods')) {
+    for (const pod of this.api.store.scan('/pods')) {
       const nodeName: string | undefined = pod.spec?.nodeName;
       if (!nodeName || !this.kubeletRuns(nodeName) || pod.metadata.deletionTimestamp) continue;
-      if (pod.status?.phase === 'Pending') this.startPod(pod);
+      if (pod.status?.phase === 'Pending') this.startPod(structuredClone(pod));
       else if (pod.status?.phase === 'Running') this.resize(pod);
     }
   }
@@ -437,7 +461,7 @@ export class Controllers {
     const node = this.api.store.get('/nodes', '', pod.spec.nodeName);
     const alloc = node?.status?.allocatable ?? node?.status?.capacity ?? {};
     const want = podRequests(pod.spec);
-    const others = this.api.store.list('/pods').filter((p) => p.spec?.nodeName === pod.spec.nodeName && p.metadata.uid !== pod.metadata.uid && !p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
+    const others = this.api.store.scan('/pods').filter((p) => p.spec?.nodeName === pod.spec.nodeName && p.metadata.uid !== pod.metadata.uid && !p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
     let verdict: Condition | undefined;
     for (const r of ['cpu', 'memory']) {
       const cap = parseQuantity(alloc[r]);
@@ -472,7 +496,7 @@ export class Controllers {
   private async nodeLifecycle(): Promise<void> {
     const grace = this.opts.nodeMonitorGracePeriodMs;
     const now = this.now();
-    const nodes = this.api.store.list('/nodes');
+    const nodes = this.api.store.scan('/nodes');
     for (const node of nodes) {
       const name = node.metadata.name ?? '';
       if (!this.firstSeen.has(name)) this.firstSeen.set(name, now);
@@ -503,16 +527,58 @@ export class Controllers {
         this.put('nodes', '', { ...node, spec: { ...(node.spec ?? {}), taints: taints.filter((t) => t.key !== UNREACHABLE) } });
       }
     }
+    await this.taintEviction(this.api.store.scan('/nodes'));
     // Pod GC: pods bound to nodes that no longer exist are deleted at once.
     const names = new Set(nodes.map((n) => n.metadata.name));
-    for (const pod of this.api.store.list('/pods')) {
+    for (const pod of this.api.store.scan('/pods')) {
       if (pod.spec?.nodeName && !names.has(pod.spec.nodeName)) this.remove('pods', '', pod.metadata.namespace ?? '', pod.metadata.name ?? '');
+    }
+  }
+
+  /**
+   * The NoExecute taint manager (https://kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/#taint-based-evictions):
+   * a pod on a node with a NoExecute taint it does not tolerate is deleted at once; one it
+   * tolerates for tolerationSeconds is deleted that long after the taint's timeAdded.
+   * (Pods get 300 s tolerations for not-ready/unreachable from DefaultTolerationSeconds.)
+   */
+  private async taintEviction(nodes: readonly KubeObject[]): Promise<void> {
+    const podDef = this.api.resource('', 'pods');
+    const now = this.now();
+    const tainted = new Map<string, Taint[]>();
+    for (const n of nodes) {
+      const t = ((n.spec?.taints ?? []) as Taint[]).filter((x) => x.effect === 'NoExecute');
+      if (t.length) tainted.set(n.metadata.name ?? '', t);
+    }
+    if (!tainted.size) return;
+    for (const pod of [...this.api.store.values('/pods')]) {
+      const taints = tainted.get(pod.spec?.nodeName ?? '');
+      if (!taints || pod.metadata.deletionTimestamp) continue;
+      const tolerations: Toleration[] = pod.spec?.tolerations ?? [];
+      // As the taint manager's getMinTolerationTime: every taint must be tolerated, else the
+      // pod goes now; then the smallest finite tolerationSeconds decides (none: it stays).
+      let evictAt = Infinity;
+      for (const taint of taints) {
+        const added = taint.timeAdded ? Date.parse(taint.timeAdded) : now;
+        for (const t of tolerations) {
+          if (!tolerates(t, taint) || t.tolerationSeconds === undefined || t.tolerationSeconds === null) continue;
+          evictAt = Math.min(evictAt, added + Math.max(0, Number(t.tolerationSeconds)) * 1000);
+        }
+      }
+      const untolerated = taints.some((taint) => !tolerations.some((t) => tolerates(t, taint)));
+      if (untolerated || now >= evictAt) {
+        try {
+          await this.api.delete(podDef, pod.metadata.namespace, pod.metadata.name ?? '', {});
+          this.writes++;
+        } catch (e) {
+          this.note(e);
+        }
+      }
     }
   }
 
   private markPodsNotReady(nodeName: string): void {
     const ts = rfc3339(this.now());
-    for (const pod of this.api.store.list('/pods')) {
+    for (const pod of this.api.store.scan('/pods')) {
       if (pod.spec?.nodeName !== nodeName) continue;
       const conds: Condition[] = pod.status?.conditions ?? [];
       if (!conds.some((c) => c.type === 'Ready' && c.status === 'True')) continue;
@@ -524,7 +590,7 @@ export class Controllers {
   // ---------- disruption ----------
 
   private disruption(): void {
-    for (const pdb of this.api.store.list('policy/poddisruptionbudgets')) {
+    for (const pdb of this.api.store.scan('policy/poddisruptionbudgets')) {
       const s = this.api.disruptionStatus(pdb);
       const status = {
         ...s,
@@ -540,6 +606,18 @@ export class Controllers {
       if (!same(pdb.status, status)) this.put('poddisruptionbudgets', 'policy', { ...pdb, status });
     }
   }
+}
+
+interface Taint { key: string; value?: string; effect: string; timeAdded?: string }
+interface Toleration { key?: string; operator?: string; value?: string; effect?: string; tolerationSeconds?: number | null }
+
+/** Toleration matching (k8s.io/api/core/v1 Toleration.ToleratesTaint). */
+function tolerates(t: Toleration, taint: Taint): boolean {
+  if (t.effect && t.effect !== taint.effect) return false;
+  if (t.key && t.key !== taint.key) return false;
+  if (!t.key && t.operator !== 'Exists') return false;
+  if (t.operator === 'Exists') return true;
+  return (t.value ?? '') === (taint.value ?? '');
 }
 
 function fmt(resource: string, v: number): string {
