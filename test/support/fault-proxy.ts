@@ -11,6 +11,8 @@
  *   proxy.fault({ path: /manifests/, action: 'schema1' });
  *   proxy.fault({ path: /manifests/, action: 'hang' });            // never answers (timeouts)
  *   proxy.fault({ path: /manifests/, action: 'reset' });           // connection dropped
+ *   proxy.paginateTags(2);  // serve tags/list in pages of 2 with Link headers (distribution
+ *                           // 2.8 ignores `n` for tags; newer registries paginate)
  *   proxy.host  // "127.0.0.1:PORT"
  *   proxy.log   // [{ method, path, status }] of every request
  *   await proxy.stop();
@@ -42,6 +44,7 @@ export interface FaultProxy {
   readonly log: { method: string; path: string; status: number }[];
   fault(f: Fault): void;
   clear(): void;
+  paginateTags(pageSize: number | undefined): void;
   stop(): Promise<void>;
 }
 
@@ -51,6 +54,7 @@ export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
   const faults: (Fault & { left: number })[] = [];
   const log: FaultProxy['log'] = [];
   const sockets = new Set<Socket>();
+  let tagPage: number | undefined;
 
   const take = (req: IncomingMessage): Fault | undefined => {
     const path = req.url ?? '/';
@@ -104,14 +108,26 @@ export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
       return;
     }
 
+    const path = tagPage !== undefined && /\/tags\/list(\?|$)/.test(req.url ?? '') ? (req.url ?? '').split('?')[0] : req.url;
     const upstream = request(
-      { host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: { ...req.headers, host: `127.0.0.1:${targetPort}` } },
+      { host: '127.0.0.1', port: targetPort, method: req.method, path, headers: { ...req.headers, host: `127.0.0.1:${targetPort}` } },
       (up) => {
         const chunks: Buffer[] = [];
         up.on('data', (c: Buffer) => chunks.push(c));
         up.on('end', () => {
           let body: Buffer = Buffer.concat(chunks);
           const headers = { ...up.headers };
+          const tagList = /^\/v2\/(.+)\/tags\/list(\?.*)?$/.exec(req.url ?? '');
+          if (tagPage !== undefined && tagList && up.statusCode === 200) {
+            const q = new URLSearchParams(tagList[2]?.slice(1) ?? '');
+            const n = Math.min(tagPage, Number(q.get('n') ?? tagPage) || tagPage);
+            const last = q.get('last');
+            const all = ((JSON.parse(body.toString()) as { tags?: string[] }).tags ?? []).sort();
+            const rest = last ? all.filter((t) => t > last) : all;
+            const page = rest.slice(0, n);
+            body = Buffer.from(JSON.stringify({ name: tagList[1], tags: page }));
+            if (rest.length > n) headers['link'] = `</v2/${tagList[1]}/tags/list?n=${n}&last=${encodeURIComponent(page[page.length - 1] ?? '')}>; rel="next"`;
+          }
           if (fault?.action === 'malformed-json' && body.length > 0) {
             body = Buffer.from(body.subarray(0, Math.floor(body.length / 2)));
             headers['docker-content-digest'] = digestOf(body);
@@ -144,6 +160,9 @@ export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
     fault: (f) => faults.push({ ...f, left: f.times ?? 1 }),
     clear: () => {
       faults.length = 0;
+    },
+    paginateTags: (n) => {
+      tagPage = n;
     },
     stop: () => new Promise<void>((resolve) => {
       for (const s of sockets) s.destroy();

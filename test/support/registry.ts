@@ -8,6 +8,7 @@
  *   const amd = await reg.pushImage('team/app', '1.4-amd64', 'linux/amd64');
  *   const arm = await reg.pushImage('team/app', '1.4-arm64', 'linux/arm64/v8');
  *   await reg.pushIndex('team/app', '1.4', [amd, arm], { format: 'oci', attestation: true });
+ *   const { index, images } = await reg.pushMultiArch('team/web', '2.0', ['linux/amd64', 'linux/arm64/v8']);
  *   reg.host  // "127.0.0.1:PORT", for references: `${reg.host}/team/app:1.4`
  *   await reg.stop();
  *
@@ -78,6 +79,8 @@ export interface TestRegistry {
   pushManifest(repository: string, reference: string, body: string, mediaType: string): Promise<PushedManifest>;
   pushImage(repository: string, tag: string | undefined, platform: string, options?: PushImageOptions): Promise<PushedManifest>;
   pushIndex(repository: string, tag: string, entries: readonly PushedManifest[], options?: PushIndexOptions): Promise<PushedManifest>;
+  /** One image per platform (untagged) and an index over them tagged `tag`. */
+  pushMultiArch(repository: string, tag: string, platforms: readonly string[], options?: PushIndexOptions): Promise<{ index: PushedManifest; images: PushedManifest[] }>;
   stop(): Promise<void>;
 }
 
@@ -221,6 +224,11 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
       }
       const mediaType = oci ? MEDIA.ociIndex : MEDIA.dockerList;
       return reg.pushManifest(repository, tag, JSON.stringify({ schemaVersion: 2, mediaType, manifests }), mediaType);
+    },
+    async pushMultiArch(repository, tag, platforms, opts = {}) {
+      const images: PushedManifest[] = [];
+      for (const p of platforms) images.push(await reg.pushImage(repository, undefined, p, { format: opts.format }));
+      return { index: await reg.pushIndex(repository, tag, images, opts), images };
     },
     async stop() {
       if (proc.exitCode === null) {

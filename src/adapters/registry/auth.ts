@@ -42,6 +42,9 @@ function identity(c: Credential | undefined): string {
   return c.kind === 'registry-token' ? `token:${c.token.slice(0, 8)}` : `${c.kind}:${c.username}`;
 }
 
+/** Tokens kept at most (one per repository scope and credential); expired ones go first. */
+const MAX_TOKENS = 4096;
+
 export interface TokenOptions {
   readonly clock: Clock;
   /** Largest token response accepted. */
@@ -73,7 +76,11 @@ export class TokenStore {
     }
     const r = await p;
     if (!r.ok) return r;
-    this.tokens.set(key, { token: r.value.token, expires: this.options.clock.now() + r.value.ttlMs });
+    const now = this.options.clock.now();
+    if (this.tokens.size >= MAX_TOKENS) {
+      for (const [k, t] of this.tokens) if (t.expires <= now || this.tokens.size >= MAX_TOKENS) this.tokens.delete(k);
+    }
+    this.tokens.set(key, { token: r.value.token, expires: now + r.value.ttlMs });
     return { ok: true, value: r.value.token };
   }
 

@@ -9,7 +9,7 @@ import { MANIFEST_ACCEPT, baseMediaType } from '../../core/image/manifest.ts';
 import type { Clock } from '../../ports/clock.ts';
 import { parseChallenge, TokenStore, type Challenge } from './auth.ts';
 import type { Credential } from './credentials.ts';
-import { RegistryHttp, formatBytes, type Fail, type HttpOptions, type HttpResponse, type Result } from './http.ts';
+import { RegistryHttp, type Fail, type HttpOptions, type HttpResponse, type Result } from './http.ts';
 
 /** Where to send requests for a registry: the host itself or a mirror of it. */
 export interface Endpoint {
@@ -33,6 +33,8 @@ export interface ClientLimits {
   tokenBytes: number;
   tagPageBytes: number;
   tagPages: number;
+  /** Tags asked for per page (`?n=`); the registry may send fewer and a Link to the next page. */
+  tagPageSize: number;
 }
 
 export interface ClientOptions extends HttpOptions {
@@ -89,7 +91,7 @@ export class RegistryClient {
       if (!challenge) return { ok: false, error: { kind: 'unauthorized', cause: `registry ${ep.host} answered 401 without a usable WWW-Authenticate challenge` } };
     } else if (status === 404) {
       return { ok: false, error: { kind: 'not-found', cause: `${ep.host} is not an OCI registry (no /v2/ API)` } };
-    } else return { ok: false, error: statusFail(ep, res.value, 'ping', this.options.attempts) };
+    } else return { ok: false, error: statusFail(ep, res.value, 'ping') };
     this.challenges.set(ep.host, { challenge, expires: this.clock.now() + 600_000 });
     return { ok: true, value: challenge };
   }
@@ -130,7 +132,7 @@ export class RegistryClient {
     const res = await this.authorized(ep, `/v2/${repository}/manifests/${reference}`, `repository:${repository}:pull`, { accept: MANIFEST_ACCEPT, limit: this.options.limits.manifestBytes, what }, signal);
     if (!res.ok) return res;
     const r = res.value;
-    if (r.status !== 200) return { ok: false, error: statusFail(ep, r, what, this.options.attempts) };
+    if (r.status !== 200) return { ok: false, error: statusFail(ep, r, what) };
     const sent = r.headers['docker-content-digest']?.trim();
     const expected = DIGEST.test(reference) ? reference : sent;
     let digest: string;
@@ -156,7 +158,7 @@ export class RegistryClient {
     if (!m) return { ok: false, error: { kind: 'invalid-manifest', cause: `malformed blob digest "${digest}"` } };
     const res = await this.authorized(ep, `/v2/${repository}/blobs/${digest}`, `repository:${repository}:pull`, { limit: this.options.limits.configBytes, what }, signal);
     if (!res.ok) return res;
-    if (res.value.status !== 200) return { ok: false, error: statusFail(ep, res.value, what, this.options.attempts) };
+    if (res.value.status !== 200) return { ok: false, error: statusFail(ep, res.value, what) };
     const actual = digestOf(res.value.body, m[1] as 'sha256' | 'sha512');
     if (actual !== digest) return { ok: false, error: { kind: 'digest-mismatch', cause: `${what} from registry ${ep.host} hashes to ${actual}` } };
     return { ok: true, value: res.value.body };
@@ -165,7 +167,7 @@ export class RegistryClient {
   /** Every tag of a repository, following `Link: <...>; rel="next"`; an unknown repository has none. */
   async tags(ep: Endpoint, repository: string, signal?: AbortSignal): Promise<Result<string[]>> {
     const out: string[] = [];
-    let path: string | undefined = `/v2/${repository}/tags/list?n=1000`;
+    let path: string | undefined = `/v2/${repository}/tags/list?n=${this.options.limits.tagPageSize}`;
     for (let page = 0; path !== undefined; page++) {
       if (page >= this.options.limits.tagPages) {
         return { ok: false, error: { kind: 'too-large', cause: `tag list of ${repository} at registry ${ep.host} has more than ${this.options.limits.tagPages} pages` } };
@@ -173,7 +175,7 @@ export class RegistryClient {
       const res = await this.authorized(ep, path, `repository:${repository}:pull`, { accept: 'application/json', limit: this.options.limits.tagPageBytes, what: `tag list of ${repository}` }, signal);
       if (!res.ok) return res;
       if (res.value.status === 404) return { ok: true, value: out };
-      if (res.value.status !== 200) return { ok: false, error: statusFail(ep, res.value, `tag list of ${repository}`, this.options.attempts) };
+      if (res.value.status !== 200) return { ok: false, error: statusFail(ep, res.value, `tag list of ${repository}`) };
       let tags: unknown;
       try {
         tags = (JSON.parse(res.value.body.toString('utf8')) as { tags?: unknown }).tags;
@@ -185,14 +187,21 @@ export class RegistryClient {
       }
       out.push(...((tags as string[] | null | undefined) ?? []));
       const next = /<([^>]+)>\s*;\s*rel="?next"?/i.exec(res.value.headers['link'] ?? '')?.[1];
-      path = next === undefined ? undefined : new URL(next, res.value.url).toString();
+      if (next === undefined) break;
+      const url = new URL(next, res.value.url);
+      // The next page is asked for with the registry's credentials: never of another host.
+      if (url.origin !== new URL(res.value.url).origin) {
+        return { ok: false, error: { kind: 'other', cause: `tag list of ${repository} at registry ${ep.host} links its next page to another host (${url.host}); not followed` } };
+      }
+      path = url.toString();
     }
     return { ok: true, value: out };
   }
 }
 
 /** A non-success status as a failure naming the registry and the registry's own reason. */
-export function statusFail(ep: Endpoint, r: HttpResponse, what: string, attempts: number): Fail {
+export function statusFail(ep: Endpoint, r: HttpResponse, what: string): Fail {
+  const attempts = `${r.attempts} attempt${r.attempts === 1 ? '' : 's'}`;
   const reason = ociError(r.body);
   const detail = reason ? ` (${reason})` : '';
   if (r.status === 404) return { kind: 'not-found', cause: `registry ${ep.host} has no ${what}${detail}` };
@@ -202,9 +211,8 @@ export function statusFail(ep: Endpoint, r: HttpResponse, what: string, attempts
       : `without credentials (none for ${ep.registry}; pass --auth-file or a pull secret)`;
     return { kind: 'unauthorized', cause: `registry ${ep.host} refused ${what} ${who}: HTTP ${r.status}${detail}` };
   }
-  if (r.status === 429) return { kind: 'rate-limited', cause: `registry ${ep.host} rate-limited ${what} (HTTP 429 after ${attempts} attempts${r.headers['retry-after'] ? `, Retry-After ${r.headers['retry-after']}` : ''})` };
-  if (r.status >= 500) return { kind: 'unreachable', cause: `registry ${ep.host} failed on ${what}: HTTP ${r.status} after ${attempts} attempts${detail}` };
+  if (r.status === 429) return { kind: 'rate-limited', cause: `registry ${ep.host} rate-limited ${what} (HTTP 429 after ${attempts}${r.headers['retry-after'] ? `, Retry-After ${r.headers['retry-after']}` : ''})` };
+  if (r.status >= 500) return { kind: 'unreachable', cause: `registry ${ep.host} failed on ${what}: HTTP ${r.status} after ${attempts}${detail}` };
   return { kind: 'other', cause: `registry ${ep.host} answered HTTP ${r.status} for ${what}${detail}` };
 }
 
-export { formatBytes };

@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import type { ParseResult } from '../../core/platform/platform.ts';
 import type { RegistryCredentials } from '../../ports/image-resolver.ts';
 
 const entry = z.object({
@@ -23,8 +24,6 @@ export type Credential =
   | { readonly kind: 'identity-token'; readonly username: string; readonly token: string }
   | { readonly kind: 'registry-token'; readonly token: string };
 
-export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
-
 /** Parses config.json / .dockerconfigjson text; the error names the field. */
 export function parseDockerConfig(text: string, source = 'docker config'): ParseResult<RegistryCredentials> {
   let json: unknown;
@@ -33,12 +32,16 @@ export function parseDockerConfig(text: string, source = 'docker config'): Parse
   } catch (err) {
     return { ok: false, error: `${source}: not valid JSON (${err instanceof Error ? err.message : String(err)})` };
   }
+  if (json && typeof json === 'object' && !Array.isArray(json) && !('auths' in json)) {
+    // The old .dockercfg is the auths map itself; a config.json with only credsStore/credHelpers has no auths.
+    const values = Object.values(json);
+    if (values.length > 0 && values.every((v) => v !== null && typeof v === 'object' && !Array.isArray(v)) && !('credHelpers' in json)) {
+      const legacy = legacySchema.safeParse(json);
+      if (legacy.success) return { ok: true, value: { auths: legacy.data } };
+    } else return { ok: true, value: { auths: {} } };
+  }
   const full = configSchema.safeParse(json);
   if (full.success) return { ok: true, value: { auths: full.data.auths } };
-  if (json && typeof json === 'object' && !('auths' in json)) {
-    const legacy = legacySchema.safeParse(json);
-    if (legacy.success) return { ok: true, value: { auths: legacy.data } };
-  }
   const issue = full.error.issues[0];
   return { ok: false, error: `${source}: ${issue ? `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}` : 'invalid'}` };
 }

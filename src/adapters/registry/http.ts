@@ -23,7 +23,11 @@ export interface HttpResponse {
   readonly body: Buffer;
   /** The URL that answered (after redirects). */
   readonly url: string;
+  /** Requests made, retries included. */
+  readonly attempts: number;
 }
+
+type Attempt = { ok: true; value: HttpResponse } | { ok: false; error: Fail; retryable: boolean };
 
 export interface HttpOptions {
   clock: Clock;
@@ -62,7 +66,8 @@ export function hostname(host: string): string {
 
 export function isLoopback(host: string): boolean {
   const h = hostname(host).toLowerCase();
-  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+  // IPv4-mapped IPv6 forms of 127/8 count too, as in Docker (Go's IP.IsLoopback).
+  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^(::ffff:)?127\.\d+\.\d+\.\d+$/.test(h) || /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(h);
 }
 
 /** `http` for loopback and insecure registries, else `https`. */
@@ -90,6 +95,8 @@ function errorCode(err: unknown): string {
   return (err as { name?: string } | undefined)?.name ?? 'ERROR';
 }
 
+const CERT_CODES = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALTNAME/;
+
 function errorText(err: unknown): string {
   const parts: string[] = [];
   let e: unknown = err;
@@ -97,7 +104,8 @@ function errorText(err: unknown): string {
     if (e.message && !parts.includes(e.message)) parts.push(e.message);
     e = e.cause;
   }
-  return parts.join(': ') || String(err);
+  // Messages go on one line (OpenSSL's end with a newline).
+  return (parts.join(': ') || String(err)).replace(/\s+/g, ' ').trim();
 }
 
 function flatHeaders(h: Dispatcher.ResponseData['headers']): Record<string, string | undefined> {
@@ -124,12 +132,14 @@ export class RegistryHttp {
 
   /** One request with retries on 429/5xx/dropped connections. Statuses are returned, not judged. */
   async send(req: SendRequest, registry: string): Promise<Result<HttpResponse>> {
-    let last: Result<HttpResponse> | undefined;
-    for (let attempt = 0; attempt < this.options.attempts; attempt++) {
+    let last: Attempt | undefined;
+    let attempts = 0;
+    while (attempts < this.options.attempts) {
       last = await this.once(req, registry);
-      const retryable = last.ok ? RETRY_STATUS.has(last.value.status) : last.error.kind === 'unreachable' && RETRY_CODES.has(last.error.cause.split(' ')[0] ?? '');
-      if (!retryable || attempt === this.options.attempts - 1 || req.signal?.aborted) break;
-      let delay = this.options.backoffMs * 2 ** attempt;
+      attempts++;
+      const retryable = last.ok ? RETRY_STATUS.has(last.value.status) : last.retryable;
+      if (!retryable || attempts === this.options.attempts || req.signal?.aborted) break;
+      let delay = this.options.backoffMs * 2 ** (attempts - 1);
       if (last.ok) {
         const after = parseRetryAfter(last.value.headers['retry-after'], this.options.clock.now());
         if (after !== undefined) {
@@ -144,13 +154,12 @@ export class RegistryHttp {
       }
     }
     if (last === undefined) return { ok: false, error: { kind: 'other', cause: 'no attempt made' } };
-    if (!last.ok && RETRY_CODES.has(last.error.cause.split(' ')[0] ?? '')) {
-      return { ok: false, error: { kind: 'unreachable', cause: `registry ${registry} dropped the connection (${last.error.cause})` } };
-    }
-    return last;
+    if (last.ok) return { ok: true, value: { ...last.value, attempts } };
+    if (last.retryable) return { ok: false, error: { kind: 'unreachable', cause: `registry ${registry} dropped the connection ${attempts} times (${last.error.cause})` } };
+    return { ok: false, error: last.error };
   }
 
-  private async once(req: SendRequest, registry: string): Promise<Result<HttpResponse>> {
+  private async once(req: SendRequest, registry: string): Promise<Attempt> {
     let url = req.url;
     let headers = { ...req.headers };
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
@@ -166,7 +175,7 @@ export class RegistryHttp {
           bodyTimeout: this.options.timeoutMs,
         });
       } catch (err) {
-        return { ok: false, error: networkFail(err, registry, this.options.timeoutMs) };
+        return networkFail(err, registry, this.options.timeoutMs);
       }
       const h = flatHeaders(res.headers);
       if (res.statusCode >= 300 && res.statusCode < 400 && h['location']) {
@@ -182,13 +191,13 @@ export class RegistryHttp {
       const body = await readLimited(res, limit);
       if (!body.ok) {
         if (body.tooLarge && res.statusCode < 400) {
-          return { ok: false, error: { kind: 'too-large', cause: `${req.what} from registry ${registry} is larger than the ${formatBytes(req.limit)} limit` } };
+          return { ok: false, retryable: false, error: { kind: 'too-large', cause: `${req.what} from registry ${registry} is larger than the ${formatBytes(req.limit)} limit` } };
         }
-        if (!body.tooLarge) return { ok: false, error: networkFail(body.error, registry, this.options.timeoutMs) };
+        if (!body.tooLarge) return networkFail(body.error, registry, this.options.timeoutMs);
       }
-      return { ok: true, value: { status: res.statusCode, headers: h, body: body.ok ? body.value : Buffer.alloc(0), url } };
+      return { ok: true, value: { status: res.statusCode, headers: h, body: body.ok ? body.value : Buffer.alloc(0), url, attempts: 1 } };
     }
-    return { ok: false, error: { kind: 'other', cause: `registry ${registry} redirected more than ${MAX_REDIRECTS} times` } };
+    return { ok: false, retryable: false, error: { kind: 'other', cause: `registry ${registry} redirected more than ${MAX_REDIRECTS} times` } };
   }
 }
 
@@ -216,14 +225,19 @@ async function readLimited(res: Dispatcher.ResponseData, limit: number): Promise
   return { ok: true, value: Buffer.concat(chunks) };
 }
 
-function networkFail(err: unknown, registry: string, timeoutMs: number): Fail {
+function networkFail(err: unknown, registry: string, timeoutMs: number): Attempt {
   const code = errorCode(err);
+  const fail = (kind: FailKind, cause: string, retryable = false): Attempt => ({ ok: false, retryable, error: { kind, cause } });
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
-    return { kind: 'timeout', cause: `registry ${registry} did not answer within ${timeoutMs} ms` };
+    return fail('timeout', `registry ${registry} did not answer within ${timeoutMs} ms`);
   }
-  if (code === 'AbortError' || code === 'ABORT_ERR' || code === 'UND_ERR_ABORTED') return { kind: 'other', cause: `lookup at registry ${registry} was cancelled` };
-  if (RETRY_CODES.has(code)) return { kind: 'unreachable', cause: `${code} ${errorText(err)}` };
-  return { kind: 'unreachable', cause: `registry ${registry} unreachable (${code === 'ERROR' ? errorText(err) : `${code}: ${errorText(err)}`})` };
+  if (code === 'AbortError' || code === 'ABORT_ERR' || code === 'UND_ERR_ABORTED') return fail('other', `lookup at registry ${registry} was cancelled`);
+  if (RETRY_CODES.has(code)) return fail('unreachable', `${code}: ${errorText(err)}`, true);
+  if (code.startsWith('ERR_SSL_') || code === 'EPROTO') {
+    return fail('unreachable', `registry ${registry} unreachable (TLS handshake failed: ${code}; if it serves plain HTTP, name it with --insecure-registry)`);
+  }
+  if (CERT_CODES.test(code)) return fail('unreachable', `registry ${registry} unreachable (${code}: ${errorText(err)}; its TLS certificate is not trusted)`);
+  return fail('unreachable', `registry ${registry} unreachable (${code === 'ERROR' ? errorText(err) : `${code}: ${errorText(err)}`})`);
 }
 
 export function formatBytes(n: number): string {

@@ -52,6 +52,7 @@ export const DEFAULT_LIMITS: ClientLimits = {
   tokenBytes: 1024 * 1024,
   tagPageBytes: 4 * 1024 * 1024,
   tagPages: 100,
+  tagPageSize: 1000,
 };
 
 /** The spellings Docker's official images and common CI setups use in repository names. */
@@ -59,7 +60,7 @@ export const DEFAULT_REPOSITORY_SPELLINGS: readonly string[] = ['amd64', 'x86_64
 
 const DEFINITE: ReadonlySet<ResolveError['kind']> = new Set(['not-found', 'unauthorized', 'invalid-manifest', 'digest-mismatch', 'too-large']);
 const UPSTREAM: Readonly<Record<string, string>> = { 'docker.io': 'registry-1.docker.io' };
-const PARALLEL = 4;
+const PARALLEL = 8;
 
 export class RegistryResolver implements ImageResolver {
   private readonly client: RegistryClient;
@@ -68,6 +69,8 @@ export class RegistryResolver implements ImageResolver {
   private readonly failures: TtlCache<ResolveError>;
   private readonly configs: TtlCache<ImageConfigPlatform>;
   private readonly manifests: TtlCache<Manifest>;
+  /** Convention candidates found absent, so refreshing a result does not probe them all again. */
+  private readonly absent: TtlCache<true>;
   private readonly flight = new SingleFlight<ResolveResult>();
   private readonly o: Required<Omit<RegistryResolverOptions, 'clock' | 'limits'>>;
 
@@ -104,6 +107,7 @@ export class RegistryResolver implements ImageResolver {
     this.failures = new TtlCache(this.clock, max);
     this.configs = new TtlCache(this.clock, max);
     this.manifests = new TtlCache(this.clock, max);
+    this.absent = new TtlCache(this.clock, max);
   }
 
   async close(): Promise<void> {
@@ -130,14 +134,24 @@ export class RegistryResolver implements ImageResolver {
     const fp = fingerprint(options.credentials);
     const miss = this.failures.get(`${key}|${fp}`);
     if (miss) return Promise.resolve({ ok: false, error: miss });
-    return this.flight.run(`${key}|${fp}`, async () => {
-      const r = await this.lookup(ref, options);
-      if (r.ok) {
-        this.results.set(key, r.value, ref.digest !== undefined ? this.o.digestTtlMs : this.o.cacheTtlMs);
-      } else if (!options.signal?.aborted) {
-        this.failures.set(`${key}|${fp}`, r.error, DEFINITE.has(r.error.kind) ? this.o.negativeTtlMs : this.o.transientTtlMs);
-      }
+    if (options.signal?.aborted) return Promise.resolve(cancelled(key));
+    // The shared lookup does not take any one caller's signal: a caller that gives up
+    // must not cancel the lookup for the others waiting on it (it finishes, and is cached).
+    const shared = this.flight.run(`${key}|${fp}`, async () => {
+      const r = await this.lookup(ref, { credentials: options.credentials });
+      if (r.ok) this.results.set(key, r.value, ref.digest !== undefined ? this.o.digestTtlMs : this.o.cacheTtlMs);
+      else this.failures.set(`${key}|${fp}`, r.error, DEFINITE.has(r.error.kind) ? this.o.negativeTtlMs : this.o.transientTtlMs);
       return r;
+    });
+    const signal = options.signal;
+    if (!signal) return shared;
+    return new Promise<ResolveResult>((resolve) => {
+      const onAbort = (): void => resolve(cancelled(key));
+      signal.addEventListener('abort', onAbort, { once: true });
+      void shared.then((r) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(r);
+      });
     });
   }
 
@@ -160,7 +174,7 @@ export class RegistryResolver implements ImageResolver {
       if (i < eps.length - 1) mirrorWarnings.push(`mirror ${ep.host} failed (${r.error.cause}); used the next endpoint`);
     }
     const error = last ?? { kind: 'other' as const, cause: 'no endpoint' };
-    return { ok: false, error: { kind: error.kind, message: `${name}: ${error.cause}` } };
+    return { ok: false, error: { kind: error.kind, message: `${name}: ${error.cause}`.replace(/\s*\n\s*/g, ' ') } };
   }
 
   private async lookupAt(ep: Endpoint, ref: ImageReference, signal?: AbortSignal): Promise<Result<ImagePlatforms>> {
@@ -185,21 +199,25 @@ export class RegistryResolver implements ImageResolver {
       return { ok: true, value: { reference, source: 'index', platforms: sorted(platforms), warnings: [...m.warnings, ...warnings] } };
     }
 
+    // The reference's own config and the convention search are independent: run them together.
+    const searchConventions = ref.tag !== undefined && ref.digest === undefined;
+    const [cfg, found] = await Promise.all([
+      own.ok && own.value.manifest.kind === 'image' ? this.configPlatform(ep, ref.repository, own.value.manifest.config.digest, signal) : undefined,
+      searchConventions ? this.conventions(ep, ref, warnings, signal) : [],
+    ]);
     const platforms: PlatformImage[] = [];
-    if (own.ok && own.value.manifest.kind === 'image') {
-      const cfg = await this.configPlatform(ep, ref.repository, own.value.manifest.config.digest, signal);
+    if (cfg !== undefined) {
       if (!cfg.ok) return cfg;
-      platforms.push({ platform: cfg.value.platform, digest: own.value.digest, image: `${ref.registry}/${ref.repository}@${own.value.digest}` });
+      if (own.ok) platforms.push({ platform: cfg.value.platform, digest: own.value.digest, image: `${ref.registry}/${ref.repository}@${own.value.digest}` });
     }
-    const byConvention = ref.tag !== undefined && ref.digest === undefined ? await this.conventions(ep, ref, platforms, warnings, signal) : [];
-    if (platforms.length === 0 && byConvention.length === 0) {
-      if (!own.ok) {
-        const tried = this.o.conventions.length && ref.digest === undefined ? '; no per-architecture tags or repositories by convention either' : '';
-        return { ok: false, error: { kind: 'not-found', cause: `${own.error.cause}${tried}` } };
-      }
+    // A platform already known (the reference's own, or an earlier candidate) is not repeated.
+    const byConvention: PlatformImage[] = [];
+    for (const p of found) if (![...platforms, ...byConvention].some((q) => samePlatform(q.platform, p.platform))) byConvention.push(p);
+    if (!own.ok && byConvention.length === 0) {
+      const tried = searchConventions && this.o.conventions.length > 0 ? '; no per-architecture tags or repositories by convention either' : '';
+      return { ok: false, error: { kind: 'not-found', cause: `${own.error.cause}${tried}` } };
     }
-    const all = [...platforms, ...byConvention];
-    return { ok: true, value: { reference, source: byConvention.length > 0 ? 'tag-convention' : 'manifest', platforms: sorted(all), warnings } };
+    return { ok: true, value: { reference, source: byConvention.length > 0 ? 'tag-convention' : 'manifest', platforms: sorted([...platforms, ...byConvention]), warnings } };
   }
 
   /** A manifest, parsed; by-digest fetches come from the digest cache when seen before. */
@@ -229,8 +247,8 @@ export class RegistryResolver implements ImageResolver {
     return cfg;
   }
 
-  /** Per-architecture images by naming convention, each confirmed by its config; platforms already known are not repeated. */
-  private async conventions(ep: Endpoint, ref: ImageReference, known: readonly PlatformImage[], warnings: string[], signal?: AbortSignal): Promise<PlatformImage[]> {
+  /** Per-architecture images by naming convention, each confirmed by its config, in candidate order. */
+  private async conventions(ep: Endpoint, ref: ImageReference, warnings: string[], signal?: AbortSignal): Promise<PlatformImage[]> {
     const styles = new Set(this.o.conventions);
     if (styles.size === 0) return [];
     const spellings = new Set(this.o.repositorySuffixSpellings);
@@ -238,35 +256,40 @@ export class RegistryResolver implements ImageResolver {
       (c) => styles.has(c.style) && (c.style !== 'repository-suffix' || spellings.has(c.spelling)),
     );
     const tagStyle = candidates.filter((c) => c.style !== 'repository-suffix');
-    let present: ConventionCandidate[] = candidates.filter((c) => c.style === 'repository-suffix');
-    if (tagStyle.length > 0) {
-      const tags = await this.client.tags(ep, ref.repository, signal);
-      if (tags.ok) {
+    const repoStyle = candidates.filter((c) => c.style === 'repository-suffix');
+    // Tag-style candidates cost one tag listing; REPO-ARCH ones one probe each, started at once.
+    const [tagged, byRepo] = await Promise.all([
+      (async () => {
+        if (tagStyle.length === 0) return [];
+        const tags = await this.client.tags(ep, ref.repository, signal);
+        if (!tags.ok) {
+          if (tags.error.kind !== 'not-found') warnings.push(`tags of ${ref.repository} could not be listed (${tags.error.cause}); per-architecture tags not searched`);
+          return [];
+        }
         const set = new Set(tags.value);
-        present = [...tagStyle.filter((c) => set.has(c.tag)), ...present];
-      } else if (tags.error.kind !== 'not-found') {
-        warnings.push(`tags of ${ref.repository} could not be listed (${tags.error.cause}); per-architecture tags not searched`);
-      }
-    }
-    const found = await mapLimit(present, PARALLEL, (c) => this.candidate(ep, ref, c, signal));
+        return mapLimit(tagStyle.filter((c) => set.has(c.tag)), PARALLEL, (c) => this.candidate(ep, ref, c, signal));
+      })(),
+      mapLimit(repoStyle, PARALLEL, (c) => this.candidate(ep, ref, c, signal)),
+    ]);
     const out: PlatformImage[] = [];
-    for (const r of found) {
+    for (const r of [...tagged, ...byRepo]) {
       if (r.kind === 'absent') continue;
-      if (r.kind === 'warning') {
-        warnings.push(r.message);
-        continue;
-      }
-      if ([...known, ...out].some((p) => samePlatform(p.platform, r.image.platform))) continue;
-      out.push(r.image);
+      if (r.kind === 'warning') warnings.push(r.message);
+      else out.push(r.image);
     }
     return out;
   }
 
   private async candidate(ep: Endpoint, ref: ImageReference, c: ConventionCandidate, signal?: AbortSignal): Promise<{ kind: 'absent' } | { kind: 'warning'; message: string } | { kind: 'found'; image: PlatformImage }> {
+    const key = `${ep.host}/${c.repository}:${c.tag}|${ep.credential ? 'c' : ''}`;
+    if (this.absent.get(key)) return { kind: 'absent' };
     const m = await this.manifestAt(ep, c.repository, c.tag, signal);
     if (!m.ok) {
       // A missing REPO-ARCH repository is the normal case, and registries answer 401 for repositories that do not exist.
-      if (m.error.kind === 'not-found' || (c.style === 'repository-suffix' && m.error.kind === 'unauthorized')) return { kind: 'absent' };
+      if (m.error.kind === 'not-found' || (c.style === 'repository-suffix' && m.error.kind === 'unauthorized')) {
+        this.absent.set(key, true, this.o.negativeTtlMs);
+        return { kind: 'absent' };
+      }
       return { kind: 'warning', message: `${candidateName(c)} left out: ${m.error.cause}` };
     }
     const image = (platform: Platform, digest: string): PlatformImage => ({ platform, digest, image: `${ref.registry}/${c.repository}@${digest}` });
@@ -281,6 +304,10 @@ export class RegistryResolver implements ImageResolver {
     if (!confirmed.ok) return { kind: 'warning', message: confirmed.error };
     return { kind: 'found', image: image(confirmed.value, m.value.digest) };
   }
+}
+
+function cancelled(reference: string): ResolveResult {
+  return { ok: false, error: { kind: 'other', message: `${reference}: lookup cancelled by the caller` } };
 }
 
 function sorted(platforms: readonly PlatformImage[]): PlatformImage[] {

@@ -35,6 +35,14 @@ describe('SeriesEvaluator', () => {
     expect(sums[0]!.points).toBe(2);
   });
 
+  it('a rounding error below a flat series is not an under-prediction', () => {
+    const sums = [new ScoreSums()];
+    const ev = new SeriesEvaluator([new DmaForecaster(3)], sums, 1, 0);
+    for (let i = 0; i < 20; i++) ev.observe(0.7); // DMA of 0.7s can come out 1 ulp low
+    expect(sums[0]!.points).toBe(15);
+    expect(sums[0]!.scores()).toMatchObject({ under: 0, shortage: 0 });
+  });
+
   it('merges sums', () => {
     const a = new ScoreSums();
     const b = new ScoreSums();
@@ -61,6 +69,19 @@ describe('MinuteResampler', () => {
     r.add(5 * MINUTE_MS, 0.75);
     r.flush();
     expect(out).toEqual([[0, 0.5], [1, 0.5], [2, 0.5], [3, 0.5], [4, 0.5], [5, 0.75]]);
+  });
+
+  it('resamples to steps of several minutes: one value per step, limits in whole steps', () => {
+    const { r, out, gaps } = collect({ stepMinutes: 5, maxHoldMinutes: 60 });
+    r.add(0, 0.25);
+    r.add(4 * MINUTE_MS, 0.5); // same 5-minute step
+    r.add(5 * MINUTE_MS, 0.125);
+    r.add(20 * MINUTE_MS, 0.75); // steps 2 and 3 held
+    r.add(100 * MINUTE_MS, 1); // 15 empty steps (75 minutes): a gap
+    r.flush();
+    expect(out).toEqual([[0, 0.5], [1, 0.125], [2, 0.125], [3, 0.125], [4, 0.75], [20, 1]]);
+    expect(gaps).toEqual([[5, 19]]);
+    expect(() => collect({ stepMinutes: 0 })).toThrow(RangeError);
   });
 
   it('reorders within the horizon, drops later samples, breaks on long gaps', () => {
