@@ -88,6 +88,8 @@ export class SimKubelet implements MetricsSource {
   platformNow = new Map<string, PlatformSample>();
   /** Per app, this minute: usage max and the allocation of one pod (for the report). */
   appNow = new Map<string, { cpu: number; mem: number; reqCpu: number; reqMem: number; limCpu: number; limMem: number; running: number }>();
+  /** Pods that started running in the last step (a migration is complete when its replacement runs). */
+  startedThisStep: string[] = [];
   /** Failures seen this run, for the report's list. */
   readonly failures: { minute: number; pod: string; node: string; platform: string; image: string; reason: string }[] = [];
 
@@ -130,6 +132,7 @@ export class SimKubelet implements MetricsSource {
     const u = this.u;
     const minuteMs = this.startMs + minute * 60_000;
     const byApp = new Map<string, AppUsageSample>();
+    this.startedThisStep = [];
     const platforms = new Map<string, PlatformSample>();
     const apps = new Map<string, { cpu: number; mem: number; reqCpu: number; reqMem: number; limCpu: number; limMem: number; running: number }>();
     for (const name of this.cluster.nodeNames()) {
@@ -195,6 +198,7 @@ export class SimKubelet implements MetricsSource {
             rt.state = 'Running';
             rt.since = minute;
             this.cluster.setPodPhase(key, 'Running', true);
+            this.startedThisStep.push(key);
           }
           break;
         }
