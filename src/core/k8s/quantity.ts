@@ -132,3 +132,41 @@ function ceilDiv(a: bigint, b: bigint): bigint {
 function numberText(n: number): string {
   return Number.isFinite(n) ? String(n) : 'NaN';
 }
+
+// ---- From the scaling branch (merge of placement and scaling in sim): number formatting for plans. ----
+const BINARY_MULT: Readonly<Record<string, number>> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
+const DECIMAL_EXP: Readonly<Record<string, number>> = { n: -9, u: -6, m: -3, '': 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
+// Dividing by a power of ten is exact more often than multiplying by its inverse (0.1 is not).
+const scale10 = (x: number, exp: number): number => (exp >= 0 ? x * 10 ** exp : x / 10 ** -exp);
+
+export type QuantityFormat = 'DecimalSI' | 'BinarySI';
+
+const DECIMAL_DESC = Object.entries(DECIMAL_EXP).sort((a, b) => b[1] - a[1]);
+const BINARY_DESC = Object.entries(BINARY_MULT).sort((a, b) => b[1] - a[1]);
+
+const isWhole = (x: number): boolean => Math.abs(x - Math.round(x)) <= Math.max(1e-9, 8 * Number.EPSILON * Math.abs(x));
+
+/**
+ * Canonical form, as Kubernetes writes it: the largest suffix that leaves a whole number
+ * ('1.5' -> '1500m', 1610612736 -> '1536Mi' in BinarySI, 8e9 -> '8G'). BinarySI falls back
+ * to DecimalSI for values that are not a whole number of KiB, as Kubernetes does. Values
+ * finer than a nano unit are rounded up to it.
+ */
+export function formatQuantity(value: number, format: QuantityFormat = 'DecimalSI'): string {
+  if (!Number.isFinite(value)) throw new RangeError(`cannot format ${value} as a quantity`);
+  if (value === 0) return '0';
+  const sign = value < 0 ? '-' : '';
+  const abs = Math.abs(value);
+  if (format === 'BinarySI' && abs >= 1024 && isWhole(abs)) {
+    for (const [suffix, mult] of BINARY_DESC) {
+      const q = abs / mult;
+      if (q >= 1 && isWhole(q)) return `${sign}${Math.round(q)}${suffix}`;
+    }
+    if (isWhole(abs)) return `${sign}${Math.round(abs)}`;
+  }
+  for (const [suffix, exp] of DECIMAL_DESC) {
+    const q = scale10(abs, -exp);
+    if (q >= 1 && isWhole(q)) return `${sign}${Math.round(q)}${suffix}`;
+  }
+  return `${sign}${Math.ceil(scale10(abs, 9) - 1e-6)}n`;
+}
