@@ -12,7 +12,7 @@ import { Migrator, requestDrain, endDrain } from '../../app/migrator.ts';
 import { Autoscaler, type AppScaling } from '../../app/autoscaler.ts';
 import { buildWorld, deployWorkload, type World } from '../../sim/world.ts';
 import { appOf } from '../../sim/kubelet.ts';
-import { nodeAllocatable } from '../../sim/cluster.ts';
+import { nodeAllocatable, podRequests } from '../../sim/cluster.ts';
 import type { SimRegistry } from '../../sim/registry.ts';
 import type { UsageModel } from '../../sim/usage.ts';
 import type { Scenario } from '../../sim/scenario/load.ts';
@@ -53,8 +53,9 @@ const CONFIG: Readonly<Record<Strategy, StrategyConfig>> = {
 
 /**
  * The static split of the second baseline: each workload lives in the cluster of one
- * architecture its images exist for (the biggest such cluster), with the image written
- * for that architecture, as an operator running one cluster per architecture would.
+ * architecture its images exist for, with the image written for that architecture, as
+ * an operator running one cluster per architecture would. Workloads are placed in file
+ * order into the supported cluster with the most CPU not yet promised (a fair split).
  */
 function perArchAssignment(scenario: Scenario, registry: SimRegistry): (pod: Pod, workload: string) => Pod {
   const archCpu = new Map<string, number>();
@@ -63,6 +64,8 @@ function perArchAssignment(scenario: Scenario, registry: SimRegistry): (pod: Pod
     if (!p.ok) continue;
     archCpu.set(p.value.architecture, (archCpu.get(p.value.architecture) ?? 0) + nodeAllocatable(n).cpu);
   }
+  const replicas = new Map<string, number>();
+  for (const d of [...scenario.deployments, ...scenario.statefulSets]) replicas.set(`${d.metadata.namespace ?? 'default'}/${d.metadata.name ?? ''}`, d.spec.replicas ?? 1);
   const cache = new Map<string, { arch: string; images: Record<string, string> } | undefined>();
   return (pod, workload) => {
     if (!cache.has(workload)) {
@@ -85,6 +88,7 @@ function perArchAssignment(scenario: Scenario, registry: SimRegistry): (pod: Pod
           break;
         }
       }
+      if (best) archCpu.set(best.arch, (archCpu.get(best.arch) ?? 0) - podRequests(pod).cpu * (replicas.get(workload) ?? 1));
       cache.set(workload, best);
     }
     const a = cache.get(workload);
@@ -108,9 +112,8 @@ const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise<RunResult> {
   const cfg = CONFIG[opts.strategy];
   const policy = scenario.policy;
-  let world: World | undefined;
   const mutate = cfg.perArch && opts.registry ? perArchAssignment(scenario, opts.registry) : undefined;
-  world = await buildWorld(scenario, {
+  const world = await buildWorld(scenario, {
     seed: opts.seed,
     controllers: { schedulerName: cfg.schedulerName, ...(mutate ? { mutate } : {}) },
     ...(mutate ? { mutatePod: (p: Pod) => mutate(p, `${p.metadata.namespace ?? 'default'}/${p.metadata.name ?? ''}`) } : {}),
