@@ -1,8 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { CliError } from './errors.ts';
+import { registerSimulate } from './commands/simulate.ts';
 
 // Each command lives in its own module under cli/commands and registers itself here.
-const registrations: ((program: Command) => void)[] = [];
+const registrations: ((program: Command) => void)[] = [registerSimulate];
 
 export function buildProgram(): Command {
   const program = new Command('polyarch')
