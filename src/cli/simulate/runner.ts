@@ -239,8 +239,13 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
   let lost = 0;
   const runningByApp = new Map<string, number>();
   const runningByPlatform: Record<string, number> = {};
+  // Alive: running, or restarting after an OOM kill (it comes back by itself).
+  const alive = (key: string): boolean => {
+    const st = cluster.runtimeOf(key)?.state;
+    return st === 'Running' || st === 'OOMKilled';
+  };
   for (const [key, pod] of cluster.podEntries()) {
-    if (cluster.runtimeOf(key)?.state !== 'Running') continue;
+    if (!alive(key)) continue;
     const app = appOf(pod);
     runningByApp.set(app, (runningByApp.get(app) ?? 0) + 1);
     const plat = nodePlat.get(pod.spec.nodeName ?? '') ?? 'unknown';
@@ -255,7 +260,7 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
   for (const p of scenario.pods) {
     const key = `${p.metadata.namespace ?? 'default'}/${p.metadata.name ?? ''}`;
     wanted++;
-    if (cluster.runtimeOf(key)?.state !== 'Running') lost++;
+    if (!alive(key)) lost++;
   }
   if (opts.checkInvariants && cfg.platformAware) {
     for (const m of migrations) {

@@ -11,6 +11,7 @@ import { barChart, esc, lineChart } from './svg.ts';
 const PLATFORM_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];
 const STRATEGY_COLORS: Record<string, string> = { polyarch: '#2b8a3e', 'kube-scheduler': '#c92a2a', 'per-arch': '#e67700', static: '#5c7cfa', vpa: '#862e9c' };
 
+const SHORT: Record<string, string> = { polyarch: 'polyarch', 'kube-scheduler': 'kube', 'per-arch': 'per-arch', static: 'static', vpa: 'VPA' };
 const cores = (m: number): string => `${Math.round(m) / 1000}`;
 const gib = (b: number): string => `${Math.round((b / 2 ** 30) * 100) / 100}`;
 const fmtMinute = (m: number): string => `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}`;
@@ -130,7 +131,7 @@ function comparison(figs: readonly StrategyFigures[]): string {
   const charts = metrics.map(([label, get]) => barChart({
     title: label, width: 270, height: 190,
     series: [{ label, color: '#888' }],
-    groups: figs.map((f) => ({ label: f.title.replace('cluster per architecture', 'per-arch').replace('static requests', 'static').replace('kube-scheduler', 'kube-sched.'), values: [get(f)], color: STRATEGY_COLORS[f.strategy] ?? '#888' })),
+    groups: figs.map((f) => ({ label: SHORT[f.strategy] ?? f.strategy, values: [get(f)], color: STRATEGY_COLORS[f.strategy] ?? '#888' })),
   })).join('');
   const rows: [string, (f: StrategyFigures) => string][] = [
     ['placement', (f) => f.placement],
