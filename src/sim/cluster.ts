@@ -508,11 +508,19 @@ export class SimCluster implements ClusterReader, ClusterWriter {
     const ns = nsOf(pdb.metadata);
     let expected = 0;
     let healthy = 0;
+    // As the disruption controller: pods of a controller count as its scale (spec.replicas),
+    // so a pod already gone still counts as unavailable; bare pods count as themselves.
+    const owners = new Map<string, number>();
     for (const [k, p] of this.s.pods) {
       if ((p.metadata.namespace ?? 'default') !== ns || !selectorMatches(pdb.spec.selector, p.metadata.labels)) continue;
-      expected++;
       if (this.isHealthy(k)) healthy++;
+      const o = p.metadata.ownerReferences?.find((r) => r.controller);
+      const key = `${ns}/${o?.name ?? ''}`;
+      const scale = o?.kind === 'Deployment' ? this.s.deployments.get(key)?.spec.replicas : o?.kind === 'StatefulSet' ? this.s.statefulSets.get(key)?.spec.replicas : undefined;
+      if (o && scale !== undefined && scale !== null) owners.set(`${o.kind}/${key}`, scale);
+      else expected++;
     }
+    for (const scale of owners.values()) expected += scale;
     const resolve = (v: number | string, roundUp: boolean): number => {
       if (typeof v === 'number') return v;
       const pct = Number(v.slice(0, -1)) / 100;
