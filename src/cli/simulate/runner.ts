@@ -29,6 +29,8 @@ export interface RunOptions {
   /** Minutes between timeline samples (default: about 240 samples per run). */
   readonly sampleEvery?: number;
   readonly onProgress?: (minute: number) => void;
+  /** Called after every simulated minute with the world (tests look inside). */
+  readonly onMinute?: (minute: number, world: World) => void;
   readonly registry?: SimRegistry;
   readonly usage?: UsageModel;
 }
@@ -232,6 +234,7 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
     if (minute % sampleEvery === 0 || minute === scenario.durationMinutes - 1) sample(world, minute, timeline, tracked, lastScaling);
     if (opts.checkInvariants) checkInvariants(world, cfg, migrations, minute, violations);
     opts.onProgress?.(minute);
+    opts.onMinute?.(minute, world);
   }
 
   // The end: which wanted pods are not running.
@@ -363,7 +366,8 @@ function sample(world: World, minute: number, timeline: { minutes: number[]; pla
   }
 }
 
-function checkInvariants(world: World, cfg: StrategyConfig, migrations: readonly MigrationRecord[], minute: number, out: string[]): void {
+/** The invariants checked after every minute; exported so a test can show they catch a violation. */
+export function checkInvariants(world: World, cfg: Pick<StrategyConfig, 'platformAware'>, migrations: readonly MigrationRecord[], minute: number, out: string[]): void {
   if (out.length >= 100) return;
   const { cluster, registry } = world;
   for (const name of cluster.nodeNames()) {
