@@ -80,6 +80,8 @@ export interface RunResult {
     readonly apps: Readonly<Record<string, AppSeries>>;
   };
   readonly invariantViolations: readonly string[];
+  /** Wall time per phase of the loop, ms (not part of the JSON summary: it varies). */
+  readonly phaseMs: Readonly<Record<string, number>>;
   readonly events: readonly { minute: number; type: string; detail: string }[];
 }
 

@@ -152,6 +152,12 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
   for (const a of tracked) timeline.apps[a] = emptyAppSeries();
   let lastScaling = new Map<string, AppScaling>();
   const eventQueue = [...scenario.events];
+  const phaseMs: Record<string, number> = {};
+  const lap = (phase: string, since: number): number => {
+    const now = performance.now();
+    phaseMs[phase] = (phaseMs[phase] ?? 0) + (now - since);
+    return now;
+  };
 
   for (let minute = 0; minute < scenario.durationMinutes; minute++) {
     clock.advanceTo(scenario.startMs + minute * 60_000);
@@ -178,6 +184,7 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
       }
     }
 
+    let t = performance.now();
     await controllers.reconcile();
     const round = await migrator.runOnce();
     for (const o of round.outcomes) {
@@ -192,7 +199,9 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
       }
     }
     await controllers.reconcile();
+    t = lap('controllers+migrator', t);
     const sched = await scheduler.runOnce();
+    t = lap('scheduler', t);
     for (const p of sched.placements) {
       if (p.result !== 'bound' || !p.decision.node) continue;
       const plat = nodePlat.get(p.decision.node) ?? 'unknown';
@@ -204,6 +213,7 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
     }
 
     kubelet.step(minute);
+    t = lap('kubelet', t);
     for (const key of kubelet.startedThisStep) {
       const pod = cluster.podObject(key);
       if (!pod) continue;
@@ -230,9 +240,11 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
       }
     }
 
+    t = lap('autoscaler', t);
     if (cfg.perArch) accumulateStranded(world, stranded);
     if (minute % sampleEvery === 0 || minute === scenario.durationMinutes - 1) sample(world, minute, timeline, tracked, lastScaling);
     if (opts.checkInvariants) checkInvariants(world, cfg, migrations, minute, violations);
+    lap('accounting', t);
     opts.onProgress?.(minute);
     opts.onMinute?.(minute, world);
   }
@@ -289,6 +301,7 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
     failures: kubelet.failures.slice(0, 200),
     timeline,
     invariantViolations: violations.slice(0, 100),
+    phaseMs: Object.fromEntries(Object.entries(phaseMs).map(([k, v]) => [k, Math.round(v)])),
     events,
   };
 }
