@@ -1,9 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { CliError } from './errors.ts';
+import { registerSchedule } from './commands/schedule.ts';
 import { registerSimulate } from './commands/simulate.ts';
 
 // Each command lives in its own module under cli/commands and registers itself here.
-const registrations: ((program: Command) => void)[] = [registerSimulate];
+const registrations: ((program: Command) => void)[] = [registerSchedule, registerSimulate];
 
 export function buildProgram(): Command {
   const program = new Command('polyarch')

@@ -36,3 +36,8 @@ export function makeImages(images: Readonly<Record<string, readonly string[]>>):
   }
   return (ref) => map.get(ref) ?? { ok: false, error: `image ${ref}: not found` };
 }
+
+/** Every image of any reference exists for these platforms (for tests about other things than images). */
+export function anyImage(platforms: readonly string[] = ['linux/amd64', 'linux/arm64', 'linux/arm/v7', 'linux/loong64', 'linux/riscv64', 'linux/ppc64le', 'linux/s390x']): ImageLookup {
+  return (ref) => ({ ok: true, value: makeImage(ref, platforms) });
+}

@@ -59,7 +59,7 @@ export function parseQuantity(input: string | number): ParseResult<Quantity> {
   while (pos < str.length && SUFFIX_CHARS.includes(str[pos] ?? '')) pos++;
   if (pos < str.length && (str[pos] === '-' || str[pos] === '+')) pos++;
   while (isDigit(str[pos])) pos++;
-  if (pos < str.length) return fail(`unexpected "${str[pos]}"`);
+  if (pos < str.length) return fail(`unknown suffix "${str.slice(suffixStart)}"`);
   const suffix = str.slice(suffixStart);
 
   let exp10 = 0;

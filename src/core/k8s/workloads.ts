@@ -62,8 +62,23 @@ function stableJson(v: unknown): string {
   return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${stableJson(x)}`).join(',')}}`;
 }
 
+/** A workload object tagged with its kind, for keeping the order objects were given in. */
+export type KindedObject =
+  | (Pod & { readonly kind: 'Pod' })
+  | (Deployment & { readonly kind: 'Deployment' })
+  | (ReplicaSet & { readonly kind: 'ReplicaSet' })
+  | (StatefulSet & { readonly kind: 'StatefulSet' })
+  | (DaemonSet & { readonly kind: 'DaemonSet' })
+  | (Job & { readonly kind: 'Job' });
+
 export interface Workloads {
   readonly nodes: readonly Node[];
+  /**
+   * The same objects as the per-kind lists, in the order given (e.g. document order of
+   * manifests); when present, pods are expanded in this order, which is the tie-break
+   * of the queue for pods without creationTimestamp.
+   */
+  readonly inOrder?: readonly KindedObject[];
   readonly pods?: readonly Pod[];
   readonly deployments?: readonly Deployment[];
   readonly replicaSets?: readonly ReplicaSet[];
@@ -192,8 +207,20 @@ export function expandDaemonSet(ds: DaemonSet, nodes: readonly Node[]): Pod[] {
   return out;
 }
 
-/** Every pod the objects stand for: bare pods first, then each workload's, in input order. */
+/** Every pod the objects stand for: in `inOrder` order when given, else bare pods first, then each kind's. */
 export function expandWorkloads(w: Workloads): Pod[] {
+  if (w.inOrder) {
+    return w.inOrder.flatMap((o): Pod[] => {
+      switch (o.kind) {
+        case 'Pod': return [o];
+        case 'Deployment': return expandDeployment(o);
+        case 'ReplicaSet': return expandReplicaSet(o);
+        case 'StatefulSet': return expandStatefulSet(o);
+        case 'DaemonSet': return expandDaemonSet(o, w.nodes);
+        case 'Job': return expandJob(o);
+      }
+    });
+  }
   return [
     ...(w.pods ?? []),
     ...(w.deployments ?? []).flatMap(expandDeployment),

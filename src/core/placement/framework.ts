@@ -5,7 +5,7 @@
  * the injected seeded RNG the way kube-scheduler's selectHost does (reservoir sampling).
  */
 
-import { formatPlatform } from '../platform/platform.ts';
+import { displayPlatform } from './display.ts';
 import { nodeAffinity } from './filters/node-affinity.ts';
 import { nodePorts } from './filters/node-ports.ts';
 import { nodeName, nodeReady, nodeUnschedulable } from './filters/node-state.ts';
@@ -67,6 +67,8 @@ export interface Framework {
   readonly percentageOfNodesToScore: number;
   /** Where the next partial scan starts, so partial scans rotate over the nodes. */
   nextStartIndex: number;
+  /** Score buffers reused from cycle to cycle (one per score plugin, plus totals). */
+  scratch: Float64Array[];
 }
 
 /** Filters in kube-scheduler's order, cheap ones first; NodePlatform before the resource arithmetic. */
@@ -94,8 +96,10 @@ export function createFramework(policy: PlacementPolicy = {}): FrameworkResult {
     ImageLocality: imageLocality,
     ArchitecturePreference: architecturePreference(arch.value),
   };
-  const scores = (Object.keys(plugins) as ScoreName[]).filter((k) => weights[k] > 0).map((k) => ({ plugin: plugins[k], weight: weights[k] }));
-  return { ok: true, value: { filters: DEFAULT_FILTERS, scores, topNodes, percentageOfNodesToScore: pct, nextStartIndex: 0 } };
+  // Without a policy the architecture score is 0 everywhere: leave it out of decisions.
+  const hasArchPolicy = Object.keys(policy.architecturePreference ?? {}).length > 0;
+  const scores = (Object.keys(plugins) as ScoreName[]).filter((k) => weights[k] > 0 && (k !== 'ArchitecturePreference' || hasArchPolicy)).map((k) => ({ plugin: plugins[k], weight: weights[k] }));
+  return { ok: true, value: { filters: DEFAULT_FILTERS, scores, topNodes, percentageOfNodesToScore: pct, nextStartIndex: 0, scratch: [] } };
 }
 
 /** kube-scheduler's numFeasibleNodesToFind. */
@@ -162,13 +166,14 @@ export function runCycle(fw: Framework, snapshot: ClusterSnapshot, pod: PodInfo,
   if (feasible.length === 0) return { node: undefined, total: n, evaluated, feasible: 0, failures, candidates: [] };
 
   const count = feasible.length;
-  const perPlugin = fw.scores.map(({ plugin }) => {
-    const scores = new Float64Array(count);
+  if ((fw.scratch[0]?.length ?? 0) < count) fw.scratch = Array.from({ length: fw.scores.length + 1 }, () => new Float64Array(Math.max(count, 2 * (fw.scratch[0]?.length ?? 0))));
+  const perPlugin = fw.scores.map(({ plugin }, p) => {
+    const scores = fw.scratch[p] as Float64Array;
     for (let i = 0; i < count; i++) scores[i] = plugin.score(pod, feasible[i] as NodeInfo, snapshot);
     plugin.normalize?.(scores, count);
     return scores;
   });
-  const totals = new Float64Array(count);
+  const totals = (fw.scratch[fw.scores.length] as Float64Array).fill(0, 0, count);
   for (let p = 0; p < perPlugin.length; p++) {
     const w = (fw.scores[p] as WeightedScore).weight;
     const s = perPlugin[p] as Float64Array;
@@ -191,7 +196,7 @@ export function runCycle(fw: Framework, snapshot: ClusterSnapshot, pod: PodInfo,
     const node = feasible[i] as NodeInfo;
     const scores: Record<string, number> = {};
     fw.scores.forEach(({ plugin }, p) => (scores[plugin.name] = (perPlugin[p] as Float64Array)[i] ?? 0));
-    return { node: node.name, platform: node.platform ? formatPlatform(node.platform) : '', total: totals[i] ?? 0, scores };
+    return { node: node.name, platform: node.platform ? displayPlatform(node.platform) : '', total: totals[i] ?? 0, scores };
   };
   // The runners-up: a small insertion-sorted list, so this stays O(nodes).
   const top: number[] = [];

@@ -9,3 +9,4 @@ export * from './schedule.ts';
 export * from './snapshot.ts';
 export * from './status.ts';
 export { compileArchitectureWeights, type ArchitectureWeights } from './scores/architecture-preference.ts';
+export * from './display.ts';

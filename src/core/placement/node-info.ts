@@ -5,9 +5,11 @@
  */
 
 import { parseReference, formatReference } from '../image/reference.ts';
-import { formatPlatform, nodePlatform, type Platform } from '../platform/platform.ts';
+import { nodePlatform, type Platform } from '../platform/platform.ts';
+import { displayPlatform } from './display.ts';
 import { emptyResources, nodeAllocatable, type Resources } from '../k8s/resources.ts';
 import type { Labels, Node, Taint } from '../k8s/types.ts';
+import { Reasons, unresolvable, type Status } from './status.ts';
 
 export interface HostPort {
   readonly ip: string;
@@ -29,13 +31,15 @@ export class NodeInfo {
   readonly labels: Labels;
   /** NoSchedule and NoExecute taints: the filter's concern. */
   readonly hardTaints: readonly Taint[];
+  /** The TaintToleration filter's refusal for each hard taint, built once. */
+  readonly hardTaintStatuses: readonly Status[];
   /** PreferNoSchedule taints: the score's concern. */
   readonly softTaints: readonly Taint[];
   readonly unschedulable: boolean;
   /** False only when a Ready condition says so; a node written without conditions is ready. */
   readonly ready: boolean;
   readonly platform: Platform | undefined;
-  /** formatPlatform(platform), or '' when unknown; the key of per-platform memos. */
+  /** displayPlatform(platform), or '' when unknown. */
   readonly platformKey: string;
   /** Why the node cannot be used at all (unparseable allocatable), if it cannot. */
   readonly invalid: string | undefined;
@@ -58,13 +62,14 @@ export class NodeInfo {
     this.labels = node.metadata.labels ?? {};
     const taints = node.spec?.taints ?? [];
     this.hardTaints = taints.filter((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute');
+    this.hardTaintStatuses = this.hardTaints.map((t) => Object.freeze(unresolvable('TaintToleration', Reasons.untoleratedTaint(t))));
     this.softTaints = taints.filter((t) => t.effect === 'PreferNoSchedule');
     this.unschedulable = node.spec?.unschedulable === true;
     const readyCond = node.status?.conditions?.find((c) => c.type === 'Ready');
     this.ready = readyCond === undefined || readyCond.status === 'True';
     const p = nodePlatform(node);
     this.platform = p.ok ? p.value : undefined;
-    this.platformKey = p.ok ? formatPlatform(p.value) : '';
+    this.platformKey = p.ok ? displayPlatform(p.value) : '';
     const alloc = nodeAllocatable(node);
     this.invalid = alloc.ok ? undefined : `node ${this.name}: ${alloc.error}`;
     this.allocatable = alloc.ok ? alloc.value.resources : emptyResources();

@@ -7,12 +7,14 @@
  */
 
 import { canRun, comparePlatforms, formatPlatform, variantFit, type Platform } from '../platform/platform.ts';
+import { displayPlatform } from './display.ts';
 import { formatReference, parseReference } from '../image/reference.ts';
 import type { ImagePlatforms, PlatformImage } from '../image/types.ts';
 import { podResources, type Resources } from '../k8s/resources.ts';
 import { podKey, type Container, type NodeSelector, type Pod, type PreferredSchedulingTerm, type Toleration } from '../k8s/types.ts';
 import type { HostPort, PodAccount } from './node-info.ts';
 import { podHostPorts } from './snapshot.ts';
+import { Reasons, SUCCESS, unresolvable, type Status } from './status.ts';
 
 export const SOURCE_IMAGES_ANNOTATION = 'polyarch.io/source-images';
 export const PLATFORM_ANNOTATION = 'polyarch.io/platform';
@@ -50,8 +52,10 @@ export interface PodInfo extends PodAccount {
   readonly images: readonly PodImage[];
   /** Platforms (among those the images exist for) that can run every image. */
   readonly supportedPlatforms: readonly Platform[];
-  /** Per node platform key: undefined when it can run every image, else the first image it cannot run. */
+  /** undefined when a node of this platform can run every image, else the first image it cannot run. */
   platformVerdict(node: Platform): PodImage | undefined;
+  /** The NodePlatform filter's status for a node platform, memoised by its key (NodeInfo.platformKey). */
+  platformStatus(key: string, node: Platform): Status;
   /** Per node platform key: the chosen variant of each image (same order as images). */
   variantsFor(node: Platform): readonly PlatformImage[];
 }
@@ -72,7 +76,7 @@ export function sourceImages(pod: Pod): Readonly<Record<string, string>> {
 }
 
 export function formatPlatforms(platforms: readonly PlatformImage[]): string {
-  return platforms.length === 0 ? 'no platforms' : platforms.map((p) => formatPlatform(p.platform)).join(', ');
+  return platforms.length === 0 ? 'no platforms' : platforms.map((p) => displayPlatform(p.platform)).join(', ');
 }
 
 function hasAny(r: Resources): boolean {
@@ -122,6 +126,7 @@ export function preparePod(pod: Pod, lookup: ImageLookup, priority = pod.spec.pr
   }
 
   const verdicts = new Map<string, PodImage | undefined>();
+  const statuses = new Map<string, Status>();
   const variants = new Map<string, readonly PlatformImage[]>();
   const keyOf = (p: Platform): string => `${p.os}/${p.architecture}/${p.variant}`;
   const affinity = pod.spec.affinity?.nodeAffinity;
@@ -147,6 +152,15 @@ export function preparePod(pod: Pod, lookup: ImageLookup, priority = pod.spec.pr
       const bad = images.find((img) => !img.platforms.some((p) => canRun(p.platform, node)));
       verdicts.set(k, bad);
       return bad;
+    },
+    platformStatus(key, node) {
+      let st = statuses.get(key);
+      if (st === undefined) {
+        const bad = this.platformVerdict(node);
+        st = bad === undefined ? SUCCESS : Object.freeze(unresolvable('NodePlatform', Reasons.platform(bad.original, formatPlatforms(bad.platforms))));
+        statuses.set(key, st);
+      }
+      return st;
     },
     variantsFor(node) {
       const k = keyOf(node);

@@ -5,7 +5,8 @@
  * snapshot before the next pod, as kube-scheduler's cache does.
  */
 
-import { formatPlatform, samePlatform } from '../platform/platform.ts';
+import { samePlatform } from '../platform/platform.ts';
+import { displayPlatform } from './display.ts';
 import type { Container, Pod } from '../k8s/types.ts';
 import { podKey } from '../k8s/types.ts';
 import { failureSummary, successSummary, type Decision, type ImageChoice } from './decision.ts';
@@ -23,7 +24,7 @@ export function chooseImages(pod: PodInfo, node: NodeInfo): ImageChoice[] | unde
   return pod.images.map((img, i) => {
     const v = variants[i];
     if (!v) throw new Error('unreachable: variants and images differ in length');
-    return { container: img.container, init: img.init, original: img.original, image: v.image, platform: formatPlatform(v.platform), exact: node.platform !== undefined && samePlatform(v.platform, node.platform) };
+    return { container: img.container, init: img.init, original: img.original, image: v.image, platform: displayPlatform(v.platform), exact: node.platform !== undefined && samePlatform(v.platform, node.platform) };
   });
 }
 
@@ -79,7 +80,7 @@ export function schedulePod(fw: Framework, snapshot: ClusterSnapshot, pod: Pod, 
   }
   const info = prepared.value;
   const cycle = runCycle(fw, snapshot, info, rng);
-  const supported = info.supportedPlatforms.map(formatPlatform);
+  const supported = info.supportedPlatforms.map(displayPlatform);
   const failures = Object.fromEntries(cycle.failures);
   const nodes = { total: cycle.total, evaluated: cycle.evaluated, feasible: cycle.feasible };
   const chosen = cycle.node;

@@ -35,6 +35,8 @@ export const Reasons = {
   nodeInvalid: 'node(s) had an invalid status',
   nodeNoPlatform: 'node(s) had no known platform',
   insufficient: (resource: string): string => `Insufficient ${resource}`,
+  insufficientCpu: 'Insufficient cpu',
+  insufficientMemory: 'Insufficient memory',
   untoleratedTaint: (taint: Taint): string => `node(s) had untolerated taint ${formatTaint(taint)}`,
   platform: (image: string, platforms: string): string => `node(s) can't run any platform of image ${image} (has ${platforms})`,
 } as const;

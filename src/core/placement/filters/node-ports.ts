@@ -17,12 +17,14 @@ function conflicts(node: NodeInfo, ip: string, key: string): boolean {
   return (node.usedPorts.get(ip)?.has(key) ?? false) || (node.usedPorts.get(ANY)?.has(key) ?? false);
 }
 
+const REFUSED = Object.freeze(unschedulable('NodePorts', Reasons.nodePorts));
+
 export const nodePorts: FilterPlugin = {
   name: 'NodePorts',
   filter(pod, node) {
     if (pod.hostPorts.length === 0 || node.usedPorts.size === 0) return SUCCESS;
     for (const p of pod.hostPorts) {
-      if (conflicts(node, p.ip, `${p.protocol}/${p.port}`)) return unschedulable(this.name, Reasons.nodePorts);
+      if (conflicts(node, p.ip, `${p.protocol}/${p.port}`)) return REFUSED;
     }
     return SUCCESS;
   },

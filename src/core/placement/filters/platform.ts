@@ -4,15 +4,15 @@
  */
 
 import type { FilterPlugin } from '../plugin.ts';
-import { formatPlatforms } from '../pod-info.ts';
 import { Reasons, SUCCESS, unresolvable } from '../status.ts';
+
+const NO_PLATFORM = Object.freeze(unresolvable('NodePlatform', Reasons.nodeNoPlatform));
 
 export const nodePlatform: FilterPlugin = {
   name: 'NodePlatform',
   filter(pod, node) {
     if (pod.images.length === 0) return SUCCESS;
-    if (!node.platform) return unresolvable(this.name, Reasons.nodeNoPlatform);
-    const bad = pod.platformVerdict(node.platform);
-    return bad === undefined ? SUCCESS : unresolvable(this.name, Reasons.platform(bad.original, formatPlatforms(bad.platforms)));
+    if (!node.platform) return NO_PLATFORM;
+    return pod.platformStatus(node.platformKey, node.platform);
   },
 };

@@ -3,33 +3,53 @@
  * left (allocatable minus the requests of the pods already on it), resource by resource;
  * one reason per short resource ("Insufficient cpu"), plus "Too many pods". A request
  * larger than the node's whole allocatable cannot be resolved by evicting anything.
+ * (Written without closures: it runs once per node per pod.)
  */
 
 import type { FilterPlugin } from '../plugin.ts';
 import { Reasons, SUCCESS, unresolvable, unschedulable } from '../status.ts';
 
+const NAME = 'NodeResourcesFit';
+
 export const resourcesFit: FilterPlugin = {
-  name: 'NodeResourcesFit',
+  name: NAME,
   filter(pod, node) {
-    let reasons: string[] | undefined;
-    let unresolvableShort = false;
-    const short = (name: string, want: number, used: number, alloc: number): void => {
-      if (want > alloc - used) {
-        (reasons ??= []).push(Reasons.insufficient(name));
-        if (want > alloc) unresolvableShort = true;
-      }
-    };
-    if (node.podCount + 1 > node.allowedPods) (reasons ??= []).push(Reasons.tooManyPods);
-    if (pod.hasRequests) {
-      const req = pod.requests;
-      const alloc = node.allocatable;
-      const used = node.requested;
-      short('cpu', req.milliCPU, used.milliCPU, alloc.milliCPU);
-      short('memory', req.memory, used.memory, alloc.memory);
-      short('ephemeral-storage', req.ephemeralStorage, used.ephemeralStorage, alloc.ephemeralStorage);
-      for (const name in req.scalar) short(name, req.scalar[name] ?? 0, used.scalar[name] ?? 0, alloc.scalar[name] ?? 0);
+    const tooMany = node.podCount + 1 > node.allowedPods;
+    if (!pod.hasRequests) return tooMany ? unschedulable(NAME, Reasons.tooManyPods) : SUCCESS;
+    const req = pod.requests;
+    const alloc = node.allocatable;
+    const used = node.requested;
+    const cpuShort = req.milliCPU > alloc.milliCPU - used.milliCPU;
+    const memShort = req.memory > alloc.memory - used.memory;
+    const ephShort = req.ephemeralStorage > alloc.ephemeralStorage - used.ephemeralStorage;
+    let scalarShort = false;
+    for (const name in req.scalar) {
+      if ((req.scalar[name] ?? 0) > (alloc.scalar[name] ?? 0) - (used.scalar[name] ?? 0)) scalarShort = true;
     }
-    if (!reasons) return SUCCESS;
-    return unresolvableShort ? unresolvable(this.name, ...reasons) : unschedulable(this.name, ...reasons);
+    if (!tooMany && !cpuShort && !memShort && !ephShort && !scalarShort) return SUCCESS;
+
+    const reasons: string[] = [];
+    let beyondAllocatable = false;
+    if (tooMany) reasons.push(Reasons.tooManyPods);
+    if (cpuShort) {
+      reasons.push(Reasons.insufficientCpu);
+      beyondAllocatable ||= req.milliCPU > alloc.milliCPU;
+    }
+    if (memShort) {
+      reasons.push(Reasons.insufficientMemory);
+      beyondAllocatable ||= req.memory > alloc.memory;
+    }
+    if (ephShort) {
+      reasons.push(Reasons.insufficient('ephemeral-storage'));
+      beyondAllocatable ||= req.ephemeralStorage > alloc.ephemeralStorage;
+    }
+    for (const name in req.scalar) {
+      const want = req.scalar[name] ?? 0;
+      if (want > (alloc.scalar[name] ?? 0) - (used.scalar[name] ?? 0)) {
+        reasons.push(Reasons.insufficient(name));
+        beyondAllocatable ||= want > (alloc.scalar[name] ?? 0);
+      }
+    }
+    return beyondAllocatable ? unresolvable(NAME, ...reasons) : unschedulable(NAME, ...reasons);
   },
 };

@@ -2,13 +2,14 @@
 
 import { toleratesAny } from '../../k8s/taints.ts';
 import type { FilterPlugin } from '../plugin.ts';
-import { Reasons, SUCCESS, unresolvable } from '../status.ts';
+import { SUCCESS } from '../status.ts';
 
 export const taintToleration: FilterPlugin = {
   name: 'TaintToleration',
   filter(pod, node) {
-    for (const taint of node.hardTaints) {
-      if (!toleratesAny(pod.tolerations, taint)) return unresolvable(this.name, Reasons.untoleratedTaint(taint));
+    const taints = node.hardTaints;
+    for (let i = 0; i < taints.length; i++) {
+      if (!toleratesAny(pod.tolerations, taints[i] as (typeof taints)[number])) return node.hardTaintStatuses[i] ?? SUCCESS;
     }
     return SUCCESS;
   },

@@ -40,10 +40,11 @@ export const balancedAllocation: ScorePlugin = {
   name: 'BalancedAllocation',
   score(pod, node) {
     const alloc = node.allocatable;
-    const fractions: number[] = [];
-    if (alloc.milliCPU > 0) fractions.push(Math.min(1, (node.requested.milliCPU + pod.requests.milliCPU) / alloc.milliCPU));
-    if (alloc.memory > 0) fractions.push(Math.min(1, (node.requested.memory + pod.requests.memory) / alloc.memory));
-    const std = fractions.length === 2 ? Math.abs(((fractions[0] ?? 0) - (fractions[1] ?? 0)) / 2) : 0;
+    // With one of the two resources missing there is nothing to balance: std 0.
+    if (alloc.milliCPU <= 0 || alloc.memory <= 0) return MAX_NODE_SCORE;
+    const cpu = Math.min(1, (node.requested.milliCPU + pod.requests.milliCPU) / alloc.milliCPU);
+    const mem = Math.min(1, (node.requested.memory + pod.requests.memory) / alloc.memory);
+    const std = Math.abs((cpu - mem) / 2);
     return Math.trunc((1 - std) * MAX_NODE_SCORE);
   },
 };

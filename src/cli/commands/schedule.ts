@@ -1,0 +1,133 @@
+/**
+ * `polyarch schedule FILE...`: place the pending pods of a set of manifests on their
+ * nodes and explain each decision (S2-S4 of the placement method, no cluster needed).
+ */
+
+import type { Command } from 'commander';
+import { loadImageCatalog } from '../../adapters/registry/catalog.ts';
+import { readManifests } from '../../adapters/manifests/read.ts';
+import { resolveImages } from '../../app/resolve-images.ts';
+import { createFramework, imageReferences, mulberry32, scheduleCluster, splitPods, type Decision } from '../../core/placement/index.ts';
+import type { ImageResolver } from '../../ports/image-resolver.ts';
+import { CliError, usageError } from '../errors.ts';
+import { formatTable, outputOption, printJson, type OutputFormat } from '../output.ts';
+
+export interface ScheduleDeps {
+  /**
+   * The registry-backed resolver, used when --images is not given. Wired by the
+   * composition root once the registry client exists; receives the registry flags.
+   */
+  readonly registryResolver?: (flags: Readonly<Record<string, unknown>>) => ImageResolver;
+}
+
+interface Flags {
+  readonly images?: string;
+  readonly explain?: string;
+  readonly output: OutputFormat;
+  readonly seed: string;
+  readonly prefer: string[];
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+export function registerSchedule(program: Command, deps: ScheduleDeps = {}): void {
+  program
+    .command('schedule')
+    .description('place the pending pods of a set of manifests and explain each decision')
+    .argument('<files...>', 'manifests: multi-document YAML, JSON, or a kind: List (Nodes, Pods, Deployments, StatefulSets, ReplicaSets, DaemonSets, Jobs, PriorityClasses)')
+    .option('--images <file>', 'offline image catalog (reference -> platforms and digests; collected `polyarch inspect -o json` output works)')
+    .option('--explain <pod>', 'print the full decision for one pod (namespace/name, or name)')
+    .option('--seed <n>', 'seed of the tie-break RNG', '1')
+    .option('--prefer <platform=weight>', 'architecture preference 0..100, repeatable (e.g. --prefer linux/arm64=100)', collect, [])
+    .addOption(outputOption())
+    .action(async (files: string[], flags: Flags, cmd: Command) => {
+      await runSchedule(files, flags, deps, cmd.opts());
+    });
+}
+
+function parsePrefer(items: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const item of items) {
+    const m = /^([^=]+)=([0-9]+(?:\.[0-9]+)?)$/.exec(item);
+    if (!m?.[1] || !m[2]) throw usageError(`--prefer: expected PLATFORM=WEIGHT, got "${item}"`);
+    out[m[1]] = Number(m[2]);
+  }
+  return out;
+}
+
+async function runSchedule(files: readonly string[], flags: Flags, deps: ScheduleDeps, allFlags: Readonly<Record<string, unknown>>): Promise<void> {
+  if (!/^[0-9]+$/.test(flags.seed) || Number(flags.seed) > 0xffffffff) throw usageError(`--seed: expected an integer 0..4294967295, got "${flags.seed}"`);
+  const fw = createFramework({ architecturePreference: parsePrefer(flags.prefer) });
+  if (!fw.ok) throw usageError(fw.error);
+
+  let resolver: ImageResolver;
+  if (flags.images) {
+    const catalog = await loadImageCatalog(flags.images);
+    if (!catalog.ok) throw new CliError(catalog.error);
+    resolver = catalog.value;
+  } else if (deps.registryResolver) {
+    resolver = deps.registryResolver(allFlags);
+  } else {
+    throw usageError('no image source: pass --images FILE (an offline catalog)');
+  }
+
+  const manifests = await readManifests(files);
+  if (!manifests.ok) throw new CliError(manifests.error);
+  const objects = manifests.value;
+  const { pending } = splitPods(objects);
+  const { lookup } = await resolveImages(resolver, imageReferences(pending.map((p) => p.pod)));
+  const plan = scheduleCluster(fw.value, objects, lookup, mulberry32(Number(flags.seed)));
+  for (const w of plan.warnings) process.stderr.write(`polyarch: warning: ${w}\n`);
+
+  if (flags.explain !== undefined) {
+    const d = findDecision(plan.decisions, flags.explain);
+    if (flags.output === 'json') printJson(d);
+    else process.stdout.write(`${explain(d)}\n`);
+    return;
+  }
+  const scheduled = plan.decisions.filter((d) => d.outcome === 'scheduled').length;
+  if (flags.output === 'json') {
+    printJson({
+      decisions: plan.decisions.map((d) => ({ pod: d.pod, node: d.node, platform: d.platform, images: d.images, reason: d.reason })),
+      summary: { scheduled, unschedulable: plan.decisions.length - scheduled },
+    });
+    return;
+  }
+  const rows = plan.decisions.map((d) => [d.pod, d.node ?? '-', d.platform ?? '-', d.reason]);
+  process.stdout.write(`${formatTable(['POD', 'NODE', 'PLATFORM', 'REASON'], rows)}\n\n${scheduled} scheduled, ${plan.decisions.length - scheduled} unschedulable\n`);
+}
+
+function findDecision(decisions: readonly Decision[], wanted: string): Decision {
+  const exact = decisions.find((d) => d.pod === wanted);
+  if (exact) return exact;
+  const byName = decisions.filter((d) => d.pod.split('/')[1] === wanted);
+  if (byName.length === 1 && byName[0]) return byName[0];
+  if (byName.length > 1) throw new CliError(`--explain ${wanted}: several pods have that name (${byName.map((d) => d.pod).join(', ')}); give namespace/name`);
+  throw new CliError(`--explain ${wanted}: no pending pod of that name (pending: ${decisions.slice(0, 8).map((d) => d.pod).join(', ')}${decisions.length > 8 ? ', ...' : ''})`);
+}
+
+/** The full decision for a human. */
+export function explain(d: Decision): string {
+  const lines: string[] = [];
+  lines.push(`pod ${d.pod} (priority ${d.priority})`);
+  lines.push(d.outcome === 'scheduled' ? `  scheduled on ${d.node} (${d.platform})` : `  ${d.outcome}`);
+  lines.push(`  reason: ${d.reason}`);
+  if (d.supportedPlatforms.length) lines.push(`  platforms all its images exist for: ${d.supportedPlatforms.join(', ')}`);
+  if (d.choices.length) {
+    lines.push('  images:');
+    for (const c of d.choices) lines.push(`    ${c.init ? 'init ' : ''}${c.container}: ${c.original} -> ${c.image} (${c.platform}${c.exact ? '' : ', compatible lower variant'})`);
+  }
+  lines.push(`  nodes: ${d.nodes.total} total, ${d.nodes.evaluated} examined, ${d.nodes.feasible} feasible`);
+  const failures = Object.entries(d.failures).sort((a, b) => b[1] - a[1]);
+  if (failures.length) {
+    lines.push('  refused by:');
+    for (const [reason, n] of failures) lines.push(`    ${n} ${reason}`);
+  }
+  if (d.candidates.length) {
+    const plugins = Object.keys(d.candidates[0]?.scores ?? {});
+    lines.push('  best nodes (each plugin 0-100, total = sum of weight x score):');
+    const table = formatTable(['NODE', 'PLATFORM', 'TOTAL', ...plugins], d.candidates.map((c) => [c.node, c.platform, String(c.total), ...plugins.map((p) => String(c.scores[p] ?? 0))]));
+    for (const l of table.split('\n')) lines.push(`    ${l}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { anyImage, makeImages, makeNode, makePod, snapshotOf } from '../../../test/builders/index.ts';
+import { createFramework, type Framework, type PlacementPolicy } from './framework.ts';
+import { failureSummary } from './decision.ts';
+import { PLATFORM_ANNOTATION, SOURCE_IMAGES_ANNOTATION } from './pod-info.ts';
+import { mulberry32 } from './rng.ts';
+import { placePod, schedulePod } from './schedule.ts';
+
+const fw = (policy: PlacementPolicy = {}): Framework => {
+  const r = createFramework(policy);
+  if (!r.ok) throw new Error(r.error);
+  return r.value;
+};
+
+const images = makeImages({
+  'shop/web:1.4': ['linux/amd64', 'linux/arm64'],
+  'shop/legacy:2': ['linux/amd64'],
+  'shop/armonly:1': ['linux/arm64'],
+  'shop/lib:1': ['linux/arm/v6', 'linux/arm/v7'],
+});
+
+describe('schedulePod', () => {
+  it('places, selects the variant, pins it by digest and records the original (S2-S4)', () => {
+    const snap = snapshotOf([makeNode('x86').allocatable({ cpu: '2' }).build(), makeNode('arm').arch('arm64').allocatable({ cpu: '16' }).build()]);
+    const { decision } = schedulePod(fw(), snap, makePod('web').image('shop/web:1.4', 'web').requests({ cpu: '1' }).build(), images, mulberry32(1));
+    // least allocated: arm has 15/16 left, x86 1/2: arm wins
+    expect(decision.outcome).toBe('scheduled');
+    expect(decision.node).toBe('arm');
+    expect(decision.platform).toBe('linux/arm64');
+    const arm = images('docker.io/shop/web:1.4');
+    const armDigest = arm?.ok ? arm.value.platforms.find((p) => p.platform.architecture === 'arm64')?.digest : '';
+    expect(decision.images).toEqual({ web: `docker.io/shop/web@${armDigest}` });
+    const bound = decision.boundPod;
+    expect(bound?.spec.nodeName).toBe('arm');
+    expect(bound?.spec.containers[0]?.image).toBe(`docker.io/shop/web@${armDigest}`);
+    expect(JSON.parse(bound?.metadata.annotations?.[SOURCE_IMAGES_ANNOTATION] ?? '{}')).toEqual({ web: 'shop/web:1.4' });
+    expect(bound?.metadata.annotations?.[PLATFORM_ANNOTATION]).toBe('linux/arm64');
+    expect(decision.candidates.map((c) => c.node)).toEqual(['arm', 'x86']);
+    expect(decision.reason).toMatch(/^best of 2 feasible node\(s\) of 2, score \d+ \(LeastAllocated \d+x1/);
+  });
+
+  it('reads the recorded original back when a placed pod moves (migration)', () => {
+    const first = schedulePod(fw(), snapshotOf([makeNode('arm').arch('arm64').build()]), makePod('web').image('shop/web:1.4', 'web').build(), images, mulberry32(1));
+    const moved = first.decision.boundPod;
+    if (!moved) throw new Error('not placed');
+    const again = schedulePod(fw(), snapshotOf([makeNode('x86').build()]), { ...moved, spec: { ...moved.spec, nodeName: '' } }, images, mulberry32(1));
+    expect(again.decision.node).toBe('x86');
+    expect(again.decision.platform).toBe('linux/amd64');
+    expect(again.decision.choices[0]?.original).toBe('shop/web:1.4');
+  });
+
+  it('chooses the exact variant before a compatible lower one', () => {
+    const { decision } = schedulePod(fw(), snapshotOf([makeNode('pi').arch('arm').variant('v7').build()]), makePod().image('shop/lib:1', 'lib').build(), images, mulberry32(1));
+    expect(decision.choices[0]?.platform).toBe('linux/arm/v7');
+    expect(decision.choices[0]?.exact).toBe(true);
+    const { decision: old } = schedulePod(fw(), snapshotOf([makeNode('pi').arch('arm').variant('v8').build()]), makePod().image('shop/lib:1', 'lib').build(), images, mulberry32(1));
+    // an arm/v8 (32-bit) node runs v7 and v6: the highest compatible, v7
+    expect(old.choices[0]?.platform).toBe('linux/arm/v7');
+    expect(old.choices[0]?.exact).toBe(false);
+  });
+
+  it('explains a refusal as kube-scheduler does', () => {
+    const nodes = [
+      ...['a1', 'a2'].map((n) => makeNode(n).arch('arm64').taint('kubernetes.io/arch', 'arm64', 'NoSchedule').build()),
+      makeNode('small').allocatable({ cpu: '500m' }).build(),
+      makeNode('cordoned').unschedulable().build(),
+    ];
+    const { decision } = schedulePod(fw(), snapshotOf(nodes), makePod().image('shop/web:1.4').requests({ cpu: '1' }).build(), images, mulberry32(1));
+    expect(decision.outcome).toBe('unschedulable');
+    expect(decision.node).toBeNull();
+    expect(decision.images).toEqual({});
+    expect(decision.reason).toBe('0/4 nodes are available: 1 Insufficient cpu, 1 node(s) were unschedulable, 2 node(s) had untolerated taint {kubernetes.io/arch: arm64}.');
+  });
+
+  it('names the image and its platforms when no node can run it', () => {
+    const { decision } = schedulePod(fw(), snapshotOf([makeNode('a').arch('arm64').build(), makeNode('b').arch('arm64').build()]), makePod().image('shop/legacy:2').build(), images, mulberry32(1));
+    expect(decision.reason).toBe("0/2 nodes are available: 2 node(s) can't run any platform of image shop/legacy:2 (has linux/amd64).");
+  });
+
+  it('refuses a pod whose images share no platform, naming them', () => {
+    const { decision } = schedulePod(fw(), snapshotOf([makeNode('a').build()]), makePod().image('shop/legacy:2').image('shop/armonly:1').build(), images, mulberry32(1));
+    expect(decision.outcome).toBe('unschedulable');
+    expect(decision.reason).toBe("0/1 nodes are available: the pod's images share no platform: shop/legacy:2 (linux/amd64), shop/armonly:1 (linux/arm64).");
+  });
+
+  it('refuses a pod whose image did not resolve, with the resolver message', () => {
+    const { decision } = schedulePod(fw(), snapshotOf([makeNode('a').build()]), makePod().image('shop/missing:1').build(), images, mulberry32(1));
+    expect(decision.reason).toContain('image docker.io/shop/missing:1: not found');
+  });
+
+  it('refuses an invalid pod as invalid, naming the field', () => {
+    const { decision } = schedulePod(fw(), snapshotOf([makeNode('a').build()]), makePod().requests({ cpu: 'lots' }).build(), anyImage(), mulberry32(1));
+    expect(decision.outcome).toBe('invalid');
+    expect(decision.reason).toContain('spec.containers[0].resources.requests.cpu');
+  });
+
+  it('breaks ties with the seeded RNG: same seed, same node; several seeds, several nodes', () => {
+    const nodes = Array.from({ length: 8 }, (_, i) => makeNode(`n${i}`).build());
+    const pick = (seed: number) => schedulePod(fw(), snapshotOf(nodes), makePod().build(), anyImage(), mulberry32(seed)).decision.node;
+    expect(pick(7)).toBe(pick(7));
+    expect(new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(pick)).size).toBeGreaterThan(1);
+  });
+
+  it('an architecture preference can outweigh free capacity', () => {
+    const nodes = [makeNode('x86').allocatable({ cpu: '16' }).build(), makeNode('arm').arch('arm64').allocatable({ cpu: '8' }).build()];
+    const pod = makePod().image('shop/web:1.4').requests({ cpu: '1' }).build();
+    expect(schedulePod(fw(), snapshotOf(nodes), pod, images, mulberry32(1)).decision.node).toBe('x86');
+    expect(schedulePod(fw({ architecturePreference: { arm64: 100 } }), snapshotOf(nodes), pod, images, mulberry32(1)).decision.node).toBe('arm');
+  });
+
+  it('placePod assumes: the next pod sees the allocation', () => {
+    const snap = snapshotOf([makeNode('a').allocatable({ cpu: '2' }).build()]);
+    const f = fw();
+    expect(placePod(f, snap, makePod('p1').requests({ cpu: '1500m' }).build(), anyImage(), mulberry32(1)).node).toBe('a');
+    const second = placePod(f, snap, makePod('p2').requests({ cpu: '1' }).build(), anyImage(), mulberry32(1));
+    expect(second.outcome).toBe('unschedulable');
+    expect(second.reason).toBe('0/1 nodes are available: 1 Insufficient cpu.');
+  });
+
+  it('percentageOfNodesToScore stops early but never misses a feasible node when few exist', () => {
+    const nodes = Array.from({ length: 300 }, (_, i) => makeNode(`n${i}`).arch(i === 299 ? 'arm64' : 'amd64').build());
+    const f = fw({ percentageOfNodesToScore: 10 });
+    const d = schedulePod(f, snapshotOf(nodes), makePod().image('shop/armonly:1').build(), images, mulberry32(1)).decision;
+    expect(d.node).toBe('n299');
+    const wide = schedulePod(f, snapshotOf(nodes), makePod().image('shop/web:1.4').build(), images, mulberry32(1)).decision;
+    // max(100, 300 * 10%) = 100 feasible nodes wanted: stops after 100
+    expect(wide.nodes.evaluated).toBe(100);
+  });
+
+  it('refuses a bad policy, naming the field', () => {
+    expect(createFramework({ weights: { Bogus: 1 } as never })).toMatchObject({ ok: false });
+    const r = createFramework({ percentageOfNodesToScore: 120 });
+    expect(!r.ok && r.error).toContain('percentageOfNodesToScore');
+  });
+});
+
+describe('failureSummary', () => {
+  it('sorts "count reason" strings as kube-scheduler does', () => {
+    expect(failureSummary(12, new Map([['node(s) had untolerated taint {kubernetes.io/arch: arm64}', 5], ['Insufficient cpu', 4], ["node(s) can't run any platform of image X (has linux/amd64)", 3]])))
+      .toBe("0/12 nodes are available: 3 node(s) can't run any platform of image X (has linux/amd64), 4 Insufficient cpu, 5 node(s) had untolerated taint {kubernetes.io/arch: arm64}.");
+    expect(failureSummary(0, {})).toBe('no nodes available to schedule pods');
+  });
+});
