@@ -115,11 +115,11 @@ export class Autoscaler {
     }
   }
 
-  private async apps(): Promise<Map<string, AppState>> {
+  private async apps(allPods: readonly Pod[]): Promise<Map<string, AppState>> {
     const apps = new Map<string, AppState>();
     for (const d of await this.reader.listDeployments()) apps.set(appKey(d.metadata.namespace, d.metadata.name), { name: appKey(d.metadata.namespace, d.metadata.name), template: d.spec.template, pods: [] });
     for (const d of await this.reader.listStatefulSets()) apps.set(appKey(d.metadata.namespace, d.metadata.name), { name: appKey(d.metadata.namespace, d.metadata.name), template: d.spec.template, pods: [] });
-    for (const p of await this.reader.listPods()) {
+    for (const p of allPods) {
       if (!p.spec.nodeName || p.status?.phase !== 'Running') continue;
       const owner = p.metadata.ownerReferences?.find((o) => o.controller);
       const a = owner ? apps.get(appKey(p.metadata.namespace, owner.name)) : undefined;
@@ -135,7 +135,7 @@ export class Autoscaler {
   }
 
   /** Free room the plan may grant from: ready, schedulable allocatable minus what pods outside the plan hold or wait for. */
-  private async capacity(apps: Map<string, AppState>): Promise<{ cpu: number; memory: number }> {
+  private async capacity(apps: Map<string, AppState>, allPods: readonly Pod[]): Promise<{ cpu: number; memory: number }> {
     let cpu = 0;
     let mem = 0;
     for (const n of await this.reader.listNodes()) {
@@ -147,7 +147,7 @@ export class Autoscaler {
     }
     const managed = new Set<Pod>();
     for (const a of apps.values()) for (const p of a.pods) managed.add(p);
-    for (const p of await this.reader.listPods()) {
+    for (const p of allPods) {
       if (managed.has(p)) continue;
       for (const c of p.spec.containers) {
         cpu -= cpuMilli(c.resources?.requests?.cpu ?? c.resources?.limits?.cpu) ?? 0;
@@ -160,7 +160,8 @@ export class Autoscaler {
   async runOnce(): Promise<ScalingRound> {
     await this.observe();
     this.priorityClasses ??= await this.reader.listPriorityClasses();
-    const apps = await this.apps();
+    const allPods = await this.reader.listPods();
+    const apps = await this.apps(allPods);
     const maxFactor = this.opts.maxFactor ?? 4;
     const minChange = this.opts.minChange ?? 0.05;
     const inputs: AppInput[] = [];
@@ -191,7 +192,7 @@ export class Autoscaler {
     let grants = 0;
     let releases = 0;
     if (this.opts.mode === 'predictive') {
-      plan = makePlan({ capacity: { ...(await this.capacity(apps)), network: 0, disk: 0 }, policy: this.policy, apps: inputs });
+      plan = makePlan({ capacity: { ...(await this.capacity(apps, allPods)), network: 0, disk: 0 }, policy: this.policy, apps: inputs });
       for (const ap of plan.apps) {
         const c = current.get(ap.name)!;
         this.marks.set(ap.name, ap.marks);

@@ -123,6 +123,7 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
     ...(opts.usage ? { usage: opts.usage } : {}),
   });
   const { cluster, clock, kubelet, controllers, registry } = world;
+  kubelet.tracked = new Set(opts.trackApps ?? []);
   const scheduler = new Scheduler(cluster, cluster, registry, {
     schedulerName: cfg.schedulerName, platformAware: cfg.platformAware, rng: world.rng.fork('scheduler'), percentageOfNodesToScore: 0,
   });
