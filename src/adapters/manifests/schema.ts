@@ -6,10 +6,10 @@
  */
 
 import { z } from 'zod';
-import { parseQuantity } from '../../core/k8s/quantity.ts';
+import { parseQuantityExact } from '../../core/k8s/quantity.ts';
 
 const quantity = z.union([z.string(), z.number()]).superRefine((v, ctx) => {
-  const q = parseQuantity(v);
+  const q = parseQuantityExact(v);
   if (!q.ok) ctx.addIssue({ code: 'custom', message: q.error });
   else if (q.value.nano < 0n) ctx.addIssue({ code: 'custom', message: `quantity "${v}" must not be negative` });
 });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { formatBytes, formatMilli, parseQuantity } from './quantity.ts';
+import { formatBytes, formatMilli, formatQuantity, parseQuantity, parseQuantityExact } from './quantity.ts';
 
 const ok = (s: string | number) => {
-  const r = parseQuantity(s);
+  const r = parseQuantityExact(s);
   if (!r.ok) throw new Error(r.error);
   return r.value;
 };
@@ -61,8 +61,9 @@ describe('parseQuantity', () => {
   });
 
   it.each(['', ' 1', '1 ', 'abc', '1.1.1', '0.1mi', '1i', '.5i', '-3.01e-', '1e', '1Mb', '1KiB', 'm', '.', '1+1'])('refuses %j naming it', (input) => {
-    const r = parseQuantity(input);
+    const r = parseQuantityExact(input);
     expect(r.ok).toBe(false);
+    expect(parseQuantity(input).ok).toBe(false);
     if (!r.ok) expect(r.error).toContain(`"${input}"`);
   });
 
@@ -76,6 +77,24 @@ describe('parseQuantity', () => {
     fc.assert(fc.property(fc.integer({ min: 0, max: 10_000_000 }), (m) => {
       expect(ok(`${m}m`).milli).toBe(m);
       expect(ok(formatMilli(m)).milli).toBe(m);
+    }));
+  });
+
+  it('parseQuantity gives the plain number (the shared signature)', () => {
+    expect(parseQuantity('500m')).toEqual({ ok: true, value: 0.5 });
+    expect(parseQuantity('8Gi')).toEqual({ ok: true, value: 8 * 2 ** 30 });
+    expect(parseQuantity('1.5')).toEqual({ ok: true, value: 1.5 });
+    expect(parseQuantity('100n')).toEqual({ ok: true, value: 1e-7 });
+    expect(parseQuantity('-1k')).toEqual({ ok: true, value: -1000 });
+  });
+
+  it('formatQuantity writes the canonical form and round-trips', () => {
+    expect(formatQuantity(0.5)).toBe('500m');
+    expect(formatQuantity(1610612736, 'BinarySI')).toBe('1536Mi');
+    expect(formatQuantity(8e9)).toBe('8G');
+    fc.assert(fc.property(fc.integer({ min: 0, max: 2 ** 40 }), fc.constantFrom('DecimalSI', 'BinarySI'), (n, f) => {
+      const r = parseQuantity(formatQuantity(n, f as 'DecimalSI' | 'BinarySI'));
+      expect(r.ok && r.value).toBe(n);
     }));
   });
 

@@ -11,6 +11,10 @@
  * Values are exact (BigInt) and, like Kubernetes, rounded up to the nearest nano so that
  * a tiny non-zero request never becomes zero; `milli` and `value` round up again as
  * MilliValue() and Value() do. Values beyond 2^63-1 are capped as Kubernetes caps them.
+ *
+ * parseQuantity(s) -> {ok, value: number} (cores, bytes as plain numbers) is the shared
+ * signature (the scaling side has the same); placement uses parseQuantityExact for
+ * exact millicores and bytes.
  */
 
 import type { ParseResult } from '../platform/platform.ts';
@@ -32,8 +36,19 @@ const NANO = 1_000_000_000n;
 
 const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
 
-/** Parses a quantity string (or a number written unquoted in YAML). */
-export function parseQuantity(input: string | number): ParseResult<Quantity> {
+export type QuantityResult = { readonly ok: true; readonly value: number } | { readonly ok: false; readonly error: string };
+
+/** The quantity as a plain number (`500m` -> 0.5, `8Gi` -> 8589934592), from the exact parse. */
+export function parseQuantity(input: string | number): QuantityResult {
+  const q = parseQuantityExact(input);
+  if (!q.ok) return q;
+  const n = q.value.nano;
+  const whole = n / NANO;
+  return { ok: true, value: Number(whole) + Number(n - whole * NANO) / 1e9 };
+}
+
+/** Parses a quantity string (or a number written unquoted in YAML) exactly. */
+export function parseQuantityExact(input: string | number): ParseResult<Quantity> {
   const str = typeof input === 'number' ? numberText(input) : input;
   const fail = (why: string): ParseResult<Quantity> => ({ ok: false, error: `invalid quantity "${str}": ${why}` });
   if (str.length === 0) return fail('empty');
@@ -98,13 +113,13 @@ export function fromNano(nano: bigint): Quantity {
 
 /** Millicores of a quantity string, or undefined when it does not parse. */
 export function milliValue(input: string | number): number | undefined {
-  const q = parseQuantity(input);
+  const q = parseQuantityExact(input);
   return q.ok ? q.value.milli : undefined;
 }
 
 /** Integer value (bytes, counts) of a quantity string, or undefined when it does not parse. */
 export function intValue(input: string | number): number | undefined {
-  const q = parseQuantity(input);
+  const q = parseQuantityExact(input);
   return q.ok ? q.value.value : undefined;
 }
 
@@ -133,24 +148,18 @@ function numberText(n: number): string {
   return Number.isFinite(n) ? String(n) : 'NaN';
 }
 
-// ---- From the scaling branch (merge of placement and scaling in sim): number formatting for plans. ----
-const BINARY_MULT: Readonly<Record<string, number>> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
-const DECIMAL_EXP: Readonly<Record<string, number>> = { n: -9, u: -6, m: -3, '': 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
-// Dividing by a power of ten is exact more often than multiplying by its inverse (0.1 is not).
-const scale10 = (x: number, exp: number): number => (exp >= 0 ? x * 10 ** exp : x / 10 ** -exp);
-
 export type QuantityFormat = 'DecimalSI' | 'BinarySI';
 
-const DECIMAL_DESC = Object.entries(DECIMAL_EXP).sort((a, b) => b[1] - a[1]);
-const BINARY_DESC = Object.entries(BINARY_MULT).sort((a, b) => b[1] - a[1]);
-
+const DECIMAL_DESC = Object.entries(DECIMAL_SUFFIX).sort((a, b) => b[1] - a[1]);
+const BINARY_DESC = Object.entries(BINARY_SUFFIX).sort((a, b) => b[1] - a[1]);
+const scale10 = (x: number, exp: number): number => (exp >= 0 ? x * 10 ** exp : x / 10 ** -exp);
 const isWhole = (x: number): boolean => Math.abs(x - Math.round(x)) <= Math.max(1e-9, 8 * Number.EPSILON * Math.abs(x));
 
 /**
  * Canonical form, as Kubernetes writes it: the largest suffix that leaves a whole number
- * ('1.5' -> '1500m', 1610612736 -> '1536Mi' in BinarySI, 8e9 -> '8G'). BinarySI falls back
- * to DecimalSI for values that are not a whole number of KiB, as Kubernetes does. Values
- * finer than a nano unit are rounded up to it.
+ * ('1.5' -> '1500m', 1610612736 -> '1536Mi' in BinarySI, 8e9 -> '8G'). BinarySI falls
+ * back to DecimalSI for values that are not a whole number of KiB. (Same function and
+ * output as the scaling side's formatQuantity.)
  */
 export function formatQuantity(value: number, format: QuantityFormat = 'DecimalSI'): string {
   if (!Number.isFinite(value)) throw new RangeError(`cannot format ${value} as a quantity`);
@@ -158,8 +167,8 @@ export function formatQuantity(value: number, format: QuantityFormat = 'DecimalS
   const sign = value < 0 ? '-' : '';
   const abs = Math.abs(value);
   if (format === 'BinarySI' && abs >= 1024 && isWhole(abs)) {
-    for (const [suffix, mult] of BINARY_DESC) {
-      const q = abs / mult;
+    for (const [suffix, shift] of BINARY_DESC) {
+      const q = abs / 2 ** shift;
       if (q >= 1 && isWhole(q)) return `${sign}${Math.round(q)}${suffix}`;
     }
     if (isWhole(abs)) return `${sign}${Math.round(abs)}`;

@@ -11,7 +11,7 @@
  * Pod-level resources (spec.resources), when set, replace cpu and memory.
  */
 
-import { parseQuantity } from './quantity.ts';
+import { parseQuantityExact } from './quantity.ts';
 import type { Container, Pod, ResourceList } from './types.ts';
 
 export const CPU = 'cpu';
@@ -44,7 +44,7 @@ export function parseResourceList(list: ResourceList | null | undefined, where: 
   const r = emptyResources();
   if (!list) return { ok: true, value: r };
   for (const [name, raw] of Object.entries(list)) {
-    const q = parseQuantity(raw);
+    const q = parseQuantityExact(raw);
     if (!q.ok) return { ok: false, error: `${where}.${name}: ${q.error}` };
     if (q.value.nano < 0n) return { ok: false, error: `${where}.${name}: must not be negative` };
     addOne(r, name, name === CPU ? q.value.milli : q.value.value);
@@ -164,7 +164,7 @@ export function nodeAllocatable(node: { readonly status?: { readonly allocatable
   const podsRaw = list[PODS];
   let pods = 110; // the kubelet's default maxPods when a hand-written node says nothing
   if (podsRaw !== undefined) {
-    const q = parseQuantity(podsRaw);
+    const q = parseQuantityExact(podsRaw);
     if (!q.ok) return { ok: false, error: `${where}.pods: ${q.error}` };
     pods = q.value.value;
   }

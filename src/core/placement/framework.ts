@@ -211,3 +211,46 @@ export function runCycle(fw: Framework, snapshot: ClusterSnapshot, pod: PodInfo,
   }
   return { node: feasible[best], total: n, evaluated, feasible: count, failures, candidates: [best, ...top].map(describe) };
 }
+
+export interface NodeEvaluation {
+  /** Feasible nodes with their scores, best first (ties in the given order). */
+  readonly feasible: readonly NodeScore[];
+  /** Node name -> the first filter's reasons, for nodes refused. */
+  readonly failed: Readonly<Record<string, string>>;
+}
+
+/**
+ * Filters and scores a given set of nodes for a prepared pod, without choosing: what a
+ * scheduler extender answers (filter, then prioritize). Names not in the snapshot are
+ * refused as unknown.
+ */
+export function evaluateNodes(fw: Framework, snapshot: ClusterSnapshot, pod: PodInfo, names: readonly string[]): NodeEvaluation {
+  const failed: Record<string, string> = {};
+  const feasible: NodeInfo[] = [];
+  for (const name of names) {
+    const node = snapshot.node(name);
+    if (!node) {
+      failed[name] = 'node(s) were not found in the scheduler cache';
+      continue;
+    }
+    const st = runFilters(fw, pod, node);
+    if (st.code === 'Success') feasible.push(node);
+    else failed[name] = st.reasons.join(', ');
+  }
+  const perPlugin = fw.scores.map(({ plugin }) => {
+    const s = new Float64Array(feasible.map((n) => plugin.score(pod, n, snapshot)));
+    plugin.normalize?.(s, s.length);
+    return s;
+  });
+  const scored = feasible.map((node, i): NodeScore => {
+    const scores: Record<string, number> = {};
+    let total = 0;
+    fw.scores.forEach(({ plugin, weight }, p) => {
+      const v = (perPlugin[p] as Float64Array)[i] ?? 0;
+      scores[plugin.name] = v;
+      total += weight * v;
+    });
+    return { node: node.name, platform: node.platformKey, total, scores };
+  });
+  return { feasible: scored.map((s, i) => ({ s, i })).sort((a, b) => b.s.total - a.s.total || a.i - b.i).map((x) => x.s), failed };
+}

@@ -141,3 +141,18 @@ describe('failureSummary', () => {
     expect(failureSummary(0, {})).toBe('no nodes available to schedule pods');
   });
 });
+
+describe('evaluateNodes (extender view)', () => {
+  it('splits the given nodes into scored feasible ones and refused ones with reasons', async () => {
+    const { evaluateNodes } = await import('./framework.ts');
+    const { prepared } = await import('../../../test/builders/index.ts');
+    const snap = snapshotOf([makeNode('big').allocatable({ cpu: '8' }).build(), makeNode('small').allocatable({ cpu: '2' }).build(), makeNode('arm').arch('arm64').build()]);
+    const pod = prepared(makePod().image('shop/legacy:2').requests({ cpu: '1' }).build(), images);
+    const r = evaluateNodes(fw(), snap, pod, ['small', 'arm', 'big', 'ghost']);
+    expect(r.feasible.map((n) => n.node)).toEqual(['big', 'small']);
+    expect(r.failed).toEqual({
+      arm: "node(s) can't run any platform of image shop/legacy:2 (has linux/amd64)",
+      ghost: 'node(s) were not found in the scheduler cache',
+    });
+  });
+});
