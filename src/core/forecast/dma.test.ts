@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { DmaBank, DmaForecaster, dmaDirect } from './dma.ts';
+import { DmaBank, DmaForecaster, dmaDirect, dmaFromWindow } from './dma.ts';
+import { WindowStore } from './window.ts';
 import { forecastSeries } from './forecaster.ts';
 
 describe('double moving average, hand-worked', () => {
@@ -115,5 +116,16 @@ describe('double moving average, properties', () => {
     const d = dmaDirect([0.1, 0.2, 0.3, 0.4, 0.5], 3, 1);
     expect(bank.forecastValue(0, 1)).toBeCloseTo(d.ok ? d.value : NaN, 12);
     expect(bank.forecastValue(0, 1)).toBeCloseTo(0.6, 12);
+  });
+});
+
+describe('dmaFromWindow', () => {
+  it('forecasts from the newest 2N-1 minutes of a usage window', () => {
+    const store = new WindowStore({ apps: 2 });
+    const xs = [0.9, 0.9, 0.2, 0.4, 0.3, 0.5, 0.6, 0.4, 0.8]; // the first two fall outside 2N-1 = 7
+    for (const x of xs) store.push(1, 'mem', x);
+    const r = dmaFromWindow(store, 1, 'mem', 4, 2);
+    expect(r.ok && r.value).toBeCloseTo(0.69375 + 0.11875 * (4 / 3), 6); // float32 storage
+    expect(dmaFromWindow(store, 0, 'mem', 4, 2)).toEqual({ ok: false, reason: 'starting', needed: 7, have: 0 });
   });
 });

@@ -11,6 +11,7 @@
  * containers x 4 metrics). Tests check one against the other.
  */
 import { clamp01, starting, type Forecast, type Forecaster, type NoForecast } from './forecaster.ts';
+import type { Metric, WindowStore } from './window.ts';
 
 export interface DmaTerms {
   readonly m1: number;
@@ -46,6 +47,15 @@ export function dmaDirect(values: ArrayLike<number>, n: number, horizon: number,
   }
   const tm = terms(m1t, sumM1 / n, n);
   return { ok: true, value: clamp01(tm.a + tm.b * horizon), terms: tm };
+}
+
+/**
+ * The direct form over a usage window's newest 2N-1 closed minutes (the autoscaler's path:
+ * one forecast per plan, no state to keep). `scratch` (length >= 2N-1) avoids allocating.
+ */
+export function dmaFromWindow(store: WindowStore, app: number, metric: Metric, n: number, horizon: number, scratch: Float64Array = new Float64Array(dmaSamplesNeeded(n))): DmaResult {
+  const count = store.copy(app, metric, scratch, dmaSamplesNeeded(n));
+  return dmaDirect(scratch, n, horizon, count);
 }
 
 // Running sums drift by rounding; recomputing them from the rings every so often keeps

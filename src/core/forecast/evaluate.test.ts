@@ -63,6 +63,19 @@ describe('MinuteResampler', () => {
     expect(out).toEqual([[0, 0.5], [1, 0.5], [2, 0.5], [3, 0.5], [4, 0.5], [5, 0.75]]);
   });
 
+  it('resamples to steps of several minutes: one value per step, limits in whole steps', () => {
+    const { r, out, gaps } = collect({ stepMinutes: 5, maxHoldMinutes: 60 });
+    r.add(0, 0.25);
+    r.add(4 * MINUTE_MS, 0.5); // same 5-minute step
+    r.add(5 * MINUTE_MS, 0.125);
+    r.add(20 * MINUTE_MS, 0.75); // steps 2 and 3 held
+    r.add(100 * MINUTE_MS, 1); // 15 empty steps (75 minutes): a gap
+    r.flush();
+    expect(out).toEqual([[0, 0.5], [1, 0.125], [2, 0.125], [3, 0.125], [4, 0.75], [20, 1]]);
+    expect(gaps).toEqual([[5, 19]]);
+    expect(() => collect({ stepMinutes: 0 })).toThrow(RangeError);
+  });
+
   it('reorders within the horizon, drops later samples, breaks on long gaps', () => {
     const { r, out, gaps } = collect({ reorderMinutes: 3, maxHoldMinutes: 10 });
     expect(r.add(2 * MINUTE_MS, 0.5)).toBe('ok');

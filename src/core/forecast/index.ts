@@ -5,3 +5,4 @@ export * from './baselines.ts';
 export * from './resample.ts';
 export * from './evaluate.ts';
 export * from './standard.ts';
+export * from './trace-evaluation.ts';

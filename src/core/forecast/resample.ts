@@ -7,6 +7,11 @@
  * trace with a 5-minute step gives each sample to the 5 minutes of its interval. A run of
  * `maxHoldMinutes` or more empty minutes is a gap: the series breaks there (`onGap`), and
  * forecasters start over.
+ *
+ * `stepMinutes` (default 1) resamples to steps of that many minutes instead: the maximum per
+ * step, and a window that counts steps (for a trace with a 5-minute step, `stepMinutes: 5`
+ * gives one value per sample instead of holding it for five minutes). Minute indexes given
+ * to the sink are then step indexes; reorder and hold limits are rounded up to whole steps.
  */
 import { MINUTE_MS } from './window.ts';
 
@@ -18,6 +23,7 @@ export interface ResampleSink {
 export interface ResampleOptions {
   readonly reorderMinutes?: number;
   readonly maxHoldMinutes?: number;
+  readonly stepMinutes?: number;
 }
 
 export type ResampleOutcome = 'ok' | 'late' | 'invalid';
@@ -31,10 +37,14 @@ export class MinuteResampler {
   private lastEmitted = NaN;
   private lastValue = 0;
   private emitted = 0;
+  private readonly stepMs: number;
 
   constructor(private readonly sink: ResampleSink, opts: ResampleOptions = {}) {
-    this.reorder = opts.reorderMinutes ?? 10;
-    this.maxHold = opts.maxHoldMinutes ?? 60;
+    const step = opts.stepMinutes ?? 1;
+    if (!Number.isInteger(step) || step < 1) throw new RangeError(`stepMinutes must be a positive integer, got ${step}`);
+    this.stepMs = step * MINUTE_MS;
+    this.reorder = Math.ceil((opts.reorderMinutes ?? 10) / step);
+    this.maxHold = Math.ceil((opts.maxHoldMinutes ?? 60) / step);
     if (!Number.isInteger(this.reorder) || this.reorder < 1) throw new RangeError(`reorderMinutes must be a positive integer, got ${this.reorder}`);
     if (!Number.isInteger(this.maxHold) || this.maxHold < 1) throw new RangeError(`maxHoldMinutes must be a positive integer, got ${this.maxHold}`);
     this.buf = new Float32Array(this.reorder).fill(NaN);
@@ -47,7 +57,7 @@ export class MinuteResampler {
 
   add(tMs: number, value: number): ResampleOutcome {
     if (!Number.isFinite(tMs) || !Number.isFinite(value)) return 'invalid';
-    const m = Math.floor(tMs / MINUTE_MS);
+    const m = Math.floor(tMs / this.stepMs);
     if (Number.isNaN(this.base)) {
       this.base = m - this.reorder + 1; // earlier minutes may still come
       this.newest = m;

@@ -95,6 +95,13 @@ describe('plan: three applications, hand-worked', () => {
     expect(p.releases.every((r) => r.score === 0)).toBe(true);
   });
 
+  it('reclaims even when a resource has no capacity at all', () => {
+    // Found by fast-check: a zero capacity once kept every application out of the release order.
+    const idle = { ...a, usage: { cpu: flat(0.25), mem: [0, 0, 0], net: [], disk: [] } };
+    const p = plan({ capacity: { cpu: 10, memory: 0, network: 1e11, disk: 1e11 }, policy: { ...policy, headroom: 0, youngMinutes: 4 }, apps: [idle] });
+    expect(p.releases).toEqual([expect.objectContaining({ app: 'a', resource: 'memory', amount: 8 * Gi, generation: 'young' })]);
+  });
+
   it('an application still starting keeps its allocation and says why', () => {
     const young = { ...a, usage: { cpu: [0.1], mem: [0.1], net: [], disk: [] } };
     const p = plan({ capacity: { cpu: 10, ...roomy }, policy, apps: [young] });

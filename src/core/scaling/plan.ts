@@ -41,6 +41,9 @@ import {
 } from './types.ts';
 
 const R = RESOURCES.length;
+
+/** Desired allocations are rounded up to: 1m cpu, 1Mi memory, 1k bytes/s network and disk. */
+const GRANULE: Readonly<Record<Resource, number>> = { cpu: 1, memory: 2 ** 20, network: 1000, disk: 1000 };
 const RI: Readonly<Record<Resource, number>> = { cpu: 0, memory: 1, network: 2, disk: 3 };
 
 /** Base units -> integer units (millicores for cpu). */
@@ -50,7 +53,11 @@ export const fromUnits = (r: Resource, u: number): number => (r === 'cpu' ? u / 
 /** A quantity as an operator reads it (cores, Mi/Gi, bytes per second). */
 export function describeAmount(r: Resource, x: number): string {
   if (r === 'cpu') return formatQuantity(x, 'DecimalSI');
-  if (r === 'memory') return formatQuantity(x, 'BinarySI');
+  if (r === 'memory') {
+    const q = formatQuantity(x, 'BinarySI');
+    // An odd byte count reads better as approximate Mi than as a long integer.
+    return /^\d+$/.test(q) && x >= 2 ** 20 ? `~${(x / 2 ** 20).toFixed(1)}Mi` : q;
+  }
   return `${formatQuantity(x, 'DecimalSI')}/s`;
 }
 
@@ -60,13 +67,14 @@ interface Work {
   readonly input: AppInput;
   readonly index: number;
   readonly score: number;
-  readonly alloc: Float64Array; // units, updated as actions apply
-  readonly desired: Float64Array;
-  readonly inc: Float64Array;
-  readonly e: Float64Array;
-  readonly idle: Float64Array; // minutes the surplus has been unused
-  readonly marked: Float64Array;
-  readonly marks: Float64Array; // marks carried to the next plan
+  // Per resource, in integer units. Plain arrays: small typed arrays cost more to allocate.
+  readonly alloc: number[]; // updated as actions apply
+  readonly desired: number[];
+  readonly inc: number[];
+  readonly e: number[];
+  readonly idle: number[]; // minutes the surplus has been unused
+  readonly marked: number[];
+  readonly marks: number[]; // marks carried to the next plan
   readonly actions: Action[];
   readonly forecasts: Record<Metric, Forecast>;
 }
@@ -96,7 +104,8 @@ export function plan(input: PlanInput): Plan {
   if (!fits) {
     const eShare = (w: Work): number => {
       let s = 0;
-      for (let r = 0; r < R; r++) if (inDeficit[r] && capacity[r]! > 0) s += w.e[r]! / capacity[r]!;
+      // e as a share of capacity, so resources of different units add up (tie-break only).
+      for (let r = 0; r < R; r++) if (inDeficit[r] && w.e[r]! > 0) s += w.e[r]! / Math.max(1, capacity[r]!);
       return s;
     };
     const shares = work.map(eShare);
@@ -194,13 +203,13 @@ function prepare(app: AppInput, index: number, score: number, input: PlanInput):
     input: app,
     index,
     score,
-    alloc: new Float64Array(R),
-    desired: new Float64Array(R),
-    inc: new Float64Array(R),
-    e: new Float64Array(R),
-    idle: new Float64Array(R),
-    marked: new Float64Array(R),
-    marks: new Float64Array(R),
+    alloc: [0, 0, 0, 0],
+    desired: [0, 0, 0, 0],
+    inc: [0, 0, 0, 0],
+    e: [0, 0, 0, 0],
+    idle: [0, 0, 0, 0],
+    marked: [0, 0, 0, 0],
+    marks: [0, 0, 0, 0],
     actions: [],
     forecasts,
   };
@@ -208,7 +217,8 @@ function prepare(app: AppInput, index: number, score: number, input: PlanInput):
     const r = RI[res];
     const alloc = toUnits(res, app.allocation[res]);
     const f = forecasts[RESOURCE_METRIC[res]];
-    let desired = f.ok ? Math.ceil(f.value * alloc * (1 + policy.headroom) - 1e-9) : alloc;
+    const g = GRANULE[res];
+    let desired = f.ok ? Math.ceil((f.value * alloc * (1 + policy.headroom)) / g - 1e-9) * g : alloc;
     const lo = app.min?.[res];
     const hi = app.max?.[res];
     if (lo !== undefined) desired = Math.max(desired, toUnits(res, lo));

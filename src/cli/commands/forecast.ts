@@ -1,0 +1,111 @@
+/**
+ * `polyarch forecast --input FILE`: forecasts every series of a usage trace with the double
+ * moving average and scores it, walking forward over the history, against the baselines.
+ */
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { z } from 'zod';
+import { readTraceFile, type TraceIssue } from '../../adapters/metrics/csv-trace.ts';
+import { FORECASTER_NAMES, METRICS, TraceEvaluation, type Scores } from '../../core/forecast/index.ts';
+import { CliError, usageError } from '../errors.ts';
+import { formatTable, outputOption, printJson, type OutputFormat } from '../output.ts';
+
+const optionsSchema = z.object({
+  input: z.string().min(1),
+  window: z.coerce.number().int().min(2).max(1000),
+  horizon: z.coerce.number().int().min(1).max(1440),
+  headroom: z.coerce.number().min(0).max(10),
+  step: z.coerce.number().int().min(1).max(1440),
+  units: z.enum(['auto', 'fraction', 'percent']),
+  output: z.enum(['text', 'json']),
+});
+
+const round = (x: number): number | null => (Number.isFinite(x) ? Math.round(x * 1e4) / 1e4 : null);
+
+const scoresJson = (s: Scores) => ({ points: s.points, mae: round(s.mae), rmse: round(s.rmse), under: round(s.under), slack: round(s.slack), shortage: round(s.shortage) });
+
+export function registerForecast(program: Command): void {
+  program
+    .command('forecast')
+    .description('forecast a usage trace (CSV) with the double moving average and score it against baselines')
+    .requiredOption('-i, --input <file>', 'usage trace: generic timestamp,id,cpu,mem,net,disk CSV or Alibaba container_usage.csv')
+    .option('-w, --window <n>', 'double moving average window N (minutes)', '10')
+    .option('-T, --horizon <t>', 'forecast horizon T (minutes)', '5')
+    .option('--headroom <h>', 'headroom for the slack and shortage scores', '0.15')
+    .option('--step <minutes>', 'resample to steps of this many minutes (window and horizon then count steps)', '1')
+    .addOption(new Option('--units <units>', 'utilisation units of a generic file').choices(['auto', 'fraction', 'percent']).default('auto'))
+    .addOption(outputOption())
+    .action(async (raw: Record<string, unknown>) => {
+      const parsed = optionsSchema.safeParse(raw);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        throw usageError(`--${String(issue.path[0])}: ${issue.message}`);
+      }
+      const opts = parsed.data;
+      await runForecast(opts, opts.output);
+    });
+}
+
+async function runForecast(opts: z.infer<typeof optionsSchema>, output: OutputFormat): Promise<void> {
+  const evaluation = new TraceEvaluation({ window: opts.window, horizon: opts.horizon, headroom: opts.headroom, stepMinutes: opts.step });
+  const shown = 20;
+  let printed = 0;
+  const onIssue = (i: TraceIssue): void => {
+    if (printed++ < shown) process.stderr.write(`polyarch: ${opts.input}: line ${i.line}: ${i.message} (skipped)\n`);
+  };
+  const read = await readTraceFile(opts.input, (s) => evaluation.add(s.id, s.tMs, s.values), { units: opts.units, onIssue });
+  if (!read.ok) throw new CliError(`${opts.input}: ${read.error}`, 1);
+  const summary = read.value;
+  if (summary.corrupt > shown) process.stderr.write(`polyarch: ${opts.input}: ${summary.corrupt} corrupt lines skipped in all\n`);
+  if (summary.samples === 0) throw new CliError(`${opts.input}: no samples (${summary.corrupt} corrupt line(s))`, 1);
+  const result = evaluation.finish();
+
+  const evaluationJson: Record<string, Record<string, ReturnType<typeof scoresJson>>> = {};
+  const overallJson: Record<string, ReturnType<typeof scoresJson>> = {};
+  for (const name of FORECASTER_NAMES) {
+    const per: Record<string, ReturnType<typeof scoresJson>> = {};
+    for (const m of METRICS) per[m] = scoresJson(result.evaluation[name][m]);
+    evaluationJson[name] = per;
+    overallJson[name] = scoresJson(result.overall[name]);
+  }
+  const series = result.series.map((s) => ({
+    id: s.id,
+    metric: s.metric,
+    samples: s.samples,
+    next: s.next.ok ? round(s.next.value) : null,
+    ...(s.next.ok ? {} : { reason: `${s.next.reason}: ${s.next.have} of ${s.next.needed} minutes` }),
+    ...(s.gaps > 0 ? { gaps: s.gaps } : {}),
+  }));
+
+  if (output === 'json') {
+    printJson({
+      window: opts.window,
+      horizon: opts.horizon,
+      headroom: opts.headroom,
+      step: opts.step,
+      input: { file: opts.input, format: summary.format, units: summary.units, lines: summary.lines, samples: summary.samples, corrupt: summary.corrupt, missing: summary.missing, late: result.late, issues: summary.issues },
+      series,
+      evaluation: evaluationJson,
+      overall: overallJson,
+    });
+    return;
+  }
+
+  const out: string[] = [];
+  out.push(`${opts.input}: ${summary.format} format, ${summary.units}s, ${summary.samples} samples, ${summary.corrupt} corrupt line(s) skipped, ${result.late} late sample(s) dropped`);
+  const unit = opts.step === 1 ? 'min' : `steps of ${opts.step} min`;
+  out.push(`window N=${opts.window}, horizon T=${opts.horizon} ${unit}, headroom ${opts.headroom}`);
+  out.push('');
+  out.push(formatTable(['series', 'metric', opts.step === 1 ? 'minutes' : 'steps', `next (+${opts.horizon} ${opts.step === 1 ? 'min' : 'steps'})`], series.map((s) => [s.id, s.metric, String(s.samples), s.next === null ? `- (${s.reason})` : s.next.toFixed(4)])));
+  out.push('');
+  const f = (x: number | null): string => (x === null ? '-' : x.toFixed(4));
+  const rows: string[][] = [];
+  for (const name of FORECASTER_NAMES) {
+    for (const m of [...METRICS, 'all'] as const) {
+      const s = m === 'all' ? overallJson[name]! : evaluationJson[name]![m]!;
+      rows.push([name, m, String(s.points), f(s.mae), f(s.rmse), f(s.under), f(s.slack), f(s.shortage)]);
+    }
+  }
+  out.push(formatTable(['forecaster', 'metric', 'points', 'MAE', 'RMSE', 'under', 'slack', 'shortage'], rows));
+  process.stdout.write(`${out.join('\n')}\n`);
+}

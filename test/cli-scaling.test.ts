@@ -1,0 +1,154 @@
+// End to end: the `polyarch forecast` and `polyarch plan` commands as a user runs them.
+import { describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { run } from '../src/cli/index.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(root, 'bin', 'polyarch.js');
+const fixture = (name: string): string => join(root, 'test', 'fixtures', name);
+
+function polyarch(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { cwd: root, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+// The rest run the same program in-process (a process per case costs seconds of tsx start-up).
+async function inProcess(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    const code = await run(args);
+    return { code, stdout, stderr };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'polyarch-cli-'));
+const write = (name: string, text: string): string => {
+  const p = join(tmp, name);
+  writeFileSync(p, text);
+  return p;
+};
+
+describe('polyarch forecast', () => {
+  it('forecasts and scores the real Bitbrains sample (JSON)', async () => {
+    const r = await polyarch('forecast', '--input', fixture('usage-bitbrains-5vm-head3000.csv'), '--output', 'json');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ window: 10, horizon: 5, input: { format: 'generic', units: 'fraction', samples: 3000, corrupt: 0 } });
+    // 4 VMs x 4 metrics; 750 five-minute samples each = 3746 minutes (the last sample is one minute).
+    expect(out.series).toHaveLength(16);
+    expect(out.series[0]).toMatchObject({ id: 'vm-17', metric: 'cpu', samples: 749 * 5 + 1 });
+    for (const s of out.series) expect(s.next).toBeGreaterThanOrEqual(0);
+    expect(Object.keys(out.evaluation).sort()).toEqual(['dma', 'holt', 'last', 'max', 'mean', 'vpa']);
+    // Every forecaster is scored on the same points.
+    const points = new Set(Object.values(out.evaluation).map((e) => (e as { cpu: { points: number } }).cpu.points));
+    expect(points.size).toBe(1);
+    expect([...points][0]).toBe(4 * (3746 - 19 - 5 + 1));
+    const dma = out.evaluation.dma.cpu;
+    for (const k of ['mae', 'rmse', 'under', 'slack', 'shortage']) expect(dma[k]).toBeGreaterThanOrEqual(0);
+    expect(dma.rmse).toBeGreaterThanOrEqual(dma.mae);
+    // The window maximum over-provisions: it is under far less often than the last value.
+    expect(out.evaluation.max.cpu.under).toBeLessThan(out.evaluation.last.cpu.under);
+  });
+
+  it('--step 5 gives one value per 5-minute sample, window and horizon in steps', async () => {
+    const r = await inProcess('forecast', '--input', fixture('usage-bitbrains-5vm-head3000.csv'), '--step', '5', '--horizon', '1', '--output', 'json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.step).toBe(5);
+    expect(out.series[0]).toMatchObject({ id: 'vm-17', metric: 'cpu', samples: 750 });
+    expect(out.evaluation.dma.cpu.points).toBe(4 * (750 - 19 - 1 + 1));
+  });
+
+  it('prints a table by default, reports corrupt lines on stderr with their line number', async () => {
+    const f = write('bad.csv', 'timestamp,id,cpu,mem,net,disk\n0,a,0.1,0.1,0.1,0.1\n60,a,x,0.1,0.1,0.1\n120,a,0.2,0.1,0.1,0.1\n');
+    const r = await inProcess('forecast', '--input', f, '--window', '2', '--horizon', '1');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('line 3: cpu \'x\' is not a number (skipped)');
+    expect(r.stdout).toMatch(/1 corrupt line\(s\) skipped/);
+    expect(r.stdout).toMatch(/^dma\s+cpu\s+/m);
+  });
+
+  it('fails clearly: empty file, missing column, missing file, bad option', async () => {
+    const empty = await inProcess('forecast', '--input', write('empty.csv', ''));
+    expect(empty).toMatchObject({ code: 1, stderr: `polyarch: ${join(tmp, 'empty.csv')}: empty file: no header and no samples\n` });
+    const col = await inProcess('forecast', '--input', write('nodisk.csv', 'timestamp,id,cpu,mem,net\n0,a,1,1,1\n'));
+    expect(col.code).toBe(1);
+    expect(col.stderr).toMatch(/line 1: missing column disk/);
+    expect(col.stderr.trim().split('\n')).toHaveLength(1);
+    expect((await inProcess('forecast', '--input', '/nonexistent.csv')).stderr).toBe('polyarch: /nonexistent.csv: no such file: /nonexistent.csv\n');
+    const bad = await inProcess('forecast', '--input', fixture('usage-bitbrains-5vm-head3000.csv'), '--window', '1');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--window/);
+  });
+});
+
+describe('polyarch plan', () => {
+  it('plans the example: reclaims by score, compacts marked memory after a proactive reclaim', async () => {
+    const r = await inProcess('plan', '--input', join(root, 'examples', 'plan.json'), '--output', 'json');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.fits).toBe(false);
+    expect(out.releases.map((x: { app: string; resource: string; kind: string }) => `${x.app}/${x.resource}/${x.kind}`)).toEqual(['batch/cpu/release', 'cache/memory/compact']);
+    const cache = out.apps.find((a: { name: string }) => a.name === 'cache');
+    expect(cache.actions.map((a: { kind: string }) => a.kind)).toEqual(['proactive-reclaim', 'compact']);
+    expect(cache.actions[1]).toMatchObject({ resource: 'memory', amount: 28 * 2 ** 30, generation: 'old', reason: 'OldSurplusCompacted' });
+    const newcomer = out.apps.find((a: { name: string }) => a.name === 'newcomer');
+    expect(newcomer.forecasts.cpu).toEqual({ next: null, reason: 'starting', have: 3, needed: 19 });
+    expect(out.unmet).toEqual({ cpu: 0, memory: 0, network: 0, disk: 0 });
+    expect(out.resources.memory.deficit).toBeGreaterThan(0);
+  });
+
+  it('real Bitbrains usage: old surplus is marked, then compacted by the next plan fed the marks', async () => {
+    const file = join(root, 'examples', 'plan-bitbrains.json');
+    const first = JSON.parse((await inProcess('plan', '--input', file, '--output', 'json')).stdout);
+    // vm-303 jumps to ~98% cpu; the others' surplus has been idle for the whole hour: old, only marked.
+    expect(first.resources.cpu).toMatchObject({ deficit: 0.3, released: 0, unmet: 0.3 });
+    expect(first.apps.map((a: { name: string; actions: { kind: string }[] }) => [a.name, a.actions.map((x) => x.kind)])).toEqual([
+      ['vm-17', ['mark']], ['vm-256', ['mark']], ['vm-303', ['unmet']], ['vm-401', ['mark']],
+    ]);
+    // The next plan, with the marks fed back: vm-401 (largest surplus) compacts 25% of its 4 cores.
+    const doc = JSON.parse(readFileSync(file, 'utf8'));
+    doc.apps.forEach((a: { marked?: unknown }, i: number) => (a.marked = first.apps[i].marks));
+    const second = JSON.parse((await inProcess('plan', '--input', write('next.json', JSON.stringify(doc)), '--output', 'json')).stdout);
+    expect(second.releases).toEqual([{ app: 'vm-401', score: 0, resource: 'cpu', amount: 1, generation: 'old', kind: 'compact' }]);
+    expect(second.resources.cpu).toMatchObject({ released: 1, granted: 0.3, unmet: 0 });
+  });
+
+  it('prints the plan as text by default', async () => {
+    const r = await inProcess('plan', '--input', join(root, 'examples', 'plan.json'));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Not enough free capacity/);
+    expect(r.stdout).toMatch(/Releases, in the order taken:\n {2}1\. batch \(score 1\.3320\): release 12052m cpu, young\n {2}2\. cache/);
+    expect(r.stdout).toMatch(/proactive-reclaim memory 28Gi \[old\]/);
+  });
+
+  it('reads YAML and names the bad field', async () => {
+    const ok = write('p.yaml', 'capacity: {cpu: 4, memory: 8Gi, network: 1G, disk: 1G}\napps:\n  - name: a\n    allocation: {cpu: 500m, memory: 1Gi, network: 10M, disk: 10M}\n    usage: {cpu: [0.5, 0.5, 0.5]}\n');
+    const r = await inProcess('plan', '--input', ok, '--output', 'json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).apps[0].allocation.cpu).toBe(0.5);
+    const bad = write('bad.yaml', 'capacity: {cpu: 4, memory: 8Gx, network: 1G, disk: 1G}\napps: []\n');
+    expect(await inProcess('plan', '--input', bad)).toMatchObject({ code: 1, stderr: expect.stringMatching(/^polyarch: .*bad\.yaml: capacity\.memory: '8Gx' has an unknown suffix 'Gx'/) });
+    const badUsage = write('u.json', JSON.stringify({ capacity: { cpu: 1, memory: 1, network: 1, disk: 1 }, apps: [{ name: 'a', allocation: { cpu: 1, memory: 1, network: 1, disk: 1 }, usage: { cpu: [0.5, 1.5] } }] }));
+    expect((await inProcess('plan', '--input', badUsage)).stderr).toMatch(/apps\[0\]\.usage\.cpu\[1\]: a utilisation must be in \[0,1\]/);
+    const notJson = write('x.json', '{');
+    expect((await inProcess('plan', '--input', notJson)).stderr).toMatch(/not valid JSON/);
+  });
+});
