@@ -19,9 +19,14 @@ import { figuresOf } from '../src/sim/summary.ts';
 import type { Strategy } from '../src/sim/results.ts';
 
 const FULL = process.env.BENCH_FULL === '1';
-const NODES = FULL ? 5_000 : 250;
-const PODS = FULL ? 100_000 : 5_000;
-const MINUTES = FULL ? 24 * 60 : 120;
+// BENCH_NODES, BENCH_PODS and BENCH_HOURS pick another size (e.g. to see how time grows).
+const envInt = (name: string, fallback: number): number => {
+  const v = Number(process.env[name]);
+  return Number.isFinite(v) && v > 0 ? v : fallback;
+};
+const NODES = envInt('BENCH_NODES', FULL ? 5_000 : 250);
+const PODS = envInt('BENCH_PODS', FULL ? 100_000 : 5_000);
+const MINUTES = Math.round(envInt('BENCH_HOURS', FULL ? 24 : 2) * 60);
 const REPLICAS = 10;
 
 const ARCHS: readonly [string, number][] = [['amd64', 0.4], ['arm64', 0.3], ['loong64', 0.15], ['riscv64', 0.15]];
@@ -101,7 +106,7 @@ async function measure(scenario: Scenario, strategy: Strategy, shared: { registr
         const mu = process.memoryUsage();
         peakRss = Math.max(peakRss, mu.rss);
         peakHeap = Math.max(peakHeap, mu.heapUsed);
-        if (FULL && m % 120 === 0) process.stderr.write(`  ${strategy}: minute ${m}/${scenario.durationMinutes}, ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+        if (m % 120 === 0 && m > 0) process.stderr.write(`  ${strategy}: minute ${m}/${scenario.durationMinutes}, ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
       }
     },
   });
