@@ -51,7 +51,7 @@ describe('polyarch simulate', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe('polyarch: document 4 (Deployment shop/web): spec.replicas: Too small: expected number to be >=0\n');
     expect(existsSync(join(dir, 'report.html'))).toBe(false);
-  });
+  }, 60_000);
 
   it('bad usage: a missing file, a bad seed, an unknown strategy', async () => {
     const missing = await polyarch(['simulate', '--scenario', '/nonexistent/s.yaml']);
@@ -63,5 +63,5 @@ describe('polyarch simulate', () => {
     const strat = await polyarch(['simulate', '--strategies', 'polyarch,magic']);
     expect(strat.code).toBe(2);
     expect(strat.stderr).toMatch(/^polyarch: --strategies: unknown magic/);
-  });
+  }, 60_000);
 });

@@ -34,5 +34,5 @@ describe('the default scenario', () => {
     expect(poly!.podsLost).toBe(0);
     expect(kube!.podsLost).toBeGreaterThan(0);
     expect(report.runs[0]!.invariantViolations).toEqual([]);
-  });
+  }, 180_000);
 });

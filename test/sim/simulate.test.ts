@@ -72,7 +72,7 @@ describe('simulate: the events of the timeline', () => {
     // Every pod the polyarch scheduler placed runs an image built for its node.
     expect(result.counters.execFormatErrorPods + result.counters.imagePullErrorPods).toBe(0);
     expect(result.podsLost).toBe(0);
-  });
+  }, 120_000);
 
   it('the invariants hold every minute for every strategy (platform ones for the platform-aware)', async () => {
     const scenario = load();
@@ -80,7 +80,7 @@ describe('simulate: the events of the timeline', () => {
     for (const run of report.runs) expect({ strategy: run.strategy, violations: run.invariantViolations }).toEqual({ strategy: run.strategy, violations: [] });
     const kube = report.runs.find((r) => r.strategy === 'kube-scheduler')!;
     expect(kube.counters.execFormatErrorPods).toBeGreaterThan(0);
-  });
+  }, 120_000);
 
   it('the invariant check catches a pod on a node that cannot run its image and a node over allocatable', async () => {
     const scenario = load();
@@ -110,5 +110,5 @@ describe('simulate: determinism', () => {
     expect(a).toBe(b);
     expect(JSON.parse(a).strategies).toHaveLength(2);
     expect(await run(4)).not.toBe(a);
-  });
+  }, 120_000);
 });
