@@ -21,6 +21,8 @@ export interface MigrationRecord {
   readonly reason: 'node-failure' | 'drain';
   readonly fromNode: string;
   readonly fromPlatform: string;
+  /** When the pod stopped serving: the node's failure (node-failure) or the removal (drain). */
+  readonly outSince: number;
   /** Filled when a replacement runs. */
   toPod?: string;
   toNode?: string;

@@ -83,7 +83,7 @@ export interface SummaryJson {
   readonly strategies: readonly StrategyFigures[];
   readonly migrations: readonly {
     readonly minute: number; readonly pod: string; readonly reason: string; readonly from: string; readonly fromPlatform: string;
-    readonly to: string | null; readonly toPlatform: string | null; readonly minutesToRecover: number | null; readonly budgetRefusals: number;
+    readonly to: string | null; readonly toPlatform: string | null; readonly minutesToRecover: number | null; readonly minutesOutOfService: number | null; readonly budgetRefusals: number;
   }[];
   readonly placementMatrix: Readonly<Record<string, Readonly<Record<string, number>>>>;
   readonly execFormatErrors: RunResult['failures'];
@@ -101,7 +101,8 @@ export function summaryJson(report: SimulationReport): SummaryJson {
     strategies: report.runs.map(figuresOf),
     migrations: (poly?.migrations ?? []).map((m) => ({
       minute: m.minute, pod: m.pod, reason: m.reason, from: m.fromNode, fromPlatform: m.fromPlatform,
-      to: m.toNode ?? null, toPlatform: m.toPlatform ?? null, minutesToRecover: m.recoveredMinute === undefined ? null : m.recoveredMinute - m.minute, budgetRefusals: m.refusals,
+      to: m.toNode ?? null, toPlatform: m.toPlatform ?? null, minutesToRecover: m.recoveredMinute === undefined ? null : m.recoveredMinute - m.minute,
+      minutesOutOfService: m.recoveredMinute === undefined ? null : m.recoveredMinute - m.outSince, budgetRefusals: m.refusals,
     })),
     placementMatrix: Object.fromEntries(Object.entries(poly?.placementMatrix ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, sortRecord(v)])),
     execFormatErrors: (kube?.failures ?? []).slice(0, 50),

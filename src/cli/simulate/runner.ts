@@ -153,6 +153,7 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
   for (const a of tracked) timeline.apps[a] = emptyAppSeries();
   let lastScaling = new Map<string, AppScaling>();
   const eventQueue = [...scenario.events];
+  const failedAt = new Map<string, number>();
   const phaseMs: Record<string, number> = {};
   const lap = (phase: string, since: number): number => {
     const now = performance.now();
@@ -166,6 +167,7 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
       const e = eventQueue.shift()!;
       if (e.type === 'node-failure') {
         cluster.failNode(e.node);
+        failedAt.set(e.node, minute);
         events.push({ minute, type: e.type, detail: `${e.node} (${nodePlat.get(e.node) ?? '?'}) stops answering` });
       } else if (e.type === 'drain') {
         const r = await requestDrain(cluster, cluster, e.node);
@@ -196,6 +198,7 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
         migrations.push({
           minute, pod: o.move.pod, app: appOf(o.pod), reason: o.move.action === 'evict' ? 'drain' : 'node-failure',
           fromNode: o.move.node, fromPlatform: nodePlat.get(o.move.node) ?? 'unknown', refusals: refusals.get(o.move.pod) ?? 0,
+          outSince: o.move.action === 'evict' ? minute : Math.min(minute, failedAt.get(o.move.node) ?? minute),
         });
       }
     }

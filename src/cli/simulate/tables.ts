@@ -15,8 +15,8 @@ export function renderSummary(s: SummaryJson, reportPath: string | undefined): s
   }
   out.push('', `Migrations (polyarch): ${s.migrations.length}`);
   if (s.migrations.length > 0) {
-    out.push(formatTable(['minute', 'pod', 'reason', 'from', 'to', 'minutes', 'PDB waits'], s.migrations.slice(0, 20).map((m) => [
-      String(m.minute), m.pod, m.reason, `${m.from} (${m.fromPlatform})`, m.to ? `${m.to} (${m.toPlatform})` : 'not running', n(m.minutesToRecover), String(m.budgetRefusals),
+    out.push(formatTable(['minute', 'pod', 'reason', 'from', 'to', 'min. to run again', 'out of service', 'PDB waits'], s.migrations.slice(0, 20).map((m) => [
+      String(m.minute), m.pod, m.reason, `${m.from} (${m.fromPlatform})`, m.to ? `${m.to} (${m.toPlatform})` : 'not running', n(m.minutesToRecover), n(m.minutesOutOfService), String(m.budgetRefusals),
     ])));
     if (s.migrations.length > 20) out.push(`... ${s.migrations.length - 20} more (--output json lists all)`);
   }

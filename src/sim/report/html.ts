@@ -107,6 +107,7 @@ function migrationTimeline(poly: RunResult, minutes: number, platforms: readonly
     const y = T + i * rowH;
     const end = m.recoveredMinute ?? minutes;
     parts.push(`<text x="${L - 6}" y="${y + 11}" class="axis" text-anchor="end">${esc(`${m.pod} ${m.fromPlatform} → ${m.toPlatform ?? 'not running'}`)}</text>`);
+    if (m.outSince < m.minute) parts.push(`<rect x="${px(m.outSince).toFixed(1)}" y="${y + 4}" width="${(px(m.minute) - px(m.outSince)).toFixed(1)}" height="${rowH - 8}" fill="#adb5bd"><title>${esc(`${m.pod}: on the failed node ${m.fromNode} from ${fmtMinute(m.outSince)}, waiting out the toleration`)}</title></rect>`);
     parts.push(`<rect x="${px(m.minute).toFixed(1)}" y="${y + 2}" width="${Math.max(3, px(end) - px(m.minute)).toFixed(1)}" height="${rowH - 4}" fill="${m.recoveredMinute === undefined ? '#c92a2a' : color(m.toPlatform)}"><title>${esc(`${m.pod}: ${m.reason} on ${m.fromNode} (${m.fromPlatform}) at ${fmtMinute(m.minute)}; ${m.toNode ? `running on ${m.toNode} (${m.toPlatform}) at ${fmtMinute(m.recoveredMinute ?? 0)}` : 'never ran again'}${m.refusals ? `; ${m.refusals} eviction(s) refused by a PodDisruptionBudget first` : ''}`)}</title></rect>`);
   });
   for (let i = 0; i <= 8; i++) {
@@ -202,7 +203,7 @@ ${platformCharts(poly)}
 <h2>Placement matrix</h2>
 ${placementMatrix(poly, kube, platforms)}
 <h2>Migrations</h2>
-<p class="note">Each bar runs from the moment a pod left its node (evicted on a drain, or deleted after the node was unreachable past the toleration) to the moment its replacement ran, coloured by the platform it landed on; red: never ran again.</p>
+<p class="note">Grey: the pod sat on a failed node, waiting out the toleration. Coloured: from the moment it left its node (evicted on a drain, or deleted after the toleration) to the moment its replacement ran, in the colour of the platform it landed on; red: never ran again.</p>
 ${migrationTimeline(poly, report.scenario.minutes, platforms)}
 <h2>kube-scheduler without platform awareness: failures</h2>
 <table><thead><tr><th>time</th><th>pod</th><th>node</th><th>image as written</th><th>failure</th></tr></thead><tbody>${failures || '<tr><td colspan="5">none</td></tr>'}</tbody></table>
