@@ -94,7 +94,7 @@ export function generateScenario(nodes: number, pods: number, minutes: number): 
   };
 }
 
-async function measure(scenario: Scenario, strategy: Strategy, shared: { registry: SimRegistry; usage: UsageModel }): Promise<{ ms: number; rssMiB: number; heapMiB: number; figures: ReturnType<typeof figuresOf> }> {
+async function measure(scenario: Scenario, strategy: Strategy, shared: { registry: SimRegistry; usage: UsageModel }): Promise<{ ms: number; rssMiB: number; heapMiB: number; figures: ReturnType<typeof figuresOf>; phases: Readonly<Record<string, number>> }> {
   (globalThis as { gc?: () => void }).gc?.();
   let peakRss = process.memoryUsage().rss;
   let peakHeap = process.memoryUsage().heapUsed;
@@ -103,14 +103,15 @@ async function measure(scenario: Scenario, strategy: Strategy, shared: { registr
     seed: 1, strategy, ...shared,
     onProgress: (m) => {
       if (m % 30 === 0) {
+        // Sampled every 30 simulated minutes (and at the start).
         const mu = process.memoryUsage();
         peakRss = Math.max(peakRss, mu.rss);
         peakHeap = Math.max(peakHeap, mu.heapUsed);
-        if (m % 120 === 0 && m > 0) process.stderr.write(`  ${strategy}: minute ${m}/${scenario.durationMinutes}, ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+        if (m % 60 === 0 && m > 0) process.stderr.write(`  ${strategy}: minute ${m}/${scenario.durationMinutes}, ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
       }
     },
   });
-  return { ms: performance.now() - t0, rssMiB: peakRss / 2 ** 20, heapMiB: peakHeap / 2 ** 20, figures: figuresOf(result) };
+  return { ms: performance.now() - t0, rssMiB: peakRss / 2 ** 20, heapMiB: peakHeap / 2 ** 20, figures: figuresOf(result), phases: result.phaseMs };
 }
 
 export default async function bench(): Promise<void> {
@@ -124,5 +125,8 @@ export default async function bench(): Promise<void> {
     `${label.padEnd(34)} ${(m.ms / 1000).toFixed(1).padStart(7)} s  ${(MINUTES / (m.ms / 1000)).toFixed(1).padStart(7)} sim-min/s  peak rss ${m.rssMiB.toFixed(0).padStart(5)} MiB  heap ${m.heapMiB.toFixed(0).padStart(5)} MiB  exec-format-error pods ${m.figures.execFormatErrorPods}  lost ${m.figures.podsLost}`;
   console.log(row('baseline: kube-scheduler (static)', base));
   console.log(row('polyarch (placement + scaling)', poly));
+  const phases = (m: typeof base): string => Object.entries(m.phases).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', ');
+  console.log(`  time by phase, baseline: ${phases(base)}`);
+  console.log(`  time by phase, polyarch: ${phases(poly)}`);
   console.log(`ratio polyarch / baseline: wall time ${(poly.ms / base.ms).toFixed(2)}x, peak rss ${(poly.rssMiB / base.rssMiB).toFixed(2)}x`);
 }
