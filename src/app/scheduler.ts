@@ -14,8 +14,7 @@ import type { ImageResolver } from '../ports/image-resolver.ts';
 import type { Pod, PriorityClass } from '../core/k8s/types.ts';
 import { podKey } from '../core/k8s/types.ts';
 import { ClusterSnapshot } from '../core/placement/snapshot.ts';
-import { createFramework, DEFAULT_FILTERS, type Framework } from '../core/placement/framework.ts';
-import { leastAllocated } from '../core/placement/scores/resource-allocation.ts';
+import { createFramework, type Framework } from '../core/placement/framework.ts';
 import { placePod } from '../core/placement/schedule.ts';
 import type { Decision } from '../core/placement/decision.ts';
 import { sourceImages, type ImageInfo } from '../core/placement/pod-info.ts';
@@ -50,13 +49,13 @@ const normalise = (ref: string): string => {
 
 /** kube-scheduler as shipped: every filter but the platform one; score by least allocated only. */
 function platformBlindFramework(pct: number): Framework {
-  return {
-    filters: DEFAULT_FILTERS.filter((f) => f.name !== 'NodePlatform'),
-    scores: [{ plugin: leastAllocated, weight: 1 }],
-    topNodes: 1,
+  const fw = createFramework({
     percentageOfNodesToScore: pct,
-    nextStartIndex: 0,
-  };
+    topNodes: 1,
+    weights: { LeastAllocated: 1, BalancedAllocation: 0, NodeAffinity: 0, TaintToleration: 0, ImageLocality: 0, ArchitecturePreference: 0 },
+  });
+  if (!fw.ok) throw new Error(`platform-blind policy rejected: ${fw.error}`);
+  return { ...fw.value, filters: fw.value.filters.filter((f) => f.name !== 'NodePlatform') };
 }
 
 export class Scheduler {

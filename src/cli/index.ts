@@ -2,15 +2,16 @@ import { Command, CommanderError } from 'commander';
 import { registerInspect } from './commands/inspect.ts';
 import { CliError } from './errors.ts';
 import { registerCerts } from './commands/certs.ts';
-import { registerSchedule } from './commands/schedule.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerAdmissionServeOptions } from './commands/serve-admission.ts';
 import { registerForecast } from './commands/forecast.ts';
 import { registerPlan } from './commands/plan.ts';
+import { registerSchedule } from './commands/schedule.ts';
+import { registerSimulate } from './commands/simulate.ts';
 
 // Each command lives in its own module under cli/commands and registers itself here.
 // registerAdmissionServeOptions adds the extender's and webhook's flags to serve: after registerServe.
-const registrations: ((program: Command) => void)[] = [registerInspect, registerCerts, registerSchedule, registerForecast, registerPlan, registerServe, registerAdmissionServeOptions];
+const registrations: ((program: Command) => void)[] = [registerInspect, registerCerts, registerSchedule, registerSimulate, registerForecast, registerPlan, registerServe, registerAdmissionServeOptions];
 
 export function buildProgram(): Command {
   const program = new Command('polyarch')

@@ -115,6 +115,14 @@ export class SimCluster implements ClusterReader, ClusterWriter {
   };
   private snapshots: State[] = [];
   readonly events: (EventRecord & { minute: number })[] = [];
+  /**
+   * Grows when pods are deleted or workloads change: controllers need not look at
+   * 100,000 pods in a minute when nothing they own went away.
+   */
+  get controllerEpoch(): number {
+    return this.epoch;
+  }
+  private epoch = 0;
   /** Events kept for the report; the rest are counted. */
   eventLimit = 5_000;
   eventsDropped = 0;
@@ -151,6 +159,7 @@ export class SimCluster implements ClusterReader, ClusterWriter {
     const prev = this.snapshots.pop();
     if (!prev) throw new Error('revert without fork');
     this.s = prev;
+    this.epoch++;
   }
 
   commit(): void {
@@ -174,16 +183,19 @@ export class SimCluster implements ClusterReader, ClusterWriter {
 
   addDeployment(d: Deployment): void {
     this.s.deployments.set(keyOf({ namespace: d.metadata.namespace, name: d.metadata.name ?? '' }), d);
+    this.epoch++;
     this.change('ADDED', 'Deployment', nsOf(d.metadata), d.metadata.name ?? '');
   }
 
   addStatefulSet(d: StatefulSet): void {
     this.s.statefulSets.set(keyOf({ namespace: d.metadata.namespace, name: d.metadata.name ?? '' }), d);
+    this.epoch++;
     this.change('ADDED', 'StatefulSet', nsOf(d.metadata), d.metadata.name ?? '');
   }
 
   /** Sets spec.replicas of a Deployment or StatefulSet (kubectl scale). */
   scaleWorkload(key: string, replicas: number): boolean {
+    this.epoch++;
     const d = this.s.deployments.get(key);
     if (d) {
       this.s.deployments.set(key, { ...d, spec: { ...d.spec, replicas } });
@@ -474,6 +486,7 @@ export class SimCluster implements ClusterReader, ClusterWriter {
   private removePod(key: string): void {
     const p = this.s.pods.get(key);
     if (!p) return;
+    this.epoch++;
     const nodeName = p.spec.nodeName;
     if (nodeName) {
       const req = this.s.podRequest.get(key) ?? podRequests(p);
@@ -508,11 +521,19 @@ export class SimCluster implements ClusterReader, ClusterWriter {
     const ns = nsOf(pdb.metadata);
     let expected = 0;
     let healthy = 0;
+    // As the disruption controller: pods of a controller count as its scale (spec.replicas),
+    // so a pod already gone still counts as unavailable; bare pods count as themselves.
+    const owners = new Map<string, number>();
     for (const [k, p] of this.s.pods) {
       if ((p.metadata.namespace ?? 'default') !== ns || !selectorMatches(pdb.spec.selector, p.metadata.labels)) continue;
-      expected++;
       if (this.isHealthy(k)) healthy++;
+      const o = p.metadata.ownerReferences?.find((r) => r.controller);
+      const key = `${ns}/${o?.name ?? ''}`;
+      const scale = o?.kind === 'Deployment' ? this.s.deployments.get(key)?.spec.replicas : o?.kind === 'StatefulSet' ? this.s.statefulSets.get(key)?.spec.replicas : undefined;
+      if (o && scale !== undefined && scale !== null) owners.set(`${o.kind}/${key}`, scale);
+      else expected++;
     }
+    for (const scale of owners.values()) expected += scale;
     const resolve = (v: number | string, roundUp: boolean): number => {
       if (typeof v === 'number') return v;
       const pct = Number(v.slice(0, -1)) / 100;

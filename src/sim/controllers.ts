@@ -47,7 +47,11 @@ export class Controllers {
 
   activate(key: string): void {
     this.active.add(key);
+    this.seenEpoch = -1;
   }
+
+  /** The cluster's controller epoch at the last full pass: nothing to do while it stays. */
+  private seenEpoch = -1;
 
   /** Pods owned by a workload, by the controller owner reference. */
   private owned(ns: string, kind: string, name: string): Pod[] {
@@ -62,6 +66,7 @@ export class Controllers {
 
   /** One reconcile pass of every active workload. Returns pods created. */
   async reconcile(): Promise<number> {
+    if (this.cluster.controllerEpoch === this.seenEpoch) return 0;
     let created = 0;
     // Index pods by owner once per pass (a cluster has 100,000 pods).
     const byOwner = new Map<string, Pod[]>();
@@ -79,6 +84,8 @@ export class Controllers {
       const s = this.cluster.statefulSetObject(key);
       if (s) created += await this.reconcileStatefulSet(key, s, byOwner.get(`StatefulSet:${key}`) ?? []);
     }
+    // Deleting surplus pods bumps the epoch; what is left is settled.
+    this.seenEpoch = this.cluster.controllerEpoch;
     return created;
   }
 

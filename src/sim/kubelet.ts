@@ -74,13 +74,17 @@ export function appOf(pod: Pod): string {
   return `${ns}/${owner?.name ?? pod.metadata.name ?? ''}`;
 }
 
-const STARTUP_KEEP_MINUTES = 180;
+/** Minutes of samples kept for the MetricsSource (its reader calls every minute). */
+const SAMPLES_KEEP_MINUTES = 30;
 
 export class SimKubelet implements MetricsSource {
   readonly counters = emptyCounters();
   private readonly calc = new Map<string, PodCalc>();
   private readonly failedPods = new Set<string>();
   private readonly nodePlatforms = new Map<string, Platform | undefined>();
+  private readonly nodePlatformKeys = new Map<string, string>();
+  /** Applications whose per-minute figures the report charts (appNow); others are not kept. */
+  tracked: ReadonlySet<string> = new Set();
   /** minute -> app -> sample */
   private readonly samples: { minuteMs: number; byApp: Map<string, AppUsageSample> }[] = [];
   private readonly u: Usage = { cpu: 0, mem: 0, net: 0, disk: 0 };
@@ -88,6 +92,8 @@ export class SimKubelet implements MetricsSource {
   platformNow = new Map<string, PlatformSample>();
   /** Per app, this minute: usage max and the allocation of one pod (for the report). */
   appNow = new Map<string, { cpu: number; mem: number; reqCpu: number; reqMem: number; limCpu: number; limMem: number; running: number }>();
+  /** Pods that started running in the last step (a migration is complete when its replacement runs). */
+  startedThisStep: string[] = [];
   /** Failures seen this run, for the report's list. */
   readonly failures: { minute: number; pod: string; node: string; platform: string; image: string; reason: string }[] = [];
 
@@ -104,8 +110,16 @@ export class SimKubelet implements MetricsSource {
       const n = this.cluster.nodeObject(node);
       const p = n ? nodePlatform(n) : undefined;
       this.nodePlatforms.set(node, p?.ok ? p.value : undefined);
+      this.nodePlatformKeys.set(node, p?.ok ? formatPlatform(p.value) : 'unknown');
     }
     return this.nodePlatforms.get(node);
+  }
+
+  private platformKeyOf(node: string): string {
+    const k = this.nodePlatformKeys.get(node);
+    if (k !== undefined) return k;
+    this.platformOf(node);
+    return this.nodePlatformKeys.get(node) ?? 'unknown';
   }
 
   private calcFor(key: string, pod: Pod): PodCalc {
@@ -130,11 +144,11 @@ export class SimKubelet implements MetricsSource {
     const u = this.u;
     const minuteMs = this.startMs + minute * 60_000;
     const byApp = new Map<string, AppUsageSample>();
+    this.startedThisStep = [];
     const platforms = new Map<string, PlatformSample>();
     const apps = new Map<string, { cpu: number; mem: number; reqCpu: number; reqMem: number; limCpu: number; limMem: number; running: number }>();
     for (const name of this.cluster.nodeNames()) {
-      const p = this.platformOf(name);
-      const key = p ? formatPlatform(p) : 'unknown';
+      const key = this.platformKeyOf(name);
       let s = platforms.get(key);
       if (!s) platforms.set(key, (s = { platform: key, allocatableCpu: 0, allocatableMem: 0, requestedCpu: 0, requestedMem: 0, usedCpu: 0, usedMem: 0, nodes: 0, readyNodes: 0, pods: 0 }));
       s.nodes++;
@@ -195,6 +209,7 @@ export class SimKubelet implements MetricsSource {
             rt.state = 'Running';
             rt.since = minute;
             this.cluster.setPodPhase(key, 'Running', true);
+            this.startedThisStep.push(key);
           }
           break;
         }
@@ -237,18 +252,22 @@ export class SimKubelet implements MetricsSource {
           else c.shortfallCpu += cpu - calc.reqCpu;
           if (calc.reqMem > mem) c.slackMem += calc.reqMem - mem;
           else c.shortfallMem += mem - calc.reqMem;
-          const plat = this.platformOf(nodeName);
-          const ps = platforms.get(plat ? formatPlatform(plat) : 'unknown');
+          const ps = platforms.get(this.platformKeyOf(nodeName));
           if (ps) {
             ps.usedCpu += cpu;
             ps.usedMem += mem;
           }
-          const prev = byApp.get(calc.app);
+          // One mutable sample per application and minute (100,000 pods: no object per pod).
+          const prev = byApp.get(calc.app) as MutableSample | undefined;
           if (!prev) byApp.set(calc.app, { app: calc.app, minuteMs, cpuMilli: u.cpu, memoryBytes: u.mem, net: u.net, disk: u.disk, pods: 1 });
-          else byApp.set(calc.app, {
-            app: calc.app, minuteMs, cpuMilli: Math.max(prev.cpuMilli, u.cpu), memoryBytes: Math.max(prev.memoryBytes, u.mem),
-            net: Math.max(prev.net, u.net), disk: Math.max(prev.disk, u.disk), pods: prev.pods + 1,
-          });
+          else {
+            if (u.cpu > prev.cpuMilli) prev.cpuMilli = u.cpu;
+            if (u.mem > prev.memoryBytes) prev.memoryBytes = u.mem;
+            if (u.net > prev.net) prev.net = u.net;
+            if (u.disk > prev.disk) prev.disk = u.disk;
+            prev.pods++;
+          }
+          if (!this.tracked.has(calc.app)) break;
           const a = apps.get(calc.app);
           if (!a) apps.set(calc.app, { cpu: u.cpu, mem: u.mem, reqCpu: calc.reqCpu, reqMem: calc.reqMem, limCpu: calc.limCpu, limMem: calc.limMem, running: 1 });
           else {
@@ -263,7 +282,7 @@ export class SimKubelet implements MetricsSource {
       }
     }
     this.samples.push({ minuteMs, byApp });
-    if (this.samples.length > STARTUP_KEEP_MINUTES) this.samples.shift();
+    if (this.samples.length > SAMPLES_KEEP_MINUTES) this.samples.shift();
     this.platformNow = platforms;
     this.appNow = apps;
     // Forget the caches of pods that are gone, now and then.
@@ -282,6 +301,7 @@ export class SimKubelet implements MetricsSource {
   }
 }
 
+type MutableSample = { -readonly [K in keyof AppUsageSample]: AppUsageSample[K] };
 const qMilli = (q: string | number): number => cpuMilli(q) ?? Infinity;
 const qValue = (q: string | number): number => bytesOf(q) ?? Infinity;
 function allocOf(node: { status?: { allocatable?: Readonly<Record<string, string | number>> | null; capacity?: Readonly<Record<string, string | number>> | null } | null }): { cpu: number; mem: number } {
