@@ -125,6 +125,13 @@ describe('mutating webhook', () => {
     const second = await admit(first.pod);
     expect(second.review.response.patch).toBeUndefined();
     expect(second.pod).toEqual(first.pod);
+    // Reinvoked after a sidecar injector added a container: its image narrows the constraint.
+    const withSidecar = { ...first.pod, spec: { ...first.pod.spec, containers: [...first.pod.spec.containers, { name: 'proxy', image: 'example.com/proxy:2.0' }] } };
+    const third = await admit(withSidecar);
+    const t = terms(third.pod)[0]?.matchExpressions?.filter((e) => e.key === ARCH).map((e) => e.values);
+    expect(t).toEqual([['amd64', 'arm64', 'riscv64'], ['amd64', 'arm64']]); // ANDed: amd64 or arm64
+    expect(JSON.parse(third.pod.metadata.annotations?.['polyarch.io/source-images'] ?? '')).toEqual({ c0: 'example.com/web:1.0', proxy: 'example.com/proxy:2.0' });
+    expect((await admit(third.pod)).review.response.patch).toBeUndefined();
     const gated = await admit(makePod('again-gated').image('example.com/cold:3').build());
     const regated = await admit(gated.pod);
     expect(regated.pod.spec).toEqual(gated.pod.spec);

@@ -6,7 +6,7 @@
  */
 import {
   affinityPatch, annotationPatch, DECISION_ANNOTATION, gatePatch, hasGate, hasRequiredArchAffinity,
-  OPT_OUT_LABEL, PLATFORM_GATE, preferredTerms, requiredExpressions, SOURCE_IMAGES_ANNOTATION, sourceImagesValue,
+  OPT_OUT_LABEL, parseSourceImages, PLATFORM_GATE, preferredTerms, requiredExpressions, SOURCE_IMAGES_ANNOTATION, sourceImagesValue,
   type ArchPreference,
 } from '../core/admission/affinity.ts';
 import type { JsonPatchOp } from '../core/admission/json-patch.ts';
@@ -42,12 +42,18 @@ export function admitPod(pod: PodLike, namespace: string, opts: AdmissionOptions
   if (pod.metadata?.labels?.[OPT_OUT_LABEL] === 'false') return skip(`label ${OPT_OUT_LABEL}=false`);
   if (pod.spec?.nodeName) return skip(`already assigned to node ${pod.spec.nodeName}`);
   if (hasGate(pod)) return skip(`already gated by ${PLATFORM_GATE}`);
-  if (hasRequiredArchAffinity(pod)) return skip('already constrained to an architecture');
   const images = podImages(pod);
   if (images.length === 0) return skip('no containers');
+  // Re-invoked after another webhook added containers (a sidecar): their images narrow the
+  // constraint further (one more expression ANDed into each term). Otherwise a pod that
+  // already names its architectures, by the user or by a previous pass, is left alone.
+  const recorded = parseSourceImages(pod.metadata?.annotations?.[SOURCE_IMAGES_ANNOTATION]);
+  const added = recorded ? images.filter((i) => !(i.container in recorded)) : [];
+  if (hasRequiredArchAffinity(pod) && added.length === 0) return skip('already constrained to an architecture');
 
-  const keepSource = pod.metadata?.annotations?.[SOURCE_IMAGES_ANNOTATION];
-  const sourceImages: Record<string, string> = keepSource ? {} : { [SOURCE_IMAGES_ANNOTATION]: sourceImagesValue(images) };
+  const sourceImages: Record<string, string> = !recorded
+    ? { [SOURCE_IMAGES_ANNOTATION]: sourceImagesValue(images) }
+    : added.length > 0 ? { [SOURCE_IMAGES_ANNOTATION]: JSON.stringify({ ...recorded, ...JSON.parse(sourceImagesValue(added)) as Record<string, string> }) } : {};
   const { resolved, missing, failed } = resolveCached(opts.resolver, images);
 
   const permanent = failed.filter((f) => PERMANENT.has(f.error.kind));
