@@ -16,9 +16,12 @@ import { systemClock } from '../src/adapters/system-clock.ts';
 import { GateController } from '../src/app/gate-controller.ts';
 import { run } from '../src/cli/index.ts';
 import { silentLogger } from '../src/ports/logger.ts';
-import { startServer, type RunningServer } from '../src/server/http-server.ts';
+import { startServer, type JsonRoute, type RunningServer } from '../src/server/http-server.ts';
 import { createMetrics } from '../src/server/metrics.ts';
 import { webhookRoute } from '../src/server/webhook.ts';
+import { extenderRoutes } from '../src/server/extender.ts';
+import { Extender } from '../src/app/extender.ts';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { FakeApiServer } from './support/apiserver/index.ts';
 import { allowGatedSchedulingDirectives } from './support/apiserver-gated-directives.ts';
 import { registerMutatingWebhooks, type MutatingWebhookConfiguration, type WebhookCall } from './support/apiserver-webhooks.ts';
@@ -32,6 +35,7 @@ let dir: string;
 let calls: WebhookCall[];
 let unregister: () => void;
 let core: CoreV1Api;
+let kubeCluster: KubeCluster;
 const resolver = new MemoryResolver()
   .add('example.com/web:1.0', ['linux/amd64', 'linux/arm64'])
   .add('example.com/tools:2', ['linux/arm64', 'linux/riscv64'], 'index', false)
@@ -55,16 +59,22 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'polyarch-e2e-'));
   expect(await run(['certs', '--service', 'polyarch-admission', '--namespace', 'polyarch-system', '--out', dir, '--output', 'json'])).toBe(0);
   const metrics = createMetrics({ defaultMetrics: false });
+  const routes: JsonRoute[] = [webhookRoute({ resolver, preferences: [], skipNamespaces: ['kube-system', 'polyarch-system'] }, metrics, silentLogger)];
   webhook = await startServer({
     listen: '127.0.0.1:0', tlsCertFile: join(dir, 'tls.crt'), tlsPrivateKeyFile: join(dir, 'tls.key'), bodyLimit: 1 << 20, metrics, log: silentLogger,
-    routes: [webhookRoute({ resolver, preferences: [], skipNamespaces: ['kube-system', 'polyarch-system'] }, metrics, silentLogger)],
+    routes,
   });
   api = await FakeApiServer.start();
+  // The extender on the same server, on the Kubernetes adapters (informers, pods/binding).
+  kubeCluster = new KubeCluster({ kc: api.kubeConfig(), clock: systemClock, log: silentLogger });
+  const extender = new Extender({ resolver, cluster: kubeCluster, clock: systemClock, deadlineMs: 2000, preferences: [] });
+  routes.push(...extenderRoutes(extender, metrics, silentLogger));
   // Kubernetes >= 1.30 lets a gated pod's node affinity be narrowed (KEP-3838); the fake does not model it yet.
   allowGatedSchedulingDirectives(api);
   api.seed(node('a1', 'amd64'), node('a2', 'amd64'), node('r1', 'arm64'), node('v1', 'riscv64'));
   core = api.client(CoreV1Api);
   for (const name of ['shop', 'polyarch-system', 'legacy']) await core.createNamespace({ body: { metadata: { name, labels: name === 'legacy' ? { 'polyarch.io/inject': 'false' } : {} } } });
+  await kubeCluster.start();
   const caBundle = (await readFile(join(dir, 'ca.crt'))).toString('base64');
   ({ calls, unregister } = registerMutatingWebhooks(api, configuration(caBundle), {
     resolveService: (s) => `https://127.0.0.1:${webhook.port}${s.path ?? '/'}`,
@@ -72,6 +82,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   unregister();
+  await kubeCluster.stop();
   await webhook.close();
   await api.close();
   await rm(dir, { recursive: true, force: true });
@@ -102,17 +113,14 @@ describe('webhook called by the API server', () => {
     const tagged = await core.createNamespacedPod({ namespace: 'shop', body: pod('tagged', { app: 'example.com/tagged:3' }) });
     expect(tagged.spec?.schedulingGates).toEqual([{ name: 'polyarch.io/platform' }]);
 
-    const cluster = new KubeCluster({ kc: api.kubeConfig(), clock: systemClock, log: silentLogger });
-    await cluster.start();
-    try {
+    const cluster = kubeCluster;
+    {
       const controller = new GateController({
         cluster: Object.assign(new KubePodJsonPatcher(api.kubeConfig(), cluster), { listNodes: () => cluster.listNodes(), recordEvent: cluster.recordEvent.bind(cluster) }),
         resolver, clock: systemClock, preferences: [{ architecture: 'amd64', weight: 100 }], deadlineMs: 2000, releaseAfterMs: 0, intervalMs: 100,
       });
       const results = await controller.runOnce();
       expect(results.map((r) => [r.pod, r.outcome, r.outcome === 'failed' ? r.reason : '']).sort()).toEqual([['shop/tagged', 'lifted', ''], ['shop/tools', 'lifted', '']]);
-    } finally {
-      await cluster.stop();
     }
     const tools = await core.readNamespacedPod({ namespace: 'shop', name: 'tools' });
     expect(tools.spec?.schedulingGates ?? []).toEqual([]);
@@ -121,6 +129,26 @@ describe('webhook called by the API server', () => {
     expect(t.spec?.schedulingGates ?? []).toEqual([]);
     expect(requiredArch(t)).toEqual(['amd64']); // the placement core, with amd64 preferred
     expect(t.spec?.containers[0]?.image).toMatch(/^example\.com\/tagged:3-amd64@sha256:/);
+  });
+
+  it('extender over HTTPS on the Kubernetes adapters: filter by name from the informer cache, bind writes the variant and binds', async () => {
+    await core.createNamespacedPod({ namespace: 'shop', body: pod('bound', { web: 'example.com/web:1.0' }) });
+    const stored = await core.readNamespacedPod({ namespace: 'shop', name: 'bound' });
+    // The informer has to see the pod before bind reads it from the cache.
+    while (!(await kubeCluster.getPod({ namespace: 'shop', name: 'bound' }))) await new Promise((r) => setTimeout(r, 20));
+    const dispatcher = new Agent({ connect: { ca: await readFile(join(dir, 'ca.crt'), 'utf8'), servername: 'polyarch-admission.polyarch-system.svc' } });
+    const post = async (verb: string, body: unknown): Promise<Record<string, unknown>> =>
+      (await (await undiciFetch(`https://127.0.0.1:${webhook.port}/extender/${verb}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), dispatcher })).json()) as Record<string, unknown>;
+    const filter = await post('filter', { Pod: stored, Nodes: null, NodeNames: ['a1', 'a2', 'r1', 'v1'] });
+    expect(filter).toMatchObject({ NodeNames: ['a1', 'a2', 'r1'], Error: '' });
+    expect(Object.keys(filter.FailedAndUnresolvableNodes as object)).toEqual(['v1']);
+    const bind = await post('bind', { PodName: 'bound', PodNamespace: 'shop', PodUID: stored.metadata?.uid, Node: 'r1' });
+    expect(bind).toEqual({ Error: '' });
+    const after = await core.readNamespacedPod({ namespace: 'shop', name: 'bound' });
+    expect(after.spec?.nodeName).toBe('r1');
+    const arm = resolver.table.get('example.com/web:1.0')!.platforms.find((p) => p.platform.architecture === 'arm64')!.image;
+    expect(after.spec?.containers[0]?.image).toBe(arm);
+    expect(after.metadata?.annotations?.['polyarch.io/platform']).toBe('linux/arm64/v8');
   });
 
   it('failurePolicy: Ignore admits the pod unchanged when the webhook is down; Fail rejects it', async () => {
