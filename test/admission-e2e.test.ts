@@ -119,6 +119,8 @@ describe('webhook called by the API server', () => {
         cluster: Object.assign(new KubePodJsonPatcher(api.kubeConfig(), cluster), { listNodes: () => cluster.listNodes(), recordEvent: cluster.recordEvent.bind(cluster) }),
         resolver, clock: systemClock, preferences: [{ architecture: 'amd64', weight: 100 }], deadlineMs: 2000, releaseAfterMs: 0, intervalMs: 100,
       });
+      // The informer has to see both pods first.
+      while ((await cluster.listPods({ namespace: 'shop' })).filter((p) => ['tools', 'tagged'].includes(p.metadata.name ?? '')).length < 2) await new Promise((r) => setTimeout(r, 20));
       const results = await controller.runOnce();
       expect(results.map((r) => [r.pod, r.outcome, r.outcome === 'failed' ? r.reason : '']).sort()).toEqual([['shop/tagged', 'lifted', ''], ['shop/tools', 'lifted', '']]);
     }
