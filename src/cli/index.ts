@@ -1,13 +1,21 @@
 import { Command, CommanderError } from 'commander';
 import { registerInspect } from './commands/inspect.ts';
 import { CliError } from './errors.ts';
-import { registerSchedule } from './commands/schedule.ts';
+import { registerCerts } from './commands/certs.ts';
+import { registerServe } from './commands/serve.ts';
+import { registerAdmissionServeOptions } from './commands/serve-admission.ts';
 import { registerForecast } from './commands/forecast.ts';
 import { registerPlan } from './commands/plan.ts';
 import { registerProbe } from './commands/probe.ts';
+import { registerSchedule } from './commands/schedule.ts';
+import { registerSimulate } from './commands/simulate.ts';
 
 // Each command lives in its own module under cli/commands and registers itself here.
-const registrations: ((program: Command) => void)[] = [registerInspect, registerSchedule, registerForecast, registerPlan, registerProbe];
+// registerAdmissionServeOptions adds the extender's and webhook's flags to serve: after registerServe.
+const registrations: ((program: Command) => void)[] = [
+  registerInspect, registerSchedule, registerSimulate, registerForecast, registerPlan,
+  registerServe, registerAdmissionServeOptions, registerProbe, registerCerts,
+];
 
 export function buildProgram(): Command {
   const program = new Command('polyarch')

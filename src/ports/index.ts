@@ -2,3 +2,4 @@ export * from './clock.ts';
 export * from './image-resolver.ts';
 export * from './pod-info.ts';
 export * from './node-probe.ts';
+export * from './pod-json-patch.ts';

@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import type { ImagePlatforms } from '../image/types.ts';
+import { parsePlatform } from '../platform/platform.ts';
+import { affinityPatch, annotationPatch, hasRequiredArchAffinity, parseSourceImages, removeGatePatch, requiredExpressions } from './affinity.ts';
+import { choosePlatform, filterNodes, toExtenderPriority } from './choose.ts';
+import { escapePointer, pointer } from './json-patch.ts';
+import { affinityTarget, podPlatforms, type ResolvedImage } from './platforms.ts';
+import type { PodLike } from './pod.ts';
+
+function images(...specs: [string, string[], ImagePlatforms['source']?][]): ResolvedImage[] {
+  return specs.map(([ref, plats, source], index) => ({
+    image: { kind: 'containers', index, container: `c${index}`, image: ref },
+    platforms: {
+      reference: ref, source: source ?? 'index', warnings: [],
+      platforms: plats.map((t) => {
+        const r = parsePlatform(t);
+        if (!r.ok) throw new Error(r.error);
+        return { platform: r.value, digest: `sha256:${'0'.repeat(64)}`, image: `${ref}@sha256:${'0'.repeat(64)}` };
+      }),
+    },
+  }));
+}
+
+const node = (name: string, arch: string, extra: object = {}) => ({ metadata: { name, labels: { 'kubernetes.io/arch': arch, 'kubernetes.io/os': 'linux' } }, ...extra });
+
+describe('JSON Pointer', () => {
+  it('escapes ~ before / (RFC 6901)', () => {
+    expect(escapePointer('polyarch.io/source-images')).toBe('polyarch.io~1source-images');
+    expect(escapePointer('a~/b')).toBe('a~0~1b');
+    expect(pointer('metadata', 'annotations', 'x/y', 0)).toBe('/metadata/annotations/x~1y/0');
+  });
+});
+
+describe('pod platforms', () => {
+  it('intersects (os, arch) over containers and marks per-arch tags', () => {
+    const p = podPlatforms(images(['a', ['linux/amd64', 'linux/arm64/v8', 'linux/riscv64']], ['b', ['linux/arm64', 'linux/amd64', 'windows/amd64']]));
+    expect(p.allowed.map((x) => `${x.os}/${x.architecture}`)).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(p.perArchTag).toBe(false);
+    expect(podPlatforms(images(['t', ['linux/amd64'], 'tag-convention'])).perArchTag).toBe(true);
+  });
+
+  it('keeps one os, Linux first, so os x arch admits only pairs an image has', () => {
+    expect(affinityTarget([{ os: 'linux', architecture: 'arm64' }, { os: 'windows', architecture: 'amd64' }])).toEqual({ os: 'linux', architectures: ['arm64'] });
+    expect(affinityTarget([{ os: 'windows', architecture: 'amd64' }])).toEqual({ os: 'windows', architectures: ['amd64'] });
+    expect(affinityTarget([])).toBeUndefined();
+  });
+});
+
+describe('affinity patches', () => {
+  const req = requiredExpressions({ os: 'linux', architectures: ['arm64'] });
+
+  it('treats null like absent at every level', () => {
+    expect(affinityPatch({ spec: { affinity: null } }, req, [])).toEqual([{ op: 'add', path: '/spec/affinity', value: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: req }] } } } }]);
+    expect(affinityPatch({ spec: { affinity: { nodeAffinity: null } } }, req, [])[0]?.path).toBe('/spec/affinity/nodeAffinity');
+    const ops = affinityPatch({ spec: { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: null }, { matchExpressions: [] }] } } } } }, req, []);
+    expect(ops.map((o) => o.path)).toEqual([
+      '/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms/0/matchExpressions',
+      '/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms/1/matchExpressions/-',
+      '/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms/1/matchExpressions/-',
+    ]);
+  });
+
+  it('counts a pod as pinned only when every term constrains the arch', () => {
+    const term = (key: string) => ({ matchExpressions: [{ key, operator: 'In', values: ['x'] }] });
+    const pod = (...terms: object[]): PodLike => ({ spec: { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: terms } } } } });
+    expect(hasRequiredArchAffinity(pod(term('kubernetes.io/arch'), term('kubernetes.io/arch')))).toBe(true);
+    expect(hasRequiredArchAffinity(pod(term('kubernetes.io/arch'), term('zone')))).toBe(false);
+    expect(hasRequiredArchAffinity({ spec: { nodeSelector: { 'kubernetes.io/arch': 'arm64' } } })).toBe(true);
+  });
+
+  it('creates the annotation map when there is none, and guards gate removal with a test', () => {
+    expect(annotationPatch({ metadata: { annotations: null } }, { 'a/b': 'c' })).toEqual([{ op: 'add', path: '/metadata/annotations', value: { 'a/b': 'c' } }]);
+    expect(annotationPatch({ metadata: { annotations: {} } }, { 'a/b': 'c' })).toEqual([{ op: 'add', path: '/metadata/annotations/a~1b', value: 'c' }]);
+    expect(removeGatePatch({ spec: { schedulingGates: [{ name: 'x' }, { name: 'polyarch.io/platform' }] } })).toEqual([
+      { op: 'test', path: '/spec/schedulingGates/1/name', value: 'polyarch.io/platform' },
+      { op: 'remove', path: '/spec/schedulingGates/1' },
+    ]);
+  });
+
+  it('reads back only well-formed source-image records', () => {
+    expect(parseSourceImages('{"a":"x:1","b":2}')).toEqual({ a: 'x:1' });
+    expect(parseSourceImages('[1]')).toBeUndefined();
+    expect(parseSourceImages('{')).toBeUndefined();
+  });
+});
+
+describe('extender filter and platform choice', () => {
+  const imgs = images(['a', ['linux/amd64', 'linux/arm64']]);
+
+  it('refuses by platform as unresolvable, a node without platform as failed', () => {
+    const out = filterNodes(imgs, [node('x', 'amd64'), node('y', 's390x'), { metadata: { name: 'z', labels: {} } }]);
+    expect(out.passed).toEqual(['x']);
+    expect(Object.keys(out.unresolvable)).toEqual(['y']);
+    expect(Object.keys(out.failed)).toEqual(['z']);
+  });
+
+  it('scales scores to 0-10 and clamps', () => {
+    expect([0, 4, 5, 100, 250, -3].map(toExtenderPriority)).toEqual([0, 0, 1, 10, 10, 0]);
+  });
+
+  it('chooses the preferred architecture, then the one with more ready nodes, ignoring cordoned and not-ready nodes', () => {
+    const nodes = [node('a1', 'amd64'), node('a2', 'amd64'), node('r1', 'arm64'), node('r2', 'arm64', { spec: { unschedulable: true } }), node('r3', 'arm64', { status: { conditions: [{ type: 'Ready', status: 'False' }] } })];
+    const plain = choosePlatform(imgs, nodes, []);
+    expect(plain.ok && plain.platform.architecture).toBe('amd64');
+    const preferred = choosePlatform(imgs, nodes, [{ architecture: 'arm64', weight: 50 }]);
+    expect(preferred.ok && preferred.platform.architecture).toBe('arm64');
+    expect(choosePlatform(imgs, [node('s', 's390x')], []).ok).toBe(false);
+  });
+});
