@@ -9,7 +9,7 @@ import { kubePodInfoSource } from '../../adapters/probe/pod-info-kube.ts';
 import type { PodInfoSource } from '../../ports/pod-info.ts';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ProbeSampler, type NodeCapacity } from '../../adapters/probe/sampler.ts';
-import { systemClock } from '../../adapters/clock/system-clock.ts';
+import { systemClock } from '../../adapters/system-clock.ts';
 import { parseMemTotal } from '../../core/probe/parse.ts';
 import { parseQuantity } from '../../core/k8s/quantity.ts';
 import type { MetricWindow, WindowsReport } from '../../core/probe/report.ts';
