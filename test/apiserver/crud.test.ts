@@ -1,5 +1,5 @@
 /** Conformance: discovery, create/get/update/delete semantics and Status bodies, through @kubernetes/client-node over HTTP. */
-import { AdmissionregistrationV1Api, ApiextensionsV1Api, AppsV1Api, CoreV1Api, CustomObjectsApi, RbacAuthorizationV1Api, VersionApi } from '@kubernetes/client-node';
+import { AdmissionregistrationV1Api, ApiextensionsV1Api, AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, RbacAuthorizationV1Api, VersionApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeApiServer, ManualClock } from '../support/apiserver/index.ts';
 import { expectStatus, node, pod, raw } from './helpers.ts';
@@ -39,7 +39,25 @@ describe('discovery', () => {
   });
 });
 
+describe('kubeconfig', () => {
+  it('the written kubeconfig loads with KubeConfig.loadFromFile and reaches the server', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromFile(await server.writeKubeconfig());
+    expect(kc.getCurrentCluster()?.server).toBe(server.url);
+    const list = await kc.makeApiClient(CoreV1Api).listNamespace();
+    expect(list.items.map((n) => n.metadata?.name)).toContain('kube-node-lease');
+  });
+});
+
 describe('create', () => {
+  it('dryRun=All answers as a create would and stores nothing', async () => {
+    const before = server.store.currentRv;
+    const p = await core.createNamespacedPod({ namespace: 'default', body: pod('dry'), dryRun: 'All' });
+    expect(p.metadata?.uid).toBeDefined();
+    expect(server.get('v1', 'Pod', 'dry')).toBeUndefined();
+    expect(server.store.currentRv).toBe(before);
+  });
+
   it('fills generateName, uid, creationTimestamp, resourceVersion, generation and the namespace', async () => {
     const before = server.store.currentRv;
     const p = await core.createNamespacedPod({ namespace: 'default', body: { metadata: { generateName: 'web-' }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } } });
