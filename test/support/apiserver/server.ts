@@ -64,6 +64,10 @@ export interface FakeApiServerOptions {
    * false: they run only when the test calls `await server.reconcile()`, for step-by-step tests.
    */
   controllerAutoRun?: boolean;
+  /** The kubelet model finishes graceful deletions after min(grace, this). Default: the full grace period. */
+  podTerminationCapMs?: number;
+  /** false: the kubelet model heartbeats in memory instead of writing Leases (many nodes, short grace). Default true. */
+  kubeletLeases?: boolean;
   /** Resources served in addition to the built-in table. */
   resources?: ResourceDef[];
 }
@@ -94,6 +98,8 @@ export class FakeApiServer {
     this.controllers = new Controllers(this.api, this.clock, opts.controllers ?? {}, {
       intervalMs: opts.controllerIntervalMs ?? 50,
       nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs ?? 40_000,
+      ...(opts.podTerminationCapMs !== undefined ? { podTerminationCapMs: opts.podTerminationCapMs } : {}),
+      ...(opts.kubeletLeases !== undefined ? { kubeletLeases: opts.kubeletLeases } : {}),
     });
     this.listenPort = opts.port ?? 0;
     this.bootstrap();
