@@ -373,7 +373,10 @@ export class Api {
       throw invalid('ListOptions', 'meta.k8s.io', '', [{ reason: 'FieldValueForbidden', field: 'resourceVersionMatch', message: 'Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided' }]);
     }
     // Filter the stored objects in place and copy only what is returned.
-    const all = atRv === current ? this.store.scan(resourceId(def), scope) : this.store.listAt(resourceId(def), scope, atRv);
+    const byNode = def.kind === 'Pod' ? fieldSel.find((r) => r.field === 'spec.nodeName' && r.op === '=' && r.value !== '') : undefined;
+    const all = atRv !== current ? this.store.listAt(resourceId(def), scope, atRv)
+      : byNode ? this.store.scanPodsOnNode(byNode.value, scope)
+        : this.store.scan(resourceId(def), scope);
     const filtered = all.filter((o) => this.matchesSelectors(def, o, labelSel, fieldSel));
     const keyOf = (o: KubeObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
     const after = startAfter ? filtered.filter((o) => keyOf(o) > startAfter) : filtered;
