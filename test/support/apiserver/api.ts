@@ -760,7 +760,9 @@ export class Api {
   /**
    * POST pods/NAME/eviction (registry/core/pod/storage/eviction.go): a pod that is not
    * running (or is already terminating) is deleted without consulting budgets; otherwise
-   * the one PodDisruptionBudget that selects it must allow a disruption, else 429.
+   * the one PodDisruptionBudget that selects it must allow a disruption, else 429
+   * (https://kubernetes.io/docs/tasks/run-application/configure-pdb/#unhealthy-pod-eviction-policy
+   * for pods that are running but not Ready).
    */
   async evict(ns: string, name: string, body: unknown): Promise<StatusBody> {
     const podDef = this.resource('', 'pods');
@@ -789,7 +791,12 @@ export class Api {
       const pdb = pdbs[0];
       if (pdb) {
         const s = this.disruptionStatus(pdb);
-        if (s.disruptionsAllowed <= 0) {
+        // An unhealthy (not Ready) pod does not spend a disruption: with the default
+        // unhealthyPodEvictionPolicy IfHealthyBudget it may go while the budget's healthy
+        // count is met; AlwaysAllow lets it go regardless.
+        const policy = pdb.spec?.unhealthyPodEvictionPolicy ?? 'IfHealthyBudget';
+        const unhealthyMayGo = !podIsReady(pod) && (policy === 'AlwaysAllow' || s.currentHealthy >= s.desiredHealthy);
+        if (!unhealthyMayGo && s.disruptionsAllowed <= 0) {
           throw tooManyRequests('Cannot evict pod as it would violate the pod\'s disruption budget.', [{
             reason: 'DisruptionBudget',
             message: `The disruption budget ${pdb.metadata.name ?? ''} needs ${s.desiredHealthy} healthy pods and has ${s.currentHealthy} currently`,
