@@ -73,6 +73,22 @@ describe('create', () => {
     expect(p.spec?.tolerations).toEqual(expect.arrayContaining([expect.objectContaining({ key: 'node.kubernetes.io/unreachable', effect: 'NoExecute', tolerationSeconds: 300 })]));
   });
 
+  it('a generateName that lands on a taken name is retried with another suffix', async () => {
+    const a = await FakeApiServer.start({ seed: 7, controllerAutoRun: false });
+    const b = await FakeApiServer.start({ seed: 7, controllerAutoRun: false });
+    try {
+      const first = await a.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'cfg-', namespace: 'default' } });
+      b.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: first.metadata.name, namespace: 'default', uid: 'taken' } });
+      const second = await b.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'cfg-', namespace: 'default' } });
+      expect(second.metadata.name).toMatch(/^cfg-[a-z0-9]{5}$/);
+      expect(second.metadata.name).not.toBe(first.metadata.name);
+      expect(b.get('v1', 'ConfigMap', first.metadata.name ?? '')?.metadata.uid).toBe('taken');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('answers 409 AlreadyExists for a taken name', async () => {
     await core.createNamespacedPod({ namespace: 'default', body: pod('dup') });
     const s = await expectStatus(core.createNamespacedPod({ namespace: 'default', body: pod('dup') }), 409, 'AlreadyExists');

@@ -58,7 +58,7 @@ export interface DeleteOptions {
   dryRun?: string[];
 }
 
-export interface WriteOptions { dryRun?: boolean; subResource?: string }
+export interface WriteOptions { dryRun?: boolean; subResource?: string; /** generateName retries so far */ attempt?: number }
 
 /** Raised when a write's base object changed while admission ran; the write is recomputed. */
 class StaleRead extends Error {}
@@ -212,8 +212,9 @@ export class Api {
     const id = resourceId(def);
     if (this.store.get(id, namespace, mutated.metadata.name ?? '')) {
       // generateName collisions are retried by the real server; a fixed name is AlreadyExists.
-      if (!body || !(body as KubeObject).metadata?.name && (body as KubeObject).metadata?.generateName) {
-        return this.create(def, ns, body, opts);
+      const asked = (body as KubeObject).metadata;
+      if (!asked?.name && asked?.generateName && (opts.attempt ?? 0) < 8) {
+        return this.create(def, ns, body, { ...opts, attempt: (opts.attempt ?? 0) + 1 });
       }
       throw alreadyExists(def.group, def.plural, mutated.metadata.name ?? '');
     }
