@@ -148,6 +148,47 @@ describe('node lifecycle and the kubelet model (manual clock)', () => {
   });
 });
 
+describe('kubelet options for large or fast tests', () => {
+  it('kubeletLeases: false heartbeats in memory (no Lease writes); a stopped kubelet still makes its node Unknown', async () => {
+    const clock = new ManualClock();
+    const s = await FakeApiServer.start({ clock, controllerAutoRun: false, controllers: { kubelet: true, nodeLifecycle: true }, kubeletLeases: false, nodeMonitorGracePeriodMs: 2_000 });
+    try {
+      s.seed(node('a'), node('b'));
+      await s.reconcile();
+      const rv = s.store.currentRv;
+      clock.advance(1_000);
+      await s.reconcile();
+      expect(s.store.currentRv).toBe(rv); // live nodes cost no writes
+      expect(s.list('coordination.k8s.io/v1', 'Lease')).toEqual([]);
+      s.controllers.stopKubelet('a');
+      clock.advance(2_500);
+      await s.reconcile();
+      const ready = (n: string): string => (s.get('v1', 'Node', n, '')?.status.conditions as { type: string; status: string }[]).find((c) => c.type === 'Ready')?.status ?? '';
+      expect(ready('a')).toBe('Unknown');
+      expect(ready('b')).toBe('True');
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('podTerminationCapMs shortens how long the kubelet takes to finish a graceful deletion', async () => {
+    const clock = new ManualClock();
+    const s = await FakeApiServer.start({ clock, controllerAutoRun: false, controllers: { kubelet: true }, podTerminationCapMs: 1_000 });
+    try {
+      s.seed(node('a'));
+      const core = s.client(CoreV1Api);
+      await core.createNamespacedPod({ namespace: 'default', body: pod('quick', { nodeName: 'a' }) });
+      await core.deleteNamespacedPod({ name: 'quick', namespace: 'default' });
+      expect(s.get('v1', 'Pod', 'quick')?.metadata.deletionGracePeriodSeconds).toBe(30);
+      clock.advance(1_000);
+      await s.reconcile();
+      expect(s.get('v1', 'Pod', 'quick')).toBeUndefined();
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe('admission chain (the extension point for mutating webhooks)', () => {
   let server: FakeApiServer;
   let core: CoreV1Api;

@@ -1,5 +1,5 @@
 /** Conformance: discovery, create/get/update/delete semantics and Status bodies, through @kubernetes/client-node over HTTP. */
-import { AdmissionregistrationV1Api, ApiextensionsV1Api, AppsV1Api, CoreV1Api, CustomObjectsApi, RbacAuthorizationV1Api, VersionApi } from '@kubernetes/client-node';
+import { AdmissionregistrationV1Api, ApiextensionsV1Api, AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, RbacAuthorizationV1Api, VersionApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeApiServer, ManualClock } from '../support/apiserver/index.ts';
 import { expectStatus, node, pod, raw } from './helpers.ts';
@@ -39,7 +39,25 @@ describe('discovery', () => {
   });
 });
 
+describe('kubeconfig', () => {
+  it('the written kubeconfig loads with KubeConfig.loadFromFile and reaches the server', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromFile(await server.writeKubeconfig());
+    expect(kc.getCurrentCluster()?.server).toBe(server.url);
+    const list = await kc.makeApiClient(CoreV1Api).listNamespace();
+    expect(list.items.map((n) => n.metadata?.name)).toContain('kube-node-lease');
+  });
+});
+
 describe('create', () => {
+  it('dryRun=All answers as a create would and stores nothing', async () => {
+    const before = server.store.currentRv;
+    const p = await core.createNamespacedPod({ namespace: 'default', body: pod('dry'), dryRun: 'All' });
+    expect(p.metadata?.uid).toBeDefined();
+    expect(server.get('v1', 'Pod', 'dry')).toBeUndefined();
+    expect(server.store.currentRv).toBe(before);
+  });
+
   it('fills generateName, uid, creationTimestamp, resourceVersion, generation and the namespace', async () => {
     const before = server.store.currentRv;
     const p = await core.createNamespacedPod({ namespace: 'default', body: { metadata: { generateName: 'web-' }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } } });
@@ -53,6 +71,22 @@ describe('create', () => {
     expect(p.spec?.schedulerName).toBe('default-scheduler');
     // DefaultTolerationSeconds admission.
     expect(p.spec?.tolerations).toEqual(expect.arrayContaining([expect.objectContaining({ key: 'node.kubernetes.io/unreachable', effect: 'NoExecute', tolerationSeconds: 300 })]));
+  });
+
+  it('a generateName that lands on a taken name is retried with another suffix', async () => {
+    const a = await FakeApiServer.start({ seed: 7, controllerAutoRun: false });
+    const b = await FakeApiServer.start({ seed: 7, controllerAutoRun: false });
+    try {
+      const first = await a.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'cfg-', namespace: 'default' } });
+      b.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: first.metadata.name, namespace: 'default', uid: 'taken' } });
+      const second = await b.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'cfg-', namespace: 'default' } });
+      expect(second.metadata.name).toMatch(/^cfg-[a-z0-9]{5}$/);
+      expect(second.metadata.name).not.toBe(first.metadata.name);
+      expect(b.get('v1', 'ConfigMap', first.metadata.name ?? '')?.metadata.uid).toBe('taken');
+    } finally {
+      await a.close();
+      await b.close();
+    }
   });
 
   it('answers 409 AlreadyExists for a taken name', async () => {

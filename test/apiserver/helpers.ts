@@ -66,7 +66,7 @@ export const raw = async (base: string, method: string, path: string, body?: unk
   return { status: res.status, json: text ? JSON.parse(text) : {} };
 };
 
-export const until = async (cond: () => boolean | Promise<boolean>, what: string, tries = 400): Promise<void> => {
+export const until = async (cond: () => boolean | Promise<boolean>, what: string, tries = 1500): Promise<void> => {
   for (let i = 0; i < tries; i++) {
     if (await cond()) return;
     await new Promise((r) => setTimeout(r, 10));

@@ -4,7 +4,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CoreV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeApiServer } from '../support/apiserver/index.ts';
 import { node, pod, until } from './helpers.ts';
@@ -105,5 +105,33 @@ describe('kubectl round trip', () => {
     const missing = await kubectl('get', 'pod', 'demo');
     expect(missing.code).toBe(1);
     expect(missing.stderr.trim()).toBe('Error from server (NotFound): pods "demo" not found');
+  });
+});
+
+describe('kubectl drain', () => {
+  it('cordons, evicts through the Eviction API and waits; the ReplicaSet replaces the pods', async () => {
+    const cluster = await FakeApiServer.start({ controllers: 'all' });
+    try {
+      cluster.seed(node('n1'), node('n2'));
+      await cluster.client(AppsV1Api).createNamespacedReplicaSet({ namespace: 'default', body: {
+        metadata: { name: 'web' },
+        spec: { replicas: 2, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'app', image: 'registry.local/web:1' }] } } },
+      } });
+      const core = cluster.client(CoreV1Api);
+      await until(async () => (await core.listNamespacedPod({ namespace: 'default' })).items.length === 2, 'two pods');
+      const first = (await core.listNamespacedPod({ namespace: 'default' })).items.map((p) => p.metadata?.name ?? '');
+      for (const name of first) await core.createNamespacedPodBinding({ name, namespace: 'default', body: { metadata: { name }, target: { name: 'n1' } } });
+      await until(async () => (await core.listNamespacedPod({ namespace: 'default' })).items.every((p) => p.status?.phase === 'Running'), 'pods running');
+      const kc = await cluster.writeKubeconfig(join(dir, 'drain-config'));
+      const { stdout } = await run(KUBECTL, ['--kubeconfig', kc, 'drain', 'n1', '--timeout=30s'], { timeout: 40_000, env: { ...process.env, HOME: dir } });
+      expect(stdout).toContain('node/n1 cordoned');
+      for (const name of first) expect(stdout).toContain(`pod/${name} evicted`);
+      expect(stdout).toContain('node/n1 drained');
+      expect((await core.readNode({ name: 'n1' })).spec?.unschedulable).toBe(true);
+      expect(cluster.requests.filter((r) => r.subresource === 'eviction').length).toBe(2);
+      await until(async () => { const now = (await core.listNamespacedPod({ namespace: 'default' })).items; return now.length === 2 && now.every((p) => !first.includes(p.metadata?.name ?? '')); }, 'replacements');
+    } finally {
+      await cluster.close();
+    }
   });
 });

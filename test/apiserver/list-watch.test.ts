@@ -50,6 +50,17 @@ describe('list selectors', () => {
     expect(names(await core.listNamespacedPod({ namespace: 'sel', fieldSelector }))).toEqual(expected);
   });
 
+  it('spec.nodeName=X follows binds and deletes (the node index), and combines with other selectors', async () => {
+    await core.createNamespacedPod({ namespace: 'sel', body: pod('idx', { labels: { app: 'idx' } }) });
+    expect(names(await core.listNamespacedPod({ namespace: 'sel', fieldSelector: 'spec.nodeName=n7' }))).toEqual([]);
+    await core.createNamespacedPodBinding({ name: 'idx', namespace: 'sel', body: { metadata: { name: 'idx' }, target: { name: 'n7' } } });
+    expect(names(await core.listPodForAllNamespaces({ fieldSelector: 'spec.nodeName=n7' }))).toEqual(['idx']);
+    expect(names(await core.listNamespacedPod({ namespace: 'sel', fieldSelector: 'spec.nodeName=n7', labelSelector: 'app=other' }))).toEqual([]);
+    expect(names(await core.listNamespacedPod({ namespace: 'default', fieldSelector: 'spec.nodeName=n7' }))).toEqual([]);
+    await core.deleteNamespacedPod({ name: 'idx', namespace: 'sel', gracePeriodSeconds: 0 });
+    expect(names(await core.listPodForAllNamespaces({ fieldSelector: 'spec.nodeName=n7' }))).toEqual([]);
+  });
+
   it('400 BadRequest for an unsupported field or a malformed selector', async () => {
     const s = await expectStatus(core.listNamespacedPod({ namespace: 'sel', fieldSelector: 'spec.hostname=x' }), 400, 'BadRequest');
     expect(s.message).toBe('field label not supported: spec.hostname');

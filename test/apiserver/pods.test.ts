@@ -98,6 +98,23 @@ describe('pods/eviction and PodDisruptionBudgets', () => {
     await expectStatus(core.readNamespacedPod({ name: 'web-pending', namespace: 'default' }), 404, 'NotFound');
   });
 
+  it('a running pod that is not Ready may go while the healthy count is met (IfHealthyBudget); AlwaysAllow lets it go regardless', async () => {
+    const unready = readyPod('web-sick', { app: 'web' });
+    unready.status!.conditions = [{ type: 'Ready', status: 'False' }];
+    server.seed(unready);
+    await pdb('three', { minAvailable: 3 }); // 3 healthy of 3 needed: no disruption allowed
+    await expectStatus(evict('web-1'), 429, 'TooManyRequests');
+    await evict('web-sick', 0); // not Ready, and the healthy count (3) is met
+    await expectStatus(core.readNamespacedPod({ name: 'web-sick', namespace: 'default' }), 404, 'NotFound');
+    // With a healthy count that is not met, only AlwaysAllow lets an unhealthy pod go.
+    server.seed({ ...unready, metadata: { name: 'web-sick2', labels: { app: 'web' } } });
+    await policy.patchNamespacedPodDisruptionBudget({ name: 'three', namespace: 'default', body: { spec: { minAvailable: 4 } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    await expectStatus(evict('web-sick2'), 429, 'TooManyRequests');
+    await policy.patchNamespacedPodDisruptionBudget({ name: 'three', namespace: 'default', body: { spec: { unhealthyPodEvictionPolicy: 'AlwaysAllow' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    await evict('web-sick2', 0);
+    await expectStatus(core.readNamespacedPod({ name: 'web-sick2', namespace: 'default' }), 404, 'NotFound');
+  });
+
   it('a pod selected by two budgets cannot be evicted (500)', async () => {
     await pdb('one', { minAvailable: 0 });
     await pdb('two', { minAvailable: 0 });

@@ -58,7 +58,10 @@ export interface DeleteOptions {
   dryRun?: string[];
 }
 
-export interface WriteOptions { dryRun?: boolean; subResource?: string }
+export interface WriteOptions { dryRun?: boolean; subResource?: string; /** generateName retries so far */ attempt?: number }
+
+/** Raised when a write's base object changed while admission ran; the write is recomputed. */
+class StaleRead extends Error {}
 
 /** A seeded generator, so names and uids are reproducible in tests. */
 export const seededRandom = (seed: number): (() => number) => {
@@ -209,8 +212,9 @@ export class Api {
     const id = resourceId(def);
     if (this.store.get(id, namespace, mutated.metadata.name ?? '')) {
       // generateName collisions are retried by the real server; a fixed name is AlreadyExists.
-      if (!body || !(body as KubeObject).metadata?.name && (body as KubeObject).metadata?.generateName) {
-        return this.create(def, ns, body, opts);
+      const asked = (body as KubeObject).metadata;
+      if (!asked?.name && asked?.generateName && (opts.attempt ?? 0) < 8) {
+        return this.create(def, ns, body, { ...opts, attempt: (opts.attempt ?? 0) + 1 });
       }
       throw alreadyExists(def.group, def.plural, mutated.metadata.name ?? '');
     }
@@ -370,7 +374,10 @@ export class Api {
       throw invalid('ListOptions', 'meta.k8s.io', '', [{ reason: 'FieldValueForbidden', field: 'resourceVersionMatch', message: 'Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided' }]);
     }
     // Filter the stored objects in place and copy only what is returned.
-    const all = atRv === current ? this.store.scan(resourceId(def), scope) : this.store.listAt(resourceId(def), scope, atRv);
+    const byNode = def.kind === 'Pod' ? fieldSel.find((r) => r.field === 'spec.nodeName' && r.op === '=' && r.value !== '') : undefined;
+    const all = atRv !== current ? this.store.listAt(resourceId(def), scope, atRv)
+      : byNode ? this.store.scanPodsOnNode(byNode.value, scope)
+        : this.store.scan(resourceId(def), scope);
     const filtered = all.filter((o) => this.matchesSelectors(def, o, labelSel, fieldSel));
     const keyOf = (o: KubeObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
     const after = startAfter ? filtered.filter((o) => keyOf(o) > startAfter) : filtered;
@@ -399,6 +406,24 @@ export class Api {
   // ---------- update / patch ----------
 
   async update(def: ResourceDef, ns: string | undefined, name: string, body: unknown, opts: WriteOptions = {}): Promise<KubeObject> {
+    return this.retryStale(() => this.updateOnce(def, ns, name, body, opts));
+  }
+
+  async patch(def: ResourceDef, ns: string | undefined, name: string, contentType: string, patchBody: unknown, opts: WriteOptions = {}): Promise<KubeObject> {
+    return this.retryStale(() => this.patchOnce(def, ns, name, contentType, patchBody, opts));
+  }
+
+  private async retryStale<T>(f: () => Promise<T>): Promise<T> {
+    for (let i = 0; ; i++) {
+      try {
+        return await f();
+      } catch (e) {
+        if (!(e instanceof StaleRead) || i >= 10) throw e instanceof StaleRead ? new ApiError(500, 'InternalError', 'Internal error occurred: too many concurrent writes') : e;
+      }
+    }
+  }
+
+  private async updateOnce(def: ResourceDef, ns: string | undefined, name: string, body: unknown, opts: WriteOptions = {}): Promise<KubeObject> {
     if (!isObject(body)) throw badRequest('the body of the request must be a JSON object');
     const next = clone(body) as KubeObject;
     if (!isObject(next.metadata)) next.metadata = {};
@@ -413,16 +438,16 @@ export class Api {
     if (sub === 'binding' || sub === 'eviction') throw methodNotAllowed();
     if (sub && !def.subresources.includes(sub as never)) throw notFound(def.group, `${def.plural}/${sub}`, name);
     const existing = this.mustGet(def, namespace, name);
-    if (sub === 'scale') return this.applyScale(def, existing, next, !!opts.dryRun);
+    if (sub === 'scale') return this.applyScale(def, existing, next, !!opts.dryRun, !!next.metadata?.resourceVersion);
     this.checkTypeMeta(def, next);
     const rv = next.metadata.resourceVersion;
     if (!rv && !def.unconditionalUpdate) {
       throw invalid(def.kind, def.group, name, [{ reason: 'FieldValueInvalid', field: 'metadata.resourceVersion', message: 'Invalid value: 0x0: must be specified for an update' }]);
     }
-    return this.writeUpdate(def, existing, next, sub, !!opts.dryRun);
+    return this.writeUpdate(def, existing, next, sub, !!opts.dryRun, !!rv);
   }
 
-  async patch(def: ResourceDef, ns: string | undefined, name: string, contentType: string, patchBody: unknown, opts: WriteOptions = {}): Promise<KubeObject> {
+  private async patchOnce(def: ResourceDef, ns: string | undefined, name: string, contentType: string, patchBody: unknown, opts: WriteOptions = {}): Promise<KubeObject> {
     const namespace = this.nsOf(def, ns);
     const sub = opts.subResource ?? '';
     if (sub === 'binding' || sub === 'eviction') throw methodNotAllowed();
@@ -431,18 +456,31 @@ export class Api {
     const type = contentType.split(';')[0]?.trim() ?? '';
     // The scale subresource patches the Scale view of the object, not the object.
     const base = sub === 'scale' ? this.scaleOf(def, existing) : existing;
-    let next: KubeObject;
-    if (type === 'application/json-patch+json') next = applyJsonPatch(base, patchBody);
-    else if (type === 'application/merge-patch+json') next = this.objectPatch(patchBody, (p) => applyMergePatch(base, p));
-    else if (type === 'application/strategic-merge-patch+json') {
-      if (!def.strategicMerge) throw unsupportedMediaType(type);
-      next = this.objectPatch(patchBody, (p) => applyStrategicMergePatch(base, p));
-    } else throw unsupportedMediaType(type);
-    if (sub === 'scale') return this.applyScale(def, existing, next, !!opts.dryRun);
+    const apply = (target: KubeObject): KubeObject => {
+      if (type === 'application/json-patch+json') return applyJsonPatch(target, patchBody);
+      if (type === 'application/merge-patch+json') return this.objectPatch(patchBody, (p) => applyMergePatch(target, p));
+      if (type === 'application/strategic-merge-patch+json') {
+        if (!def.strategicMerge) throw unsupportedMediaType(type);
+        return this.objectPatch(patchBody, (p) => applyStrategicMergePatch(target, p));
+      }
+      throw unsupportedMediaType(type);
+    };
+    const next = apply(base);
+    // A patch that sets metadata.resourceVersion is a precondition on it (409 when stale);
+    // otherwise it applies to whatever is current, retried if a write slips in meanwhile.
+    const withoutRv = clone(base);
+    delete withoutRv.metadata.resourceVersion;
+    let precondition = false;
+    try {
+      const probe = apply(withoutRv);
+      precondition = isObject(probe?.metadata) && probe.metadata.resourceVersion !== undefined;
+    } catch {
+      precondition = false; // the patch failed on the stripped copy only (e.g. a json-patch test of the version)
+    }
+    if (sub === 'scale') return this.applyScale(def, existing, next, !!opts.dryRun, precondition);
     if (!isObject(next) || !isObject(next.metadata)) throw badRequest('the patched object is not a valid object');
     if (next.metadata.name !== name) throw badRequest(`metadata.name: Invalid value: "${String(next.metadata.name)}": field is immutable`);
-    // A patch that carries metadata.resourceVersion is a precondition on it; otherwise the patch applies to the latest.
-    return this.writeUpdate(def, existing, next, sub, !!opts.dryRun);
+    return this.writeUpdate(def, existing, next, sub, !!opts.dryRun, precondition);
   }
 
   /** The autoscaling/v1 Scale view of a scalable object (https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/deployment-v1/#scale). */
@@ -456,7 +494,7 @@ export class Api {
     };
   }
 
-  private async applyScale(def: ResourceDef, existing: KubeObject, scale: KubeObject, dryRun: boolean): Promise<KubeObject> {
+  private async applyScale(def: ResourceDef, existing: KubeObject, scale: KubeObject, dryRun: boolean, precondition: boolean): Promise<KubeObject> {
     const name = existing.metadata.name ?? '';
     const rv = scale.metadata?.resourceVersion;
     if (rv && rv !== existing.metadata.resourceVersion) {
@@ -468,7 +506,7 @@ export class Api {
     }
     const next = clone(existing);
     next.spec = { ...(next.spec ?? {}), replicas };
-    return this.scaleOf(def, await this.writeUpdate(def, existing, next, '', dryRun));
+    return this.scaleOf(def, await this.writeUpdate(def, existing, next, '', dryRun, precondition));
   }
 
   private objectPatch(patchBody: unknown, f: (p: unknown) => KubeObject): KubeObject {
@@ -477,7 +515,7 @@ export class Api {
   }
 
   /** The common path of PUT and PATCH once the new object is known. */
-  private async writeUpdate(def: ResourceDef, existing: KubeObject, incoming: KubeObject, sub: string, dryRun: boolean): Promise<KubeObject> {
+  private async writeUpdate(def: ResourceDef, existing: KubeObject, incoming: KubeObject, sub: string, dryRun: boolean, precondition: boolean): Promise<KubeObject> {
     const name = existing.metadata.name ?? '';
     const namespace = existing.metadata.namespace ?? '';
     const rv = incoming.metadata.resourceVersion;
@@ -515,6 +553,15 @@ export class Api {
     validate(def, mutated);
     await this.admitValidate('UPDATE', def, sub, namespace, name, mutated, existing, dryRun);
     if (dryRun) return mutated;
+    // Admission awaited: another write may have landed meanwhile. Like etcd's
+    // compare-and-swap, the write applies only to the version it was computed from; the
+    // callers retry an update without a resourceVersion precondition (GuaranteedUpdate).
+    const now = this.store.get(resourceId(def), namespace, name);
+    if (!now) throw notFound(def.group, def.plural, name);
+    if (now.metadata.resourceVersion !== existing.metadata.resourceVersion) {
+      if (precondition) throw conflict(def.group, def.plural, name, 'the object has been modified; please apply your changes to the latest version and try again');
+      throw new StaleRead();
+    }
     mutated.metadata.resourceVersion = existing.metadata.resourceVersion;
     if (same(mutated, existing)) return existing; // a no-op write does not bump resourceVersion
     // An object being deleted goes once its last finalizer is removed.
@@ -617,6 +664,15 @@ export class Api {
     await this.admit('DELETE', def, '', namespace, name, undefined, existing, dryRun);
     await this.admitValidate('DELETE', def, '', namespace, name, undefined, existing, dryRun);
     if (dryRun) return existing;
+    return this.deleteNow(def, namespace, name, opts);
+  }
+
+  /**
+   * The deletion itself, synchronous from a fresh read (no await between the checks and
+   * the write): graceful for bound pods, held by finalizers, immediate otherwise.
+   */
+  private deleteNow(def: ResourceDef, namespace: string, name: string, opts: DeleteOptions): KubeObject | StatusBody {
+    const existing = this.mustGet(def, namespace, name);
     const id = resourceId(def);
     const returnObject = def.kind === 'Pod' || !def.strategicMerge;
 
@@ -680,8 +736,10 @@ export class Api {
     if (binding.target?.kind && binding.target.kind !== 'Node') {
       throw invalid('Binding', '', name, [{ reason: 'FieldValueNotSupported', field: 'target.kind', message: `Unsupported value: "${binding.target.kind}": supported values: "Node", "<empty>"` }]);
     }
-    const pod = this.mustGet(def, ns, name);
+    this.mustGet(def, ns, name);
     await this.admit('CREATE', def, 'binding', ns, name, body as KubeObject, undefined, false);
+    // Read again after the await: of two racing bindings exactly one finds the pod unbound.
+    const pod = this.mustGet(def, ns, name);
     if (binding.metadata?.uid && binding.metadata.uid !== pod.metadata.uid) {
       throw conflict('', 'pods', name, `Precondition failed: UID in precondition: ${binding.metadata.uid}, UID in object meta: ${pod.metadata.uid ?? ''}`);
     }
@@ -703,7 +761,9 @@ export class Api {
   /**
    * POST pods/NAME/eviction (registry/core/pod/storage/eviction.go): a pod that is not
    * running (or is already terminating) is deleted without consulting budgets; otherwise
-   * the one PodDisruptionBudget that selects it must allow a disruption, else 429.
+   * the one PodDisruptionBudget that selects it must allow a disruption, else 429
+   * (https://kubernetes.io/docs/tasks/run-application/configure-pdb/#unhealthy-pod-eviction-policy
+   * for pods that are running but not Ready).
    */
   async evict(ns: string, name: string, body: unknown): Promise<StatusBody> {
     const podDef = this.resource('', 'pods');
@@ -712,8 +772,15 @@ export class Api {
     if (ev.metadata?.name && ev.metadata.name !== name) {
       throw badRequest(`name in URL does not match name in Eviction object`);
     }
-    const pod = this.mustGet(podDef, ns, name);
+    this.mustGet(podDef, ns, name);
     await this.admit('CREATE', podDef, 'eviction', ns, name, body as KubeObject, undefined, false);
+    // From here to the deletion nothing awaits, so two evictions cannot both spend the
+    // budget's last disruption.
+    const pod = this.mustGet(podDef, ns, name);
+    const opts = ev.deleteOptions ?? {};
+    if (opts.preconditions?.uid && opts.preconditions.uid !== pod.metadata.uid) {
+      throw conflict('', 'pods', name, `Precondition failed: UID in precondition: ${opts.preconditions.uid}, UID in object meta: ${pod.metadata.uid ?? ''}`);
+    }
     const phase = pod.status?.phase;
     const ignoresBudget = phase === 'Succeeded' || phase === 'Failed' || phase === 'Pending' || !!pod.metadata.deletionTimestamp;
     if (!ignoresBudget) {
@@ -725,7 +792,12 @@ export class Api {
       const pdb = pdbs[0];
       if (pdb) {
         const s = this.disruptionStatus(pdb);
-        if (s.disruptionsAllowed <= 0) {
+        // An unhealthy (not Ready) pod does not spend a disruption: with the default
+        // unhealthyPodEvictionPolicy IfHealthyBudget it may go while the budget's healthy
+        // count is met; AlwaysAllow lets it go regardless.
+        const policy = pdb.spec?.unhealthyPodEvictionPolicy ?? 'IfHealthyBudget';
+        const unhealthyMayGo = !podIsReady(pod) && (policy === 'AlwaysAllow' || s.currentHealthy >= s.desiredHealthy);
+        if (!unhealthyMayGo && s.disruptionsAllowed <= 0) {
           throw tooManyRequests('Cannot evict pod as it would violate the pod\'s disruption budget.', [{
             reason: 'DisruptionBudget',
             message: `The disruption budget ${pdb.metadata.name ?? ''} needs ${s.desiredHealthy} healthy pods and has ${s.currentHealthy} currently`,
@@ -733,7 +805,7 @@ export class Api {
         }
       }
     }
-    await this.delete(podDef, ns, name, ev.deleteOptions ?? {});
+    this.deleteNow(podDef, ns, name, opts);
     return successStatus(201);
   }
 

@@ -7,7 +7,7 @@
  *   import { CoreV1Api } from '@kubernetes/client-node';
  *
  *   const server = await FakeApiServer.start();                 // 127.0.0.1, random port
- *   server.seed(makeNode('n1'), makePod('p1'));                  // objects as stored (status kept)
+ *   server.seed({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, status: {...} }); // stored as given
  *   const core = server.client(CoreV1Api);                       // the official client, over HTTP
  *   await core.createNamespacedPod({ namespace: 'default', body: pod });
  *   const kubeconfig = await server.writeKubeconfig();           // for kubectl --kubeconfig / loadFromFile
@@ -16,6 +16,8 @@
  *   server.dropWatches();
  *   await server.restart({ keepState: false });                 // same port, state lost
  *   server.admission.register({ name: 'x', mutate: (req) => ... }); // webhook extension point
+ *   server.controllers.stopKubelet('n1');                        // a node dies (with controllers on)
+ *   server.requests                                              // every request, with verb/resource
  *   await server.close();
  *
  * Options: { controllers: 'all' | { replicaSet, deployment, garbageCollector, nodeLifecycle,
@@ -64,6 +66,10 @@ export interface FakeApiServerOptions {
    * false: they run only when the test calls `await server.reconcile()`, for step-by-step tests.
    */
   controllerAutoRun?: boolean;
+  /** The kubelet model finishes graceful deletions after min(grace, this). Default: the full grace period. */
+  podTerminationCapMs?: number;
+  /** false: the kubelet model heartbeats in memory instead of writing Leases (many nodes, short grace). Default true. */
+  kubeletLeases?: boolean;
   /** Resources served in addition to the built-in table. */
   resources?: ResourceDef[];
 }
@@ -94,6 +100,8 @@ export class FakeApiServer {
     this.controllers = new Controllers(this.api, this.clock, opts.controllers ?? {}, {
       intervalMs: opts.controllerIntervalMs ?? 50,
       nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs ?? 40_000,
+      ...(opts.podTerminationCapMs !== undefined ? { podTerminationCapMs: opts.podTerminationCapMs } : {}),
+      ...(opts.kubeletLeases !== undefined ? { kubeletLeases: opts.kubeletLeases } : {}),
     });
     this.listenPort = opts.port ?? 0;
     this.bootstrap();

@@ -32,6 +32,32 @@ export class Store {
   private history: Change[] = [];
   private readonly objects = new Map<string, Map<string, KubeObject>>();
   private readonly sortedKeys = new Map<string, string[]>();
+  /** Pods by spec.nodeName, as kube-apiserver's watch cache indexes them (lists by node are common). */
+  private readonly podsByNode = new Map<string, Set<string>>();
+
+  private indexPod(o: KubeObject | undefined, add: boolean): void {
+    const node = o?.spec?.nodeName;
+    if (!o || typeof node !== 'string' || node === '') return;
+    const k = keyOf(o.metadata.namespace ?? '', o.metadata.name ?? '');
+    let set = this.podsByNode.get(node);
+    if (add) {
+      if (!set) this.podsByNode.set(node, (set = new Set()));
+      set.add(k);
+    } else set?.delete(k);
+  }
+
+  /** The stored pods bound to a node, ordered, without copying: read-only. */
+  scanPodsOnNode(node: string, ns?: string): readonly KubeObject[] {
+    const b = this.objects.get('/pods');
+    const keys = [...(this.podsByNode.get(node) ?? [])].sort();
+    const out: KubeObject[] = [];
+    for (const k of keys) {
+      if (ns !== undefined && !k.startsWith(`${ns}/`)) continue;
+      const o = b?.get(k);
+      if (o) out.push(o);
+    }
+    return out;
+  }
   private readonly listeners = new Set<(c: Change) => void>();
 
   constructor(private readonly historyLimit: number) {}
@@ -133,6 +159,10 @@ export class Store {
     const stored = clone(obj);
     stored.metadata.resourceVersion = String(rv);
     b.set(keyOf(ns, name), stored);
+    if (resource === '/pods') {
+      this.indexPod(prev, false);
+      this.indexPod(stored, true);
+    }
     this.record({ rv, resource, type: prev ? 'MODIFIED' : 'ADDED', object: clone(stored), ...(prev ? { prev: clone(prev) } : {}) });
     return clone(stored);
   }
@@ -143,6 +173,7 @@ export class Store {
     if (!prev) return undefined;
     b.delete(keyOf(ns, name));
     this.sortedKeys.delete(resource);
+    if (resource === '/pods') this.indexPod(prev, false);
     const rv = ++this.rvCounter;
     const last = clone(prev);
     last.metadata.resourceVersion = String(rv);
@@ -170,6 +201,7 @@ export class Store {
   wipe(): void {
     this.objects.clear();
     this.sortedKeys.clear();
+    this.podsByNode.clear();
     this.history = [];
     // Every version handed out so far now describes a state that is gone: all of them are too old.
     this.rvCounter += 1;
