@@ -1,12 +1,13 @@
 import { Command, CommanderError } from 'commander';
 import { registerInspect } from './commands/inspect.ts';
 import { CliError } from './errors.ts';
-import { registerSchedule } from './commands/schedule.ts';
 import { registerForecast } from './commands/forecast.ts';
 import { registerPlan } from './commands/plan.ts';
+import { registerSchedule } from './commands/schedule.ts';
+import { registerSimulate } from './commands/simulate.ts';
 
 // Each command lives in its own module under cli/commands and registers itself here.
-const registrations: ((program: Command) => void)[] = [registerInspect, registerSchedule, registerForecast, registerPlan];
+const registrations: ((program: Command) => void)[] = [registerInspect, registerSchedule, registerSimulate, registerForecast, registerPlan];
 
 export function buildProgram(): Command {
   const program = new Command('polyarch')

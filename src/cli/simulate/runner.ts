@@ -1,0 +1,417 @@
+/**
+ * Runs a scenario on the embedded cluster with one strategy, minute by minute: the
+ * timeline's events, the controllers, the migrator, the scheduler, the kubelets and,
+ * every interval, the autoscaler. polyarch and the baselines run the same app loops
+ * (app/) over the same ports, configured differently. The composition lives in cli/
+ * because it is the one place that knows both the simulator and the app.
+ */
+import type { Pod } from '../../core/k8s/types.ts';
+import { formatPlatform, nodePlatform } from '../../core/platform/platform.ts';
+import { Scheduler } from '../../app/scheduler.ts';
+import { Migrator, requestDrain, endDrain } from '../../app/migrator.ts';
+import { Autoscaler, type AppScaling } from '../../app/autoscaler.ts';
+import { buildWorld, deployWorkload, type World } from '../../sim/world.ts';
+import { appOf } from '../../sim/kubelet.ts';
+import { nodeAllocatable, podRequests } from '../../sim/cluster.ts';
+import type { SimRegistry } from '../../sim/registry.ts';
+import type { UsageModel } from '../../sim/usage.ts';
+import type { Scenario } from '../../sim/scenario/load.ts';
+import { selectorMatches } from '../../sim/labels.ts';
+import type { AppSeries, MigrationRecord, PlatformSeries, RunResult, Strategy } from '../../sim/results.ts';
+
+export interface RunOptions {
+  readonly seed: number;
+  readonly strategy: Strategy;
+  /** Check the invariants after every minute (tests); violations are listed in the result. */
+  readonly checkInvariants?: boolean;
+  /** Workloads whose usage, forecast and allocation the timeline keeps. */
+  readonly trackApps?: readonly string[];
+  /** Minutes between timeline samples (default: about 240 samples per run). */
+  readonly sampleEvery?: number;
+  readonly onProgress?: (minute: number) => void;
+  /** Called after every simulated minute with the world (tests look inside). */
+  readonly onMinute?: (minute: number, world: World) => void;
+  readonly registry?: SimRegistry;
+  readonly usage?: UsageModel;
+}
+
+const ARCH_LABEL = 'kubernetes.io/arch';
+
+interface StrategyConfig {
+  readonly schedulerName: string;
+  readonly platformAware: boolean;
+  readonly recreateBarePods: boolean;
+  readonly scaling: 'predictive' | 'vpa' | 'none';
+  readonly perArch: boolean;
+}
+
+const CONFIG: Readonly<Record<Strategy, StrategyConfig>> = {
+  polyarch: { schedulerName: 'polyarch', platformAware: true, recreateBarePods: true, scaling: 'predictive', perArch: false },
+  static: { schedulerName: 'polyarch', platformAware: true, recreateBarePods: true, scaling: 'none', perArch: false },
+  vpa: { schedulerName: 'polyarch', platformAware: true, recreateBarePods: true, scaling: 'vpa', perArch: false },
+  'kube-scheduler': { schedulerName: 'default-scheduler', platformAware: false, recreateBarePods: false, scaling: 'none', perArch: false },
+  'per-arch': { schedulerName: 'default-scheduler', platformAware: false, recreateBarePods: false, scaling: 'none', perArch: true },
+};
+
+/**
+ * The static split of the second baseline: each workload lives in the cluster of one
+ * architecture its images exist for, with the image written for that architecture, as
+ * an operator running one cluster per architecture would. Workloads are placed in file
+ * order into the supported cluster with the most CPU not yet promised (a fair split).
+ */
+function perArchAssignment(scenario: Scenario, registry: SimRegistry): (pod: Pod, workload: string) => Pod {
+  const archCpu = new Map<string, number>();
+  for (const n of scenario.nodes) {
+    const p = nodePlatform(n);
+    if (!p.ok) continue;
+    archCpu.set(p.value.architecture, (archCpu.get(p.value.architecture) ?? 0) + nodeAllocatable(n).cpu);
+  }
+  const replicas = new Map<string, number>();
+  for (const d of [...scenario.deployments, ...scenario.statefulSets]) replicas.set(`${d.metadata.namespace ?? 'default'}/${d.metadata.name ?? ''}`, d.spec.replicas ?? 1);
+  const cache = new Map<string, { arch: string; images: Record<string, string> } | undefined>();
+  return (pod, workload) => {
+    if (!cache.has(workload)) {
+      let best: { arch: string; images: Record<string, string> } | undefined;
+      const byArch = [...archCpu.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+      for (const [arch] of byArch) {
+        const images: Record<string, string> = {};
+        let all = true;
+        for (const c of pod.spec.containers) {
+          const r = registry.cached(c.image ?? '');
+          const hit = r?.ok ? r.value.platforms.find((p) => p.platform.architecture === arch) : undefined;
+          if (!hit) {
+            all = false;
+            break;
+          }
+          images[c.name] = hit.image;
+        }
+        if (all) {
+          best = { arch, images };
+          break;
+        }
+      }
+      if (best) archCpu.set(best.arch, (archCpu.get(best.arch) ?? 0) - podRequests(pod).cpu * (replicas.get(workload) ?? 1));
+      cache.set(workload, best);
+    }
+    const a = cache.get(workload);
+    if (!a) return pod;
+    return {
+      ...pod,
+      metadata: { ...pod.metadata, labels: { ...(pod.metadata.labels ?? {}), 'polyarch.io/cluster': a.arch } },
+      spec: {
+        ...pod.spec,
+        nodeSelector: { ...(pod.spec.nodeSelector ?? {}), [ARCH_LABEL]: a.arch },
+        containers: pod.spec.containers.map((c) => ({ ...c, image: a.images[c.name] ?? c.image })),
+      },
+    };
+  };
+}
+
+const emptyAppSeries = (): AppSeries => ({ cpuUsage: [], cpuForecast: [], cpuRequest: [], cpuLimit: [], memUsage: [], memForecast: [], memRequest: [], memLimit: [], running: [] });
+const emptyPlatformSeries = (): PlatformSeries => ({ cpuUsed: [], memUsed: [], cpuRequested: [], memRequested: [], readyNodes: [] });
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise<RunResult> {
+  const cfg = CONFIG[opts.strategy];
+  const policy = scenario.policy;
+  const mutate = cfg.perArch && opts.registry ? perArchAssignment(scenario, opts.registry) : undefined;
+  const world = await buildWorld(scenario, {
+    seed: opts.seed,
+    controllers: { schedulerName: cfg.schedulerName, ...(mutate ? { mutate } : {}) },
+    ...(mutate ? { mutatePod: (p: Pod) => mutate(p, `${p.metadata.namespace ?? 'default'}/${p.metadata.name ?? ''}`) } : {}),
+    ...(opts.registry ? { registry: opts.registry } : {}),
+    ...(opts.usage ? { usage: opts.usage } : {}),
+  });
+  const { cluster, clock, kubelet, controllers, registry } = world;
+  kubelet.tracked = new Set(opts.trackApps ?? []);
+  const scheduler = new Scheduler(cluster, cluster, registry, {
+    schedulerName: cfg.schedulerName, platformAware: cfg.platformAware, rng: world.rng.fork('scheduler'), percentageOfNodesToScore: 0,
+  });
+  const migrator = new Migrator(cluster, cluster, clock, { evictionTimeoutMs: policy.evictionTimeout * 60_000, recreateBarePods: cfg.recreateBarePods });
+  const autoscaler = cfg.scaling === 'none' ? undefined : new Autoscaler(cluster, cluster, kubelet, clock, {
+    mode: cfg.scaling,
+    policy: { horizon: policy.horizon, headroom: policy.headroom, usageMinutes: policy.window },
+  });
+
+  const nodePlat = new Map<string, string>();
+  for (const n of scenario.nodes) {
+    const p = nodePlatform(n);
+    nodePlat.set(n.metadata.name ?? '', p.ok ? formatPlatform(p.value) : 'unknown');
+  }
+  const placementsByPlatform: Record<string, number> = {};
+  const matrix: Record<string, Record<string, number>> = {};
+  const migrations: MigrationRecord[] = [];
+  const refusals = new Map<string, number>();
+  let evictionsRefused = 0;
+  const scaling = { rounds: 0, resized: 0, deferred: 0, grants: 0, releases: 0 };
+  const violations: string[] = [];
+  const events: { minute: number; type: string; detail: string }[] = [];
+  const stranded = { cpu: 0, mem: 0 };
+  const sampleEvery = opts.sampleEvery ?? Math.max(1, Math.round(scenario.durationMinutes / 240));
+  const tracked = opts.trackApps ?? [];
+  const timeline = { minutes: [] as number[], platforms: {} as Record<string, PlatformSeries>, apps: {} as Record<string, AppSeries> };
+  for (const a of tracked) timeline.apps[a] = emptyAppSeries();
+  let lastScaling = new Map<string, AppScaling>();
+  const eventQueue = [...scenario.events];
+  const phaseMs: Record<string, number> = {};
+  const lap = (phase: string, since: number): number => {
+    const now = performance.now();
+    phaseMs[phase] = (phaseMs[phase] ?? 0) + (now - since);
+    return now;
+  };
+
+  for (let minute = 0; minute < scenario.durationMinutes; minute++) {
+    clock.advanceTo(scenario.startMs + minute * 60_000);
+    while (eventQueue.length > 0 && eventQueue[0]!.at <= minute) {
+      const e = eventQueue.shift()!;
+      if (e.type === 'node-failure') {
+        cluster.failNode(e.node);
+        events.push({ minute, type: e.type, detail: `${e.node} (${nodePlat.get(e.node) ?? '?'}) stops answering` });
+      } else if (e.type === 'drain') {
+        const r = await requestDrain(cluster, cluster, e.node);
+        events.push({ minute, type: e.type, detail: `${e.node} (${nodePlat.get(e.node) ?? '?'}): ${r.message}` });
+      } else if (e.type === 'recovery') {
+        cluster.recoverNode(e.node);
+        await endDrain(cluster, cluster, e.node);
+        events.push({ minute, type: e.type, detail: `${e.node} (${nodePlat.get(e.node) ?? '?'}) is back` });
+      } else if (e.type === 'deploy') {
+        const key = e.workload.includes('/') ? e.workload : `default/${e.workload}`;
+        deployWorkload(world, key);
+        events.push({ minute, type: e.type, detail: `${key} deployed` });
+      } else {
+        const key = e.workload.includes('/') ? e.workload : `default/${e.workload}`;
+        cluster.scaleWorkload(key, e.replicas);
+        events.push({ minute, type: e.type, detail: `${key} scaled to ${e.replicas}` });
+      }
+    }
+
+    let t = performance.now();
+    await controllers.reconcile();
+    const round = await migrator.runOnce();
+    for (const o of round.outcomes) {
+      if (o.result === 'refused') {
+        evictionsRefused++;
+        refusals.set(o.move.pod, (refusals.get(o.move.pod) ?? 0) + 1);
+      } else if (o.result === 'done' && o.move.action !== 'wait') {
+        migrations.push({
+          minute, pod: o.move.pod, app: appOf(o.pod), reason: o.move.action === 'evict' ? 'drain' : 'node-failure',
+          fromNode: o.move.node, fromPlatform: nodePlat.get(o.move.node) ?? 'unknown', refusals: refusals.get(o.move.pod) ?? 0,
+        });
+      }
+    }
+    await controllers.reconcile();
+    t = lap('controllers+migrator', t);
+    const sched = await scheduler.runOnce();
+    t = lap('scheduler', t);
+    for (const p of sched.placements) {
+      if (p.result !== 'bound' || !p.decision.node) continue;
+      const plat = nodePlat.get(p.decision.node) ?? 'unknown';
+      placementsByPlatform[plat] = (placementsByPlatform[plat] ?? 0) + 1;
+      const pod = cluster.podObject(p.decision.pod);
+      const app = pod ? appOf(pod) : p.decision.pod;
+      const row = (matrix[app] ??= {});
+      row[plat] = (row[plat] ?? 0) + 1;
+    }
+
+    kubelet.step(minute);
+    t = lap('kubelet', t);
+    for (const key of kubelet.startedThisStep) {
+      const pod = cluster.podObject(key);
+      if (!pod) continue;
+      const app = appOf(pod);
+      const open = migrations.find((m) => m.recoveredMinute === undefined && m.app === app && m.minute <= minute);
+      if (open) {
+        open.toPod = key;
+        open.toNode = pod.spec.nodeName ?? '';
+        open.toPlatform = nodePlat.get(open.toNode) ?? 'unknown';
+        open.recoveredMinute = minute;
+      }
+    }
+
+    if (autoscaler) {
+      await autoscaler.observe();
+      if (minute > 0 && minute % policy.interval === 0) {
+        const r = await autoscaler.runOnce();
+        scaling.rounds++;
+        scaling.resized += r.resized;
+        scaling.deferred += r.deferred;
+        scaling.grants += r.grants;
+        scaling.releases += r.releases;
+        lastScaling = new Map(r.apps.map((a) => [a.app, a]));
+      }
+    }
+
+    t = lap('autoscaler', t);
+    if (cfg.perArch) accumulateStranded(world, stranded);
+    if (minute % sampleEvery === 0 || minute === scenario.durationMinutes - 1) sample(world, minute, timeline, tracked, lastScaling);
+    if (opts.checkInvariants) checkInvariants(world, cfg, migrations, minute, violations);
+    lap('accounting', t);
+    opts.onProgress?.(minute);
+    opts.onMinute?.(minute, world);
+  }
+
+  // The end: which wanted pods are not running.
+  let wanted = 0;
+  let lost = 0;
+  const runningByApp = new Map<string, number>();
+  const runningByPlatform: Record<string, number> = {};
+  // Alive: running, or restarting after an OOM kill (it comes back by itself).
+  const alive = (key: string): boolean => {
+    const st = cluster.runtimeOf(key)?.state;
+    return st === 'Running' || st === 'OOMKilled';
+  };
+  for (const [key, pod] of cluster.podEntries()) {
+    if (!alive(key)) continue;
+    const app = appOf(pod);
+    runningByApp.set(app, (runningByApp.get(app) ?? 0) + 1);
+    const plat = nodePlat.get(pod.spec.nodeName ?? '') ?? 'unknown';
+    runningByPlatform[plat] = (runningByPlatform[plat] ?? 0) + 1;
+  }
+  for (const w of cluster.workloadKeys()) {
+    const obj = w.kind === 'Deployment' ? cluster.deploymentObject(w.key) : cluster.statefulSetObject(w.key);
+    const want = obj?.spec.replicas ?? 1;
+    wanted += want;
+    lost += Math.max(0, want - (runningByApp.get(w.key) ?? 0));
+  }
+  for (const p of scenario.pods) {
+    const key = `${p.metadata.namespace ?? 'default'}/${p.metadata.name ?? ''}`;
+    wanted++;
+    if (!alive(key)) lost++;
+  }
+  if (opts.checkInvariants && cfg.platformAware) {
+    for (const m of migrations) {
+      if (m.recoveredMinute === undefined && m.minute < scenario.durationMinutes - 15) violations.push(`minute ${m.minute}: ${m.pod} moved off ${m.fromNode} and never ran again`);
+    }
+  }
+  const archClusters = new Set(scenario.nodes.map((n) => n.metadata.labels?.[ARCH_LABEL] ?? n.status?.nodeInfo?.architecture ?? ''));
+  return {
+    strategy: opts.strategy,
+    seed: opts.seed,
+    minutes: scenario.durationMinutes,
+    counters: { ...kubelet.counters },
+    placementsByPlatform,
+    placementMatrix: matrix,
+    runningByPlatform,
+    migrations,
+    evictionsRefused,
+    scaling,
+    podsLost: lost,
+    podsWanted: wanted,
+    controlPlaneNodes: scenario.controlPlaneNodesPerCluster * (cfg.perArch ? archClusters.size : 1),
+    stranded: { cpuCoreHours: round3(stranded.cpu / 1000 / 60), memGiBHours: round3(stranded.mem / 2 ** 30 / 60) },
+    failures: kubelet.failures.slice(0, 200),
+    timeline,
+    invariantViolations: violations.slice(0, 100),
+    phaseMs: Object.fromEntries(Object.entries(phaseMs).map(([k, v]) => [k, Math.round(v)])),
+    events,
+  };
+}
+
+/** Per architecture cluster: free room that pods waiting in another cluster could have used. */
+function accumulateStranded(world: World, acc: { cpu: number; mem: number }): void {
+  const { cluster } = world;
+  const free = new Map<string, { cpu: number; mem: number }>();
+  for (const name of cluster.nodeNames()) {
+    const node = cluster.nodeObject(name)!;
+    if (!cluster.isNodeReady(name) || node.spec?.unschedulable) continue;
+    const arch = node.metadata.labels?.[ARCH_LABEL] ?? '';
+    const a = nodeAllocatable(node);
+    const r = cluster.requestedOn(name);
+    const f = free.get(arch) ?? { cpu: 0, mem: 0 };
+    f.cpu += Math.max(0, a.cpu - r.cpu);
+    f.mem += Math.max(0, a.mem - r.mem);
+    free.set(arch, f);
+  }
+  const waiting = new Map<string, { cpu: number; mem: number }>();
+  for (const key of cluster.pendingKeys()) {
+    const pod = cluster.podObject(key);
+    const arch = pod?.spec.nodeSelector?.[ARCH_LABEL] ?? '';
+    const req = cluster.requestOf(key);
+    if (!req) continue;
+    const w = waiting.get(arch) ?? { cpu: 0, mem: 0 };
+    w.cpu += req.cpu;
+    w.mem += req.mem;
+    waiting.set(arch, w);
+  }
+  let totalCpu = 0;
+  let totalMem = 0;
+  for (const w of waiting.values()) {
+    totalCpu += w.cpu;
+    totalMem += w.mem;
+  }
+  for (const [arch, f] of free) {
+    const own = waiting.get(arch) ?? { cpu: 0, mem: 0 };
+    acc.cpu += Math.min(f.cpu, totalCpu - own.cpu);
+    acc.mem += Math.min(f.mem, totalMem - own.mem);
+  }
+}
+
+function sample(world: World, minute: number, timeline: { minutes: number[]; platforms: Record<string, PlatformSeries>; apps: Record<string, AppSeries> }, tracked: readonly string[], scaling: ReadonlyMap<string, AppScaling>): void {
+  const { kubelet } = world;
+  const idx = timeline.minutes.length;
+  timeline.minutes.push(minute);
+  for (const [plat, s] of kubelet.platformNow) {
+    let series = timeline.platforms[plat];
+    if (!series) {
+      series = emptyPlatformSeries();
+      // A platform first seen late starts with zeros so every series has one value per sample.
+      for (let i = 0; i < idx; i++) for (const arr of Object.values(series)) (arr as number[]).push(0);
+      timeline.platforms[plat] = series;
+    }
+    series.cpuUsed.push(s.allocatableCpu > 0 ? round3(s.usedCpu / s.allocatableCpu) : 0);
+    series.memUsed.push(s.allocatableMem > 0 ? round3(s.usedMem / s.allocatableMem) : 0);
+    series.cpuRequested.push(s.allocatableCpu > 0 ? round3(s.requestedCpu / s.allocatableCpu) : 0);
+    series.memRequested.push(s.allocatableMem > 0 ? round3(s.requestedMem / s.allocatableMem) : 0);
+    series.readyNodes.push(s.readyNodes);
+  }
+  for (const app of tracked) {
+    const s = timeline.apps[app]!;
+    const now = kubelet.appNow.get(app);
+    const f = scaling.get(app);
+    s.cpuUsage.push(Math.round(now?.cpu ?? 0));
+    s.memUsage.push(Math.round(now?.mem ?? 0));
+    s.cpuRequest.push(Math.round(now?.reqCpu ?? 0));
+    s.memRequest.push(Math.round(now?.reqMem ?? 0));
+    s.cpuLimit.push(now && Number.isFinite(now.limCpu) ? Math.round(now.limCpu) : null);
+    s.memLimit.push(now && Number.isFinite(now.limMem) ? Math.round(now.limMem) : null);
+    s.cpuForecast.push(f && Number.isFinite(f.forecastCpu) ? Math.round(f.forecastCpu) : null);
+    s.memForecast.push(f && Number.isFinite(f.forecastMem) ? Math.round(f.forecastMem) : null);
+    s.running.push(now?.running ?? 0);
+  }
+}
+
+/** The invariants checked after every minute; exported so a test can show they catch a violation. */
+export function checkInvariants(world: World, cfg: Pick<StrategyConfig, 'platformAware'>, migrations: readonly MigrationRecord[], minute: number, out: string[]): void {
+  if (out.length >= 100) return;
+  const { cluster, registry } = world;
+  for (const name of cluster.nodeNames()) {
+    const node = cluster.nodeObject(name)!;
+    const a = nodeAllocatable(node);
+    const r = cluster.requestedOn(name);
+    if (r.cpu > a.cpu || r.mem > a.mem || r.pods > a.pods) out.push(`minute ${minute}: node ${name} over allocatable (cpu ${r.cpu}/${a.cpu}m, memory ${r.mem}/${a.mem})`);
+    if (!cfg.platformAware) continue;
+    const plat = nodePlatform(node);
+    for (const key of cluster.podsOn(name)) {
+      const pod = cluster.podObject(key);
+      if (!pod || !plat.ok) continue;
+      for (const c of pod.spec.containers) {
+        const pull = registry.pull(c.image ?? '', plat.value);
+        if (!pull.ok) out.push(`minute ${minute}: pod ${key} on ${name} (${formatPlatform(plat.value)}) cannot run ${c.image}: ${pull.failure}`);
+      }
+    }
+  }
+  // PodDisruptionBudgets: pods evicted by drains and not yet running again stay within what each budget allows.
+  const open = new Map<string, number>();
+  for (const m of migrations) if (m.reason === 'drain' && m.recoveredMinute === undefined) open.set(m.app, (open.get(m.app) ?? 0) + 1);
+  for (const pdb of world.scenario.pdbs) {
+    for (const [app, n] of open) {
+      const obj = cluster.deploymentObject(app) ?? cluster.statefulSetObject(app);
+      if (!obj || !selectorMatches(pdb.spec.selector, obj.spec.template.metadata?.labels)) continue;
+      const replicas = obj.spec.replicas ?? 1;
+      const allowed = pdb.spec.minAvailable !== undefined && pdb.spec.minAvailable !== null
+        ? replicas - (typeof pdb.spec.minAvailable === 'number' ? pdb.spec.minAvailable : Math.ceil((Number(String(pdb.spec.minAvailable).slice(0, -1)) / 100) * replicas))
+        : typeof pdb.spec.maxUnavailable === 'number' ? pdb.spec.maxUnavailable : Math.ceil((Number(String(pdb.spec.maxUnavailable ?? '0').slice(0, -1)) / 100) * replicas);
+      if (n > Math.max(0, allowed) && n > 0) out.push(`minute ${minute}: ${n} pod(s) of ${app} evicted and not yet back, budget ${pdb.metadata.name} allows ${allowed}`);
+    }
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * Per-application usage, one sample per minute: the maxima the node probes collect
+ * (DESIGN.md, scaling S1). Implemented by the simulator's kubelet and, on a cluster, by
+ * the probe DaemonSet / metrics.k8s.io adapters.
+ */
+export interface AppUsageSample {
+  /** `namespace/name` of the Deployment or StatefulSet (or of a pod without one). */
+  readonly app: string;
+  /** Start of the minute, ms since the epoch. */
+  readonly minuteMs: number;
+  /** Highest use of one pod of the application in that minute. */
+  readonly cpuMilli: number;
+  readonly memoryBytes: number;
+  /** Network and disk utilisation in [0, 1]. */
+  readonly net: number;
+  readonly disk: number;
+  /** Pods that reported. */
+  readonly pods: number;
+}
+
+export interface MetricsSource {
+  /** Samples of minutes that started at or after `sinceMs`, oldest first. */
+  appUsage(sinceMs: number): Promise<readonly AppUsageSample[]>;
+}

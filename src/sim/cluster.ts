@@ -1,0 +1,639 @@
+/**
+ * The embedded cluster: Kubernetes objects in memory behind the ClusterReader and
+ * ClusterWriter ports, with what the API server enforces (binding only pending pods to
+ * existing nodes that have room, PodDisruptionBudgets on eviction, resize only within
+ * the node) and what the kubelet reports (pod phase and readiness, set by kubelet.ts).
+ *
+ * Objects are immutable values: a write replaces the object, so a snapshot (fork) is a
+ * shallow copy of the maps and `revert` puts them back (cluster-autoscaler's
+ * ClusterSnapshot, for what-if planning).
+ */
+import type { Clock } from '../ports/clock.ts';
+import type {
+  ChangeEvent, ChangeFeed, ClusterReader, ClusterWriter, EventRecord, EvictResult, ObjectRef, PodFilter, PodPatch, PodResize, WriteResult,
+} from '../ports/cluster.ts';
+import type { Deployment, Node, Pod, PodDisruptionBudget, PriorityClass, ResourceList, StatefulSet, Taint } from '../core/k8s/types.ts';
+import { bytesOf, cpuMilli } from '../core/units/amounts.ts';
+import { labelsMatch, selectorMatches } from './labels.ts';
+
+export interface Amounts {
+  /** millicores */
+  cpu: number;
+  /** bytes */
+  mem: number;
+  pods: number;
+}
+
+/** What the simulated kubelet knows about a pod's containers. */
+export type PodState =
+  | 'Pending' // not bound
+  | 'ContainerCreating' // bound, image pulling and starting
+  | 'Running'
+  | 'CrashLoopBackOff' // exec format error: the image is for another architecture
+  | 'ErrImagePull' // the image index has no manifest for the node's platform
+  | 'OOMKilled' // restarting after an OOM kill
+  | 'NodeLost'; // its node failed; waiting to be moved
+
+export interface PodRuntime {
+  state: PodState;
+  /** Minute the state was entered. */
+  since: number;
+  /** Minute the pod was created. */
+  created: number;
+  restarts: number;
+  /** Why the pod cannot run on its node, set once it failed that way. */
+  failure?: 'exec format error' | 'no matching manifest for platform';
+}
+
+const nsOf = (ref: { namespace?: string | undefined }): string => ref.namespace ?? 'default';
+export const keyOf = (ref: ObjectRef): string => `${nsOf(ref)}/${ref.name}`;
+
+const ok: WriteResult = { ok: true, value: undefined };
+const notFound = (what: string): WriteResult<never> => ({ ok: false, error: { kind: 'not-found', message: `${what} not found` } });
+
+const quantityMilli = (q: string | number | undefined): number => cpuMilli(q) ?? 0;
+const quantityValue = (q: string | number | undefined): number => bytesOf(q) ?? 0;
+
+/** Requests of a pod as the scheduler counts them: the sum of its containers (limits when no request). */
+export function podRequests(pod: Pod): Amounts {
+  let cpu = 0;
+  let mem = 0;
+  for (const c of pod.spec.containers) {
+    const req = c.resources?.requests ?? {};
+    const lim = c.resources?.limits ?? {};
+    cpu += quantityMilli(req.cpu ?? lim.cpu);
+    mem += quantityValue(req.memory ?? lim.memory);
+  }
+  return { cpu, mem, pods: 1 };
+}
+
+export function nodeAllocatable(node: Node): Amounts {
+  const a: ResourceList = node.status?.allocatable ?? node.status?.capacity ?? {};
+  return { cpu: quantityMilli(a.cpu), mem: quantityValue(a.memory), pods: a.pods === undefined ? 110 : quantityValue(a.pods) };
+}
+
+interface State {
+  nodes: Map<string, Node>;
+  pods: Map<string, Pod>;
+  deployments: Map<string, Deployment>;
+  statefulSets: Map<string, StatefulSet>;
+  pdbs: Map<string, PodDisruptionBudget>;
+  priorityClasses: Map<string, PriorityClass>;
+  podsByNode: Map<string, Set<string>>;
+  pending: Set<string>;
+  requested: Map<string, Amounts>;
+  podRequest: Map<string, Amounts>;
+  runtime: Map<string, PodRuntime>;
+  nodeReady: Map<string, boolean>;
+  version: number;
+  log: ChangeEvent[];
+  logStart: number;
+  uid: number;
+}
+
+const LOG_KEEP = 20_000;
+
+function copyState(s: State): State {
+  const podsByNode = new Map<string, Set<string>>();
+  for (const [k, v] of s.podsByNode) podsByNode.set(k, new Set(v));
+  const requested = new Map<string, Amounts>();
+  for (const [k, v] of s.requested) requested.set(k, { ...v });
+  const runtime = new Map<string, PodRuntime>();
+  for (const [k, v] of s.runtime) runtime.set(k, { ...v });
+  return {
+    nodes: new Map(s.nodes), pods: new Map(s.pods), deployments: new Map(s.deployments), statefulSets: new Map(s.statefulSets),
+    pdbs: new Map(s.pdbs), priorityClasses: new Map(s.priorityClasses), podsByNode, pending: new Set(s.pending), requested,
+    podRequest: new Map(s.podRequest), runtime, nodeReady: new Map(s.nodeReady), version: s.version, log: [...s.log], logStart: s.logStart, uid: s.uid,
+  };
+}
+
+export class SimCluster implements ClusterReader, ClusterWriter {
+  private s: State = {
+    nodes: new Map(), pods: new Map(), deployments: new Map(), statefulSets: new Map(), pdbs: new Map(), priorityClasses: new Map(),
+    podsByNode: new Map(), pending: new Set(), requested: new Map(), podRequest: new Map(), runtime: new Map(), nodeReady: new Map(),
+    version: 0, log: [], logStart: 0, uid: 0,
+  };
+  private snapshots: State[] = [];
+  readonly events: (EventRecord & { minute: number })[] = [];
+  /**
+   * Grows when pods are deleted or workloads change: controllers need not look at
+   * 100,000 pods in a minute when nothing they own went away.
+   */
+  get controllerEpoch(): number {
+    return this.epoch;
+  }
+  private epoch = 0;
+  /** Events kept for the report; the rest are counted. */
+  eventLimit = 5_000;
+  eventsDropped = 0;
+
+  constructor(private readonly clock: Clock, private readonly startMs: number) {}
+
+  /** The simulated minute (0 at the scenario's start). */
+  minute(): number {
+    return Math.floor((this.clock.now() - this.startMs) / 60_000);
+  }
+
+  private iso(): string {
+    return new Date(this.clock.now()).toISOString();
+  }
+
+  private change(type: ChangeEvent['type'], kind: ChangeEvent['kind'], namespace: string | undefined, name: string): void {
+    const s = this.s;
+    s.version++;
+    s.log.push(namespace === undefined ? { type, kind, name, version: s.version } : { type, kind, namespace, name, version: s.version });
+    if (s.log.length > LOG_KEEP * 2) {
+      s.logStart += s.log.length - LOG_KEEP;
+      s.log = s.log.slice(-LOG_KEEP);
+    }
+  }
+
+  // ---- snapshot ---------------------------------------------------------------
+
+  /** Starts a what-if: later writes can be undone with revert() or kept with commit(). */
+  fork(): void {
+    this.snapshots.push(copyState(this.s));
+  }
+
+  revert(): void {
+    const prev = this.snapshots.pop();
+    if (!prev) throw new Error('revert without fork');
+    this.s = prev;
+    this.epoch++;
+  }
+
+  commit(): void {
+    if (!this.snapshots.pop()) throw new Error('commit without fork');
+  }
+
+  get forkDepth(): number {
+    return this.snapshots.length;
+  }
+
+  // ---- loading (the API server's create, for the simulator's own objects) --------
+
+  addNode(node: Node): void {
+    const name = node.metadata.name ?? '';
+    this.s.nodes.set(name, node);
+    this.s.nodeReady.set(name, true);
+    if (!this.s.podsByNode.has(name)) this.s.podsByNode.set(name, new Set());
+    if (!this.s.requested.has(name)) this.s.requested.set(name, { cpu: 0, mem: 0, pods: 0 });
+    this.change('ADDED', 'Node', undefined, name);
+  }
+
+  addDeployment(d: Deployment): void {
+    this.s.deployments.set(keyOf({ namespace: d.metadata.namespace, name: d.metadata.name ?? '' }), d);
+    this.epoch++;
+    this.change('ADDED', 'Deployment', nsOf(d.metadata), d.metadata.name ?? '');
+  }
+
+  addStatefulSet(d: StatefulSet): void {
+    this.s.statefulSets.set(keyOf({ namespace: d.metadata.namespace, name: d.metadata.name ?? '' }), d);
+    this.epoch++;
+    this.change('ADDED', 'StatefulSet', nsOf(d.metadata), d.metadata.name ?? '');
+  }
+
+  /** Sets spec.replicas of a Deployment or StatefulSet (kubectl scale). */
+  scaleWorkload(key: string, replicas: number): boolean {
+    this.epoch++;
+    const d = this.s.deployments.get(key);
+    if (d) {
+      this.s.deployments.set(key, { ...d, spec: { ...d.spec, replicas } });
+      this.change('MODIFIED', 'Deployment', nsOf(d.metadata), d.metadata.name ?? '');
+      return true;
+    }
+    const st = this.s.statefulSets.get(key);
+    if (st) {
+      this.s.statefulSets.set(key, { ...st, spec: { ...st.spec, replicas } });
+      this.change('MODIFIED', 'StatefulSet', nsOf(st.metadata), st.metadata.name ?? '');
+      return true;
+    }
+    return false;
+  }
+
+  addPdb(p: PodDisruptionBudget): void {
+    this.s.pdbs.set(keyOf({ namespace: p.metadata.namespace, name: p.metadata.name ?? '' }), p);
+    this.change('ADDED', 'PodDisruptionBudget', nsOf(p.metadata), p.metadata.name ?? '');
+  }
+
+  addPriorityClass(p: PriorityClass): void {
+    this.s.priorityClasses.set(p.metadata.name ?? '', p);
+    this.change('ADDED', 'PriorityClass', undefined, p.metadata.name ?? '');
+  }
+
+  // ---- the node lifecycle (node controller) --------------------------------------
+
+  /** A node stops answering: Ready=Unknown and the unreachable taints, as the node controller sets them. */
+  failNode(name: string): boolean {
+    const n = this.s.nodes.get(name);
+    if (!n) return false;
+    this.s.nodeReady.set(name, false);
+    const taints = (n.spec?.taints ?? []).filter((t) => t.key !== 'node.kubernetes.io/unreachable');
+    taints.push({ key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule' }, { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute', timeAdded: this.iso() });
+    this.s.nodes.set(name, {
+      ...n,
+      spec: { ...n.spec, taints },
+      status: { ...n.status, conditions: [{ type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' }] },
+    });
+    const m = this.minute();
+    for (const key of this.s.podsByNode.get(name) ?? []) {
+      const rt = this.s.runtime.get(key);
+      if (rt) Object.assign(rt, { state: 'NodeLost', since: m });
+      this.setPodPhase(key, 'Unknown', false, 'NodeLost');
+    }
+    this.change('MODIFIED', 'Node', undefined, name);
+    return true;
+  }
+
+  /** The node is back: Ready=True, unreachable taints removed. A cordon stays until uncordoned. */
+  recoverNode(name: string): boolean {
+    const n = this.s.nodes.get(name);
+    if (!n) return false;
+    this.s.nodeReady.set(name, true);
+    this.s.nodes.set(name, {
+      ...n,
+      spec: { ...n.spec, taints: (n.spec?.taints ?? []).filter((t) => t.key !== 'node.kubernetes.io/unreachable') },
+      status: { ...n.status, conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }] },
+    });
+    this.change('MODIFIED', 'Node', undefined, name);
+    return true;
+  }
+
+  isNodeReady(name: string): boolean {
+    return this.s.nodeReady.get(name) ?? false;
+  }
+
+  // ---- kubelet side ------------------------------------------------------------
+
+  runtimeOf(key: string): PodRuntime | undefined {
+    return this.s.runtime.get(key);
+  }
+
+  /** Every pod with its runtime, for the kubelet's step (no copies). */
+  podEntries(): IterableIterator<[string, Pod]> {
+    return this.s.pods.entries();
+  }
+
+  podCount(): number {
+    return this.s.pods.size;
+  }
+
+  nodeNames(): IterableIterator<string> {
+    return this.s.nodes.keys();
+  }
+
+  nodeObject(name: string): Node | undefined {
+    return this.s.nodes.get(name);
+  }
+
+  podObject(key: string): Pod | undefined {
+    return this.s.pods.get(key);
+  }
+
+  podsOn(nodeName: string): ReadonlySet<string> {
+    return this.s.podsByNode.get(nodeName) ?? new Set();
+  }
+
+  pendingKeys(): ReadonlySet<string> {
+    return this.s.pending;
+  }
+
+  /** Sum of the requests of the pods bound to a node. */
+  requestedOn(nodeName: string): Amounts {
+    return this.s.requested.get(nodeName) ?? { cpu: 0, mem: 0, pods: 0 };
+  }
+
+  requestOf(key: string): Amounts | undefined {
+    return this.s.podRequest.get(key);
+  }
+
+  workloadKeys(): { kind: 'Deployment' | 'StatefulSet'; key: string }[] {
+    return [
+      ...[...this.s.deployments.keys()].map((key) => ({ kind: 'Deployment' as const, key })),
+      ...[...this.s.statefulSets.keys()].map((key) => ({ kind: 'StatefulSet' as const, key })),
+    ];
+  }
+
+  deploymentObject(key: string): Deployment | undefined {
+    return this.s.deployments.get(key);
+  }
+
+  statefulSetObject(key: string): StatefulSet | undefined {
+    return this.s.statefulSets.get(key);
+  }
+
+  /** The kubelet's status report: phase and the Ready condition (reason as kubectl shows it). */
+  setPodPhase(key: string, phase: 'Pending' | 'Running' | 'Unknown' | 'Failed', ready: boolean, reason?: string): void {
+    const p = this.s.pods.get(key);
+    if (!p) return;
+    const cur = p.status;
+    const curReady = cur?.conditions?.find((c) => c.type === 'Ready');
+    if (cur?.phase === phase && (curReady?.status === 'True') === ready && curReady?.reason === reason) return;
+    const cond = reason === undefined ? { type: 'Ready', status: ready ? 'True' : 'False' } : { type: 'Ready', status: ready ? 'True' : 'False', reason };
+    this.s.pods.set(key, { ...p, status: { ...cur, phase, conditions: [cond] } });
+    this.change('MODIFIED', 'Pod', p.metadata.namespace ?? 'default', p.metadata.name ?? '');
+  }
+
+  // ---- ClusterReader -------------------------------------------------------------
+
+  async listNodes(): Promise<readonly Node[]> {
+    return [...this.s.nodes.values()];
+  }
+
+  async getNode(name: string): Promise<Node | undefined> {
+    return this.s.nodes.get(name);
+  }
+
+  async listPods(filter: PodFilter = {}): Promise<readonly Pod[]> {
+    let keys: Iterable<string>;
+    if (filter.nodeName === '') keys = this.s.pending;
+    else if (filter.nodeName !== undefined) keys = this.s.podsByNode.get(filter.nodeName) ?? [];
+    else keys = this.s.pods.keys();
+    const out: Pod[] = [];
+    for (const k of keys) {
+      const p = this.s.pods.get(k);
+      if (!p) continue;
+      if (filter.namespace !== undefined && (p.metadata.namespace ?? 'default') !== filter.namespace) continue;
+      if (filter.schedulerName !== undefined && (p.spec.schedulerName ?? 'default-scheduler') !== filter.schedulerName) continue;
+      if (filter.labelSelector && !labelsMatch(filter.labelSelector, p.metadata.labels)) continue;
+      out.push(p);
+    }
+    return out;
+  }
+
+  async getPod(ref: ObjectRef): Promise<Pod | undefined> {
+    return this.s.pods.get(keyOf(ref));
+  }
+
+  async listDeployments(namespace?: string): Promise<readonly Deployment[]> {
+    return [...this.s.deployments.values()].filter((d) => namespace === undefined || nsOf(d.metadata) === namespace);
+  }
+
+  async listStatefulSets(namespace?: string): Promise<readonly StatefulSet[]> {
+    return [...this.s.statefulSets.values()].filter((d) => namespace === undefined || nsOf(d.metadata) === namespace);
+  }
+
+  async listPodDisruptionBudgets(namespace?: string): Promise<readonly PodDisruptionBudget[]> {
+    return [...this.s.pdbs.values()].map((p) => this.withPdbStatus(p)).filter((p) => namespace === undefined || nsOf(p.metadata) === namespace);
+  }
+
+  async listPriorityClasses(): Promise<readonly PriorityClass[]> {
+    return [...this.s.priorityClasses.values()];
+  }
+
+  async version(): Promise<number> {
+    return this.s.version;
+  }
+
+  async changes(since: number): Promise<ChangeFeed> {
+    const s = this.s;
+    const firstKept = s.log[0]?.version ?? s.version + 1;
+    if (since < firstKept - 1 && since < s.version) return { version: s.version, events: [], expired: true };
+    return { version: s.version, events: s.log.filter((e) => e.version > since), expired: false };
+  }
+
+  // ---- ClusterWriter ---------------------------------------------------------------
+
+  async createPod(pod: Pod): Promise<WriteResult<Pod>> {
+    const ns = pod.metadata.namespace ?? 'default';
+    let name = pod.metadata.name;
+    if (!name && pod.metadata.generateName) name = `${pod.metadata.generateName}${(++this.s.uid).toString(36).padStart(5, '0')}`;
+    if (!name) return { ok: false, error: { kind: 'invalid', message: 'pod: metadata.name or metadata.generateName is required' } };
+    const key = `${ns}/${name}`;
+    if (this.s.pods.has(key)) return { ok: false, error: { kind: 'conflict', message: `pod ${key} already exists` } };
+    const nodeName = pod.spec.nodeName;
+    const created: Pod = {
+      ...pod,
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { ...pod.metadata, name, namespace: ns, uid: `uid-${++this.s.uid}`, creationTimestamp: this.iso() },
+      spec: { ...pod.spec, nodeName: undefined },
+      status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable' }] },
+    };
+    this.s.pods.set(key, created);
+    this.s.podRequest.set(key, podRequests(created));
+    this.s.pending.add(key);
+    this.s.runtime.set(key, { state: 'Pending', since: this.minute(), created: this.minute(), restarts: 0 });
+    this.change('ADDED', 'Pod', ns, name);
+    // A pod written with spec.nodeName skips the scheduler, as on Kubernetes.
+    if (nodeName) {
+      const b = await this.bindPod({ namespace: ns, name }, nodeName);
+      if (!b.ok) return b;
+    }
+    return { ok: true, value: this.s.pods.get(key) ?? created };
+  }
+
+  async bindPod(ref: ObjectRef, nodeName: string): Promise<WriteResult> {
+    const key = keyOf(ref);
+    const p = this.s.pods.get(key);
+    if (!p) return notFound(`pod ${key}`);
+    if (p.spec.nodeName) return { ok: false, error: { kind: 'conflict', message: `pod ${key} is already bound to ${p.spec.nodeName}` } };
+    const node = this.s.nodes.get(nodeName);
+    if (!node) return notFound(`node ${nodeName}`);
+    const req = this.s.podRequest.get(key) ?? podRequests(p);
+    const used = this.s.requested.get(nodeName) ?? { cpu: 0, mem: 0, pods: 0 };
+    const alloc = nodeAllocatable(node);
+    // The kubelet's admission check: a pod that does not fit is refused (OutOfcpu / OutOfmemory).
+    if (used.cpu + req.cpu > alloc.cpu || used.mem + req.mem > alloc.mem || used.pods + 1 > alloc.pods) {
+      return { ok: false, error: { kind: 'conflict', message: `node ${nodeName} has no room for pod ${key}` } };
+    }
+    used.cpu += req.cpu;
+    used.mem += req.mem;
+    used.pods += 1;
+    this.s.requested.set(nodeName, used);
+    this.s.podsByNode.get(nodeName)?.add(key);
+    this.s.pending.delete(key);
+    this.s.pods.set(key, {
+      ...p,
+      spec: { ...p.spec, nodeName },
+      status: { ...p.status, phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True' }, { type: 'Ready', status: 'False', reason: 'ContainerCreating' }] },
+    });
+    const rt = this.s.runtime.get(key);
+    if (rt) Object.assign(rt, { state: 'ContainerCreating', since: this.minute() });
+    this.change('MODIFIED', 'Pod', nsOf(ref), ref.name);
+    return ok;
+  }
+
+  async patchPod(ref: ObjectRef, patch: PodPatch): Promise<WriteResult> {
+    const key = keyOf(ref);
+    const p = this.s.pods.get(key);
+    if (!p) return notFound(`pod ${key}`);
+    const images = patch.images ?? {};
+    for (const name of Object.keys(images)) {
+      if (!p.spec.containers.some((c) => c.name === name) && !(p.spec.initContainers ?? []).some((c) => c.name === name)) {
+        return { ok: false, error: { kind: 'invalid', message: `pod ${key}: no container named ${name}` } };
+      }
+    }
+    if (p.spec.nodeName && Object.keys(images).length > 0) {
+      return { ok: false, error: { kind: 'forbidden', message: `pod ${key}: images of a bound pod are not changed (re-create it)` } };
+    }
+    const annotations: Record<string, string> = { ...(p.metadata.annotations ?? {}) };
+    for (const [k, v] of Object.entries(patch.annotations ?? {})) {
+      if (v === null) delete annotations[k];
+      else annotations[k] = v;
+    }
+    const swap = <C extends { name: string; image?: string }>(cs: readonly C[] | null | undefined): C[] | undefined =>
+      cs ? cs.map((c) => (images[c.name] === undefined ? c : { ...c, image: images[c.name] })) : undefined;
+    this.s.pods.set(key, {
+      ...p,
+      metadata: { ...p.metadata, annotations },
+      spec: { ...p.spec, containers: swap(p.spec.containers) ?? [], ...(p.spec.initContainers ? { initContainers: swap(p.spec.initContainers) } : {}) },
+    });
+    this.change('MODIFIED', 'Pod', nsOf(ref), ref.name);
+    return ok;
+  }
+
+  private removePod(key: string): void {
+    const p = this.s.pods.get(key);
+    if (!p) return;
+    this.epoch++;
+    const nodeName = p.spec.nodeName;
+    if (nodeName) {
+      const req = this.s.podRequest.get(key) ?? podRequests(p);
+      const used = this.s.requested.get(nodeName);
+      if (used) {
+        used.cpu -= req.cpu;
+        used.mem -= req.mem;
+        used.pods -= 1;
+      }
+      this.s.podsByNode.get(nodeName)?.delete(key);
+    }
+    this.s.pending.delete(key);
+    this.s.pods.delete(key);
+    this.s.podRequest.delete(key);
+    this.s.runtime.delete(key);
+    this.change('DELETED', 'Pod', p.metadata.namespace ?? 'default', p.metadata.name ?? '');
+  }
+
+  async deletePod(ref: ObjectRef): Promise<WriteResult> {
+    const key = keyOf(ref);
+    if (!this.s.pods.has(key)) return notFound(`pod ${key}`);
+    this.removePod(key);
+    return ok;
+  }
+
+  /** Ready pods count as healthy, as the disruption controller counts them. */
+  private isHealthy(key: string): boolean {
+    return this.s.runtime.get(key)?.state === 'Running';
+  }
+
+  private pdbNumbers(pdb: PodDisruptionBudget): { expected: number; healthy: number; desired: number } {
+    const ns = nsOf(pdb.metadata);
+    let expected = 0;
+    let healthy = 0;
+    // As the disruption controller: pods of a controller count as its scale (spec.replicas),
+    // so a pod already gone still counts as unavailable; bare pods count as themselves.
+    const owners = new Map<string, number>();
+    for (const [k, p] of this.s.pods) {
+      if ((p.metadata.namespace ?? 'default') !== ns || !selectorMatches(pdb.spec.selector, p.metadata.labels)) continue;
+      if (this.isHealthy(k)) healthy++;
+      const o = p.metadata.ownerReferences?.find((r) => r.controller);
+      const key = `${ns}/${o?.name ?? ''}`;
+      const scale = o?.kind === 'Deployment' ? this.s.deployments.get(key)?.spec.replicas : o?.kind === 'StatefulSet' ? this.s.statefulSets.get(key)?.spec.replicas : undefined;
+      if (o && scale !== undefined && scale !== null) owners.set(`${o.kind}/${key}`, scale);
+      else expected++;
+    }
+    for (const scale of owners.values()) expected += scale;
+    const resolve = (v: number | string, roundUp: boolean): number => {
+      if (typeof v === 'number') return v;
+      const pct = Number(v.slice(0, -1)) / 100;
+      return roundUp ? Math.ceil(pct * expected) : Math.floor(pct * expected);
+    };
+    let desired: number;
+    if (pdb.spec.minAvailable !== undefined && pdb.spec.minAvailable !== null) desired = resolve(pdb.spec.minAvailable, true);
+    else desired = Math.max(0, expected - resolve(pdb.spec.maxUnavailable ?? 0, true));
+    return { expected, healthy, desired };
+  }
+
+  private withPdbStatus(pdb: PodDisruptionBudget): PodDisruptionBudget {
+    const n = this.pdbNumbers(pdb);
+    return { ...pdb, status: { currentHealthy: n.healthy, desiredHealthy: n.desired, expectedPods: n.expected, disruptionsAllowed: Math.max(0, n.healthy - n.desired) } };
+  }
+
+  async evictPod(ref: ObjectRef): Promise<EvictResult> {
+    const key = keyOf(ref);
+    const p = this.s.pods.get(key);
+    if (!p) return { ok: false, refused: 'not-found', message: `pod ${key} not found` };
+    const podHealthy = this.isHealthy(key);
+    for (const pdb of this.s.pdbs.values()) {
+      if (nsOf(pdb.metadata) !== (p.metadata.namespace ?? 'default') || !selectorMatches(pdb.spec.selector, p.metadata.labels)) continue;
+      const n = this.pdbNumbers(pdb);
+      // An unhealthy pod may go while the budget holds (unhealthyPodEvictionPolicy IfHealthyBudget).
+      const allowed = podHealthy ? n.healthy - n.desired >= 1 : n.healthy >= n.desired;
+      if (!allowed) {
+        const budget = `${nsOf(pdb.metadata)}/${pdb.metadata.name ?? ''}`;
+        return {
+          ok: false,
+          refused: 'disruption-budget',
+          budget,
+          message: `Cannot evict pod as it would violate the pod's disruption budget ${budget} (healthy ${n.healthy}, needs ${n.desired})`,
+        };
+      }
+    }
+    this.removePod(key);
+    return { ok: true };
+  }
+
+  async resizePod(ref: ObjectRef, resize: PodResize): Promise<WriteResult> {
+    const key = keyOf(ref);
+    const p = this.s.pods.get(key);
+    if (!p) return notFound(`pod ${key}`);
+    for (const name of Object.keys(resize)) {
+      if (!p.spec.containers.some((c) => c.name === name)) return { ok: false, error: { kind: 'invalid', message: `pod ${key}: no container named ${name}` } };
+    }
+    const next: Pod = {
+      ...p,
+      spec: {
+        ...p.spec,
+        containers: p.spec.containers.map((c) => {
+          const r = resize[c.name];
+          if (!r) return c;
+          return { ...c, resources: { requests: { ...(c.resources?.requests ?? {}), ...(r.requests ?? {}) }, limits: { ...(c.resources?.limits ?? {}), ...(r.limits ?? {}) } } };
+        }),
+      },
+    };
+    const before = this.s.podRequest.get(key) ?? podRequests(p);
+    const after = podRequests(next);
+    const nodeName = p.spec.nodeName;
+    if (nodeName) {
+      const node = this.s.nodes.get(nodeName);
+      const used = this.s.requested.get(nodeName);
+      if (node && used) {
+        const alloc = nodeAllocatable(node);
+        // The kubelet defers a resize that does not fit (PodResizePending, reason Deferred).
+        if (used.cpu - before.cpu + after.cpu > alloc.cpu || used.mem - before.mem + after.mem > alloc.mem) {
+          return { ok: false, error: { kind: 'conflict', message: `pod ${key}: resize deferred, node ${nodeName} has no room` } };
+        }
+        used.cpu += after.cpu - before.cpu;
+        used.mem += after.mem - before.mem;
+      }
+    }
+    this.s.pods.set(key, next);
+    this.s.podRequest.set(key, after);
+    this.change('MODIFIED', 'Pod', nsOf(ref), ref.name);
+    return ok;
+  }
+
+  async cordonNode(name: string, unschedulable: boolean): Promise<WriteResult> {
+    const n = this.s.nodes.get(name);
+    if (!n) return notFound(`node ${name}`);
+    const taints = (n.spec?.taints ?? []).filter((t) => t.key !== 'node.kubernetes.io/unschedulable');
+    if (unschedulable) taints.push({ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' });
+    this.s.nodes.set(name, { ...n, spec: { ...n.spec, unschedulable, taints } });
+    this.change('MODIFIED', 'Node', undefined, name);
+    return ok;
+  }
+
+  async setNodeTaints(name: string, taints: readonly Taint[]): Promise<WriteResult> {
+    const n = this.s.nodes.get(name);
+    if (!n) return notFound(`node ${name}`);
+    this.s.nodes.set(name, { ...n, spec: { ...n.spec, taints: [...taints] } });
+    this.change('MODIFIED', 'Node', undefined, name);
+    return ok;
+  }
+
+  async recordEvent(event: EventRecord): Promise<void> {
+    if (this.events.length < this.eventLimit) this.events.push({ ...event, minute: this.minute() });
+    else this.eventsDropped++;
+  }
+}

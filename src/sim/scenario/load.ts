@@ -1,0 +1,273 @@
+/**
+ * Reads a scenario file: multi-document YAML of Kubernetes objects and one Scenario
+ * document. Every error names the document (its index from 1, kind and name) and the
+ * field path, e.g. `document 4 (Deployment shop/web): spec.replicas: expected number`.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import type { z } from 'zod';
+import type { Deployment, Node, Pod, PodDisruptionBudget, PriorityClass, StatefulSet } from '../../core/k8s/types.ts';
+import { bytesOf, cpuMilli } from '../../core/units/amounts.ts';
+import { parsePlatform } from '../../core/platform/platform.ts';
+import { catalogFile, kindSchemas, type CatalogImage, type Kind, type Policy, type ScenarioEvent, type UsageEntry } from './schema.ts';
+import { loadTrace, type UsageSeries } from '../trace.ts';
+
+export interface UsageSource {
+  readonly workload: string;
+  readonly peakCpuMilli: number;
+  readonly peakMemBytes: number;
+  readonly trace?: { readonly series: UsageSeries; readonly offset: number; readonly file: string; readonly id: string; readonly max: { cpu: number; mem: number } };
+  readonly pattern?: NonNullable<UsageEntry['pattern']>;
+}
+
+export interface Scenario {
+  readonly name: string;
+  readonly file: string;
+  readonly durationMinutes: number;
+  readonly startMs: number;
+  readonly seed: number | undefined;
+  readonly images: readonly CatalogImage[];
+  readonly usage: ReadonlyMap<string, UsageSource>;
+  readonly events: readonly ScenarioEvent[];
+  readonly policy: Policy;
+  readonly controlPlaneNodesPerCluster: number;
+  readonly nodes: readonly Node[];
+  readonly pods: readonly Pod[];
+  readonly deployments: readonly Deployment[];
+  readonly statefulSets: readonly StatefulSet[];
+  readonly priorityClasses: readonly PriorityClass[];
+  readonly pdbs: readonly PodDisruptionBudget[];
+  /** Workloads created by a `deploy` event rather than at the start. */
+  readonly deferred: ReadonlySet<string>;
+}
+
+export type LoadResult = { ok: true; value: Scenario } | { ok: false; errors: string[] };
+
+type Issue = z.core.$ZodIssue;
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.map((p) => String(p)).join('.') || '(document)';
+}
+
+/** The deepest, most useful issue: zod reports unions as one issue with nested errors. */
+function flattenIssue(issue: Issue): { path: PropertyKey[]; message: string } {
+  if (issue.code === 'invalid_union' && 'errors' in issue && Array.isArray(issue.errors) && issue.errors.length > 0) {
+    // Pick the branch that got furthest (longest path), the likeliest intent.
+    let best: { path: PropertyKey[]; message: string } | undefined;
+    for (const branch of issue.errors as Issue[][]) {
+      for (const sub of branch) {
+        const f = flattenIssue(sub);
+        const cand = { path: [...issue.path, ...f.path], message: f.message };
+        if (!best || cand.path.length > best.path.length) best = cand;
+      }
+    }
+    if (best) return best;
+  }
+  return { path: [...issue.path], message: issue.message };
+}
+
+const workloadKey = (ns: string | undefined, name: string | undefined): string => `${ns ?? 'default'}/${name ?? ''}`;
+const normaliseKey = (ref: string): string => (ref.includes('/') ? ref : `default/${ref}`);
+
+export function parseScenario(text: string, file: string): LoadResult {
+  const errors: string[] = [];
+  const docs = parseAllDocuments(text, { prettyErrors: false });
+  const list = Array.isArray(docs) ? docs : [docs];
+  const objects: { index: number; kind: Kind; value: unknown; label: string }[] = [];
+  list.forEach((doc, i) => {
+    const index = i + 1;
+    if (doc.errors.length > 0) {
+      errors.push(`document ${index}: YAML: ${doc.errors[0]?.message.split('\n')[0] ?? 'syntax error'}`);
+      return;
+    }
+    const raw: unknown = doc.toJS();
+    if (raw === null || raw === undefined) return; // an empty document (a trailing ---)
+    const items: unknown[] = isRecord(raw) && raw.kind === 'List' && Array.isArray(raw.items) ? raw.items : [raw];
+    items.forEach((item, j) => {
+      const where = items.length > 1 || item !== raw ? `document ${index} item ${j + 1}` : `document ${index}`;
+      if (!isRecord(item)) {
+        errors.push(`${where}: not a mapping`);
+        return;
+      }
+      const kind = typeof item.kind === 'string' ? item.kind : undefined;
+      const meta = isRecord(item.metadata) ? item.metadata : {};
+      const name = typeof meta.name === 'string' ? meta.name : '?';
+      const label = `${where} (${kind ?? 'no kind'} ${typeof meta.namespace === 'string' ? `${meta.namespace}/` : ''}${name})`;
+      if (kind === undefined || !(kind in kindSchemas)) {
+        errors.push(`${label}: kind: ${kind === undefined ? 'missing' : `unsupported "${kind}"`} (want one of ${Object.keys(kindSchemas).join(', ')})`);
+        return;
+      }
+      const parsed = kindSchemas[kind as Kind].safeParse(item);
+      if (!parsed.success) {
+        for (const issue of parsed.error.issues.slice(0, 5)) {
+          const f = flattenIssue(issue);
+          errors.push(`${label}: ${formatPath(f.path)}: ${f.message}`);
+        }
+        return;
+      }
+      objects.push({ index, kind: kind as Kind, value: parsed.data, label });
+    });
+  });
+  if (errors.length > 0) return { ok: false, errors };
+
+  const scenarios = objects.filter((o) => o.kind === 'Scenario');
+  if (scenarios.length !== 1) {
+    return { ok: false, errors: [`${file}: want exactly one document of kind Scenario (apiVersion polyarch.io/v1alpha1), found ${scenarios.length}`] };
+  }
+  const sc = scenarios[0]!;
+  const spec = (sc.value as z.infer<typeof kindSchemas.Scenario>).spec;
+  const of = <T>(kind: Kind): T[] => objects.filter((o) => o.kind === kind).map((o) => o.value as T);
+  const nodes = of<Node>('Node');
+  const pods = of<Pod>('Pod');
+  const deployments = of<Deployment>('Deployment');
+  const statefulSets = of<StatefulSet>('StatefulSet');
+
+  // Names must be unique per kind, as the API server would insist.
+  for (const kind of ['Node', 'Pod', 'Deployment', 'StatefulSet', 'PriorityClass', 'PodDisruptionBudget'] as const) {
+    const seen = new Set<string>();
+    for (const o of objects.filter((x) => x.kind === kind)) {
+      const m = (o.value as { metadata: { name: string; namespace?: string } }).metadata;
+      const k = kind === 'Node' || kind === 'PriorityClass' ? m.name : workloadKey(m.namespace, m.name);
+      if (seen.has(k)) errors.push(`${o.label}: metadata.name: duplicate ${kind} ${k}`);
+      seen.add(k);
+    }
+  }
+  nodes.forEach((n) => {
+    const o = objects.find((x) => x.value === n)!;
+    const arch = n.metadata.labels?.['kubernetes.io/arch'] ?? n.status?.nodeInfo?.architecture;
+    if (!arch) errors.push(`${o.label}: metadata.labels.kubernetes.io/arch: missing (and no status.nodeInfo.architecture)`);
+    const alloc = n.status?.allocatable ?? n.status?.capacity;
+    if (!alloc?.cpu || !alloc.memory) errors.push(`${o.label}: status.allocatable: cpu and memory are required`);
+  });
+  const pcs = new Set(of<PriorityClass>('PriorityClass').map((p) => p.metadata.name ?? ''));
+  const checkPriority = (spec2: Pod['spec'], label: string, path: string): void => {
+    if (spec2.priorityClassName && !pcs.has(spec2.priorityClassName) && !spec2.priorityClassName.startsWith('system-')) {
+      errors.push(`${label}: ${path}.priorityClassName: no PriorityClass "${spec2.priorityClassName}" in the scenario`);
+    }
+  };
+  for (const o of objects) {
+    if (o.kind === 'Pod') checkPriority((o.value as Pod).spec, o.label, 'spec');
+    if (o.kind === 'Deployment' || o.kind === 'StatefulSet') checkPriority((o.value as Deployment).spec.template.spec, o.label, 'spec.template.spec');
+  }
+
+  const scLabel = sc.label;
+  const workloads = new Set([
+    ...deployments.map((d) => workloadKey(d.metadata.namespace, d.metadata.name)),
+    ...statefulSets.map((d) => workloadKey(d.metadata.namespace, d.metadata.name)),
+  ]);
+  const podKeys = new Set(pods.map((p) => workloadKey(p.metadata.namespace, p.metadata.name)));
+  const nodeNames = new Set(nodes.map((n) => n.metadata.name ?? ''));
+  const baseDir = dirname(resolve(file));
+
+  // Catalog: inline images plus an optional file.
+  const images: CatalogImage[] = [...spec.images];
+  if (spec.catalogFile) {
+    const path = resolve(baseDir, spec.catalogFile);
+    try {
+      const parsed = catalogFile.safeParse(parseAllDocuments(readFileSync(path, 'utf8'))[0]?.toJS() ?? {});
+      if (parsed.success) images.push(...parsed.data.images);
+      else for (const i of parsed.error.issues.slice(0, 5)) errors.push(`${scLabel}: spec.catalogFile ${spec.catalogFile}: ${formatPath(i.path)}: ${i.message}`);
+    } catch (err) {
+      errors.push(`${scLabel}: spec.catalogFile: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+  }
+  images.forEach((img, i) => {
+    const plats = 'platforms' in img ? img.platforms : Object.keys(img.tags);
+    for (const p of plats) {
+      const r = parsePlatform(p);
+      if (!r.ok) errors.push(`${scLabel}: spec.images.${i}: ${r.error}`);
+    }
+  });
+
+  // Usage sources: traces loaded once per file.
+  const traces = new Map<string, Map<string, UsageSeries> | undefined>();
+  const usage = new Map<string, UsageSource>();
+  spec.usage.forEach((u, i) => {
+    const key = normaliseKey(u.workload);
+    const path = `spec.usage.${i}`;
+    if (!workloads.has(key) && !podKeys.has(key)) errors.push(`${scLabel}: ${path}.workload: no Deployment, StatefulSet or Pod ${key} in the scenario`);
+    const cpu = cpuMilli(u.peak.cpu);
+    const mem = bytesOf(u.peak.memory);
+    if (cpu === undefined) errors.push(`${scLabel}: ${path}.peak.cpu: not a quantity`);
+    if (mem === undefined) errors.push(`${scLabel}: ${path}.peak.memory: not a quantity`);
+    if (cpu === undefined || mem === undefined) return;
+    if (u.trace) {
+      const tracePath = resolve(baseDir, u.trace.file);
+      if (!traces.has(tracePath)) {
+        const t = loadTrace(tracePath);
+        if (!t.ok) errors.push(`${scLabel}: ${path}.trace.file: ${t.error}`);
+        traces.set(tracePath, t.ok ? t.value : undefined);
+      }
+      const series = traces.get(tracePath)?.get(u.trace.series);
+      if (traces.get(tracePath) && !series) {
+        errors.push(`${scLabel}: ${path}.trace.series: no series "${u.trace.series}" in ${u.trace.file} (has ${[...(traces.get(tracePath)?.keys() ?? [])].join(', ')})`);
+      }
+      if (!series) return;
+      let maxCpu = 0;
+      let maxMem = 0;
+      for (let m = 0; m < series.cpu.length; m++) {
+        maxCpu = Math.max(maxCpu, series.cpu[m]!);
+        maxMem = Math.max(maxMem, series.mem[m]!);
+      }
+      usage.set(key, {
+        workload: key, peakCpuMilli: cpu, peakMemBytes: mem,
+        trace: { series, offset: u.trace.offset ?? 0, file: u.trace.file, id: u.trace.series, max: { cpu: maxCpu || 1, mem: maxMem || 1 } },
+      });
+    } else if (u.pattern) {
+      usage.set(key, { workload: key, peakCpuMilli: cpu, peakMemBytes: mem, pattern: u.pattern });
+    }
+  });
+
+  const deferred = new Set<string>();
+  spec.events.forEach((e, i) => {
+    const path = `spec.events.${i}`;
+    if (e.at > spec.duration) errors.push(`${scLabel}: ${path}.at: ${e.at} minutes is after the end (${spec.duration})`);
+    if ((e.type === 'node-failure' || e.type === 'drain' || e.type === 'recovery') && !nodeNames.has(e.node)) {
+      errors.push(`${scLabel}: ${path}.node: no Node "${e.node}" in the scenario`);
+    }
+    if (e.type === 'deploy' || e.type === 'scale') {
+      const key = normaliseKey(e.workload);
+      if (!workloads.has(key)) errors.push(`${scLabel}: ${path}.workload: no Deployment or StatefulSet ${key} in the scenario`);
+      if (e.type === 'deploy') deferred.add(key);
+    }
+  });
+
+  if (errors.length > 0) return { ok: false, errors };
+  return {
+    ok: true,
+    value: {
+      name: (sc.value as { metadata: { name: string } }).metadata.name,
+      file,
+      durationMinutes: spec.duration,
+      startMs: Date.parse(spec.start),
+      seed: spec.seed,
+      images,
+      usage,
+      events: [...spec.events].sort((a, b) => a.at - b.at),
+      policy: spec.policy,
+      controlPlaneNodesPerCluster: spec.controlPlaneNodesPerCluster,
+      nodes,
+      pods,
+      deployments,
+      statefulSets,
+      priorityClasses: of<PriorityClass>('PriorityClass'),
+      pdbs: of<PodDisruptionBudget>('PodDisruptionBudget'),
+      deferred,
+    },
+  };
+}
+
+export function loadScenario(file: string): LoadResult {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    return { ok: false, errors: [`${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`] };
+  }
+  return parseScenario(text, file);
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,271 @@
+/**
+ * The scenario file: standard Kubernetes objects (as `kubectl get -o yaml` writes them;
+ * fields polyarch does not read are kept and ignored) plus one polyarch document,
+ * `apiVersion: polyarch.io/v1alpha1, kind: Scenario`. Schemas only; load.ts reads the
+ * YAML and names the document and field of every error.
+ */
+import { z } from 'zod';
+
+const QUANTITY_RE = /^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|e[0-9]+)?$/;
+export const quantity = z.union([z.string().regex(QUANTITY_RE, 'not a Kubernetes quantity (e.g. 500m, 2, 4Gi)'), z.number().nonnegative()])
+  .transform((q) => String(q));
+const resourceList = z.record(z.string(), quantity);
+const labels = z.record(z.string(), z.string());
+const name = z.string().min(1).max(253).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'not a DNS-1123 name');
+
+const metadata = z.looseObject({
+  name,
+  namespace: name.optional(),
+  labels: labels.optional(),
+  annotations: labels.optional(),
+});
+
+const taint = z.looseObject({
+  key: z.string().min(1),
+  value: z.string().optional(),
+  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']),
+});
+
+const toleration = z.looseObject({
+  key: z.string().optional(),
+  operator: z.enum(['Exists', 'Equal']).optional(),
+  value: z.string().optional(),
+  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute', '']).optional(),
+  tolerationSeconds: z.number().int().optional(),
+});
+
+const selectorRequirement = z.looseObject({
+  key: z.string().min(1),
+  operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt']),
+  values: z.array(z.string()).optional(),
+});
+
+const nodeSelectorTerm = z.looseObject({
+  matchExpressions: z.array(selectorRequirement).optional(),
+  matchFields: z.array(selectorRequirement).optional(),
+});
+
+const affinity = z.looseObject({
+  nodeAffinity: z.looseObject({
+    requiredDuringSchedulingIgnoredDuringExecution: z.looseObject({ nodeSelectorTerms: z.array(nodeSelectorTerm) }).optional(),
+    preferredDuringSchedulingIgnoredDuringExecution: z.array(z.looseObject({ weight: z.number().int().min(1).max(100), preference: nodeSelectorTerm })).optional(),
+  }).optional(),
+});
+
+const container = z.looseObject({
+  name,
+  image: z.string().min(1),
+  resources: z.looseObject({ requests: resourceList.optional(), limits: resourceList.optional() }).optional(),
+});
+
+export const podSpec = z.looseObject({
+  containers: z.array(container).min(1),
+  initContainers: z.array(container).optional(),
+  nodeName: z.string().optional(),
+  nodeSelector: labels.optional(),
+  affinity: affinity.optional(),
+  tolerations: z.array(toleration).optional(),
+  priorityClassName: z.string().optional(),
+  priority: z.number().int().optional(),
+  schedulerName: z.string().optional(),
+});
+
+const labelSelector = z.looseObject({
+  matchLabels: labels.optional(),
+  matchExpressions: z.array(selectorRequirement).optional(),
+});
+
+const podTemplate = z.looseObject({
+  metadata: z.looseObject({ labels: labels.optional(), annotations: labels.optional() }).optional(),
+  spec: podSpec,
+});
+
+export const nodeDoc = z.looseObject({
+  apiVersion: z.literal('v1'),
+  kind: z.literal('Node'),
+  metadata,
+  spec: z.looseObject({ unschedulable: z.boolean().optional(), taints: z.array(taint).optional() }).optional(),
+  status: z.looseObject({
+    capacity: resourceList.optional(),
+    allocatable: resourceList.optional(),
+    nodeInfo: z.looseObject({ architecture: z.string().optional(), operatingSystem: z.string().optional() }).optional(),
+  }).optional(),
+});
+
+export const podDoc = z.looseObject({
+  apiVersion: z.literal('v1'),
+  kind: z.literal('Pod'),
+  metadata,
+  spec: podSpec,
+});
+
+const workloadSpec = z.looseObject({
+  replicas: z.number().int().min(0).default(1),
+  selector: labelSelector,
+  template: podTemplate,
+});
+
+export const deploymentDoc = z.looseObject({
+  apiVersion: z.literal('apps/v1'),
+  kind: z.literal('Deployment'),
+  metadata,
+  spec: workloadSpec,
+});
+
+export const statefulSetDoc = z.looseObject({
+  apiVersion: z.literal('apps/v1'),
+  kind: z.literal('StatefulSet'),
+  metadata,
+  spec: workloadSpec.extend({ serviceName: z.string().optional() }),
+});
+
+export const priorityClassDoc = z.looseObject({
+  apiVersion: z.literal('scheduling.k8s.io/v1'),
+  kind: z.literal('PriorityClass'),
+  metadata,
+  value: z.number().int(),
+  globalDefault: z.boolean().optional(),
+  description: z.string().optional(),
+});
+
+const intOrPercent = z.union([z.number().int().min(0), z.string().regex(/^[0-9]+%$/, 'an integer or a percentage such as "50%"')]);
+export const pdbDoc = z.looseObject({
+  apiVersion: z.literal('policy/v1'),
+  kind: z.literal('PodDisruptionBudget'),
+  metadata,
+  spec: z.looseObject({
+    minAvailable: intOrPercent.optional(),
+    maxUnavailable: intOrPercent.optional(),
+    selector: labelSelector,
+  }).refine((s) => (s.minAvailable === undefined) !== (s.maxUnavailable === undefined), {
+    message: 'set exactly one of minAvailable and maxUnavailable',
+  }),
+});
+
+/** `90s`, `30m`, `12h`, `2d`, or a number of minutes. Whole minutes (the simulator's step). */
+export const duration = z.union([
+  z.number().int().nonnegative(),
+  z.string().regex(/^[0-9]+(s|m|h|d)$/, 'a duration such as 90s, 30m, 12h or 2d'),
+]).transform((v, ctx) => {
+  if (typeof v === 'number') return v;
+  const n = Number(v.slice(0, -1));
+  const unitMinutes = { s: 1 / 60, m: 1, h: 60, d: 1440 }[v.slice(-1) as 's' | 'm' | 'h' | 'd'];
+  const minutes = n * unitMinutes;
+  if (!Number.isInteger(minutes)) {
+    ctx.addIssue({ code: 'custom', message: `${v} is not a whole number of minutes` });
+    return z.NEVER;
+  }
+  return minutes;
+});
+
+const platformText = z.string().regex(/^[a-z0-9]+\/[a-z0-9_]+(\/v[0-9.]+)?$/, 'a platform such as linux/arm64 or linux/arm/v7');
+
+export const catalogImage = z.union([
+  z.strictObject({
+    reference: z.string().min(1),
+    /** An OCI image index (multi-arch) when several, a single-platform image when one. */
+    platforms: z.array(platformText).min(1),
+  }),
+  z.strictObject({
+    reference: z.string().min(1),
+    /** One image per platform under its own tag or repository (`app:1.4-arm64`). */
+    tags: z.record(platformText, z.string().min(1)).refine((t) => Object.keys(t).length > 0, 'at least one platform'),
+  }),
+]);
+export const catalogFile = z.strictObject({ images: z.array(catalogImage) });
+
+const peak = z.strictObject({ cpu: quantity, memory: quantity });
+
+const traceSource = z.strictObject({
+  file: z.string().min(1),
+  series: z.string().min(1),
+  /** Where in the series the run starts (wraps around at the end). */
+  offset: duration.optional(),
+});
+
+const pattern = z.strictObject({
+  kind: z.enum(['constant', 'diurnal', 'spike', 'ramp']),
+  /** Utilisation (of peak) at rest, in [0, 1]. */
+  base: z.number().min(0).max(1),
+  /** Added at the top of a cycle, a spike or the end of a ramp. */
+  amplitude: z.number().min(0).max(1).default(0),
+  period: duration.optional(),
+  noise: z.number().min(0).max(1).default(0),
+});
+
+export const usageEntry = z.strictObject({
+  /** `namespace/name` (namespace defaults to `default`) of a Deployment, StatefulSet or Pod. */
+  workload: z.string().min(1),
+  /** Usage at utilisation 1 of the series: a trace is scaled so that its maximum is this. */
+  peak,
+  trace: traceSource.optional(),
+  pattern: pattern.optional(),
+}).refine((u) => (u.trace === undefined) !== (u.pattern === undefined), { message: 'give exactly one of trace and pattern' });
+
+const at = duration;
+export const eventSchema = z.discriminatedUnion('type', [
+  z.strictObject({ at, type: z.literal('node-failure'), node: z.string().min(1) }),
+  z.strictObject({ at, type: z.literal('drain'), node: z.string().min(1) }),
+  z.strictObject({ at, type: z.literal('recovery'), node: z.string().min(1) }),
+  z.strictObject({ at, type: z.literal('deploy'), workload: z.string().min(1) }),
+  z.strictObject({ at, type: z.literal('scale'), workload: z.string().min(1), replicas: z.number().int().min(0) }),
+]);
+
+export const policySchema = z.strictObject({
+  /** How often the autoscaler plans. */
+  interval: duration.default(5),
+  /** Minutes of history the forecast reads (the method's window, 60). */
+  window: duration.default(60),
+  /** How far ahead the forecast looks (T). */
+  horizon: duration.default(5),
+  /** Share added on top of the forecast. */
+  headroom: z.number().min(0).max(2).default(0.15),
+  /** How long pods stay on a failed node before they are moved (Kubernetes' 300 s default). */
+  evictionTimeout: duration.default(5),
+  /** Minutes a pod takes from bound to running (image pull and start). */
+  startup: duration.default(1),
+}).default({ interval: 5, window: 60, horizon: 5, headroom: 0.15, evictionTimeout: 5, startup: 1 });
+
+export const scenarioDoc = z.looseObject({
+  apiVersion: z.literal('polyarch.io/v1alpha1'),
+  kind: z.literal('Scenario'),
+  metadata: z.looseObject({ name }),
+  spec: z.strictObject({
+    duration: duration.refine((m) => m >= 1 && m <= 31 * 1440, 'between 1 minute and 31 days'),
+    /** Simulated wall-clock start (ISO 8601); fixed so reports are reproducible. */
+    start: z.iso.datetime().default('2026-01-05T00:00:00Z'),
+    seed: z.number().int().nonnegative().optional(),
+    images: z.array(catalogImage).default([]),
+    /** A YAML or JSON file `{images: [...]}`, relative to the scenario. */
+    catalogFile: z.string().min(1).optional(),
+    usage: z.array(usageEntry).default([]),
+    events: z.array(eventSchema).default([]),
+    policy: policySchema,
+    /** Control-plane nodes per cluster, for the one-cluster-per-architecture baseline. */
+    controlPlaneNodesPerCluster: z.number().int().min(1).default(3),
+  }),
+});
+
+export type NodeDoc = z.infer<typeof nodeDoc>;
+export type PodDoc = z.infer<typeof podDoc>;
+export type DeploymentDoc = z.infer<typeof deploymentDoc>;
+export type StatefulSetDoc = z.infer<typeof statefulSetDoc>;
+export type PriorityClassDoc = z.infer<typeof priorityClassDoc>;
+export type PdbDoc = z.infer<typeof pdbDoc>;
+export type ScenarioDoc = z.infer<typeof scenarioDoc>;
+export type CatalogImage = z.infer<typeof catalogImage>;
+export type UsageEntry = z.infer<typeof usageEntry>;
+export type ScenarioEvent = z.infer<typeof eventSchema>;
+export type Policy = z.infer<typeof policySchema>;
+export type PodSpecDoc = z.infer<typeof podSpec>;
+
+export const kindSchemas = {
+  Node: nodeDoc,
+  Pod: podDoc,
+  Deployment: deploymentDoc,
+  StatefulSet: statefulSetDoc,
+  PriorityClass: priorityClassDoc,
+  PodDisruptionBudget: pdbDoc,
+  Scenario: scenarioDoc,
+} as const;
+export type Kind = keyof typeof kindSchemas;

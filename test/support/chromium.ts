@@ -1,0 +1,107 @@
+/**
+ * Debian's chromium driven over the DevTools protocol (no extra dependency): start it
+ * headless on a free port, open a page, collect console errors and exceptions, evaluate
+ * expressions. Only loopback traffic.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WebSocket } from 'undici';
+
+export const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p)) ?? '/usr/bin/chromium';
+
+export interface PageResult {
+  readonly errors: string[];
+  evaluate<T>(expression: string): Promise<T>;
+  close(): Promise<void>;
+}
+
+export async function openPage(url: string, timeoutMs = 30_000): Promise<PageResult> {
+  const profile = mkdtempSync(join(tmpdir(), 'polyarch-chromium-'));
+  const proc: ChildProcess = spawn(CHROMIUM, [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    '--no-first-run', '--disable-dev-shm-usage', `--user-data-dir=${profile}`, '--remote-debugging-port=0', 'about:blank',
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const cleanup = async (): Promise<void> => {
+    if (proc.exitCode === null) {
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+    }
+    rmSync(profile, { recursive: true, force: true });
+  };
+  try {
+    const browserWs = await new Promise<string>((resolve, reject) => {
+      let buf = '';
+      const timer = setTimeout(() => reject(new Error(`chromium did not start in ${timeoutMs} ms: ${buf.slice(-500)}`)), timeoutMs);
+      proc.stderr?.on('data', (d: Buffer) => {
+        buf += d.toString();
+        const m = /DevTools listening on (ws:\/\/\S+)/.exec(buf);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      });
+      proc.once('exit', (code) => reject(new Error(`chromium exited with ${code}: ${buf.slice(-500)}`)));
+    });
+    const port = new URL(browserWs).port;
+    const list = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as { type: string; webSocketDebuggerUrl: string }[];
+    const target = list.find((t) => t.type === 'page');
+    if (!target) throw new Error('no page target');
+    const ws = new WebSocket(target.webSocketDebuggerUrl);
+    await new Promise<void>((resolve, reject) => {
+      ws.addEventListener('open', () => resolve());
+      ws.addEventListener('error', () => reject(new Error('DevTools websocket failed')));
+    });
+    let id = 0;
+    const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+    const errors: string[] = [];
+    let loaded: () => void = () => undefined;
+    const loadedP = new Promise<void>((r) => (loaded = r));
+    ws.addEventListener('message', (ev) => {
+      const msg = JSON.parse(String(ev.data)) as { id?: number; method?: string; params?: Record<string, unknown>; result?: unknown; error?: { message: string } };
+      if (msg.id !== undefined) {
+        const p = pending.get(msg.id);
+        pending.delete(msg.id);
+        if (msg.error) p?.reject(new Error(msg.error.message));
+        else p?.resolve(msg.result);
+        return;
+      }
+      if (msg.method === 'Runtime.consoleAPICalled' && (msg.params?.type === 'error' || msg.params?.type === 'assert')) {
+        errors.push(`console.${String(msg.params.type)}: ${JSON.stringify(msg.params.args)}`);
+      } else if (msg.method === 'Runtime.exceptionThrown') {
+        errors.push(`exception: ${JSON.stringify(msg.params?.exceptionDetails)}`);
+      } else if (msg.method === 'Log.entryAdded') {
+        const entry = msg.params?.entry as { level?: string; text?: string; url?: string } | undefined;
+        if (entry?.level === 'error') errors.push(`log: ${entry.text ?? ''} ${entry.url ?? ''}`);
+      } else if (msg.method === 'Page.loadEventFired') loaded();
+    });
+    const send = (method: string, params: Record<string, unknown> = {}): Promise<unknown> => {
+      const n = ++id;
+      ws.send(JSON.stringify({ id: n, method, params }));
+      return new Promise((resolve, reject) => pending.set(n, { resolve, reject }));
+    };
+    await send('Runtime.enable');
+    await send('Log.enable');
+    await send('Page.enable');
+    await send('Page.navigate', { url });
+    await Promise.race([loadedP, new Promise((_, reject) => setTimeout(() => reject(new Error('page did not load')), timeoutMs))]);
+    return {
+      errors,
+      evaluate: async <T>(expression: string): Promise<T> => {
+        const r = (await send('Runtime.evaluate', { expression, returnByValue: true })) as { result: { value: T }; exceptionDetails?: unknown };
+        if (r.exceptionDetails) throw new Error(`evaluate failed: ${JSON.stringify(r.exceptionDetails)}`);
+        return r.result.value;
+      },
+      close: async () => {
+        ws.close();
+        await cleanup();
+      },
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
