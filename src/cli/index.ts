@@ -1,13 +1,15 @@
 import { Command, CommanderError } from 'commander';
 import { registerInspect } from './commands/inspect.ts';
 import { CliError } from './errors.ts';
+import { registerCerts } from './commands/certs.ts';
 import { registerForecast } from './commands/forecast.ts';
 import { registerPlan } from './commands/plan.ts';
 import { registerSchedule } from './commands/schedule.ts';
+import { registerServe } from './commands/serve.ts';
 import { registerSimulate } from './commands/simulate.ts';
 
 // Each command lives in its own module under cli/commands and registers itself here.
-const registrations: ((program: Command) => void)[] = [registerInspect, registerSchedule, registerSimulate, registerForecast, registerPlan];
+const registrations: ((program: Command) => void)[] = [registerInspect, registerSchedule, registerSimulate, registerForecast, registerPlan, registerCerts, registerServe];
 
 export function buildProgram(): Command {
   const program = new Command('polyarch')

@@ -1,2 +1,3 @@
 export * from './clock.ts';
 export * from './image-resolver.ts';
+export * from './pod-json-patch.ts';

@@ -1,0 +1,79 @@
+/**
+ * The mutating admission use-case: on pod CREATE, constrain the pod to the platforms
+ * its images exist for. Never waits on a registry: with every image's platforms in the
+ * cache the affinity is written now; otherwise the pod is gated and the gate
+ * controller finishes the job (scheduling gates can only be added at creation).
+ */
+import {
+  affinityPatch, annotationPatch, DECISION_ANNOTATION, gatePatch, hasGate, hasRequiredArchAffinity,
+  OPT_OUT_LABEL, PLATFORM_GATE, preferredTerms, requiredExpressions, SOURCE_IMAGES_ANNOTATION, sourceImagesValue,
+  type ArchPreference,
+} from '../core/admission/affinity.ts';
+import type { JsonPatchOp } from '../core/admission/json-patch.ts';
+import { affinityTarget, podPlatforms } from '../core/admission/platforms.ts';
+import { podImages, type PodLike } from '../core/admission/pod.ts';
+import type { ImageResolver } from '../ports/image-resolver.ts';
+import { resolveCached } from './resolve-images.ts';
+
+export interface AdmissionOptions {
+  readonly resolver: ImageResolver;
+  readonly preferences: readonly ArchPreference[];
+  /** Never touched: kube-system and polyarch's own namespace (its pods must start for the webhook to work). */
+  readonly skipNamespaces: readonly string[];
+}
+
+export type AdmissionOutcome = 'mutated' | 'gated' | 'skipped';
+
+export interface AdmissionDecision {
+  readonly outcome: AdmissionOutcome;
+  readonly patch: readonly JsonPatchOp[];
+  readonly reason: string;
+  /** Shown to the user by kubectl (AdmissionResponse.warnings). */
+  readonly warnings: readonly string[];
+}
+
+const skip = (reason: string, warnings: string[] = []): AdmissionDecision => ({ outcome: 'skipped', patch: [], reason, warnings });
+
+/** Resolution failures no retry will fix: the pod would not start anyway, so it is let through untouched. */
+const PERMANENT = new Set(['invalid-reference', 'not-found', 'unauthorized', 'invalid-manifest']);
+
+export function admitPod(pod: PodLike, namespace: string, opts: AdmissionOptions): AdmissionDecision {
+  if (opts.skipNamespaces.includes(namespace)) return skip(`namespace ${namespace} is excluded`);
+  if (pod.metadata?.labels?.[OPT_OUT_LABEL] === 'false') return skip(`label ${OPT_OUT_LABEL}=false`);
+  if (pod.spec?.nodeName) return skip(`already assigned to node ${pod.spec.nodeName}`);
+  if (hasGate(pod)) return skip(`already gated by ${PLATFORM_GATE}`);
+  if (hasRequiredArchAffinity(pod)) return skip('already constrained to an architecture');
+  const images = podImages(pod);
+  if (images.length === 0) return skip('no containers');
+
+  const keepSource = pod.metadata?.annotations?.[SOURCE_IMAGES_ANNOTATION];
+  const sourceImages: Record<string, string> = keepSource ? {} : { [SOURCE_IMAGES_ANNOTATION]: sourceImagesValue(images) };
+  const { resolved, missing, failed } = resolveCached(opts.resolver, images);
+
+  const permanent = failed.filter((f) => PERMANENT.has(f.error.kind));
+  if (permanent.length > 0) {
+    return skip('an image cannot be resolved', permanent.map((f) => `polyarch: container ${f.image.container}: ${f.error.message}; no platform constraint added`));
+  }
+  if (missing.length > 0 || failed.length > 0) {
+    const waiting = [...missing.map((m) => m.image), ...failed.map((f) => f.image.image)];
+    const reason = `waiting for the platforms of ${[...new Set(waiting)].join(', ')}`;
+    return { outcome: 'gated', patch: [...gatePatch(pod), ...annotationPatch(pod, { ...sourceImages, [DECISION_ANNOTATION]: reason })], reason, warnings: [] };
+  }
+
+  const platforms = podPlatforms(resolved);
+  if (platforms.perArchTag) {
+    const reason = 'images differ per architecture: the platform is chosen before scheduling';
+    return { outcome: 'gated', patch: [...gatePatch(pod), ...annotationPatch(pod, { ...sourceImages, [DECISION_ANNOTATION]: reason })], reason, warnings: [] };
+  }
+  const target = affinityTarget(platforms.allowed);
+  if (!target) {
+    const reason = `no platform runs every container (${platforms.reasons.join('; ')})`;
+    return { outcome: 'skipped', patch: annotationPatch(pod, { [DECISION_ANNOTATION]: reason }), reason, warnings: [`polyarch: ${reason}`] };
+  }
+  const reason = `required ${target.os}/{${target.architectures.join(',')}}: the platforms every container has an image for`;
+  const patch = [
+    ...affinityPatch(pod, requiredExpressions(target), preferredTerms(target.architectures, opts.preferences)),
+    ...annotationPatch(pod, { ...sourceImages, [DECISION_ANNOTATION]: reason }),
+  ];
+  return { outcome: 'mutated', patch, reason, warnings: [] };
+}

@@ -1,0 +1,143 @@
+/**
+ * Finishes what admission could not do without waiting on a registry: for each pod
+ * carrying the `polyarch.io/platform` scheduling gate, resolve its images, write the
+ * required node affinity (and, for per-architecture-tag images, pick the platform and
+ * write that variant), then lift the gate, all in one patch.
+ */
+import {
+  affinityPatch, annotationPatch, DECISION_ANNOTATION, hasRequiredArchAffinity, imagePatch, PLATFORM_ANNOTATION,
+  PLATFORM_GATE, parseSourceImages, preferredTerms, removeGatePatch, requiredExpressions, SOURCE_IMAGES_ANNOTATION, sourceImagesValue,
+  type ArchPreference,
+} from '../core/admission/affinity.ts';
+import { choosePlatform, type NodeLike, type PlatformChoice } from '../core/admission/choose.ts';
+import type { JsonPatchOp } from '../core/admission/json-patch.ts';
+import { affinityTarget, bestVariant, needsVariantWrite, podPlatforms, type ResolvedImage } from '../core/admission/platforms.ts';
+import { podImages, podName, type PodLike } from '../core/admission/pod.ts';
+import { formatPlatform } from '../core/platform/platform.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { ImageResolver } from '../ports/image-resolver.ts';
+import type { ClusterReader, ClusterWriter } from '../ports/cluster.ts';
+import type { PodJsonPatcher } from '../ports/pod-json-patch.ts';
+import { resolveWithin } from './resolve-images.ts';
+
+export type GateCluster = Pick<ClusterReader, 'listNodes'> & Pick<ClusterWriter, 'recordEvent'> & PodJsonPatcher;
+
+export interface GateControllerOptions {
+  readonly cluster: GateCluster;
+  readonly resolver: ImageResolver;
+  readonly clock: Clock;
+  readonly preferences: readonly ArchPreference[];
+  readonly deadlineMs: number;
+  /**
+   * A pod whose images still cannot be resolved after this long is released without a
+   * platform constraint (as failurePolicy Ignore would have admitted it) rather than
+   * kept pending forever. 0 keeps it gated.
+   */
+  readonly releaseAfterMs: number;
+  /** Poll interval of run(). */
+  readonly intervalMs: number;
+  /** Picks the platform for per-architecture-tag images; the placement core's choice by default. */
+  readonly choose?: (images: readonly ResolvedImage[], nodes: readonly NodeLike[], preferences: readonly ArchPreference[], pod: PodLike) => PlatformChoice;
+}
+
+export type GateOutcome = 'lifted' | 'released' | 'waiting' | 'refused' | 'failed';
+
+export interface GateResult {
+  readonly pod: string;
+  readonly outcome: GateOutcome;
+  readonly reason: string;
+}
+
+export class GateController {
+  constructor(private readonly opts: GateControllerOptions) {}
+
+  /** One pass over every gated pod; returns what happened to each. */
+  async runOnce(signal?: AbortSignal): Promise<GateResult[]> {
+    const pods = await this.opts.cluster.listGatedPods(PLATFORM_GATE);
+    if (!pods.ok) return [{ pod: '*', outcome: 'failed', reason: `listing gated pods: ${pods.error.message}` }];
+    const out: GateResult[] = [];
+    for (const pod of pods.value) {
+      if (signal?.aborted) break;
+      out.push(await this.reconcile(pod, signal));
+    }
+    return out;
+  }
+
+  /** Polls until the signal aborts; each pass is independent, so a crash-restart carries on from the API's state. */
+  async run(signal: AbortSignal, onResult?: (r: GateResult) => void): Promise<void> {
+    while (!signal.aborted) {
+      for (const r of await this.runOnce(signal)) onResult?.(r);
+      await this.opts.clock.sleep(this.opts.intervalMs, signal).catch(() => undefined);
+    }
+  }
+
+  async reconcile(pod: PodLike, signal?: AbortSignal): Promise<GateResult> {
+    const name = podName(pod);
+    const ref = { namespace: pod.metadata?.namespace ?? 'default', name: pod.metadata?.name ?? '' };
+    const images = podImages(pod);
+    const recorded = parseSourceImages(pod.metadata?.annotations?.[SOURCE_IMAGES_ANNOTATION]);
+    const originals = images.map((i) => ({ ...i, image: recorded?.[i.container] ?? i.image }));
+    const records: Record<string, string> = recorded ? {} : { [SOURCE_IMAGES_ANNOTATION]: sourceImagesValue(originals) };
+
+    const resolved = await resolveWithin(this.opts.resolver, this.opts.clock, originals, this.opts.deadlineMs, signal);
+    if (!resolved.ok) {
+      const created = Date.parse(String((pod.metadata as { creationTimestamp?: unknown } | undefined)?.creationTimestamp ?? ''));
+      const age = Number.isFinite(created) ? this.opts.clock.now() - created : 0;
+      if (this.opts.releaseAfterMs > 0 && age >= this.opts.releaseAfterMs) {
+        const reason = `released without a platform constraint after ${Math.round(age / 1000)} s: ${resolved.error.message}`;
+        return this.write(ref, name, [...annotationPatch(pod, { ...records, [DECISION_ANNOTATION]: reason }), ...removeGatePatch(pod)], 'released', reason, 'Warning');
+      }
+      return { pod: name, outcome: 'waiting', reason: resolved.error.message };
+    }
+
+    const platforms = podPlatforms(resolved.value);
+    const ops: JsonPatchOp[] = [];
+    let reason: string;
+    let annotations: Record<string, string> = { ...records };
+    if (platforms.perArchTag) {
+      let nodes: readonly NodeLike[];
+      try {
+        nodes = await this.opts.cluster.listNodes();
+      } catch (err) {
+        return { pod: name, outcome: 'failed', reason: `listing nodes: ${err instanceof Error ? err.message : String(err)}` };
+      }
+      const choice = (this.opts.choose ?? choosePlatform)(resolved.value, nodes, this.opts.preferences, pod);
+      if (!choice.ok) return this.refuse(ref, name, pod, `no platform for the per-architecture images: ${choice.reason}`);
+      const target = { os: choice.platform.os, architectures: [choice.platform.architecture] };
+      if (!hasRequiredArchAffinity(pod)) ops.push(...affinityPatch(pod, requiredExpressions(target), []));
+      const changes = resolved.value.flatMap((r, i) => {
+        const v = needsVariantWrite(r.platforms) ? bestVariant(r.platforms, choice.platform) : undefined;
+        const current = images[i];
+        return v && current ? [{ image: current, to: v.image }] : [];
+      });
+      ops.push(...imagePatch(changes));
+      const platform = formatPlatform(choice.platform);
+      reason = `gate: chose ${choice.reason}; wrote the ${platform} variants`;
+      annotations = { ...annotations, [PLATFORM_ANNOTATION]: platform };
+    } else {
+      const target = affinityTarget(platforms.allowed);
+      if (!target) return this.refuse(ref, name, pod, `no platform runs every container (${platforms.reasons.join('; ')})`);
+      if (!hasRequiredArchAffinity(pod)) {
+        ops.push(...affinityPatch(pod, requiredExpressions(target), preferredTerms(target.architectures, this.opts.preferences)));
+      }
+      reason = `gate: required ${target.os}/{${target.architectures.join(',')}}: the platforms every container has an image for`;
+    }
+    ops.push(...annotationPatch(pod, { ...annotations, [DECISION_ANNOTATION]: reason }), ...removeGatePatch(pod));
+    return this.write(ref, name, ops, 'lifted', reason, 'Normal');
+  }
+
+  /** Keeps the gate (no node could run the pod, scheduling it would only crash-loop) and says why, once. */
+  private async refuse(ref: { namespace: string; name: string }, name: string, pod: PodLike, reason: string): Promise<GateResult> {
+    if (pod.metadata?.annotations?.[DECISION_ANNOTATION] === reason) return { pod: name, outcome: 'refused', reason };
+    const r = await this.write(ref, name, annotationPatch(pod, { [DECISION_ANNOTATION]: reason }), 'refused', reason, 'Warning');
+    return r;
+  }
+
+  private async write(ref: { namespace: string; name: string }, name: string, ops: JsonPatchOp[], outcome: GateOutcome, reason: string, type: 'Normal' | 'Warning'): Promise<GateResult> {
+    const r = await this.opts.cluster.jsonPatchPod(ref, ops);
+    if (!r.ok) return { pod: name, outcome: 'failed', reason: `patch: ${r.error.message}` };
+    const why = outcome === 'lifted' ? 'PlatformGateLifted' : outcome === 'released' ? 'PlatformGateReleased' : 'PlatformRefused';
+    await this.opts.cluster.recordEvent({ involved: { kind: 'Pod', namespace: ref.namespace, name: ref.name }, type, reason: why, message: reason });
+    return { pod: name, outcome, reason };
+  }
+}

@@ -1,0 +1,435 @@
+/**
+ * The standalone scheduler (S2-S4 on a live cluster): pending pods whose
+ * spec.schedulerName is ours go through a kube-scheduler-style queue; each is decided
+ * by the placement core against the cache, assumed, then written: the chosen image
+ * variants and annotations patched into the pod, then the binding. The same code runs
+ * on the simulator and on the API server (one app layer, two adapters).
+ */
+import { formatReference, parseReference } from '../core/image/reference.ts';
+import type { Pod } from '../core/k8s/types.ts';
+import { podKey } from '../core/k8s/types.ts';
+import type { Decision } from '../core/placement/decision.ts';
+import type { Framework } from '../core/placement/framework.ts';
+import { DECISION_ANNOTATION, PLATFORM_ANNOTATION, SOURCE_IMAGES_ANNOTATION, sourceImages, type ImageInfo } from '../core/placement/pod-info.ts';
+import type { Rng } from '../core/placement/rng.ts';
+import { placePod } from '../core/placement/schedule.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Cluster, ObjectRef } from '../ports/cluster.ts';
+import type { ChangeNotifier, PodConditionWriter } from '../ports/cluster-extras.ts';
+import type { ImageResolver, RegistryCredentials, ResolveResult } from '../ports/image-resolver.ts';
+import type { Logger } from '../ports/logger.ts';
+import { noTelemetry, type Telemetry } from '../ports/telemetry.ts';
+import { isTerminal, SchedulerCache } from './scheduler-cache.ts';
+import { SchedulingQueue, type QueueOptions, type QueuedPod } from './scheduling-queue.ts';
+
+export const DEFAULT_SCHEDULER_NAME = 'polyarch';
+
+/** Errors a retry may cure: the registry is down or slow, not the image wrong. */
+const TRANSIENT_RESOLVE = new Set(['unreachable', 'timeout', 'rate-limited']);
+
+export interface QueueSchedulerOptions {
+  readonly cluster: Cluster & Partial<PodConditionWriter & ChangeNotifier>;
+  readonly resolver: ImageResolver;
+  readonly framework: Framework;
+  readonly rng: Rng;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly telemetry?: Telemetry;
+  readonly schedulerName?: string;
+  /** Registry credentials of a pod (its imagePullSecrets and its service account's). */
+  readonly credentials?: (pod: Pod) => Promise<readonly RegistryCredentials[]>;
+  readonly queue?: QueueOptions;
+  /** Writes (patch + bind) in flight at once. */
+  readonly bindConcurrency?: number;
+  /** How long a permanent image error (not found, unauthorized) is remembered. */
+  readonly imageErrorTtlMs?: number;
+  /** Without a change notifier, how often to look at the change feed. */
+  readonly pollMs?: number;
+}
+
+export interface SchedulerStats {
+  scheduled: number;
+  unschedulable: number;
+  errors: number;
+  bindConflicts: number;
+}
+
+type Resolution = { at: number; info: ImageInfo; transient?: string };
+
+export class QueueScheduler {
+  readonly cache: SchedulerCache;
+  readonly queue: SchedulingQueue;
+  readonly stats: SchedulerStats = { scheduled: 0, unschedulable: 0, errors: 0, bindConflicts: 0 };
+  /** The last decision per pod (for `explain` and tests). */
+  readonly decisions = new Map<string, Decision>();
+  private since = -1;
+  private readonly telemetry: Telemetry;
+  private readonly schedulerName: string;
+  private readonly images = new Map<string, Resolution>();
+  private readonly resolving = new Map<string, Set<string>>();
+  private readonly pendingFingerprint = new Map<string, string>();
+  private readonly inflight = new Set<Promise<void>>();
+  private wake: (() => void) | undefined;
+  private dirty = false;
+
+  constructor(private readonly o: QueueSchedulerOptions) {
+    this.cache = new SchedulerCache(o.log);
+    this.queue = new SchedulingQueue(o.queue);
+    this.telemetry = o.telemetry ?? noTelemetry;
+    this.schedulerName = o.schedulerName ?? DEFAULT_SCHEDULER_NAME;
+  }
+
+  /** Runs until `signal` aborts (leadership lost or shutdown), then waits for writes in flight. */
+  async run(signal: AbortSignal): Promise<void> {
+    const unsubscribe = this.o.cluster.onChange?.(() => this.poke());
+    try {
+      while (!signal.aborted) {
+        await this.runOnce();
+        await this.idle(signal);
+      }
+    } finally {
+      unsubscribe?.();
+      await Promise.allSettled([...this.inflight]);
+    }
+  }
+
+  /** One pass: read the changes, then try every pod that is ready now. Returns how many were tried. */
+  async runOnce(): Promise<number> {
+    await this.sync();
+    let tried = 0;
+    for (let qp = this.queue.pop(this.o.clock.now()); qp; qp = this.queue.pop(this.o.clock.now())) {
+      await this.scheduleOne(qp);
+      tried++;
+      if (tried % 64 === 0) await this.sync();
+    }
+    this.reportQueue();
+    return tried;
+  }
+
+  /** Waits for outstanding writes (tests, shutdown). */
+  async drain(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+
+  // ---- the change feed -> cache and queue -------------------------------------------
+
+  async sync(): Promise<void> {
+    const { cluster } = this.o;
+    const feed = this.since < 0 ? undefined : await cluster.changes(this.since);
+    if (!feed || feed.expired) {
+      const version = await cluster.version();
+      const [nodes, pods] = await Promise.all([cluster.listNodes(), cluster.listPods()]);
+      this.cache.reset(nodes, pods);
+      const seen = new Set<string>();
+      for (const p of pods) {
+        if (this.wantsScheduling(p)) {
+          seen.add(podKey(p));
+          this.enqueue(p);
+        }
+      }
+      for (const key of [...this.pendingFingerprint.keys()]) {
+        if (!seen.has(key)) {
+          this.pendingFingerprint.delete(key);
+          this.queue.delete(key);
+        }
+      }
+      this.since = version;
+      return;
+    }
+    let helpful = false;
+    const now = this.o.clock.now();
+    // Collapse repeats: only the latest state of each object matters.
+    const nodes = new Set<string>();
+    const pods = new Map<string, ObjectRef>();
+    for (const ev of feed.events) {
+      if (ev.kind === 'Node') nodes.add(ev.name);
+      else if (ev.kind === 'Pod') pods.set(`${ev.namespace ?? 'default'}/${ev.name}`, { namespace: ev.namespace ?? 'default', name: ev.name });
+    }
+    for (const name of nodes) {
+      const node = await cluster.getNode(name);
+      if (node) helpful = this.cache.setNode(node) || helpful;
+      else this.cache.removeNode(name);
+    }
+    for (const [key, ref] of pods) {
+      const pod = await cluster.getPod(ref);
+      if (!pod) {
+        helpful = this.cache.removePod(key) || helpful;
+        this.pendingFingerprint.delete(key);
+        this.queue.delete(key);
+        continue;
+      }
+      if (pod.spec.nodeName || isTerminal(pod)) {
+        helpful = this.cache.observePod(pod) || helpful;
+        this.pendingFingerprint.delete(key);
+        this.queue.delete(key);
+        continue;
+      }
+      if (this.cache.isAssumed(key)) continue; // our own patch, bind in flight
+      if (this.wantsScheduling(pod)) this.enqueue(pod);
+      else {
+        // Deleted while pending (deletionTimestamp) or handed to another scheduler.
+        this.pendingFingerprint.delete(key);
+        this.queue.delete(key);
+      }
+    }
+    this.since = feed.version;
+    if (helpful) this.queue.moveAllToActiveOrBackoff(now);
+  }
+
+  private wantsScheduling(pod: Pod): boolean {
+    return (
+      (pod.spec?.schedulerName ?? 'default-scheduler') === this.schedulerName &&
+      !pod.spec.nodeName &&
+      !pod.metadata.deletionTimestamp &&
+      !isTerminal(pod) &&
+      !this.cache.isAssumed(podKey(pod))
+    );
+  }
+
+  /**
+   * Queues a pending pod, or requeues it when its spec, labels or annotations changed
+   * (a status-only update, such as our own PodScheduled condition, is not a reason).
+   */
+  private enqueue(pod: Pod): void {
+    const key = podKey(pod);
+    const fp = JSON.stringify([pod.metadata.uid, pod.spec, pod.metadata.labels, pod.metadata.annotations]);
+    if (this.pendingFingerprint.get(key) === fp && this.queue.has(key)) return;
+    this.pendingFingerprint.set(key, fp);
+    this.queue.add(key, pod.spec.priority ?? 0, this.o.clock.now());
+  }
+
+  // ---- one pod ---------------------------------------------------------------------
+
+  private async scheduleOne(qp: QueuedPod): Promise<void> {
+    const { cluster, clock, log } = this.o;
+    const [namespace = 'default', name = ''] = splitKey(qp.key);
+    const pod = await cluster.getPod({ namespace, name });
+    if (!pod || !this.wantsScheduling(pod)) {
+      this.queue.done(qp.key);
+      this.pendingFingerprint.delete(qp.key);
+      return;
+    }
+    const started = clock.now();
+    if (!Array.isArray(pod.spec.containers) || pod.spec.containers.length === 0) {
+      await this.refuse(pod, qp, 'invalid pod: spec.containers: must have at least one container', started);
+      return;
+    }
+    const lookup = this.imagesFor(pod, qp);
+    if (lookup === 'waiting') return;
+    if (typeof lookup === 'object' && 'transient' in lookup) {
+      this.stats.errors++;
+      this.telemetry.schedulingAttempt('error', (clock.now() - started) / 1000);
+      await cluster.recordEvent({ involved: { kind: 'Pod', namespace, name }, type: 'Warning', reason: 'FailedScheduling', message: lookup.transient });
+      this.queue.requeue(qp.key, false, clock.now());
+      return;
+    }
+    const decision = placePod(this.o.framework, this.cache.snapshot, pod, (ref) => lookup.get(ref), this.o.rng, { priority: qp.priority });
+    this.decisions.set(qp.key, decision);
+    if (decision.outcome !== 'scheduled' || !decision.node || !decision.boundPod) {
+      await this.refuse(pod, qp, decision.reason, started);
+      return;
+    }
+    this.cache.noteAssumed(qp.key, decision.node);
+    this.telemetry.schedulingAttempt('scheduled', (clock.now() - started) / 1000);
+    log.debug({ pod: qp.key, node: decision.node, platform: decision.platform }, decision.reason);
+    const write = this.bind(pod, decision, qp).finally(() => this.inflight.delete(write));
+    this.inflight.add(write);
+    if (this.inflight.size >= (this.o.bindConcurrency ?? 16)) await Promise.race(this.inflight);
+  }
+
+  /** S4 on the API: the variants and the record of the originals, then the binding. */
+  private async bind(pod: Pod, decision: Decision, qp: QueuedPod): Promise<void> {
+    const { cluster, clock, log } = this.o;
+    const ref = { namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '' };
+    const bound = decision.boundPod;
+    const node = decision.node ?? '';
+    const annotations = bound?.metadata.annotations ?? {};
+    const images: Record<string, string> = {};
+    for (const c of decision.choices) images[c.container] = c.image;
+    const patch = await cluster.patchPod(ref, {
+      images,
+      annotations: {
+        [SOURCE_IMAGES_ANNOTATION]: annotations[SOURCE_IMAGES_ANNOTATION] ?? null,
+        [PLATFORM_ANNOTATION]: annotations[PLATFORM_ANNOTATION] ?? null,
+        [DECISION_ANNOTATION]: annotations[DECISION_ANNOTATION] ?? null,
+      },
+    });
+    if (!patch.ok) {
+      this.cache.forget(qp.key);
+      this.stats.errors++;
+      log.warn({ pod: qp.key, node, error: patch.error.message }, 'patch failed; pod will be retried');
+      if (patch.error.kind === 'not-found') this.queue.done(qp.key);
+      else this.queue.requeue(qp.key, false, clock.now());
+      return;
+    }
+    const result = await cluster.bindPod(ref, node);
+    if (!result.ok) {
+      this.cache.forget(qp.key);
+      if (result.error.kind === 'conflict') {
+        // Someone else bound it first (HTTP 409): theirs stands. Our image patch is
+        // undone so the pod keeps the references its owner wrote.
+        this.stats.bindConflicts++;
+        log.warn({ pod: qp.key, node, error: result.error.message }, 'bind refused: pod already bound');
+        await this.undoPatch(pod, ref);
+        this.queue.done(qp.key);
+        this.pendingFingerprint.delete(qp.key);
+        return;
+      }
+      this.stats.errors++;
+      log.warn({ pod: qp.key, node, error: result.error.message }, 'bind failed; pod will be retried');
+      if (result.error.kind === 'not-found') this.queue.done(qp.key);
+      else this.queue.requeue(qp.key, false, clock.now());
+      return;
+    }
+    this.stats.scheduled++;
+    this.queue.done(qp.key);
+    this.pendingFingerprint.delete(qp.key);
+    this.telemetry.podScheduled((clock.now() - qp.firstSeen) / 1000);
+    await cluster.recordEvent({
+      involved: { kind: 'Pod', namespace: ref.namespace, name: ref.name },
+      type: 'Normal',
+      reason: 'Scheduled',
+      message: `Successfully assigned ${qp.key} to ${node} (${decision.platform ?? 'unknown platform'})`,
+    });
+  }
+
+  private async undoPatch(pod: Pod, ref: ObjectRef): Promise<void> {
+    const originals = sourceImages(pod);
+    const images: Record<string, string> = {};
+    for (const c of [...pod.spec.containers, ...(pod.spec.initContainers ?? [])]) if (c.image) images[c.name] = originals[c.name] ?? c.image;
+    const r = await this.o.cluster.patchPod(ref, { images, annotations: { [PLATFORM_ANNOTATION]: null, [DECISION_ANNOTATION]: null } });
+    if (!r.ok) this.o.log.debug({ pod: `${ref.namespace}/${ref.name}`, error: r.error.message }, 'could not undo image patch');
+  }
+
+  /** Written as kube-scheduler writes a failure: PodScheduled=False/Unschedulable and a FailedScheduling event. */
+  private async refuse(pod: Pod, qp: QueuedPod, reason: string, started: number): Promise<void> {
+    const { cluster, clock, log } = this.o;
+    const ref = { namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '' };
+    this.stats.unschedulable++;
+    this.telemetry.schedulingAttempt('unschedulable', (clock.now() - started) / 1000);
+    log.info({ pod: qp.key, attempts: qp.attempts }, reason);
+    if (cluster.setPodCondition) {
+      const r = await cluster.setPodCondition(ref, { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: reason });
+      if (!r.ok) log.debug({ pod: qp.key, error: r.error.message }, 'could not write PodScheduled condition');
+    }
+    await cluster.recordEvent({ involved: { kind: 'Pod', namespace: ref.namespace, name: ref.name }, type: 'Warning', reason: 'FailedScheduling', message: reason });
+    this.queue.requeue(qp.key, true, clock.now());
+  }
+
+  // ---- images (S1) -------------------------------------------------------------------
+
+  /**
+   * The platforms of each image of the pod, from the resolver's cache or from lookups
+   * started in the background: a pod whose registry is slow waits aside (gated) and
+   * does not hold up the pods behind it.
+   */
+  private imagesFor(pod: Pod, qp: QueuedPod): Map<string, ImageInfo> | 'waiting' | { transient: string } {
+    const { resolver, clock } = this.o;
+    const now = clock.now();
+    const out = new Map<string, ImageInfo>();
+    const recorded = sourceImages(pod);
+    const missing: string[] = [];
+    for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
+      const original = recorded[c.name] ?? c.image;
+      if (!original) continue;
+      const parsed = parseReference(original);
+      if (!parsed.ok) continue; // the placement core names it as an invalid pod
+      const ref = formatReference(parsed.value);
+      const cached = resolver.cached(ref);
+      if (cached) {
+        this.telemetry.registryLookup(true, cached.ok);
+        out.set(ref, cached.ok ? cached : { ok: false, error: cached.error.message });
+        continue;
+      }
+      const known = this.images.get(ref);
+      if (known && (known.info.ok || now - known.at < (this.o.imageErrorTtlMs ?? 60_000))) {
+        if (known.transient) {
+          this.images.delete(ref); // look again on the next attempt
+          return { transient: known.transient };
+        }
+        out.set(ref, known.info);
+        continue;
+      }
+      missing.push(ref);
+    }
+    if (missing.length === 0) return out;
+    this.queue.gate(qp.key);
+    for (const ref of missing) this.startLookup(ref, pod, qp.key);
+    return 'waiting';
+  }
+
+  private startLookup(ref: string, pod: Pod, key: string): void {
+    const waiting = this.resolving.get(ref);
+    if (waiting) {
+      waiting.add(key);
+      return;
+    }
+    const set = new Set([key]);
+    this.resolving.set(ref, set);
+    void (async () => {
+      let result: ResolveResult;
+      try {
+        const credentials = this.o.credentials ? await this.o.credentials(pod) : [];
+        result = await this.o.resolver.resolve(ref, credentials.length > 0 ? { credentials } : {});
+      } catch (err) {
+        result = { ok: false, error: { kind: 'other', message: `image ${ref}: ${err instanceof Error ? err.message : String(err)}` } };
+      }
+      this.telemetry.registryLookup(false, result.ok);
+      const at = this.o.clock.now();
+      if (result.ok) this.images.set(ref, { at, info: result });
+      else if (TRANSIENT_RESOLVE.has(result.error.kind)) {
+        const registry = parseReference(ref);
+        const host = registry.ok ? registry.value.registry : ref;
+        this.images.set(ref, { at, info: { ok: false, error: result.error.message }, transient: `cannot reach registry ${host} for image ${ref}: ${result.error.message}` });
+      } else this.images.set(ref, { at, info: { ok: false, error: result.error.message } });
+      this.resolving.delete(ref);
+      for (const k of set) this.queue.ungate(k, at);
+      this.poke();
+    })();
+  }
+
+  // ---- waiting -------------------------------------------------------------------------
+
+  private poke(): void {
+    this.dirty = true;
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  private async idle(signal: AbortSignal): Promise<void> {
+    const { clock } = this.o;
+    if (this.queue.activeCount > 0 || this.dirty) {
+      this.dirty = false;
+      return;
+    }
+    const next = this.queue.nextWakeAt();
+    const pollMs = this.o.cluster.onChange ? 5_000 : (this.o.pollMs ?? 200);
+    const delay = Math.max(0, Math.min(pollMs, next === undefined ? pollMs : next - clock.now()));
+    const sleeper = new AbortController();
+    const onAbort = (): void => sleeper.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.wake = () => sleeper.abort();
+    try {
+      await clock.sleep(delay, sleeper.signal);
+    } catch {
+      // woken early: a change arrived
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      this.wake = undefined;
+    }
+  }
+
+  private reportQueue(): void {
+    const c = this.queue.counts();
+    this.telemetry.pendingPods('active', c.active);
+    this.telemetry.pendingPods('backoff', c.backoff);
+    this.telemetry.pendingPods('unschedulable', c.unschedulable);
+    this.telemetry.pendingPods('gated', c.gated);
+  }
+}
+
+function splitKey(key: string): [string, string] {
+  const i = key.indexOf('/');
+  return [key.slice(0, i), key.slice(i + 1)];
+}

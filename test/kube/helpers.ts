@@ -1,0 +1,185 @@
+/** Shared pieces of the end-to-end tests: the fake API server, nodes and workloads as the API stores them. */
+import { CoreV1Api } from '@kubernetes/client-node';
+import { KubeCluster } from '../../src/adapters/kube/cluster.ts';
+import { systemClock } from '../../src/adapters/system-clock.ts';
+import { createFramework } from '../../src/core/placement/framework.ts';
+import { mulberry32 } from '../../src/core/placement/rng.ts';
+import { QueueScheduler, type QueueSchedulerOptions } from '../../src/app/queue-scheduler.ts';
+import type { Logger } from '../../src/ports/logger.ts';
+import { SimRegistry } from '../../src/sim/registry.ts';
+import { NodeMigrator, type NodeMigratorOptions } from '../../src/app/node-migrator.ts';
+import { nodePlatform } from '../../src/core/platform/platform.ts';
+import type { Node } from '../../src/core/k8s/types.ts';
+import { FakeApiServer, type FakeApiServerOptions, type KubeObject } from '../support/apiserver/index.ts';
+
+/** A logger that keeps every line, so tests can assert a problem was named. */
+export class RecordingLogger implements Logger {
+  constructor(readonly lines: { level: string; fields: object; message: string }[] = [], private readonly bindings: Record<string, unknown> = {}) {}
+  private push(level: string, fields: object, message?: string): void {
+    this.lines.push({ level, fields: { ...this.bindings, ...fields }, message: message ?? '' });
+  }
+  debug(fields: object, message?: string): void {
+    this.push('debug', fields, message);
+  }
+  info(fields: object, message?: string): void {
+    this.push('info', fields, message);
+  }
+  warn(fields: object, message?: string): void {
+    this.push('warn', fields, message);
+  }
+  error(fields: object, message?: string): void {
+    this.push('error', fields, message);
+  }
+  child(bindings: Record<string, unknown>): Logger {
+    return new RecordingLogger(this.lines, { ...this.bindings, ...bindings });
+  }
+  text(): string {
+    return this.lines.map((l) => `${l.level} ${l.message} ${JSON.stringify(l.fields)}`).join('\n');
+  }
+}
+
+export const ARCHES = ['amd64', 'arm64', 'loong64', 'riscv64'] as const;
+
+export function node(name: string, arch: string, opts: { cpu?: string; memory?: string; pods?: string; labels?: Record<string, string> } = {}): KubeObject {
+  const now = new Date().toISOString();
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, labels: { 'kubernetes.io/arch': arch, 'kubernetes.io/os': 'linux', 'kubernetes.io/hostname': name, ...opts.labels } },
+    spec: {},
+    status: {
+      capacity: { cpu: opts.cpu ?? '4', memory: opts.memory ?? '8Gi', pods: opts.pods ?? '110' },
+      allocatable: { cpu: opts.cpu ?? '4', memory: opts.memory ?? '8Gi', pods: opts.pods ?? '110' },
+      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }],
+      nodeInfo: { architecture: arch, operatingSystem: 'linux', kubeletVersion: 'v1.33.0' },
+    },
+  };
+}
+
+export function podSpec(images: Record<string, string>, cpu = '100m'): Record<string, unknown> {
+  return {
+    schedulerName: 'polyarch',
+    terminationGracePeriodSeconds: 1,
+    containers: Object.entries(images).map(([name, image]) => ({ name, image, resources: { requests: { cpu, memory: '64Mi' } } })),
+  };
+}
+
+export function deployment(name: string, replicas: number, images: Record<string, string>, cpu = '100m', namespace = 'default'): KubeObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: podSpec(images, cpu) },
+    },
+  };
+}
+
+export function barePod(name: string, images: Record<string, string>, cpu = '100m', namespace = 'default'): KubeObject {
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace, labels: { app: name } }, spec: podSpec(images, cpu) };
+}
+
+/** The catalog: a multi-arch index, per-arch tags, a single-arch image, and an image no node here can run. */
+export const CATALOG = [
+  { reference: 'registry.example/shop/web:1.4', platforms: ['linux/amd64', 'linux/arm64/v8', 'linux/riscv64', 'linux/loong64'] },
+  { reference: 'registry.example/tools/agent:2.0', tags: { 'linux/amd64': 'registry.example/tools/agent:2.0-amd64', 'linux/loong64': 'registry.example/tools/agent:2.0-loong64' } },
+  { reference: 'registry.example/legacy/report:7', platforms: ['linux/arm64/v8'] },
+  { reference: 'registry.example/mainframe/db:9', platforms: ['linux/s390x'] },
+];
+
+export const resolver = (): SimRegistry => new SimRegistry(CATALOG as never);
+
+export interface Harness {
+  server: FakeApiServer;
+  cluster: KubeCluster;
+  scheduler: QueueScheduler;
+  migrator: NodeMigrator | undefined;
+  registry: SimRegistry;
+  log: RecordingLogger;
+  stop(): Promise<void>;
+}
+
+/**
+ * The fake kubelet's pull: a pod whose image variant does not match its node's platform
+ * does not start (`exec format error`), as on a real node.
+ */
+export function installPullCheck(server: FakeApiServer, registry: SimRegistry): void {
+  server.controllers.imageCheck = (_pod, container, n) => {
+    const np = n ? nodePlatform(n as unknown as Node) : undefined;
+    if (!np?.ok) return 'UnknownPlatform';
+    const r = registry.pull(container.image, np.value);
+    return r.ok ? undefined : r.failure === 'exec format error' ? 'ExecFormatError' : 'ErrImagePull';
+  };
+}
+
+/** A fake API server and a scheduler on its kubeconfig, the way `polyarch serve --scheduler` wires them. */
+export async function startHarness(
+  serverOptions: FakeApiServerOptions = {},
+  schedulerOptions: Partial<QueueSchedulerOptions> = {},
+  migratorOptions?: Partial<NodeMigratorOptions>,
+): Promise<Harness> {
+  const server = await FakeApiServer.start({ controllers: { replicaSet: true, deployment: true, kubelet: true, garbageCollector: true }, ...serverOptions });
+  const registry = resolver();
+  installPullCheck(server, registry);
+  // deploy/namespace.yaml: polyarch's own records (Migration objects) live here.
+  server.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'polyarch-system' }, spec: {}, status: { phase: 'Active' } });
+  const log = new RecordingLogger();
+  const cluster = new KubeCluster({ kc: server.kubeConfig(), clock: systemClock, log, watchBackoff: { initialMs: 50, maxMs: 500 } });
+  await cluster.start();
+  const fw = createFramework({});
+  if (!fw.ok) throw new Error(fw.error);
+  const scheduler = new QueueScheduler({
+    cluster,
+    resolver: registry,
+    framework: fw.value,
+    rng: mulberry32(7),
+    clock: systemClock,
+    log,
+    queue: { initialBackoffMs: 50, maxBackoffMs: 500, maxUnschedulableMs: 60_000 },
+    ...schedulerOptions,
+  });
+  const ac = new AbortController();
+  const running = scheduler.run(ac.signal);
+  const migrator = migratorOptions
+    ? new NodeMigrator({ cluster, clock: systemClock, log: log.child({ role: 'migrator' }), lostGraceMs: 300, retryInitialMs: 100, retryMaxMs: 400, intervalMs: 50, ...migratorOptions })
+    : undefined;
+  const migrating = migrator?.run(ac.signal);
+  return {
+    server,
+    cluster,
+    scheduler,
+    migrator,
+    registry,
+    log,
+    async stop() {
+      ac.abort();
+      await running;
+      await migrating;
+      await cluster.stop();
+      await server.close();
+    },
+  };
+}
+
+/** Polls until `check` returns a value (not undefined), or fails after `ms` with the last state. */
+export async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, ms = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export const core = (server: FakeApiServer): CoreV1Api => server.client(CoreV1Api);
+
+export function pods(server: FakeApiServer, namespace = 'default'): KubeObject[] {
+  return server.list('v1', 'Pod', namespace).filter((p) => !p.metadata?.deletionTimestamp);
+}
+
+export function events(server: FakeApiServer, namespace = 'default'): KubeObject[] {
+  return server.list('v1', 'Event', namespace);
+}

@@ -1,0 +1,547 @@
+/**
+ * What a cluster runs besides the API server, reduced to what end-to-end tests need, each
+ * switchable. They act through the same Api (new resourceVersions, watch events;
+ * pods are created through the create path, so admission plugins see them).
+ *
+ * - replicaSet: keeps spec.replicas pods from the template (generateName "<rs>-",
+ *   controller ownerReference), re-creates deleted pods, removes extra ones, writes status
+ *   (https://kubernetes.io/docs/concepts/workloads/controllers/replicaset/).
+ * - deployment: one ReplicaSet per template ("<deploy>-<pod-template-hash>"), older ones
+ *   scaled to 0 (a Recreate-like rollout), status
+ *   (https://kubernetes.io/docs/concepts/workloads/controllers/deployment/).
+ * - garbageCollector: deletes objects whose controller owner no longer exists (background
+ *   propagation, https://kubernetes.io/docs/concepts/architecture/garbage-collection/).
+ * - nodeLifecycle: a node whose Lease in kube-node-lease is not renewed for the grace period
+ *   gets its conditions set to Unknown ("Kubelet stopped posting node status.") and the
+ *   node.kubernetes.io/unreachable NoExecute and NoSchedule taints; its pods get Ready=False.
+ *   The taints go when Ready is True again. Pods bound to nodes that do not exist are
+ *   deleted (pod GC) (https://kubernetes.io/docs/concepts/architecture/nodes/#node-controller).
+ * - kubelet: for every node whose kubelet is "running" (see stopKubelet): renews its Lease,
+ *   keeps Ready=True, starts bound pods (Running, Ready, containerStatuses), finishes
+ *   graceful deletions after the grace period, and actuates in-place resizes with the 1.33
+ *   conditions (PodResizePending reason Infeasible / Deferred, PodResizeInProgress).
+ *   Without it, graceful deletions finish after their grace period on any node.
+ * - disruption: writes PodDisruptionBudget status (disruptionsAllowed, currentHealthy, ...).
+ * Always on: the namespace controller (a deleted namespace is emptied, then removed) and
+ * the service-account controller (every namespace has a "default" ServiceAccount).
+ */
+import { createHash } from 'node:crypto';
+import type { Api } from './api.ts';
+import { podIsReady, qosClass } from './api.ts';
+import type { Clock } from './clock.ts';
+import { microTime, rfc3339 } from './clock.ts';
+import { parseQuantity, podRequests } from './quantity.ts';
+import { resourceId } from './resources.ts';
+import { ApiError } from './status.ts';
+import type { KubeObject, OwnerReference } from './types.ts';
+
+export interface ControllerSwitches {
+  replicaSet: boolean;
+  deployment: boolean;
+  garbageCollector: boolean;
+  nodeLifecycle: boolean;
+  kubelet: boolean;
+  disruption: boolean;
+}
+
+export interface ControllerOptions {
+  intervalMs: number;
+  nodeMonitorGracePeriodMs: number;
+  /** The kubelet finishes a graceful deletion after min(grace, this); default: the full grace. */
+  podTerminationCapMs?: number;
+}
+
+interface Condition { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string; lastHeartbeatTime?: string; lastProbeTime?: string | null }
+
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+const UNREACHABLE = 'node.kubernetes.io/unreachable';
+
+export class Controllers {
+  readonly enabled: ControllerSwitches;
+  /** Nodes whose kubelet is stopped: no heartbeats, no pod lifecycle (a dead or partitioned node). */
+  readonly stoppedKubelets = new Set<string>();
+  /**
+   * Optional check the kubelet makes before starting a container (e.g. image platform vs
+   * node architecture): a reason string keeps the container waiting with that reason.
+   */
+  imageCheck: ((pod: KubeObject, container: { name: string; image: string }, node: KubeObject | undefined) => string | undefined) | undefined;
+  /** Errors controllers met (e.g. a pod create denied by admission), newest last. */
+  readonly errors: string[] = [];
+
+  private timer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private scheduled = false;
+  private readonly firstSeen = new Map<string, number>();
+  private writes = 0;
+
+  constructor(private readonly api: Api, private readonly clock: Clock, switches: Partial<ControllerSwitches> | 'all', private readonly opts: ControllerOptions) {
+    const all = switches === 'all';
+    const s = all ? {} : switches;
+    this.enabled = {
+      replicaSet: all || !!s.replicaSet,
+      deployment: all || !!s.deployment,
+      garbageCollector: all || !!s.garbageCollector,
+      nodeLifecycle: all || !!s.nodeLifecycle,
+      kubelet: all || !!s.kubelet,
+      disruption: all || !!s.disruption,
+    };
+  }
+
+  start(): void {
+    this.unsubscribe = this.api.store.subscribe(() => this.schedule());
+    this.timer = setInterval(() => this.schedule(), this.opts.intervalMs);
+    this.timer.unref();
+    this.schedule();
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setTimeout(() => {
+      this.scheduled = false;
+      void this.reconcile().catch((e: unknown) => this.errors.push(String(e)));
+    }, 0).unref();
+  }
+
+  /** Runs passes until one writes nothing (bounded). Concurrent callers wait for the same run plus one more. */
+  async reconcile(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      await this.running;
+      if (this.running) return this.running;
+    }
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          for (let pass = 0; pass < 20; pass++) {
+            this.writes = 0;
+            await this.pass();
+            if (this.writes === 0) break;
+          }
+        } while (this.again);
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    return this.running;
+  }
+
+  private async pass(): Promise<void> {
+    await this.namespaces();
+    this.ensureServiceAccounts();
+    if (this.enabled.deployment) await this.deployments();
+    if (this.enabled.replicaSet) await this.replicaSets();
+    if (this.enabled.garbageCollector) await this.garbageCollect();
+    if (this.enabled.kubelet) this.kubelets();
+    if (this.enabled.nodeLifecycle) await this.nodeLifecycle();
+    this.terminations();
+    if (this.enabled.disruption) this.disruption();
+  }
+
+  private now(): number {
+    return this.clock.now();
+  }
+
+  private put(plural: string, group: string, obj: KubeObject): KubeObject {
+    this.writes++;
+    return this.api.putDirect(this.api.resource(group, plural), obj);
+  }
+
+  private remove(plural: string, group: string, ns: string, name: string): void {
+    this.writes++;
+    this.api.removeDirect(this.api.resource(group, plural), ns, name);
+  }
+
+  private note(e: unknown): void {
+    this.errors.push(e instanceof ApiError ? `${e.code} ${e.reason}: ${e.message}` : String(e));
+    if (this.errors.length > 100) this.errors.shift();
+  }
+
+  // ---------- always on ----------
+
+  ensureServiceAccounts(): void {
+    for (const ns of this.api.store.list('/namespaces')) {
+      const name = ns.metadata.name ?? '';
+      if (ns.metadata.deletionTimestamp) continue;
+      if (!this.api.store.get('/serviceaccounts', name, 'default')) {
+        this.put('serviceaccounts', '', { metadata: { name: 'default', namespace: name } });
+      }
+    }
+  }
+
+  private async namespaces(): Promise<void> {
+    for (const ns of this.api.store.list('/namespaces')) {
+      if (!ns.metadata.deletionTimestamp) continue;
+      const name = ns.metadata.name ?? '';
+      for (const def of this.api.table.all) {
+        if (!def.namespaced) continue;
+        for (const o of this.api.store.list(resourceId(def), name)) this.remove(def.plural, def.group, name, o.metadata.name ?? '');
+      }
+      this.remove('namespaces', '', '', name);
+    }
+  }
+
+  /** Graceful deletions whose time has come (by the kubelet of a live node, or anywhere without the kubelet model). */
+  private terminations(): void {
+    const cap = this.opts.podTerminationCapMs;
+    for (const pod of this.api.store.list('/pods')) {
+      const ts = pod.metadata.deletionTimestamp;
+      if (!ts || (pod.metadata.finalizers ?? []).length) continue;
+      if (this.enabled.kubelet && pod.spec?.nodeName && !this.kubeletRuns(pod.spec.nodeName)) continue;
+      const graceMs = (pod.metadata.deletionGracePeriodSeconds ?? 0) * 1000;
+      const due = Date.parse(ts) - graceMs + Math.min(graceMs, cap ?? graceMs);
+      if (this.now() >= due) this.remove('pods', '', pod.metadata.namespace ?? '', pod.metadata.name ?? '');
+    }
+  }
+
+  // ---------- workloads ----------
+
+  private ownedBy(uid: string | undefined, ns: string, plural: string, group: string): KubeObject[] {
+    return this.api.store.list(`${group}/${plural}`, ns).filter((o) => o.metadata.ownerReferences?.some((r) => r.controller && r.uid === uid));
+  }
+
+  private async replicaSets(): Promise<void> {
+    const podDef = this.api.resource('', 'pods');
+    for (const rs of this.api.store.list('apps/replicasets')) {
+      if (rs.metadata.deletionTimestamp) continue;
+      const ns = rs.metadata.namespace ?? '';
+      const all = this.ownedBy(rs.metadata.uid, ns, 'pods', '');
+      const active = all.filter((p) => !p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
+      const want: number = rs.spec?.replicas ?? 1;
+      if (active.length < want) {
+        const owner: OwnerReference = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.metadata.name ?? '', uid: rs.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
+        const tpl = rs.spec?.template ?? {};
+        for (let i = active.length; i < want; i++) {
+          try {
+            await this.api.create(podDef, ns, {
+              apiVersion: 'v1', kind: 'Pod',
+              metadata: { ...(tpl.metadata ?? {}), generateName: `${rs.metadata.name ?? ''}-`, namespace: ns, ownerReferences: [owner] },
+              spec: structuredClone(tpl.spec ?? {}),
+            });
+            this.writes++;
+          } catch (e) {
+            this.note(e);
+            break;
+          }
+        }
+      } else if (active.length > want) {
+        // Deletion preference of the ReplicaSet controller: unscheduled, then not ready, then newest.
+        const rank = (p: KubeObject): number => (p.spec?.nodeName ? 2 : 0) + (podIsReady(p) ? 1 : 0);
+        const victims = [...active].sort((a, b) => rank(a) - rank(b) || (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '')).slice(0, active.length - want);
+        for (const v of victims) {
+          await this.api.delete(podDef, ns, v.metadata.name ?? '', {});
+          this.writes++;
+        }
+      }
+      const now = this.ownedBy(rs.metadata.uid, ns, 'pods', '').filter((p) => !p.metadata.deletionTimestamp);
+      const ready = now.filter(podIsReady).length;
+      const status = {
+        replicas: now.length,
+        fullyLabeledReplicas: now.length,
+        readyReplicas: ready,
+        availableReplicas: ready,
+        observedGeneration: rs.metadata.generation ?? 1,
+      };
+      const fresh = this.api.store.get('apps/replicasets', ns, rs.metadata.name ?? '');
+      if (fresh && !same(fresh.status, status)) this.put('replicasets', 'apps', { ...fresh, status });
+    }
+  }
+
+  private async deployments(): Promise<void> {
+    const rsDef = this.api.resource('apps', 'replicasets');
+    for (const d of this.api.store.list('apps/deployments')) {
+      if (d.metadata.deletionTimestamp) continue;
+      const ns = d.metadata.namespace ?? '';
+      const tpl = d.spec?.template ?? {};
+      const hash = createHash('sha256').update(JSON.stringify(tpl)).digest('hex').slice(0, 10).replace(/[aeiou]/g, 'x');
+      const name = `${d.metadata.name ?? ''}-${hash}`;
+      const owned = this.ownedBy(d.metadata.uid, ns, 'replicasets', 'apps');
+      const replicas: number = d.spec?.replicas ?? 1;
+      let current = owned.find((r) => r.metadata.name === name);
+      if (!current) {
+        const labels = { ...(tpl.metadata?.labels ?? {}), 'pod-template-hash': hash };
+        try {
+          current = await this.api.create(rsDef, ns, {
+            apiVersion: 'apps/v1', kind: 'ReplicaSet',
+            metadata: { name, namespace: ns, labels, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata.name ?? '', uid: d.metadata.uid ?? '', controller: true, blockOwnerDeletion: true }] },
+            spec: {
+              replicas,
+              selector: { ...(d.spec?.selector ?? {}), matchLabels: { ...(d.spec?.selector?.matchLabels ?? {}), 'pod-template-hash': hash } },
+              template: { ...tpl, metadata: { ...(tpl.metadata ?? {}), labels } },
+            },
+          });
+          this.writes++;
+        } catch (e) {
+          this.note(e);
+          continue;
+        }
+      } else if (current.spec?.replicas !== replicas) {
+        current = this.put('replicasets', 'apps', { ...current, spec: { ...current.spec, replicas }, metadata: { ...current.metadata, generation: (current.metadata.generation ?? 1) + 1 } });
+      }
+      for (const old of owned) {
+        if (old.metadata.name !== name && old.spec?.replicas !== 0) {
+          this.put('replicasets', 'apps', { ...old, spec: { ...old.spec, replicas: 0 }, metadata: { ...old.metadata, generation: (old.metadata.generation ?? 1) + 1 } });
+        }
+      }
+      const rsStatus = current.status ?? {};
+      const status = {
+        observedGeneration: d.metadata.generation ?? 1,
+        replicas: rsStatus.replicas ?? 0,
+        updatedReplicas: rsStatus.replicas ?? 0,
+        readyReplicas: rsStatus.readyReplicas ?? 0,
+        availableReplicas: rsStatus.availableReplicas ?? 0,
+        unavailableReplicas: Math.max(0, replicas - (rsStatus.availableReplicas ?? 0)),
+      };
+      const fresh = this.api.store.get('apps/deployments', ns, d.metadata.name ?? '');
+      if (fresh && !same(fresh.status, status)) this.put('deployments', 'apps', { ...fresh, status });
+    }
+  }
+
+  private async garbageCollect(): Promise<void> {
+    const uids = new Set<string>();
+    for (const def of this.api.table.all) for (const o of this.api.store.list(resourceId(def))) if (o.metadata.uid) uids.add(o.metadata.uid);
+    for (const def of this.api.table.all) {
+      for (const o of this.api.store.list(resourceId(def))) {
+        const refs = o.metadata.ownerReferences ?? [];
+        if (!refs.length || o.metadata.deletionTimestamp) continue;
+        if (refs.every((r) => !uids.has(r.uid))) {
+          try {
+            await this.api.delete(def, o.metadata.namespace, o.metadata.name ?? '', {});
+            this.writes++;
+          } catch (e) {
+            this.note(e);
+          }
+        }
+      }
+    }
+  }
+
+  // ---------- nodes ----------
+
+  /** Renews a node's Lease and marks it Ready, as its kubelet would. */
+  heartbeat(nodeName: string): void {
+    const lease = this.api.store.get('coordination.k8s.io/leases', 'kube-node-lease', nodeName);
+    const spec = { holderIdentity: nodeName, leaseDurationSeconds: 40, renewTime: microTime(this.now()) };
+    if (!lease) {
+      const node = this.api.store.get('/nodes', '', nodeName);
+      this.put('leases', 'coordination.k8s.io', {
+        metadata: { name: nodeName, namespace: 'kube-node-lease', ...(node ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: nodeName, uid: node.metadata.uid ?? '' }] } : {}) },
+        spec,
+      });
+    } else this.put('leases', 'coordination.k8s.io', { ...lease, spec: { ...lease.spec, ...spec } });
+    const node = this.api.store.get('/nodes', '', nodeName);
+    if (node) this.setNodeReady(node, true);
+  }
+
+  stopKubelet(nodeName: string): void {
+    this.stoppedKubelets.add(nodeName);
+  }
+
+  startKubelet(nodeName: string): void {
+    this.stoppedKubelets.delete(nodeName);
+    this.schedule();
+  }
+
+  private kubeletRuns(nodeName: string): boolean {
+    return !this.stoppedKubelets.has(nodeName) && !!this.api.store.get('/nodes', '', nodeName);
+  }
+
+  private setNodeReady(node: KubeObject, ready: boolean): void {
+    const conds: Condition[] = structuredClone(node.status?.conditions ?? []);
+    const now = rfc3339(this.now());
+    const i = conds.findIndex((c) => c.type === 'Ready');
+    const cur = conds[i];
+    if (ready && cur?.status === 'True') return;
+    const next: Condition = { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now };
+    if (i >= 0) conds[i] = next;
+    else conds.push(next);
+    this.put('nodes', '', { ...node, status: { ...(node.status ?? {}), conditions: conds } });
+  }
+
+  private kubelets(): void {
+    const renewMs = Math.max(1, Math.floor(this.opts.nodeMonitorGracePeriodMs / 4));
+    for (const node of this.api.store.list('/nodes')) {
+      const name = node.metadata.name ?? '';
+      if (this.stoppedKubelets.has(name)) continue;
+      const lease = this.api.store.get('coordination.k8s.io/leases', 'kube-node-lease', name);
+      const renewed = lease?.spec?.renewTime ? Date.parse(lease.spec.renewTime) : -Infinity;
+      const readyCond = (node.status?.conditions ?? []).find((c: Condition) => c.type === 'Ready') as Condition | undefined;
+      if (this.now() - renewed >= renewMs || readyCond?.status !== 'True') this.heartbeat(name);
+    }
+    for (const pod of this.api.store.list('/pods')) {
+      const nodeName: string | undefined = pod.spec?.nodeName;
+      if (!nodeName || !this.kubeletRuns(nodeName) || pod.metadata.deletionTimestamp) continue;
+      if (pod.status?.phase === 'Pending') this.startPod(pod);
+      else if (pod.status?.phase === 'Running') this.resize(pod);
+    }
+  }
+
+  private startPod(pod: KubeObject): void {
+    const node = this.api.store.get('/nodes', '', pod.spec.nodeName);
+    const now = rfc3339(this.now());
+    const waiting: { name: string; reason: string }[] = [];
+    const containerStatuses = (pod.spec.containers ?? []).map((c: { name: string; image: string; resources?: { requests?: Record<string, string>; limits?: Record<string, string> } }) => {
+      const why = this.imageCheck?.(pod, c, node);
+      if (why) waiting.push({ name: c.name, reason: why });
+      return {
+        name: c.name, image: c.image, imageID: '', containerID: why ? undefined : `containerd://${c.name}-${pod.metadata.uid ?? ''}`,
+        ready: !why, started: !why, restartCount: 0,
+        state: why ? { waiting: { reason: why } } : { running: { startedAt: now } },
+        allocatedResources: c.resources?.requests ?? {},
+        resources: c.resources ?? {},
+      };
+    });
+    const ready = waiting.length === 0 ? 'True' : 'False';
+    const conds: Condition[] = [
+      { type: 'PodReadyToStartContainers', status: 'True', lastProbeTime: null, lastTransitionTime: now },
+      { type: 'Initialized', status: 'True', lastProbeTime: null, lastTransitionTime: now },
+      { type: 'Ready', status: ready, lastProbeTime: null, lastTransitionTime: now, ...(ready === 'False' ? { reason: 'ContainersNotReady' } : {}) },
+      { type: 'ContainersReady', status: ready, lastProbeTime: null, lastTransitionTime: now, ...(ready === 'False' ? { reason: 'ContainersNotReady' } : {}) },
+      { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now },
+    ];
+    const existing: Condition[] = pod.status?.conditions ?? [];
+    const merged = [...conds, ...existing.filter((c) => !conds.some((x) => x.type === c.type))];
+    const ip = (n: string): string => { const h = createHash('md5').update(n).digest(); return `10.${h[0] ?? 0}.${h[1] ?? 0}.${(h[2] ?? 0) % 254 + 1}`; };
+    this.put('pods', '', {
+      ...pod,
+      status: {
+        ...(pod.status ?? {}),
+        phase: 'Running', conditions: merged, hostIP: ip(pod.spec.nodeName), podIP: ip(pod.metadata.uid ?? ''),
+        startTime: now, containerStatuses, qosClass: pod.status?.qosClass ?? qosClass(pod.spec),
+      },
+    });
+  }
+
+  /** In-place resize as the 1.33 kubelet does it: check fit against allocatable, then actuate. */
+  private resize(pod: KubeObject): void {
+    const statuses: { name: string; resources?: unknown; allocatedResources?: Record<string, string> }[] = pod.status?.containerStatuses ?? [];
+    const containers: { name: string; resources?: { requests?: Record<string, string>; limits?: Record<string, string> } }[] = pod.spec?.containers ?? [];
+    const pending = containers.some((c) => !same(statuses.find((s) => s.name === c.name)?.resources ?? {}, c.resources ?? {}));
+    const conds: Condition[] = (pod.status?.conditions ?? []).filter((c: Condition) => c.type !== 'PodResizePending' && c.type !== 'PodResizeInProgress');
+    const had = (t: string): boolean => (pod.status?.conditions ?? []).some((c: Condition) => c.type === t);
+    const now = rfc3339(this.now());
+    if (!pending) {
+      if (had('PodResizePending') || had('PodResizeInProgress')) this.put('pods', '', { ...pod, status: { ...pod.status, conditions: conds } });
+      return;
+    }
+    const node = this.api.store.get('/nodes', '', pod.spec.nodeName);
+    const alloc = node?.status?.allocatable ?? node?.status?.capacity ?? {};
+    const want = podRequests(pod.spec);
+    const others = this.api.store.list('/pods').filter((p) => p.spec?.nodeName === pod.spec.nodeName && p.metadata.uid !== pod.metadata.uid && !p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
+    let verdict: Condition | undefined;
+    for (const r of ['cpu', 'memory']) {
+      const cap = parseQuantity(alloc[r]);
+      const req = want[r] ?? 0;
+      if (cap === undefined) continue;
+      const used = others.reduce((s, p) => s + (podRequests(p.spec)[r] ?? 0), 0);
+      if (req > cap) {
+        verdict = { type: 'PodResizePending', status: 'True', reason: 'Infeasible', message: `Node didn't have enough capacity: ${r}, requested: ${fmt(r, req)}, capacity: ${fmt(r, cap)}`, lastProbeTime: null, lastTransitionTime: now };
+        break;
+      }
+      if (req + used > cap && !verdict) {
+        verdict = { type: 'PodResizePending', status: 'True', reason: 'Deferred', message: `Node didn't have enough resource: ${r}, requested: ${fmt(r, req)}, used: ${fmt(r, used)}, capacity: ${fmt(r, cap)}`, lastProbeTime: null, lastTransitionTime: now };
+      }
+    }
+    if (verdict) {
+      const cur = (pod.status?.conditions ?? []).find((c: Condition) => c.type === 'PodResizePending') as Condition | undefined;
+      if (cur && cur.reason === verdict.reason && cur.message === verdict.message) return;
+      this.put('pods', '', { ...pod, status: { ...pod.status, conditions: [...conds, verdict] } });
+      return;
+    }
+    const allocated = containers.every((c) => same(statuses.find((s) => s.name === c.name)?.allocatedResources ?? {}, c.resources?.requests ?? {}));
+    if (!allocated || !had('PodResizeInProgress')) {
+      // Accepted: allocate, and report the resize as in progress until the runtime has applied it.
+      const next = statuses.map((s) => ({ ...s, allocatedResources: containers.find((c) => c.name === s.name)?.resources?.requests ?? {} }));
+      this.put('pods', '', { ...pod, status: { ...pod.status, containerStatuses: next, conditions: [...conds, { type: 'PodResizeInProgress', status: 'True', lastProbeTime: null, lastTransitionTime: now }] } });
+      return;
+    }
+    const next = statuses.map((s) => ({ ...s, resources: containers.find((c) => c.name === s.name)?.resources ?? {} }));
+    this.put('pods', '', { ...pod, status: { ...pod.status, containerStatuses: next, conditions: conds } });
+  }
+
+  private async nodeLifecycle(): Promise<void> {
+    const grace = this.opts.nodeMonitorGracePeriodMs;
+    const now = this.now();
+    const nodes = this.api.store.list('/nodes');
+    for (const node of nodes) {
+      const name = node.metadata.name ?? '';
+      if (!this.firstSeen.has(name)) this.firstSeen.set(name, now);
+      const lease = this.api.store.get('coordination.k8s.io/leases', 'kube-node-lease', name);
+      const conds: Condition[] = structuredClone(node.status?.conditions ?? []);
+      const ready = conds.find((c) => c.type === 'Ready');
+      const heard = Math.max(
+        this.firstSeen.get(name) ?? now,
+        lease?.spec?.renewTime ? Date.parse(lease.spec.renewTime) : -Infinity,
+        ready?.lastHeartbeatTime ? Date.parse(ready.lastHeartbeatTime) : -Infinity,
+      );
+      const taints: { key: string; effect: string; timeAdded?: string }[] = structuredClone(node.spec?.taints ?? []);
+      if (now - heard > grace) {
+        if (ready?.status !== 'Unknown' || !taints.some((t) => t.key === UNREACHABLE && t.effect === 'NoExecute')) {
+          const ts = rfc3339(now);
+          const unknown = (type: string): Condition => ({ type, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastHeartbeatTime: ready?.lastHeartbeatTime ?? ts, lastTransitionTime: ts });
+          const types = new Set(['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure', ...conds.map((c) => c.type)]);
+          const nextConds = [...types].map((t) => {
+            const c = conds.find((x) => x.type === t);
+            return c?.status === 'Unknown' ? c : unknown(t);
+          });
+          const nextTaints = taints.filter((t) => t.key !== UNREACHABLE && t.key !== 'node.kubernetes.io/not-ready');
+          nextTaints.push({ key: UNREACHABLE, effect: 'NoSchedule' }, { key: UNREACHABLE, effect: 'NoExecute', timeAdded: ts });
+          this.put('nodes', '', { ...node, spec: { ...(node.spec ?? {}), taints: nextTaints }, status: { ...(node.status ?? {}), conditions: nextConds } });
+          this.markPodsNotReady(name);
+        }
+      } else if (ready?.status === 'True' && taints.some((t) => t.key === UNREACHABLE)) {
+        this.put('nodes', '', { ...node, spec: { ...(node.spec ?? {}), taints: taints.filter((t) => t.key !== UNREACHABLE) } });
+      }
+    }
+    // Pod GC: pods bound to nodes that no longer exist are deleted at once.
+    const names = new Set(nodes.map((n) => n.metadata.name));
+    for (const pod of this.api.store.list('/pods')) {
+      if (pod.spec?.nodeName && !names.has(pod.spec.nodeName)) this.remove('pods', '', pod.metadata.namespace ?? '', pod.metadata.name ?? '');
+    }
+  }
+
+  private markPodsNotReady(nodeName: string): void {
+    const ts = rfc3339(this.now());
+    for (const pod of this.api.store.list('/pods')) {
+      if (pod.spec?.nodeName !== nodeName) continue;
+      const conds: Condition[] = pod.status?.conditions ?? [];
+      if (!conds.some((c) => c.type === 'Ready' && c.status === 'True')) continue;
+      const next = conds.map((c) => (c.type === 'Ready' ? { ...c, status: 'False', reason: 'NodeNotReady', lastTransitionTime: ts } : c));
+      this.put('pods', '', { ...pod, status: { ...pod.status, conditions: next } });
+    }
+  }
+
+  // ---------- disruption ----------
+
+  private disruption(): void {
+    for (const pdb of this.api.store.list('policy/poddisruptionbudgets')) {
+      const s = this.api.disruptionStatus(pdb);
+      const status = {
+        ...s,
+        observedGeneration: pdb.metadata.generation ?? 1,
+        conditions: [{
+          type: 'DisruptionAllowed', status: s.disruptionsAllowed > 0 ? 'True' : 'False',
+          reason: s.disruptionsAllowed > 0 ? 'SufficientPods' : 'InsufficientPods', message: '',
+          observedGeneration: pdb.metadata.generation ?? 1,
+          lastTransitionTime: ((pdb.status?.conditions ?? [])[0] as Condition | undefined)?.status === (s.disruptionsAllowed > 0 ? 'True' : 'False')
+            ? ((pdb.status?.conditions ?? [])[0] as Condition).lastTransitionTime : rfc3339(this.now()),
+        }],
+      };
+      if (!same(pdb.status, status)) this.put('poddisruptionbudgets', 'policy', { ...pdb, status });
+    }
+  }
+}
+
+function fmt(resource: string, v: number): string {
+  return resource === 'cpu' ? `${Math.round(v * 1000)}m` : `${Math.round(v)}`;
+}
