@@ -16,13 +16,14 @@
  * - eviction and PodDisruptionBudgets: https://kubernetes.io/docs/concepts/scheduling-eviction/api-eviction/
  * - in-place resize (1.33): https://kubernetes.io/docs/tasks/configure-pod-container/resize-container-resources/
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { AdmissionChain, Operation } from './admission.ts';
 import type { Clock } from './clock.ts';
 import { rfc3339 } from './clock.ts';
 import { parseQuantity as parseQ } from './quantity.ts';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from './patch.ts';
 import type { ResourceDef, ResourceTable } from './resources.ts';
-import { groupVersion, resourceId } from './resources.ts';
+import { customResource, groupVersion, resourceId } from './resources.ts';
 import type { LabelSelectorObject } from './selectors.ts';
 import { matches, matchesFields, parseFieldSelector, parseLabelSelector, selectorMatches } from './selectors.ts';
 import {
@@ -76,7 +77,8 @@ const NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const clone = <T>(v: T): T => structuredClone(v);
-const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+// Key order differs between clients' serialisations; equality must not depend on it.
+const same = (a: unknown, b: unknown): boolean => isDeepStrictEqual(a, b);
 
 /** The part of an object that bumps metadata.generation: its spec (or, for spec-less kinds, all but metadata and status). */
 const specOf = (o: KubeObject): unknown => {
@@ -213,7 +215,43 @@ export class Api {
       throw alreadyExists(def.group, def.plural, mutated.metadata.name ?? '');
     }
     if (opts.dryRun) return mutated;
+    if (def.kind === 'CustomResourceDefinition') this.establish(mutated);
     return this.store.put(id, mutated);
+  }
+
+  /**
+   * A created CustomResourceDefinition is served at once (its served versions, scope and
+   * status subresource) and reported Established, as apiextensions-apiserver does.
+   */
+  private establish(crd: KubeObject): void {
+    const spec = crd.spec ?? {};
+    const names = spec.names ?? {};
+    if (!spec.group || !names.plural || !names.kind) {
+      throw invalid('CustomResourceDefinition', 'apiextensions.k8s.io', crd.metadata.name ?? '', [{ reason: 'FieldValueRequired', field: 'spec.names', message: 'Required value: group, names.plural and names.kind' }]);
+    }
+    if (crd.metadata.name !== `${names.plural}.${spec.group}`) {
+      throw invalid('CustomResourceDefinition', 'apiextensions.k8s.io', crd.metadata.name ?? '', [{ reason: 'FieldValueInvalid', field: 'metadata.name', message: `Invalid value: "${crd.metadata.name ?? ''}": must be spec.names.plural+"."+spec.group` }]);
+    }
+    for (const v of (spec.versions ?? []) as { name: string; served?: boolean; subresources?: { status?: unknown } }[]) {
+      if (v.served === false) continue;
+      this.table.add(customResource(spec.group, v.name, names.plural, names.kind, {
+        namespaced: spec.scope !== 'Cluster',
+        singular: names.singular ?? names.kind.toLowerCase(),
+        ...(names.shortNames ? { shortNames: names.shortNames } : {}),
+        categories: names.categories ?? [],
+        subresources: v.subresources?.status !== undefined ? ['status'] : [],
+        statusSubresource: v.subresources?.status !== undefined,
+      }));
+    }
+    const now = this.now();
+    crd.status = {
+      acceptedNames: { plural: names.plural, kind: names.kind, ...(names.singular ? { singular: names.singular } : {}), ...(names.shortNames ? { shortNames: names.shortNames } : {}) },
+      conditions: [
+        { type: 'NamesAccepted', status: 'True', reason: 'NoConflicts', message: 'no conflicts found', lastTransitionTime: now },
+        { type: 'Established', status: 'True', reason: 'InitialNamesAccepted', message: 'the initial names have been accepted', lastTransitionTime: now },
+      ],
+      storedVersions: ((spec.versions ?? []) as { name: string; storage?: boolean }[]).filter((v) => v.storage).map((v) => v.name),
+    };
   }
 
   private checkTypeMeta(def: ResourceDef, obj: KubeObject): void {
@@ -331,20 +369,21 @@ export class Api {
     } else if (q.resourceVersionMatch && !q.resourceVersion) {
       throw invalid('ListOptions', 'meta.k8s.io', '', [{ reason: 'FieldValueForbidden', field: 'resourceVersionMatch', message: 'Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided' }]);
     }
-    const all = atRv === current ? this.store.list(resourceId(def), scope) : this.store.listAt(resourceId(def), scope, atRv);
+    // Filter the stored objects in place and copy only what is returned.
+    const all = atRv === current ? this.store.scan(resourceId(def), scope) : this.store.listAt(resourceId(def), scope, atRv);
     const filtered = all.filter((o) => this.matchesSelectors(def, o, labelSel, fieldSel));
     const keyOf = (o: KubeObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
     const after = startAfter ? filtered.filter((o) => keyOf(o) > startAfter) : filtered;
     // With resourceVersion=0 the list is served from the watch cache, which ignores limit.
     const limit = q.resourceVersion === '0' ? 0 : (q.limit ?? 0);
     if (limit > 0 && after.length > limit) {
-      const page = after.slice(0, limit);
+      const page = after.slice(0, limit).map(clone);
       const last = page[page.length - 1];
       const token = Buffer.from(JSON.stringify({ rv: atRv, start: last ? keyOf(last) : '' })).toString('base64url');
       const unfiltered = !q.labelSelector && !q.fieldSelector;
       return { items: page, resourceVersion: String(atRv), continue: token, ...(unfiltered ? { remainingItemCount: after.length - limit } : {}) };
     }
-    return { items: after, resourceVersion: String(atRv) };
+    return { items: after.map(clone), resourceVersion: String(atRv) };
   }
 
   matchesSelectors(def: ResourceDef, o: KubeObject, labelSel: ReturnType<typeof parseLabelSelector>, fieldSel: ReturnType<typeof parseFieldSelector>): boolean {
@@ -374,6 +413,7 @@ export class Api {
     if (sub === 'binding' || sub === 'eviction') throw methodNotAllowed();
     if (sub && !def.subresources.includes(sub as never)) throw notFound(def.group, `${def.plural}/${sub}`, name);
     const existing = this.mustGet(def, namespace, name);
+    if (sub === 'scale') return this.applyScale(def, existing, next, !!opts.dryRun);
     this.checkTypeMeta(def, next);
     const rv = next.metadata.resourceVersion;
     if (!rv && !def.unconditionalUpdate) {
@@ -389,17 +429,46 @@ export class Api {
     if (sub && !def.subresources.includes(sub as never)) throw notFound(def.group, `${def.plural}/${sub}`, name);
     const existing = this.mustGet(def, namespace, name);
     const type = contentType.split(';')[0]?.trim() ?? '';
+    // The scale subresource patches the Scale view of the object, not the object.
+    const base = sub === 'scale' ? this.scaleOf(def, existing) : existing;
     let next: KubeObject;
-    if (type === 'application/json-patch+json') next = applyJsonPatch(existing, patchBody);
-    else if (type === 'application/merge-patch+json') next = this.objectPatch(patchBody, (p) => applyMergePatch(existing, p));
+    if (type === 'application/json-patch+json') next = applyJsonPatch(base, patchBody);
+    else if (type === 'application/merge-patch+json') next = this.objectPatch(patchBody, (p) => applyMergePatch(base, p));
     else if (type === 'application/strategic-merge-patch+json') {
       if (!def.strategicMerge) throw unsupportedMediaType(type);
-      next = this.objectPatch(patchBody, (p) => applyStrategicMergePatch(existing, p));
+      next = this.objectPatch(patchBody, (p) => applyStrategicMergePatch(base, p));
     } else throw unsupportedMediaType(type);
+    if (sub === 'scale') return this.applyScale(def, existing, next, !!opts.dryRun);
     if (!isObject(next) || !isObject(next.metadata)) throw badRequest('the patched object is not a valid object');
     if (next.metadata.name !== name) throw badRequest(`metadata.name: Invalid value: "${String(next.metadata.name)}": field is immutable`);
     // A patch that carries metadata.resourceVersion is a precondition on it; otherwise the patch applies to the latest.
     return this.writeUpdate(def, existing, next, sub, !!opts.dryRun);
+  }
+
+  /** The autoscaling/v1 Scale view of a scalable object (https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/deployment-v1/#scale). */
+  scaleOf(def: ResourceDef, obj: KubeObject): KubeObject {
+    const sel = (obj.spec?.selector ?? {}) as { matchLabels?: Record<string, string> };
+    return {
+      apiVersion: 'autoscaling/v1', kind: 'Scale',
+      metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace, uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion, creationTimestamp: obj.metadata.creationTimestamp },
+      spec: { replicas: obj.spec?.replicas ?? 0 },
+      status: { replicas: obj.status?.replicas ?? 0, selector: Object.entries(sel.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',') },
+    };
+  }
+
+  private async applyScale(def: ResourceDef, existing: KubeObject, scale: KubeObject, dryRun: boolean): Promise<KubeObject> {
+    const name = existing.metadata.name ?? '';
+    const rv = scale.metadata?.resourceVersion;
+    if (rv && rv !== existing.metadata.resourceVersion) {
+      throw conflict(def.group, def.plural, name, 'the object has been modified; please apply your changes to the latest version and try again');
+    }
+    const replicas = scale.spec?.replicas;
+    if (!Number.isInteger(replicas) || replicas < 0) {
+      throw invalid('Scale', 'autoscaling', name, [{ reason: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${String(replicas)}: must be greater than or equal to 0` }]);
+    }
+    const next = clone(existing);
+    next.spec = { ...(next.spec ?? {}), replicas };
+    return this.scaleOf(def, await this.writeUpdate(def, existing, next, '', dryRun));
   }
 
   private objectPatch(patchBody: unknown, f: (p: unknown) => KubeObject): KubeObject {
@@ -649,7 +718,7 @@ export class Api {
     const ignoresBudget = phase === 'Succeeded' || phase === 'Failed' || phase === 'Pending' || !!pod.metadata.deletionTimestamp;
     if (!ignoresBudget) {
       const pdbDef = this.resource('policy', 'poddisruptionbudgets');
-      const pdbs = this.store.list(resourceId(pdbDef), ns).filter((p) => selectorMatches(p.spec?.selector as LabelSelectorObject, pod.metadata.labels));
+      const pdbs = this.store.scan(resourceId(pdbDef), ns).filter((p) => selectorMatches(p.spec?.selector as LabelSelectorObject, pod.metadata.labels));
       if (pdbs.length > 1) {
         throw new ApiError(500, 'InternalError', 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.');
       }
@@ -675,7 +744,7 @@ export class Api {
    */
   disruptionStatus(pdb: KubeObject): { expectedPods: number; currentHealthy: number; desiredHealthy: number; disruptionsAllowed: number } {
     const ns = pdb.metadata.namespace ?? '';
-    const pods = this.store.list('/pods', ns).filter((p) => selectorMatches(pdb.spec?.selector as LabelSelectorObject, p.metadata.labels));
+    const pods = this.store.scan('/pods', ns).filter((p) => selectorMatches(pdb.spec?.selector as LabelSelectorObject, p.metadata.labels));
     const live = pods.filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
     const currentHealthy = live.filter((p) => podIsReady(p) && !p.metadata.deletionTimestamp).length;
     // Expected: for pods owned by a scalable controller, its spec.replicas; bare pods count one each.

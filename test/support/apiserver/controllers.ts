@@ -25,6 +25,7 @@
  * Always on: the namespace controller (a deleted namespace is emptied, then removed) and
  * the service-account controller (every namespace has a "default" ServiceAccount).
  */
+import { isDeepStrictEqual } from 'node:util';
 import { createHash } from 'node:crypto';
 import type { Api } from './api.ts';
 import { podIsReady, qosClass } from './api.ts';
@@ -53,7 +54,8 @@ export interface ControllerOptions {
 
 interface Condition { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string; lastHeartbeatTime?: string; lastProbeTime?: string | null }
 
-const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+// Key order differs between clients' serialisations; equality must not depend on it.
+const same = (a: unknown, b: unknown): boolean => isDeepStrictEqual(a, b);
 const UNREACHABLE = 'node.kubernetes.io/unreachable';
 
 export class Controllers {
@@ -170,7 +172,7 @@ export class Controllers {
   // ---------- always on ----------
 
   ensureServiceAccounts(): void {
-    for (const ns of this.api.store.list('/namespaces')) {
+    for (const ns of this.api.store.scan('/namespaces')) {
       const name = ns.metadata.name ?? '';
       if (ns.metadata.deletionTimestamp) continue;
       if (!this.api.store.get('/serviceaccounts', name, 'default')) {
@@ -180,12 +182,12 @@ export class Controllers {
   }
 
   private async namespaces(): Promise<void> {
-    for (const ns of this.api.store.list('/namespaces')) {
+    for (const ns of this.api.store.scan('/namespaces')) {
       if (!ns.metadata.deletionTimestamp) continue;
       const name = ns.metadata.name ?? '';
       for (const def of this.api.table.all) {
         if (!def.namespaced) continue;
-        for (const o of this.api.store.list(resourceId(def), name)) this.remove(def.plural, def.group, name, o.metadata.name ?? '');
+        for (const o of this.api.store.scan(resourceId(def), name)) this.remove(def.plural, def.group, name, o.metadata.name ?? '');
       }
       this.remove('namespaces', '', '', name);
     }
@@ -194,7 +196,7 @@ export class Controllers {
   /** Graceful deletions whose time has come (by the kubelet of a live node, or anywhere without the kubelet model). */
   private terminations(): void {
     const cap = this.opts.podTerminationCapMs;
-    for (const pod of this.api.store.list('/pods')) {
+    for (const pod of this.api.store.scan('/pods')) {
       const ts = pod.metadata.deletionTimestamp;
       if (!ts || (pod.metadata.finalizers ?? []).length) continue;
       if (this.enabled.kubelet && pod.spec?.nodeName && !this.kubeletRuns(pod.spec.nodeName)) continue;
@@ -207,12 +209,12 @@ export class Controllers {
   // ---------- workloads ----------
 
   private ownedBy(uid: string | undefined, ns: string, plural: string, group: string): KubeObject[] {
-    return this.api.store.list(`${group}/${plural}`, ns).filter((o) => o.metadata.ownerReferences?.some((r) => r.controller && r.uid === uid));
+    return this.api.store.scan(`${group}/${plural}`, ns).filter((o) => o.metadata.ownerReferences?.some((r) => r.controller && r.uid === uid));
   }
 
   private async replicaSets(): Promise<void> {
     const podDef = this.api.resource('', 'pods');
-    for (const rs of this.api.store.list('apps/replicasets')) {
+    for (const rs of this.api.store.scan('apps/replicasets')) {
       if (rs.metadata.deletionTimestamp) continue;
       const ns = rs.metadata.namespace ?? '';
       const all = this.ownedBy(rs.metadata.uid, ns, 'pods', '');
@@ -259,7 +261,7 @@ export class Controllers {
 
   private async deployments(): Promise<void> {
     const rsDef = this.api.resource('apps', 'replicasets');
-    for (const d of this.api.store.list('apps/deployments')) {
+    for (const d of this.api.store.scan('apps/deployments')) {
       if (d.metadata.deletionTimestamp) continue;
       const ns = d.metadata.namespace ?? '';
       const tpl = d.spec?.template ?? {};
@@ -309,9 +311,9 @@ export class Controllers {
 
   private async garbageCollect(): Promise<void> {
     const uids = new Set<string>();
-    for (const def of this.api.table.all) for (const o of this.api.store.list(resourceId(def))) if (o.metadata.uid) uids.add(o.metadata.uid);
+    for (const def of this.api.table.all) for (const o of this.api.store.scan(resourceId(def))) if (o.metadata.uid) uids.add(o.metadata.uid);
     for (const def of this.api.table.all) {
-      for (const o of this.api.store.list(resourceId(def))) {
+      for (const o of this.api.store.scan(resourceId(def))) {
         const refs = o.metadata.ownerReferences ?? [];
         if (!refs.length || o.metadata.deletionTimestamp) continue;
         if (refs.every((r) => !uids.has(r.uid))) {
@@ -370,7 +372,7 @@ export class Controllers {
 
   private kubelets(): void {
     const renewMs = Math.max(1, Math.floor(this.opts.nodeMonitorGracePeriodMs / 4));
-    for (const node of this.api.store.list('/nodes')) {
+    for (const node of this.api.store.scan('/nodes')) {
       const name = node.metadata.name ?? '';
       if (this.stoppedKubelets.has(name)) continue;
       const lease = this.api.store.get('coordination.k8s.io/leases', 'kube-node-lease', name);
@@ -378,10 +380,10 @@ export class Controllers {
       const readyCond = (node.status?.conditions ?? []).find((c: Condition) => c.type === 'Ready') as Condition | undefined;
       if (this.now() - renewed >= renewMs || readyCond?.status !== 'True') this.heartbeat(name);
     }
-    for (const pod of this.api.store.list('/pods')) {
+    for (const pod of this.api.store.scan('/pods')) {
       const nodeName: string | undefined = pod.spec?.nodeName;
       if (!nodeName || !this.kubeletRuns(nodeName) || pod.metadata.deletionTimestamp) continue;
-      if (pod.status?.phase === 'Pending') this.startPod(pod);
+      if (pod.status?.phase === 'Pending') this.startPod(structuredClone(pod));
       else if (pod.status?.phase === 'Running') this.resize(pod);
     }
   }
@@ -437,7 +439,7 @@ export class Controllers {
     const node = this.api.store.get('/nodes', '', pod.spec.nodeName);
     const alloc = node?.status?.allocatable ?? node?.status?.capacity ?? {};
     const want = podRequests(pod.spec);
-    const others = this.api.store.list('/pods').filter((p) => p.spec?.nodeName === pod.spec.nodeName && p.metadata.uid !== pod.metadata.uid && !p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
+    const others = this.api.store.scan('/pods').filter((p) => p.spec?.nodeName === pod.spec.nodeName && p.metadata.uid !== pod.metadata.uid && !p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
     let verdict: Condition | undefined;
     for (const r of ['cpu', 'memory']) {
       const cap = parseQuantity(alloc[r]);
@@ -472,7 +474,7 @@ export class Controllers {
   private async nodeLifecycle(): Promise<void> {
     const grace = this.opts.nodeMonitorGracePeriodMs;
     const now = this.now();
-    const nodes = this.api.store.list('/nodes');
+    const nodes = this.api.store.scan('/nodes');
     for (const node of nodes) {
       const name = node.metadata.name ?? '';
       if (!this.firstSeen.has(name)) this.firstSeen.set(name, now);
@@ -505,14 +507,14 @@ export class Controllers {
     }
     // Pod GC: pods bound to nodes that no longer exist are deleted at once.
     const names = new Set(nodes.map((n) => n.metadata.name));
-    for (const pod of this.api.store.list('/pods')) {
+    for (const pod of this.api.store.scan('/pods')) {
       if (pod.spec?.nodeName && !names.has(pod.spec.nodeName)) this.remove('pods', '', pod.metadata.namespace ?? '', pod.metadata.name ?? '');
     }
   }
 
   private markPodsNotReady(nodeName: string): void {
     const ts = rfc3339(this.now());
-    for (const pod of this.api.store.list('/pods')) {
+    for (const pod of this.api.store.scan('/pods')) {
       if (pod.spec?.nodeName !== nodeName) continue;
       const conds: Condition[] = pod.status?.conditions ?? [];
       if (!conds.some((c) => c.type === 'Ready' && c.status === 'True')) continue;
@@ -524,7 +526,7 @@ export class Controllers {
   // ---------- disruption ----------
 
   private disruption(): void {
-    for (const pdb of this.api.store.list('policy/poddisruptionbudgets')) {
+    for (const pdb of this.api.store.scan('policy/poddisruptionbudgets')) {
       const s = this.api.disruptionStatus(pdb);
       const status = {
         ...s,

@@ -25,12 +25,14 @@ const MAIN_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patc
 const SUB_VERBS: Record<string, string[]> = {
   status: ['get', 'patch', 'update'],
   resize: ['get', 'patch', 'update'],
+  scale: ['get', 'patch', 'update'],
   binding: ['create'],
   eviction: ['create'],
 };
 const SUB_KIND: Record<string, (r: ResourceDef) => { kind: string; group?: string; version?: string }> = {
   status: (r) => ({ kind: r.kind }),
   resize: (r) => ({ kind: r.kind }),
+  scale: () => ({ kind: 'Scale', group: 'autoscaling', version: 'v1' }),
   binding: () => ({ kind: 'Binding' }),
   eviction: () => ({ kind: 'Eviction', group: 'policy', version: 'v1' }),
 };

@@ -12,7 +12,23 @@ export interface FailRule {
   message: string;
 }
 
-export interface RequestRecord { method: string; path: string; code: number; watch: boolean }
+/**
+ * One request as served. For resource requests, the RBAC attributes too (verb, apiGroup,
+ * resource, subresource, namespace, name), so a test can check a ClusterRole covers
+ * every verb a component used, or count API requests per pod.
+ */
+export interface RequestRecord {
+  method: string;
+  path: string;
+  code: number;
+  watch: boolean;
+  verb?: string;
+  apiGroup?: string;
+  resource?: string;
+  subresource?: string;
+  namespace?: string;
+  name?: string;
+}
 
 export class Faults {
   latencyMs = 0;

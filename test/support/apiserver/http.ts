@@ -11,6 +11,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Api, DeleteOptions } from './api.ts';
+import { openapiV3Doc, openapiV3Index } from './openapi.ts';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.ts';
 import type { Faults, RequestRecord } from './faults.ts';
 import type { ResourceDef } from './resources.ts';
@@ -135,6 +136,11 @@ const dispatch = async (ctx: HttpContext, req: IncomingMessage, res: ServerRespo
       res.end('ok');
       return;
     }
+    if (p === '/openapi/v3') return sendJson(res, 200, openapiV3Index(api.table));
+    if (segs[0] === 'openapi' && segs[1] === 'v3') {
+      const doc = openapiV3Doc(api.table, segs.slice(2).join('/'));
+      if (doc) return sendJson(res, 200, doc);
+    }
     if (segs[0] === 'api' && segs.length === 2) {
       const doc = apiResourceList(api.table, '', segs[1] ?? '');
       if (doc) return sendJson(res, 200, doc);
@@ -175,6 +181,14 @@ const dispatch = async (ctx: HttpContext, req: IncomingMessage, res: ServerRespo
   const ns = def.namespaced ? r.namespace : undefined;
   if (!def.namespaced && r.namespace !== undefined) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
   if (r.sub && !def.subresources.includes(r.sub as never)) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+  const isWatch = watchPath || boolParam(q.get('watch'));
+  const verb = !r.name
+    ? ({ GET: isWatch ? 'watch' : 'list', POST: 'create', DELETE: 'deletecollection' } as Record<string, string>)[method]
+    : ({ GET: 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' } as Record<string, string>)[method];
+  Object.assign(record, {
+    ...(verb ? { verb } : {}), apiGroup: def.group, resource: def.plural,
+    ...(r.sub ? { subresource: r.sub } : {}), ...(ns !== undefined ? { namespace: ns } : {}), ...(r.name ? { name: r.name } : {}),
+  });
   const dryRun = q.getAll('dryRun').includes('All');
   const accept = req.headers.accept;
   const table = wantsTable(accept);
@@ -192,7 +206,7 @@ const dispatch = async (ctx: HttpContext, req: IncomingMessage, res: ServerRespo
   if (!r.name) {
     switch (method) {
       case 'GET': {
-        if (watchPath || boolParam(q.get('watch'))) {
+        if (isWatch) {
           record.watch = true;
           ctx.watches.serve(def, ns, {
             resourceVersion: q.get('resourceVersion'),
@@ -244,10 +258,22 @@ const dispatch = async (ctx: HttpContext, req: IncomingMessage, res: ServerRespo
   }
 
   const name = r.name;
+  if (watchPath && method === 'GET' && !r.sub) {
+    // Legacy /watch/.../NAME: a watch on one object, i.e. a fieldSelector on metadata.name.
+    record.watch = true;
+    ctx.watches.serve(def, ns, {
+      resourceVersion: q.get('resourceVersion'),
+      fieldSelector: `metadata.name=${name}`,
+      allowWatchBookmarks: boolParam(q.get('allowWatchBookmarks')),
+    }, res, (o) => o);
+    record.code = 200;
+    return;
+  }
   const sub = r.sub ?? '';
   switch (method) {
     case 'GET':
       if (sub === 'binding' || sub === 'eviction') throw methodNotAllowed();
+      if (sub === 'scale') return sendJson(res, 200, api.scaleOf(def, api.get(def, ns, name)));
       return sendJson(res, 200, encodeOne(api.get(def, ns, name)));
     case 'POST': {
       if (def.kind === 'Pod' && sub === 'binding') return sendJson(res, 201, await api.bind(ns ?? '', name, await jsonBody()));
@@ -256,12 +282,12 @@ const dispatch = async (ctx: HttpContext, req: IncomingMessage, res: ServerRespo
     }
     case 'PUT': {
       const updated = await api.update(def, ns, name, await jsonBody(), { dryRun, subResource: sub });
-      return sendJson(res, 200, encodeOne(updated));
+      return sendJson(res, 200, sub === 'scale' ? updated : encodeOne(updated));
     }
     case 'PATCH': {
       const text = await readBody(req);
       const patched = await api.patch(def, ns, name, req.headers['content-type'] ?? '', parseJson(text), { dryRun, subResource: sub });
-      return sendJson(res, 200, encodeOne(patched));
+      return sendJson(res, 200, sub === 'scale' ? patched : encodeOne(patched));
     }
     case 'DELETE': {
       if (sub) throw methodNotAllowed();

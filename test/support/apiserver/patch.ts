@@ -8,6 +8,7 @@
  *   are those of the Go types' `patchMergeKey` tags for the fields polyarch meets.
  * RFC 6902 is hand-written (a few dozen lines) rather than a new dependency.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { ApiError, badRequest } from './status.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -95,7 +96,7 @@ export const applyJsonPatch = (target: Doc, ops: unknown): Doc => {
       }
       case 'copy': doc = addAt(doc, op.path, getAt(doc, op.from ?? '')); break;
       case 'test':
-        if (JSON.stringify(getAt(doc, op.path)) !== JSON.stringify(op.value)) {
+        if (!isDeepStrictEqual(getAt(doc, op.path), op.value)) {
           throw new ApiError(422, 'Invalid', `the server rejected our request due to an error in our request: testing value ${op.path} failed`);
         }
         break;

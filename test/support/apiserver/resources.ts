@@ -8,7 +8,7 @@
 
 import type { KubeObject } from './types.ts';
 
-export type Subresource = 'status' | 'binding' | 'eviction' | 'resize';
+export type Subresource = 'status' | 'binding' | 'eviction' | 'resize' | 'scale';
 
 export interface ResourceDef {
   group: string; // '' for core
@@ -87,12 +87,24 @@ export const RESOURCES: ResourceDef[] = [
   builtin('', 'v1', 'secrets', 'Secret', true, { fieldSelectors: { type: (o) => str(o.type) } }),
   builtin('', 'v1', 'serviceaccounts', 'ServiceAccount', true, { shortNames: ['sa'] }),
   builtin('', 'v1', 'configmaps', 'ConfigMap', true, { shortNames: ['cm'] }),
-  builtin('apps', 'v1', 'replicasets', 'ReplicaSet', true, { shortNames: ['rs'], categories: ['all'], subresources: ['status'], statusSubresource: true }),
-  builtin('apps', 'v1', 'deployments', 'Deployment', true, { shortNames: ['deploy'], categories: ['all'], subresources: ['status'], statusSubresource: true }),
+  builtin('apps', 'v1', 'replicasets', 'ReplicaSet', true, { shortNames: ['rs'], categories: ['all'], subresources: ['status', 'scale'], statusSubresource: true }),
+  builtin('apps', 'v1', 'deployments', 'Deployment', true, { shortNames: ['deploy'], categories: ['all'], subresources: ['status', 'scale'], statusSubresource: true }),
   builtin('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget', true, { shortNames: ['pdb'], subresources: ['status'], statusSubresource: true }),
   builtin('scheduling.k8s.io', 'v1', 'priorityclasses', 'PriorityClass', false, { shortNames: ['pc'] }),
   builtin('coordination.k8s.io', 'v1', 'leases', 'Lease', true),
   builtin('events.k8s.io', 'v1', 'events', 'Event', true, { shortNames: ['ev'] }),
+  // Stored and served, with no behaviour of their own: enough to apply deploy/ manifests and
+  // for the webhook helper to read its MutatingWebhookConfigurations.
+  builtin('', 'v1', 'services', 'Service', true, { shortNames: ['svc'], categories: ['all'], subresources: ['status'], statusSubresource: true }),
+  builtin('apps', 'v1', 'daemonsets', 'DaemonSet', true, { shortNames: ['ds'], categories: ['all'], subresources: ['status'], statusSubresource: true }),
+  builtin('apps', 'v1', 'statefulsets', 'StatefulSet', true, { shortNames: ['sts'], categories: ['all'], subresources: ['status', 'scale'], statusSubresource: true }),
+  builtin('rbac.authorization.k8s.io', 'v1', 'clusterroles', 'ClusterRole', false),
+  builtin('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings', 'ClusterRoleBinding', false),
+  builtin('rbac.authorization.k8s.io', 'v1', 'roles', 'Role', true),
+  builtin('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding', true),
+  builtin('admissionregistration.k8s.io', 'v1', 'mutatingwebhookconfigurations', 'MutatingWebhookConfiguration', false),
+  builtin('admissionregistration.k8s.io', 'v1', 'validatingwebhookconfigurations', 'ValidatingWebhookConfiguration', false),
+  builtin('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', false, { shortNames: ['crd', 'crds'], subresources: ['status'], statusSubresource: true }),
   customResource('polyarch.io', 'v1alpha1', 'migrations', 'Migration', { shortNames: ['mig'] }),
   customResource('polyarch.io', 'v1alpha1', 'scalingpolicies', 'ScalingPolicy', { shortNames: ['sp'] }),
 ];
@@ -106,6 +118,14 @@ export class ResourceTable {
   private readonly byPath = new Map<string, ResourceDef>();
   constructor(readonly all: ResourceDef[]) {
     for (const r of all) this.byPath.set(`${groupVersion(r)}/${r.plural}`, r);
+  }
+  /** Serves one more resource (a CustomResourceDefinition was created); false when it is already served. */
+  add(def: ResourceDef): boolean {
+    const key = `${groupVersion(def)}/${def.plural}`;
+    if (this.byPath.has(key)) return false;
+    this.all.push(def);
+    this.byPath.set(key, def);
+    return true;
   }
   lookup(group: string, version: string, plural: string): ResourceDef | undefined {
     return this.byPath.get(`${group ? `${group}/` : ''}${version}/${plural}`);

@@ -49,7 +49,7 @@ export interface FakeApiServerOptions {
   clock?: Clock;
   /** Seed for generated names and uids. */
   seed?: number;
-  /** How many changes the watch history keeps; older resourceVersions are 410 Gone. Default 1000. */
+  /** How many changes the watch history keeps; older resourceVersions are 410 Gone. Default 10,000 (etcd keeps about 5 minutes). */
   historyLimit?: number;
   /** Interval of BOOKMARK events on watches that allow them. Default 1000 ms (kube-apiserver: about a minute). */
   bookmarkIntervalMs?: number;
@@ -59,6 +59,11 @@ export interface FakeApiServerOptions {
   controllerIntervalMs?: number;
   /** Node lifecycle: how long a Lease may go unrenewed before the node is Unknown. Default 40 s (kube-controller-manager's node-monitor-grace-period). */
   nodeMonitorGracePeriodMs?: number;
+  /**
+   * Whether controllers run by themselves (after each change and every controllerIntervalMs).
+   * false: they run only when the test calls `await server.reconcile()`, for step-by-step tests.
+   */
+  controllerAutoRun?: boolean;
   /** Resources served in addition to the built-in table. */
   resources?: ResourceDef[];
 }
@@ -83,7 +88,7 @@ export class FakeApiServer {
   private constructor(private readonly opts: FakeApiServerOptions) {
     this.clock = opts.clock ?? systemClock;
     this.table = new ResourceTable([...RESOURCES, ...(opts.resources ?? [])]);
-    this.store = new Store(opts.historyLimit ?? 1000);
+    this.store = new Store(opts.historyLimit ?? 10_000);
     this.api = new Api(this.store, this.table, this.clock, seededRandom(opts.seed ?? 1), this.admission);
     this.watches = new WatchHub(this.api, opts.bookmarkIntervalMs ?? 1000);
     this.controllers = new Controllers(this.api, this.clock, opts.controllers ?? {}, {
@@ -97,7 +102,7 @@ export class FakeApiServer {
   static async start(opts: FakeApiServerOptions = {}): Promise<FakeApiServer> {
     const s = new FakeApiServer(opts);
     await s.listen();
-    s.controllers.start();
+    if (opts.controllerAutoRun !== false) s.controllers.start();
     return s;
   }
 
@@ -183,12 +188,14 @@ export class FakeApiServer {
    * validation, as if they had been in etcd all along; uid, creationTimestamp and
    * namespace are filled in when missing. Returns the stored objects.
    */
-  seed(...objs: KubeObject[]): KubeObject[] {
-    return objs.map((o) => this.api.putDirect(this.defOf(o), o));
+  seed(...objs: object[]): KubeObject[] {
+    // Plain JSON in, whatever typed builder made it (client-node's V1Pod included).
+    return objs.map((o) => JSON.parse(JSON.stringify(o)) as KubeObject).map((o) => this.api.putDirect(this.defOf(o), o));
   }
 
   /** Creates an object through the API's create path (defaults, admission, validation), in process. */
-  create(obj: KubeObject): Promise<KubeObject> {
+  create(input: object): Promise<KubeObject> {
+    const obj = JSON.parse(JSON.stringify(input)) as KubeObject;
     return this.api.create(this.defOf(obj), obj.metadata?.namespace, obj);
   }
 
@@ -243,7 +250,7 @@ export class FakeApiServer {
       this.bootstrap();
     }
     await this.listen();
-    this.controllers.start();
+    if (this.opts.controllerAutoRun !== false) this.controllers.start();
   }
 
   async close(): Promise<void> {

@@ -58,11 +58,24 @@ export class Store {
 
   /** Current objects of a resource, optionally in one namespace, ordered by namespace/name (as etcd keys are). */
   list(resource: string, ns?: string): KubeObject[] {
+    return this.scan(resource, ns).map(clone);
+  }
+
+  /**
+   * The stored objects themselves, ordered, without copying: read-only. For filtering
+   * large collections (10,000 pods) without cloning what the filter drops.
+   */
+  scan(resource: string, ns?: string): readonly KubeObject[] {
     const out: KubeObject[] = [];
     for (const [k, o] of this.objects.get(resource) ?? []) {
-      if (ns === undefined || k.startsWith(`${ns}/`)) out.push(clone(o));
+      if (ns === undefined || k.startsWith(`${ns}/`)) out.push(o);
     }
     return out.sort(byKey);
+  }
+
+  /** How many objects a resource has. */
+  count(resource: string): number {
+    return this.objects.get(resource)?.size ?? 0;
   }
 
   /**
@@ -136,6 +149,8 @@ export class Store {
   wipe(): void {
     this.objects.clear();
     this.history = [];
+    // Every version handed out so far now describes a state that is gone: all of them are too old.
+    this.rvCounter += 1;
     this.compactedRv = this.rvCounter;
   }
 

@@ -108,7 +108,7 @@ export class WatchHub {
 
     if (rvParam === '' || rvParam === '0' || q.sendInitialEvents) {
       // Synthetic ADDED events for the state the watch starts from.
-      for (const o of api.store.list(id, scope)) if (match(o)) send('ADDED', o);
+      for (const o of api.store.scan(id, scope)) if (match(o)) send('ADDED', o);
       if (q.sendInitialEvents) bookmark({ 'k8s.io/initial-events-end': 'true' });
     } else {
       let backlog: Change[];

@@ -1,0 +1,170 @@
+/** Cluster behaviour for end-to-end tests: ReplicaSet and Deployment controllers, garbage collection, node lifecycle, kubelet, admission. */
+import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeApiServer, ManualClock, deny } from '../support/apiserver/index.ts';
+import { expectStatus, node, pod, until } from './helpers.ts';
+
+const template = (app: string): { metadata: { labels: Record<string, string> }; spec: { containers: { name: string; image: string }[]; schedulerName: string } } => ({
+  metadata: { labels: { app } }, spec: { containers: [{ name: 'app', image: `registry.local/${app}:1` }], schedulerName: 'polyarch' },
+});
+
+describe('workload controllers (running by themselves)', () => {
+  let server: FakeApiServer;
+  let core: CoreV1Api;
+  let apps: AppsV1Api;
+  beforeAll(async () => {
+    server = await FakeApiServer.start({ controllers: { replicaSet: true, deployment: true, garbageCollector: true } });
+    core = server.client(CoreV1Api);
+    apps = server.client(AppsV1Api);
+  });
+  afterAll(() => server.close());
+
+  const podsOf = async (app: string): Promise<V1Pod[]> => (await core.listNamespacedPod({ namespace: 'default', labelSelector: `app=${app}` })).items.filter((p) => !p.metadata?.deletionTimestamp);
+
+  it('a ReplicaSet keeps its replicas: generateName, ownerReferences, re-creation after a delete, scale down', async () => {
+    const rs = await apps.createNamespacedReplicaSet({ namespace: 'default', body: { metadata: { name: 'web' }, spec: { replicas: 3, selector: { matchLabels: { app: 'web' } }, template: template('web') } } });
+    await until(async () => (await podsOf('web')).length === 3, 'three pods');
+    const pods = await podsOf('web');
+    for (const p of pods) {
+      expect(p.metadata?.name).toMatch(/^web-[a-z0-9]{5}$/);
+      expect(p.metadata?.ownerReferences).toEqual([expect.objectContaining({ kind: 'ReplicaSet', name: 'web', uid: rs.metadata?.uid, controller: true })]);
+      expect(p.spec?.schedulerName).toBe('polyarch');
+    }
+    const victim = pods[0]?.metadata?.name ?? '';
+    await core.deleteNamespacedPod({ name: victim, namespace: 'default' });
+    await until(async () => { const now = await podsOf('web'); return now.length === 3 && !now.some((p) => p.metadata?.name === victim); }, 'a replacement');
+    const scale = await apps.patchNamespacedReplicaSetScale({ name: 'web', namespace: 'default', body: { spec: { replicas: 1 } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    expect(scale).toMatchObject({ kind: 'Scale', spec: { replicas: 1 }, status: { selector: 'app=web' } });
+    await until(async () => (await podsOf('web')).length === 1, 'scaled down to one');
+    await until(async () => (await apps.readNamespacedReplicaSet({ name: 'web', namespace: 'default' })).status?.replicas === 1, 'status.replicas');
+  });
+
+  it('deleting a ReplicaSet garbage-collects its pods', async () => {
+    await apps.deleteNamespacedReplicaSet({ name: 'web', namespace: 'default' });
+    await until(async () => (await podsOf('web')).length === 0, 'pods collected');
+  });
+
+  it('a Deployment creates one ReplicaSet with the pod-template-hash, which creates the pods', async () => {
+    const d = await apps.createNamespacedDeployment({ namespace: 'default', body: { metadata: { name: 'api' }, spec: { replicas: 2, selector: { matchLabels: { app: 'api' } }, template: template('api') } } });
+    await until(async () => (await podsOf('api')).length === 2, 'two pods');
+    const rss = (await apps.listNamespacedReplicaSet({ namespace: 'default', labelSelector: 'app=api' })).items;
+    expect(rss).toHaveLength(1);
+    const hash = rss[0]?.metadata?.labels?.['pod-template-hash'] ?? '';
+    expect(rss[0]?.metadata?.name).toBe(`api-${hash}`);
+    expect(rss[0]?.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'Deployment', uid: d.metadata?.uid });
+    expect((await podsOf('api')).every((p) => p.metadata?.labels?.['pod-template-hash'] === hash)).toBe(true);
+    await until(async () => (await apps.readNamespacedDeployment({ name: 'api', namespace: 'default' })).status?.replicas === 2, 'deployment status');
+  });
+});
+
+describe('node lifecycle and the kubelet model (manual clock)', () => {
+  const clock = new ManualClock(Date.UTC(2026, 10, 25, 12, 0, 0));
+  let server: FakeApiServer;
+  let core: CoreV1Api;
+  beforeAll(async () => {
+    server = await FakeApiServer.start({ clock, controllerAutoRun: false, controllers: { nodeLifecycle: true, kubelet: true }, nodeMonitorGracePeriodMs: 40_000 });
+    core = server.client(CoreV1Api);
+    server.seed(node('arm-1', 'arm64'), node('x86-1', 'amd64'));
+    await core.createNamespacedPod({ namespace: 'default', body: pod('on-arm', { nodeName: 'arm-1' }) });
+    await server.reconcile();
+  });
+  afterAll(() => server.close());
+
+  const ready = async (name: string): Promise<string | undefined> => (await core.readNode({ name })).status?.conditions?.find((c) => c.type === 'Ready')?.status;
+  const taints = async (name: string): Promise<string[]> => ((await core.readNode({ name })).spec?.taints ?? []).map((t) => `${t.key}:${t.effect}`);
+
+  it('kubelets renew their Lease in kube-node-lease and keep nodes Ready', async () => {
+    const lease = server.get('coordination.k8s.io/v1', 'Lease', 'arm-1', 'kube-node-lease');
+    expect(lease?.spec).toMatchObject({ holderIdentity: 'arm-1', leaseDurationSeconds: 40 });
+    clock.advance(60_000);
+    await server.reconcile();
+    expect(await ready('arm-1')).toBe('True');
+    expect((await core.readNamespacedPod({ name: 'on-arm', namespace: 'default' })).status?.phase).toBe('Running');
+  });
+
+  it('a node whose Lease is not renewed for the grace period goes Ready=Unknown with the unreachable taints; its pods go not Ready', async () => {
+    server.controllers.stopKubelet('arm-1');
+    clock.advance(30_000);
+    await server.reconcile();
+    expect(await ready('arm-1')).toBe('True'); // within the grace period
+    clock.advance(15_000);
+    await server.reconcile();
+    const n = await core.readNode({ name: 'arm-1' });
+    const r = n.status?.conditions?.find((c) => c.type === 'Ready');
+    expect(r).toMatchObject({ status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' });
+    expect(await taints('arm-1')).toEqual(['node.kubernetes.io/unreachable:NoSchedule', 'node.kubernetes.io/unreachable:NoExecute']);
+    expect(n.spec?.taints?.find((t) => t.effect === 'NoExecute')?.timeAdded).toBeDefined();
+    expect(await ready('x86-1')).toBe('True');
+    const p = await core.readNamespacedPod({ name: 'on-arm', namespace: 'default' });
+    expect(p.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False');
+  });
+
+  it('a pod on the dead node stays Terminating after a graceful delete (no kubelet to finish it)', async () => {
+    await core.deleteNamespacedPod({ name: 'on-arm', namespace: 'default', gracePeriodSeconds: 5 });
+    clock.advance(60_000);
+    await server.reconcile();
+    expect((await core.readNamespacedPod({ name: 'on-arm', namespace: 'default' })).metadata?.deletionTimestamp).toBeDefined();
+  });
+
+  it('when the kubelet comes back, the node is Ready and the taints go; the terminating pod finishes', async () => {
+    server.controllers.startKubelet('arm-1');
+    await server.reconcile();
+    expect(await ready('arm-1')).toBe('True');
+    expect(await taints('arm-1')).toEqual([]);
+    await expectStatus(core.readNamespacedPod({ name: 'on-arm', namespace: 'default' }), 404, 'NotFound');
+  });
+
+  it('pods bound to a node that is deleted are garbage-collected', async () => {
+    await core.createNamespacedPod({ namespace: 'default', body: pod('orphan', { nodeName: 'x86-1' }) });
+    await core.deleteNode({ name: 'x86-1' });
+    await server.reconcile();
+    await expectStatus(core.readNamespacedPod({ name: 'orphan', namespace: 'default' }), 404, 'NotFound');
+  });
+
+  it('an image check can keep a container waiting (e.g. an image for another architecture)', async () => {
+    server.controllers.imageCheck = (_pod, c, n) => (c.image.endsWith('-amd64') && n?.metadata.labels?.['kubernetes.io/arch'] !== 'amd64' ? 'CrashLoopBackOff' : undefined);
+    await core.createNamespacedPod({ namespace: 'default', body: { ...pod('wrong-arch', { nodeName: 'arm-1' }), spec: { nodeName: 'arm-1', containers: [{ name: 'app', image: 'registry.local/app:1-amd64' }] } } });
+    await server.reconcile();
+    const p = await core.readNamespacedPod({ name: 'wrong-arch', namespace: 'default' });
+    expect(p.status?.containerStatuses?.[0]?.state?.waiting?.reason).toBe('CrashLoopBackOff');
+    expect(p.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False');
+    server.controllers.imageCheck = undefined;
+  });
+});
+
+describe('admission chain (the extension point for mutating webhooks)', () => {
+  let server: FakeApiServer;
+  let core: CoreV1Api;
+  beforeAll(async () => {
+    server = await FakeApiServer.start({ controllers: { replicaSet: true } });
+    core = server.client(CoreV1Api);
+  });
+  afterAll(() => server.close());
+
+  it('a mutating plugin changes pods on CREATE, including pods a controller creates; a denial is a 403 Status', async () => {
+    const seen: string[] = [];
+    const off = server.admission.register({
+      name: 'polyarch-webhook',
+      mutate: (req) => {
+        seen.push(`${req.operation} ${req.resource.plural}${req.subResource ? `/${req.subResource}` : ''}`);
+        if (req.operation !== 'CREATE' || req.resource.kind !== 'Pod' || req.subResource || !req.object) return;
+        if (req.object.metadata.labels?.deny === 'yes') throw deny('polyarch-webhook', 'no platform can run this pod');
+        const o = req.object;
+        o.spec.affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/arch', operator: 'In', values: ['amd64', 'arm64'] }] }] } } };
+        return o;
+      },
+    });
+    const p = await core.createNamespacedPod({ namespace: 'default', body: pod('mutated') });
+    expect(p.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms[0]?.matchExpressions?.[0]?.values).toEqual(['amd64', 'arm64']);
+    const s = await expectStatus(core.createNamespacedPod({ namespace: 'default', body: pod('refused', { labels: { deny: 'yes' } }) }), 403, 'Forbidden');
+    expect(s.message).toBe('admission webhook "polyarch-webhook" denied the request: no platform can run this pod');
+    await server.client(AppsV1Api).createNamespacedReplicaSet({ namespace: 'default', body: { metadata: { name: 'ctl' }, spec: { replicas: 1, selector: { matchLabels: { app: 'ctl' } }, template: template('ctl') } } });
+    await until(async () => (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=ctl' })).items.length === 1, 'controller pod');
+    const cp = (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=ctl' })).items[0];
+    expect(cp?.spec?.affinity?.nodeAffinity).toBeDefined();
+    expect(seen).toContain('CREATE replicasets');
+    off();
+    expect((await core.createNamespacedPod({ namespace: 'default', body: pod('plain') })).spec?.affinity).toBeUndefined();
+  });
+});
