@@ -4,12 +4,13 @@ import { CliError } from './errors.ts';
 import { registerCerts } from './commands/certs.ts';
 import { registerForecast } from './commands/forecast.ts';
 import { registerPlan } from './commands/plan.ts';
+import { registerProbe } from './commands/probe.ts';
 import { registerSchedule } from './commands/schedule.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerSimulate } from './commands/simulate.ts';
 
 // Each command lives in its own module under cli/commands and registers itself here.
-const registrations: ((program: Command) => void)[] = [registerInspect, registerSchedule, registerSimulate, registerForecast, registerPlan, registerCerts, registerServe];
+const registrations: ((program: Command) => void)[] = [registerInspect, registerSchedule, registerSimulate, registerForecast, registerPlan, registerCerts, registerServe, registerProbe];
 
 export function buildProgram(): Command {
   const program = new Command('polyarch')

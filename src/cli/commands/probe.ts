@@ -1,0 +1,200 @@
+import { readFileSync } from 'node:fs';
+import { cpus, hostname, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { pino } from 'pino';
+import { CgroupReader, detectLayout } from '../../adapters/probe/cgroup-fs.ts';
+import { filePodInfoSource } from '../../adapters/probe/pod-list.ts';
+import { kubePodInfoSource } from '../../adapters/probe/pod-info-kube.ts';
+import type { PodInfoSource } from '../../ports/pod-info.ts';
+import { KubeConfig } from '@kubernetes/client-node';
+import { ProbeSampler, type NodeCapacity } from '../../adapters/probe/sampler.ts';
+import { systemClock } from '../../adapters/clock/system-clock.ts';
+import { parseMemTotal } from '../../core/probe/parse.ts';
+import { quantityToNumber } from '../../core/probe/quantity.ts';
+import type { MetricWindow, WindowsReport } from '../../core/probe/report.ts';
+import { startProbeServer } from '../../server/probe-server.ts';
+import { CliError, usageError } from '../errors.ts';
+import { formatTable, outputOption, printJson, type OutputFormat } from '../output.ts';
+
+interface ProbeFlags {
+  cgroupRoot: string;
+  procRoot: string;
+  kubepods?: string;
+  interval: string;
+  warmup: string;
+  listen: string;
+  once?: boolean;
+  output: OutputFormat;
+  nodeName?: string;
+  podsFile?: string;
+  kube?: boolean;
+  kubeconfig?: string;
+  cpuCapacity?: string;
+  memCapacity?: string;
+  netCapacity: string;
+  diskCapacity: string;
+  allowReclaim?: boolean;
+}
+
+/** "5s", "500ms", "2m", "1h", or a bare number of seconds. */
+export function parseDuration(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw usageError(`${flag}: expected a duration such as 5s, 500ms or 2m, got "${text}"`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's']!;
+  return Number(m[1]) * unit;
+}
+
+function parseAmount(text: string, flag: string): number {
+  const q = quantityToNumber(text);
+  if (!q.ok || !(q.value > 0)) throw usageError(`${flag}: expected a positive quantity such as 4, 16Gi or 1250M, got "${text}"`);
+  return q.value;
+}
+
+function parseListen(text: string): { host: string; port: number } {
+  const m = /^(?:(.*):)?(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[2]) : Number.NaN;
+  if (!m || port > 65535) throw usageError(`--listen: expected [HOST:]PORT, got "${text}"`);
+  return { host: m[1] === undefined || m[1] === '' ? '0.0.0.0' : m[1].replace(/^\[|\]$/g, ''), port };
+}
+
+function nodeCapacity(flags: ProbeFlags): NodeCapacity {
+  let mem: { amount: number; source: string };
+  if (flags.memCapacity !== undefined) mem = { amount: parseAmount(flags.memCapacity, '--mem-capacity'), source: '--mem-capacity' };
+  else {
+    const file = join(flags.procRoot, 'meminfo');
+    let parsed: ReturnType<typeof parseMemTotal> | undefined;
+    try {
+      parsed = parseMemTotal(readFileSync(file, 'utf8'));
+    } catch {
+      parsed = undefined;
+    }
+    mem = parsed?.ok ? { amount: parsed.value, source: `${file} MemTotal` } : { amount: totalmem(), source: 'os.totalmem()' };
+  }
+  return {
+    cpu: flags.cpuCapacity !== undefined ? { amount: parseAmount(flags.cpuCapacity, '--cpu-capacity'), source: '--cpu-capacity' } : { amount: cpus().length, source: 'CPUs online' },
+    mem,
+    net: { amount: parseAmount(flags.netCapacity, '--net-capacity'), source: '--net-capacity' },
+    disk: { amount: parseAmount(flags.diskCapacity, '--disk-capacity'), source: '--disk-capacity' },
+  };
+}
+
+/** In a pod: its service account; else the kubeconfig given, $KUBECONFIG or ~/.kube/config. */
+function loadKubeConfig(file: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  try {
+    if (file) kc.loadFromFile(file);
+    else if (process.env['KUBERNETES_SERVICE_HOST']) kc.loadFromCluster();
+    else kc.loadFromDefault();
+  } catch (err) {
+    throw new CliError(`--kube: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (!kc.getCurrentCluster()) throw new CliError('--kube: no cluster in the kubeconfig (pass --kubeconfig, or run in a pod)');
+  return kc;
+}
+
+const fmt = (w: MetricWindow | undefined, digits: number, scale = 1): string =>
+  w?.current === undefined ? '-' : `${(w.current / scale).toFixed(digits)} (${w.basis.kind})`;
+
+export function formatReport(r: WindowsReport): string {
+  const rows: string[][] = [];
+  for (const p of r.pods) {
+    for (const c of p.containers) {
+      rows.push([
+        p.name ? `${p.namespace}/${p.name}` : p.uid,
+        c.name,
+        p.monitoring.state,
+        fmt(c.metrics.cpu, 3),
+        fmt(c.metrics.mem, 1, 2 ** 20),
+        fmt(c.metrics.disk, 1, 1e6),
+        p.net ? fmt(p.net, 2, 1e6) : 'host',
+        String(c.metrics.cpu.utilisation.length),
+      ]);
+    }
+  }
+  const head = `node ${r.node}: cgroup ${r.cgroup.version}${r.cgroup.driver ? ` (${r.cgroup.driver} driver)` : ''} at ${r.cgroup.base}; pod list: ${r.podInfo.source}${r.podInfo.error ? ` (error: ${r.podInfo.error})` : ''}`;
+  const table = formatTable(['POD', 'CONTAINER', 'MONITORING', 'CPU CORES', 'MEM MiB', 'DISK MB/s', 'NET MB/s', 'MINUTES'], rows);
+  const errors = r.errors.map((e) => `error: ${e.message}`);
+  return [head, table, ...errors].join('\n');
+}
+
+export function registerProbe(program: Command): void {
+  program
+    .command('probe')
+    .description('the node probe (DaemonSet): per-minute maxima of CPU, memory, network and disk from the cgroups of the pods on this node')
+    .option('--cgroup-root <dir>', 'where the host\'s cgroup tree is mounted', '/sys/fs/cgroup')
+    .option('--proc-root <dir>', 'where the host\'s /proc is mounted (for net/dev and meminfo)', '/proc')
+    .option('--kubepods <path>', 'kubepods cgroup relative to the root, when not kubepods.slice or kubepods')
+    .option('--interval <duration>', 'time between samples', '5s')
+    .option('--warmup <duration>', 'after a pod is Ready, wait this long before counting its use', '60s')
+    .option('--listen <[host:]port>', 'serve /windows, /metrics, /healthz and POST /reclaim here', '9477')
+    .option('--once', 'take one sample set (two readings one interval apart, for rates), print it and exit')
+    .option('--node-name <name>', 'this node\'s name (default: $NODE_NAME, else the host name)')
+    .option('--kube', 'read the pods on this node (readiness, requests, limits) from the Kubernetes API (in-cluster, or --kubeconfig)')
+    .option('--kubeconfig <file>', 'kubeconfig for --kube outside a cluster')
+    .option('--pods-file <file>', 'the pods on this node as a PodList JSON (kubectl get pods -o json); re-read every sample')
+    .option('--cpu-capacity <cores>', 'node CPU when a container has no limit or request (default: CPUs online)')
+    .option('--mem-capacity <bytes>', 'node memory when a container has no limit or request (default: MemTotal)')
+    .option('--net-capacity <bytes/s>', 'node network bandwidth, the basis of network utilisation', '1250M')
+    .option('--disk-capacity <bytes/s>', 'node disk bandwidth, the basis of disk utilisation', '500M')
+    .option('--allow-reclaim', 'allow POST /reclaim to write memory.reclaim (cgroup v2, needs the cgroup tree mounted read-write); a bearer token is required when $POLYARCH_PROBE_TOKEN is set')
+    .addOption(outputOption())
+    .action(async (flags: ProbeFlags) => {
+      const intervalMs = parseDuration(flags.interval, '--interval');
+      if (intervalMs < 100) throw usageError('--interval: at least 100ms');
+      const warmupMs = parseDuration(flags.warmup, '--warmup');
+      const listen = flags.once ? undefined : parseListen(flags.listen);
+      const capacity = nodeCapacity(flags);
+      const layout = detectLayout(flags.cgroupRoot);
+      if (!layout.ok) throw new CliError(layout.error);
+      const reader = new CgroupReader({ layout: layout.layout, procRoot: flags.procRoot, ...(flags.kubepods ? { kubepods: flags.kubepods } : {}) });
+      if (flags.kube && flags.podsFile) throw usageError('--kube and --pods-file: pick one source of pods');
+      const nodeName = flags.nodeName ?? process.env['NODE_NAME'] ?? hostname();
+      let pods: PodInfoSource | undefined;
+      if (flags.podsFile) pods = filePodInfoSource(flags.podsFile, flags.nodeName ?? process.env['NODE_NAME']);
+      else if (flags.kube) pods = kubePodInfoSource({ kubeConfig: loadKubeConfig(flags.kubeconfig), nodeName, clock: systemClock });
+      const sampler = new ProbeSampler({
+        reader,
+        clock: systemClock,
+        nodeName,
+        capacity,
+        ...(pods ? { pods } : {}),
+        intervalMs,
+        warmupMs,
+        ...(flags.allowReclaim ? { allowReclaim: true } : {}),
+      });
+
+      if (flags.once) {
+        const first = await sampler.sample();
+        if (first.errors.length > 0 && first.containers === 0 && first.errors.some((e) => e.path === reader.base)) throw new CliError(first.errors[0]!.message);
+        await systemClock.sleep(intervalMs);
+        await sampler.sample();
+        const report = sampler.windows();
+        if (flags.output === 'json') printJson(report);
+        else process.stdout.write(`${formatReport(report)}\n`);
+        return;
+      }
+
+      const log = pino({ name: 'polyarch-probe' }, pino.destination(2));
+      const token = process.env['POLYARCH_PROBE_TOKEN'];
+      const server = await startProbeServer({ probe: sampler, host: listen!.host, port: listen!.port, ...(token ? { reclaimToken: token } : {}) }).catch((err: unknown) => {
+        throw new CliError(`--listen ${flags.listen}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      });
+      log.info({ url: server.url, cgroup: layout.layout.version, base: reader.base, intervalMs, warmupMs, pods: pods?.description ?? 'none' }, 'probe serving');
+      const stop = new AbortController();
+      const onSignal = (): void => stop.abort();
+      process.once('SIGTERM', onSignal);
+      process.once('SIGINT', onSignal);
+      let lastErrors = '';
+      await sampler.run(stop.signal, (o) => {
+        const errs = o.errors.map((e) => e.message).join('; ');
+        if (errs !== lastErrors) {
+          if (errs) log.warn({ errors: o.errors }, 'read errors');
+          else if (lastErrors) log.info('read errors cleared');
+          lastErrors = errs;
+        }
+      });
+      await server.close();
+      log.info('probe stopped');
+    });
+}

@@ -1,0 +1,93 @@
+/** The probe's pod list from a Kubernetes API server (a small fake on loopback, real HTTP). */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
+import { kubePodInfoSource } from '../src/adapters/probe/pod-info-kube.ts';
+
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise<void>((r) => s.close(() => r()))));
+});
+
+function kubeConfigFor(url: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'fake', server: url, skipTLSVerify: true }],
+    users: [{ name: 'probe', token: 'sa-token' }],
+    contexts: [{ name: 'fake', cluster: 'fake', user: 'probe' }],
+    currentContext: 'fake',
+  });
+  return kc;
+}
+
+const POD = {
+  metadata: { uid: 'u-1', name: 'web-5c9d8f7b6-x2k4p', namespace: 'shop', labels: { 'pod-template-hash': '5c9d8f7b6' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-5c9d8f7b6', uid: 'rs', controller: true }] },
+  spec: { nodeName: 'node-a', hostNetwork: true, containers: [{ name: 'web', resources: { requests: { cpu: '250m', memory: '128Mi' }, limits: { cpu: '1', memory: '1Gi' } } }] },
+  status: {
+    conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-01-02T03:04:05Z' }],
+    containerStatuses: [{ name: 'web', ready: true, containerID: 'containerd://abc123', image: 'web:1', imageID: 'x', restartCount: 0 }],
+  },
+};
+
+async function fakeApi(handler: (url: URL, auth: string | undefined) => { status: number; body: unknown }): Promise<{ url: string; requests: URL[] }> {
+  const requests: URL[] = [];
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    requests.push(url);
+    const { status, body } = handler(url, req.headers.authorization);
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests };
+}
+
+describe('kubePodInfoSource', () => {
+  it('lists the pods of its node (field selector, watch cache), maps readiness, ids, resources and hostNetwork, and refreshes at most every refreshMs', async () => {
+    const api = await fakeApi((url, auth) =>
+      url.pathname === '/api/v1/pods' && auth === 'Bearer sa-token'
+        ? { status: 200, body: { kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: '7' }, items: [POD] } }
+        : { status: 403, body: { kind: 'Status', code: 403, message: 'forbidden' } },
+    );
+    let t = 1_000_000;
+    const src = kubePodInfoSource({ kubeConfig: kubeConfigFor(api.url), nodeName: 'node-a', clock: { now: () => t, sleep: async () => {} }, refreshMs: 10_000 });
+    const r = await src.list();
+    expect(r).toEqual({
+      ok: true,
+      pods: [
+        {
+          uid: 'u-1',
+          namespace: 'shop',
+          name: 'web-5c9d8f7b6-x2k4p',
+          app: 'shop/web',
+          ready: true,
+          readySince: Date.parse('2026-01-02T03:04:05Z'),
+          hostNetwork: true,
+          containers: [{ name: 'web', id: 'abc123', ready: true, requests: { cpu: 0.25, memory: 128 * 2 ** 20 }, limits: { cpu: 1, memory: 2 ** 30 } }],
+        },
+      ],
+    });
+    expect(api.requests[0]!.searchParams.get('fieldSelector')).toBe('spec.nodeName=node-a');
+    expect(api.requests[0]!.searchParams.get('resourceVersion')).toBe('0');
+    t += 5_000;
+    await src.list();
+    expect(api.requests).toHaveLength(1);
+    t += 6_000;
+    await src.list();
+    expect(api.requests).toHaveLength(2);
+  });
+
+  it('an API error or an unreachable server is a value naming the server, not a throw', async () => {
+    const api = await fakeApi(() => ({ status: 403, body: { kind: 'Status', code: 403, message: 'pods is forbidden' } }));
+    const src = kubePodInfoSource({ kubeConfig: kubeConfigFor(api.url), nodeName: 'node-a', clock: { now: () => 0, sleep: async () => {} } });
+    const r = await src.list();
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.message).toContain(`kubernetes API ${api.url}`);
+    if (!r.ok) expect(r.error.message).toMatch(/HTTP 403/);
+    const down = kubePodInfoSource({ kubeConfig: kubeConfigFor('http://127.0.0.1:1'), nodeName: 'node-a', clock: { now: () => 0, sleep: async () => {} } });
+    const d = await down.list();
+    expect(d).toMatchObject({ ok: false, error: { kind: 'unreachable' } });
+  });
+});
