@@ -85,7 +85,7 @@ interface Managed {
 }
 
 const keyOf = (p: { namespace: string; name: string }): string => `${p.namespace}/${p.name}`;
-const fmt = (r: Res, x: number): string => (r === 'cpu' ? formatCpu(x * 1000) : formatMemory(x));
+const fmt = (r: Res, x: number): string => (r === 'cpu' ? formatCpu(Math.round(x * 1000)) : formatMemory(x));
 const podName = (p: Pod): string => `${p.metadata.namespace ?? 'default'}/${p.metadata.name ?? ''}`;
 
 interface PodView {
@@ -240,11 +240,11 @@ export class PolicyAutoscaler {
     }
 
     const nodeFree = this.nodeFree(nodes, pods);
-    for (const [i, m] of managed.entries()) {
-      const ap = plan?.apps[i];
-      if (!ap) continue;
-      outcomes.push(await this.act(m, ap, nodeFree));
-    }
+    // Decreases first, so that the room they free on a node is there for the increases.
+    const order = managed.map((m, i) => ({ m, ap: plan?.apps[i] })).filter((x): x is { m: Managed; ap: AppPlan } => x.ap !== undefined);
+    const growth = (x: { m: Managed; ap: AppPlan }): number => x.ap.allocation.cpu / Math.max(1e-9, x.m.perPod.cpu * x.m.pods.length) + x.ap.allocation.memory / Math.max(1, x.m.perPod.memory * x.m.pods.length);
+    order.sort((a, b) => growth(a) - growth(b));
+    for (const { m, ap } of order) outcomes.push(await this.act(m, ap, nodeFree));
     return { plan, policies: outcomes };
   }
 
@@ -413,9 +413,9 @@ export class PolicyAutoscaler {
       };
       recommendation ??= decidePod({ ...base, nodeFree: { cpu: Infinity, memory: Infinity }, resize: { kind: 'none' }, allowRestart: true, minChange: 0 }).containers.map((c) => ({
         container: c.name,
-        requests: { cpu: formatCpu(c.requests.cpu * 1000), memory: formatMemory(c.requests.memory) },
+        requests: { cpu: formatCpu(Math.round(c.requests.cpu * 1000)), memory: formatMemory(c.requests.memory) },
         ...(c.limits.cpu !== undefined || c.limits.memory !== undefined
-          ? { limits: { ...(c.limits.cpu !== undefined ? { cpu: formatCpu(c.limits.cpu * 1000) } : {}), ...(c.limits.memory !== undefined ? { memory: formatMemory(c.limits.memory) } : {}) } }
+          ? { limits: { ...(c.limits.cpu !== undefined ? { cpu: formatCpu(Math.round(c.limits.cpu * 1000)) } : {}), ...(c.limits.memory !== undefined ? { memory: formatMemory(c.limits.memory) } : {}) } }
           : {}),
       }));
       const d = decidePod({ ...base, nodeFree: free, resize: resizeState(p), allowRestart: spec.mode === 'Recreate' });
@@ -476,7 +476,7 @@ export class PolicyAutoscaler {
     ];
     const forecast: NonNullable<ScalingPolicyStatus['forecast']> = {
       horizonMinutes: spec.forecast.horizon,
-      ...(fc.ok ? { cpu: formatCpu(fc.value * perPod.cpu * 1000) } : {}),
+      ...(fc.ok ? { cpu: formatCpu(Math.round(fc.value * perPod.cpu * 1000)) } : {}),
       ...(fm.ok ? { memory: formatMemory(fm.value * perPod.memory) } : {}),
       ...(!fc.ok ? { note: `starting: ${fc.have} of ${fc.needed} minutes` } : {}),
     };
@@ -522,9 +522,9 @@ function toResize(d: PodDecision): PodResize {
   const out: Record<string, { requests: Record<string, string>; limits?: Record<string, string> }> = {};
   for (const c of d.containers) {
     const limits: Record<string, string> = {};
-    if (c.limits.cpu !== undefined) limits.cpu = formatCpu(c.limits.cpu * 1000);
+    if (c.limits.cpu !== undefined) limits.cpu = formatCpu(Math.round(c.limits.cpu * 1000));
     if (c.limits.memory !== undefined) limits.memory = formatMemory(c.limits.memory);
-    out[c.name] = { requests: { cpu: formatCpu(c.requests.cpu * 1000), memory: formatMemory(c.requests.memory) }, ...(Object.keys(limits).length > 0 ? { limits } : {}) };
+    out[c.name] = { requests: { cpu: formatCpu(Math.round(c.requests.cpu * 1000)), memory: formatMemory(c.requests.memory) }, ...(Object.keys(limits).length > 0 ? { limits } : {}) };
   }
   return out;
 }
