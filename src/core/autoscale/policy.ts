@@ -115,7 +115,8 @@ export function parseScalingPolicy(obj: unknown): ParsedPolicy {
   const spec = scalingPolicySpecSchema.safeParse(o.spec ?? {});
   if (!spec.success) {
     const i = spec.error.issues[0]!;
-    return { ok: false, namespace, name, error: `spec.${i.path.map(String).join('.')}: ${i.message}` };
+    const path = i.path.map(String).join('.');
+    return { ok: false, namespace, name, error: `spec${path ? `.${path}` : ''}: ${i.message}` };
   }
   const status = statusSchema.safeParse(o.status ?? {});
   return {
