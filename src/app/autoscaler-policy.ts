@@ -206,6 +206,13 @@ export class PolicyAutoscaler {
     const pods = (await this.o.reader.listPods()).filter((p) => p.spec.nodeName && p.status?.phase === 'Running' && !p.metadata.deletionTimestamp);
     const nodes = await this.o.reader.listNodes();
 
+    const byApp = new Map<string, Pod[]>();
+    for (const p of pods) {
+      const k = appOfPod(p as Parameters<typeof appOfPod>[0]);
+      const list = byApp.get(k);
+      if (list) list.push(p);
+      else byApp.set(k, [p]);
+    }
     const managed: Managed[] = [];
     const taken = new Set<Pod>();
     for (const policy of valid) {
@@ -213,7 +220,9 @@ export class PolicyAutoscaler {
         outcomes.push({ policy: keyOf(policy), mode: 'Off', pods: [], reclaims: 0 });
         continue;
       }
-      const mine = pods.filter((p) => !taken.has(p) && this.matches(policy, p)).sort((a, b) => (podName(a) < podName(b) ? -1 : 1));
+      // A workload target looks its pods up by owner; only a selector scans them all.
+      const candidates = policy.spec.targetRef ? (byApp.get(`${policy.namespace}/${policy.spec.targetRef.name}`) ?? []) : pods;
+      const mine = candidates.filter((p) => !taken.has(p) && this.matches(policy, p)).sort((a, b) => (podName(a) < podName(b) ? -1 : 1));
       for (const p of mine) taken.add(p);
       const keys = policy.spec.targetRef ? [`${policy.namespace}/${policy.spec.targetRef.name}`] : [...new Set(mine.map((p) => appOfPod(p as Parameters<typeof appOfPod>[0])))];
       const history = this.historyOf(keys);
