@@ -24,6 +24,11 @@ describe('ScalingPolicy', () => {
     expect(bad({ targetRef: { kind: 'Deployment', name: 'w' }, headroom: 0.1, typo: 1 })).toMatch(/^spec: .*typo/);
   });
 
+  it('accepts the example in examples/', () => {
+    const p = parseScalingPolicy(parse(readFileSync(new URL('../../../examples/scalingpolicy.yaml', import.meta.url), 'utf8')));
+    expect(p.ok && p.value.spec.mode).toBe('InPlace');
+  });
+
   it('matches the CRD in deploy/: the same modes, fields and defaults', () => {
     const crd = parse(readFileSync(new URL('../../../deploy/scalingpolicy-crd.yaml', import.meta.url), 'utf8')) as {
       spec: { versions: { schema: { openAPIV3Schema: { properties: { spec: { properties: Record<string, { enum?: string[]; default?: unknown }> } } } } }[] };
