@@ -183,7 +183,8 @@ export class PolicyAutoscaler {
     if (t) {
       const owner = pod.metadata.ownerReferences?.find((r) => r.controller) ?? pod.metadata.ownerReferences?.[0];
       if (!owner) return false;
-      if (t.kind === 'Deployment') return owner.kind === 'ReplicaSet' && appOfPod(pod as Parameters<typeof appOfPod>[0]) === `${policy.namespace}/${t.name}`;
+      // Through its ReplicaSet on a cluster; the simulator's controller owns pods directly.
+      if (t.kind === 'Deployment') return (owner.kind === 'ReplicaSet' && appOfPod(pod as Parameters<typeof appOfPod>[0]) === `${policy.namespace}/${t.name}`) || (owner.kind === 'Deployment' && owner.name === t.name);
       return owner.kind === t.kind && owner.name === t.name;
     }
     const sel = policy.spec.selector?.matchLabels ?? {};
