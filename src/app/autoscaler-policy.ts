@@ -161,6 +161,14 @@ export class PolicyAutoscaler {
         for (const d of due) this.telemetry.forecastError(d.res, Math.abs((d.res === 'cpu' ? s.cpuMilli / 1000 : s.memoryBytes) - d.value) / d.per);
       }
     }
+    this.prune();
+  }
+
+  /** Forgets applications and forecasts not heard of for two hours (workloads deleted). */
+  private prune(): void {
+    const horizon = this.lastMs - 2 * 60 * 60_000;
+    for (const [k, h] of this.history) if (h.lastMinuteMs < horizon) this.history.delete(k);
+    for (const k of this.pending.keys()) if (Number(k.slice(k.lastIndexOf('|') + 1)) < horizon) this.pending.delete(k);
   }
 
   private historyOf(keys: readonly string[]): History | undefined {

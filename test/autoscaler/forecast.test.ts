@@ -39,6 +39,14 @@ describe('autoscaler end to end', () => {
     expect(h.events('Resized').length).toBeGreaterThan(0);
     // The kubelet applied it: the container's status carries the new amount.
     expect(h.pod('web').status.containerStatuses[0].resources.requests.cpu).toBe(h.request('web', 'cpu'));
+    // The forecasts made in the first rounds were scored when their minute arrived: a linear rise is forecast closely.
+    const err = (await h.metrics.forecastErrors.get()).values.filter((v) => v.labels.resource === 'cpu');
+    const count = err.find((v) => v.metricName?.endsWith('_count'))!.value;
+    const sum = err.find((v) => v.metricName?.endsWith('_sum'))!.value;
+    expect(count).toBeGreaterThanOrEqual(2);
+    expect(sum / count).toBeLessThan(0.05);
+    const actions = await h.metrics.actions.get();
+    expect(actions.values.find((v) => v.labels.kind === 'resize' && v.labels.result === 'ok')?.value).toBeGreaterThan(0);
   });
 
   it('Recommend writes only the status', async () => {

@@ -15,6 +15,8 @@ import { silentLogger } from '../../src/ports/logger.ts';
 import type { NodeProbe } from '../../src/ports/node-probe.ts';
 import { startProbeServer, type ProbeServer } from '../../src/server/probe-server.ts';
 import { systemClock } from '../../src/adapters/system-clock.ts';
+import { Registry } from 'prom-client';
+import { createAutoscalerMetrics, type AutoscalerMetrics } from '../../src/server/autoscaler-metrics.ts';
 import { FakeApiServer, type KubeObject } from '../support/apiserver/index.ts';
 import { node } from '../kube/helpers.ts';
 
@@ -116,6 +118,9 @@ export class Harness {
   readonly time: ManualTime;
   cluster!: KubeCluster;
   autoscaler!: PolicyAutoscaler;
+  /** The autoscaler's Prometheus metrics, on a registry of this harness. */
+  readonly registry = new Registry();
+  readonly metrics: AutoscalerMetrics = createAutoscalerMetrics(this.registry);
 
   private constructor(
     readonly server: FakeApiServer,
@@ -153,6 +158,7 @@ export class Harness {
       reclaimer: new HttpNodeReclaimer({ endpointOf: (n) => this.urls.get(n) }),
       clock: this.time,
       log: silentLogger,
+      telemetry: this.metrics,
     });
   }
 
