@@ -9,6 +9,7 @@ import { HttpNodeReclaimer } from '../../adapters/probe/reclaim-client.ts';
 import { systemClock } from '../../adapters/system-clock.ts';
 import { PolicyAutoscaler } from '../../app/autoscaler-policy.ts';
 import type { Node } from '../../core/k8s/types.ts';
+import type { MetricsSource } from '../../ports/metrics-source.ts';
 import { createAutoscalerMetrics, type AutoscalerMetrics } from '../../server/autoscaler-metrics.ts';
 import { parseDuration } from '../duration.ts';
 import { usageError } from '../errors.ts';
@@ -41,14 +42,25 @@ export const autoscalerRole: RoleDefinition = {
       let telemetry = metricsByContext.get(ctx);
       if (!telemetry) metricsByContext.set(ctx, (telemetry = createAutoscalerMetrics(ctx.metrics.registry)));
       const token = process.env['POLYARCH_PROBE_TOKEN'];
+      const log = ctx.log.child({ role: 'autoscaler' });
+      const probes = new ProbeMetricsSource({ endpoints, clock: systemClock });
+      // A probe that cannot be read leaves its pods without usage this round: say which.
+      const metrics: MetricsSource = {
+        appUsage: async (since) => {
+          const samples = await probes.appUsage(since);
+          const st = probes.status();
+          if (!st.ok) log.warn({ unreadable: st.errors.length, errors: st.errors.slice(0, 5) }, 'node probes not read');
+          return samples;
+        },
+      };
       return new PolicyAutoscaler({
         reader: ctx.cluster,
         writer: ctx.cluster,
-        metrics: new ProbeMetricsSource({ endpoints, clock: systemClock }),
+        metrics,
         policies: new KubeScalingPolicyStore(kubeConfigFrom(ctx.flags), { clock: systemClock, log: ctx.log, dryRun: ctx.flags.dryRun ?? false }),
         reclaimer: new HttpNodeReclaimer({ endpointOf, ...(token ? { token } : {}) }),
         clock: systemClock,
-        log: ctx.log.child({ role: 'autoscaler' }),
+        log,
         telemetry,
         intervalMs,
       }).run(signal);
