@@ -20,6 +20,7 @@ import { startServer, type JsonRoute } from '../../server/http-server.ts';
 import { createMetrics, type ServerMetrics } from '../../server/metrics.ts';
 import { createSchedulingMetrics, type SchedulingMetrics } from '../../server/scheduling-metrics.ts';
 import { parseDuration } from '../duration.ts';
+import { autoscalerRole } from './serve-autoscaler.ts';
 import { usageError } from '../errors.ts';
 import { clusterFrom, defaultIdentity, kubeConfigFrom, makeLogger, resolverFrom, type ClusterFlags } from './serve-runtime.ts';
 
@@ -86,6 +87,7 @@ export const ROLES: Record<string, RoleDefinition> = {
         }).run(signal),
     }),
   },
+  autoscaler: autoscalerRole,
 };
 
 export interface ServeFlags extends ClusterFlags {
@@ -136,6 +138,8 @@ export function registerServe(program: Command): void {
     .option('--identity <id>', 'holder identity in the Lease (default: $POD_NAME, else hostname)')
     .option('--node-lost-grace <d>', 'how long a node may be not Ready before its pods move', '30s')
     .option('--migrator-interval <d>', 'interval of migration rounds', '2s')
+    .option('--probe-port <port>', 'port of the node probes (GET /windows, POST /reclaim) on each node\'s InternalIP, for --autoscaler', '9477')
+    .option('--autoscaler-interval <d>', 'interval of autoscaler rounds', '60s')
     .option('--seed <n>', 'seed of the tie-breaking random generator', '1')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .action(async (flags: ServeFlags) => {

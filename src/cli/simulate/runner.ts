@@ -10,6 +10,9 @@ import { formatPlatform, nodePlatform } from '../../core/platform/platform.ts';
 import { Scheduler } from '../../app/scheduler.ts';
 import { Migrator, requestDrain, endDrain } from '../../app/migrator.ts';
 import { Autoscaler, type AppScaling } from '../../app/autoscaler.ts';
+import { PolicyAutoscaler } from '../../app/autoscaler-policy.ts';
+import { silentLogger } from '../../ports/logger.ts';
+import { MemoryPolicyStore } from '../../sim/scaling-policies.ts';
 import { buildWorld, deployWorkload, type World } from '../../sim/world.ts';
 import { appOf } from '../../sim/kubelet.ts';
 import { nodeAllocatable, podRequests } from '../../sim/cluster.ts';
@@ -33,6 +36,11 @@ export interface RunOptions {
   readonly onMinute?: (minute: number, world: World) => void;
   readonly registry?: SimRegistry;
   readonly usage?: UsageModel;
+  /**
+   * Drive scaling with the ScalingPolicy autoscaler (`serve --autoscaler`'s app code), one
+   * InPlace policy per workload, instead of the simulator's own loop (predictive strategies only).
+   */
+  readonly policies?: boolean;
 }
 
 const ARCH_LABEL = 'kubernetes.io/arch';
@@ -128,7 +136,25 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
     schedulerName: cfg.schedulerName, platformAware: cfg.platformAware, rng: world.rng.fork('scheduler'), percentageOfNodesToScore: 0,
   });
   const migrator = new Migrator(cluster, cluster, clock, { evictionTimeoutMs: policy.evictionTimeout * 60_000, recreateBarePods: cfg.recreateBarePods });
-  const autoscaler = cfg.scaling === 'none' ? undefined : new Autoscaler(cluster, cluster, kubelet, clock, {
+  const policyAutoscaler =
+    opts.policies && cfg.scaling === 'predictive'
+      ? new PolicyAutoscaler({
+          reader: cluster,
+          writer: cluster,
+          metrics: kubelet,
+          policies: new MemoryPolicyStore(
+            [...scenario.deployments.map((d) => ({ d, kind: 'Deployment' as const })), ...scenario.statefulSets.map((d) => ({ d, kind: 'StatefulSet' as const }))].map(({ d, kind }) => ({
+              namespace: d.metadata.namespace ?? 'default',
+              name: d.metadata.name ?? '',
+              spec: { targetRef: { kind, name: d.metadata.name ?? '' }, mode: 'InPlace', headroom: policy.headroom, forecast: { window: 10, horizon: policy.horizon } },
+            })),
+          ),
+          clock,
+          log: silentLogger,
+          plan: { usageMinutes: policy.window },
+        })
+      : undefined;
+  const autoscaler = cfg.scaling === 'none' || policyAutoscaler ? undefined : new Autoscaler(cluster, cluster, kubelet, clock, {
     mode: cfg.scaling,
     policy: { horizon: policy.horizon, headroom: policy.headroom, usageMinutes: policy.window },
   });
@@ -241,6 +267,19 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
         scaling.grants += r.grants;
         scaling.releases += r.releases;
         lastScaling = new Map(r.apps.map((a) => [a.app, a]));
+      }
+    }
+
+    if (policyAutoscaler && minute > 0 && minute % policy.interval === 0) {
+      const r = await policyAutoscaler.runOnce();
+      scaling.rounds++;
+      for (const p of r.policies) for (const o of p.pods) {
+        if (o.done === 'resized') scaling.resized++;
+        if (o.decision.kind === 'wait' || o.decision.nodeFull) scaling.deferred++;
+      }
+      for (const a of r.plan?.apps ?? []) for (const act of a.actions) {
+        if (act.kind === 'grant') scaling.grants++;
+        if (act.kind === 'release' || act.kind === 'compact') scaling.releases++;
       }
     }
 

@@ -133,7 +133,7 @@ export function plan(input: PlanInput): Plan {
   for (let r = 0; r < R; r++) {
     const wanting = work.filter((w) => w.inc[r]! > 0);
     if (!inDeficit[r]) {
-      for (const w of wanting) granted[r] = granted[r]! + grant(w, r, w.inc[r]!, input.policy.headroom);
+      for (const w of wanting) granted[r] = granted[r]! + grant(w, r, w.inc[r]!, w.input.forecast?.headroom ?? input.policy.headroom);
       continue;
     }
     wanting.sort((a, b) => b.input.priority - a.input.priority || Number(b.input.system) - Number(a.input.system) || cmp(a.input.name, b.input.name));
@@ -141,7 +141,7 @@ export function plan(input: PlanInput): Plan {
     for (const w of wanting) {
       const g = Math.min(w.inc[r]!, available);
       available -= g;
-      granted[r] = granted[r]! + grant(w, r, g, input.policy.headroom);
+      granted[r] = granted[r]! + grant(w, r, g, w.input.forecast?.headroom ?? input.policy.headroom);
       unmet[r] = unmet[r]! + (w.inc[r]! - g);
     }
   }
@@ -196,7 +196,7 @@ function prepare(app: AppInput, index: number, score: number, input: PlanInput):
   const forecasts = {} as Record<Metric, Forecast>;
   for (const m of METRICS) {
     const series = app.usage[m];
-    const d = dmaDirect(series, policy.window, policy.horizon, series.length);
+    const d = dmaDirect(series, app.forecast?.window ?? policy.window, app.forecast?.horizon ?? policy.horizon, series.length);
     forecasts[m] = d.ok ? { ok: true, value: d.value } : d;
   }
   const w: Work = {
@@ -218,7 +218,7 @@ function prepare(app: AppInput, index: number, score: number, input: PlanInput):
     const alloc = toUnits(res, app.allocation[res]);
     const f = forecasts[RESOURCE_METRIC[res]];
     const g = GRANULE[res];
-    let desired = f.ok ? Math.ceil((f.value * alloc * (1 + policy.headroom)) / g - 1e-9) * g : alloc;
+    let desired = f.ok ? Math.ceil((f.value * alloc * (1 + (app.forecast?.headroom ?? policy.headroom))) / g - 1e-9) * g : alloc;
     const lo = app.min?.[res];
     const hi = app.max?.[res];
     if (lo !== undefined) desired = Math.max(desired, toUnits(res, lo));

@@ -43,6 +43,8 @@ export interface AppInput {
   readonly max?: Partial<Amounts>;
   /** Old surplus marked by the previous plan, to compact in this one. */
   readonly marked?: Partial<Amounts>;
+  /** This application's own forecast window, horizon and headroom (a ScalingPolicy's); the plan's policy otherwise. */
+  readonly forecast?: { readonly window?: number; readonly horizon?: number; readonly headroom?: number };
 }
 
 export interface PlanInput {

@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { decidePod, type ContainerState, type PodDecisionInput } from './decide.ts';
+
+const Mi = 2 ** 20;
+
+const container = (name: string): fc.Arbitrary<ContainerState> =>
+  fc
+    .record({
+      cpu: fc.integer({ min: 10, max: 4000 }),
+      mem: fc.integer({ min: 16, max: 8192 }),
+      minCpu: fc.option(fc.integer({ min: 1, max: 2000 }), { nil: undefined }),
+      spanCpu: fc.integer({ min: 0, max: 4000 }),
+      minMem: fc.option(fc.integer({ min: 1, max: 4096 }), { nil: undefined }),
+      spanMem: fc.integer({ min: 0, max: 8192 }),
+      hasMax: fc.boolean(),
+      limitRatio: fc.option(fc.double({ min: 1, max: 4, noNaN: true }), { nil: undefined }),
+    })
+    .map((x) => ({
+      name,
+      request: { cpu: x.cpu / 1000, memory: x.mem * Mi },
+      limit: x.limitRatio === undefined ? {} : { cpu: (x.cpu * x.limitRatio) / 1000, memory: Math.ceil(x.mem * x.limitRatio) * Mi },
+      min: { ...(x.minCpu !== undefined ? { cpu: x.minCpu / 1000 } : {}), ...(x.minMem !== undefined ? { memory: x.minMem * Mi } : {}) },
+      max: x.hasMax ? { cpu: ((x.minCpu ?? 1) + x.spanCpu) / 1000, memory: ((x.minMem ?? 1) + x.spanMem) * Mi } : {},
+    }));
+
+const input: fc.Arbitrary<PodDecisionInput> = fc
+  .record({
+    containers: fc.array(fc.constantFrom('a', 'b', 'c'), { minLength: 1, maxLength: 3 }).chain((names) => fc.tuple(...[...new Set(names)].map(container))),
+    targetCpu: fc.integer({ min: 1, max: 16000 }),
+    targetMem: fc.integer({ min: 1, max: 32768 }),
+    usageMem: fc.option(fc.integer({ min: 0, max: 32768 }), { nil: undefined }),
+    margin: fc.double({ min: 0, max: 0.5, noNaN: true }),
+    freeCpu: fc.integer({ min: 0, max: 8000 }),
+    freeMem: fc.integer({ min: 0, max: 16384 }),
+    minChange: fc.constantFrom(0, 0.05),
+  })
+  .map((x) => ({
+    containers: x.containers,
+    target: { cpu: x.targetCpu / 1000, memory: x.targetMem * Mi },
+    manage: ['cpu', 'memory'] as const,
+    usage: x.usageMem === undefined ? {} : { memory: x.usageMem * Mi },
+    memoryMargin: x.margin,
+    nodeFree: { cpu: x.freeCpu / 1000, memory: x.freeMem * Mi },
+    resize: { kind: 'none' } as const,
+    minChange: x.minChange,
+    allowRestart: true,
+  }));
+
+const total = (xs: readonly { memory: number }[]): number => xs.reduce((s, x) => s + x.memory, 0);
+
+describe('decidePod safety (properties)', () => {
+  it('never lowers memory below what is in use (with the margin)', () => {
+    fc.assert(
+      fc.property(input, (i) => {
+        const d = decidePod(i);
+        const before = total(i.containers.map((c) => c.request));
+        const after = total(d.containers.map((c) => c.requests));
+        if (after < before && i.usage.memory !== undefined) expect(after).toBeGreaterThanOrEqual(i.usage.memory / (1 - i.memoryMargin) - 1);
+        if (i.usage.memory !== undefined) expect(after).toBeGreaterThanOrEqual(Math.min(before, i.usage.memory));
+        for (const c of d.containers) if (c.limits.memory !== undefined) expect(c.limits.memory).toBeGreaterThanOrEqual(c.requests.memory);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('never sets a changed amount below min or above max', () => {
+    fc.assert(
+      fc.property(input, (i) => {
+        const d = decidePod(i);
+        d.containers.forEach((c, k) => {
+          const s = i.containers[k]!;
+          for (const r of ['cpu', 'memory'] as const) {
+            if (c.requests[r] === s.request[r]) continue;
+            if (s.max[r] !== undefined) expect(c.requests[r]).toBeLessThanOrEqual(s.max[r] + 1e-9);
+            if (s.min[r] !== undefined) expect(c.requests[r]).toBeGreaterThanOrEqual(s.min[r] - 1e-9);
+          }
+        });
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('never grows a pod by more than its node has free', () => {
+    fc.assert(
+      fc.property(input, (i) => {
+        const d = decidePod(i);
+        for (const r of ['cpu', 'memory'] as const) {
+          const before = i.containers.reduce((s, c) => s + c.request[r], 0);
+          const after = d.containers.reduce((s, c) => s + c.requests[r], 0);
+          if (after > before) expect(after - before).toBeLessThanOrEqual(i.nodeFree[r] + 1e-9);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('decidePod', () => {
+  const base: PodDecisionInput = {
+    containers: [{ name: 'app', request: { cpu: 0.5, memory: 512 * Mi }, limit: { memory: 1024 * Mi }, min: {}, max: {} }],
+    target: { cpu: 1, memory: 256 * Mi },
+    manage: ['cpu', 'memory'],
+    usage: { memory: 400 * Mi },
+    memoryMargin: 0.1,
+    nodeFree: { cpu: 0.2, memory: 4096 * Mi },
+    resize: { kind: 'none' },
+    minChange: 0.05,
+    allowRestart: true,
+  };
+
+  it('reports an increase the node cannot take and keeps memory above use', () => {
+    const d = decidePod(base);
+    expect(d.nodeFull).toBe(true);
+    expect(d.notes.map((n) => n.reason)).toEqual(expect.arrayContaining(['NodeFull', 'BelowUsage']));
+    expect(d.containers[0]!.requests.cpu).toBe(0.5);
+    expect(d.containers[0]!.requests.memory).toBe(445 * Mi); // ceil(400Mi / 0.9)
+    expect(d.containers[0]!.limits.memory).toBe(890 * Mi); // the 2:1 ratio kept
+  });
+
+  it('waits for a resize in flight and reverts an infeasible one once', () => {
+    expect(decidePod({ ...base, resize: { kind: 'in-progress' } }).kind).toBe('wait');
+    expect(decidePod({ ...base, resize: { kind: 'deferred', message: 'x' } }).kind).toBe('wait');
+    const back = decidePod({ ...base, containers: [{ ...base.containers[0]!, allocated: { cpu: 0.25, memory: 512 * Mi } }], resize: { kind: 'infeasible', message: 'too big' } });
+    expect(back.kind).toBe('revert');
+    expect(back.containers[0]!.requests.cpu).toBe(0.25);
+  });
+
+  it('honours resizePolicy RestartContainer unless restarts are allowed', () => {
+    const c = { ...base.containers[0]!, restartOn: ['memory' as const] };
+    const d = decidePod({ ...base, containers: [c], usage: { memory: 10 * Mi }, allowRestart: false });
+    expect(d.notes.some((n) => n.reason === 'NeedsRestart')).toBe(true);
+    expect(d.containers[0]!.requests.memory).toBe(512 * Mi);
+  });
+});
