@@ -171,4 +171,20 @@ describe('placement properties', () => {
       { numRuns: 150 },
     );
   });
+
+  it('skipping constant scores changes no decision', () => {
+    const fw = createFramework({ architecturePreference: { arm64: 60 } });
+    if (!fw.ok) throw new Error(fw.error);
+    const plain = { ...fw.value, scores: fw.value.scores.map(({ plugin, weight }) => ({ weight, plugin: { ...plugin, constant: undefined } })), scratch: [] };
+    fc.assert(
+      fc.property(fc.array(nodeArb, { minLength: 1, maxLength: 8 }), fc.array(podArb, { minLength: 1, maxLength: 8 }), (ns, ps) => {
+        const nodes = ns.map((n, i) => buildNode(i, n));
+        const queue = ps.map((p, i) => ({ pod: buildPod(i, p), priority: 0 }));
+        const a = placePods(fw.value, ClusterSnapshot.fromNodes(nodes), queue, lookup, mulberry32(3));
+        const b = placePods(plain, ClusterSnapshot.fromNodes(nodes), queue, lookup, mulberry32(3));
+        expect(a.map((d) => [d.node, d.reason])).toEqual(b.map((d) => [d.node, d.reason]));
+      }),
+      { numRuns: 60 },
+    );
+  });
 });

@@ -29,6 +29,16 @@ items:
     expect(r.value.inOrder.map((o) => o.kind)).toEqual(['Pod']);
   });
 
+  it('names objects written with generateName only, deterministically', () => {
+    const text = 'kind: Job\nmetadata: {generateName: backup-}\nspec: {template: {spec: {containers: [{name: b, image: busybox}]}}}\n';
+    const a = parseManifests(text, 'j.yaml');
+    const b = parseManifests(text, 'j.yaml');
+    expect(a.ok && a.value.jobs[0]?.metadata.name).toMatch(/^backup-[a-z0-9]{5}$/);
+    expect(a.ok && a.value.jobs[0]?.metadata.name).toBe(b.ok && b.value.jobs[0]?.metadata.name);
+    const none = parseManifests('kind: Pod\nmetadata: {}\nspec: {containers: [{name: a, image: x}]}\n', 'p.yaml');
+    expect(!none.ok && none.error).toContain('metadata.name: name or generateName is required');
+  });
+
   it('reads JSON', () => {
     const r = parseManifests(JSON.stringify({ kind: 'Node', metadata: { name: 'n1' }, status: { allocatable: { cpu: 4 } } }), 'a.json');
     expect(r.ok && r.value.nodes[0]?.status?.allocatable?.['cpu']).toBe(4);

@@ -7,7 +7,7 @@
 
 import { parseAllDocuments } from 'yaml';
 import type { ClusterObjects } from '../../core/placement/batch.ts';
-import type { KindedObject } from '../../core/k8s/workloads.ts';
+import { nameSuffix, type KindedObject } from '../../core/k8s/workloads.ts';
 import type { DaemonSet, Deployment, Job, Node, Pod, PodDisruptionBudget, PriorityClass, ReplicaSet, StatefulSet } from '../../core/k8s/types.ts';
 import { formatPath, schemas, type KnownKind } from './schema.ts';
 
@@ -81,7 +81,12 @@ function addObject(value: unknown, where: string, into: Manifests): { ok: true }
     return { ok: false, error: `${where} (${kind}${name ? ` ${name}` : ''}): ${path || 'object'}: ${issue?.message ?? 'invalid'}` };
   }
   // The schema checked every field placement reads; the rest passes through unchanged.
-  const obj: unknown = parsed.data;
+  let obj: unknown = parsed.data;
+  const m = (parsed.data as { metadata: { name?: string; generateName?: string } }).metadata;
+  if (m.name === undefined && m.generateName) {
+    // What the API server would do, with a suffix derived from where the object was read.
+    obj = { ...(parsed.data as object), metadata: { ...m, name: `${m.generateName}${nameSuffix(where)}` } };
+  }
   switch (k) {
     case 'Node': into.nodes.push(obj as Node); break;
     case 'Pod': into.pods.push(obj as Pod); break;

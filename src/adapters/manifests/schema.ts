@@ -16,15 +16,24 @@ const quantity = z.union([z.string(), z.number()]).superRefine((v, ctx) => {
 const resourceList = z.record(z.string(), quantity);
 const stringMap = z.record(z.string(), z.string());
 
-export const objectMeta = z.looseObject({
+const metaFields = {
   name: z.string().min(1, 'name is required'),
+  generateName: z.string().optional(),
   namespace: z.string().optional(),
   labels: stringMap.nullish(),
   annotations: stringMap.nullish(),
   creationTimestamp: z.string().nullish(),
+};
+
+export const objectMeta = z.looseObject(metaFields);
+
+/** Pods and Jobs may be written with generateName only (`kubectl create`); the parser names them. */
+const generatedMeta = z.looseObject({ ...metaFields, name: metaFields.name.optional() }).refine((m) => m.name !== undefined || (m.generateName ?? '') !== '', {
+  message: 'name or generateName is required',
+  path: ['name'],
 });
 
-const templateMeta = objectMeta.partial();
+const templateMeta = z.looseObject(metaFields).partial();
 
 const taintEffect = z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']);
 
@@ -123,13 +132,13 @@ export const schemas = {
       })
       .nullish(),
   }),
-  Pod: z.looseObject({ metadata: objectMeta, spec: podSpec, status: z.looseObject({ phase: z.string().optional() }).nullish() }),
+  Pod: z.looseObject({ metadata: generatedMeta, spec: podSpec, status: z.looseObject({ phase: z.string().optional() }).nullish() }),
   Deployment: z.looseObject({ metadata: objectMeta, spec: z.looseObject({ replicas, template }) }),
   ReplicaSet: z.looseObject({ metadata: objectMeta, spec: z.looseObject({ replicas, template }) }),
   StatefulSet: z.looseObject({ metadata: objectMeta, spec: z.looseObject({ replicas, template, ordinals: z.looseObject({ start: z.number().int().min(0).optional() }).nullish() }) }),
   DaemonSet: z.looseObject({ metadata: objectMeta, spec: z.looseObject({ template }) }),
   Job: z.looseObject({
-    metadata: objectMeta,
+    metadata: generatedMeta,
     spec: z.looseObject({
       parallelism: replicas,
       completions: replicas,

@@ -13,7 +13,7 @@ import type { Decision } from './decision.ts';
 import type { Framework } from './framework.ts';
 import { sourceImages, type ImageLookup } from './pod-info.ts';
 import type { Rng } from './rng.ts';
-import { placePods, type QueuedPod } from './schedule.ts';
+import { placePods, refused, type QueuedPod } from './schedule.ts';
 import { ClusterSnapshot } from './snapshot.ts';
 
 export interface ClusterObjects extends Workloads {
@@ -29,11 +29,11 @@ export interface ClusterPlan {
 
 const isFinished = (pod: Pod): boolean => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 
-/** The pods that wait for a node, with their priorities; bound pods go to `bound`. */
-export function splitPods(objects: ClusterObjects): { pending: QueuedPod[]; bound: Pod[]; warnings: string[] } {
+/** The pods that wait for a node, with their priorities; bound pods go to `bound`; pods whose priority cannot be known to `invalid`. */
+export function splitPods(objects: ClusterObjects): { pending: QueuedPod[]; bound: Pod[]; invalid: { pod: Pod; error: string }[] } {
   const pending: QueuedPod[] = [];
   const bound: Pod[] = [];
-  const warnings: string[] = [];
+  const invalid: { pod: Pod; error: string }[] = [];
   for (const pod of expandWorkloads(objects)) {
     if (isFinished(pod)) continue;
     if (pod.spec.nodeName) {
@@ -42,12 +42,12 @@ export function splitPods(objects: ClusterObjects): { pending: QueuedPod[]; boun
     }
     const p = podPriority(pod, objects.priorityClasses ?? []);
     if (!p.ok) {
-      warnings.push(`pod ${podKey(pod)}: ${p.error}; not scheduled`);
+      invalid.push({ pod, error: p.error });
       continue;
     }
     pending.push({ pod, priority: p.value });
   }
-  return { pending: queueOrder(pending), bound, warnings };
+  return { pending: queueOrder(pending), bound, invalid };
 }
 
 /** The normalised image references a set of pods needs resolved (recorded originals first). */
@@ -76,8 +76,10 @@ export function snapshotWithBoundPods(nodes: readonly Node[], bound: readonly Po
 }
 
 export function scheduleCluster(fw: Framework, objects: ClusterObjects, lookup: ImageLookup, rng: Rng): ClusterPlan {
-  const { pending, bound, warnings } = splitPods(objects);
+  const { pending, bound, invalid } = splitPods(objects);
   const built = snapshotWithBoundPods(objects.nodes, bound);
   const decisions = placePods(fw, built.snapshot, pending, lookup, rng);
-  return { decisions, snapshot: built.snapshot, warnings: [...warnings, ...built.warnings] };
+  // Pods the API server would have refused still get a decision saying why.
+  const refusals = invalid.map(({ pod, error }) => refused(pod, 0, 'invalid', `invalid pod: ${error}`, built.snapshot.size));
+  return { decisions: [...decisions, ...refusals], snapshot: built.snapshot, warnings: built.warnings };
 }

@@ -169,6 +169,8 @@ export function runCycle(fw: Framework, snapshot: ClusterSnapshot, pod: PodInfo,
   if ((fw.scratch[0]?.length ?? 0) < count) fw.scratch = Array.from({ length: fw.scores.length + 1 }, () => new Float64Array(Math.max(count, 2 * (fw.scratch[0]?.length ?? 0))));
   const perPlugin = fw.scores.map(({ plugin }, p) => {
     const scores = fw.scratch[p] as Float64Array;
+    const constant = plugin.constant?.(pod, snapshot);
+    if (constant !== undefined) return scores.fill(constant, 0, count);
     for (let i = 0; i < count; i++) scores[i] = plugin.score(pod, feasible[i] as NodeInfo, snapshot);
     plugin.normalize?.(scores, count);
     return scores;

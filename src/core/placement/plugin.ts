@@ -19,6 +19,11 @@ export interface ScorePlugin {
   score(pod: PodInfo, node: NodeInfo, snapshot: ClusterSnapshot): number;
   /** Maps the raw scores of all feasible nodes to 0..100 in place. */
   normalize?(scores: Float64Array, count: number): void;
+  /**
+   * The final (normalised) score every node would get, when it is known without looking
+   * at nodes (kube-scheduler's PreScore "Skip"); undefined to score node by node.
+   */
+  constant?(pod: PodInfo, snapshot: ClusterSnapshot): number | undefined;
 }
 
 /**

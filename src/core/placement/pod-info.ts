@@ -130,6 +130,13 @@ export function preparePod(pod: Pod, lookup: ImageLookup, priority = pod.spec.pr
   const variants = new Map<string, readonly PlatformImage[]>();
   const keyOf = (p: Platform): string => `${p.os}/${p.architecture}/${p.variant}`;
   const affinity = pod.spec.affinity?.nodeAffinity;
+  const platformVerdict = (node: Platform): PodImage | undefined => {
+    const k = keyOf(node);
+    if (verdicts.has(k)) return verdicts.get(k);
+    const bad = images.find((img) => !img.platforms.some((p) => canRun(p.platform, node)));
+    verdicts.set(k, bad);
+    return bad;
+  };
   const info: PodInfo = {
     key: podKey(pod),
     pod,
@@ -146,17 +153,11 @@ export function preparePod(pod: Pod, lookup: ImageLookup, priority = pod.spec.pr
     hostPorts: podHostPorts(pod),
     images,
     supportedPlatforms: supported,
-    platformVerdict(node) {
-      const k = keyOf(node);
-      if (verdicts.has(k)) return verdicts.get(k);
-      const bad = images.find((img) => !img.platforms.some((p) => canRun(p.platform, node)));
-      verdicts.set(k, bad);
-      return bad;
-    },
+    platformVerdict,
     platformStatus(key, node) {
       let st = statuses.get(key);
       if (st === undefined) {
-        const bad = this.platformVerdict(node);
+        const bad = platformVerdict(node);
         st = bad === undefined ? SUCCESS : Object.freeze(unresolvable('NodePlatform', Reasons.platform(bad.original, formatPlatforms(bad.platforms))));
         statuses.set(key, st);
       }

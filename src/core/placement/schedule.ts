@@ -57,7 +57,8 @@ export function bindPod(pod: Pod, nodeName: string, platform: string, choices: r
   };
 }
 
-function refused(pod: Pod, priority: number, outcome: 'unschedulable' | 'invalid', reason: string, total: number): Decision {
+/** A decision not to place a pod, with no node examined. */
+export function refused(pod: Pod, priority: number, outcome: 'unschedulable' | 'invalid', reason: string, total: number): Decision {
   return {
     pod: podKey(pod), outcome, node: null, platform: null, images: {}, reason, priority,
     nodes: { total, evaluated: 0, feasible: 0 }, failures: {}, supportedPlatforms: [], choices: [], candidates: [], boundPod: null,

@@ -25,6 +25,9 @@ export class ClusterSnapshot {
   /** Normalised image name -> number of nodes that have it (ImageLocality's spread). */
   private readonly imageNodes = new Map<string, number>();
   private readonly undo: (Undo | 'mark')[] = [];
+  /** Nodes with a PreferNoSchedule taint, and nodes that list images: let scores skip work. */
+  private softTainted = 0;
+  private withImages = 0;
   private forks = 0;
 
   static fromNodes(nodes: readonly Node[]): ClusterSnapshot {
@@ -49,6 +52,14 @@ export class ClusterSnapshot {
   /** The node a pod is assumed on. */
   nodeOf(key: string): NodeInfo | undefined {
     return this.podNode.get(key);
+  }
+
+  get softTaintedNodes(): number {
+    return this.softTainted;
+  }
+
+  get nodesWithImages(): number {
+    return this.withImages;
   }
 
   imageSpread(name: string): number {
@@ -146,12 +157,16 @@ export class ClusterSnapshot {
 
   private replace(name: string, next: NodeInfo | undefined, prev: NodeInfo | undefined, index: number): void {
     if (prev) {
+      if (prev.softTaints.length > 0) this.softTainted--;
+      if (prev.images.size > 0) this.withImages--;
       for (const img of prev.images.keys()) this.imageNodes.set(img, (this.imageNodes.get(img) ?? 1) - 1);
       const at = this.list.indexOf(prev);
       if (at >= 0) this.list.splice(at, 1);
       this.byName.delete(name);
     }
     if (next) {
+      if (next.softTaints.length > 0) this.softTainted++;
+      if (next.images.size > 0) this.withImages++;
       for (const img of next.images.keys()) this.imageNodes.set(img, (this.imageNodes.get(img) ?? 0) + 1);
       this.list.splice(Math.min(index, this.list.length), 0, next);
       this.byName.set(name, next);

@@ -5,6 +5,12 @@ import { TAINT_NODE_NOT_READY, TAINT_NODE_UNSCHEDULABLE } from '../../k8s/types.
 import type { FilterPlugin } from '../plugin.ts';
 import { Reasons, SUCCESS, unresolvable } from '../status.ts';
 
+// Refusals are constants: these filters run once per node per pod.
+const INVALID = Object.freeze(unresolvable('NodeUnschedulable', Reasons.nodeInvalid));
+const CORDONED = Object.freeze(unresolvable('NodeUnschedulable', Reasons.nodeUnschedulable));
+const NOT_READY = Object.freeze(unresolvable('NodeReady', Reasons.nodeNotReady));
+const OTHER_NODE = Object.freeze(unresolvable('NodeName', Reasons.nodeName));
+
 const UNSCHEDULABLE_TAINT = { key: TAINT_NODE_UNSCHEDULABLE, effect: 'NoSchedule' } as const;
 const NOT_READY_TAINT = { key: TAINT_NODE_NOT_READY, effect: 'NoSchedule' } as const;
 
@@ -12,9 +18,9 @@ const NOT_READY_TAINT = { key: TAINT_NODE_NOT_READY, effect: 'NoSchedule' } as c
 export const nodeUnschedulable: FilterPlugin = {
   name: 'NodeUnschedulable',
   filter(pod, node) {
-    if (node.invalid !== undefined) return unresolvable(this.name, Reasons.nodeInvalid);
+    if (node.invalid !== undefined) return INVALID;
     if (!node.unschedulable || toleratesAny(pod.tolerations, UNSCHEDULABLE_TAINT)) return SUCCESS;
-    return unresolvable(this.name, Reasons.nodeUnschedulable);
+    return CORDONED;
   },
 };
 
@@ -27,7 +33,7 @@ export const nodeReady: FilterPlugin = {
   name: 'NodeReady',
   filter(pod, node) {
     if (node.ready || toleratesAny(pod.tolerations, NOT_READY_TAINT)) return SUCCESS;
-    return unresolvable(this.name, Reasons.nodeNotReady);
+    return NOT_READY;
   },
 };
 
@@ -36,6 +42,6 @@ export const nodeName: FilterPlugin = {
   name: 'NodeName',
   filter(pod, node) {
     if (pod.nodeName === undefined || pod.nodeName === node.name) return SUCCESS;
-    return unresolvable(this.name, Reasons.nodeName);
+    return OTHER_NODE;
   },
 };

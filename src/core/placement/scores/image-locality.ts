@@ -18,6 +18,9 @@ const MAX_CONTAINER_THRESHOLD = 1000 * MB;
 
 export const imageLocality: ScorePlugin = {
   name: 'ImageLocality',
+  constant(_pod, snapshot) {
+    return snapshot.nodesWithImages === 0 ? 0 : undefined;
+  },
   score(pod, node, snapshot) {
     if (node.images.size === 0 || !node.platform || pod.images.length === 0) return 0;
     const variants = pod.variantsFor(node.platform);

@@ -10,6 +10,9 @@ export const preferredNodeAffinity: ScorePlugin = {
     for (const t of pod.preferredAffinity) if (t.weight !== 0 && matchTerm(t.preference, node)) sum += t.weight;
     return sum;
   },
+  constant(pod) {
+    return pod.preferredAffinity.length === 0 ? 0 : undefined;
+  },
   normalize(scores, count) {
     defaultNormalize(scores, count, false);
   },

@@ -5,7 +5,7 @@
  */
 
 import { toleratesTaint } from '../../k8s/taints.ts';
-import { defaultNormalize, type ScorePlugin } from '../plugin.ts';
+import { defaultNormalize, MAX_NODE_SCORE, type ScorePlugin } from '../plugin.ts';
 
 export const preferNoScheduleTaints: ScorePlugin = {
   name: 'TaintToleration',
@@ -15,6 +15,10 @@ export const preferNoScheduleTaints: ScorePlugin = {
       if (!pod.tolerations.some((t) => (!t.effect || t.effect === 'PreferNoSchedule') && toleratesTaint(t, taint))) n++;
     }
     return n;
+  },
+  constant(_pod, snapshot) {
+    // No node has a PreferNoSchedule taint: every count is 0, reversed to 100.
+    return snapshot.softTaintedNodes === 0 ? MAX_NODE_SCORE : undefined;
   },
   normalize(scores, count) {
     defaultNormalize(scores, count, true);

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { anyImage, makeNode, makePod } from '../../../test/builders/index.ts';
+import { imageReferences, scheduleCluster } from './batch.ts';
+import { createFramework } from './framework.ts';
+import { mulberry32 } from './rng.ts';
+
+describe('scheduleCluster', () => {
+  const fw = (() => {
+    const r = createFramework();
+    if (!r.ok) throw new Error(r.error);
+    return r.value;
+  })();
+
+  it('counts bound pods, skips finished ones, places pending pods by priority', () => {
+    const nodes = [makeNode('a').allocatable({ cpu: '2' }).build()];
+    const running = makePod('running').requests({ cpu: '1' }).nodeName('a').build();
+    const done = { ...makePod('done').requests({ cpu: '2' }).nodeName('a').build(), status: { phase: 'Succeeded' } };
+    const low = makePod('low').requests({ cpu: '1' }).build();
+    const high = makePod('high').requests({ cpu: '1' }).priorityClass('high').build();
+    const plan = scheduleCluster(fw, { nodes, pods: [running, done, low, high], priorityClasses: [{ metadata: { name: 'high' }, value: 10 }] }, anyImage(), mulberry32(1));
+    // 2 cpu - 1 running = 1 free: the high-priority pod gets it, low does not (the finished pod holds nothing)
+    expect(plan.decisions.map((d) => [d.pod, d.node])).toEqual([['default/high', 'a'], ['default/low', null]]);
+    expect(plan.decisions[1]?.reason).toBe('0/1 nodes are available: 1 Insufficient cpu.');
+  });
+
+  it('a pod naming a missing PriorityClass gets an invalid decision, not silence', () => {
+    const plan = scheduleCluster(fw, { nodes: [makeNode('a').build()], pods: [makePod('p').priorityClass('gold').build()] }, anyImage(), mulberry32(1));
+    expect(plan.decisions).toHaveLength(1);
+    expect(plan.decisions[0]?.outcome).toBe('invalid');
+    expect(plan.decisions[0]?.reason).toBe('invalid pod: spec.priorityClassName: no PriorityClass named "gold"');
+  });
+
+  it('warns about a bound pod on an unknown node', () => {
+    const plan = scheduleCluster(fw, { nodes: [makeNode('a').build()], pods: [makePod('lost').nodeName('gone').build()] }, anyImage(), mulberry32(1));
+    expect(plan.warnings).toEqual(['pod default/lost bound to gone: node gone is not in the snapshot; not counted']);
+  });
+
+  it('lists the normalised references to resolve, originals first', () => {
+    const placed = makePod('m').image('registry.example.com/a@sha256:' + 'a'.repeat(64), 'app').annotation('polyarch.io/source-images', '{"app":"registry.example.com/a:1"}').build();
+    expect(imageReferences([placed, makePod('n').image('nginx').build()])).toEqual(['docker.io/library/nginx:latest', 'registry.example.com/a:1']);
+  });
+});
