@@ -21,15 +21,15 @@ export class LastValueForecaster implements Forecaster {
   }
 }
 
-/** A ring of the last `minutes` values (the usage window by default). */
+/** A ring of the last `minutes` values (the usage window by default); plain array, see DmaForecaster. */
 class Ring {
-  readonly buf: Float64Array;
+  readonly buf: number[];
   count = 0;
   pos = 0;
   sum = 0;
   constructor(readonly size: number) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`window must be a positive integer, got ${size}`);
-    this.buf = new Float64Array(size);
+    this.buf = new Array<number>(size).fill(0);
   }
   push(x: number): void {
     if (this.count >= this.size) this.sum -= this.buf[this.pos]!;
@@ -168,7 +168,7 @@ export class VpaForecaster implements Forecaster {
   readonly halfLife: number;
   readonly percentile: number;
   readonly margin: number;
-  private readonly weights: Float64Array;
+  private readonly weights: number[];
   private total = 0;
   private t = 0; // minutes observed since the reference time
   constructor(opts: VpaOptions = {}) {
@@ -180,7 +180,7 @@ export class VpaForecaster implements Forecaster {
     if (!(this.halfLife > 0)) throw new RangeError(`VPA half-life must be > 0, got ${this.halfLife}`);
     if (!(this.percentile > 0 && this.percentile <= 1)) throw new RangeError(`VPA percentile must be in (0,1], got ${this.percentile}`);
     if (!(this.margin >= 0)) throw new RangeError(`VPA margin must be >= 0, got ${this.margin}`);
-    this.weights = new Float64Array(this.buckets);
+    this.weights = new Array<number>(this.buckets).fill(0);
   }
   observe(x: number): void {
     const w = 2 ** (this.t / this.halfLife);

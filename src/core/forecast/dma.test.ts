@@ -77,11 +77,16 @@ describe('double moving average, properties', () => {
     fc.assert(
       fc.property(fc.array(unit, { minLength: 1, maxLength: 120 }), fc.integer({ min: 2, max: 12 }), fc.integer({ min: 1, max: 10 }), (xs, n, T) => {
         const bank = new DmaBank(3, n);
+        const one = new DmaForecaster(n);
         for (let i = 0; i < xs.length; i++) {
           bank.observe(1, xs[i]!);
+          one.observe(xs[i]!);
           const inc = bank.forecast(1, T);
           const dir = dmaDirect(xs, n, T, i + 1);
+          const f = one.forecast(T);
           expect(inc.ok).toBe(dir.ok);
+          expect(f.ok).toBe(dir.ok);
+          if (f.ok && dir.ok) expect(f.value).toBeCloseTo(dir.value, 12);
           if (inc.ok && dir.ok) {
             expect(inc.value).toBeCloseTo(dir.value, 12);
             expect(bank.forecastValue(1, T)).toBeCloseTo(dir.value, 12);
@@ -95,15 +100,19 @@ describe('double moving average, properties', () => {
   it('stays with the direct form over a long series (running sums resummed)', () => {
     const n = 10;
     const bank = new DmaBank(1, n);
+    const one = new DmaForecaster(n);
     const xs: number[] = [];
     let s = 12345;
     for (let i = 0; i < 20_000; i++) {
       s = (s * 1103515245 + 12345) % 2147483648; // a fixed LCG: deterministic data
       xs.push(s / 2147483648);
       bank.observe(0, xs[i]!);
+      one.observe(xs[i]!);
     }
     const dir = dmaDirect(xs, n, 5);
     expect(bank.forecastValue(0, 5)).toBeCloseTo(dir.ok ? dir.value : NaN, 12);
+    const f = one.forecast(5);
+    expect(f.ok && f.value).toBeCloseTo(dir.ok ? dir.value : NaN, 12);
   });
 
   it('starts over after reset', () => {

@@ -35,6 +35,14 @@ describe('SeriesEvaluator', () => {
     expect(sums[0]!.points).toBe(2);
   });
 
+  it('a rounding error below a flat series is not an under-prediction', () => {
+    const sums = [new ScoreSums()];
+    const ev = new SeriesEvaluator([new DmaForecaster(3)], sums, 1, 0);
+    for (let i = 0; i < 20; i++) ev.observe(0.7); // DMA of 0.7s can come out 1 ulp low
+    expect(sums[0]!.points).toBe(15);
+    expect(sums[0]!.scores()).toMatchObject({ under: 0, shortage: 0 });
+  });
+
   it('merges sums', () => {
     const a = new ScoreSums();
     const b = new ScoreSums();

@@ -4,7 +4,7 @@
  * Only minutes where every forecaster had a forecast are scored, so all are compared on
  * the same points (the double moving average needs 2N-1 minutes first).
  *
- * Scores: MAE, RMSE, under-prediction rate (forecast < actual), and with an allocation of
+ * Scores: MAE, RMSE, under-prediction rate (forecast < actual by more than 1e-9), and with an allocation of
  * forecast x (1 + headroom): the mean slack max(0, allocation - actual) and the share of
  * minutes in shortage (actual > allocation). Constant memory per series.
  */
@@ -18,6 +18,8 @@ export interface Scores {
   readonly slack: number;
   readonly shortage: number;
 }
+
+const EPS = 1e-9;
 
 /** Sums for one forecaster on one metric; mergeable across series. */
 export class ScoreSums {
@@ -33,9 +35,10 @@ export class ScoreSums {
     this.points++;
     this.abs += Math.abs(err);
     this.sq += err * err;
-    if (forecast < actual) this.under++;
+    // A forecast a rounding error below a flat series is not an under-prediction.
+    if (forecast < actual - EPS) this.under++;
     const alloc = forecast * (1 + headroom);
-    if (alloc >= actual) this.slack += alloc - actual;
+    if (alloc >= actual - EPS) this.slack += Math.max(0, alloc - actual);
     else this.shortage++;
   }
 
@@ -57,7 +60,7 @@ export class ScoreSums {
 
 /** Evaluates a set of forecasters on one series, fed minute by minute. */
 export class SeriesEvaluator {
-  private readonly pending: Float64Array; // horizon slots x forecasters; NaN = no forecast made
+  private readonly pending: number[]; // horizon slots x forecasters; NaN = no forecast made
   private t = 0; // minutes observed since the last reset
 
   constructor(
@@ -68,7 +71,7 @@ export class SeriesEvaluator {
   ) {
     if (sums.length !== forecasters.length) throw new RangeError('one ScoreSums per forecaster');
     if (!Number.isInteger(horizon) || horizon < 1) throw new RangeError(`horizon must be an integer >= 1, got ${horizon}`);
-    this.pending = new Float64Array(horizon * forecasters.length).fill(NaN);
+    this.pending = new Array<number>(horizon * forecasters.length).fill(NaN);
   }
 
   observe(x: number): void {

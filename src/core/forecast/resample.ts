@@ -31,7 +31,7 @@ export type ResampleOutcome = 'ok' | 'late' | 'invalid';
 export class MinuteResampler {
   readonly reorder: number;
   readonly maxHold: number;
-  private readonly buf: Float32Array; // per-minute max, NaN = no sample; slot = minute % reorder
+  private readonly buf: number[]; // per-minute max, NaN = no sample; slot = minute % reorder (plain array: see DmaForecaster)
   private base = NaN; // oldest minute not yet emitted
   private newest = NaN; // newest minute seen
   private lastEmitted = NaN;
@@ -47,7 +47,7 @@ export class MinuteResampler {
     this.maxHold = Math.ceil((opts.maxHoldMinutes ?? 60) / step);
     if (!Number.isInteger(this.reorder) || this.reorder < 1) throw new RangeError(`reorderMinutes must be a positive integer, got ${this.reorder}`);
     if (!Number.isInteger(this.maxHold) || this.maxHold < 1) throw new RangeError(`maxHoldMinutes must be a positive integer, got ${this.maxHold}`);
-    this.buf = new Float32Array(this.reorder).fill(NaN);
+    this.buf = new Array<number>(this.reorder).fill(NaN);
   }
 
   /** Minutes emitted so far (held minutes included). */

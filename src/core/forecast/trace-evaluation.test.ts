@@ -14,7 +14,7 @@ describe('TraceEvaluation', () => {
     });
     const r = ev.finish();
     expect(r.series.map((s) => `${s.id}/${s.metric}/${s.samples}`)).toEqual(['a/cpu/8', 'a/mem/8', 'b/disk/8']);
-    const expected = dmaDirect(cpu.map(Math.fround), 3, 2);
+    const expected = dmaDirect(cpu, 3, 2);
     const next = r.series[0]!.next;
     expect(next.ok && next.value).toBeCloseTo(expected.ok ? expected.value : NaN, 12); // incremental vs direct
     expect(r.series[1]!.next).toEqual({ ok: true, value: 0.5 });
