@@ -52,10 +52,11 @@ describe('polyarch schedule', () => {
     expect(explain.stdout).toContain('pod erp/db-0 (priority 0)');
     expect(explain.stdout).toContain('postgres: harbor.corp.example/erp/db:15 -> harbor.corp.example/erp/db@sha256:');
     expect(explain.stdout).toMatch(/NODE\s+PLATFORM\s+TOTAL\s+LeastAllocated/);
-    const text = await inProcess('schedule', ...args, '--prefer', 'linux/arm64=100');
+    const text = await inProcess('schedule', ...args, '--prefer', 'linux/arm64=100', '--weight', 'BalancedAllocation=0');
     expect(text.stdout).toMatch(/^POD\s+NODE\s+PLATFORM\s+REASON/);
     expect(text.stdout).toContain('13 scheduled, 0 unschedulable');
-    expect(text.stdout).toContain('ArchitecturePreference');
+    expect(text.stdout).toContain('ArchitecturePreference 100x2');
+    expect(text.stdout).not.toContain('BalancedAllocation');
   });
 
   it('exit 2 on bad usage, 1 on bad input, errors on one line naming the field', async () => {
@@ -70,6 +71,9 @@ describe('polyarch schedule', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(`polyarch: ${bad}: document 1 (Pod p): spec.containers[0].resources.requests.memory: invalid quantity "1GB": unknown suffix "GB"\n`);
 
+    const weight = await inProcess('schedule', bad, '--images', fx('graviton', 'images.json'), '--weight', 'Nope=1');
+    expect(weight.code).toBe(2);
+    expect(weight.stderr).toMatch(/^polyarch: weights\.Nope: unknown score plugin/);
     const seed = await inProcess('schedule', bad, '--images', fx('graviton', 'images.json'), '--seed', 'x');
     expect(seed.code).toBe(2);
     const missing = await inProcess('schedule', fx('graviton', 'cluster.yaml'), fx('graviton', 'workloads.yaml'), '--images', fx('graviton', 'images.json'), '--explain', 'nope');

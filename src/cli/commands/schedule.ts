@@ -26,6 +26,7 @@ interface Flags {
   readonly output: OutputFormat;
   readonly seed: string;
   readonly prefer: string[];
+  readonly weight: string[];
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -39,17 +40,18 @@ export function registerSchedule(program: Command, deps: ScheduleDeps = {}): voi
     .option('--explain <pod>', 'print the full decision for one pod (namespace/name, or name)')
     .option('--seed <n>', 'seed of the tie-break RNG', '1')
     .option('--prefer <platform=weight>', 'architecture preference 0..100, repeatable (e.g. --prefer linux/arm64=100)', collect, [])
+    .option('--weight <plugin=weight>', 'score plugin weight, repeatable (e.g. --weight LeastAllocated=2; 0 turns a plugin off)', collect, [])
     .addOption(outputOption())
     .action(async (files: string[], flags: Flags, cmd: Command) => {
       await runSchedule(files, flags, deps, cmd.opts());
     });
 }
 
-function parsePrefer(items: readonly string[]): Record<string, number> {
+function parsePairs(flag: string, what: string, items: readonly string[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const item of items) {
     const m = /^([^=]+)=([0-9]+(?:\.[0-9]+)?)$/.exec(item);
-    if (!m?.[1] || !m[2]) throw usageError(`--prefer: expected PLATFORM=WEIGHT, got "${item}"`);
+    if (!m?.[1] || !m[2]) throw usageError(`${flag}: expected ${what}=WEIGHT, got "${item}"`);
     out[m[1]] = Number(m[2]);
   }
   return out;
@@ -57,7 +59,10 @@ function parsePrefer(items: readonly string[]): Record<string, number> {
 
 async function runSchedule(files: readonly string[], flags: Flags, deps: ScheduleDeps, allFlags: Readonly<Record<string, unknown>>): Promise<void> {
   if (!/^[0-9]+$/.test(flags.seed) || Number(flags.seed) > 0xffffffff) throw usageError(`--seed: expected an integer 0..4294967295, got "${flags.seed}"`);
-  const fw = createFramework({ architecturePreference: parsePrefer(flags.prefer) });
+  const fw = createFramework({
+    architecturePreference: parsePairs('--prefer', 'PLATFORM', flags.prefer),
+    weights: parsePairs('--weight', 'PLUGIN', flags.weight),
+  });
   if (!fw.ok) throw usageError(fw.error);
 
   let resolver: ImageResolver;
