@@ -94,11 +94,12 @@ export function generateScenario(nodes: number, pods: number, minutes: number): 
   };
 }
 
-async function measure(scenario: Scenario, strategy: Strategy, shared: { registry: SimRegistry; usage: UsageModel }): Promise<{ ms: number; rssMiB: number; heapMiB: number; figures: ReturnType<typeof figuresOf>; phases: Readonly<Record<string, number>> }> {
+async function measure(scenario: Scenario, strategy: Strategy, shared: { registry: SimRegistry; usage: UsageModel }): Promise<{ ms: number; cpuMs: number; rssMiB: number; heapMiB: number; figures: ReturnType<typeof figuresOf>; phases: Readonly<Record<string, number>> }> {
   (globalThis as { gc?: () => void }).gc?.();
   let peakRss = process.memoryUsage().rss;
   let peakHeap = process.memoryUsage().heapUsed;
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const result = await runStrategy(scenario, {
     seed: 1, strategy, ...shared,
     onProgress: (m) => {
@@ -111,7 +112,8 @@ async function measure(scenario: Scenario, strategy: Strategy, shared: { registr
       }
     },
   });
-  return { ms: performance.now() - t0, rssMiB: peakRss / 2 ** 20, heapMiB: peakHeap / 2 ** 20, figures: figuresOf(result), phases: result.phaseMs };
+  const cpu = process.cpuUsage(c0);
+  return { ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, rssMiB: peakRss / 2 ** 20, heapMiB: peakHeap / 2 ** 20, figures: figuresOf(result), phases: result.phaseMs };
 }
 
 export default async function bench(): Promise<void> {
@@ -122,11 +124,11 @@ export default async function bench(): Promise<void> {
   const base = await measure(scenario, 'kube-scheduler', shared);
   const poly = await measure(scenario, 'polyarch', shared);
   const row = (label: string, m: typeof base): string =>
-    `${label.padEnd(34)} ${(m.ms / 1000).toFixed(1).padStart(7)} s  ${(MINUTES / (m.ms / 1000)).toFixed(1).padStart(7)} sim-min/s  peak rss ${m.rssMiB.toFixed(0).padStart(5)} MiB  heap ${m.heapMiB.toFixed(0).padStart(5)} MiB  exec-format-error pods ${m.figures.execFormatErrorPods}  lost ${m.figures.podsLost}`;
+    `${label.padEnd(34)} ${(m.ms / 1000).toFixed(1).padStart(7)} s wall  ${(m.cpuMs / 1000).toFixed(1).padStart(7)} s cpu  ${(MINUTES / (m.ms / 1000)).toFixed(1).padStart(7)} sim-min/s  peak rss ${m.rssMiB.toFixed(0).padStart(5)} MiB  heap ${m.heapMiB.toFixed(0).padStart(5)} MiB  exec-format-error pods ${m.figures.execFormatErrorPods}  lost ${m.figures.podsLost}`;
   console.log(row('baseline: kube-scheduler (static)', base));
   console.log(row('polyarch (placement + scaling)', poly));
   const phases = (m: typeof base): string => Object.entries(m.phases).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', ');
   console.log(`  time by phase, baseline: ${phases(base)}`);
   console.log(`  time by phase, polyarch: ${phases(poly)}`);
-  console.log(`ratio polyarch / baseline: wall time ${(poly.ms / base.ms).toFixed(2)}x, peak rss ${(poly.rssMiB / base.rssMiB).toFixed(2)}x`);
+  console.log(`ratio polyarch / baseline: wall time ${(poly.ms / base.ms).toFixed(2)}x, cpu time ${(poly.cpuMs / base.cpuMs).toFixed(2)}x, peak rss ${(poly.rssMiB / base.rssMiB).toFixed(2)}x`);
 }

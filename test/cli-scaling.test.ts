@@ -104,6 +104,7 @@ describe('polyarch plan', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
+    expect(out.policy).toEqual({ window: 10, horizon: 5, headroom: 0.15, youngMinutes: 10, compactStep: 0.25, usageMinutes: 60 });
     expect(out.fits).toBe(false);
     expect(out.releases.map((x: { app: string; resource: string; kind: string }) => `${x.app}/${x.resource}/${x.kind}`)).toEqual(['batch/cpu/release', 'cache/memory/compact']);
     const cache = out.apps.find((a: { name: string }) => a.name === 'cache');

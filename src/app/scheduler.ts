@@ -68,6 +68,13 @@ export class Scheduler {
   private priorityClasses: readonly PriorityClass[] | undefined;
   /** Last FailedScheduling reason per pod, so an unchanged reason is not repeated as an event. */
   private readonly lastFailure = new Map<string, string>();
+  /**
+   * kube-scheduler's unschedulable queue: a pod that did not fit is retried after 1, 2,
+   * 4, then every 5 rounds, or at once when a node changes or a pod goes away (room may
+   * have appeared). Without it every waiting pod is tried against every node each round.
+   */
+  private readonly backoff = new Map<string, { attempts: number; nextRound: number }>();
+  private round = 0;
 
   constructor(
     private readonly reader: ClusterReader,
@@ -93,6 +100,7 @@ export class Scheduler {
         const nodes = new Set<string>();
         const pods = new Set<string>();
         for (const e of feed.events) {
+          if (e.kind === 'Node' || (e.kind === 'Pod' && e.type === 'DELETED')) this.backoff.clear();
           if (e.kind === 'Node') nodes.add(e.name);
           else if (e.kind === 'Pod') pods.add(`${e.namespace ?? 'default'}/${e.name}`);
           else if (e.kind === 'PriorityClass') this.priorityClasses = undefined;
@@ -160,8 +168,10 @@ export class Scheduler {
   }
 
   async runOnce(): Promise<ScheduleRound> {
+    this.round++;
     await this.sync();
-    const pending = await this.reader.listPods({ nodeName: '', schedulerName: this.opts.schedulerName });
+    const waiting = await this.reader.listPods({ nodeName: '', schedulerName: this.opts.schedulerName });
+    const pending = waiting.filter((p) => (this.backoff.get(podKey(p))?.nextRound ?? 0) <= this.round);
     if (pending.length === 0) return { placements: [] };
     await this.resolveImages(pending);
     const queue: { pod: Pod; priority: number; created: string }[] = [];
@@ -185,9 +195,14 @@ export class Scheduler {
         this.lastFailure.set(key, decision.reason);
         await this.writer.recordEvent({ involved: { kind: 'Pod', ...ref }, type: 'Warning', reason: 'FailedScheduling', message: decision.reason });
       }
+      const b = this.backoff.get(key) ?? { attempts: 0, nextRound: 0 };
+      b.attempts++;
+      b.nextRound = this.round + Math.min(5, 2 ** (b.attempts - 1));
+      this.backoff.set(key, b);
       return { decision, result: 'unschedulable', message: decision.reason };
     }
     this.lastFailure.delete(key);
+    this.backoff.delete(key);
     if (this.opts.platformAware && decision.boundPod) {
       const bound = decision.boundPod;
       const images: Record<string, string> = {};

@@ -34,5 +34,8 @@ describe('the default scenario', () => {
     expect(poly!.podsLost).toBe(0);
     expect(kube!.podsLost).toBeGreaterThan(0);
     expect(report.runs[0]!.invariantViolations).toEqual([]);
+    // The drain waits for a PodDisruptionBudget rather than taking two web pods at once.
+    expect(poly!.evictionsRefusedByBudget).toBeGreaterThan(0);
+    expect(report.runs[0]!.migrations.some((m) => m.reason === 'drain' && m.refusals > 0 && m.recoveredMinute !== undefined)).toBe(true);
   }, 180_000);
 });

@@ -80,6 +80,14 @@ describe('simulate: the events of the timeline', () => {
     for (const run of report.runs) expect({ strategy: run.strategy, violations: run.invariantViolations }).toEqual({ strategy: run.strategy, violations: [] });
     const kube = report.runs.find((r) => r.strategy === 'kube-scheduler')!;
     expect(kube.counters.execFormatErrorPods).toBeGreaterThan(0);
+    // The scaling strategies act through resizes; static never does; predictive avoids the OOM kills static suffers.
+    const by = Object.fromEntries(report.runs.map((r) => [r.strategy, r]));
+    expect(by.static!.scaling.resized).toBe(0);
+    expect(by.polyarch!.scaling.resized).toBeGreaterThan(0);
+    expect(by.vpa!.scaling.resized).toBeGreaterThan(0);
+    expect(by.polyarch!.scaling.grants).toBeGreaterThan(0);
+    expect(by.static!.counters.oomKills).toBeGreaterThan(0);
+    expect(by.polyarch!.counters.oomKills).toBeLessThan(by.static!.counters.oomKills);
   }, 120_000);
 
   it('the invariant check catches a pod on a node that cannot run its image and a node over allocatable', async () => {

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { readPlanFile } from '../../adapters/scaling/plan-file.ts';
 import { METRICS } from '../../core/forecast/window.ts';
 import { describeAmount, plan } from '../../core/scaling/plan.ts';
-import { RESOURCES, type Plan } from '../../core/scaling/types.ts';
+import { RESOURCES, type Plan, type PlanPolicy } from '../../core/scaling/types.ts';
 import { CliError, usageError } from '../errors.ts';
 import { formatTable, outputOption, printJson } from '../output.ts';
 
@@ -16,8 +16,9 @@ const optionsSchema = z.object({ input: z.string().min(1), output: z.enum(['text
 const r4 = (x: number): number => Math.round(x * 1e4) / 1e4;
 const r6 = (x: number): number => Math.round(x * 1e6) / 1e6;
 
-export function planJson(p: Plan): unknown {
+export function planJson(p: Plan, policy: PlanPolicy): unknown {
   return {
+    policy,
     fits: p.fits,
     resources: p.resources,
     apps: p.apps.map((a) => ({
@@ -54,7 +55,7 @@ export function registerPlan(program: Command): void {
       if (!read.ok) throw new CliError(read.error, 1);
       const result = plan(read.value);
       if (parsed.data.output === 'json') {
-        printJson(planJson(result));
+        printJson(planJson(result, read.value.policy));
         return;
       }
       process.stdout.write(`${planText(result)}\n`);

@@ -5,7 +5,7 @@
  *
  * STABLE API (the node probe and the simulator both use it; keep it so):
  *
- *   METRICS = ['cpu', 'mem', 'net', 'disk'];  type Metric;  metricIndex(m)
+ *   METRICS = ['cpu', 'mem', 'net', 'disk'];  type Metric;  metricIndex(m);  isMetric(s)
  *   MINUTE_MS = 60_000;  WINDOW_MINUTES = 60
  *
  *   new WindowStore({ apps, minutes? = 60 })      struct-of-arrays for many applications,

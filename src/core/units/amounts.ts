@@ -1,30 +1,22 @@
 /**
  * CPU and memory amounts as plain numbers (millicores, bytes) for the simulator and the
  * autoscaler's arithmetic, where exactness to the nano does not matter but speed over
- * 100,000 pods does. Parsing follows the Kubernetes quantity grammar; an unparseable
- * quantity is undefined, never a guess.
+ * 100,000 pods does. An unparseable quantity is undefined, never a guess.
  */
-const SUFFIX: Readonly<Record<string, number>> = {
-  '': 1, n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
-};
-const RE = /^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(?:([eE][+-]?[0-9]+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]))?$/;
-
+import { parseQuantity } from '../k8s/quantity.ts';
 const cache = new Map<string, number | undefined>();
 
-/** The amount in base units (cores, bytes), or undefined when it is not a quantity. */
+/**
+ * The amount in base units (cores, bytes), or undefined when it is not a quantity.
+ * core/k8s/quantity.ts parses; this keeps the answers, since the same few strings are
+ * read for every pod every minute.
+ */
 export function amountOf(q: string | number | undefined | null): number | undefined {
   if (q === undefined || q === null) return undefined;
   if (typeof q === 'number') return Number.isFinite(q) ? q : undefined;
-  const hit = cache.get(q);
-  if (hit !== undefined || cache.has(q)) return hit;
-  const m = RE.exec(q.trim());
-  let v: number | undefined;
-  if (m) {
-    const base = Number(m[1]);
-    if (m[2]) v = base * 10 ** Number(m[2].slice(1));
-    else v = base * (SUFFIX[m[3] ?? ''] ?? 1);
-  }
+  if (cache.has(q)) return cache.get(q);
+  const r = parseQuantity(q);
+  const v = r.ok ? r.value : undefined;
   if (cache.size > 10_000) cache.clear();
   cache.set(q, v);
   return v;

@@ -8,7 +8,7 @@ import type { RunResult, SimulationReport } from '../results.ts';
 import { figuresOf, type StrategyFigures } from '../summary.ts';
 import { barChart, esc, lineChart } from './svg.ts';
 
-const PLATFORM_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];
+const PLATFORM_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#17becf', '#e377c2', '#7f7f7f']; // no red: red means a pod never ran again
 const STRATEGY_COLORS: Record<string, string> = { polyarch: '#2b8a3e', 'kube-scheduler': '#c92a2a', 'per-arch': '#e67700', static: '#5c7cfa', vpa: '#862e9c' };
 
 const SHORT: Record<string, string> = { polyarch: 'polyarch', 'kube-scheduler': 'kube', 'per-arch': 'per-arch', static: 'static', vpa: 'VPA' };

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseScenario } from './load.ts';
 
@@ -121,5 +123,17 @@ kind: Pod
 metadata: {name: p}
 spec: {containers: [{name: c, image: 'r/a:1', resources: {requests: {cpu: lots}}}]}`);
     expect(errors).toContain('document 3 (Pod p): spec.containers.0.resources.requests.cpu: not a Kubernetes quantity (e.g. 500m, 2, 4Gi)');
+  });
+
+  it('reads the image catalog from a file next to the scenario, and names a bad entry in it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'polyarch-scn-'));
+    writeFileSync(join(dir, 'images.yaml'), "images:\n  - {reference: 'r/a:1', platforms: [linux/amd64, linux/arm64]}\n");
+    const good = parseScenario(`${scenarioDoc('  duration: 1h\n  catalogFile: images.yaml')}\n${node}`, join(dir, 'scenario.yaml'));
+    if (!good.ok) throw new Error(good.errors.join('\n'));
+    expect(good.value.images).toEqual([{ reference: 'r/a:1', platforms: ['linux/amd64', 'linux/arm64'] }]);
+    writeFileSync(join(dir, 'bad.yaml'), "images:\n  - {reference: 'r/a:1'}\n");
+    const bad = parseScenario(`${scenarioDoc('  duration: 1h\n  catalogFile: bad.yaml')}\n${node}`, join(dir, 'scenario.yaml'));
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.errors[0]).toMatch(/^document 1 \(Scenario t\): spec\.catalogFile bad\.yaml: images\.0/);
   });
 });
