@@ -3,9 +3,10 @@ import { CliError } from './errors.ts';
 import { registerCerts } from './commands/certs.ts';
 import { registerSchedule } from './commands/schedule.ts';
 import { registerServe } from './commands/serve.ts';
+import { registerMigrate } from './commands/migrate.ts';
 
 // Each command lives in its own module under cli/commands and registers itself here.
-const registrations: ((program: Command) => void)[] = [registerCerts, registerSchedule, registerServe];
+const registrations: ((program: Command) => void)[] = [registerCerts, registerSchedule, registerServe, registerMigrate];
 
 export function buildProgram(): Command {
   const program = new Command('polyarch')
