@@ -73,10 +73,12 @@ describe('the scheduler when the API misbehaves', () => {
     });
     await server.create(barePod('contested', { app: WEB }));
     await eventually(() => (scheduler.stats.bindConflicts === 1 ? true : undefined), 10_000, 'a bind conflict');
-    const contested = server.get('v1', 'Pod', 'contested');
-    expect(contested?.spec?.['nodeName']).toBe('arm-1');
-    // Our variant (chosen for another node) is undone: the pod keeps the reference its owner wrote.
-    expect((contested?.spec?.['containers'] as { image: string }[])[0]?.image).toBe(WEB);
+    // Bound where the rival put it; our variant (chosen for another node) undone: the pod keeps the reference its owner wrote.
+    const contested = await eventually(() => {
+      const p = server.get('v1', 'Pod', 'contested');
+      return p?.spec?.['nodeName'] === 'arm-1' && (p.spec?.['containers'] as { image: string }[])[0]?.image === WEB ? p : undefined;
+    }, 10_000, 'contested bound to arm-1 with its original image');
+    expect(contested.metadata?.annotations?.['polyarch.io/platform']).toBeUndefined();
     expect(log.lines.some((l) => l.message === 'bind refused: pod already bound')).toBe(true);
     // The loop goes on.
     await server.create(barePod('after', { app: WEB }));
