@@ -40,6 +40,8 @@ export interface NodeMigratorOptions {
   readonly retryMaxMs?: number;
   /** Interval of the loop in `run`. */
   readonly intervalMs?: number;
+  /** Only these nodes (the `polyarch migrate --node` command); all when absent. */
+  readonly onlyNodes?: readonly string[];
 }
 
 type Phase = NonNullable<MigrationRecord['status']>['phase'];
@@ -105,6 +107,7 @@ export class NodeMigrator {
     const draining: string[] = [];
     for (const n of nodes) {
       const name = n.metadata.name ?? '';
+      if (this.o.onlyNodes && !this.o.onlyNodes.includes(name)) continue;
       const down = this.lostFor(n, now);
       if (down !== undefined && down >= grace) lost.push(name);
       else if ((n.spec?.taints ?? []).some((t) => t.key === DRAIN_TAINT)) draining.push(name);
@@ -123,7 +126,7 @@ export class NodeMigrator {
     const gone = new Set<string>();
     for (const p of await cluster.listPods()) {
       const nn = p.spec.nodeName;
-      if (!nn || nodeByName.has(nn)) continue;
+      if (!nn || nodeByName.has(nn) || (this.o.onlyNodes && !this.o.onlyNodes.includes(nn))) continue;
       const since = this.missingSince.get(nn) ?? now;
       this.missingSince.set(nn, since);
       if (now - since < grace) continue;

@@ -8,13 +8,14 @@ import { registerPlan } from './commands/plan.ts';
 import { registerProbe } from './commands/probe.ts';
 import { registerSchedule } from './commands/schedule.ts';
 import { registerServe } from './commands/serve.ts';
+import { registerMigrate } from './commands/migrate.ts';
 import { registerSimulate } from './commands/simulate.ts';
 
 // Each command lives in its own module under cli/commands and registers itself here.
 // registerAdmissionServeOptions adds the extender's and webhook's flags to serve: after registerServe.
 const registrations: ((program: Command) => void)[] = [
   registerInspect, registerSchedule, registerSimulate, registerForecast, registerPlan,
-  registerServe, registerAdmissionServeOptions, registerProbe, registerCerts,
+  registerServe, registerAdmissionServeOptions, registerMigrate, registerProbe, registerCerts,
 ];
 
 export function buildProgram(): Command {

@@ -126,7 +126,7 @@ export async function startHarness(
   // deploy/namespace.yaml: polyarch's own records (Migration objects) live here.
   server.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'polyarch-system' }, spec: {}, status: { phase: 'Active' } });
   const log = new RecordingLogger();
-  const cluster = new KubeCluster({ kc: server.kubeConfig(), clock: systemClock, log, watchBackoff: { initialMs: 50, maxMs: 500 } });
+  const cluster = new KubeCluster({ kc: server.kubeConfig(), clock: systemClock, log, watchBackoff: { initialMs: 50, maxMs: 500 }, requestTimeoutMs: 10_000 });
   await cluster.start();
   const fw = createFramework({});
   if (!fw.ok) throw new Error(fw.error);

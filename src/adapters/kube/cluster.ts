@@ -5,7 +5,6 @@ import {
   PatchStrategy,
   PolicyV1Api,
   SchedulingV1Api,
-  setHeaderOptions,
   type KubeConfig,
   type KubernetesObject,
   type V1Node,
@@ -32,6 +31,7 @@ import { Backoff } from './backoff.ts';
 import { apiFailure, type ApiFailure } from './errors.ts';
 import { EventRecorder } from './events.ts';
 import { ResilientInformer } from './informer.ts';
+import { requestOptions } from './request-options.ts';
 
 export const MIGRATION_GROUP = 'polyarch.io';
 export const MIGRATION_VERSION = 'v1alpha1';
@@ -52,6 +52,8 @@ export interface KubeClusterOptions {
   readonly feedLimit?: number;
   /** Informer reconnect backoff. */
   readonly watchBackoff?: { initialMs: number; maxMs: number };
+  /** Deadline of one API request. */
+  readonly requestTimeoutMs?: number;
   /** Transient write failures (5xx, network) retried this many times. */
   readonly writeRetries?: number;
 }
@@ -100,7 +102,7 @@ export class KubeCluster implements Cluster, PodConditionWriter, ChangeNotifier,
     this.nodes = new ResilientInformer<V1Node>({
       kc,
       path: '/api/v1/nodes',
-      list: () => this.count('list-nodes', () => this.core.listNode()),
+      list: () => this.count('list-nodes', () => this.core.listNode({}, this.req())),
       handlers: {
         add: (n) => this.note('ADDED', 'Node', n),
         update: (n) => this.note('MODIFIED', 'Node', n),
@@ -113,7 +115,7 @@ export class KubeCluster implements Cluster, PodConditionWriter, ChangeNotifier,
     this.pods = new ResilientInformer<V1Pod>({
       kc,
       path: '/api/v1/pods',
-      list: () => this.count('list-pods', () => this.core.listPodForAllNamespaces()),
+      list: () => this.count('list-pods', () => this.core.listPodForAllNamespaces({}, this.req())),
       handlers: {
         add: (p) => this.note('ADDED', 'Pod', p),
         update: (p) => this.note('MODIFIED', 'Pod', p),
@@ -200,27 +202,27 @@ export class KubeCluster implements Cluster, PodConditionWriter, ChangeNotifier,
 
   async listDeployments(namespace?: string) {
     const list = await this.count('list-deployments', () =>
-      namespace ? this.apps.listNamespacedDeployment({ namespace }) : this.apps.listDeploymentForAllNamespaces(),
+      namespace ? this.apps.listNamespacedDeployment({ namespace }, this.req()) : this.apps.listDeploymentForAllNamespaces({}, this.req()),
     );
     return plain(list.items) as unknown as readonly Deployment[];
   }
 
   async listStatefulSets(namespace?: string) {
     const list = await this.count('list-statefulsets', () =>
-      namespace ? this.apps.listNamespacedStatefulSet({ namespace }) : this.apps.listStatefulSetForAllNamespaces(),
+      namespace ? this.apps.listNamespacedStatefulSet({ namespace }, this.req()) : this.apps.listStatefulSetForAllNamespaces({}, this.req()),
     );
     return plain(list.items) as unknown as readonly StatefulSet[];
   }
 
   async listPodDisruptionBudgets(namespace?: string) {
     const list = await this.count('list-pdbs', () =>
-      namespace ? this.policy.listNamespacedPodDisruptionBudget({ namespace }) : this.policy.listPodDisruptionBudgetForAllNamespaces(),
+      namespace ? this.policy.listNamespacedPodDisruptionBudget({ namespace }, this.req()) : this.policy.listPodDisruptionBudgetForAllNamespaces({}, this.req()),
     );
     return plain(list.items) as unknown as readonly PodDisruptionBudget[];
   }
 
   async listPriorityClasses() {
-    const list = await this.count('list-priorityclasses', () => this.scheduling.listPriorityClass());
+    const list = await this.count('list-priorityclasses', () => this.scheduling.listPriorityClass({}, this.req()));
     return plain(list.items) as unknown as readonly PriorityClass[];
   }
 
@@ -233,7 +235,7 @@ export class KubeCluster implements Cluster, PodConditionWriter, ChangeNotifier,
         name: pod.name,
         namespace,
         body: { apiVersion: 'v1', kind: 'Binding', metadata: { name: pod.name, namespace }, target: { apiVersion: 'v1', kind: 'Node', name: nodeName } },
-      }),
+      }, this.req()),
     );
   }
 
@@ -265,7 +267,7 @@ export class KubeCluster implements Cluster, PodConditionWriter, ChangeNotifier,
       else return fail('invalid', `pod ${namespace}/${pod.name} has no container "${name}"`);
     }
     return this.write('patch-pod', `pod ${namespace}/${pod.name} images`, () =>
-      this.core.patchNamespacedPod({ name: pod.name, namespace, body: ops }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch)),
+      this.core.patchNamespacedPod({ name: pod.name, namespace, body: ops }, this.req(PatchStrategy.JsonPatch)),
     );
   }
 
@@ -289,7 +291,7 @@ export class KubeCluster implements Cluster, PodConditionWriter, ChangeNotifier,
     return this.write('pod-status', `pod ${namespace}/${pod.name} condition ${condition.type}`, () =>
       this.core.patchNamespacedPodStatus(
         { name: pod.name, namespace, body: { status: { conditions } } },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        this.req(PatchStrategy.MergePatch),
       ),
     );
   }
@@ -308,7 +310,7 @@ export class KubeCluster implements Cluster, PodConditionWriter, ChangeNotifier,
             name: pod.name,
             namespace,
             body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod.name, namespace } },
-          }),
+          }, this.req()),
         );
         return { ok: true };
       } catch (err) {
@@ -337,7 +339,7 @@ export class KubeCluster implements Cluster, PodConditionWriter, ChangeNotifier,
         gracePeriodSeconds,
         // Never delete a newer pod that took the same name.
         body: uid ? { preconditions: { uid } } : {},
-      }),
+      }, this.req()),
     );
   }
 
@@ -348,7 +350,7 @@ export class KubeCluster implements Cluster, PodConditionWriter, ChangeNotifier,
       return { ok: true, value: pod };
     }
     try {
-      const created = await this.count('create-pod', () => this.core.createNamespacedPod({ namespace, body: pod as unknown as V1Pod }));
+      const created = await this.count('create-pod', () => this.core.createNamespacedPod({ namespace, body: pod as unknown as V1Pod }, this.req()));
       return { ok: true, value: plain(created) as unknown as Pod };
     } catch (err) {
       return { ok: false, error: toWriteError(apiFailure(err), `create pod ${namespace}/${pod.metadata.name ?? ''}`) };
@@ -361,27 +363,27 @@ export class KubeCluster implements Cluster, PodConditionWriter, ChangeNotifier,
     return this.write('resize-pod', `pod ${namespace}/${pod.name} resize`, () =>
       this.core.patchNamespacedPodResize(
         { name: pod.name, namespace, body: { spec: { containers } } },
-        setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+        this.req(PatchStrategy.StrategicMergePatch),
       ),
     );
   }
 
   cordonNode(name: string, unschedulable: boolean): Promise<WriteResult> {
     return this.write('cordon', `node ${name} unschedulable=${unschedulable}`, () =>
-      this.core.patchNode({ name, body: { spec: { unschedulable } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
+      this.core.patchNode({ name, body: { spec: { unschedulable } } }, this.req(PatchStrategy.MergePatch)),
     );
   }
 
   setNodeTaints(name: string, taints: readonly Taint[]): Promise<WriteResult> {
     return this.write('taint', `node ${name} taints`, () =>
-      this.core.patchNode({ name, body: { spec: { taints } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
+      this.core.patchNode({ name, body: { spec: { taints } } }, this.req(PatchStrategy.MergePatch)),
     );
   }
 
   /** Sets (string) or removes (null) annotations on a node (e.g. the fencing mark). */
   annotateNode(name: string, annotations: Record<string, string | null>): Promise<WriteResult> {
     return this.write('annotate-node', `node ${name} annotations`, () =>
-      this.core.patchNode({ name, body: { metadata: { annotations } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
+      this.core.patchNode({ name, body: { metadata: { annotations } } }, this.req(PatchStrategy.MergePatch)),
     );
   }
 
@@ -402,7 +404,7 @@ export class KubeCluster implements Cluster, PodConditionWriter, ChangeNotifier,
 
   async listMigrations(): Promise<readonly MigrationRecord[]> {
     const list = (await this.count('list-migrations', () =>
-      this.custom.listNamespacedCustomObject({ group: MIGRATION_GROUP, version: MIGRATION_VERSION, namespace: this.namespace, plural: MIGRATION_PLURAL }),
+      this.custom.listNamespacedCustomObject({ group: MIGRATION_GROUP, version: MIGRATION_VERSION, namespace: this.namespace, plural: MIGRATION_PLURAL }, this.req()),
     )) as { items?: { metadata?: { name?: string }; spec?: MigrationRecord['spec']; status?: MigrationRecord['status'] }[] };
     return (list.items ?? [])
       .filter((o) => o.metadata?.name && o.spec)
@@ -423,7 +425,7 @@ export class KubeCluster implements Cluster, PodConditionWriter, ChangeNotifier,
           spec: record.spec,
           ...(record.status ? { status: record.status } : {}),
         },
-      }),
+      }, this.req()),
     );
   }
 
@@ -431,18 +433,23 @@ export class KubeCluster implements Cluster, PodConditionWriter, ChangeNotifier,
     return this.write('migration-status', `migration ${name} status`, () =>
       this.custom.patchNamespacedCustomObjectStatus(
         { group: MIGRATION_GROUP, version: MIGRATION_VERSION, namespace: this.namespace, plural: MIGRATION_PLURAL, name, body: { status } },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        this.req(PatchStrategy.MergePatch),
       ),
     );
   }
 
   deleteMigration(name: string): Promise<WriteResult> {
     return this.write('delete-migration', `migration ${name}`, () =>
-      this.custom.deleteNamespacedCustomObject({ group: MIGRATION_GROUP, version: MIGRATION_VERSION, namespace: this.namespace, plural: MIGRATION_PLURAL, name }),
+      this.custom.deleteNamespacedCustomObject({ group: MIGRATION_GROUP, version: MIGRATION_VERSION, namespace: this.namespace, plural: MIGRATION_PLURAL, name }, this.req()),
     );
   }
 
   // ---- plumbing -----------------------------------------------------------------
+
+  /** Call options: a deadline on the request, and the patch type when there is one. */
+  private req(contentType?: PatchStrategy): never {
+    return requestOptions(this.options.requestTimeoutMs, contentType) as never;
+  }
 
   private bump(verb: string): void {
     this.calls.set(verb, (this.calls.get(verb) ?? 0) + 1);

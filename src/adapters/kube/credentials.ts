@@ -4,6 +4,7 @@ import type { Clock } from '../../ports/clock.ts';
 import type { RegistryCredentials } from '../../ports/image-resolver.ts';
 import type { Logger } from '../../ports/logger.ts';
 import { apiFailure } from './errors.ts';
+import { requestOptions } from './request-options.ts';
 
 /** One registry entry of a docker config.json / .dockercfg. */
 const authEntry = z.object({
@@ -96,7 +97,7 @@ export class PullSecretSource {
   private serviceAccountSecrets(namespace: string, name: string): Promise<string[]> {
     return this.cached(`sa/${namespace}/${name}`, async () => {
       try {
-        const sa = await this.api.readNamespacedServiceAccount({ name, namespace });
+        const sa = await this.api.readNamespacedServiceAccount({ name, namespace }, requestOptions() as never);
         return (sa.imagePullSecrets ?? []).map((r) => r.name ?? '').filter((n) => n !== '');
       } catch (err) {
         const f = apiFailure(err);
@@ -109,7 +110,7 @@ export class PullSecretSource {
   private secret(namespace: string, name: string): Promise<RegistryCredentials | undefined> {
     return this.cached(`secret/${namespace}/${name}`, async () => {
       try {
-        const s = await this.api.readNamespacedSecret({ name, namespace });
+        const s = await this.api.readNamespacedSecret({ name, namespace }, requestOptions() as never);
         const parsed = parsePullSecret({ type: s.type, data: s.data ?? null, metadata: { name, namespace } });
         if (!parsed.ok) {
           this.options.log.warn({ secret: `${namespace}/${name}` }, parsed.error);

@@ -2,6 +2,7 @@ import { CoreV1Api, type CoreV1Event, type KubeConfig } from '@kubernetes/client
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
 import { apiFailure } from './errors.ts';
+import { requestOptions } from './request-options.ts';
 
 export interface EventTarget {
   readonly kind: string;
@@ -54,7 +55,7 @@ export class EventRecorder {
             { op: 'replace', path: '/count', value: previous.count + 1 },
             { op: 'replace', path: '/lastTimestamp', value: now.toISOString() },
           ],
-        });
+        }, requestOptions() as never);
         previous.count += 1;
         return;
       } catch (err) {
@@ -81,7 +82,7 @@ export class EventRecorder {
       count: 1,
     };
     try {
-      await this.api.createNamespacedEvent({ namespace: target.namespace, body });
+      await this.api.createNamespacedEvent({ namespace: target.namespace, body }, requestOptions() as never);
       this.seen.set(key, { name, count: 1 });
       const max = this.options.maxTracked ?? 4096;
       if (this.seen.size > max) {

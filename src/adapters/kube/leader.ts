@@ -2,6 +2,7 @@ import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@
 import type { Clock } from '../../ports/clock.ts';
 import type { Logger } from '../../ports/logger.ts';
 import { apiFailure, isConflict, isNotFound } from './errors.ts';
+import { requestOptions } from './request-options.ts';
 
 /**
  * Leader election on a coordination.k8s.io/v1 Lease, as client-go's leaderelection
@@ -102,7 +103,7 @@ export class LeaderElector {
     const leaseDurationSeconds = Math.max(1, Math.round(this.leaseDurationMs / 1000));
     let lease: V1Lease;
     try {
-      lease = await this.api.readNamespacedLease({ name, namespace });
+      lease = await this.api.readNamespacedLease({ name, namespace }, this.req());
     } catch (err) {
       const f = apiFailure(err);
       if (!isNotFound(f)) {
@@ -118,7 +119,7 @@ export class LeaderElector {
             metadata: { name, namespace },
             spec: { holderIdentity: identity, leaseDurationSeconds, acquireTime: nowTime, renewTime: nowTime, leaseTransitions: 0 },
           },
-        });
+        }, this.req());
         this.noteLeader(identity, callbacks);
         return true;
       } catch (createErr) {
@@ -153,7 +154,7 @@ export class LeaderElector {
       },
     };
     try {
-      const updated = await this.api.replaceNamespacedLease({ name, namespace, body });
+      const updated = await this.api.replaceNamespacedLease({ name, namespace, body }, this.req());
       this.observed = {
         holder: identity,
         resourceVersion: updated.metadata?.resourceVersion ?? '',
@@ -170,6 +171,11 @@ export class LeaderElector {
     }
   }
 
+  /** A Lease request may not outlive the retry period (client-go bounds each by the renew deadline). */
+  private req(): never {
+    return requestOptions(Math.max(this.retryPeriodMs, 1_000)) as never;
+  }
+
   private noteLeader(identity: string, callbacks: LeaderCallbacks): void {
     if (identity && identity !== this.lastLeader) {
       this.lastLeader = identity;
@@ -181,14 +187,14 @@ export class LeaderElector {
   private async release(): Promise<void> {
     const { namespace, name, identity, log } = this.options;
     try {
-      const lease = await this.api.readNamespacedLease({ name, namespace });
+      const lease = await this.api.readNamespacedLease({ name, namespace }, this.req());
       if (lease.spec?.holderIdentity !== identity) return;
       const now = new V1MicroTime(this.options.clock.now());
       await this.api.replaceNamespacedLease({
         name,
         namespace,
         body: { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now } },
-      });
+      }, this.req());
       log.info({ identity }, 'released leadership');
     } catch (err) {
       log.debug({ error: apiFailure(err).message }, 'leader election: release failed');
