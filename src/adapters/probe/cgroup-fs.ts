@@ -298,7 +298,8 @@ export class CgroupReader {
     const r = readText(path);
     if (r.ok) return r.text;
     if (r.code === 'ENOENT') {
-      if (!isDir(dir)) throw new ReadFailure({ kind: 'gone', path: dir });
+      // The directory gone, or replaced between our two looks (the file is there now): the container we were reading went away.
+      if (!isDir(dir) || existsSync(path)) throw new ReadFailure({ kind: 'gone', path: dir });
       absent.push(file);
       return undefined;
     }
@@ -313,6 +314,8 @@ export class CgroupReader {
   /** ENOENT means the container is gone if its directory is gone; else the file is missing. */
   private failure(dir: string, path: string, code: string): ReadResult {
     if ((code === 'ENOENT' || code === 'ENODEV') && !isDir(dir)) return { kind: 'gone', path: dir };
+    // Replaced between our two looks (the file is there now): the cgroup we were reading is gone.
+    if (code === 'ENOENT' && existsSync(path)) return { kind: 'gone', path: dir };
     if (code === 'ENOENT') return { kind: 'error', path, message: `${path}: missing (the cgroup exists but this file does not; is the controller enabled?)` };
     return { kind: 'error', path, message: `${path}: ${code}` };
   }
