@@ -1,4 +1,4 @@
-/** A seeded pseudo-random generator, so that tie-breaks are reproducible (no Math.random in core/). */
+/** A seeded pseudo-random generator, so that tie-breaks are reproducible (core/ takes no ambient randomness). */
 export interface Rng {
   /** A float in [0, 1). */
   next(): number;
