@@ -16,6 +16,8 @@ import { silentLogger } from '../src/ports/logger.ts';
 import type { NodeProbe } from '../src/ports/node-probe.ts';
 import type { PolicyRef, ScalingPolicyStore } from '../src/ports/scaling-policy.ts';
 import { startProbeServer, type ProbeServer } from '../src/server/probe-server.ts';
+import { mulberry32 } from '../src/core/placement/rng.ts';
+import { cpuMs } from './support/cpu.ts';
 
 const FULL = process.env.BENCH_FULL === '1';
 const APPS = FULL ? 10_000 : 2_000;
@@ -24,21 +26,8 @@ const MINUTES = 60;
 const Mi = 2 ** 20;
 const T0 = Date.UTC(2026, 0, 1, 12, 0);
 
-const cpuMs = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator (core's mulberry32), so every run measures the same data. */
+const rng = (seed: number): (() => number) => mulberry32(seed).next;
 
 export default async function bench(): Promise<void> {
   // Fresh connections per round: a kept-alive socket the server is closing reads as ECONNRESET.

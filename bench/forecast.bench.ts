@@ -4,26 +4,13 @@
 // and adds a 100,000-application plan.
 import { DmaBank, dmaDirect, METRICS, WindowStore } from '../src/core/forecast/index.ts';
 import { DEFAULT_POLICY, plan, type AppInput, type PlanInput } from '../src/core/scaling/index.ts';
+import { mulberry32 } from '../src/core/placement/rng.ts';
+import { cpuMs } from './support/cpu.ts';
 
 const FULL = process.env.BENCH_FULL === '1';
 
-/** CPU time of this process in ms: the machine is shared, so wall time says little. */
-const cpuMs = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
-
-/** mulberry32: a small seeded RNG, so every run measures the same data. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator (core's mulberry32), so every run measures the same data. */
+const rng = (seed: number): (() => number) => mulberry32(seed).next;
 
 function forecasts(apps: number, minutes: number): void {
   const N = 10;

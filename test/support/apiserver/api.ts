@@ -34,6 +34,7 @@ import type { StatusBody } from './status.ts';
 import type { Store } from './store.ts';
 import type { KubeObject } from './types.ts';
 import { validate } from './validation.ts';
+import { mulberry32 } from '../../../src/core/placement/rng.ts';
 
 export interface ListQuery {
   labelSelector?: string | null;
@@ -64,16 +65,7 @@ export interface WriteOptions { dryRun?: boolean; subResource?: string; /** gene
 class StaleRead extends Error {}
 
 /** A seeded generator, so names and uids are reproducible in tests. */
-export const seededRandom = (seed: number): (() => number) => {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-};
+export const seededRandom = (seed: number): (() => number) => mulberry32(seed).next;
 
 /** The alphabet of apiserver's generateName suffixes (k8s.io/apimachinery/pkg/util/rand): no vowels, no look-alikes. */
 const NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
