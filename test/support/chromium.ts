@@ -88,6 +88,15 @@ export async function openPage(url: string, timeoutMs = 30_000): Promise<PageRes
     await send('Page.enable');
     await send('Page.navigate', { url });
     await Promise.race([loadedP, new Promise((_, reject) => setTimeout(() => reject(new Error('page did not load')), timeoutMs))]);
+    // A slow start can deliver about:blank's own load event after Page.enable: wait until
+    // the page we asked for is the one loaded, so its console errors are already counted.
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const r = (await send('Runtime.evaluate', { expression: 'location.href + " " + document.readyState', returnByValue: true })) as { result: { value?: string } };
+      if (r.result.value === `${url} complete`) break;
+      if (Date.now() > deadline) throw new Error(`page did not load: still at ${r.result.value ?? '?'}`);
+      await new Promise((res) => setTimeout(res, 50));
+    }
     return {
       errors,
       evaluate: async <T>(expression: string): Promise<T> => {
