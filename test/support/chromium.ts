@@ -4,7 +4,7 @@
  * expressions. Only loopback traffic.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'undici';
@@ -19,18 +19,22 @@ export interface PageResult {
 
 export async function openPage(url: string, timeoutMs = 30_000): Promise<PageResult> {
   const profile = mkdtempSync(join(tmpdir(), 'polyarch-chromium-'));
+  // Its own process group (detached), so cleanup can stop Chromium's zygote, renderer
+  // and utility children too: they keep writing into the profile after the browser
+  // process itself exits, which made removing the profile fail with ENOTEMPTY.
   const proc: ChildProcess = spawn(CHROMIUM, [
     '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync',
     '--no-first-run', '--disable-dev-shm-usage', `--user-data-dir=${profile}`, '--remote-debugging-port=0', 'about:blank',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  ], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  proc.once('error', () => undefined); // reported by the start-up wait below
   const cleanup = async (): Promise<void> => {
-    if (proc.exitCode === null) {
-      const exited = new Promise((r) => proc.once('exit', r));
-      proc.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-      if (proc.exitCode === null) proc.kill('SIGKILL');
+    await killGroup(proc);
+    try {
+      rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    } catch (err) {
+      // A leftover temporary directory is not a test failure.
+      process.emitWarning(`could not remove Chromium profile ${profile}: ${(err as Error).message}`);
     }
-    rmSync(profile, { recursive: true, force: true });
   };
   try {
     const browserWs = await new Promise<string>((resolve, reject) => {
@@ -45,6 +49,7 @@ export async function openPage(url: string, timeoutMs = 30_000): Promise<PageRes
         }
       });
       proc.once('exit', (code) => reject(new Error(`chromium exited with ${code}: ${buf.slice(-500)}`)));
+      proc.once('error', (err) => reject(new Error(`chromium could not be started (${CHROMIUM}): ${err.message}`)));
     });
     const port = new URL(browserWs).port;
     const list = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as { type: string; webSocketDebuggerUrl: string }[];
@@ -112,5 +117,67 @@ export async function openPage(url: string, timeoutMs = 30_000): Promise<PageRes
   } catch (err) {
     await cleanup();
     throw err;
+  }
+}
+
+/**
+ * Is any process of the group `pgid` still running? Read from /proc so that zombies
+ * (children re-parented to an init that may not reap them) do not count as running.
+ */
+function groupAlive(pgid: number): boolean {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    try {
+      process.kill(-pgid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+    } catch {
+      continue; // exited while we looked
+    }
+    // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[2]) === pgid && fields[0] !== 'Z') return true;
+  }
+  return false;
+}
+
+/**
+ * Stop every process of the child's group and wait until none is left: SIGTERM, then
+ * SIGKILL after 3 s. Waits on the condition (the group is empty), bounded at 10 s.
+ */
+async function killGroup(proc: ChildProcess): Promise<void> {
+  const pgid = proc.pid;
+  if (pgid === undefined) return;
+  const signal = (sig: NodeJS.Signals): void => {
+    try {
+      process.kill(-pgid, sig);
+    } catch {
+      // already gone
+    }
+  };
+  signal('SIGTERM');
+  const start = Date.now();
+  let killed = false;
+  while (groupAlive(pgid) || proc.exitCode === null && proc.signalCode === null) {
+    const waited = Date.now() - start;
+    if (!killed && waited > 3000) {
+      signal('SIGKILL');
+      killed = true;
+    }
+    if (waited > 10_000) {
+      process.emitWarning(`Chromium process group ${pgid} still alive after 10 s`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
