@@ -5,6 +5,7 @@
  * `migrations.polyarch.io/v1alpha1` custom resource (deploy/crd-migration.yaml); on the
  * simulator a map in memory. Both go through the MigrationStore port.
  */
+import { z } from 'zod';
 
 export type MigrationReason = 'node-lost' | 'drain' | 'manual';
 
@@ -73,4 +74,38 @@ export function migrationName(pod: { readonly metadata: { readonly name?: string
   const base = `${pod.metadata.namespace ?? 'default'}.${pod.metadata.name ?? ''}`.toLowerCase().replace(/[^a-z0-9.-]/g, '-');
   const uid = (pod.metadata.uid ?? '').toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 8);
   return `${base.slice(0, 240)}${uid ? `.${uid}` : ''}`.replace(/^[.-]+|[.-]+$/g, '');
+}
+
+const specSchema = z.looseObject({
+  pod: z.string().regex(/^[^/]+\/[^/]+$/, 'expected namespace/name'),
+  podUID: z.string().optional(),
+  reason: z.enum(['node-lost', 'drain', 'manual']),
+  fromNode: z.string().optional(),
+  toPlatform: z.string().optional(),
+  method: z.enum(['evict', 'recreate', 'delete']),
+  template: z.unknown().optional(),
+  tolerationSeconds: z.number().int().min(0).nullable().optional(),
+});
+
+const statusSchema = z.looseObject({
+  phase: z.enum(['Pending', 'Evicting', 'WaitingForReplacement', 'Blocked', 'Succeeded', 'Failed']),
+  message: z.string().optional(),
+  attempts: z.number().int().min(0).optional(),
+  replacement: z.string().optional(),
+  node: z.string().optional(),
+  platform: z.string().optional(),
+});
+
+const recordSchema = z.object({ name: z.string().min(1), spec: specSchema, status: statusSchema.optional() });
+
+/**
+ * A Migration as read back from the store (on a cluster, anyone may have edited it):
+ * checked field by field; the error names the field.
+ */
+export function parseMigration(raw: unknown): { ok: true; value: MigrationRecord } | { ok: false; error: string } {
+  const r = recordSchema.safeParse(raw);
+  if (r.success) return { ok: true, value: r.data as MigrationRecord };
+  const i = r.error.issues[0];
+  const path = (i?.path ?? []).map(String).join('.');
+  return { ok: false, error: `${path || 'migration'}: ${i?.message ?? 'invalid'}` };
 }
