@@ -1,0 +1,19 @@
+// Mutation testing of the decision core (docs/testing.md). Run through `npm run mutate`
+// (bin/mutate.js), which sets `mutate` and the incremental file per directory of src/core.
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'vitest',
+  vitest: { configFile: 'vitest.mutation.config.ts', related: true },
+  plugins: ['@stryker-mutator/vitest-runner'],
+  coverageAnalysis: 'perTest',
+  checkers: [],
+  concurrency: 1,
+  incremental: true,
+  reporters: ['clear-text', 'progress', 'json'],
+  timeoutMS: 20_000,
+  thresholds: { high: 90, low: 85, break: null },
+  // test/fixtures/proc holds dangling symlinks (a /proc snapshot) the sandbox copy would trip on.
+  ignorePatterns: ['test/fixtures/proc', 'reports', 'dist', 'coverage', '.tmp'],
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: 'always',
+};
