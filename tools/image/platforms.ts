@@ -41,7 +41,7 @@ export const PLATFORMS: readonly ImagePlatform[] = [
   { os: 'linux', architecture: 's390x', debianArch: 's390x', nodePackage: 'node-linux-s390x', nodeVersion: '20.11.0', extraPackages: [], links: [], qemu: 'qemu-s390x-static', nodeArch: 's390x' },
 ];
 
-export const platformName = (p: Pick<ImagePlatform, 'os' | 'architecture' | 'variant'>): string => `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
+export const platformName = (p: { readonly os: string; readonly architecture: string; readonly variant?: string | undefined }): string => `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
 
 /** The user the image runs as (distroless's "nonroot"); deploy/ sets the same runAsUser. */
 export const IMAGE_USER = { uid: 65532, gid: 65532, name: 'nonroot', home: 'home/nonroot' } as const;
