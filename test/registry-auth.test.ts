@@ -5,14 +5,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadAuthFile, parseDockerConfig, RegistryResolver, type RegistryResolverOptions } from '../src/adapters/registry/index.ts';
+import { loadAuthFile, parseDockerConfig } from '../src/adapters/registry/index.ts';
+import type { ImageLookupService } from '../src/app/image-lookup.ts';
+import { registryLookup, type RegistryLookupOptions } from './support/registry-lookup.ts';
 import type { RegistryCredentials } from '../src/ports/image-resolver.ts';
 import { manualClock } from './support/clock.ts';
-import { startRegistry, type TestRegistry } from './support/registry.ts';
+import { startRegistry, type PushedManifest, type TestRegistry } from './support/registry.ts';
 
-const resolvers: RegistryResolver[] = [];
-const resolver = (o: RegistryResolverOptions = {}): RegistryResolver => {
-  const r = new RegistryResolver({ clock: manualClock(), conventions: [], ...o });
+const resolvers: ImageLookupService[] = [];
+const resolver = (o: RegistryLookupOptions = {}): ImageLookupService => {
+  const r = registryLookup({ clock: manualClock(), conventions: [], ...o });
   resolvers.push(r);
   return r;
 };
@@ -20,6 +22,7 @@ const auth = (host: string, user: string, pass: string): RegistryCredentials => 
 
 let basic: TestRegistry;
 let token: TestRegistry;
+let index: PushedManifest;
 const dir = mkdtempSync(join(tmpdir(), 'polyarch-auth-'));
 
 beforeAll(async () => {
@@ -27,7 +30,8 @@ beforeAll(async () => {
   for (const reg of [basic, token]) {
     const amd = await reg.pushImage('team/app', '1.4-amd64', 'linux/amd64');
     const arm = await reg.pushImage('team/app', '1.4-arm64', 'linux/arm64');
-    await reg.pushIndex('team/app', '1.4', [amd, arm]);
+    const idx = await reg.pushIndex('team/app', '1.4', [amd, arm]);
+    if (reg === basic) index = idx;
     await reg.pushImage('team/other', '1.0', 'linux/riscv64');
   }
 }, 60_000);
@@ -73,7 +77,25 @@ describe('basic auth (htpasswd)', () => {
     expect((await r.resolve(ref)).ok).toBe(false);
     const withSecret = await r.resolve(ref, { credentials: [secret.value] });
     expect(withSecret.ok).toBe(true);
-    expect(r.cached(ref)).toEqual(withSecret);
+    expect(r.cached(ref, [secret.value])).toEqual(withSecret);
+  });
+
+  it('a private answer is cached for the credentials that read it, not given to a caller without them (issue 15)', async () => {
+    const secret = parseDockerConfig(JSON.stringify({ auths: { [basic.host]: { username: 'alice', password: 's3cret' } } }), '.dockerconfigjson');
+    if (!secret.ok) throw new Error(secret.error);
+    const r = resolver();
+    const ref = `${basic.host}/team/app:1.4`;
+    const pinned = `${basic.host}/team/app@${index.digest}`;
+    expect((await r.resolve(ref, { credentials: [secret.value] })).ok).toBe(true);
+    expect((await r.resolve(pinned, { credentials: [secret.value] })).ok).toBe(true);
+    // As the pod without `regcred` would ask: neither from the answer cache nor from the registry client's digest caches.
+    expect(r.cached(ref)).toBeUndefined();
+    for (const asked of [ref, pinned]) {
+      const anonymous = await r.resolve(asked);
+      expect(anonymous.ok).toBe(false);
+      expect(!anonymous.ok && anonymous.error.kind).toBe('unauthorized');
+    }
+    expect(r.cached(ref, [secret.value])?.ok).toBe(true);
   });
 });
 

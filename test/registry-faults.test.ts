@@ -1,7 +1,8 @@
 // Faults between polyarch and a real docker-registry, injected by a loopback proxy,
 // each with the error the user sees.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RegistryResolver, type RegistryResolverOptions } from '../src/adapters/registry/index.ts';
+import type { ImageLookupService } from '../src/app/image-lookup.ts';
+import { registryLookup, type RegistryLookupOptions } from './support/registry-lookup.ts';
 import { manualClock, type ManualClock } from './support/clock.ts';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.ts';
 import { freePort, startRegistry, type PushedManifest, type TestRegistry } from './support/registry.ts';
@@ -10,10 +11,10 @@ let reg: TestRegistry;
 let proxy: FaultProxy;
 let index: PushedManifest;
 let clock: ManualClock;
-const resolvers: RegistryResolver[] = [];
-const resolver = (o: RegistryResolverOptions = {}): RegistryResolver => {
+const resolvers: ImageLookupService[] = [];
+const resolver = (o: RegistryLookupOptions = {}): ImageLookupService => {
   clock = manualClock();
-  const r = new RegistryResolver({ clock, conventions: [], ...o });
+  const r = registryLookup({ clock, conventions: [], ...o });
   resolvers.push(r);
   return r;
 };
