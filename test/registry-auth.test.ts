@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAuthFile, parseDockerConfig } from '../src/adapters/registry/index.ts';
+import { mayReceiveCredentials } from '../src/adapters/registry/auth.ts';
 import type { ImageLookupService } from '../src/app/image-lookup.ts';
 import { registryLookup, type RegistryLookupOptions } from './support/registry-lookup.ts';
 import type { RegistryCredentials } from '../src/ports/image-resolver.ts';
@@ -152,6 +153,35 @@ describe('bearer tokens (token server)', () => {
     } finally {
       ts.mode = 'normal';
     }
+  });
+});
+
+describe('token realm on another host (issue 15)', () => {
+  let far: TestRegistry;
+  beforeAll(async () => {
+    // The registry on 127.0.0.1, its token realm plain HTTP on 127.0.0.2; anonymous pulls allowed.
+    far = await startRegistry({ auth: { token: { alice: 's3cret' }, anonymousActions: ['pull'], realmHost: '127.0.0.2' } });
+    await far.pushImage('team/app', '1.0', 'linux/amd64');
+  }, 60_000);
+  afterAll(() => far?.stop());
+
+  it('never receives the registry credentials over plain HTTP: asked anonymously, with a warning', async () => {
+    const ts = far.tokenServer;
+    if (!ts) throw new Error('no token server');
+    const before = ts.requests.length;
+    const r = await resolver({ credentials: [auth(far.host, 'alice', 's3cret')] }).resolve(`${far.host}/team/app:1.0`);
+    expect(r.ok).toBe(true);
+    const realm = new URL(ts.realm).origin;
+    expect(r.ok && r.value.warnings).toContain(`credentials for ${far.host} not sent to token realm ${realm}: it is plain HTTP on another host than the registry; asked for an anonymous token`);
+    const asked = ts.requests.slice(before);
+    expect(asked.length).toBeGreaterThan(0);
+    expect(asked.every((q) => q.user === undefined)).toBe(true);
+  });
+
+  it('may receive them over HTTPS or on the registry host itself', () => {
+    expect(mayReceiveCredentials(new URL('https://auth.example/token'), 'registry.example')).toBe(true);
+    expect(mayReceiveCredentials(new URL('http://registry.example:5001/token'), 'registry.example:5000')).toBe(true);
+    expect(mayReceiveCredentials(new URL('http://auth.example/token'), 'registry.example')).toBe(false);
   });
 });
 

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { Clock } from '../../ports/clock.ts';
 import type { Credential } from './credentials.ts';
-import { formatBytes, type Deadline, type RegistryHttp, type Result } from './http.ts';
+import { formatBytes, hostname, type Deadline, type RegistryHttp, type Result } from './http.ts';
 
 export interface Challenge {
   readonly scheme: 'basic' | 'bearer';
@@ -27,6 +27,11 @@ export function parseChallenge(header: string | undefined): Challenge | undefine
     params[(p[1] ?? '').toLowerCase()] = p[2] !== undefined ? p[2].replace(/\\(.)/g, '$1') : (p[3] ?? '');
   }
   return { scheme, params };
+}
+
+/** A token realm may receive the registry's credentials when it is HTTPS, or the registry's own host (which gets them anyway). */
+export function mayReceiveCredentials(realm: URL, registry: string): boolean {
+  return realm.protocol === 'https:' || hostname(realm.host).toLowerCase() === hostname(registry).toLowerCase();
 }
 
 const tokenSchema = z
@@ -97,6 +102,12 @@ export class TokenStore {
       return { ok: false, error: { kind: 'unauthorized', cause: `registry ${registry} named an invalid token realm "${realm}"` } };
     }
     const headers: Record<string, string> = { accept: 'application/json' };
+    if (credential && !mayReceiveCredentials(url, registry)) {
+      // Credentials go to a realm only over HTTPS or on the registry's own host: a plain-HTTP realm elsewhere would get them in clear.
+      const warning = `credentials for ${registry} not sent to token realm ${url.origin}: it is plain HTTP on another host than the registry; asked for an anonymous token`;
+      if (!deadline?.warnings.includes(warning)) deadline?.warnings.push(warning);
+      credential = undefined;
+    }
     let method: 'GET' | 'POST' = 'GET';
     let body: string | undefined;
     if (credential?.kind === 'identity-token') {

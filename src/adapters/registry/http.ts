@@ -65,12 +65,14 @@ export interface Deadline {
   /** The budget the lookup started with, for messages. */
   readonly ms: number;
   readonly signal: AbortSignal;
+  /** Warnings met on the way (credentials withheld from a token realm), reported with the answer. */
+  readonly warnings: string[];
 }
 
 /** A deadline `ms` from now: `at` on the Clock, the abort on a real timer (the I/O it cuts is real). */
 export function deadlineIn(clock: Clock, ms: number): Deadline {
   const budget = Math.max(1, Math.round(ms));
-  return { at: clock.now() + budget, ms: budget, signal: AbortSignal.timeout(budget) };
+  return { at: clock.now() + budget, ms: budget, signal: AbortSignal.timeout(budget), warnings: [] };
 }
 
 const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);

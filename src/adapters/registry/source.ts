@@ -120,12 +120,13 @@ export class RegistrySource implements ImageSource {
     let last: Fail | undefined;
     for (const [i, ep] of eps.entries()) {
       const r = await this.lookupAt(ep, ref, deadline);
-      if (r.ok) return { ok: true, value: { ...r.value, warnings: [...mirrorWarnings, ...r.value.warnings] } };
+      if (r.ok) return { ok: true, value: { ...r.value, warnings: [...mirrorWarnings, ...deadline.warnings, ...r.value.warnings] } };
       last = r.error;
       if (i < eps.length - 1) mirrorWarnings.push(`mirror ${ep.host} failed (${r.error.cause}); used the next endpoint`);
     }
     const error = last ?? { kind: 'other' as const, cause: 'no endpoint' };
-    return { ok: false, error: { kind: error.kind, message: `${name}: ${error.cause}`.replace(/\s*\n\s*/g, ' ') } };
+    const notes = deadline.warnings.length > 0 ? ` (${deadline.warnings.join('; ')})` : '';
+    return { ok: false, error: { kind: error.kind, message: `${name}: ${error.cause}${notes}`.replace(/\s*\n\s*/g, ' ') } };
   }
 
   private endpoints(ref: ImageReference, credentials: readonly RegistryCredentials[]): Endpoint[] {
