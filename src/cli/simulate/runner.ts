@@ -8,6 +8,7 @@
 import type { Pod } from '../../core/k8s/types.ts';
 import { formatPlatform, nodePlatform } from '../../core/platform/platform.ts';
 import { Scheduler } from '../../app/scheduler.ts';
+import { ImageLookupService } from '../../app/image-lookup.ts';
 import { Migrator, requestDrain, endDrain } from '../../app/migrator.ts';
 import { Autoscaler, type AppScaling } from '../../app/autoscaler.ts';
 import { PolicyAutoscaler } from '../../app/autoscaler-policy.ts';
@@ -85,7 +86,7 @@ function perArchAssignment(scenario: Scenario, registry: SimRegistry): (pod: Pod
         const images: Record<string, string> = {};
         let all = true;
         for (const c of pod.spec.containers) {
-          const r = registry.cached(c.image ?? '');
+          const r = registry.answer(c.image ?? '');
           const hit = r?.ok ? r.value.platforms.find((p) => p.platform.architecture === arch) : undefined;
           if (!hit) {
             all = false;
@@ -132,7 +133,7 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
   });
   const { cluster, clock, kubelet, controllers, registry } = world;
   kubelet.tracked = new Set(opts.trackApps ?? []);
-  const scheduler = new Scheduler(cluster, cluster, registry, {
+  const scheduler = new Scheduler(cluster, cluster, new ImageLookupService({ source: registry, clock }), {
     schedulerName: cfg.schedulerName, platformAware: cfg.platformAware, rng: world.rng.fork('scheduler'), percentageOfNodesToScore: 0,
   });
   const migrator = new Migrator(cluster, cluster, clock, { evictionTimeoutMs: policy.evictionTimeout * 60_000, recreateBarePods: cfg.recreateBarePods });
