@@ -25,10 +25,9 @@ import { isFinished, migrationName, type MigrationPhase, type MigrationRecord, t
 import type { Clock } from '../ports/clock.ts';
 import type { Cluster, ClusterReader, ClusterWriter } from '../ports/cluster.ts';
 import type { MigrationStore } from '../ports/cluster-extras.ts';
-import type { ImageResolver } from '../ports/image-resolver.ts';
 import { silentLogger, type Logger } from '../ports/logger.ts';
 import { noTelemetry, type Telemetry } from '../ports/telemetry.ts';
-import { resolveImages } from './resolve-images.ts';
+import type { ImageLookupService } from './image-lookup.ts';
 
 export interface MigratorOptions {
   readonly cluster: Cluster & MigrationStore;
@@ -113,7 +112,7 @@ export async function undoDrain(reader: ClusterReader, writer: ClusterWriter, no
  * from the registry (S1). The answer names why not: no node of that platform, no
  * variant of an image for it, no room.
  */
-export async function checkManualMove(reader: ClusterReader, resolver: ImageResolver, pod: Pod, platform: string): Promise<{ ok: true } | { ok: false; reason: string }> {
+export async function checkManualMove(reader: ClusterReader, images: ImageLookupService, pod: Pod, platform: string): Promise<{ ok: true } | { ok: false; reason: string }> {
   const c = capture(pod, pod.spec.nodeName ?? '', { reason: 'manual', toPlatform: platform }, { defaultTolerationSeconds: 0, recreateBarePods: true });
   if (c.kind !== 'record') return { ok: false, reason: c.reason };
   const template = c.record.spec.template as Pod;
@@ -121,7 +120,7 @@ export async function checkManualMove(reader: ClusterReader, resolver: ImageReso
   const bound = (await reader.listPods()).filter((p) => p.spec.nodeName && podKey(p) !== key && !p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
   const { snapshot } = snapshotWithBoundPods(await reader.listNodes(), bound);
   const refs = imageReferences([template]);
-  const { lookup, results } = await resolveImages(resolver, refs);
+  const { lookup, results } = await images.resolveAll(refs, { credentials: await images.credentialsOf(pod) });
   for (const [ref, r] of results) if (!r.ok) return { ok: false, reason: `image ${ref}: ${r.error}` };
   const fw = createFramework({});
   if (!fw.ok) return { ok: false, reason: fw.error };

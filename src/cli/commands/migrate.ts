@@ -58,7 +58,7 @@ export function registerMigrate(program: Command): void {
       if (timeoutMs === undefined) throw usageError(`--timeout: "${flags.timeout}" is not a duration`);
       const log = makeLogger(flags.logLevel);
       const kc = kubeConfigFrom(flags);
-      const { cluster } = clusterFrom(kc, flags, log, `polyarch-migrate-${defaultIdentity()}`);
+      const { cluster, secrets } = clusterFrom(kc, flags, log, `polyarch-migrate-${defaultIdentity()}`);
       await cluster.start();
       try {
         const nodeName = flags.node ?? '';
@@ -86,7 +86,8 @@ export function registerMigrate(program: Command): void {
           }
           const to = flags.to ?? '';
           // Nothing is touched unless the pod, moved, can run somewhere.
-          const check = await checkManualMove(cluster, await resolverFrom(flags), p, to);
+          const images = await resolverFrom(flags, secrets);
+          const check = await checkManualMove(cluster, images, p, to).finally(() => images.close());
           if (!check.ok) throw new CliError(`migrate: ${check.reason}`);
           if (!(await migrator.start(p, p.spec.nodeName ?? '', { reason: 'manual', toPlatform: to }))) throw new CliError(`migrate: could not record the move of ${ref.namespace}/${ref.name} (one may be in progress)`);
           target = [{ pod: podKey(p), record: migrationName(p) }];

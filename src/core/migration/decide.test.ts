@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Node, Pod } from '../k8s/types.ts';
 import { advance, capture, FENCED_ANNOTATION, lostNodeTolerationSeconds, OUT_OF_SERVICE_TAINT, pinPlatform, viewNode, type NodeView, type Step } from './decide.ts';
-import { DRAIN_TAINT, SOURCE_IMAGES_ANNOTATION } from './plan.ts';
+import { SOURCE_IMAGES_ANNOTATION } from '../k8s/annotations.ts';
+import { DRAIN_TAINT } from './plan.ts';
 import type { MigrationRecord } from './record.ts';
 
 const T = Date.parse('2026-01-05T00:10:00Z');

@@ -22,7 +22,8 @@ import type { Node, NodeSelectorTerm, Pod, Taint } from '../k8s/types.ts';
 import { podKey, TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE } from '../k8s/types.ts';
 import { toleratesTaint } from '../k8s/taints.ts';
 import { parsePlatform } from '../platform/platform.ts';
-import { DRAIN_TAINT, PLATFORM_ANNOTATION, replacementPod } from './plan.ts';
+import { PLATFORM_ANNOTATION } from '../k8s/annotations.ts';
+import { DRAIN_TAINT, replacementPod } from './plan.ts';
 import { migrationName, type MigrationMethod, type MigrationRecord, type MigrationStatus } from './record.ts';
 
 /** The operator's word that a lost node is off for good (its StatefulSet pods may be replaced). */

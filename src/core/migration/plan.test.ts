@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Pod } from '../k8s/types.ts';
-import { replacementPod, SOURCE_IMAGES_ANNOTATION } from './plan.ts';
+import { replacementPod } from './plan.ts';
+import { SOURCE_IMAGES_ANNOTATION } from '../k8s/annotations.ts';
 
 const pod = (name: string): Pod => ({
   metadata: { name, namespace: 'ns' },

@@ -3,11 +3,9 @@
  * images (`polyarch.io/source-images`), so S2-S4 may put it on a node of any
  * architecture with the variant built for it. (When and how pods move: decide.ts.)
  */
+import { DECISION_ANNOTATION, PLATFORM_ANNOTATION, SOURCE_IMAGES_ANNOTATION } from '../k8s/annotations.ts';
 import type { Pod } from '../k8s/types.ts';
 
-export const SOURCE_IMAGES_ANNOTATION = 'polyarch.io/source-images';
-export const PLATFORM_ANNOTATION = 'polyarch.io/platform';
-export const DECISION_ANNOTATION = 'polyarch.io/decision';
 export const MIGRATED_FROM_ANNOTATION = 'polyarch.io/migrated-from';
 /** Taint `polyarch migrate --node` puts on a node it drains (with a cordon). */
 export const DRAIN_TAINT = 'polyarch.io/draining';

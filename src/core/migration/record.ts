@@ -2,7 +2,7 @@
  * The Migration record: one pod's move, written before anything is touched and read back
  * every round, so whoever runs the migrator next (another replica, the simulator's next
  * minute, `polyarch migrate` again) finishes it. On a cluster it is the
- * `migrations.polyarch.io/v1alpha1` custom resource (deploy/crd-migration.yaml); on the
+ * `migrations.polyarch.io/v1alpha1` custom resource (deploy/scheduler/crd-migration.yaml); on the
  * simulator a map in memory. Both go through the MigrationStore port.
  */
 import { z } from 'zod';
