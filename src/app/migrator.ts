@@ -28,6 +28,7 @@ import type { MigrationStore } from '../ports/cluster-extras.ts';
 import { silentLogger, type Logger } from '../ports/logger.ts';
 import { noTelemetry, type Telemetry } from '../ports/telemetry.ts';
 import type { ImageLookupService } from './image-lookup.ts';
+import { runEvery } from './run-loop.ts';
 
 export interface MigratorOptions {
   readonly cluster: Cluster & MigrationStore;
@@ -147,14 +148,13 @@ export class Migrator {
   }
 
   async run(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      try {
-        await this.runOnce();
-      } catch (err) {
-        this.log.error({ error: err instanceof Error ? err.message : String(err) }, 'migration round failed');
-      }
-      await this.o.clock.sleep(this.o.intervalMs ?? 1_000, signal).catch(() => undefined);
-    }
+    await runEvery({
+      signal,
+      clock: this.o.clock,
+      intervalMs: this.o.intervalMs ?? 1_000,
+      round: () => this.runOnce(),
+      onError: (err) => this.log.error({ error: err instanceof Error ? err.message : String(err) }, 'migration round failed'),
+    });
   }
 
   async runOnce(): Promise<RoundResult> {
