@@ -135,6 +135,13 @@ describe('polyarch inspect', () => {
     });
   });
 
+  it('a single-manifest arm64 image whose config states no variant: none reported (issue 15)', async () => {
+    const bare = await reg.pushImage('team/bare', '1.0', 'linux/arm64');
+    const r = await inProcess('inspect', `${reg.host}/team/bare:1.0`, '-o', 'json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).platforms).toStrictEqual([{ os: 'linux', architecture: 'arm64', image: `${reg.host}/team/bare@${bare.digest}` }]);
+  });
+
   it('per-arch tags only: from the convention, the contradicting tag left out with a warning', () => {
     const r = run('conv');
     expect(r.code).toBe(0);
