@@ -5,10 +5,9 @@
  * controller finishes the job (scheduling gates can only be added at creation).
  */
 import {
-  affinityPatch, annotationPatch, DECISION_ANNOTATION, gatePatch, hasGate, hasRequiredArchAffinity,
-  OPT_OUT_LABEL, parseSourceImages, PLATFORM_GATE, preferredTerms, requiredExpressions, SOURCE_IMAGES_ANNOTATION, sourceImagesValue,
-  type ArchPreference,
+  affinityPatch, annotationPatch, gatePatch, hasGate, hasRequiredArchAffinity, preferredTerms, requiredExpressions, type ArchPreference,
 } from '../core/admission/affinity.ts';
+import { DECISION_ANNOTATION, OPT_OUT_LABEL, parseSourceImages, PLATFORM_GATE, SOURCE_IMAGES_ANNOTATION, sourceImagesValue } from '../core/k8s/annotations.ts';
 import type { JsonPatchOp } from '../core/admission/json-patch.ts';
 import { affinityTarget, podPlatforms } from '../core/admission/platforms.ts';
 import { podImages, type PodLike } from '../core/admission/pod.ts';

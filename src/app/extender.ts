@@ -3,10 +3,8 @@
  * S2's platform filter and score, S3's variant choice and S4's write-and-bind, with
  * kube-scheduler doing resources, taints and affinity itself.
  */
-import {
-  DECISION_ANNOTATION, PLATFORM_ANNOTATION, SOURCE_IMAGES_ANNOTATION, sourceImagesValue, parseSourceImages,
-  type ArchPreference,
-} from '../core/admission/affinity.ts';
+import type { ArchPreference } from '../core/admission/affinity.ts';
+import { DECISION_ANNOTATION, PLATFORM_ANNOTATION, SOURCE_IMAGES_ANNOTATION, sourceImagesValue, parseSourceImages } from '../core/k8s/annotations.ts';
 import { filterNodes, scoreFit, toExtenderPriority, type NodeLike } from '../core/admission/choose.ts';
 import { nodeFit } from '../core/admission/platforms.ts';
 import { podImages, podName, type PodLike } from '../core/admission/pod.ts';

@@ -5,10 +5,9 @@
  * write that variant), then lift the gate, all in one patch.
  */
 import {
-  affinityPatch, annotationPatch, DECISION_ANNOTATION, hasRequiredArchAffinity, imagePatch, PLATFORM_ANNOTATION,
-  PLATFORM_GATE, parseSourceImages, preferredTerms, removeGatePatch, requiredExpressions, SOURCE_IMAGES_ANNOTATION, sourceImagesValue,
-  type ArchPreference,
+  affinityPatch, annotationPatch, hasRequiredArchAffinity, imagePatch, preferredTerms, removeGatePatch, requiredExpressions, type ArchPreference,
 } from '../core/admission/affinity.ts';
+import { DECISION_ANNOTATION, PLATFORM_ANNOTATION, PLATFORM_GATE, parseSourceImages, SOURCE_IMAGES_ANNOTATION, sourceImagesValue } from '../core/k8s/annotations.ts';
 import type { NodeLike, PlatformChoice } from '../core/admission/choose.ts';
 import { placementChoice } from './placement-choice.ts';
 import type { JsonPatchOp } from '../core/admission/json-patch.ts';

@@ -17,7 +17,8 @@ import { ClusterSnapshot } from '../core/placement/snapshot.ts';
 import { createFramework, type Framework } from '../core/placement/framework.ts';
 import { placePod } from '../core/placement/schedule.ts';
 import type { Decision } from '../core/placement/decision.ts';
-import { sourceImages, type ImageInfo } from '../core/placement/pod-info.ts';
+import { sourceImages } from '../core/k8s/annotations.ts';
+import type { ImageInfo } from '../core/placement/pod-info.ts';
 import type { Rng } from '../core/placement/rng.ts';
 import { formatReference, parseReference } from '../core/image/reference.ts';
 
