@@ -9,17 +9,22 @@
  *     image looked up once before (the registry's answers are warm);
  *   - `polyarch probe` at rest: started, its /healthz answered, then sampling every 500 ms
  *     until 6 samples are taken: wall and CPU time to ready, resident memory at rest (VmRSS)
- *     and its peak (VmHWM), with the pods from a file (no Kubernetes client) and with
- *     --kube against the fake API server (test/support/apiserver; the client loaded), as
- *     deploy/probe-daemonset.yaml runs it.
+ *     and its peak (VmHWM); with the pods from a file; with --kube in a pod, as
+ *     deploy/probe-daemonset.yaml runs it (its service account: $KUBERNETES_SERVICE_HOST
+ *     and a token, an HTTPS server on loopback answering the pod list; no Kubernetes
+ *     client); and with --kube --kubeconfig, against the fake API server
+ *     (test/support/apiserver), which loads the client.
  * One-shot processes are measured by GNU time (/usr/bin/time, Debian's `time`), the probe
  * from /proc/PID. Targets (issue 14): `--help` under 150 ms, the probe under 80 MiB.
  * BENCH_FULL=1: 15 rounds instead of 5.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeCertificates } from '../src/adapters/tls/certificates.ts';
 import { FakeApiServer } from '../test/support/apiserver/index.ts';
 import { buildCli } from '../test/support/build-cli.ts';
 import { copyFixture } from '../test/support/probe-fixture.ts';
@@ -84,9 +89,9 @@ async function until<T>(what: string, ms: number, check: () => Promise<T | undef
 }
 
 /** `polyarch probe ARGS` serving: wall and CPU time to its first healthy /healthz, memory after PROBE_SAMPLES samples. */
-async function probeAtRest(args: readonly string[]): Promise<Cost> {
+async function probeAtRest(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Cost> {
   const start = performance.now();
-  const child = spawn(process.execPath, [BIN, 'probe', ...args, '--listen', '127.0.0.1:0', '--interval', '500ms', '--node-name', 'node-a'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'probe', ...args, '--listen', '127.0.0.1:0', '--interval', '500ms', '--node-name', 'node-a'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`probe exited ${code}: ${stderr.trim()}`))));
@@ -110,6 +115,27 @@ async function probeAtRest(args: readonly string[]): Promise<Cost> {
   }
 }
 
+/** What a pod sees of the API: a service account (token, CA) and an HTTPS server answering the pod list. */
+async function serviceAccountApi(dir: string): Promise<{ env: NodeJS.ProcessEnv; close: () => Promise<void> }> {
+  const certs = makeCertificates({ service: 'kubernetes', namespace: 'default', validityDays: 1, ipAddresses: ['127.0.0.1'], now: new Date() });
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'ca.crt'), certs.caCertPem);
+  writeFileSync(join(dir, 'token'), 'probe-token');
+  const server = createServer({ cert: certs.certPem, key: certs.keyPem }, (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items: [] }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = String((server.address() as AddressInfo).port);
+  return {
+    env: { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: port, POLYARCH_SERVICE_ACCOUNT_DIR: dir },
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
@@ -120,6 +146,7 @@ export default async function bench(): Promise<void> {
   const registry = await startRegistry();
   const api = await FakeApiServer.start();
   const fixture = copyFixture('systemd');
+  const cleanups: (() => Promise<void>)[] = [];
   try {
     const amd = await registry.pushImage('team/app', '1.4-amd64', 'linux/amd64');
     const arm = await registry.pushImage('team/app', '1.4-arm64', 'linux/arm64/v8');
@@ -129,6 +156,8 @@ export default async function bench(): Promise<void> {
     const podsFile = join(fixture.root, '..', 'pods.json');
     writeFileSync(podsFile, JSON.stringify({ apiVersion: 'v1', kind: 'PodList', items: [] }));
     const probeRoots = ['--cgroup-root', fixture.root, '--proc-root', fixture.procRoot];
+    const inPod = await serviceAccountApi(join(fixture.root, '..', 'serviceaccount'));
+    cleanups.push(inPod.close);
 
     const cases: [string, () => Promise<Cost>][] = [
       ['kubectl version --client', () => oneShot(KUBECTL, ['version', '--client'])],
@@ -136,7 +165,8 @@ export default async function bench(): Promise<void> {
       ['polyarch --version', () => oneShot(process.execPath, [BIN, '--version'])],
       ['polyarch inspect (warm registry)', () => oneShot(process.execPath, [BIN, 'inspect', image, '--output', 'json'])],
       ['polyarch probe at rest (--pods-file)', () => probeAtRest([...probeRoots, '--pods-file', podsFile])],
-      ['polyarch probe at rest (--kube)', () => probeAtRest([...probeRoots, '--kube', '--kubeconfig', kubeconfig])],
+      ['polyarch probe at rest (--kube, in a pod)', () => probeAtRest([...probeRoots, '--kube'], { ...process.env, ...inPod.env })],
+      ['polyarch probe at rest (--kube --kubeconfig)', () => probeAtRest([...probeRoots, '--kube', '--kubeconfig', kubeconfig])],
     ];
     await oneShot(process.execPath, [BIN, 'inspect', image]); // the registry's answers warm
     const costs = new Map<string, Cost[]>(cases.map(([name]) => [name, []]));
@@ -155,11 +185,12 @@ export default async function bench(): Promise<void> {
     }
     const help = med('polyarch --help', 'wallMs');
     console.log(`target: --help under 150 ms: ${help.toFixed(0)} ms, ${help < 150 ? 'met' : 'missed'} (wall time depends on this shared machine's load: see the ratio)`);
-    for (const name of ['polyarch probe at rest (--pods-file)', 'polyarch probe at rest (--kube)']) {
+    for (const name of cases.map(([n]) => n).filter((n) => n.startsWith('polyarch probe'))) {
       const rss = med(name, 'memKiB') / 1024;
       console.log(`target: ${name} under 80 MiB resident: ${rss.toFixed(1)} MiB, ${rss < 80 ? 'met' : 'missed'}`);
     }
   } finally {
+    for (const close of cleanups) await close();
     fixture.dispose();
     await api.close();
     await registry.stop();

@@ -78,21 +78,25 @@ function nodeCapacity(flags: ProbeFlags): NodeCapacity {
 }
 
 /**
- * The pods of this node from the Kubernetes API. The client is loaded here, only with
- * --kube: it is most of a probe's memory (docs/operations.md, start-up and memory).
+ * The pods of this node from the Kubernetes API: in a pod (no --kubeconfig) through its
+ * service account, without loading the Kubernetes client, which would be most of the
+ * probe's memory (docs/operations.md); else the kubeconfig given, $KUBECONFIG or ~/.kube/config.
  */
 async function kubePods(kubeconfig: string | undefined, nodeName: string): Promise<PodInfoSource> {
-  const [{ loadKubeConfig }, { kubePodInfoSource }] = await Promise.all([
-    import('../../adapters/kube/config.ts'),
+  const [{ kubeConfigAccess, serviceAccountAccess }, { kubePodInfoSource }] = await Promise.all([
+    import('../../adapters/kube/api-access.ts'),
     import('../../adapters/probe/pod-info-kube.ts'),
   ]);
-  let kubeConfig: ReturnType<typeof loadKubeConfig>;
-  try {
-    kubeConfig = loadKubeConfig(kubeconfig ? { kubeconfig } : {});
-  } catch (err) {
-    throw new CliError(`--kube: ${err instanceof Error ? err.message : String(err)}`);
+  let access = kubeconfig ? undefined : serviceAccountAccess();
+  if (!access) {
+    const { loadKubeConfig } = await import('../../adapters/kube/config.ts');
+    try {
+      access = kubeConfigAccess(loadKubeConfig(kubeconfig ? { kubeconfig } : {}));
+    } catch (err) {
+      throw new CliError(`--kube: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
-  return kubePodInfoSource({ kubeConfig, nodeName, clock: systemClock });
+  return kubePodInfoSource({ access, nodeName, clock: systemClock });
 }
 
 const fmt = (w: MetricWindow | undefined, digits: number, scale = 1): string =>
