@@ -10,6 +10,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { kubeConfigAccess, serviceAccountAccess } from '../src/adapters/kube/api-access.ts';
 import { makeCertificates } from '../src/adapters/tls/certificates.ts';
 import { kubePodInfoSource } from '../src/adapters/probe/pod-info-kube.ts';
+import { denied, grantsOf, renderDeploy } from './support/deploy.ts';
 
 const servers: Pick<Server, 'close'>[] = [];
 afterEach(async () => {
@@ -83,6 +84,10 @@ describe('kubePodInfoSource', () => {
     t += 6_000;
     await src.list();
     expect(api.requests).toHaveLength(2);
+    // What it asked (list pods, all namespaces) is what deploy/ grants the probe's ServiceAccount.
+    expect(api.requests.map((u) => u.pathname)).toEqual(['/api/v1/pods', '/api/v1/pods']);
+    const asked = api.requests.map(() => ({ method: 'GET', path: '/api/v1/pods', code: 200, watch: false, verb: 'list', apiGroup: '', resource: 'pods' }));
+    expect(denied(asked, grantsOf(await renderDeploy({ components: ['autoscaler'] }), 'polyarch-system', 'polyarch-probe'))).toEqual([]);
   });
 
   it('an API error or an unreachable server is a value naming the server, not a throw', async () => {
