@@ -5,7 +5,8 @@
  * to kubectl. The cases run interleaved, round after round, so the load of this shared
  * machine weighs on each alike.
  *   - `polyarch --help` and `--version`: no command module loaded; and, for reference, `--help`
- *     run from the TypeScript sources through tsx, as bin/polyarch.js did before the build;
+ *     run from the TypeScript sources through tsx (as bin/polyarch.js did before the build;
+ *     tsx's cache in $TMPDIR warm after the first round);
  *   - `polyarch inspect IMAGE`: a lookup on the real docker-registry on loopback, the same
  *     image looked up once before (the registry's answers are warm);
  *   - `polyarch probe` at rest: started, its /healthz answered, then sampling every 500 ms
@@ -164,7 +165,7 @@ export default async function bench(): Promise<void> {
       ['kubectl version --client', () => oneShot(KUBECTL, ['version', '--client'])],
       ['polyarch --help', () => oneShot(process.execPath, [BIN, '--help'])],
       ['polyarch --version', () => oneShot(process.execPath, [BIN, '--version'])],
-      ['polyarch --help from the sources (tsx, before the build)', () => oneShot(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'main.ts'), '--help'])],
+      ['polyarch --help through tsx (the sources, as in development)', () => oneShot(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'main.ts'), '--help'])],
       ['polyarch inspect (warm registry)', () => oneShot(process.execPath, [BIN, 'inspect', image, '--output', 'json'])],
       ['polyarch probe at rest (--pods-file)', () => probeAtRest([...probeRoots, '--pods-file', podsFile])],
       ['polyarch probe at rest (--kube, in a pod)', () => probeAtRest([...probeRoots, '--kube'], { ...process.env, ...inPod.env })],
