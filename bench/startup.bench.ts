@@ -21,16 +21,14 @@
  * BENCH_FULL=1: 15 rounds instead of 5.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeCertificates } from '../src/adapters/tls/certificates.ts';
 import { FakeApiServer } from '../test/support/apiserver/index.ts';
 import { buildCli } from '../test/support/build-cli.ts';
 import { copyFixture } from '../test/support/probe-fixture.ts';
 import { startRegistry } from '../test/support/registry.ts';
+import { startServiceAccountApi } from '../test/support/service-account-api.ts';
 
 const ROUNDS = process.env['BENCH_FULL'] === '1' ? 15 : 5;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -117,27 +115,6 @@ async function probeAtRest(args: readonly string[], env: NodeJS.ProcessEnv = pro
   }
 }
 
-/** What a pod sees of the API: a service account (token, CA) and an HTTPS server answering the pod list. */
-async function serviceAccountApi(dir: string): Promise<{ env: NodeJS.ProcessEnv; close: () => Promise<void> }> {
-  const certs = makeCertificates({ service: 'kubernetes', namespace: 'default', validityDays: 1, ipAddresses: ['127.0.0.1'], now: new Date() });
-  mkdirSync(dir);
-  writeFileSync(join(dir, 'ca.crt'), certs.caCertPem);
-  writeFileSync(join(dir, 'token'), 'probe-token');
-  const server = createServer({ cert: certs.certPem, key: certs.keyPem }, (_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items: [] }));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = String((server.address() as AddressInfo).port);
-  return {
-    env: { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: port, POLYARCH_SERVICE_ACCOUNT_DIR: dir },
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-    },
-  };
-}
-
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
@@ -158,7 +135,7 @@ export default async function bench(): Promise<void> {
     const podsFile = join(fixture.root, '..', 'pods.json');
     writeFileSync(podsFile, JSON.stringify({ apiVersion: 'v1', kind: 'PodList', items: [] }));
     const probeRoots = ['--cgroup-root', fixture.root, '--proc-root', fixture.procRoot];
-    const inPod = await serviceAccountApi(join(fixture.root, '..', 'serviceaccount'));
+    const inPod = await startServiceAccountApi(join(fixture.root, '..', 'serviceaccount'), 'probe-token');
     cleanups.push(inPod.close);
 
     const cases: [string, () => Promise<Cost>][] = [

@@ -1,16 +1,14 @@
 // The built `polyarch` command as users run it: `node bin/polyarch.js`, which runs dist/
 // (vitest's global setup builds it, as `npm install` does through `prepare`).
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeCertificates } from '../src/adapters/tls/certificates.ts';
 import { COMMAND_NAMES } from '../src/cli/index.ts';
 import { copyFixture } from './support/probe-fixture.ts';
+import { startServiceAccountApi } from './support/service-account-api.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
@@ -126,29 +124,16 @@ describe('the built polyarch command', () => {
   }, SPAWNS_TIMEOUT);
 
   it('probes with --kube in a pod (its service account) without loading the Kubernetes client', async () => {
-    const certs = makeCertificates({ service: 'kubernetes', namespace: 'default', validityDays: 1, ipAddresses: ['127.0.0.1'], now: new Date() });
-    const sa = join(scratch, 'serviceaccount');
-    mkdirSync(sa);
-    writeFileSync(join(sa, 'ca.crt'), certs.caCertPem);
-    writeFileSync(join(sa, 'token'), 'probe-token');
-    const asked: string[] = [];
-    const api = createServer({ cert: certs.certPem, key: certs.keyPem }, (req, res) => {
-      asked.push(`${req.url} ${req.headers.authorization}`);
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items: [] }));
-    });
-    await new Promise<void>((r) => api.listen(0, '127.0.0.1', () => r()));
+    const api = await startServiceAccountApi(join(scratch, 'serviceaccount'), 'probe-token');
     const fx = copyFixture('systemd');
     try {
-      const env = { ...process.env, KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String((api.address() as AddressInfo).port), POLYARCH_SERVICE_ACCOUNT_DIR: sa };
-      const r = await polyarch(['probe', '--once', '--kube', '--cgroup-root', fx.root, '--proc-root', fx.procRoot, '--interval', '100ms', '--node-name', 'node-a', '--output', 'json'], { nodeArgs: ['--import', denyKube], env });
+      const r = await polyarch(['probe', '--once', '--kube', '--cgroup-root', fx.root, '--proc-root', fx.procRoot, '--interval', '100ms', '--node-name', 'node-a', '--output', 'json'], { nodeArgs: ['--import', denyKube], env: { ...process.env, ...api.env } });
       expect(r.code, r.stderr).toBe(0);
-      expect(JSON.parse(r.stdout)).toMatchObject({ node: 'node-a', podInfo: { ok: true, source: expect.stringContaining('kubernetes API https://127.0.0.1:') } });
-      expect(asked[0]).toBe('/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-a&resourceVersion=0 Bearer probe-token');
+      expect(JSON.parse(r.stdout)).toMatchObject({ node: 'node-a', podInfo: { ok: true, source: `kubernetes API ${api.server} (pods on node node-a)` } });
+      expect(api.requests[0]).toBe('/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-a&resourceVersion=0 Bearer probe-token');
     } finally {
       fx.dispose();
-      api.closeAllConnections();
-      await new Promise((r) => api.close(r));
+      await api.close();
     }
   }, SPAWNS_TIMEOUT);
 });

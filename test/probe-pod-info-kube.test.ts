@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { kubeConfigAccess, serviceAccountAccess } from '../src/adapters/kube/api-access.ts';
 import { makeCertificates } from '../src/adapters/tls/certificates.ts';
+import { startServiceAccountApi } from './support/service-account-api.ts';
 import { kubePodInfoSource } from '../src/adapters/probe/pod-info-kube.ts';
 import { denied, grantsOf, renderDeploy } from './support/deploy.ts';
 
@@ -105,34 +106,23 @@ describe('kubePodInfoSource', () => {
 
 describe('serviceAccountAccess: the probe in a pod, without the Kubernetes client', () => {
   it('is HTTPS to $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT trusting ca.crt, with the token re-read for every request', async () => {
-    const certs = makeCertificates({ service: 'kubernetes', namespace: 'default', validityDays: 1, ipAddresses: ['127.0.0.1'], now: new Date() });
     const dir = mkdtempSync(join(tmpdir(), 'polyarch-sa-'));
+    const api = await startServiceAccountApi(dir, 'token-1', [POD]);
     try {
-      writeFileSync(join(dir, 'ca.crt'), certs.caCertPem);
-      writeFileSync(join(dir, 'token'), 'token-1\n');
-      const seen: string[] = [];
-      const server = createHttpsServer({ cert: certs.certPem, key: certs.keyPem }, (req, res) => {
-        seen.push(`${req.url} ${req.headers.authorization}`);
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: '7' }, items: [POD] }));
-      });
-      servers.push(server);
-      await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-      const port = String((server.address() as AddressInfo).port);
-      const access = serviceAccountAccess({ KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: port, POLYARCH_SERVICE_ACCOUNT_DIR: dir });
-      expect(access?.server).toBe(`https://127.0.0.1:${port}`);
+      const access = serviceAccountAccess(api.env);
+      expect(access?.server).toBe(api.server);
       let t = 0;
       const src = kubePodInfoSource({ access: access!, nodeName: 'node-a', clock: { now: () => t, sleep: async () => {} }, refreshMs: 1_000 });
-      const first = await src.list();
-      expect(first).toMatchObject({ ok: true, pods: [{ uid: 'u-1', name: 'web-5c9d8f7b6-x2k4p', ready: true }] });
-      writeFileSync(join(dir, 'token'), 'token-2\n'); // kubelet rotates the bound token
+      expect(await src.list()).toMatchObject({ ok: true, pods: [{ uid: 'u-1', name: 'web-5c9d8f7b6-x2k4p', ready: true }] });
+      api.setToken('token-2'); // kubelet rotates the bound token
       t += 1_000;
       expect((await src.list()).ok).toBe(true);
-      expect(seen).toEqual([
+      expect(api.requests).toEqual([
         '/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-a&resourceVersion=0 Bearer token-1',
         '/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-a&resourceVersion=0 Bearer token-2',
       ]);
     } finally {
+      await api.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });
