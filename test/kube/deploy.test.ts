@@ -43,14 +43,14 @@ describe('deploy/', () => {
     }
   });
 
-  it('runs two replicas of `polyarch serve` with flags the command accepts, behind a PodDisruptionBudget', () => {
+  it('runs two replicas of `polyarch serve` with flags the command accepts, behind a PodDisruptionBudget', async () => {
     const d = rendered;
     const dep = d.find((x) => x.kind === 'Deployment');
     const spec = dep?.spec as { replicas: number; template: { spec: { serviceAccountName: string; containers: { args: string[] }[] } } };
     expect(spec.replicas).toBe(2);
     expect(spec.template.spec.serviceAccountName).toBe('polyarch');
     const args = spec.template.spec.containers[0]?.args ?? [];
-    const serve = buildProgram().commands.find((c) => c.name() === 'serve');
+    const serve = (await buildProgram(['serve'])).commands.find((c) => c.name() === 'serve');
     const known = new Set(serve?.options.map((o) => o.long));
     for (const a of args.slice(1)) expect(known, a).toContain(a.split('=')[0]);
     expect(d.some((x) => x.kind === 'PodDisruptionBudget')).toBe(true);

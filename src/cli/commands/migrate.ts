@@ -32,7 +32,6 @@ const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 export function registerMigrate(program: Command): void {
   program
     .command('migrate [pod]')
-    .description('move pods: drain a node (--node NODE), or move one pod to another platform (POD --to PLATFORM)')
     .option('--node <node>', 'cordon this node and move every pod off it')
     .option('--undo', 'with --node: end the drain (uncordon, remove the drain mark); moves not yet made are cancelled')
     .option('--to <platform>', 'with POD: the platform to move it to, e.g. linux/arm64')

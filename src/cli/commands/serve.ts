@@ -116,9 +116,7 @@ function durationFlag(name: string, value: string): number {
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 export function registerServe(program: Command): void {
-  const cmd = program
-    .command('serve')
-    .description('run in a cluster: the roles given, leader-elected, with /healthz, /readyz and /metrics');
+  const cmd = program.command('serve');
   for (const [name, role] of Object.entries(ROLES)) cmd.option(`--${name}`, role.description);
   cmd
     .option('--kubeconfig <file>', 'kubeconfig file (default: in-cluster service account, else $KUBECONFIG or ~/.kube/config)')
