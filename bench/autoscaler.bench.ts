@@ -6,7 +6,7 @@
 // applications; BENCH_FULL=1 runs 10,000.
 import { Agent, setGlobalDispatcher } from 'undici';
 import { ProbeMetricsSource } from '../src/adapters/metrics/probe-source.ts';
-import { PolicyAutoscaler } from '../src/app/autoscaler-policy.ts';
+import { Autoscaler } from '../src/app/autoscaler.ts';
 import { parseScalingPolicy, type ParsedPolicy, type ScalingPolicyStatus } from '../src/core/autoscale/policy.ts';
 import type { PodReport, WindowsReport } from '../src/core/probe/report.ts';
 import { plan } from '../src/core/scaling/plan.ts';
@@ -86,7 +86,7 @@ export default async function bench(): Promise<void> {
   const source = (): ProbeMetricsSource => new ProbeMetricsSource({ endpoints: () => servers.map((s) => s.url), clock, timeoutMs: 60_000 });
 
   // Warm the JIT once on everything.
-  await new PolicyAutoscaler({ reader: cluster, writer: cluster, metrics: source(), policies: store, clock, log: silentLogger }).runOnce();
+  await new Autoscaler({ reader: cluster, writer: cluster, metrics: source(), policies: store, clock, log: silentLogger }).runOnce();
 
   const runs = FULL ? 3 : 5;
   let tick = 0;
@@ -94,7 +94,7 @@ export default async function bench(): Promise<void> {
   let planOnly = 0;
   let samples = 0;
   for (let k = 0; k < runs; k++) {
-    const a = new PolicyAutoscaler({ reader: cluster, writer: cluster, metrics: source(), policies: store, clock, log: silentLogger });
+    const a = new Autoscaler({ reader: cluster, writer: cluster, metrics: source(), policies: store, clock, log: silentLogger });
     let t = cpuMs();
     const round = await a.runOnce();
     tick += cpuMs() - t;

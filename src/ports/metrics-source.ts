@@ -16,6 +16,10 @@ export interface AppUsageSample {
   readonly disk: number;
   /** Pods that reported. */
   readonly pods: number;
+  /** OOM kills of the application's pods in that minute (cgroup memory.events oom_kill), when known. */
+  readonly oomKills?: number;
+  /** The memory request of the pod that was OOM-killed (bytes), with `oomKills`. */
+  readonly memoryRequestBytes?: number;
 }
 
 export interface MetricsSource {

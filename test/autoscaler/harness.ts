@@ -8,7 +8,7 @@ import { KubeCluster } from '../../src/adapters/kube/cluster.ts';
 import { KubeScalingPolicyStore } from '../../src/adapters/kube/scaling-policies.ts';
 import { ProbeMetricsSource } from '../../src/adapters/metrics/probe-source.ts';
 import { HttpNodeReclaimer } from '../../src/adapters/probe/reclaim-client.ts';
-import { PolicyAutoscaler, type AutoscaleRound } from '../../src/app/autoscaler-policy.ts';
+import { Autoscaler, type AutoscaleRound } from '../../src/app/autoscaler.ts';
 import type { ReclaimRequest, ReclaimResult, WindowsReport, PodReport } from '../../src/core/probe/report.ts';
 import type { Clock } from '../../src/ports/clock.ts';
 import { silentLogger } from '../../src/ports/logger.ts';
@@ -117,7 +117,7 @@ export class Harness {
   private readonly urls = new Map<string, string>();
   readonly time: ManualTime;
   cluster!: KubeCluster;
-  autoscaler!: PolicyAutoscaler;
+  autoscaler!: Autoscaler;
   /** The autoscaler's Prometheus metrics, on a registry of this harness. */
   readonly registry = new Registry();
   readonly metrics: AutoscalerMetrics = createAutoscalerMetrics(this.registry);
@@ -149,8 +149,8 @@ export class Harness {
   }
 
   /** A fresh autoscaler (as after a restart or a failover): nothing carried over but what the API and the probes hold. */
-  newAutoscaler(): PolicyAutoscaler {
-    return new PolicyAutoscaler({
+  newAutoscaler(): Autoscaler {
+    return new Autoscaler({
       reader: this.cluster,
       writer: this.cluster,
       metrics: new ProbeMetricsSource({ endpoints: () => [...this.urls.values()], clock: this.time }),

@@ -7,7 +7,7 @@ import { KubeScalingPolicyStore } from '../../adapters/kube/scaling-policies.ts'
 import { ProbeMetricsSource } from '../../adapters/metrics/probe-source.ts';
 import { HttpNodeReclaimer } from '../../adapters/probe/reclaim-client.ts';
 import { systemClock } from '../../adapters/system-clock.ts';
-import { PolicyAutoscaler } from '../../app/autoscaler-policy.ts';
+import { Autoscaler } from '../../app/autoscaler.ts';
 import type { Node } from '../../core/k8s/types.ts';
 import type { MetricsSource } from '../../ports/metrics-source.ts';
 import { createAutoscalerMetrics, type AutoscalerMetrics } from '../../server/autoscaler-metrics.ts';
@@ -53,7 +53,7 @@ export const autoscalerRole: RoleDefinition = {
           return samples;
         },
       };
-      return new PolicyAutoscaler({
+      return new Autoscaler({
         reader: ctx.cluster,
         writer: ctx.cluster,
         metrics,

@@ -9,8 +9,7 @@ import type { Pod } from '../../core/k8s/types.ts';
 import { formatPlatform, nodePlatform } from '../../core/platform/platform.ts';
 import { Scheduler } from '../../app/scheduler.ts';
 import { Migrator, requestDrain, endDrain } from '../../app/migrator.ts';
-import { Autoscaler, type AppScaling } from '../../app/autoscaler.ts';
-import { PolicyAutoscaler } from '../../app/autoscaler-policy.ts';
+import { Autoscaler } from '../../app/autoscaler.ts';
 import { silentLogger } from '../../ports/logger.ts';
 import { MemoryPolicyStore } from '../../sim/scaling-policies.ts';
 import { buildWorld, deployWorkload, type World } from '../../sim/world.ts';
@@ -36,11 +35,33 @@ export interface RunOptions {
   readonly onMinute?: (minute: number, world: World) => void;
   readonly registry?: SimRegistry;
   readonly usage?: UsageModel;
-  /**
-   * Drive scaling with the ScalingPolicy autoscaler (`serve --autoscaler`'s app code), one
-   * InPlace policy per workload, instead of the simulator's own loop (predictive strategies only).
-   */
-  readonly policies?: boolean;
+}
+
+/** One pod's forecast use of a workload after the last round (millicores, bytes; NaN while starting), for the timeline. */
+interface AppScaling {
+  readonly forecastCpu: number;
+  readonly forecastMem: number;
+}
+
+/**
+ * The ScalingPolicy objects of a run: the scenario's own, and one for every other
+ * Deployment and StatefulSet, InPlace (Off when the strategy keeps static requests).
+ */
+export function scenarioPolicies(scenario: Scenario, mode: 'InPlace' | 'Off'): { namespace: string; name: string; spec: unknown }[] {
+  const own = scenario.scalingPolicies.map((p) => (mode === 'Off' ? { ...p, spec: { ...(p.spec as object), mode: 'Off' } } : p));
+  const covered = new Set(own.map((p) => `${p.namespace}/${(p.spec as { targetRef?: { name?: string } }).targetRef?.name ?? ''}`));
+  const policy = scenario.policy;
+  const workloads = [...scenario.deployments.map((d) => ({ d, kind: 'Deployment' as const })), ...scenario.statefulSets.map((d) => ({ d, kind: 'StatefulSet' as const }))];
+  return [
+    ...own,
+    ...workloads
+      .filter(({ d }) => !covered.has(`${d.metadata.namespace ?? 'default'}/${d.metadata.name ?? ''}`))
+      .map(({ d, kind }) => ({
+        namespace: d.metadata.namespace ?? 'default',
+        name: d.metadata.name ?? '',
+        spec: { targetRef: { kind, name: d.metadata.name ?? '' }, mode, headroom: policy.headroom, forecast: { window: 10, horizon: policy.horizon } },
+      })),
+  ];
 }
 
 const ARCH_LABEL = 'kubernetes.io/arch';
@@ -136,27 +157,16 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
     schedulerName: cfg.schedulerName, platformAware: cfg.platformAware, rng: world.rng.fork('scheduler'), percentageOfNodesToScore: 0,
   });
   const migrator = new Migrator(cluster, cluster, clock, { evictionTimeoutMs: policy.evictionTimeout * 60_000, recreateBarePods: cfg.recreateBarePods });
-  const policyAutoscaler =
-    opts.policies && cfg.scaling === 'predictive'
-      ? new PolicyAutoscaler({
-          reader: cluster,
-          writer: cluster,
-          metrics: kubelet,
-          policies: new MemoryPolicyStore(
-            [...scenario.deployments.map((d) => ({ d, kind: 'Deployment' as const })), ...scenario.statefulSets.map((d) => ({ d, kind: 'StatefulSet' as const }))].map(({ d, kind }) => ({
-              namespace: d.metadata.namespace ?? 'default',
-              name: d.metadata.name ?? '',
-              spec: { targetRef: { kind, name: d.metadata.name ?? '' }, mode: 'InPlace', headroom: policy.headroom, forecast: { window: 10, horizon: policy.horizon } },
-            })),
-          ),
-          clock,
-          log: silentLogger,
-          plan: { usageMinutes: policy.window },
-        })
-      : undefined;
-  const autoscaler = cfg.scaling === 'none' || policyAutoscaler ? undefined : new Autoscaler(cluster, cluster, kubelet, clock, {
-    mode: cfg.scaling,
-    policy: { horizon: policy.horizon, headroom: policy.headroom, usageMinutes: policy.window },
+  // The one autoscaler, as `serve --autoscaler` runs it; the baselines differ by forecaster (VPA) or mode (Off: static requests).
+  const autoscaler = new Autoscaler({
+    reader: cluster,
+    writer: cluster,
+    metrics: kubelet,
+    policies: new MemoryPolicyStore(scenarioPolicies(scenario, cfg.scaling === 'none' ? 'Off' : 'InPlace')),
+    clock,
+    log: silentLogger,
+    forecaster: cfg.scaling === 'vpa' ? 'vpa' : 'dma',
+    plan: { usageMinutes: policy.window },
   });
 
   const nodePlat = new Map<string, string>();
@@ -257,21 +267,8 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
       }
     }
 
-    if (autoscaler) {
-      await autoscaler.observe();
-      if (minute > 0 && minute % policy.interval === 0) {
-        const r = await autoscaler.runOnce();
-        scaling.rounds++;
-        scaling.resized += r.resized;
-        scaling.deferred += r.deferred;
-        scaling.grants += r.grants;
-        scaling.releases += r.releases;
-        lastScaling = new Map(r.apps.map((a) => [a.app, a]));
-      }
-    }
-
-    if (policyAutoscaler && minute > 0 && minute % policy.interval === 0) {
-      const r = await policyAutoscaler.runOnce();
+    if (minute > 0 && minute % policy.interval === 0) {
+      const r = await autoscaler.runOnce();
       scaling.rounds++;
       for (const p of r.policies) for (const o of p.pods) {
         if (o.done === 'resized') scaling.resized++;
@@ -281,6 +278,8 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
         if (act.kind === 'grant') scaling.grants++;
         if (act.kind === 'release' || act.kind === 'compact') scaling.releases++;
       }
+      lastScaling = new Map();
+      for (const p of r.policies) for (const app of p.apps ?? []) if (p.forecast) lastScaling.set(app, { forecastCpu: p.forecast.cpu * 1000, forecastMem: p.forecast.memory });
     }
 
     t = lap('autoscaler', t);

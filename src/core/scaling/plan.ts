@@ -98,9 +98,28 @@ export function plan(input: PlanInput): Plan {
   const inDeficit = deficit.map((d) => d > 0);
   const fits = !inDeficit.some(Boolean);
 
-  // Reclaim, in score order, for the resources in deficit.
   const released = new Float64Array(R);
   const releases: Release[] = [];
+  // An application following another forecaster's recommendation gives its surplus back at once.
+  for (const w of work) {
+    if (!w.input.recommended) continue;
+    for (let r = 0; r < R; r++) {
+      const e = w.e[r]!;
+      if (e <= 0) continue;
+      const res = RESOURCES[r]!;
+      const alloc = w.alloc[r]!;
+      w.alloc[r] = alloc - e;
+      w.e[r] = 0;
+      w.actions.push({
+        kind: 'release', resource: res, amount: fromUnits(res, e), from: fromUnits(res, alloc), to: fromUnits(res, alloc - e), generation: 'young',
+        reason: Reason.RecommendationFollowed, detail: `recommendation ${describeAmount(res, fromUnits(res, w.desired[r]!))}: ${describeAmount(res, fromUnits(res, e))} released`,
+      });
+      released[r] = released[r]! + e;
+      releases.push({ app: w.input.name, score: w.score, resource: res, amount: fromUnits(res, e), generation: 'young', kind: 'release' });
+    }
+  }
+
+  // Reclaim, in score order, for the resources in deficit.
   if (!fits) {
     const eShare = (w: Work): number => {
       let s = 0;
@@ -218,7 +237,8 @@ function prepare(app: AppInput, index: number, score: number, input: PlanInput):
     const alloc = toUnits(res, app.allocation[res]);
     const f = forecasts[RESOURCE_METRIC[res]];
     const g = GRANULE[res];
-    let desired = f.ok ? Math.ceil((f.value * alloc * (1 + (app.forecast?.headroom ?? policy.headroom))) / g - 1e-9) * g : alloc;
+    const rec = app.recommended?.[res];
+    let desired = rec !== undefined ? Math.ceil(toUnits(res, rec) / g - 1e-9) * g : f.ok ? Math.ceil((f.value * alloc * (1 + (app.forecast?.headroom ?? policy.headroom))) / g - 1e-9) * g : alloc;
     const lo = app.min?.[res];
     const hi = app.max?.[res];
     if (lo !== undefined) desired = Math.max(desired, toUnits(res, lo));

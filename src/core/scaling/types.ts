@@ -45,6 +45,11 @@ export interface AppInput {
   readonly marked?: Partial<Amounts>;
   /** This application's own forecast window, horizon and headroom (a ScalingPolicy's); the plan's policy otherwise. */
   readonly forecast?: { readonly window?: number; readonly horizon?: number; readonly headroom?: number };
+  /**
+   * A target from another forecaster (the VPA recommender, the baseline), whole application:
+   * used as the desired allocation as it is (no headroom, no generations: a surplus is given back at once).
+   */
+  readonly recommended?: Partial<Amounts>;
 }
 
 export interface PlanInput {
@@ -59,6 +64,7 @@ export const Reason = {
   IncreasePartlyGranted: 'IncreasePartlyGranted',
   IncreaseUnmet: 'IncreaseUnmet',
   YoungSurplusReleased: 'YoungSurplusReleased',
+  RecommendationFollowed: 'RecommendationFollowed',
   OldSurplusMarked: 'OldSurplusMarked',
   ProactiveReclaim: 'ProactiveReclaim',
   OldSurplusCompacted: 'OldSurplusCompacted',

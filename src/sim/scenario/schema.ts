@@ -5,6 +5,7 @@
  * YAML and names the document and field of every error.
  */
 import { z } from 'zod';
+import { scalingPolicySpecSchema } from '../../core/autoscale/policy.ts';
 
 const QUANTITY_RE = /^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|e[0-9]+)?$/;
 export const quantity = z.union([z.string().regex(QUANTITY_RE, 'not a Kubernetes quantity (e.g. 500m, 2, 4Gi)'), z.number().nonnegative()])
@@ -252,12 +253,21 @@ export type DeploymentDoc = z.infer<typeof deploymentDoc>;
 export type StatefulSetDoc = z.infer<typeof statefulSetDoc>;
 export type PriorityClassDoc = z.infer<typeof priorityClassDoc>;
 export type PdbDoc = z.infer<typeof pdbDoc>;
+export type ScalingPolicyDoc = z.infer<typeof scalingPolicyDoc>;
 export type ScenarioDoc = z.infer<typeof scenarioDoc>;
 export type CatalogImage = z.infer<typeof catalogImage>;
 export type UsageEntry = z.infer<typeof usageEntry>;
 export type ScenarioEvent = z.infer<typeof eventSchema>;
 export type Policy = z.infer<typeof policySchema>;
 export type PodSpecDoc = z.infer<typeof podSpec>;
+
+/** A ScalingPolicy in a scenario: the workload is scaled as it says (otherwise one InPlace policy per workload). */
+export const scalingPolicyDoc = z.looseObject({
+  apiVersion: z.literal('polyarch.io/v1alpha1'),
+  kind: z.literal('ScalingPolicy'),
+  metadata,
+  spec: scalingPolicySpecSchema,
+});
 
 export const kindSchemas = {
   Node: nodeDoc,
@@ -266,6 +276,7 @@ export const kindSchemas = {
   StatefulSet: statefulSetDoc,
   PriorityClass: priorityClassDoc,
   PodDisruptionBudget: pdbDoc,
+  ScalingPolicy: scalingPolicyDoc,
   Scenario: scenarioDoc,
 } as const;
 export type Kind = keyof typeof kindSchemas;
