@@ -110,10 +110,10 @@ export default async function bench(): Promise<void> {
     for (const s of got) {
       let h = byApp.get(s.app);
       if (!h) byApp.set(s.app, (h = { cpu: [], mem: [] }));
-      h.cpu.push(Math.min(1, s.cpuMilli / 500));
-      h.mem.push(Math.min(1, s.memoryBytes / (512 * Mi)));
+      h.cpu.push(s.cpuMilli / 1000);
+      h.mem.push(s.memoryBytes);
     }
-    const inputs: AppInput[] = [...byApp].map(([name, h]) => ({ name, priority: 0, system: false, runningMinutes: 60, allocation: { cpu: 0.5, memory: 512 * Mi, network: 0, disk: 0 }, usage: { cpu: h.cpu, mem: h.mem, net: [], disk: [] } }));
+    const inputs: AppInput[] = [...byApp].map(([name, h]) => ({ name, priority: 0, system: false, runningMinutes: 60, allocation: { cpu: 0.5, memory: 512 * Mi, network: 0, disk: 0 }, demand: { cpu: h.cpu, mem: h.mem, net: [], disk: [] } }));
     t = cpuMs();
     plan({ capacity: { cpu: nodes * (PER_NODE * 0.5 + 2), memory: nodes * (PER_NODE * 512 + 1024) * Mi, network: 0, disk: 0 }, policy: DEFAULT_POLICY, apps: inputs });
     planOnly += cpuMs() - t;

@@ -21,7 +21,7 @@ import type { MetricsSource } from '../ports/metrics-source.ts';
 import { noTelemetry, type AutoscalerTelemetry, type NodeReclaimer, type ScalingPolicyStore } from '../ports/scaling-policy.ts';
 import type { PolicyCondition, ScalingPolicy, ScalingPolicyStatus } from '../core/autoscale/policy.ts';
 import { plan as makePlan } from '../core/scaling/plan.ts';
-import { DEFAULT_POLICY, type AppPlan, type Plan, type PlanPolicy } from '../core/scaling/types.ts';
+import { DEFAULT_POLICY, usageKeepMinutes, type AppPlan, type Plan, type PlanPolicy } from '../core/scaling/types.ts';
 import { formatCpu, formatMemory } from '../core/units/amounts.ts';
 import { Actuator, type PodOutcome } from './autoscaler/actuator.ts';
 import { UsageFeeder, type ForecasterKind } from './autoscaler/feeder.ts';
@@ -81,7 +81,8 @@ export class Autoscaler {
     this.planPolicy = { ...DEFAULT_POLICY, ...o.plan };
     this.telemetry = o.telemetry ?? noTelemetry;
     this.forecaster = o.forecaster ?? 'dma';
-    this.feeder = new UsageFeeder(o.metrics, { keepMinutes: Math.max(this.planPolicy.usageMinutes, 60), forecaster: this.forecaster, telemetry: this.telemetry });
+    // The usage window, or the error window with the forecast's own needs (a policy asking a longer one reads what is kept).
+    this.feeder = new UsageFeeder(o.metrics, { keepMinutes: usageKeepMinutes(this.planPolicy), forecaster: this.forecaster, telemetry: this.telemetry });
     const now = (): number => o.clock.now();
     this.reporter = new PolicyReporter({ writer: o.writer, policies: o.policies, log: o.log, now });
     this.actuator = new Actuator({ writer: o.writer, reclaimer: o.reclaimer, telemetry: this.telemetry, reporter: this.reporter, minChange: o.minChange ?? 0.05, now });
@@ -165,8 +166,11 @@ export class Autoscaler {
     const fm = ap.forecasts.mem;
     // What the forecaster says one pod will use: the DMA's forecast, or the VPA recommender's target.
     const vpa = this.forecaster === 'vpa';
-    const forecastCpu = vpa ? ap.desired.cpu / m.pods.length : fc.ok ? fc.value * perPod.cpu : Number.NaN;
-    const forecastMem = vpa ? ap.desired.memory / m.pods.length : fm.ok ? fm.value * perPod.memory : Number.NaN;
+    const n = m.pods.length;
+    const forecastCpu = vpa ? ap.desired.cpu / n : fc.ok ? fc.value / n : Number.NaN;
+    const forecastMem = vpa ? ap.desired.memory / n : fm.ok ? fm.value / n : Number.NaN;
+    const hc = ap.headroom.cpu;
+    const hm = ap.headroom.memory;
     // Scored when the minute it is about arrives.
     if (spec.targetRef) {
       this.feeder.expect(`${policy.namespace}/${spec.targetRef.name}`, w.lastMinuteMs + spec.forecast.horizon * 60_000, [
@@ -186,7 +190,17 @@ export class Autoscaler {
       horizonMinutes: spec.forecast.horizon,
       ...(fc.ok ? { cpu: formatCpu(Math.round(forecastCpu * 1000)) } : {}),
       ...(fm.ok ? { memory: formatMemory(forecastMem) } : {}),
-      ...(!fc.ok ? { note: `starting: ${fc.have} of ${fc.needed} minutes` } : {}),
+      ...(hc || hm
+        ? {
+            headroom: {
+              ...(hc ? { cpu: formatCpu(Math.round((hc.amount / n) * 1000)) } : {}),
+              ...(hm ? { memory: formatMemory(hm.amount / n) } : {}),
+              source: [hc, hm].map((h) => (h ? (h.source === 'errors' ? `P${Math.round(h.quantile * 100)} of ${h.errors} errors` : 'floor') : '-')).join(' / '),
+            },
+          }
+        : {}),
+      // Only while it is true: a status written in an earlier round does not keep it (the store replaces the forecast).
+      ...(!fc.ok && !vpa ? { note: `starting: ${fc.have} of ${fc.needed} minutes` } : {}),
     };
     await this.reporter.write(policy, { forecast, ...(a.recommendation ? { recommendation: a.recommendation } : {}), marks: { cpu: ap.marks.cpu ?? 0, memory: ap.marks.memory ?? 0 } }, a.actions, conditions);
     return { policy: policyKey(policy), mode: spec.mode, app: ap, apps: m.apps, perPod, forecast: { cpu: forecastCpu, memory: forecastMem }, pods: a.pods, reclaims: a.reclaims };

@@ -8,8 +8,14 @@ export interface AppUsageSample {
   readonly app: string;
   /** Start of the minute, ms since the epoch. */
   readonly minuteMs: number;
-  /** Highest use of one pod of the application in that minute. */
+  /** Highest use of one pod of the application in that minute (CPU: what it got, at most its limit). */
   readonly cpuMilli: number;
+  /**
+   * Share of the minute the pod's CPU was throttled (cgroup v2 cpu.stat throttled_usec /
+   * elapsed; the highest over the pods), when known. A pod throttled a share f of the time
+   * at its limit wanted limit / (1 - f): the feeder counts that as demand.
+   */
+  readonly cpuThrottled?: number;
   readonly memoryBytes: number;
   /** Network and disk utilisation in [0, 1]. */
   readonly net: number;

@@ -11,6 +11,7 @@ import { HttpNodeReclaimer } from '../../src/adapters/probe/reclaim-client.ts';
 import { Autoscaler, type AutoscaleRound } from '../../src/app/autoscaler.ts';
 import type { ReclaimRequest, ReclaimResult, WindowsReport, PodReport } from '../../src/core/probe/report.ts';
 import type { Clock } from '../../src/ports/clock.ts';
+import type { PlanPolicy } from '../../src/core/scaling/types.ts';
 import { silentLogger } from '../../src/ports/logger.ts';
 import type { NodeProbe } from '../../src/ports/node-probe.ts';
 import { startProbeServer, type ProbeServer } from '../../src/server/probe-server.ts';
@@ -107,6 +108,7 @@ export interface AppOptions {
   readonly cpu: string;
   readonly memory: string;
   readonly memoryLimit?: string;
+  readonly cpuLimit?: string;
   readonly cpuUse: Series;
   readonly memUse: Series;
 }
@@ -149,8 +151,9 @@ export class Harness {
   }
 
   /** A fresh autoscaler (as after a restart or a failover): nothing carried over but what the API and the probes hold. */
-  newAutoscaler(): Autoscaler {
+  newAutoscaler(plan?: Partial<PlanPolicy>): Autoscaler {
     return new Autoscaler({
+      ...(plan ? { plan } : {}),
       reader: this.cluster,
       writer: this.cluster,
       metrics: new ProbeMetricsSource({ endpoints: () => [...this.urls.values()], clock: this.time }),
@@ -164,7 +167,8 @@ export class Harness {
 
   /** One pod of a StatefulSet `name` on a node, with its usage script. */
   async addApp(name: string, o: AppOptions): Promise<void> {
-    const limits = o.memoryLimit ? { limits: { memory: o.memoryLimit } } : {};
+    const lim = { ...(o.memoryLimit ? { memory: o.memoryLimit } : {}), ...(o.cpuLimit ? { cpu: o.cpuLimit } : {}) };
+    const limits = Object.keys(lim).length > 0 ? { limits: lim } : {};
     const pod = await this.server.create({
       apiVersion: 'v1',
       kind: 'Pod',

@@ -113,7 +113,11 @@ export class Actuator {
     const target = { cpu: ap.allocation.cpu / replicas, memory: ap.allocation.memory / replicas };
     const actions: PolicyAction[] = [];
     const seen = policy.status.lastActions ?? [];
-    const already = (a: { pod?: string; reason: string; message: string }): boolean => seen.some((s) => s.pod === a.pod && s.reason === a.reason && s.message === a.message);
+    // Reported once: the same pod, reason and message; a node still full for the pod (the amount it lacks moves with the demand).
+    const full = policy.status.conditions?.find((c) => c.type === 'NodeFull' && c.status === 'True');
+    const already = (a: { pod?: string; reason: string; message: string }): boolean =>
+      (a.reason === 'NodeFull' && a.pod !== undefined && (full?.message ?? '').split(', ').some((x) => x.startsWith(`${a.pod} on `))) ||
+      seen.some((s) => s.pod === a.pod && s.reason === a.reason && s.message === a.message);
     const add = (a: Omit<PolicyAction, 'time'>): void => {
       actions.push({ time, ...a });
     };

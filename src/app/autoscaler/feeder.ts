@@ -2,7 +2,7 @@
  * The autoscaler's feeder (the VPA recommender's "input feeders"): reads the per-minute
  * samples closed since the last call from the MetricsSource into one window per
  * application, in absolute units (cores, bytes; network and disk as the utilisations the
- * probes report), scores the forecasts that came due, and feeds a stateful forecaster
+ * probes report), CPU throttling counted as demand, scores the forecasts that came due, and feeds a stateful forecaster
  * (the VPA recommender) when the loop runs with one.
  */
 import type { AppUsageSample, MetricsSource } from '../../ports/metrics-source.ts';
@@ -52,7 +52,8 @@ export class UsageFeeder {
     let w = this.windows.get(s.app);
     if (!w) this.windows.set(s.app, (w = { cpu: [], mem: [], net: [], disk: [], firstMs: s.minuteMs, lastMinuteMs: s.minuteMs }));
     if (s.minuteMs <= w.lastMinuteMs && w.cpu.length > 0) return;
-    const cpu = s.cpuMilli / 1000;
+    // Demand, not use: throttled time is CPU the pod wanted and did not get (capped at 10x what it got).
+    const cpu = s.cpuMilli / 1000 / (1 - Math.min(0.9, Math.max(0, s.cpuThrottled ?? 0)));
     w.cpu.push(cpu);
     w.mem.push(s.memoryBytes);
     w.net.push(s.net);

@@ -107,7 +107,6 @@ export function appInput(m: Managed, nowMs: number, recommended?: { cpu: number;
     if (lo !== undefined) min[r] = lo;
     if (hi !== undefined) max[r] = hi;
   }
-  const ratio = (xs: readonly number[], per: number): number[] => xs.map((x) => Math.min(1, Math.max(0, x / per)));
   const marks = policy.status.marks;
   return {
     name: m.key,
@@ -115,11 +114,13 @@ export function appInput(m: Managed, nowMs: number, recommended?: { cpu: number;
     system: spec.application === 'system',
     runningMinutes: Math.max(0, (nowMs - w.firstMs) / 60_000),
     allocation: { ...alloc, network: 0, disk: 0 },
-    usage: { cpu: ratio(w.cpu, perPod.cpu), mem: ratio(w.mem, perPod.memory), net: w.net, disk: w.disk },
+    pods: replicas,
+    // Demand of the application: one pod's highest demand x replicas (network and disk: the probes' utilisations, score only).
+    demand: { cpu: w.cpu.map((x) => x * replicas), mem: w.mem.map((x) => x * replicas), net: w.net, disk: w.disk },
     min,
     max,
     ...(marks && (marks.cpu || marks.memory) ? { marked: { ...(marks.cpu ? { cpu: marks.cpu } : {}), ...(marks.memory ? { memory: marks.memory } : {}) } } : {}),
-    forecast: { window: spec.forecast.window, horizon: spec.forecast.horizon, headroom: spec.headroom },
+    forecast: { window: spec.forecast.window, horizon: spec.forecast.horizon, headroom: spec.headroom, errorQuantile: spec.forecast.errorQuantile, errorWindow: spec.forecast.errorWindow },
     ...(recommended ? { recommended: { cpu: recommended.cpu * replicas, memory: recommended.memory * replicas } } : {}),
   };
 }

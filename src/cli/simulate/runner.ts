@@ -59,7 +59,7 @@ export function scenarioPolicies(scenario: Scenario, mode: 'InPlace' | 'Off'): {
       .map(({ d, kind }) => ({
         namespace: d.metadata.namespace ?? 'default',
         name: d.metadata.name ?? '',
-        spec: { targetRef: { kind, name: d.metadata.name ?? '' }, mode, headroom: policy.headroom, forecast: { window: 10, horizon: policy.horizon } },
+        spec: { targetRef: { kind, name: d.metadata.name ?? '' }, mode, headroom: policy.headroom, forecast: { window: 10, horizon: policy.horizon, errorQuantile: policy.errorQuantile } },
       })),
   ];
 }
@@ -166,7 +166,7 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
     clock,
     log: silentLogger,
     forecaster: cfg.scaling === 'vpa' ? 'vpa' : 'dma',
-    plan: { usageMinutes: policy.window },
+    plan: { usageMinutes: policy.window, maxPodChanges: policy.maxPodChanges },
   });
 
   const nodePlat = new Map<string, string>();

@@ -219,13 +219,17 @@ export const policySchema = z.strictObject({
   window: duration.default(60),
   /** How far ahead the forecast looks (T). */
   horizon: duration.default(5),
-  /** Share added on top of the forecast. */
-  headroom: z.number().min(0).max(2).default(0.15),
+  /** The floor of the margin above the forecast, a share of it. */
+  headroom: z.number().min(0).max(2).default(0.05),
+  /** The margin is this quantile of the forecast's own recent errors (0: the floor alone). */
+  errorQuantile: z.number().min(0).max(1).default(0.95),
+  /** The disruption budget: pods the autoscaler may change per round (absent: no limit). */
+  maxPodChanges: z.number().int().min(0).optional(),
   /** How long pods stay on a failed node before they are moved (Kubernetes' 300 s default). */
   evictionTimeout: duration.default(5),
   /** Minutes a pod takes from bound to running (image pull and start). */
   startup: duration.default(1),
-}).default({ interval: 5, window: 60, horizon: 5, headroom: 0.15, evictionTimeout: 5, startup: 1 });
+}).default({ interval: 5, window: 60, horizon: 5, headroom: 0.05, errorQuantile: 0.95, evictionTimeout: 5, startup: 1 });
 
 export const scenarioDoc = z.looseObject({
   apiVersion: z.literal('polyarch.io/v1alpha1'),
