@@ -17,7 +17,7 @@
 import type { Clock } from '../ports/clock.ts';
 import type { ClusterReader, ClusterWriter } from '../ports/cluster.ts';
 import type { Logger } from '../ports/logger.ts';
-import type { MetricsSource } from '../ports/metrics-source.ts';
+import type { Hindsight, MetricsSource } from '../ports/metrics-source.ts';
 import { noTelemetry, type AutoscalerTelemetry, type NodeReclaimer, type ScalingPolicyStore } from '../ports/scaling-policy.ts';
 import type { PolicyCondition, ScalingPolicy, ScalingPolicyStatus } from '../core/autoscale/policy.ts';
 import { plan as makePlan } from '../core/scaling/plan.ts';
@@ -43,6 +43,8 @@ export interface AutoscalerOptions {
   readonly telemetry?: AutoscalerTelemetry;
   /** The forecaster (default: the double moving average). */
   readonly forecaster?: ForecasterKind;
+  /** The future, for the oracle forecaster (the simulator's). */
+  readonly hindsight?: Hindsight;
   /** Generations and the usage window (young minutes, compaction step); forecast settings come from each policy. */
   readonly plan?: Partial<PlanPolicy>;
   /** Changes smaller than this share of the request are skipped (default 5 %). */
@@ -81,6 +83,7 @@ export class Autoscaler {
     this.planPolicy = { ...DEFAULT_POLICY, ...o.plan };
     this.telemetry = o.telemetry ?? noTelemetry;
     this.forecaster = o.forecaster ?? 'dma';
+    if (this.forecaster === 'oracle' && !o.hindsight) throw new Error('the oracle forecaster needs hindsight (the simulator)');
     // The usage window, or the error window with the forecast's own needs (a policy asking a longer one reads what is kept).
     this.feeder = new UsageFeeder(o.metrics, { keepMinutes: usageKeepMinutes(this.planPolicy), forecaster: this.forecaster, telemetry: this.telemetry });
     const now = (): number => o.clock.now();
@@ -137,7 +140,7 @@ export class Autoscaler {
     }
 
     const now = this.o.clock.now();
-    const inputs = managed.map((m) => appInput(m, now, this.forecaster === 'vpa' ? this.feeder.recommendation(m.apps) : undefined));
+    const inputs = managed.map((m) => appInput(m, now, this.recommended(m.apps, now)));
     const capacity = freeCapacity(nodes, pods, taken);
     const plan = inputs.length > 0 ? makePlan({ capacity: { ...capacity, network: 0, disk: 0 }, policy: this.planPolicy, apps: inputs }) : undefined;
     if (plan) {
@@ -158,6 +161,20 @@ export class Autoscaler {
     return { plan, policies: outcomes };
   }
 
+  /** Another forecaster's per-pod target: the VPA recommender's, or the oracle's (the peak until the next round). */
+  private recommended(apps: readonly string[], now: number): { cpu: number; memory: number } | undefined {
+    if (this.forecaster === 'vpa') return this.feeder.recommendation(apps);
+    if (this.forecaster !== 'oracle') return undefined;
+    let out: { cpu: number; memory: number } | undefined;
+    const interval = this.o.intervalMs ?? 60_000;
+    for (const a of apps) {
+      // The allocation set now holds for the minutes until the next round's (its minute included).
+      const p = this.o.hindsight?.peak(a, now + 60_000, now + interval + 60_000);
+      if (p) out = out ? { cpu: Math.max(out.cpu, p.cpu), memory: Math.max(out.memory, p.memory) } : { ...p };
+    }
+    return out;
+  }
+
   /** Acts on one application's pods and writes its policy's status. */
   private async settle(m: Managed, ap: AppPlan, free: Map<string, { cpu: number; memory: number }>): Promise<PolicyOutcome> {
     const { policy, perPod, window: w } = m;
@@ -165,7 +182,7 @@ export class Autoscaler {
     const fc = ap.forecasts.cpu;
     const fm = ap.forecasts.mem;
     // What the forecaster says one pod will use: the DMA's forecast, or the VPA recommender's target.
-    const vpa = this.forecaster === 'vpa';
+    const vpa = this.forecaster !== 'dma';
     const n = m.pods.length;
     const forecastCpu = vpa ? ap.desired.cpu / n : fc.ok ? fc.value / n : Number.NaN;
     const forecastMem = vpa ? ap.desired.memory / n : fm.ok ? fm.value / n : Number.NaN;

@@ -10,11 +10,12 @@ import { registerSchedule } from './commands/schedule.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerSimulate } from './commands/simulate.ts';
+import { registerScalingQuality } from './commands/scaling-quality.ts';
 
 // Each command lives in its own module under cli/commands and registers itself here.
 // registerAdmissionServeOptions adds the extender's and webhook's flags to serve: after registerServe.
 const registrations: ((program: Command) => void)[] = [
-  registerInspect, registerSchedule, registerSimulate, registerForecast, registerPlan,
+  registerInspect, registerSchedule, registerSimulate, registerScalingQuality, registerForecast, registerPlan,
   registerServe, registerAdmissionServeOptions, registerMigrate, registerProbe, registerCerts,
 ];
 

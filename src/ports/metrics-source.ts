@@ -32,3 +32,12 @@ export interface MetricsSource {
   /** Samples of minutes that started at or after `sinceMs`, oldest first. */
   appUsage(sinceMs: number): Promise<readonly AppUsageSample[]>;
 }
+
+/**
+ * What each application's pods will use: the simulator knows it, a cluster never does. The
+ * oracle baseline's forecaster (the physical limit of slack), nothing else.
+ */
+export interface Hindsight {
+  /** The highest use of one pod of the application (cores, bytes) in the minutes starting in [fromMs, toMs). */
+  peak(app: string, fromMs: number, toMs: number): { readonly cpu: number; readonly memory: number } | undefined;
+}

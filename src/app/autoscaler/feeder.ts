@@ -19,8 +19,11 @@ export interface UsageWindow {
   lastMinuteMs: number;
 }
 
-/** Which forecaster the loop runs: the method's double moving average, or the VPA recommender (the baseline). */
-export type ForecasterKind = 'dma' | 'vpa';
+/**
+ * Which forecaster the loop runs: the method's double moving average; the VPA recommender
+ * (a baseline); or the oracle (a baseline: the next interval's actual peak, simulator only).
+ */
+export type ForecasterKind = 'dma' | 'vpa' | 'oracle';
 
 interface Due {
   readonly res: 'cpu' | 'memory';

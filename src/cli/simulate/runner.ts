@@ -11,6 +11,8 @@ import { Scheduler } from '../../app/scheduler.ts';
 import { Migrator, requestDrain, endDrain } from '../../app/migrator.ts';
 import { Autoscaler } from '../../app/autoscaler.ts';
 import { silentLogger } from '../../ports/logger.ts';
+import type { Hindsight } from '../../ports/metrics-source.ts';
+import type { Usage } from '../../sim/usage.ts';
 import { MemoryPolicyStore } from '../../sim/scaling-policies.ts';
 import { buildWorld, deployWorkload, type World } from '../../sim/world.ts';
 import { appOf } from '../../sim/kubelet.ts';
@@ -35,6 +37,8 @@ export interface RunOptions {
   readonly onMinute?: (minute: number, world: World) => void;
   readonly registry?: SimRegistry;
   readonly usage?: UsageModel;
+  /** The headroom quantile of the generated ScalingPolicies, instead of the scenario's (the trade-off curve). */
+  readonly errorQuantile?: number;
 }
 
 /** One pod's forecast use of a workload after the last round (millicores, bytes; NaN while starting), for the timeline. */
@@ -47,7 +51,7 @@ interface AppScaling {
  * The ScalingPolicy objects of a run: the scenario's own, and one for every other
  * Deployment and StatefulSet, InPlace (Off when the strategy keeps static requests).
  */
-export function scenarioPolicies(scenario: Scenario, mode: 'InPlace' | 'Off'): { namespace: string; name: string; spec: unknown }[] {
+export function scenarioPolicies(scenario: Scenario, mode: 'InPlace' | 'Off', errorQuantile = scenario.policy.errorQuantile): { namespace: string; name: string; spec: unknown }[] {
   const own = scenario.scalingPolicies.map((p) => (mode === 'Off' ? { ...p, spec: { ...(p.spec as object), mode: 'Off' } } : p));
   const covered = new Set(own.map((p) => `${p.namespace}/${(p.spec as { targetRef?: { name?: string } }).targetRef?.name ?? ''}`));
   const policy = scenario.policy;
@@ -59,7 +63,7 @@ export function scenarioPolicies(scenario: Scenario, mode: 'InPlace' | 'Off'): {
       .map(({ d, kind }) => ({
         namespace: d.metadata.namespace ?? 'default',
         name: d.metadata.name ?? '',
-        spec: { targetRef: { kind, name: d.metadata.name ?? '' }, mode, headroom: policy.headroom, forecast: { window: 10, horizon: policy.horizon, errorQuantile: policy.errorQuantile } },
+        spec: { targetRef: { kind, name: d.metadata.name ?? '' }, mode, headroom: policy.headroom, forecast: { window: 10, horizon: policy.horizon, errorQuantile } },
       })),
   ];
 }
@@ -70,7 +74,7 @@ interface StrategyConfig {
   readonly schedulerName: string;
   readonly platformAware: boolean;
   readonly recreateBarePods: boolean;
-  readonly scaling: 'predictive' | 'vpa' | 'none';
+  readonly scaling: 'predictive' | 'vpa' | 'oracle' | 'none';
   readonly perArch: boolean;
 }
 
@@ -78,6 +82,7 @@ const CONFIG: Readonly<Record<Strategy, StrategyConfig>> = {
   polyarch: { schedulerName: 'polyarch', platformAware: true, recreateBarePods: true, scaling: 'predictive', perArch: false },
   static: { schedulerName: 'polyarch', platformAware: true, recreateBarePods: true, scaling: 'none', perArch: false },
   vpa: { schedulerName: 'polyarch', platformAware: true, recreateBarePods: true, scaling: 'vpa', perArch: false },
+  oracle: { schedulerName: 'polyarch', platformAware: true, recreateBarePods: true, scaling: 'oracle', perArch: false },
   'kube-scheduler': { schedulerName: 'default-scheduler', platformAware: false, recreateBarePods: false, scaling: 'none', perArch: false },
   'per-arch': { schedulerName: 'default-scheduler', platformAware: false, recreateBarePods: false, scaling: 'none', perArch: true },
 };
@@ -162,10 +167,12 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
     reader: cluster,
     writer: cluster,
     metrics: kubelet,
-    policies: new MemoryPolicyStore(scenarioPolicies(scenario, cfg.scaling === 'none' ? 'Off' : 'InPlace')),
+    policies: new MemoryPolicyStore(scenarioPolicies(scenario, cfg.scaling === 'none' ? 'Off' : 'InPlace', opts.errorQuantile)),
     clock,
     log: silentLogger,
-    forecaster: cfg.scaling === 'vpa' ? 'vpa' : 'dma',
+    forecaster: cfg.scaling === 'vpa' ? 'vpa' : cfg.scaling === 'oracle' ? 'oracle' : 'dma',
+    hindsight: hindsightOf(world),
+    intervalMs: policy.interval * 60_000,
     plan: { usageMinutes: policy.window, maxPodChanges: policy.maxPodChanges },
   });
 
@@ -345,6 +352,29 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
     invariantViolations: violations.slice(0, 100),
     phaseMs: Object.fromEntries(Object.entries(phaseMs).map(([k, v]) => [k, Math.round(v)])),
     events,
+  };
+}
+
+/** The simulator's future, for the oracle baseline: a workload's highest use of one running pod over a span of minutes. */
+function hindsightOf(world: World): Hindsight {
+  const { cluster, usage, scenario } = world;
+  const u: Usage = { cpu: 0, mem: 0, net: 0, disk: 0 };
+  return {
+    peak: (app, fromMs, toMs) => {
+      let cpu = -1;
+      let mem = 0;
+      for (const [key, pod] of cluster.podEntries()) {
+        if (appOf(pod) !== app || cluster.runtimeOf(key)?.state !== 'Running') continue;
+        const req = cluster.requestOf(key) ?? { cpu: 0, mem: 0 };
+        const shift = usage.shiftFor(pod.metadata.name ?? key);
+        for (let t = fromMs; t < toMs; t += 60_000) {
+          usage.at(app, shift, Math.round((t - scenario.startMs) / 60_000), u, req.cpu, req.mem);
+          cpu = Math.max(cpu, u.cpu);
+          mem = Math.max(mem, u.mem);
+        }
+      }
+      return cpu < 0 ? undefined : { cpu: cpu / 1000, memory: mem };
+    },
   };
 }
 
