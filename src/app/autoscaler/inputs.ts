@@ -8,7 +8,7 @@ import { appOfPod } from '../../core/probe/app-of.ts';
 import { RES, type Res } from '../../core/autoscale/decide.ts';
 import { containerBounds, type ScalingPolicy } from '../../core/autoscale/policy.ts';
 import type { AppInput } from '../../core/scaling/types.ts';
-import { amountOf } from '../../core/units/amounts.ts';
+import { allocatableAmounts, podRequestAmounts } from '../../core/k8s/resources.ts';
 import type { UsageWindow } from './feeder.ts';
 
 export interface Managed {
@@ -25,14 +25,10 @@ export interface Managed {
 export const podName = (p: Pod): string => `${p.metadata.namespace ?? 'default'}/${p.metadata.name ?? ''}`;
 const appKeyOf = (p: Pod): string => appOfPod(p as Parameters<typeof appOfPod>[0]);
 
+/** A pod's effective requests in cores and bytes (core/k8s/resources.ts, as the scheduler counts them). */
 export function requestsOf(pod: Pod): { cpu: number; memory: number } {
-  let cpu = 0;
-  let memory = 0;
-  for (const c of pod.spec.containers) {
-    cpu += amountOf(c.resources?.requests?.cpu ?? c.resources?.limits?.cpu) ?? 0;
-    memory += amountOf(c.resources?.requests?.memory ?? c.resources?.limits?.memory) ?? 0;
-  }
-  return { cpu, memory };
+  const r = podRequestAmounts(pod);
+  return { cpu: r.cpu / 1000, memory: r.mem };
 }
 
 function matches(policy: ScalingPolicy, pod: Pod): boolean {
@@ -132,9 +128,9 @@ export function freeCapacity(nodes: readonly Node[], pods: readonly Pod[], manag
   for (const n of nodes) {
     const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
     if ((ready && ready.status !== 'True') || n.spec?.unschedulable) continue;
-    const a = n.status?.allocatable ?? n.status?.capacity ?? {};
-    cpu += amountOf(a.cpu) ?? 0;
-    memory += amountOf(a.memory) ?? 0;
+    const a = allocatableAmounts(n);
+    cpu += a.cpu / 1000;
+    memory += a.mem;
   }
   for (const p of pods) {
     if (managed.has(p)) continue;
@@ -149,8 +145,8 @@ export function freeCapacity(nodes: readonly Node[], pods: readonly Pod[], manag
 export function nodeFree(nodes: readonly Node[], pods: readonly Pod[]): Map<string, { cpu: number; memory: number }> {
   const free = new Map<string, { cpu: number; memory: number }>();
   for (const n of nodes) {
-    const a = n.status?.allocatable ?? n.status?.capacity ?? {};
-    free.set(n.metadata.name ?? '', { cpu: amountOf(a.cpu) ?? 0, memory: amountOf(a.memory) ?? 0 });
+    const a = allocatableAmounts(n);
+    free.set(n.metadata.name ?? '', { cpu: a.cpu / 1000, memory: a.mem });
   }
   for (const p of pods) {
     const f = free.get(p.spec.nodeName ?? '');
