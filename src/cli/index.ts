@@ -31,6 +31,11 @@ const COMMANDS: readonly CommandEntry[] = [
     load: async () => [(await import('./commands/simulate.ts')).registerSimulate],
   },
   {
+    name: 'scaling-quality',
+    description: 'slack, shortage and OOM kills of polyarch, static requests, the VPA recommender and the oracle, per scenario (docs/scaling-quality.md)',
+    load: async () => [(await import('./commands/scaling-quality.ts')).registerScalingQuality],
+  },
+  {
     name: 'forecast',
     description: 'forecast a usage trace (CSV) with the double moving average and score it against baselines',
     load: async () => [(await import('./commands/forecast.ts')).registerForecast],

@@ -19,6 +19,10 @@ import { silentLogger } from '../../src/ports/logger.ts';
 import { SimCluster } from '../../src/sim/cluster.ts';
 import { FakeApiServer } from '../support/apiserver/index.ts';
 import { barePod, node, resolver } from './helpers.ts';
+// Scaling part.
+import { Autoscaler } from '../../src/app/autoscaler.ts';
+import type { AppUsageSample, MetricsSource } from '../../src/ports/metrics-source.ts';
+import { MemoryPolicyStore } from '../../src/sim/scaling-policies.ts';
 
 let server: FakeApiServer | undefined;
 let kube: KubeCluster | undefined;
@@ -191,5 +195,107 @@ describe('simulator and API server: migration', () => {
     expect(fenced?.records.find((r) => r.startsWith('default/db-0 '))).toContain('WaitingForReplacement');
     expect(fenced?.pods).toEqual(['agent-x1 amd-1', 'etcd-amd-1 amd-1', 'quick -', 'solo -']);
     expect(fenced?.records).toHaveLength(4);
+  });
+});
+
+// ---- Scaling: the same autoscaler, the same usage, the same resizes ----
+
+const T0 = Date.UTC(2026, 0, 5, 12, 0);
+const MIN = 60_000;
+const Mi = 2 ** 20;
+
+/** Three StatefulSets of one pod each; usage per app and minute (cores, bytes). */
+const SCALE_APPS: { name: string; node: string; cpu: string; memory: string; limit?: string; use: (m: number) => { cpu: number; mem: number } }[] = [
+  { name: 'rising', node: 'n1', cpu: '500m', memory: '512Mi', use: (m) => ({ cpu: 0.3 + 0.02 * m, mem: (300 + 2 * m) * Mi }) },
+  { name: 'steady', node: 'n1', cpu: '1', memory: '1Gi', limit: '2Gi', use: (m) => ({ cpu: 0.6 + 0.05 * Math.sin(m / 3), mem: 700 * Mi }) },
+  { name: 'spiky', node: 'n2', cpu: '250m', memory: '256Mi', use: (m) => ({ cpu: m % 7 === 0 ? 0.4 : 0.1, mem: (150 + (m % 5) * 20) * Mi }) },
+];
+
+function scalePod(a: (typeof SCALE_APPS)[number]): Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: `${a.name}-0`, namespace: 'default', labels: { app: a.name }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: a.name, uid: `uid-${a.name}`, controller: true }] },
+    spec: { nodeName: a.node, containers: [{ name: 'app', image: 'registry.example/shop/web:1.4', resources: { requests: { cpu: a.cpu, memory: a.memory }, ...(a.limit ? { limits: { memory: a.limit } } : {}) } }] },
+  } as unknown as Pod;
+}
+
+/** The per-minute maxima a probe would report, from a script; minutes closed before `now`. */
+function scriptedUsage(clock: { now(): number }): MetricsSource {
+  return {
+    appUsage: async (since) => {
+      const out: AppUsageSample[] = [];
+      for (let t = T0; t + MIN <= clock.now(); t += MIN) {
+        if (t < since) continue;
+        const m = (t - T0) / MIN;
+        for (const a of SCALE_APPS) {
+          const u = a.use(m);
+          out.push({ app: `default/${a.name}`, minuteMs: t, cpuMilli: u.cpu * 1000, memoryBytes: u.mem, net: 0.01, disk: 0.01, pods: 1 });
+        }
+      }
+      return out;
+    },
+  };
+}
+
+const scalePolicies = (): MemoryPolicyStore =>
+  new MemoryPolicyStore(SCALE_APPS.map((a) => ({ namespace: 'default', name: a.name, spec: { targetRef: { kind: 'StatefulSet', name: a.name }, mode: 'InPlace' } })));
+
+/** Rounds every 5 minutes from minute 20 to 60; after each, every pod's requests and limits. */
+async function scaleRun(cluster: Cluster, settle: () => Promise<void>): Promise<string[]> {
+  let now = T0 + 20 * MIN;
+  const clock: Clock = { now: () => now, sleep: async () => undefined };
+  const autoscaler = new Autoscaler({ reader: cluster, writer: cluster, metrics: scriptedUsage(clock), policies: scalePolicies(), clock, log: silentLogger });
+  const seen: string[] = [];
+  for (; now <= T0 + 60 * MIN; now += 5 * MIN) {
+    await autoscaler.runOnce();
+    await settle();
+    for (const p of [...(await cluster.listPods())].sort((a, b) => ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1))) {
+      const r = p.spec.containers[0]?.resources;
+      seen.push(`${(now - T0) / MIN} ${p.metadata.name ?? ''} ${JSON.stringify(r?.requests)} ${JSON.stringify(r?.limits ?? {})}`);
+    }
+  }
+  return seen;
+}
+
+describe('simulator and API server, scaling', () => {
+  it('give the same resizes for the same usage through the same autoscaler', async () => {
+    const sim = new SimCluster({ now: () => T0, sleep: async () => undefined }, T0);
+    for (const n of [node('n1', 'amd64', { cpu: '8', memory: '16Gi' }), node('n2', 'arm64', { cpu: '4', memory: '8Gi' })]) sim.addNode(n as unknown as Node);
+    for (const a of SCALE_APPS) {
+      await sim.createPod(scalePod(a));
+      sim.setPodPhase(`default/${a.name}-0`, 'Running', true);
+    }
+    const viaSim = await scaleRun(sim, async () => undefined);
+
+    server = await FakeApiServer.start({ controllers: { kubelet: true }, controllerAutoRun: false });
+    const srv = server;
+    srv.seed(node('n1', 'amd64', { cpu: '8', memory: '16Gi' }), node('n2', 'arm64', { cpu: '4', memory: '8Gi' }));
+    for (const a of SCALE_APPS) await srv.create(scalePod(a) as never);
+    await srv.reconcile();
+    kube = new KubeCluster({ kc: srv.kubeConfig(), clock: frozen, log: silentLogger });
+    await kube.start();
+    const k = kube;
+    const caughtUp = async (): Promise<void> => {
+      const deadline = Date.now() + 5_000;
+      for (;;) {
+        const stored = srv.list('v1', 'Pod', 'default');
+        const seen = await Promise.all(stored.map((p) => k.getPod({ namespace: 'default', name: p.metadata.name ?? '' })));
+        if (stored.every((p, i) => seen[i]?.metadata.resourceVersion === p.metadata.resourceVersion)) return;
+        if (Date.now() > deadline) throw new Error('the informer did not show the pods the API server stores within 5 s');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    await caughtUp();
+    const viaKube = await scaleRun(kube, async () => {
+      await srv.reconcile();
+      await caughtUp();
+    });
+
+    expect(viaKube).toEqual(viaSim);
+    // The scenario means something: the rising workload was raised, several rounds resized.
+    const rising = viaSim.filter((l) => l.includes(' rising-0 '));
+    expect(rising[0]).not.toEqual(rising[rising.length - 1]);
+    expect(new Set(viaSim.map((l) => l.slice(l.indexOf(' ')))).size).toBeGreaterThan(SCALE_APPS.length + 2);
   });
 });

@@ -140,6 +140,7 @@ export function registerServe(program: Command): void {
     .option('--migrator-interval <d>', 'interval of migration rounds', '2s')
     .option('--probe-port <port>', 'port of the node probes (GET /windows, POST /reclaim) on each node\'s InternalIP, for --autoscaler', '9477')
     .option('--autoscaler-interval <d>', 'interval of autoscaler rounds', '60s')
+    .option('--autoscaler-max-changes <n>', 'disruption budget: pods the autoscaler may resize or evict per round (default: no limit)')
     .option('--seed <n>', 'seed of the tie-breaking random generator', '1')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .action(async (flags: ServeFlags) => {

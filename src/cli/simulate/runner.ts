@@ -10,9 +10,10 @@ import { formatPlatform, nodePlatform } from '../../core/platform/platform.ts';
 import { Scheduler } from '../../app/scheduler.ts';
 import { ImageLookupService } from '../../app/image-lookup.ts';
 import { Migrator, requestDrain, undoDrain } from '../../app/migrator.ts';
-import { Autoscaler, type AppScaling } from '../../app/autoscaler.ts';
-import { PolicyAutoscaler } from '../../app/autoscaler-policy.ts';
+import { Autoscaler } from '../../app/autoscaler.ts';
 import { silentLogger } from '../../ports/logger.ts';
+import type { Hindsight } from '../../ports/metrics-source.ts';
+import type { Usage } from '../../sim/usage.ts';
 import { MemoryPolicyStore } from '../../sim/scaling-policies.ts';
 import { buildWorld, deployWorkload, type World } from '../../sim/world.ts';
 import { appOf } from '../../sim/kubelet.ts';
@@ -37,11 +38,35 @@ export interface RunOptions {
   readonly onMinute?: (minute: number, world: World) => void;
   readonly registry?: SimRegistry;
   readonly usage?: UsageModel;
-  /**
-   * Drive scaling with the ScalingPolicy autoscaler (`serve --autoscaler`'s app code), one
-   * InPlace policy per workload, instead of the simulator's own loop (predictive strategies only).
-   */
-  readonly policies?: boolean;
+  /** The headroom quantile of the generated ScalingPolicies, instead of the scenario's (the trade-off curve). */
+  readonly errorQuantile?: number;
+}
+
+/** One pod's forecast use of a workload after the last round (millicores, bytes; NaN while starting), for the timeline. */
+interface AppScaling {
+  readonly forecastCpu: number;
+  readonly forecastMem: number;
+}
+
+/**
+ * The ScalingPolicy objects of a run: the scenario's own, and one for every other
+ * Deployment and StatefulSet, InPlace (Off when the strategy keeps static requests).
+ */
+export function scenarioPolicies(scenario: Scenario, mode: 'InPlace' | 'Off', errorQuantile = scenario.policy.errorQuantile): { namespace: string; name: string; spec: unknown }[] {
+  const own = scenario.scalingPolicies.map((p) => (mode === 'Off' ? { ...p, spec: { ...(p.spec as object), mode: 'Off' } } : p));
+  const covered = new Set(own.map((p) => `${p.namespace}/${(p.spec as { targetRef?: { name?: string } }).targetRef?.name ?? ''}`));
+  const policy = scenario.policy;
+  const workloads = [...scenario.deployments.map((d) => ({ d, kind: 'Deployment' as const })), ...scenario.statefulSets.map((d) => ({ d, kind: 'StatefulSet' as const }))];
+  return [
+    ...own,
+    ...workloads
+      .filter(({ d }) => !covered.has(`${d.metadata.namespace ?? 'default'}/${d.metadata.name ?? ''}`))
+      .map(({ d, kind }) => ({
+        namespace: d.metadata.namespace ?? 'default',
+        name: d.metadata.name ?? '',
+        spec: { targetRef: { kind, name: d.metadata.name ?? '' }, mode, headroom: policy.headroom, forecast: { window: 10, horizon: policy.horizon, errorQuantile } },
+      })),
+  ];
 }
 
 const ARCH_LABEL = 'kubernetes.io/arch';
@@ -50,7 +75,7 @@ interface StrategyConfig {
   readonly schedulerName: string;
   readonly platformAware: boolean;
   readonly recreateBarePods: boolean;
-  readonly scaling: 'predictive' | 'vpa' | 'none';
+  readonly scaling: 'predictive' | 'vpa' | 'oracle' | 'none';
   readonly perArch: boolean;
 }
 
@@ -58,6 +83,7 @@ const CONFIG: Readonly<Record<Strategy, StrategyConfig>> = {
   polyarch: { schedulerName: 'polyarch', platformAware: true, recreateBarePods: true, scaling: 'predictive', perArch: false },
   static: { schedulerName: 'polyarch', platformAware: true, recreateBarePods: true, scaling: 'none', perArch: false },
   vpa: { schedulerName: 'polyarch', platformAware: true, recreateBarePods: true, scaling: 'vpa', perArch: false },
+  oracle: { schedulerName: 'polyarch', platformAware: true, recreateBarePods: true, scaling: 'oracle', perArch: false },
   'kube-scheduler': { schedulerName: 'default-scheduler', platformAware: false, recreateBarePods: false, scaling: 'none', perArch: false },
   'per-arch': { schedulerName: 'default-scheduler', platformAware: false, recreateBarePods: false, scaling: 'none', perArch: true },
 };
@@ -138,27 +164,18 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
   });
   // The migrator `serve --migrator` runs; the Kubernetes baselines configure it as Kubernetes behaves (bare pods are lost).
   const migrator = new Migrator({ cluster, clock, defaultTolerationMs: policy.evictionTimeout * 60_000, recreateBarePods: cfg.recreateBarePods });
-  const policyAutoscaler =
-    opts.policies && cfg.scaling === 'predictive'
-      ? new PolicyAutoscaler({
-          reader: cluster,
-          writer: cluster,
-          metrics: kubelet,
-          policies: new MemoryPolicyStore(
-            [...scenario.deployments.map((d) => ({ d, kind: 'Deployment' as const })), ...scenario.statefulSets.map((d) => ({ d, kind: 'StatefulSet' as const }))].map(({ d, kind }) => ({
-              namespace: d.metadata.namespace ?? 'default',
-              name: d.metadata.name ?? '',
-              spec: { targetRef: { kind, name: d.metadata.name ?? '' }, mode: 'InPlace', headroom: policy.headroom, forecast: { window: 10, horizon: policy.horizon } },
-            })),
-          ),
-          clock,
-          log: silentLogger,
-          plan: { usageMinutes: policy.window },
-        })
-      : undefined;
-  const autoscaler = cfg.scaling === 'none' || policyAutoscaler ? undefined : new Autoscaler(cluster, cluster, kubelet, clock, {
-    mode: cfg.scaling,
-    policy: { horizon: policy.horizon, headroom: policy.headroom, usageMinutes: policy.window },
+  // The one autoscaler, as `serve --autoscaler` runs it; the baselines differ by forecaster (VPA) or mode (Off: static requests).
+  const autoscaler = new Autoscaler({
+    reader: cluster,
+    writer: cluster,
+    metrics: kubelet,
+    policies: new MemoryPolicyStore(scenarioPolicies(scenario, cfg.scaling === 'none' ? 'Off' : 'InPlace', opts.errorQuantile)),
+    clock,
+    log: silentLogger,
+    forecaster: cfg.scaling === 'vpa' ? 'vpa' : cfg.scaling === 'oracle' ? 'oracle' : 'dma',
+    hindsight: hindsightOf(world),
+    intervalMs: policy.interval * 60_000,
+    plan: { usageMinutes: policy.window, maxPodChanges: policy.maxPodChanges },
   });
 
   const nodePlat = new Map<string, string>();
@@ -265,21 +282,8 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
       }
     }
 
-    if (autoscaler) {
-      await autoscaler.observe();
-      if (minute > 0 && minute % policy.interval === 0) {
-        const r = await autoscaler.runOnce();
-        scaling.rounds++;
-        scaling.resized += r.resized;
-        scaling.deferred += r.deferred;
-        scaling.grants += r.grants;
-        scaling.releases += r.releases;
-        lastScaling = new Map(r.apps.map((a) => [a.app, a]));
-      }
-    }
-
-    if (policyAutoscaler && minute > 0 && minute % policy.interval === 0) {
-      const r = await policyAutoscaler.runOnce();
+    if (minute > 0 && minute % policy.interval === 0) {
+      const r = await autoscaler.runOnce();
       scaling.rounds++;
       for (const p of r.policies) for (const o of p.pods) {
         if (o.done === 'resized') scaling.resized++;
@@ -289,6 +293,8 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
         if (act.kind === 'grant') scaling.grants++;
         if (act.kind === 'release' || act.kind === 'compact') scaling.releases++;
       }
+      lastScaling = new Map();
+      for (const p of r.policies) for (const app of p.apps ?? []) if (p.forecast) lastScaling.set(app, { forecastCpu: p.forecast.cpu * 1000, forecastMem: p.forecast.memory });
     }
 
     t = lap('autoscaler', t);
@@ -354,6 +360,29 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
     invariantViolations: violations.slice(0, 100),
     phaseMs: Object.fromEntries(Object.entries(phaseMs).map(([k, v]) => [k, Math.round(v)])),
     events,
+  };
+}
+
+/** The simulator's future, for the oracle baseline: a workload's highest use of one running pod over a span of minutes. */
+function hindsightOf(world: World): Hindsight {
+  const { cluster, usage, scenario } = world;
+  const u: Usage = { cpu: 0, mem: 0, net: 0, disk: 0 };
+  return {
+    peak: (app, fromMs, toMs) => {
+      let cpu = -1;
+      let mem = 0;
+      for (const [key, pod] of cluster.podEntries()) {
+        if (appOf(pod) !== app || cluster.runtimeOf(key)?.state !== 'Running') continue;
+        const req = cluster.requestOf(key) ?? { cpu: 0, mem: 0 };
+        const shift = usage.shiftFor(pod.metadata.name ?? key);
+        for (let t = fromMs; t < toMs; t += 60_000) {
+          usage.at(app, shift, Math.round((t - scenario.startMs) / 60_000), u, req.cpu, req.mem);
+          cpu = Math.max(cpu, u.cpu);
+          mem = Math.max(mem, u.mem);
+        }
+      }
+      return cpu < 0 ? undefined : { cpu: cpu / 1000, memory: mem };
+    },
   };
 }
 

@@ -5,6 +5,7 @@
  * YAML and names the document and field of every error.
  */
 import { z } from 'zod';
+import { scalingPolicySpecSchema } from '../../core/autoscale/policy.ts';
 
 const QUANTITY_RE = /^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|e[0-9]+)?$/;
 export const quantity = z.union([z.string().regex(QUANTITY_RE, 'not a Kubernetes quantity (e.g. 500m, 2, 4Gi)'), z.number().nonnegative()])
@@ -220,13 +221,17 @@ export const policySchema = z.strictObject({
   window: duration.default(60),
   /** How far ahead the forecast looks (T). */
   horizon: duration.default(5),
-  /** Share added on top of the forecast. */
-  headroom: z.number().min(0).max(2).default(0.15),
+  /** The floor of the margin above the forecast, a share of it. */
+  headroom: z.number().min(0).max(2).default(0.05),
+  /** The margin is this quantile of the forecast's own recent errors (0: the floor alone). */
+  errorQuantile: z.number().min(0).max(1).default(0.95),
+  /** The disruption budget: pods the autoscaler may change per round (absent: no limit). */
+  maxPodChanges: z.number().int().min(0).optional(),
   /** How long pods stay on a failed node before they are moved (Kubernetes' 300 s default). */
   evictionTimeout: duration.default(5),
   /** Minutes a pod takes from bound to running (image pull and start). */
   startup: duration.default(1),
-}).default({ interval: 5, window: 60, horizon: 5, headroom: 0.15, evictionTimeout: 5, startup: 1 });
+}).default({ interval: 5, window: 60, horizon: 5, headroom: 0.05, errorQuantile: 0.95, evictionTimeout: 5, startup: 1 });
 
 export const scenarioDoc = z.looseObject({
   apiVersion: z.literal('polyarch.io/v1alpha1'),
@@ -254,12 +259,21 @@ export type DeploymentDoc = z.infer<typeof deploymentDoc>;
 export type StatefulSetDoc = z.infer<typeof statefulSetDoc>;
 export type PriorityClassDoc = z.infer<typeof priorityClassDoc>;
 export type PdbDoc = z.infer<typeof pdbDoc>;
+export type ScalingPolicyDoc = z.infer<typeof scalingPolicyDoc>;
 export type ScenarioDoc = z.infer<typeof scenarioDoc>;
 export type CatalogImage = z.infer<typeof catalogImage>;
 export type UsageEntry = z.infer<typeof usageEntry>;
 export type ScenarioEvent = z.infer<typeof eventSchema>;
 export type Policy = z.infer<typeof policySchema>;
 export type PodSpecDoc = z.infer<typeof podSpec>;
+
+/** A ScalingPolicy in a scenario: the workload is scaled as it says (otherwise one InPlace policy per workload). */
+export const scalingPolicyDoc = z.looseObject({
+  apiVersion: z.literal('polyarch.io/v1alpha1'),
+  kind: z.literal('ScalingPolicy'),
+  metadata,
+  spec: scalingPolicySpecSchema,
+});
 
 export const kindSchemas = {
   Node: nodeDoc,
@@ -268,6 +282,7 @@ export const kindSchemas = {
   StatefulSet: statefulSetDoc,
   PriorityClass: priorityClassDoc,
   PodDisruptionBudget: pdbDoc,
+  ScalingPolicy: scalingPolicyDoc,
   Scenario: scenarioDoc,
 } as const;
 export type Kind = keyof typeof kindSchemas;
