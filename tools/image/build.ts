@@ -12,7 +12,7 @@
  * builder's source); `layerCache: false` builds them anew.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -109,7 +109,7 @@ export async function buildImage(o: BuildOptions): Promise<BuiltImage> {
 }
 
 async function writeLayer(layout: Layout, layer: Layer, mtime: Date): Promise<LayerBlob> {
-  const tmp = join(layout.dir, 'blobs', 'layer.tmp');
+  const tmp = join(layout.dir, 'blobs', `layer.${process.pid}.tmp`);
   const blob = await layer.write(tmp, mtime);
   const dest = layout.blobPath(blob.digest);
   if (!existsSync(dest)) copyFileSync(tmp, dest);
@@ -151,8 +151,12 @@ async function systemLayer(p: ImagePlatform, o: BuildOptions, layout: Layout, mt
     layer.dir(IMAGE_USER.home, 0o700, { uid: IMAGE_USER.uid, gid: IMAGE_USER.gid });
     const blob = await writeLayer(layout, layer, mtime);
     mkdirSync(join(o.cacheDir, 'layers'), { recursive: true });
-    copyFileSync(layout.blobPath(blob.digest), join(o.cacheDir, 'layers', blob.digest.replace(/^sha256:/, '')));
-    writeFileSync(cached, JSON.stringify(blob));
+    // Written under a name of this process's own, then renamed: concurrent builds share the cache.
+    const file = join(o.cacheDir, 'layers', blob.digest.replace(/^sha256:/, ''));
+    copyFileSync(layout.blobPath(blob.digest), `${file}.${process.pid}`);
+    renameSync(`${file}.${process.pid}`, file);
+    writeFileSync(`${cached}.${process.pid}`, JSON.stringify(blob));
+    renameSync(`${cached}.${process.pid}`, cached);
     return blob;
   } finally {
     rmSync(root, { recursive: true, force: true });
