@@ -10,7 +10,8 @@
  *
  * Slow by nature (five root filesystems); kept cheap: Debian packages, Node.js binaries and
  * system layers are cached in ~/.cache/polyarch-image (keyed by their versions and
- * checksums; outside the work tree, so CI's fresh clones reuse them), and the compiled CLI is built once into a temporary directory.
+ * checksums; outside the work tree, so CI's fresh clones reuse them), and the compiled
+ * CLI is built once into a temporary directory.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -62,7 +63,8 @@ async function pull(path: string, accept?: string): Promise<Buffer> {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'polyarch-image-test-'));
   dist = join(dir, 'dist');
-  const tsc = await run('node', [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', dist]);
+  // The build state goes with this output, not into the repository's dist/ (tsconfig.build.json).
+  const tsc = await run('node', [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', dist, '--tsBuildInfoFile', join(dist, '.tsbuildinfo')]);
   if (tsc.code !== 0) throw new Error(`tsc: ${tsc.stdout}${tsc.stderr}`);
   reg = await startRegistry();
   const [digest, ref] = await image(dist, join(dir, 'a'), '--push', `${reg.host}/${REPOSITORY}:${version}`);
