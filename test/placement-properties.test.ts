@@ -33,7 +33,7 @@ const lookup: ImageLookup = makeImages(CATALOG);
 const platformOfDigest = new Map<string, string>();
 for (const [ref, platforms] of Object.entries(CATALOG)) {
   const info = lookup(`docker.io/${ref}`);
-  if (!info.ok) throw new Error(info.error);
+  if (!info?.ok) throw new Error(`catalog image ${ref}: ${info?.error ?? 'no answer'}`);
   info.value.platforms.forEach((p, i) => platformOfDigest.set(p.digest, platforms[i] ?? ''));
 }
 

@@ -112,12 +112,15 @@ describe('the scheduler when the API misbehaves', () => {
   it('delays only the pods whose registry is unreachable, with an event naming it', async () => {
     const catalog = resolver();
     let downCalls = 0;
+    // The unreachable registry answers only once the other pods are bound: they cannot have waited for it.
+    let answer = (): void => undefined;
+    const answered = new Promise<void>((r) => (answer = r));
     const flaky: ImageResolver = {
       cached: (ref) => (ref.startsWith('down.example') ? undefined : catalog.cached(ref)),
       resolve: async (ref): Promise<ResolveResult> => {
         if (ref.startsWith('down.example')) {
           downCalls++;
-          await new Promise((r) => setTimeout(r, 300));
+          await answered;
           return { ok: false, error: { kind: 'unreachable', message: `down.example: connect ECONNREFUSED 127.0.0.1:9` } };
         }
         return catalog.resolve(ref);
@@ -129,6 +132,8 @@ describe('the scheduler when the API misbehaves', () => {
     await server.create(barePod('stuck', { app: 'down.example/team/app:1' }));
     await server.create(deployment('web', 6, { web: WEB }));
     await eventually(() => (pods(server).filter((p) => p.metadata?.labels?.['app'] === 'web' && nodeOf(p)).length === 6 ? true : undefined), 10_000, 'web pods bound');
+    expect(downCalls).toBeGreaterThanOrEqual(1); // stuck's lookup was under way meanwhile
+    answer();
     const ev = await eventually(() => events(server).find((e) => e['reason'] === 'FailedScheduling' && (e['involvedObject'] as { name: string }).name === 'stuck'), 10_000, 'registry event');
     expect(ev['message']).toContain('down.example');
     expect(nodeOf(server.get('v1', 'Pod', 'stuck') ?? { metadata: {} })).toBe('');
