@@ -115,7 +115,7 @@ describe('platform edges', () => {
   it('samePlatform compares all three fields', () => {
     expect(samePlatform(p('linux/arm/v7'), p('linux/armhf'))).toBe(true);
     expect(samePlatform(p('linux/arm/v7'), p('linux/arm/v6'))).toBe(false);
-    expect(samePlatform(p('linux/arm64'), p('linux/amd64'))).toBe(false);
+    expect(samePlatform(p('linux/riscv64'), p('linux/loong64'))).toBe(false);
     expect(samePlatform(p('linux/amd64'), p('windows/amd64'))).toBe(false);
   });
 
