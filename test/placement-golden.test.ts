@@ -13,7 +13,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { readManifests } from '../src/adapters/manifests/read.ts';
 import { loadImageCatalog } from '../src/adapters/registry/catalog.ts';
-import { resolveImages } from '../src/app/resolve-images.ts';
+import { systemClock } from '../src/adapters/system-clock.ts';
+import { ImageLookupService } from '../src/app/image-lookup.ts';
 import { createFramework, imageReferences, mulberry32, scheduleCluster, splitPods, type Decision } from '../src/core/placement/index.ts';
 
 const root = join(import.meta.dirname, 'fixtures', 'placement');
@@ -28,7 +29,7 @@ async function plan(name: string) {
   if (!catalog.ok) throw new Error(catalog.error);
   const fw = createFramework();
   if (!fw.ok) throw new Error(fw.error);
-  const { lookup } = await resolveImages(catalog.value, imageReferences(splitPods(manifests.value).pending.map((p) => p.pod)));
+  const { lookup } = await new ImageLookupService({ source: catalog.value, clock: systemClock }).resolveAll(imageReferences(splitPods(manifests.value).pending.map((p) => p.pod)));
   return { objects: manifests.value, result: scheduleCluster(fw.value, manifests.value, lookup, mulberry32(1)) };
 }
 
@@ -117,7 +118,7 @@ describe('examples/placement', () => {
     if (!manifests.ok || !catalog.ok) throw new Error('example does not load');
     const fw = createFramework();
     if (!fw.ok) throw new Error(fw.error);
-    const { lookup } = await resolveImages(catalog.value, imageReferences(splitPods(manifests.value).pending.map((p) => p.pod)));
+    const { lookup } = await new ImageLookupService({ source: catalog.value, clock: systemClock }).resolveAll(imageReferences(splitPods(manifests.value).pending.map((p) => p.pod)));
     const d = scheduleCluster(fw.value, manifests.value, lookup, mulberry32(1)).decisions;
     expect(d.filter((x) => x.outcome === 'scheduled')).toHaveLength(8);
     expect(d.filter((x) => x.outcome !== 'scheduled').map((x) => x.reason.slice(0, 25))).toEqual(['0/6 nodes are available: ', '0/6 nodes are available: ']);

@@ -33,7 +33,8 @@ const lookup: ImageLookup = makeImages(CATALOG);
 const platformOfDigest = new Map<string, string>();
 for (const [ref, platforms] of Object.entries(CATALOG)) {
   const info = lookup(`docker.io/${ref}`);
-  if (!info?.ok) throw new Error(`catalog image ${ref}: ${info?.error ?? 'no answer'}`);
+  if (info === undefined) throw new Error(`catalog lookup of ${ref} found nothing`);
+  if (!info.ok) throw new Error(info.error);
   info.value.platforms.forEach((p, i) => platformOfDigest.set(p.digest, platforms[i] ?? ''));
 }
 
