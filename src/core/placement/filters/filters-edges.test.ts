@@ -30,6 +30,7 @@ describe('NodeResourcesFit edges', () => {
     ['memory beyond the node', makePod().requests({ memory: '9Gi' }).build(), [], 'UnschedulableAndUnresolvable', ['Insufficient memory']],
     ['cpu: all of the node, some used', makePod().requests({ cpu: '4' }).build(), [used], 'Unschedulable', ['Insufficient cpu']],
     ['ephemeral storage: all of the node, some used', makePod().requests({ 'ephemeral-storage': '100Gi' }).build(), [used], 'Unschedulable', ['Insufficient ephemeral-storage']],
+    ['short of cpu, the GPU it wants is free: only cpu said', makePod().requests({ cpu: '2', 'nvidia.com/gpu': '1' }).build(), [used], 'Unschedulable', ['Insufficient cpu']],
     ['too many pods and short of cpu: both said', makePod().requests({ cpu: '2' }).build(), [used, filler('b'), filler('c')], 'Unschedulable', ['Too many pods', 'Insufficient cpu']],
   ] as [string, Pod, Pod[], Code, string[]][])('%s', (_n, pod, bound, code, reasons) => {
     const st = run(resourcesFit, pod, node, bound);
