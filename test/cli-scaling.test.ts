@@ -19,7 +19,7 @@ function polyarch(...args: string[]): Promise<{ code: number; stdout: string; st
   });
 }
 
-// The rest run the same program in-process (a process per case costs seconds of tsx start-up).
+// The rest run the same program in-process (a process per case costs a Node start-up each).
 async function inProcess(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';

@@ -18,7 +18,7 @@ function polyarch(...args: string[]): Promise<{ code: number; stdout: string; st
   });
 }
 
-/** The same CLI in-process (no tsx start-up), for the many error paths. */
+/** The same CLI in-process (no process start-up), for the many error paths. */
 async function inProcess(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';

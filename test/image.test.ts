@@ -62,7 +62,8 @@ async function pull(path: string, accept?: string): Promise<Buffer> {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'polyarch-image-test-'));
   dist = join(dir, 'dist');
-  const tsc = await run('node', [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', dist]);
+  // The build state goes with this output, not into the repository's dist/ (tsconfig.build.json).
+  const tsc = await run('node', [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', dist, '--tsBuildInfoFile', join(dist, '.tsbuildinfo')]);
   if (tsc.code !== 0) throw new Error(`tsc: ${tsc.stdout}${tsc.stderr}`);
   reg = await startRegistry();
   const [digest, ref] = await image(dist, join(dir, 'a'), '--push', `${reg.host}/${REPOSITORY}:${version}`);

@@ -40,7 +40,6 @@ export function inspectText(r: ImagePlatforms): string {
 export function registerInspect(program: Command): void {
   addRegistryOptions(program
     .command('inspect')
-    .description('the platforms and per-platform digests of an image, including variants found by tag convention')
     .argument('<image>', 'image reference, e.g. registry.example:5000/team/app:1.4')
     .addOption(outputOption()))
     .action(async (image: string, opts: InspectOptions) => {

@@ -45,7 +45,6 @@ export function planJson(p: Plan, policy: PlanPolicy): unknown {
 export function registerPlan(program: Command): void {
   program
     .command('plan')
-    .description('the scaling and reclaim plan for a snapshot of applications and capacity (JSON or YAML)')
     .requiredOption('-i, --input <file>', 'snapshot: capacity, policy and apps with allocations and usage')
     .addOption(outputOption())
     .action(async (raw: Record<string, unknown>) => {

@@ -43,7 +43,6 @@ function progressBar(): ((done: number, label: string) => void) | undefined {
 export function registerSimulate(program: Command): void {
   program
     .command('simulate')
-    .description('run the embedded cluster (the default scenario when none is given) with polyarch and the baselines, and write a report')
     .option('-s, --scenario <file>', 'scenario file (multi-document YAML)')
     .option('--seed <n>', 'random seed (default: the scenario\'s, else 42)')
     .addOption(outputOption())
