@@ -19,9 +19,10 @@ interface Run {
 const home = mkdtempSync(join(tmpdir(), 'polyarch-cli-'));
 
 function polyarch(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     // HOME points at an empty directory so no ~/.docker/config.json of the machine is read.
     const child = spawn(process.execPath, ['bin/polyarch.js', ...args], { env: { ...process.env, HOME: home, DOCKER_CONFIG: join(home, '.docker') } });
+    child.once('error', (err) => reject(new Error(`could not run polyarch ${args.join(' ')}: ${err.message}`)));
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));

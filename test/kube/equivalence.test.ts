@@ -19,6 +19,7 @@ import { silentLogger } from '../../src/ports/logger.ts';
 import { SimCluster } from '../../src/sim/cluster.ts';
 import { FakeApiServer } from '../support/apiserver/index.ts';
 import { barePod, node, resolver } from './helpers.ts';
+import { waitFor } from '../support/wait.ts';
 // Scaling part.
 import { Autoscaler } from '../../src/app/autoscaler.ts';
 import type { AppUsageSample, MetricsSource } from '../../src/ports/metrics-source.ts';
@@ -86,8 +87,10 @@ describe('simulator and API server', () => {
     const k = kube;
     const viaKube = await schedule(kube, async () => {
       // Wait until the informer shows what was written (bindings are asynchronous there).
-      const target = server?.store.currentRv ?? 0;
-      for (let i = 0; i < 200 && Number(k.pods.list().reduce((m, p) => Math.max(m, Number(p.metadata?.resourceVersion ?? 0)), 0)) < target; i++) await new Promise((r) => setTimeout(r, 10));
+      // The newest pod write, not the store's newest write: events bump that too and no pod carries it.
+      const newest = (pods: readonly { metadata?: { resourceVersion?: string } }[]): number => pods.reduce((m, p) => Math.max(m, Number(p.metadata?.resourceVersion ?? 0)), 0);
+      const target = newest(server?.list('v1', 'Pod', 'default') ?? []);
+      await waitFor(() => newest(k.pods.list()) >= target, { what: `the pod informer to reach resourceVersion ${target}`, state: () => ({ informerAt: newest(k.pods.list()) }) });
     });
 
     expect(viaKube.size).toBe(30);

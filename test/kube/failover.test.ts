@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,11 +7,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { formatPlatform } from '../../src/core/platform/platform.ts';
 import { FakeApiServer } from '../support/apiserver/index.ts';
 import { CATALOG, deployment, eventually, events, node, pods, resolver } from './helpers.ts';
+import { spawnChecked } from '../support/spawn.ts';
 
 interface Replica {
   id: string;
   proc: ChildProcess;
   out: string[];
+  /** Why it could not be started, once known. */
+  failure: () => Error | undefined;
 }
 
 const started: Replica[] = [];
@@ -42,13 +45,13 @@ async function catalogFile(dir: string): Promise<string> {
 }
 
 function startReplica(id: string, kubeconfig: string, images: string): Replica {
-  const proc = spawn(
+  const { proc, failure } = spawnChecked(
     process.execPath,
     ['bin/polyarch.js', 'serve', '--scheduler', '--kubeconfig', kubeconfig, '--images', images, '--identity', id, '--listen', '127.0.0.1:0',
       '--lease-duration', '2s', '--renew-deadline', '1500ms', '--retry-period', '200ms', '--log-level', 'info'],
     { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  const r: Replica = { id, proc, out: [] };
+  const r: Replica = { id, proc, out: [], failure };
   proc.stdout?.on('data', (b: Buffer) => r.out.push(...b.toString().split('\n').filter(Boolean)));
   proc.stderr?.on('data', (b: Buffer) => r.out.push(...b.toString().split('\n').filter(Boolean)));
   started.push(r);
@@ -74,7 +77,13 @@ describe('two replicas of polyarch serve', () => {
         return undefined;
       }
     };
-    const first = await eventually(holder, 60_000, 'a leader');
+    const first = await eventually(async () => {
+      for (const r of [a, b]) {
+        const failed = r.failure();
+        if (failed) throw failed;
+      }
+      return holder();
+    }, 60_000, 'a leader');
     const [leader, standby] = first === a.id ? [a, b] : [b, a];
 
     await server.create(deployment('web', 3, { web: 'registry.example/shop/web:1.4' }));

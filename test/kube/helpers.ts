@@ -12,6 +12,7 @@ import { Migrator, type MigratorOptions } from '../../src/app/migrator.ts';
 import { nodePlatform } from '../../src/core/platform/platform.ts';
 import type { Node } from '../../src/core/k8s/types.ts';
 import { FakeApiServer, type FakeApiServerOptions, type KubeObject } from '../support/apiserver/index.ts';
+import { waitFor } from '../support/wait.ts';
 
 /** A logger that keeps every line, so tests can assert a problem was named. */
 export class RecordingLogger implements Logger {
@@ -177,15 +178,9 @@ export async function startHarness(
   };
 }
 
-/** Polls until `check` returns a value (not undefined), or fails after `ms` with the last state. */
-export async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, ms = 10_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+/** Polls until `check` returns a value (not undefined or false); fails after `ms` naming `what` (test/support/wait.ts). */
+export function eventually<T>(check: () => T | undefined | false | Promise<T | undefined | false>, ms = 10_000, what = 'condition'): Promise<T> {
+  return waitFor(check, { timeoutMs: ms, what, intervalMs: 25 });
 }
 
 export const core = (server: FakeApiServer): CoreV1Api => server.client(CoreV1Api);

@@ -20,6 +20,22 @@ afterEach(async () => {
 const WEB = 'registry.example/shop/web:1.4';
 type PodObj = { metadata?: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Record<string, unknown>; status?: Record<string, unknown> };
 const nodeOf = (p: PodObj): string => (p.spec?.['nodeName'] as string | undefined) ?? '';
+/** Evictions the API server refused with 429 (a PodDisruptionBudget said no). */
+const refusedEvictions = (server: FakeApiServer): number => server.requests.filter((r) => r.method === 'POST' && /\/eviction$/.test(r.path) && r.code === 429).length;
+
+/** Counts the migrator's completed rounds (each loop of `run` is one `runOnce`). */
+function countRounds(h: Harness): () => number {
+  const migrator = h.migrator;
+  if (!migrator) throw new Error('the harness has no migrator');
+  let n = 0;
+  const once = migrator.runOnce.bind(migrator);
+  migrator.runOnce = async () => {
+    const r = await once();
+    n++;
+    return r;
+  };
+  return () => n;
+}
 const running = (p: PodObj): boolean => p.status?.['phase'] === 'Running' && ((p.status?.['conditions'] as { type: string; status: string }[] | undefined) ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 
 describe('migration on the API server', () => {
@@ -84,7 +100,9 @@ describe('migration on the API server', () => {
     expect(drain.ok).toBe(true);
     // minAvailable 2 of 2: every eviction is refused (429), the drain waits and says why.
     await eventually(() => events(server).find((e) => e['reason'] === 'MigrationBlocked' && String(e['message']).includes('PodDisruptionBudget api')), 10_000, 'MigrationBlocked event');
-    await new Promise((r) => setTimeout(r, 300));
+    // Still blocked on later tries: wait until two more evictions were refused (429), then nothing has moved.
+    const refusedNow = refusedEvictions(server);
+    await eventually(() => refusedEvictions(server) >= refusedNow + 2 || undefined, 10_000, 'two more evictions refused by the budget');
     expect(pods(server).filter((p) => p.metadata?.labels?.['app'] === 'api' && nodeOf(p) === 'amd-1')).toHaveLength(2);
     // The operator adds a replica; it lands on arm-1 (amd-1 is cordoned), the budget allows one eviction at a time.
     await apps(server).patchNamespacedDeployment(
@@ -112,11 +130,14 @@ describe('migration on the API server', () => {
       spec: { nodeName: 'amd-1', schedulerName: 'polyarch', containers: [{ name: 'db', image: WEB }] },
       status: { phase: 'Running' },
     });
+    const rounds = countRounds(h);
     server.controllers.stopKubelet('amd-1');
     const waiting = await eventually(() => server.list('polyarch.io/v1alpha1', 'Migration', 'polyarch-system').find((m) => String((m.status as { message?: string })?.message).includes('confirmed gone')), 10_000, 'migration waiting for fencing');
     expect(waiting).toBeDefined();
     // Lost for a while, not fenced: the pod stays (its volume may still be attached there).
-    await new Promise((r) => setTimeout(r, 500));
+    // Two more migrator rounds completed, so one started after the wait was recorded, then look.
+    const roundsNow = rounds();
+    await eventually(() => rounds() >= roundsNow + 2 || undefined, 10_000, 'two more migrator rounds');
     expect(server.get('v1', 'Pod', 'db-0')).toBeDefined();
     expect((await cluster.annotateNode('amd-1', { [FENCED_ANNOTATION]: 'true' })).ok).toBe(true);
     await eventually(() => (server.get('v1', 'Pod', 'db-0') ? undefined : true), 10_000, 'db-0 deleted after fencing');
