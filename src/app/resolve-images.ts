@@ -3,7 +3,7 @@
  * warm, else from the registry, abandoned at the deadline so a kube-scheduler thread
  * or an admission request never hangs on an unreachable registry.
  */
-import type { PodImage } from '../core/admission/pod.ts';
+import type { SpecImage } from '../core/admission/pod.ts';
 import type { ResolvedImage } from '../core/admission/platforms.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ImageResolver, ResolveError, ResolveResult } from '../ports/image-resolver.ts';
@@ -11,10 +11,10 @@ import type { ImageResolver, ResolveError, ResolveResult } from '../ports/image-
 export type ImagesResult = { ok: true; value: ResolvedImage[] } | { ok: false; error: ResolveError & { image: string } };
 
 /** Cache only: undefined on a miss, never any I/O (the admission path). */
-export function resolveCached(resolver: ImageResolver, images: readonly PodImage[]): { resolved: ResolvedImage[]; missing: PodImage[]; failed: { image: PodImage; error: ResolveError }[] } {
+export function resolveCached(resolver: ImageResolver, images: readonly SpecImage[]): { resolved: ResolvedImage[]; missing: SpecImage[]; failed: { image: SpecImage; error: ResolveError }[] } {
   const resolved: ResolvedImage[] = [];
-  const missing: PodImage[] = [];
-  const failed: { image: PodImage; error: ResolveError }[] = [];
+  const missing: SpecImage[] = [];
+  const failed: { image: SpecImage; error: ResolveError }[] = [];
   for (const image of images) {
     const r = image.image ? resolver.cached(image.image) : { ok: false as const, error: { kind: 'invalid-reference' as const, message: `container ${image.container}: no image` } };
     if (r === undefined) missing.push(image);
@@ -24,7 +24,7 @@ export function resolveCached(resolver: ImageResolver, images: readonly PodImage
   return { resolved, missing, failed };
 }
 
-export async function resolveWithin(resolver: ImageResolver, clock: Clock, images: readonly PodImage[], deadlineMs: number, signal?: AbortSignal): Promise<ImagesResult> {
+export async function resolveWithin(resolver: ImageResolver, clock: Clock, images: readonly SpecImage[], deadlineMs: number, signal?: AbortSignal): Promise<ImagesResult> {
   if (images.some((i) => !i.image)) {
     const bad = images.find((i) => !i.image);
     return { ok: false, error: { kind: 'invalid-reference', message: `container ${bad?.container ?? '?'}: no image`, image: '' } };
