@@ -17,9 +17,8 @@ import { preparePod, type ImageInfo, type PodInfo } from '../core/placement/pod-
 import { chooseImages } from '../core/placement/schedule.ts';
 import { ClusterSnapshot } from '../core/placement/snapshot.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { ImageResolver } from '../ports/image-resolver.ts';
 import type { ClusterReader, ClusterWriter } from '../ports/cluster.ts';
-import { resolveWithin } from './resolve-images.ts';
+import type { ImageLookupService } from './image-lookup.ts';
 import type { NodeLike } from './placement-choice.ts';
 
 /** k8s.io/kube-scheduler/extender/v1 MaxExtenderPriority. */
@@ -34,7 +33,7 @@ export function toExtenderPriority(score: number): number {
 export type ExtenderCluster = Pick<ClusterReader, 'getPod' | 'getNode'> & Pick<ClusterWriter, 'patchPod' | 'bindPod' | 'recordEvent'>;
 
 export interface ExtenderOptions {
-  readonly resolver: ImageResolver;
+  readonly resolver: ImageLookupService;
   readonly cluster: ExtenderCluster;
   readonly clock: Clock;
   /** Longest a registry lookup may hold a kube-scheduler call (its httpTimeout is 30 s by default, and it blocks a scheduling cycle). */
@@ -87,7 +86,7 @@ export class Extender {
     const p = pod as Pod;
     if (!Array.isArray(p.spec?.containers)) return { ok: false, error: `pod ${podName(pod)}: spec.containers: required` };
     const refs = imageReferences([p]);
-    const resolved = await resolveWithin(this.opts.resolver, this.opts.clock, refs.map((image, index) => ({ kind: 'containers' as const, index, container: image, image })), this.opts.deadlineMs, signal);
+    const resolved = await this.opts.resolver.resolvePod(p, refs.map((image, index) => ({ kind: 'containers' as const, index, container: image, image })), { waitMs: this.opts.deadlineMs, signal });
     if (!resolved.ok) return { ok: false, error: `pod ${podName(pod)}: ${resolved.error.message}` };
     const known = new Map<string, ImageInfo>(resolved.value.map((r) => [r.image.image, { ok: true, value: r.platforms }]));
     const prepared = preparePod(p, (ref) => known.get(ref));

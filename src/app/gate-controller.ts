@@ -15,16 +15,15 @@ import { bestVariant } from '../core/placement/pod-info.ts';
 import { podImages, podName, type PodLike } from '../core/admission/pod.ts';
 import { displayPlatform } from '../core/placement/display.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { ImageResolver } from '../ports/image-resolver.ts';
 import type { ClusterReader, ClusterWriter } from '../ports/cluster.ts';
 import type { PodJsonPatcher } from '../ports/pod-json-patch.ts';
-import { resolveWithin } from './resolve-images.ts';
+import type { ImageLookupService } from './image-lookup.ts';
 
 export type GateCluster = Pick<ClusterReader, 'listNodes'> & Pick<ClusterWriter, 'recordEvent'> & PodJsonPatcher;
 
 export interface GateControllerOptions {
   readonly cluster: GateCluster;
-  readonly resolver: ImageResolver;
+  readonly resolver: ImageLookupService;
   readonly clock: Clock;
   readonly preferences: readonly ArchPreference[];
   readonly deadlineMs: number;
@@ -79,7 +78,7 @@ export class GateController {
     const originals = images.map((i) => ({ ...i, image: recorded?.[i.container] ?? i.image }));
     const records: Record<string, string> = recorded ? {} : { [SOURCE_IMAGES_ANNOTATION]: sourceImagesValue(originals) };
 
-    const resolved = await resolveWithin(this.opts.resolver, this.opts.clock, originals, this.opts.deadlineMs, signal);
+    const resolved = await this.opts.resolver.resolvePod(pod, originals, { waitMs: this.opts.deadlineMs, signal });
     if (!resolved.ok) {
       const created = Date.parse(String((pod.metadata as { creationTimestamp?: unknown } | undefined)?.creationTimestamp ?? ''));
       const age = Number.isFinite(created) ? this.opts.clock.now() - created : 0;

@@ -7,6 +7,7 @@ import { mulberry32 } from '../../src/core/placement/rng.ts';
 import { Scheduler, type SchedulerOptions } from '../../src/app/scheduler.ts';
 import type { Logger } from '../../src/ports/logger.ts';
 import { SimRegistry } from '../../src/sim/registry.ts';
+import { ImageLookupService } from '../../src/app/image-lookup.ts';
 import { NodeMigrator, type NodeMigratorOptions } from '../../src/app/node-migrator.ts';
 import { nodePlatform } from '../../src/core/platform/platform.ts';
 import type { Node } from '../../src/core/k8s/types.ts';
@@ -132,7 +133,7 @@ export async function startHarness(
   if (!fw.ok) throw new Error(fw.error);
   const scheduler = new Scheduler({
     cluster,
-    resolver: registry,
+    resolver: new ImageLookupService({ source: registry, clock: systemClock }),
     framework: fw.value,
     rng: mulberry32(7),
     clock: systemClock,

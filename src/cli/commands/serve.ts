@@ -14,7 +14,7 @@ import { NodeMigrator } from '../../app/node-migrator.ts';
 import { Scheduler } from '../../app/scheduler.ts';
 import { createFramework } from '../../core/placement/framework.ts';
 import { mulberry32 } from '../../core/placement/rng.ts';
-import type { ImageResolver } from '../../ports/image-resolver.ts';
+import type { ImageLookupService } from '../../app/image-lookup.ts';
 import type { Logger } from '../../ports/logger.ts';
 import { startServer, type JsonRoute } from '../../server/http-server.ts';
 import { createMetrics, type ServerMetrics } from '../../server/metrics.ts';
@@ -28,7 +28,7 @@ import { clusterFrom, defaultIdentity, kubeConfigFrom, makeLogger, resolverFrom,
 export interface ServeContext {
   readonly cluster: KubeCluster;
   readonly secrets: PullSecretSource;
-  readonly resolver: ImageResolver;
+  readonly resolver: ImageLookupService;
   readonly log: Logger;
   readonly metrics: ServerMetrics;
   readonly telemetry: SchedulingMetrics;
@@ -66,7 +66,6 @@ export const ROLES: Record<string, RoleDefinition> = {
           log: ctx.log.child({ role: 'scheduler' }),
           telemetry: ctx.telemetry,
           schedulerName: ctx.flags.schedulerName,
-          credentials: (pod) => ctx.secrets.forPod(pod),
         });
         return scheduler.run(signal);
       },
@@ -154,8 +153,8 @@ export function registerServe(program: Command): void {
       const identity = flags.identity ?? defaultIdentity();
       const log = makeLogger(flags.logLevel, { identity });
       const kc = kubeConfigFrom(flags);
-      const resolver = await resolverFrom(flags);
       const { cluster, secrets } = clusterFrom(kc, flags, log, identity);
+      const resolver = await resolverFrom(flags, secrets);
       const metrics = createMetrics();
       const telemetry = createSchedulingMetrics(metrics.registry);
       const ctx: ServeContext = { cluster, secrets, resolver, log, metrics, telemetry, flags };

@@ -9,6 +9,7 @@ import type { Pod } from '../../core/k8s/types.ts';
 import { formatPlatform, nodePlatform } from '../../core/platform/platform.ts';
 import { Scheduler } from '../../app/scheduler.ts';
 import { createFramework } from '../../core/placement/framework.ts';
+import { ImageLookupService } from '../../app/image-lookup.ts';
 import { Migrator, requestDrain, endDrain } from '../../app/migrator.ts';
 import { Autoscaler, type AppScaling } from '../../app/autoscaler.ts';
 import { PolicyAutoscaler } from '../../app/autoscaler-policy.ts';
@@ -86,7 +87,7 @@ function perArchAssignment(scenario: Scenario, registry: SimRegistry): (pod: Pod
         const images: Record<string, string> = {};
         let all = true;
         for (const c of pod.spec.containers) {
-          const r = registry.cached(c.image ?? '');
+          const r = registry.answer(c.image ?? '');
           const hit = r?.ok ? r.value.platforms.find((p) => p.platform.architecture === arch) : undefined;
           if (!hit) {
             all = false;
@@ -137,7 +138,7 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
   const framework = createFramework(cfg.platformAware ? {} : { profile: 'kube-scheduler' });
   if (!framework.ok) throw new Error(`scheduling profile: ${framework.error}`);
   const scheduler = new Scheduler({
-    cluster, resolver: registry, framework: framework.value, rng: world.rng.fork('scheduler'), clock, log: silentLogger, schedulerName: cfg.schedulerName,
+    cluster, resolver: new ImageLookupService({ source: registry, clock }), framework: framework.value, rng: world.rng.fork('scheduler'), clock, log: silentLogger, schedulerName: cfg.schedulerName,
   });
   const migrator = new Migrator(cluster, cluster, clock, { evictionTimeoutMs: policy.evictionTimeout * 60_000, recreateBarePods: cfg.recreateBarePods });
   const policyAutoscaler =
