@@ -8,7 +8,7 @@
  *   made as (an answer only one pull secret may read is not given to a pod without it);
  * - one request in flight per key (single flight); a caller that gives up does not
  *   cancel the lookup for the others;
- * - transient vs permanent errors (`isTransient`): how long a failure is remembered,
+ * - transient vs permanent errors (`isTransientImageError`): how long a failure is remembered,
  *   and whether a caller waits and retries or gives up;
  * - deadlines: a whole-lookup deadline handed to the source (every request, retry and
  *   backoff ends by then), and a caller's own wait (`resolvePod`'s `waitMs`);
@@ -26,7 +26,7 @@ import type { ImageSource, RegistryCredentials, ResolveError, ResolveResult } fr
 const TRANSIENT: ReadonlySet<ResolveError['kind']> = new Set(['unreachable', 'timeout', 'rate-limited', 'other']);
 
 /** True when waiting and asking again may give another answer; false when the image itself is wrong or refused. */
-export function isTransient(error: ResolveError): boolean {
+export function isTransientImageError(error: ResolveError): boolean {
   return TRANSIENT.has(error.kind);
 }
 
@@ -154,7 +154,7 @@ export class ImageLookupService {
 
   private ttl(ref: ImageReference, r: ResolveResult): number {
     if (r.ok) return ref.digest !== undefined ? this.o.digestTtlMs : this.o.cacheTtlMs;
-    return isTransient(r.error) ? this.o.transientTtlMs : this.o.negativeTtlMs;
+    return isTransientImageError(r.error) ? this.o.transientTtlMs : this.o.negativeTtlMs;
   }
 
   /**

@@ -24,7 +24,7 @@ import type { ChangeNotifier, PodConditionWriter } from '../ports/cluster-extras
 import type { RegistryCredentials } from '../ports/image-resolver.ts';
 import type { Logger } from '../ports/logger.ts';
 import { noTelemetry, type Telemetry } from '../ports/telemetry.ts';
-import { isTransient, type ImageLookupService } from './image-lookup.ts';
+import { isTransientImageError, type ImageLookupService } from './image-lookup.ts';
 import { isTerminal, SchedulerCache } from './scheduler-cache.ts';
 import { SchedulingQueue, type QueueOptions, type QueuedPod } from './scheduling-queue.ts';
 
@@ -368,7 +368,7 @@ export class Scheduler {
         continue;
       }
       this.telemetry.registryLookup(true, cached.ok);
-      if (!cached.ok && isTransient(cached.error)) {
+      if (!cached.ok && isTransientImageError(cached.error)) {
         const host = parsed.value.registry;
         return { transient: `cannot reach registry ${host} for image ${ref}: ${cached.error.message}` };
       }

@@ -4,10 +4,13 @@
  * cluster and through the API server, places every pod on the same node with the same
  * image variant, in the same priority order (SimCluster applies Priority admission as
  * the API server does), with either profile.
+ * And the same migrator, after the same node loss, records and makes the same moves.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { KubeCluster } from '../../src/adapters/kube/cluster.ts';
 import { ImageLookupService } from '../../src/app/image-lookup.ts';
+import { Migrator } from '../../src/app/migrator.ts';
+import type { MigrationStore } from '../../src/ports/cluster-extras.ts';
 import { Scheduler } from '../../src/app/scheduler.ts';
 import type { Node, Pod, PriorityClass } from '../../src/core/k8s/types.ts';
 import { createFramework, type ProfileName } from '../../src/core/placement/framework.ts';
@@ -129,5 +132,103 @@ describe('simulator and API server', () => {
     // Blind: every pod lands somewhere, images untouched, the one nobody can run included.
     expect([...viaSim.values()].every((v) => !v.startsWith('-') && !v.includes('@sha256:'))).toBe(true);
     expect(viaSim.get('p06')?.startsWith('-')).toBe(false);
+  });
+});
+
+// ---- migration: the same node loss through both adapters gives the same moves ----------
+
+/** A clock the test moves; sleeps are real (the API server side waits for its informers). */
+function movableClock(start: number): Clock & { set(ms: number): void } {
+  let now = start;
+  return { now: () => now, set: (ms) => void (now = ms), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
+}
+
+const LOSS_AT = 1_700_000_000_000;
+const lossNodes = (): Node[] => [node('amd-1', 'amd64'), node('arm-1', 'arm64')] as unknown as Node[];
+const owner = (kind: string, name: string): Pod['metadata']['ownerReferences'] => [{ apiVersion: 'apps/v1', kind, name, uid: `${name}-uid`, controller: true }];
+const onAmd = (name: string, meta: Partial<Pod['metadata']> = {}, spec: Partial<Pod['spec']> = {}): Pod => ({
+  apiVersion: 'v1', kind: 'Pod',
+  metadata: { name, namespace: 'default', annotations: { 'polyarch.io/source-images': JSON.stringify({ app: 'registry.example/shop/web:1.4' }) }, ...meta },
+  spec: { nodeName: 'amd-1', schedulerName: 'polyarch', containers: [{ name: 'app', image: 'registry.example/shop/web:1.4-amd64', resources: { requests: { cpu: '100m', memory: '64Mi' } } }], ...spec },
+  status: { phase: 'Running' },
+});
+/** Every way a pod leaves a lost node: owned, StatefulSet, DaemonSet, mirror, bare with the default toleration and with its own. */
+const LOSS_PODS: Pod[] = [
+  onAmd('web-abc12', { ownerReferences: owner('ReplicaSet', 'web-7d9c') }),
+  onAmd('db-0', { ownerReferences: owner('StatefulSet', 'db') }),
+  onAmd('agent-x1', { ownerReferences: owner('DaemonSet', 'agent') }),
+  onAmd('etcd-amd-1', { annotations: { 'kubernetes.io/config.mirror': 'abc' } }),
+  onAmd('solo'),
+  onAmd('quick', {}, { tolerations: [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 60 }] }),
+];
+
+/** What two runs must agree on: each record (uids differ between the adapters, so not its name) and where each pod is. */
+async function lossOutcome(cluster: Cluster & MigrationStore): Promise<{ records: string[]; pods: string[] }> {
+  const records = (await cluster.listMigrations()).map((r) => `${r.spec.pod} ${r.spec.reason} ${r.spec.method} ${String(r.spec.tolerationSeconds)} ${r.status?.phase ?? '-'}: ${r.status?.message ?? ''}`);
+  const pods = (await cluster.listPods()).map((p) => `${p.metadata.name ?? ''} ${p.spec.nodeName ?? '-'}`);
+  return { records: records.sort(), pods: pods.sort() };
+}
+
+/**
+ * amd-1 is lost (the node controller's taint, at LOSS_AT); the migrator runs 2 minutes
+ * later, 7 minutes later, and once the node is fenced. `settle` waits until the adapter
+ * shows what was written (an informer lags; the simulator does not).
+ */
+async function nodeLoss(cluster: Cluster & MigrationStore, settle: () => Promise<void>): Promise<{ records: string[]; pods: string[] }[]> {
+  const clock = movableClock(LOSS_AT);
+  const migrator = new Migrator({ cluster, clock, log: silentLogger, retryInitialMs: 0, retryMaxMs: 0 });
+  const lost = { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute', timeAdded: new Date(LOSS_AT).toISOString() };
+  expect((await cluster.setNodeTaints('amd-1', [{ key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule' }, lost])).ok).toBe(true);
+  const rounds = async (): Promise<{ records: string[]; pods: string[] }> => {
+    // Enough rounds for the slower adapter to see each write before the next step.
+    for (let i = 0; i < 4; i++) {
+      await settle();
+      await migrator.runOnce();
+    }
+    await settle();
+    return lossOutcome(cluster);
+  };
+  const out = [];
+  clock.set(LOSS_AT + 120_000);
+  out.push(await rounds());
+  clock.set(LOSS_AT + 420_000);
+  out.push(await rounds());
+  expect((await cluster.setNodeTaints('amd-1', [lost, { key: 'node.kubernetes.io/out-of-service', value: 'nodeshutdown', effect: 'NoExecute' }])).ok).toBe(true);
+  out.push(await rounds());
+  return out;
+}
+
+describe('simulator and API server: migration', () => {
+  it('give the same migrations for the same node loss through the same migrator', async () => {
+    const sim = new SimCluster(frozen, LOSS_AT);
+    for (const n of lossNodes()) sim.addNode(n);
+    for (const p of LOSS_PODS) await sim.createPod(p);
+    const viaSim = await nodeLoss(sim, async () => undefined);
+
+    server = await FakeApiServer.start();
+    server.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'polyarch-system' }, spec: {}, status: { phase: 'Active' } });
+    server.seed(...(lossNodes() as never[]), ...(LOSS_PODS.map((p) => ({ ...p, metadata: { ...p.metadata, uid: `uid-${p.metadata.name ?? ''}` } })) as never[]));
+    kube = new KubeCluster({ kc: server.kubeConfig(), clock: frozen, log: silentLogger });
+    await kube.start();
+    const k = kube;
+    const s = server;
+    const viaKube = await nodeLoss(kube, async () => {
+      // The informers have seen every write (pods and nodes): their newest resourceVersion is the server's.
+      const newest = (): number => Math.max(...[...k.pods.list(), ...k.nodes.list()].map((o) => Number(o.metadata?.resourceVersion ?? 0)));
+      for (let i = 0; i < 200 && newest() < Number(s.list('v1', 'Pod').concat(s.list('v1', 'Node')).reduce((m, o) => Math.max(m, Number(o.metadata?.resourceVersion ?? 0)), 0)); i++) await new Promise((r) => setTimeout(r, 10));
+    });
+
+    expect(viaKube).toEqual(viaSim);
+    // The run means something: a pod moved after its own short toleration, the others waited the default,
+    // the StatefulSet pod only once the node was fenced; DaemonSet and mirror pods stayed.
+    const [twoMinutes, sevenMinutes, fenced] = viaSim;
+    expect(twoMinutes?.records.filter((r) => r.includes(' Pending:'))).toHaveLength(3);
+    expect(twoMinutes?.records.find((r) => r.startsWith('default/quick '))).toContain('WaitingForReplacement');
+    expect(twoMinutes?.pods).toContain('quick -');
+    expect(sevenMinutes?.records.find((r) => r.startsWith('default/web-abc12 '))).toContain('Succeeded');
+    expect(sevenMinutes?.records.find((r) => r.startsWith('default/db-0 '))).toContain('Pending: StatefulSet pod default/db-0 stays');
+    expect(fenced?.records.find((r) => r.startsWith('default/db-0 '))).toContain('WaitingForReplacement');
+    expect(fenced?.pods).toEqual(['agent-x1 amd-1', 'etcd-amd-1 amd-1', 'quick -', 'solo -']);
+    expect(fenced?.records).toHaveLength(4);
   });
 });

@@ -10,7 +10,7 @@ import { LeaderElector } from '../../adapters/kube/leader.ts';
 import type { KubeCluster } from '../../adapters/kube/cluster.ts';
 import type { PullSecretSource } from '../../adapters/kube/credentials.ts';
 import { systemClock } from '../../adapters/system-clock.ts';
-import { NodeMigrator } from '../../app/node-migrator.ts';
+import { Migrator } from '../../app/migrator.ts';
 import { Scheduler } from '../../app/scheduler.ts';
 import { createFramework } from '../../core/placement/framework.ts';
 import { mulberry32 } from '../../core/placement/rng.ts';
@@ -72,16 +72,17 @@ export const ROLES: Record<string, RoleDefinition> = {
     }),
   },
   migrator: {
-    description: 'move pods off lost (not Ready past --node-lost-grace) and drained nodes, recorded as Migration objects',
+    description: 'move pods off lost (tainted unreachable, past their toleration), deleted and drained nodes, recorded as Migration objects',
     create: (ctx) => ({
       leaderOnly: true,
       run: (signal) =>
-        new NodeMigrator({
+        new Migrator({
           cluster: ctx.cluster,
           clock: systemClock,
           log: ctx.log.child({ role: 'migrator' }),
           telemetry: ctx.telemetry,
-          lostGraceMs: durationFlag('--node-lost-grace', ctx.flags.nodeLostGrace),
+          defaultTolerationMs: durationFlag('--default-toleration', ctx.flags.defaultToleration),
+          nodeGoneGraceMs: durationFlag('--node-lost-grace', ctx.flags.nodeLostGrace),
           intervalMs: durationFlag('--migrator-interval', ctx.flags.migratorInterval),
         }).run(signal),
     }),
@@ -100,6 +101,7 @@ export interface ServeFlags extends ClusterFlags {
   retryPeriod: string;
   identity?: string;
   nodeLostGrace: string;
+  defaultToleration: string;
   migratorInterval: string;
   seed: string;
   [role: string]: unknown;
@@ -135,7 +137,8 @@ export function registerServe(program: Command): void {
     .option('--renew-deadline <d>', 'how long the leader keeps trying to renew before stepping down', '10s')
     .option('--retry-period <d>', 'interval of Lease attempts', '2s')
     .option('--identity <id>', 'holder identity in the Lease (default: $POD_NAME, else hostname)')
-    .option('--node-lost-grace <d>', 'how long a node may be not Ready before its pods move', '30s')
+    .option('--node-lost-grace <d>', 'how long a Node object must stay missing (deleted) before its pods move at once (pods on an unreachable node move after their toleration)', '30s')
+    .option('--default-toleration <d>', 'how long pods with no toleration of node.kubernetes.io/unreachable stay on an unreachable node (the DefaultTolerationSeconds admission gives them 300s)', '5m')
     .option('--migrator-interval <d>', 'interval of migration rounds', '2s')
     .option('--probe-port <port>', 'port of the node probes (GET /windows, POST /reclaim) on each node\'s InternalIP, for --autoscaler', '9477')
     .option('--autoscaler-interval <d>', 'interval of autoscaler rounds', '60s')
@@ -148,6 +151,7 @@ export function registerServe(program: Command): void {
       const renewDeadlineMs = durationFlag('--renew-deadline', flags.renewDeadline);
       const retryPeriodMs = durationFlag('--retry-period', flags.retryPeriod);
       durationFlag('--node-lost-grace', flags.nodeLostGrace);
+      durationFlag('--default-toleration', flags.defaultToleration);
       durationFlag('--migrator-interval', flags.migratorInterval);
       if (!(leaseDurationMs > renewDeadlineMs && renewDeadlineMs > retryPeriodMs)) throw usageError('want --lease-duration > --renew-deadline > --retry-period');
       const identity = flags.identity ?? defaultIdentity();

@@ -10,7 +10,7 @@ import { formatPlatform, nodePlatform } from '../../core/platform/platform.ts';
 import { Scheduler } from '../../app/scheduler.ts';
 import { createFramework } from '../../core/placement/framework.ts';
 import { ImageLookupService } from '../../app/image-lookup.ts';
-import { Migrator, requestDrain, endDrain } from '../../app/migrator.ts';
+import { Migrator, requestDrain, undoDrain } from '../../app/migrator.ts';
 import { Autoscaler, type AppScaling } from '../../app/autoscaler.ts';
 import { PolicyAutoscaler } from '../../app/autoscaler-policy.ts';
 import { silentLogger } from '../../ports/logger.ts';
@@ -140,7 +140,8 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
   const scheduler = new Scheduler({
     cluster, resolver: new ImageLookupService({ source: registry, clock }), framework: framework.value, rng: world.rng.fork('scheduler'), clock, log: silentLogger, schedulerName: cfg.schedulerName,
   });
-  const migrator = new Migrator(cluster, cluster, clock, { evictionTimeoutMs: policy.evictionTimeout * 60_000, recreateBarePods: cfg.recreateBarePods });
+  // The migrator `serve --migrator` runs; the Kubernetes baselines configure it as Kubernetes behaves (bare pods are lost).
+  const migrator = new Migrator({ cluster, clock, defaultTolerationMs: policy.evictionTimeout * 60_000, recreateBarePods: cfg.recreateBarePods });
   const policyAutoscaler =
     opts.policies && cfg.scaling === 'predictive'
       ? new PolicyAutoscaler({
@@ -203,9 +204,12 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
       } else if (e.type === 'drain') {
         const r = await requestDrain(cluster, cluster, e.node);
         events.push({ minute, type: e.type, detail: `${e.node} (${nodePlat.get(e.node) ?? '?'}): ${r.message}` });
+      } else if (e.type === 'fence') {
+        cluster.fenceNode(e.node);
+        events.push({ minute, type: e.type, detail: `${e.node} (${nodePlat.get(e.node) ?? '?'}) confirmed off (out-of-service taint): its StatefulSet pods may be replaced` });
       } else if (e.type === 'recovery') {
         cluster.recoverNode(e.node);
-        await endDrain(cluster, cluster, e.node);
+        await undoDrain(cluster, cluster, e.node);
         events.push({ minute, type: e.type, detail: `${e.node} (${nodePlat.get(e.node) ?? '?'}) is back` });
       } else if (e.type === 'deploy') {
         const key = e.workload.includes('/') ? e.workload : `default/${e.workload}`;
@@ -221,17 +225,20 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
     let t = performance.now();
     await controllers.reconcile();
     const round = await migrator.runOnce();
-    for (const o of round.outcomes) {
-      if (o.result === 'refused') {
+    for (const o of round.moves) {
+      const key = o.record.spec.pod;
+      if (o.outcome === 'refused') {
         evictionsRefused++;
-        refusals.set(o.move.pod, (refusals.get(o.move.pod) ?? 0) + 1);
-      } else if (o.result === 'done' && o.move.action !== 'wait') {
-        migrations.push({
-          minute, pod: o.move.pod, app: appOf(o.pod), reason: o.move.action === 'evict' ? 'drain' : 'node-failure',
-          fromNode: o.move.node, fromPlatform: nodePlat.get(o.move.node) ?? 'unknown', refusals: refusals.get(o.move.pod) ?? 0,
-          outSince: o.move.action === 'evict' ? minute : Math.min(minute, failedAt.get(o.move.node) ?? minute),
-        });
+        refusals.set(key, (refusals.get(key) ?? 0) + 1);
+        continue;
       }
+      const from = o.record.spec.fromNode ?? '';
+      const drained = o.record.spec.reason !== 'node-lost';
+      migrations.push({
+        minute, pod: key, app: appOf(o.pod), reason: drained ? 'drain' : 'node-failure',
+        fromNode: from, fromPlatform: nodePlat.get(from) ?? 'unknown', refusals: refusals.get(key) ?? 0,
+        outSince: drained ? minute : Math.min(minute, failedAt.get(from) ?? minute),
+      });
     }
     await controllers.reconcile();
     t = lap('controllers+migrator', t);

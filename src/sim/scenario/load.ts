@@ -223,7 +223,7 @@ export function parseScenario(text: string, file: string): LoadResult {
   spec.events.forEach((e, i) => {
     const path = `spec.events.${i}`;
     if (e.at > spec.duration) errors.push(`${scLabel}: ${path}.at: ${e.at} minutes is after the end (${spec.duration})`);
-    if ((e.type === 'node-failure' || e.type === 'drain' || e.type === 'recovery') && !nodeNames.has(e.node)) {
+    if ((e.type === 'node-failure' || e.type === 'drain' || e.type === 'recovery' || e.type === 'fence') && !nodeNames.has(e.node)) {
       errors.push(`${scLabel}: ${path}.node: no Node "${e.node}" in the scenario`);
     }
     if (e.type === 'deploy' || e.type === 'scale') {

@@ -207,6 +207,8 @@ export const eventSchema = z.discriminatedUnion('type', [
   z.strictObject({ at, type: z.literal('node-failure'), node: z.string().min(1) }),
   z.strictObject({ at, type: z.literal('drain'), node: z.string().min(1) }),
   z.strictObject({ at, type: z.literal('recovery'), node: z.string().min(1) }),
+  // The operator confirms a failed node is off (Kubernetes' non-graceful shutdown taint).
+  z.strictObject({ at, type: z.literal('fence'), node: z.string().min(1) }),
   z.strictObject({ at, type: z.literal('deploy'), workload: z.string().min(1) }),
   z.strictObject({ at, type: z.literal('scale'), workload: z.string().min(1), replicas: z.number().int().min(0) }),
 ]);
