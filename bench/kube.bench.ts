@@ -11,7 +11,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { KubeCluster } from '../src/adapters/kube/cluster.ts';
 import { systemClock } from '../src/adapters/system-clock.ts';
 import { Migrator } from '../src/app/migrator.ts';
-import { QueueScheduler } from '../src/app/queue-scheduler.ts';
+import { Scheduler } from '../src/app/scheduler.ts';
 import { ImageLookupService } from '../src/app/image-lookup.ts';
 import type { Node, Pod } from '../src/core/k8s/types.ts';
 import { createFramework } from '../src/core/placement/framework.ts';
@@ -59,10 +59,10 @@ function pod(i: number, image = IMAGES[i % 3 === 2 ? 2 : i % 5 === 1 ? 1 : 0] ??
   };
 }
 
-function scheduler(cluster: Cluster): QueueScheduler {
+function scheduler(cluster: Cluster): Scheduler {
   const fw = createFramework({ percentageOfNodesToScore: 0 });
   if (!fw.ok) throw new Error(fw.error);
-  return new QueueScheduler({ cluster, resolver: new ImageLookupService({ source: new SimRegistry(CATALOG as never), clock: systemClock }), framework: fw.value, rng: mulberry32(1), clock: systemClock, log: silentLogger, bindConcurrency: 32 });
+  return new Scheduler({ cluster, resolver: new ImageLookupService({ source: new SimRegistry(CATALOG as never), clock: systemClock }), framework: fw.value, rng: mulberry32(1), clock: systemClock, log: silentLogger, bindConcurrency: 32 });
 }
 
 async function until(check: () => boolean | Promise<boolean>, ms: number, what = 'a condition'): Promise<void> {

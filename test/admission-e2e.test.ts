@@ -154,7 +154,7 @@ describe('webhook called by the API server', () => {
     expect(after.spec?.nodeName).toBe('r1');
     const arm = resolver.table.get('example.com/web:1.0')!.platforms.find((p) => p.platform.architecture === 'arm64')!.image;
     expect(after.spec?.containers[0]?.image).toBe(arm);
-    expect(after.metadata?.annotations?.['polyarch.io/platform']).toBe('linux/arm64/v8');
+    expect(after.metadata?.annotations?.['polyarch.io/platform']).toBe('linux/arm64');
   });
 
   it('failurePolicy: Ignore admits the pod unchanged when the webhook is down; Fail rejects it', async () => {

@@ -15,7 +15,7 @@
  * - pull-secret credentials of a pod (its imagePullSecrets, then its service account's).
  */
 import { SingleFlight, TtlCache } from '../core/cache.ts';
-import type { PodImage } from '../core/admission/pod.ts';
+import type { SpecImage } from '../core/admission/pod.ts';
 import type { ResolvedImage } from '../core/admission/platforms.ts';
 import { formatReference, parseReference, type ImageReference } from '../core/image/reference.ts';
 import type { ImageInfo, ImageLookup } from '../core/placement/pod-info.ts';
@@ -162,10 +162,10 @@ export class ImageLookupService {
    * credentials default to none: a private answer read with a pod's pull secret is then
    * `missing`, and the pod waits for a lookup made with its own credentials.
    */
-  cachedPod(images: readonly PodImage[], credentials: readonly RegistryCredentials[] = []): { resolved: ResolvedImage[]; missing: PodImage[]; failed: { image: PodImage; error: ResolveError }[] } {
+  cachedPod(images: readonly SpecImage[], credentials: readonly RegistryCredentials[] = []): { resolved: ResolvedImage[]; missing: SpecImage[]; failed: { image: SpecImage; error: ResolveError }[] } {
     const resolved: ResolvedImage[] = [];
-    const missing: PodImage[] = [];
-    const failed: { image: PodImage; error: ResolveError }[] = [];
+    const missing: SpecImage[] = [];
+    const failed: { image: SpecImage; error: ResolveError }[] = [];
     for (const image of images) {
       const r = image.image ? this.cached(image.image, credentials) : { ok: false as const, error: { kind: 'invalid-reference' as const, message: `container ${image.container}: no image` } };
       if (r === undefined) missing.push(image);
@@ -180,7 +180,7 @@ export class ImageLookupService {
    * kube-scheduler call or a controller pass must not hang on a slow registry; the
    * lookups carry on to their own deadline and are cached for the next call).
    */
-  async resolvePod(pod: PullSecretPod, images: readonly PodImage[], options: { waitMs: number; signal?: AbortSignal }): Promise<ImagesResult> {
+  async resolvePod(pod: PullSecretPod, images: readonly SpecImage[], options: { waitMs: number; signal?: AbortSignal }): Promise<ImagesResult> {
     const bad = images.find((i) => !i.image);
     if (bad) return { ok: false, error: { kind: 'invalid-reference', message: `container ${bad.container}: no image`, image: '' } };
     const credentials = await this.credentialsOf(pod);

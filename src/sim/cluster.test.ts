@@ -39,6 +39,27 @@ function runAll(c: SimCluster): void {
   }
 }
 
+describe('SimCluster Priority admission', () => {
+  it('sets spec.priority from the class, the globalDefault class (recording its name) or 0, and refuses what the API server refuses', async () => {
+    const { c } = setup();
+    const none = await c.createPod(pod('plain'));
+    expect(none.ok && none.value.spec.priority).toBe(0);
+    c.addPriorityClass({ metadata: { name: 'batch' }, value: 5, globalDefault: true });
+    c.addPriorityClass({ metadata: { name: 'high' }, value: 1000 });
+    const byDefault = await c.createPod(pod('d'));
+    expect(byDefault.ok && [byDefault.value.spec.priority, byDefault.value.spec.priorityClassName]).toEqual([5, 'batch']);
+    const named = await c.createPod({ ...pod('h'), spec: { ...pod('h').spec, priorityClassName: 'high' } });
+    expect(named.ok && named.value.spec.priority).toBe(1000);
+    const system = await c.createPod({ ...pod('s'), spec: { ...pod('s').spec, priorityClassName: 'system-node-critical' } });
+    expect(system.ok && system.value.spec.priority).toBe(2000001000);
+    const unknown = await c.createPod({ ...pod('u'), spec: { ...pod('u').spec, priorityClassName: 'nope' } });
+    expect(!unknown.ok && unknown.error).toEqual({ kind: 'forbidden', message: 'pod default/u: spec.priorityClassName: no PriorityClass named "nope"' });
+    const disagrees = await c.createPod({ ...pod('x'), spec: { ...pod('x').spec, priorityClassName: 'high', priority: 7 } });
+    expect(!disagrees.ok && disagrees.error.kind).toBe('forbidden');
+    expect(c.podObject('default/u')).toBeUndefined();
+  });
+});
+
 describe('SimCluster', () => {
   it('binds only what fits the node, and keeps the requested sums', async () => {
     const { c } = setup();

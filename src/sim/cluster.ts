@@ -13,9 +13,10 @@ import type {
   ChangeEvent, ChangeFeed, ClusterReader, ClusterWriter, EventRecord, EvictResult, ObjectRef, PodFilter, PodPatch, PodResize, WriteResult,
 } from '../ports/cluster.ts';
 import type { Deployment, Node, Pod, PodCondition, PodDisruptionBudget, PriorityClass, StatefulSet, Taint } from '../core/k8s/types.ts';
-import { allocatableAmounts, podRequestAmounts, type Amounts } from '../core/k8s/resources.ts';
+import { allocatableAmounts, podRequestAmounts, type ResourceTotals } from '../core/k8s/resources.ts';
 import type { MigrationRecord, MigrationStore, PodConditionWriter } from '../ports/cluster-extras.ts';
 import { OUT_OF_SERVICE_TAINT } from '../core/migration/decide.ts';
+import { resolvePriority } from '../core/k8s/priority.ts';
 import { labelsMatch, selectorMatches } from './labels.ts';
 
 /** What the simulated kubelet knows about a pod's containers. */
@@ -54,8 +55,8 @@ interface State {
   priorityClasses: Map<string, PriorityClass>;
   podsByNode: Map<string, Set<string>>;
   pending: Set<string>;
-  requested: Map<string, Amounts>;
-  podRequest: Map<string, Amounts>;
+  requested: Map<string, ResourceTotals>;
+  podRequest: Map<string, ResourceTotals>;
   runtime: Map<string, PodRuntime>;
   nodeReady: Map<string, boolean>;
   version: number;
@@ -71,7 +72,7 @@ const LOG_KEEP = 20_000;
 function copyState(s: State): State {
   const podsByNode = new Map<string, Set<string>>();
   for (const [k, v] of s.podsByNode) podsByNode.set(k, new Set(v));
-  const requested = new Map<string, Amounts>();
+  const requested = new Map<string, ResourceTotals>();
   for (const [k, v] of s.requested) requested.set(k, { ...v });
   const runtime = new Map<string, PodRuntime>();
   for (const [k, v] of s.runtime) runtime.set(k, { ...v });
@@ -290,11 +291,11 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
   }
 
   /** Sum of the requests of the pods bound to a node. */
-  requestedOn(nodeName: string): Amounts {
+  requestedOn(nodeName: string): ResourceTotals {
     return this.s.requested.get(nodeName) ?? { cpu: 0, mem: 0, pods: 0 };
   }
 
-  requestOf(key: string): Amounts | undefined {
+  requestOf(key: string): ResourceTotals | undefined {
     return this.s.podRequest.get(key);
   }
 
@@ -393,12 +394,14 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
     const key = `${ns}/${name}`;
     if (this.s.pods.has(key)) return { ok: false, error: { kind: 'conflict', message: `pod ${key} already exists` } };
     const nodeName = pod.spec.nodeName;
+    const admitted = this.admitPriority(pod, key);
+    if (!admitted.ok) return admitted;
     const created: Pod = {
       ...pod,
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { ...pod.metadata, name, namespace: ns, uid: `uid-${++this.s.uid}`, creationTimestamp: this.iso() },
-      spec: { ...pod.spec, nodeName: undefined },
+      spec: { ...pod.spec, ...admitted.value, nodeName: undefined },
       // As the API server: no conditions until a scheduler writes PodScheduled.
       status: { phase: 'Pending' },
     };
@@ -413,6 +416,23 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
       if (!b.ok) return b;
     }
     return { ok: true, value: this.s.pods.get(key) ?? created };
+  }
+
+  /**
+   * What the API server's Priority admission plugin does to a new pod: spec.priority
+   * from its PriorityClass (the system classes included), or from the globalDefault
+   * class (whose name it then records), or 0; an unknown class or a spec.priority that
+   * disagrees with the class refuses the pod.
+   */
+  private admitPriority(pod: Pod, key: string): WriteResult<{ priority: number; priorityClassName?: string }> {
+    const classes = [...this.s.priorityClasses.values()];
+    const r = resolvePriority({ priorityClassName: pod.spec.priorityClassName }, classes);
+    if (!r.ok) return { ok: false, error: { kind: 'forbidden', message: `pod ${key}: ${r.error}` } };
+    if (typeof pod.spec.priority === 'number' && pod.spec.priority !== r.value) {
+      return { ok: false, error: { kind: 'forbidden', message: `pod ${key}: spec.priority: ${pod.spec.priority} does not match ${r.value}, the value of its PriorityClass` } };
+    }
+    const def = pod.spec.priorityClassName ? undefined : classes.find((pc) => pc.globalDefault)?.metadata.name;
+    return { ok: true, value: { priority: r.value, ...(def ? { priorityClassName: def } : {}) } };
   }
 
   async bindPod(ref: ObjectRef, nodeName: string): Promise<WriteResult> {

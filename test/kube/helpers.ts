@@ -4,7 +4,7 @@ import { KubeCluster } from '../../src/adapters/kube/cluster.ts';
 import { systemClock } from '../../src/adapters/system-clock.ts';
 import { createFramework } from '../../src/core/placement/framework.ts';
 import { mulberry32 } from '../../src/core/placement/rng.ts';
-import { QueueScheduler, type QueueSchedulerOptions } from '../../src/app/queue-scheduler.ts';
+import { Scheduler, type SchedulerOptions } from '../../src/app/scheduler.ts';
 import type { Logger } from '../../src/ports/logger.ts';
 import { SimRegistry } from '../../src/sim/registry.ts';
 import { ImageLookupService } from '../../src/app/image-lookup.ts';
@@ -109,7 +109,7 @@ export const resolver = (): SimRegistry => new SimRegistry(CATALOG as never);
 export interface Harness {
   server: FakeApiServer;
   cluster: KubeCluster;
-  scheduler: QueueScheduler;
+  scheduler: Scheduler;
   migrator: Migrator | undefined;
   registry: SimRegistry;
   log: RecordingLogger;
@@ -132,7 +132,7 @@ export function installPullCheck(server: FakeApiServer, registry: SimRegistry): 
 /** A fake API server and a scheduler on its kubeconfig, the way `polyarch serve --scheduler` wires them. */
 export async function startHarness(
   serverOptions: FakeApiServerOptions = {},
-  schedulerOptions: Partial<QueueSchedulerOptions> = {},
+  schedulerOptions: Partial<SchedulerOptions> = {},
   migratorOptions?: Partial<MigratorOptions>,
 ): Promise<Harness> {
   const server = await FakeApiServer.start({ controllers: { replicaSet: true, deployment: true, kubelet: true, garbageCollector: true }, ...serverOptions });
@@ -145,7 +145,7 @@ export async function startHarness(
   await cluster.start();
   const fw = createFramework({});
   if (!fw.ok) throw new Error(fw.error);
-  const scheduler = new QueueScheduler({
+  const scheduler = new Scheduler({
     cluster,
     resolver: new ImageLookupService({ source: registry, clock: systemClock }),
     framework: fw.value,

@@ -11,7 +11,7 @@ import type { KubeCluster } from '../../adapters/kube/cluster.ts';
 import type { PullSecretSource } from '../../adapters/kube/credentials.ts';
 import { systemClock } from '../../adapters/system-clock.ts';
 import { Migrator } from '../../app/migrator.ts';
-import { QueueScheduler } from '../../app/queue-scheduler.ts';
+import { Scheduler } from '../../app/scheduler.ts';
 import { createFramework } from '../../core/placement/framework.ts';
 import { mulberry32 } from '../../core/placement/rng.ts';
 import type { ImageLookupService } from '../../app/image-lookup.ts';
@@ -57,7 +57,7 @@ export const ROLES: Record<string, RoleDefinition> = {
       run: (signal) => {
         const fw = createFramework({});
         if (!fw.ok) throw new Error(fw.error);
-        const scheduler = new QueueScheduler({
+        const scheduler = new Scheduler({
           cluster: ctx.cluster,
           resolver: ctx.resolver,
           framework: fw.value,

@@ -8,6 +8,7 @@
 import type { Pod } from '../../core/k8s/types.ts';
 import { formatPlatform, nodePlatform } from '../../core/platform/platform.ts';
 import { Scheduler } from '../../app/scheduler.ts';
+import { createFramework } from '../../core/placement/framework.ts';
 import { ImageLookupService } from '../../app/image-lookup.ts';
 import { Migrator, requestDrain, undoDrain } from '../../app/migrator.ts';
 import { Autoscaler } from '../../app/autoscaler.ts';
@@ -159,8 +160,11 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
   });
   const { cluster, clock, kubelet, controllers, registry } = world;
   kubelet.tracked = new Set(opts.trackApps ?? []);
-  const scheduler = new Scheduler(cluster, cluster, new ImageLookupService({ source: registry, clock }), {
-    schedulerName: cfg.schedulerName, platformAware: cfg.platformAware, rng: world.rng.fork('scheduler'), percentageOfNodesToScore: 0,
+  // `serve --scheduler`'s scheduler and profile; the platform-blind baselines run kube-scheduler's default profile.
+  const framework = createFramework(cfg.platformAware ? {} : { profile: 'kube-scheduler' });
+  if (!framework.ok) throw new Error(`scheduling profile: ${framework.error}`);
+  const scheduler = new Scheduler({
+    cluster, resolver: new ImageLookupService({ source: registry, clock }), framework: framework.value, rng: world.rng.fork('scheduler'), clock, log: silentLogger, schedulerName: cfg.schedulerName,
   });
   // The migrator `serve --migrator` runs; the Kubernetes baselines configure it as Kubernetes behaves (bare pods are lost).
   const migrator = new Migrator({ cluster, clock, defaultTolerationMs: policy.evictionTimeout * 60_000, recreateBarePods: cfg.recreateBarePods });
