@@ -13,7 +13,8 @@ import { decidePod, RES, type ContainerState, type PodDecision, type Res, type R
 import { containerBounds, type PolicyAction, type ScalingPolicy, type ScalingPolicyStatus } from '../../core/autoscale/policy.ts';
 import type { AppPlan } from '../../core/scaling/types.ts';
 import { amountOf, formatCpu, formatMemory } from '../../core/units/amounts.ts';
-import { podName, type Managed } from './inputs.ts';
+import { type Managed } from './inputs.ts';
+import { podKey } from '../../core/k8s/types.ts';
 import type { PolicyReporter } from './status.ts';
 
 export interface PodOutcome {
@@ -141,7 +142,7 @@ export class Actuator {
         this.o.telemetry.action('reclaim', r.ok ? 'ok' : 'failed');
         const msg = r.ok ? `proactive reclaim of ${formatMemory(bytes)} on ${p.spec.nodeName ?? ''}: memory ${formatMemory(r.before)} -> ${formatMemory(r.after)}` : `proactive reclaim of ${formatMemory(bytes)} on ${p.spec.nodeName ?? ''} failed (${r.kind}): ${r.message}`;
         if (r.ok) reclaims++;
-        add({ kind: 'reclaim', pod: podName(p), resource: 'memory', reason: r.ok ? 'ProactiveReclaim' : 'ProactiveReclaimFailed', message: msg });
+        add({ kind: 'reclaim', pod: podKey(p), resource: 'memory', reason: r.ok ? 'ProactiveReclaim' : 'ProactiveReclaimFailed', message: msg });
         await rep.event(policy, p, r.ok ? 'Normal' : 'Warning', r.ok ? 'ProactiveReclaim' : 'ProactiveReclaimFailed', msg);
       }
     }
@@ -171,21 +172,21 @@ export class Actuator {
       let done = 'nothing';
       for (const n of d.notes) {
         if (n.reason !== 'NodeFull' && n.reason !== 'ResizeInfeasible' && n.reason !== 'NeedsRestart') continue;
-        const a = { pod: podName(p), reason: n.reason, message: n.message };
+        const a = { pod: podKey(p), reason: n.reason, message: n.message };
         if (already(a)) continue;
         add({ kind: 'report', ...(n.resource ? { resource: n.resource } : {}), ...a });
         await rep.event(policy, p, 'Warning', n.reason, n.message);
         done = 'reported';
       }
       if (!acting) {
-        outcomes.push({ pod: podName(p), node, decision: d, done: d.kind === 'resize' ? 'recommended' : done });
+        outcomes.push({ pod: podKey(p), node, decision: d, done: d.kind === 'resize' ? 'recommended' : done });
         continue;
       }
       if (d.kind === 'resize' && spec.mode === 'InPlace') {
         const r = await this.o.writer.resizePod({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name ?? '' }, toResize(d));
         this.o.telemetry.action('resize', r.ok ? 'ok' : 'failed');
         const msg = describeResize(containers, d) + (r.ok ? '' : ` failed: ${r.error.message}`);
-        add({ kind: 'resize', pod: podName(p), reason: r.ok ? 'Resized' : 'ResizeFailed', message: msg });
+        add({ kind: 'resize', pod: podKey(p), reason: r.ok ? 'Resized' : 'ResizeFailed', message: msg });
         await rep.event(policy, p, r.ok ? 'Normal' : 'Warning', r.ok ? 'Resized' : 'ResizeFailed', msg);
         if (r.ok) {
           for (const res of RES) {
@@ -208,12 +209,12 @@ export class Actuator {
           const why = d.kind === 'resize' && spec.mode === 'Recreate' ? 'Recreated' : 'HandedToMigration';
           const msg = r.ok ? `${why === 'Recreated' ? 'evicted to be recreated with the recommendation' : 'the node cannot take the increase; evicted to be placed elsewhere'}` : `eviction refused: ${r.message}`;
           this.o.telemetry.action('evict', r.ok ? 'ok' : 'failed');
-          add({ kind: 'evict', pod: podName(p), reason: r.ok ? why : 'EvictionRefused', message: msg });
+          add({ kind: 'evict', pod: podKey(p), reason: r.ok ? why : 'EvictionRefused', message: msg });
           await rep.event(policy, p, r.ok ? 'Normal' : 'Warning', r.ok ? why : 'EvictionRefused', msg);
           done = r.ok ? 'evicted' : 'refused';
         }
       } else if (d.kind === 'wait') done = 'waiting';
-      outcomes.push({ pod: podName(p), node, decision: d, done });
+      outcomes.push({ pod: podKey(p), node, decision: d, done });
     }
     return { pods: outcomes, actions, reclaims, recommendation };
   }

@@ -9,7 +9,7 @@ import type { AppUsageSample, MetricsSource } from '../../ports/metrics-source.t
 import type { AutoscalerTelemetry } from '../../ports/scaling-policy.ts';
 import { VpaRecommender } from '../../core/forecast/vpa.ts';
 
-export interface UsageWindow {
+export interface AppWindow {
   /** Per minute, oldest first: the highest use of one pod (cores, bytes, utilisations). */
   readonly cpu: number[];
   readonly mem: number[];
@@ -34,7 +34,7 @@ interface Due {
 const METRIC_KEYS = ['cpu', 'mem', 'net', 'disk'] as const;
 
 export class UsageFeeder {
-  private readonly windows = new Map<string, UsageWindow>();
+  private readonly windows = new Map<string, AppWindow>();
   private readonly pending = new Map<string, Due[]>();
   private readonly recommenders = new Map<string, VpaRecommender>();
   private lastMs = Number.NEGATIVE_INFINITY;
@@ -90,11 +90,11 @@ export class UsageFeeder {
   }
 
   /** The window of one application, or of several (a selector spanning workloads: the element-wise maximum, aligned on the newest minute). */
-  window(keys: readonly string[]): UsageWindow | undefined {
-    const ws = keys.map((k) => this.windows.get(k)).filter((w): w is UsageWindow => w !== undefined);
+  window(keys: readonly string[]): AppWindow | undefined {
+    const ws = keys.map((k) => this.windows.get(k)).filter((w): w is AppWindow => w !== undefined);
     if (ws.length <= 1) return ws[0];
     const n = Math.max(...ws.map((w) => w.cpu.length));
-    const merged: UsageWindow = { cpu: [], mem: [], net: [], disk: [], firstMs: Math.min(...ws.map((w) => w.firstMs)), lastMinuteMs: Math.max(...ws.map((w) => w.lastMinuteMs)) };
+    const merged: AppWindow = { cpu: [], mem: [], net: [], disk: [], firstMs: Math.min(...ws.map((w) => w.firstMs)), lastMinuteMs: Math.max(...ws.map((w) => w.lastMinuteMs)) };
     for (let i = 0; i < n; i++) for (const m of METRIC_KEYS) merged[m].push(Math.max(...ws.map((w) => w[m][w[m].length - n + i] ?? 0)));
     return merged;
   }

@@ -3,13 +3,14 @@
  * input for each (allocation, usage window, bounds, marks, forecast settings), plus the
  * free room Q the plan may grant from.
  */
+import { podKey } from '../../core/k8s/types.ts';
 import type { Node, Pod } from '../../core/k8s/types.ts';
 import { appOfPod } from '../../core/probe/app-of.ts';
 import { RES, type Res } from '../../core/autoscale/decide.ts';
 import { containerBounds, type ScalingPolicy } from '../../core/autoscale/policy.ts';
 import type { AppInput } from '../../core/scaling/types.ts';
 import { allocatableAmounts, podRequestAmounts } from '../../core/k8s/resources.ts';
-import type { UsageWindow } from './feeder.ts';
+import type { AppWindow } from './feeder.ts';
 
 export interface Managed {
   readonly policy: ScalingPolicy;
@@ -17,12 +18,11 @@ export interface Managed {
   /** The workloads (`namespace/name`) whose usage windows the policy reads. */
   readonly apps: readonly string[];
   readonly pods: readonly Pod[];
-  readonly window: UsageWindow;
+  readonly window: AppWindow;
   /** Requests of one pod (cores, bytes), summed over its containers. */
   readonly perPod: { readonly cpu: number; readonly memory: number };
 }
 
-export const podName = (p: Pod): string => `${p.metadata.namespace ?? 'default'}/${p.metadata.name ?? ''}`;
 const appKeyOf = (p: Pod): string => appOfPod(p as Parameters<typeof appOfPod>[0]);
 
 /** A pod's effective requests in cores and bytes (core/k8s/resources.ts, as the scheduler counts them). */
@@ -66,7 +66,7 @@ export function selectPods(policies: readonly ScalingPolicy[], pods: readonly Po
     if (policy.spec.mode === 'Off') continue;
     // A workload target looks its pods up by owner; only a selector scans them all.
     const candidates = policy.spec.targetRef ? (byApp.get(`${policy.namespace}/${policy.spec.targetRef.name}`) ?? []) : pods;
-    const mine = candidates.filter((p) => !taken.has(p) && matches(policy, p)).sort((a, b) => (podName(a) < podName(b) ? -1 : 1));
+    const mine = candidates.filter((p) => !taken.has(p) && matches(policy, p)).sort((a, b) => (podKey(a) < podKey(b) ? -1 : 1));
     for (const p of mine) taken.add(p);
     const apps = policy.spec.targetRef ? [`${policy.namespace}/${policy.spec.targetRef.name}`] : [...new Set(mine.map(appKeyOf))];
     selections.push({ policy, pods: mine, apps });
