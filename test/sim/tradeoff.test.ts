@@ -15,11 +15,14 @@ describe('oracle and trade-off', () => {
   it('the oracle has the least slack; a higher headroom quantile buys less shortage with more slack; the report draws it', async () => {
     const r = loadScenario(file);
     if (!r.ok) throw new Error(r.errors.join('\n'));
-    const report = await simulate(r.value, { seed: 7, strategies: ['polyarch', 'static', 'oracle'], tradeoff: [0.5, 0.99], trackApps: [] });
+    const report = await simulate(r.value, { seed: 7, strategies: ['polyarch', 'static', 'oracle'], tradeoff: [0.5, 0.9], trackApps: [] });
     const [poly, fixed, oracle] = report.runs.map(figuresOf);
     expect(oracle!.slackCpuCoreHours).toBeLessThan(poly!.slackCpuCoreHours);
     expect(oracle!.slackCpuCoreHours).toBeLessThan(fixed!.slackCpuCoreHours);
     expect(oracle!.oomKills).toBe(0);
+    // P50 -> P90 buys less shortage on every seed tried (7, 1, 2, 3); P99 of a 60-error
+    // window is nearly the window's maximum and is not monotone (seeds 7 and 2 have more CPU
+    // shortage at P99 than at P50: docs/scaling-quality.md).
     const [low, high] = report.tradeoff!;
     expect(low).toMatchObject({ label: 'polyarch P50', quantile: 0.5 });
     expect(high!.slackCpuCoreHours).toBeGreaterThan(low!.slackCpuCoreHours);
