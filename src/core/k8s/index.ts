@@ -1,3 +1,4 @@
+export * from './limits.ts';
 export * from './node-selector.ts';
 export * from './quantity.ts';
 export * from './resources.ts';
