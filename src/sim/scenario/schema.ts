@@ -5,7 +5,7 @@
  * YAML and names the document and field of every error.
  */
 import { z } from 'zod';
-import { MAX_NODES, MAX_PODS } from '../../core/k8s/limits.ts';
+import { MAX_PODS } from '../../core/k8s/limits.ts';
 
 const replicas = z.number().int().min(0).max(MAX_PODS, `at most ${MAX_PODS} (Kubernetes' tested maximum of pods per cluster)`);
 
