@@ -68,7 +68,7 @@ describe('two replicas of polyarch serve', () => {
     const leases = server.client(CoordinationV1Api);
     const holder = async (): Promise<string | undefined> => {
       try {
-        const l = await leases.readNamespacedLease({ name: 'polyarch', namespace: 'polyarch-system' });
+        const l = await leases.readNamespacedLease({ name: 'polyarch-scheduler', namespace: 'polyarch-system' });
         return l.spec?.holderIdentity || undefined;
       } catch {
         return undefined;
@@ -97,7 +97,7 @@ describe('two replicas of polyarch serve', () => {
     expect(byInstance).toHaveLength(5);
     expect(standby.out.some((l) => l.includes('bind refused'))).toBe(false);
     // The Lease records the handover (client-go: leaseTransitions).
-    const lease = await leases.readNamespacedLease({ name: 'polyarch', namespace: 'polyarch-system' });
+    const lease = await leases.readNamespacedLease({ name: 'polyarch-scheduler', namespace: 'polyarch-system' });
     expect(lease.spec?.leaseTransitions).toBeGreaterThanOrEqual(1);
     console.log(`failover: standby took the Lease ${failoverMs} ms after the leader was killed`);
   }, 120_000);
