@@ -1,12 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { formatPlatform } from '../../src/core/platform/platform.ts';
 import { FakeApiServer } from '../support/apiserver/index.ts';
-import { CATALOG, deployment, eventually, events, node, pods, resolver } from './helpers.ts';
+import { catalogFile, deployment, eventually, events, node, pods } from './helpers.ts';
 
 interface Replica {
   id: string;
@@ -22,24 +21,6 @@ afterEach(async () => {
   await server?.close();
   server = undefined;
 });
-
-/** The catalog as `polyarch inspect -o json` would print it, for `serve --images`. */
-async function catalogFile(dir: string): Promise<string> {
-  const reg = resolver();
-  const docs = CATALOG.map((c) => {
-    const r = reg.cached(c.reference);
-    if (!r?.ok) throw new Error(c.reference);
-    return {
-      reference: r.value.reference,
-      source: r.value.source === 'tag-convention' ? 'tag-convention' : r.value.source,
-      platforms: r.value.platforms.map((p) => ({ os: p.platform.os, architecture: p.platform.architecture, ...(p.platform.variant ? { variant: p.platform.variant } : {}), image: p.image, digest: p.digest, platform: formatPlatform(p.platform) })),
-      warnings: [],
-    };
-  });
-  const file = join(dir, 'images.json');
-  await writeFile(file, JSON.stringify(docs));
-  return file;
-}
 
 function startReplica(id: string, kubeconfig: string, images: string): Replica {
   const proc = spawn(

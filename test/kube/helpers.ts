@@ -1,4 +1,6 @@
 /** Shared pieces of the end-to-end tests: the fake API server, nodes and workloads as the API stores them. */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { KubeCluster } from '../../src/adapters/kube/cluster.ts';
 import { systemClock } from '../../src/adapters/system-clock.ts';
@@ -8,7 +10,7 @@ import { QueueScheduler, type QueueSchedulerOptions } from '../../src/app/queue-
 import type { Logger } from '../../src/ports/logger.ts';
 import { SimRegistry } from '../../src/sim/registry.ts';
 import { NodeMigrator, type NodeMigratorOptions } from '../../src/app/node-migrator.ts';
-import { nodePlatform } from '../../src/core/platform/platform.ts';
+import { formatPlatform, nodePlatform } from '../../src/core/platform/platform.ts';
 import type { Node } from '../../src/core/k8s/types.ts';
 import { FakeApiServer, type FakeApiServerOptions, type KubeObject } from '../support/apiserver/index.ts';
 
@@ -182,4 +184,22 @@ export function pods(server: FakeApiServer, namespace = 'default'): KubeObject[]
 
 export function events(server: FakeApiServer, namespace = 'default'): KubeObject[] {
   return server.list('v1', 'Event', namespace);
+}
+
+/** The catalog as `polyarch inspect -o json` would print it, for `serve --images`. */
+export async function catalogFile(dir: string): Promise<string> {
+  const reg = resolver();
+  const docs = CATALOG.map((c) => {
+    const r = reg.cached(c.reference);
+    if (!r?.ok) throw new Error(c.reference);
+    return {
+      reference: r.value.reference,
+      source: r.value.source === 'tag-convention' ? 'tag-convention' : r.value.source,
+      platforms: r.value.platforms.map((p) => ({ os: p.platform.os, architecture: p.platform.architecture, ...(p.platform.variant ? { variant: p.platform.variant } : {}), image: p.image, digest: p.digest, platform: formatPlatform(p.platform) })),
+      warnings: [],
+    };
+  });
+  const file = join(dir, 'images.json');
+  await writeFile(file, JSON.stringify(docs));
+  return file;
 }
