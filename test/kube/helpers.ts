@@ -1,4 +1,5 @@
 /** Shared pieces of the end-to-end tests: the fake API server, nodes and workloads as the API stores them. */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
@@ -202,4 +203,13 @@ export async function catalogFile(dir: string): Promise<string> {
   const file = join(dir, 'images.json');
   await writeFile(file, JSON.stringify(docs));
   return file;
+}
+
+/** `node bin/polyarch.js serve ARGS...` with its output lines kept (stdout and stderr), for the process-level tests. */
+export function spawnServe(args: readonly string[]): { proc: ChildProcess; out: string[] } {
+  const proc = spawn(process.execPath, ['bin/polyarch.js', 'serve', ...args], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const out: string[] = [];
+  proc.stdout?.on('data', (b: Buffer) => out.push(...b.toString().split('\n').filter(Boolean)));
+  proc.stderr?.on('data', (b: Buffer) => out.push(...b.toString().split('\n').filter(Boolean)));
+  return { proc, out };
 }
