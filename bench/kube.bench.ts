@@ -12,6 +12,7 @@ import { KubeCluster } from '../src/adapters/kube/cluster.ts';
 import { systemClock } from '../src/adapters/system-clock.ts';
 import { NodeMigrator } from '../src/app/node-migrator.ts';
 import { QueueScheduler } from '../src/app/queue-scheduler.ts';
+import { ImageLookupService } from '../src/app/image-lookup.ts';
 import type { Node, Pod } from '../src/core/k8s/types.ts';
 import { createFramework } from '../src/core/placement/framework.ts';
 import { mulberry32 } from '../src/core/placement/rng.ts';
@@ -61,7 +62,7 @@ function pod(i: number, image = IMAGES[i % 3 === 2 ? 2 : i % 5 === 1 ? 1 : 0] ??
 function scheduler(cluster: Cluster): QueueScheduler {
   const fw = createFramework({ percentageOfNodesToScore: 0 });
   if (!fw.ok) throw new Error(fw.error);
-  return new QueueScheduler({ cluster, resolver: new SimRegistry(CATALOG as never), framework: fw.value, rng: mulberry32(1), clock: systemClock, log: silentLogger, bindConcurrency: 32 });
+  return new QueueScheduler({ cluster, resolver: new ImageLookupService({ source: new SimRegistry(CATALOG as never), clock: systemClock }), framework: fw.value, rng: mulberry32(1), clock: systemClock, log: silentLogger, bindConcurrency: 32 });
 }
 
 async function until(check: () => boolean | Promise<boolean>, ms: number, what = 'a condition'): Promise<void> {

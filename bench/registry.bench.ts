@@ -10,7 +10,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { RegistryResolver, type RegistryResolverOptions } from '../src/adapters/registry/index.ts';
+import { registryLookup, type RegistryLookupOptions } from '../test/support/registry-lookup.ts';
 import { startRegistry } from '../test/support/registry.ts';
 
 const run = promisify(execFile);
@@ -47,7 +47,7 @@ export default async function bench(): Promise<void> {
     await reg.pushIndex('team/app', '1.4', [amd, arm], { attestation: true });
     await reg.pushImage('team/single', '2.0', 'linux/amd64', { format: 'docker' });
     const images = [`${reg.host}/team/app:1.4`, `${reg.host}/team/single:2.0`];
-    const variants: [string, RegistryResolverOptions][] = [
+    const variants: [string, RegistryLookupOptions][] = [
       ['conventions on', {}],
       ['conventions off', { conventions: [] }],
     ];
@@ -62,7 +62,7 @@ export default async function bench(): Promise<void> {
         console.log(`${image} | skopeo inspect --raw | ${skopeo.toFixed(1)} | 1.00`);
       } else {
         skopeo = await perSecond(async () => {
-          const r = new RegistryResolver();
+          const r = registryLookup();
           await r.resolve(image);
           await r.close();
         });
@@ -71,18 +71,18 @@ export default async function bench(): Promise<void> {
       console.log(`${image} | polyarch inspect (process) | ${cli.toFixed(1)} | ${(cli / skopeo).toFixed(2)}`);
       for (const [label, options] of variants) {
         const cold = await perSecond(async () => {
-          const r = new RegistryResolver(options);
+          const r = registryLookup(options);
           const got = await r.resolve(image);
           await r.close();
           if (!got.ok) throw new Error(got.error.message);
         });
-        const reused = new RegistryResolver({ ...options, cacheTtlMs: 0 });
+        const reused = registryLookup({ ...options, cacheTtlMs: 0 });
         const uncached = await perSecond(async () => {
           const got = await reused.resolve(image);
           if (!got.ok) throw new Error(got.error.message);
         });
         await reused.close();
-        const warm = new RegistryResolver(options);
+        const warm = registryLookup(options);
         const cached = await perSecond(async () => {
           const got = await warm.resolve(image);
           if (!got.ok) throw new Error(got.error.message);

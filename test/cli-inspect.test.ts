@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inProcess } from './support/cli.ts';
+import { startFaultProxy } from './support/fault-proxy.ts';
 import { freePort, startRegistry, type PushedManifest, type TestRegistry } from './support/registry.ts';
 
 interface Run {
@@ -168,5 +169,19 @@ describe('polyarch inspect', () => {
     const r = await inProcess('inspect', `${reg.host}/team/app:1.4`, '--auth-file', join(home, 'absent.json'));
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(`polyarch: auth file ${join(home, 'absent.json')}: no such file\n`);
+  });
+
+  it('--timeout bounds the whole lookup: a registry sending one byte a second is cut at the deadline (issue 15)', async () => {
+    const proxy = await startFaultProxy(reg.port);
+    try {
+      proxy.fault({ path: /\/manifests\/1\.4$/, action: 'drip' });
+      const r = await inProcess('inspect', `${proxy.host}/team/app:1.4`, '--timeout', '2000');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`polyarch: ${proxy.host}/team/app:1.4: registry ${proxy.host} did not finish the lookup within its 2000 ms deadline (manifest team/app:1.4 unfinished)\n`);
+      const drip = proxy.drips[0];
+      expect(drip && drip.sent < drip.total).toBe(true);
+    } finally {
+      await proxy.stop();
+    }
   });
 });

@@ -1,15 +1,20 @@
 /**
  * Golden tests: realistic manifests in test/fixtures/placement/<case>/ scheduled with
- * seed 1; the decisions must equal expected.json (regenerate with UPDATE_GOLDEN=1 after
- * checking the difference by hand), and the facts each case is about are asserted too.
+ * seed 1; the decisions must equal expected.json, and the facts each case is named after
+ * are asserted by hand as well, so a regenerated golden cannot hide a bug.
+ *
+ * UPDATE_GOLDEN=1 rewrites an expected.json that differs and still fails, printing the
+ * difference against the old one: review it (git diff), then run again without it.
  */
 
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { readManifests } from '../src/adapters/manifests/read.ts';
 import { loadImageCatalog } from '../src/adapters/registry/catalog.ts';
-import { resolveImages } from '../src/app/resolve-images.ts';
+import { systemClock } from '../src/adapters/system-clock.ts';
+import { ImageLookupService } from '../src/app/image-lookup.ts';
 import { createFramework, imageReferences, mulberry32, scheduleCluster, splitPods, type Decision } from '../src/core/placement/index.ts';
 
 const root = join(import.meta.dirname, 'fixtures', 'placement');
@@ -24,15 +29,19 @@ async function plan(name: string) {
   if (!catalog.ok) throw new Error(catalog.error);
   const fw = createFramework();
   if (!fw.ok) throw new Error(fw.error);
-  const { lookup } = await resolveImages(catalog.value, imageReferences(splitPods(manifests.value).pending.map((p) => p.pod)));
+  const { lookup } = await new ImageLookupService({ source: catalog.value, clock: systemClock }).resolveAll(imageReferences(splitPods(manifests.value).pending.map((p) => p.pod)));
   return { objects: manifests.value, result: scheduleCluster(fw.value, manifests.value, lookup, mulberry32(1)) };
 }
 
 function golden(name: string, decisions: readonly Decision[]): void {
   const actual = decisions.map((d) => ({ pod: d.pod, node: d.node, platform: d.platform, images: d.images, reason: d.reason }));
   const file = join(root, name, 'expected.json');
-  if (process.env['UPDATE_GOLDEN'] === '1') writeFileSync(file, `${JSON.stringify(actual, null, 2)}\n`);
-  expect(actual).toEqual(JSON.parse(readFileSync(file, 'utf8')));
+  const expected: unknown = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
+  const plain: unknown = JSON.parse(JSON.stringify(actual));
+  const rewritten = process.env['UPDATE_GOLDEN'] === '1' && !isDeepStrictEqual(plain, expected);
+  if (rewritten) writeFileSync(file, `${JSON.stringify(actual, null, 2)}\n`);
+  // When rewritten, this still compares with the old file: the run fails and shows the difference.
+  expect(plain, rewritten ? `${file} rewritten (UPDATE_GOLDEN=1): review the difference, then run without UPDATE_GOLDEN` : file).toEqual(expected);
 }
 
 const on = (decisions: readonly Decision[], prefix: string) => decisions.filter((d) => d.pod.startsWith(prefix));
@@ -90,6 +99,10 @@ describe('golden: DaemonSets and init containers', () => {
     for (const x of shipper.filter((x) => x.node === null)) expect(x.reason).toContain("1 node(s) can't run any platform of image registry.example.com/ops/gpu-agent:2 (has linux/amd64)");
     // web: 3 cpu effective (the amd64-only migrate init container), only srv-2 runs it: two fit in 8 cpu
     const web = on(d, 'shop/web-');
+    expect(web).toHaveLength(3);
+    // web and envoy exist for arm64 too: only the init container keeps web off box-1 (arm64)
+    for (const x of web.filter((x) => x.node !== null)) expect(x.platform).toBe('linux/amd64');
+    expect(web.find((x) => x.node === null)?.reason).toContain("node(s) can't run any platform of image registry.example.com/shop/migrate:1.4 (has linux/amd64)");
     expect(web.filter((x) => x.node === 'srv-2')).toHaveLength(2);
     expect(web.filter((x) => x.node === null)[0]?.reason).toContain('1 Insufficient cpu');
     expect(Object.keys(web[0]?.images ?? {}).sort()).toEqual(['envoy', 'migrate', 'web']);
@@ -105,7 +118,7 @@ describe('examples/placement', () => {
     if (!manifests.ok || !catalog.ok) throw new Error('example does not load');
     const fw = createFramework();
     if (!fw.ok) throw new Error(fw.error);
-    const { lookup } = await resolveImages(catalog.value, imageReferences(splitPods(manifests.value).pending.map((p) => p.pod)));
+    const { lookup } = await new ImageLookupService({ source: catalog.value, clock: systemClock }).resolveAll(imageReferences(splitPods(manifests.value).pending.map((p) => p.pod)));
     const d = scheduleCluster(fw.value, manifests.value, lookup, mulberry32(1)).decisions;
     expect(d.filter((x) => x.outcome === 'scheduled')).toHaveLength(8);
     expect(d.filter((x) => x.outcome !== 'scheduled').map((x) => x.reason.slice(0, 25))).toEqual(['0/6 nodes are available: ', '0/6 nodes are available: ']);

@@ -2,7 +2,9 @@
  * Properties of placement over random clusters and pods, checked by an independent
  * re-statement of the rules (not by the plugins themselves), replaying the decisions in
  * order with its own bookkeeping:
- * - a placed pod's node can run a variant of each of its images, tolerates the node's
+ * - a placed pod's node can run a variant of each of its images (by the OCI/containerd
+ *   matching rules stated in test/support/platform-oracle.ts, not by src/core/platform),
+ *   the variant chosen is the one containerd would pull there, the node tolerates its
  *   NoSchedule/NoExecute taints, matches the pod's selector and required affinity, and
  *   has room for it after all earlier placements (cpu, memory, pods, host ports);
  * - an unschedulable verdict is true: at that moment no node satisfied all of that.
@@ -13,22 +15,36 @@ import { describe, expect, it } from 'vitest';
 import { podResources } from '../src/core/k8s/resources.ts';
 import type { Node, Pod, Toleration } from '../src/core/k8s/types.ts';
 import { createFramework, mulberry32, placePods, ClusterSnapshot, type ImageLookup } from '../src/core/placement/index.ts';
-import { canRun, nodePlatform } from '../src/core/platform/platform.ts';
-import { formatReference, parseReference } from '../src/core/image/reference.ts';
 import { makeImages, makeNode, makePod } from './builders/index.ts';
+import { oracleBest, oracleCanRun } from './support/platform-oracle.ts';
 
 const CATALOG: Record<string, string[]> = {
   'p/multi:1': ['linux/amd64', 'linux/arm64', 'linux/loong64'],
   'p/amd:1': ['linux/amd64'],
   'p/arm:1': ['linux/arm64'],
   'p/armv6:1': ['linux/arm/v6'],
+  'p/armv8:1': ['linux/arm/v8'],
   'p/all:1': ['linux/amd64', 'linux/arm64', 'linux/arm/v7', 'linux/loong64', 'linux/riscv64'],
+  'p/levels:1': ['linux/amd64', 'linux/amd64/v3', 'linux/arm64', 'linux/arm64/v8.2', 'linux/arm/v5', 'linux/arm/v7'],
+  'p/v86:1': ['linux/arm64/v8.6', 'linux/amd64/v2'],
 };
 const lookup: ImageLookup = makeImages(CATALOG);
-const platformsOf = (image: string) => {
-  const r = parseReference(image);
-  const info = r.ok ? lookup(formatReference(r.value)) : undefined;
-  return info?.ok ? info.value.platforms.map((p) => p.platform) : [];
+/** Image digest -> the platform string the catalog above gives for it (lookup lists them in catalog order). */
+const platformOfDigest = new Map<string, string>();
+for (const [ref, platforms] of Object.entries(CATALOG)) {
+  const info = lookup(`docker.io/${ref}`);
+  if (info === undefined) throw new Error(`catalog lookup of ${ref} found nothing`);
+  if (!info.ok) throw new Error(info.error);
+  info.value.platforms.forEach((p, i) => platformOfDigest.set(p.digest, platforms[i] ?? ''));
+}
+
+/** Variants a node of each architecture may state (label polyarch.io/arch-variant; '' = none). */
+const VARIANTS: Readonly<Record<string, readonly string[]>> = {
+  amd64: ['', 'v2', 'v3'],
+  arm64: ['', 'v8.2', 'v9'],
+  arm: ['v6', 'v7', 'v8'],
+  loong64: [''],
+  riscv64: [''],
 };
 
 const TAINTS = [
@@ -45,6 +61,7 @@ const TOLERATIONS: Toleration[] = [
 
 const nodeArb = fc.record({
   arch: fc.constantFrom('amd64', 'arm64', 'arm', 'loong64', 'riscv64'),
+  variant: fc.integer({ min: 0, max: 2 }),
   cpu: fc.integer({ min: 1, max: 16 }).map((n) => n * 500),
   memGi: fc.integer({ min: 1, max: 16 }),
   pods: fc.integer({ min: 1, max: 8 }),
@@ -70,9 +87,18 @@ const podArb = fc.record({
 type NodeSpec = typeof nodeArb extends fc.Arbitrary<infer T> ? T : never;
 type PodSpecArb = typeof podArb extends fc.Arbitrary<infer T> ? T : never;
 
+function variantOf(n: NodeSpec): string {
+  const vs = VARIANTS[n.arch] ?? [''];
+  return vs[n.variant % vs.length] ?? '';
+}
+
+/** The node's platform as the oracle reads it, from the generated spec (not from the Node object). */
+const platformText = (n: NodeSpec): string => `linux/${n.arch}${variantOf(n) ? `/${variantOf(n)}` : ''}`;
+
 function buildNode(i: number, n: NodeSpec): Node {
   let b = makeNode(`n${i}`).arch(n.arch).label('zone', n.zone).allocatable({ cpu: `${n.cpu}m`, memory: `${n.memGi}Gi`, pods: String(n.pods) });
-  if (n.arch === 'arm') b = b.variant('v7');
+  const variant = variantOf(n);
+  if (variant) b = b.variant(variant);
   for (const t of n.taints) b = b.taint(TAINTS[t]?.key ?? '', TAINTS[t]?.value, TAINTS[t]?.effect ?? '');
   if (n.cordoned) b = b.unschedulable();
   if (n.notReady) b = b.notReady();
@@ -103,7 +129,7 @@ function tolerates(t: Toleration, taint: { key: string; value?: string; effect: 
 
 interface Held { cpu: number; mem: number; pods: number; ports: number }
 
-function fits(pod: Pod, node: Node, held: Held): string | undefined {
+function fits(pod: Pod, node: Node, spec: NodeSpec, held: Held): string | undefined {
   const tol = pod.spec.tolerations ?? [];
   // a cordoned or not-ready node is open to pods tolerating the taint Kubernetes puts on it
   if (node.spec?.unschedulable && !tol.some((t) => tolerates(t, { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }))) return 'cordoned';
@@ -117,10 +143,8 @@ function fits(pod: Pod, node: Node, held: Held): string | undefined {
   for (const [k, v] of Object.entries(pod.spec.nodeSelector ?? {})) if (labels[k] !== v) return 'selector';
   const term = pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms[0]?.matchExpressions?.[0];
   if (term && !(term.values ?? []).includes(labels[term.key] ?? '')) return 'affinity';
-  const np = nodePlatform(node);
-  if (!np.ok) return 'platform';
   for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
-    if (!platformsOf(c.image ?? '').some((p) => canRun(p, np.value))) return `image ${c.image}`;
+    if (!(CATALOG[c.image ?? ''] ?? []).some((p) => oracleCanRun(p, platformText(spec)))) return `image ${c.image}`;
   }
   const r = podResources(pod);
   if (!r.ok) return 'invalid';
@@ -150,12 +174,17 @@ describe('placement properties', () => {
           const pod = pods[i] as Pod;
           expect(d.pod).toBe(`default/${pod.metadata.name}`);
           if (d.outcome === 'scheduled') {
-            const node = nodes.find((n) => n.metadata.name === d.node) as Node;
+            const at = nodes.findIndex((n) => n.metadata.name === d.node);
+            const node = nodes[at] as Node;
+            const spec = ns[at] as NodeSpec;
             const h = held.get(d.node ?? '') as Held;
-            expect(fits(pod, node, h)).toBeUndefined();
-            // each chosen image is a variant the node can run
-            const np = nodePlatform(node);
-            for (const c of d.choices) expect(platformsOf(c.original).some((p) => np.ok && canRun(p, np.value) && c.image.includes('@sha256:'))).toBe(true);
+            expect(fits(pod, node, spec, h)).toBeUndefined();
+            // each chosen image is the variant containerd would pull on that node
+            expect(d.choices.map((c) => c.original).sort()).toEqual([...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c) => c.image).sort());
+            for (const c of d.choices) {
+              const chosen = platformOfDigest.get(c.image.slice(c.image.indexOf('@') + 1));
+              expect(chosen, `${d.pod}: ${c.original} on ${platformText(spec)}`).toBe(oracleBest(CATALOG[c.original] ?? [], platformText(spec)));
+            }
             const r = podResources(pod);
             if (!r.ok) throw new Error(r.error);
             h.cpu += r.value.requests.milliCPU;
@@ -164,7 +193,7 @@ describe('placement properties', () => {
             if (pod.spec.containers.some((c) => (c.ports ?? []).length > 0)) h.ports += 1;
           } else {
             expect(d.node).toBeNull();
-            for (const node of nodes) expect(fits(pod, node, held.get(node.metadata.name ?? '') as Held), `${d.pod} could go on ${node.metadata.name}: ${d.reason}`).toBeDefined();
+            nodes.forEach((node, k) => expect(fits(pod, node, ns[k] as NodeSpec, held.get(node.metadata.name ?? '') as Held), `${d.pod} could go on ${node.metadata.name}: ${d.reason}`).toBeDefined());
           }
         });
       }),

@@ -1,4 +1,4 @@
-/** deploy/probe-daemonset.yaml: what the probe needs on every node, and arguments the command accepts. */
+/** deploy/autoscaler/probe-daemonset.yaml: what the probe needs on every node, and arguments the command accepts. */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -11,12 +11,12 @@ interface Doc {
   spec?: { template: { spec: Record<string, unknown> & { containers: { args: string[]; volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[]; resources: unknown }[]; volumes: { name: string; hostPath: { path: string } }[] } } };
 }
 
-const docs = parseAllDocuments(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'deploy', 'probe-daemonset.yaml'), 'utf8')).map((d) => {
+const docs = parseAllDocuments(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'deploy', 'autoscaler', 'probe-daemonset.yaml'), 'utf8')).map((d) => {
   expect(d.errors).toEqual([]);
   return d.toJSON() as Doc;
 });
 
-describe('deploy/probe-daemonset.yaml', () => {
+describe('deploy/autoscaler/probe-daemonset.yaml', () => {
   const ds = docs.find((d) => d.kind === 'DaemonSet')!;
   const pod = ds.spec!.template.spec;
   const container = pod.containers[0]!;
@@ -26,7 +26,7 @@ describe('deploy/probe-daemonset.yaml', () => {
     expect(pod['affinity']).toBeUndefined();
     expect(pod['tolerations']).toEqual([{ operator: 'Exists' }]);
     expect(pod['hostPID']).toBe(true);
-    expect(docs.map((d) => d.kind)).toEqual(['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'DaemonSet']);
+    expect(docs.map((d) => d.kind)).toEqual(['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'DaemonSet']);
   });
 
   it('mounts the host cgroup tree and /proc read-only, where its arguments say', () => {

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { kubePodInfoSource } from '../src/adapters/probe/pod-info-kube.ts';
+import { denied, grantsOf, renderDeploy } from './support/deploy.ts';
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -77,6 +78,10 @@ describe('kubePodInfoSource', () => {
     t += 6_000;
     await src.list();
     expect(api.requests).toHaveLength(2);
+    // What it asked (list pods, all namespaces) is what deploy/ grants the probe's ServiceAccount.
+    expect(api.requests.map((u) => u.pathname)).toEqual(['/api/v1/pods', '/api/v1/pods']);
+    const asked = api.requests.map(() => ({ method: 'GET', path: '/api/v1/pods', code: 200, watch: false, verb: 'list', apiGroup: '', resource: 'pods' }));
+    expect(denied(asked, grantsOf(await renderDeploy({ components: ['autoscaler'] }), 'polyarch-system', 'polyarch-probe'))).toEqual([]);
   });
 
   it('an API error or an unreachable server is a value naming the server, not a throw', async () => {

@@ -5,14 +5,17 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadAuthFile, parseDockerConfig, RegistryResolver, type RegistryResolverOptions } from '../src/adapters/registry/index.ts';
+import { loadAuthFile, parseDockerConfig } from '../src/adapters/registry/index.ts';
+import { mayReceiveCredentials } from '../src/adapters/registry/auth.ts';
+import type { ImageLookupService } from '../src/app/image-lookup.ts';
+import { registryLookup, type RegistryLookupOptions } from './support/registry-lookup.ts';
 import type { RegistryCredentials } from '../src/ports/image-resolver.ts';
 import { manualClock } from './support/clock.ts';
-import { startRegistry, type TestRegistry } from './support/registry.ts';
+import { startRegistry, type PushedManifest, type TestRegistry } from './support/registry.ts';
 
-const resolvers: RegistryResolver[] = [];
-const resolver = (o: RegistryResolverOptions = {}): RegistryResolver => {
-  const r = new RegistryResolver({ clock: manualClock(), conventions: [], ...o });
+const resolvers: ImageLookupService[] = [];
+const resolver = (o: RegistryLookupOptions = {}): ImageLookupService => {
+  const r = registryLookup({ clock: manualClock(), conventions: [], ...o });
   resolvers.push(r);
   return r;
 };
@@ -20,6 +23,7 @@ const auth = (host: string, user: string, pass: string): RegistryCredentials => 
 
 let basic: TestRegistry;
 let token: TestRegistry;
+let index: PushedManifest;
 const dir = mkdtempSync(join(tmpdir(), 'polyarch-auth-'));
 
 beforeAll(async () => {
@@ -27,7 +31,8 @@ beforeAll(async () => {
   for (const reg of [basic, token]) {
     const amd = await reg.pushImage('team/app', '1.4-amd64', 'linux/amd64');
     const arm = await reg.pushImage('team/app', '1.4-arm64', 'linux/arm64');
-    await reg.pushIndex('team/app', '1.4', [amd, arm]);
+    const idx = await reg.pushIndex('team/app', '1.4', [amd, arm]);
+    if (reg === basic) index = idx;
     await reg.pushImage('team/other', '1.0', 'linux/riscv64');
   }
 }, 60_000);
@@ -73,7 +78,25 @@ describe('basic auth (htpasswd)', () => {
     expect((await r.resolve(ref)).ok).toBe(false);
     const withSecret = await r.resolve(ref, { credentials: [secret.value] });
     expect(withSecret.ok).toBe(true);
-    expect(r.cached(ref)).toEqual(withSecret);
+    expect(r.cached(ref, [secret.value])).toEqual(withSecret);
+  });
+
+  it('a private answer is cached for the credentials that read it, not given to a caller without them (issue 15)', async () => {
+    const secret = parseDockerConfig(JSON.stringify({ auths: { [basic.host]: { username: 'alice', password: 's3cret' } } }), '.dockerconfigjson');
+    if (!secret.ok) throw new Error(secret.error);
+    const r = resolver();
+    const ref = `${basic.host}/team/app:1.4`;
+    const pinned = `${basic.host}/team/app@${index.digest}`;
+    expect((await r.resolve(ref, { credentials: [secret.value] })).ok).toBe(true);
+    expect((await r.resolve(pinned, { credentials: [secret.value] })).ok).toBe(true);
+    // As the pod without `regcred` would ask: neither from the answer cache nor from the registry client's digest caches.
+    expect(r.cached(ref)).toBeUndefined();
+    for (const asked of [ref, pinned]) {
+      const anonymous = await r.resolve(asked);
+      expect(anonymous.ok).toBe(false);
+      expect(!anonymous.ok && anonymous.error.kind).toBe('unauthorized');
+    }
+    expect(r.cached(ref, [secret.value])?.ok).toBe(true);
   });
 });
 
@@ -130,6 +153,35 @@ describe('bearer tokens (token server)', () => {
     } finally {
       ts.mode = 'normal';
     }
+  });
+});
+
+describe('token realm on another host (issue 15)', () => {
+  let far: TestRegistry;
+  beforeAll(async () => {
+    // The registry on 127.0.0.1, its token realm plain HTTP on 127.0.0.2; anonymous pulls allowed.
+    far = await startRegistry({ auth: { token: { alice: 's3cret' }, anonymousActions: ['pull'], realmHost: '127.0.0.2' } });
+    await far.pushImage('team/app', '1.0', 'linux/amd64');
+  }, 60_000);
+  afterAll(() => far?.stop());
+
+  it('never receives the registry credentials over plain HTTP: asked anonymously, with a warning', async () => {
+    const ts = far.tokenServer;
+    if (!ts) throw new Error('no token server');
+    const before = ts.requests.length;
+    const r = await resolver({ credentials: [auth(far.host, 'alice', 's3cret')] }).resolve(`${far.host}/team/app:1.0`);
+    expect(r.ok).toBe(true);
+    const realm = new URL(ts.realm).origin;
+    expect(r.ok && r.value.warnings).toContain(`credentials for ${far.host} not sent to token realm ${realm}: it is plain HTTP on another host than the registry; asked for an anonymous token`);
+    const asked = ts.requests.slice(before);
+    expect(asked.length).toBeGreaterThan(0);
+    expect(asked.every((q) => q.user === undefined)).toBe(true);
+  });
+
+  it('may receive them over HTTPS or on the registry host itself', () => {
+    expect(mayReceiveCredentials(new URL('https://auth.example/token'), 'registry.example')).toBe(true);
+    expect(mayReceiveCredentials(new URL('http://registry.example:5001/token'), 'registry.example:5000')).toBe(true);
+    expect(mayReceiveCredentials(new URL('http://auth.example/token'), 'registry.example')).toBe(false);
   });
 });
 

@@ -1,8 +1,11 @@
 // Faults between polyarch and a real docker-registry, injected by a loopback proxy,
 // each with the error the user sees.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RegistryResolver, type RegistryResolverOptions } from '../src/adapters/registry/index.ts';
+import type { ImageLookupService } from '../src/app/image-lookup.ts';
+import { registryLookup, type RegistryLookupOptions } from './support/registry-lookup.ts';
 import { manualClock, type ManualClock } from './support/clock.ts';
+import { realClock } from './support/real-clock.ts';
+import { eventually } from './kube/helpers.ts';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.ts';
 import { freePort, startRegistry, type PushedManifest, type TestRegistry } from './support/registry.ts';
 
@@ -10,10 +13,10 @@ let reg: TestRegistry;
 let proxy: FaultProxy;
 let index: PushedManifest;
 let clock: ManualClock;
-const resolvers: RegistryResolver[] = [];
-const resolver = (o: RegistryResolverOptions = {}): RegistryResolver => {
+const resolvers: ImageLookupService[] = [];
+const resolver = (o: RegistryLookupOptions = {}): ImageLookupService => {
   clock = manualClock();
-  const r = new RegistryResolver({ clock, conventions: [], ...o });
+  const r = registryLookup({ clock, conventions: [], ...o });
   resolvers.push(r);
   return r;
 };
@@ -149,6 +152,19 @@ describe('faults', () => {
     abort.abort();
     expect(await first).toEqual({ ok: false, error: { kind: 'other', message: `${ref()}: lookup cancelled by the caller` } });
     expect(await second).toEqual({ ok: false, error: { kind: 'timeout', message: `${ref()}: registry ${proxy.host} did not answer within 400 ms` } });
+  });
+
+  it('a registry that sends one byte a second: the whole lookup ends at its deadline (issue 15)', async () => {
+    // Each byte comes well within the per-request timeout, so only a whole-lookup deadline stops it.
+    proxy.fault({ path: manifestPath, action: 'drip', dripMs: 200 });
+    const res = resolver({ clock: realClock, timeoutMs: 5_000, deadlineMs: 1_000 });
+    const r = await res.resolve(ref());
+    expect(r).toEqual({ ok: false, error: { kind: 'timeout', message: `${ref()}: registry ${proxy.host} did not finish the lookup within its 1000 ms deadline (manifest team/app:1.4 unfinished)` } });
+    const drip = proxy.drips.at(-1);
+    // Cut mid-body: the answer was still trickling in.
+    await eventually(() => (drip?.abandoned ? true : undefined), 10_000, 'the dripping response to be abandoned');
+    expect(drip && drip.sent < drip.total).toBe(true);
+    expect(res.inFlight).toBe(0);
   });
 
   it('a dropped connection is retried', async () => {

@@ -7,7 +7,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RegistryResolver, type RegistryResolverOptions } from '../src/adapters/registry/index.ts';
+import type { ImageLookupService } from '../src/app/image-lookup.ts';
+import { registryLookup, type RegistryLookupOptions } from './support/registry-lookup.ts';
 import { manualClock } from './support/clock.ts';
 import { selfSignedCertificate } from './support/der.ts';
 import { startRegistry, type TestRegistry } from './support/registry.ts';
@@ -16,9 +17,9 @@ let reg: TestRegistry;
 let tls: Server;
 let remote: string;
 let tlsHost: string;
-const resolvers: RegistryResolver[] = [];
-const resolver = (o: RegistryResolverOptions = {}): RegistryResolver => {
-  const r = new RegistryResolver({ clock: manualClock(), conventions: [], attempts: 1, ...o });
+const resolvers: ImageLookupService[] = [];
+const resolver = (o: RegistryLookupOptions = {}): ImageLookupService => {
+  const r = registryLookup({ clock: manualClock(), conventions: [], attempts: 1, ...o });
   resolvers.push(r);
   return r;
 };

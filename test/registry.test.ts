@@ -1,7 +1,8 @@
 // Image platforms from a real docker-registry: every kind of image, tag conventions,
 // caching, single flight, tag pagination and mirrors.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RegistryResolver, type RegistryResolverOptions } from '../src/adapters/registry/index.ts';
+import type { ImageLookupService } from '../src/app/image-lookup.ts';
+import { registryLookup, type RegistryLookupOptions } from './support/registry-lookup.ts';
 import { formatPlatform } from '../src/core/platform/platform.ts';
 import type { ResolveResult } from '../src/ports/image-resolver.ts';
 import { manualClock } from './support/clock.ts';
@@ -11,10 +12,10 @@ import { startRegistry, type PushedManifest, type TestRegistry } from './support
 let reg: TestRegistry;
 let proxy: FaultProxy;
 const img: Record<string, PushedManifest> = {};
-const resolvers: RegistryResolver[] = [];
+const resolvers: ImageLookupService[] = [];
 
-function resolver(options: RegistryResolverOptions = {}): RegistryResolver {
-  const r = new RegistryResolver({ clock: manualClock(), ...options });
+function resolver(options: RegistryLookupOptions = {}): ImageLookupService {
+  const r = registryLookup({ clock: manualClock(), ...options });
   resolvers.push(r);
   return r;
 }

@@ -5,18 +5,16 @@
  * controller finishes the job (scheduling gates can only be added at creation).
  */
 import {
-  affinityPatch, annotationPatch, DECISION_ANNOTATION, gatePatch, hasGate, hasRequiredArchAffinity,
-  OPT_OUT_LABEL, parseSourceImages, PLATFORM_GATE, preferredTerms, requiredExpressions, SOURCE_IMAGES_ANNOTATION, sourceImagesValue,
-  type ArchPreference,
+  affinityPatch, annotationPatch, gatePatch, hasGate, hasRequiredArchAffinity, preferredTerms, requiredExpressions, type ArchPreference,
 } from '../core/admission/affinity.ts';
+import { DECISION_ANNOTATION, OPT_OUT_LABEL, parseSourceImages, PLATFORM_GATE, SOURCE_IMAGES_ANNOTATION, sourceImagesValue } from '../core/k8s/annotations.ts';
 import type { JsonPatchOp } from '../core/admission/json-patch.ts';
 import { affinityTarget, podPlatforms } from '../core/admission/platforms.ts';
 import { podImages, type PodLike } from '../core/admission/pod.ts';
-import type { ImageResolver } from '../ports/image-resolver.ts';
-import { resolveCached } from './resolve-images.ts';
+import { isTransient, type ImageLookupService } from './image-lookup.ts';
 
 export interface AdmissionOptions {
-  readonly resolver: ImageResolver;
+  readonly resolver: ImageLookupService;
   readonly preferences: readonly ArchPreference[];
   /** Never touched: kube-system and polyarch's own namespace (its pods must start for the webhook to work). */
   readonly skipNamespaces: readonly string[];
@@ -33,9 +31,6 @@ export interface AdmissionDecision {
 }
 
 const skip = (reason: string, warnings: string[] = []): AdmissionDecision => ({ outcome: 'skipped', patch: [], reason, warnings });
-
-/** Resolution failures no retry will fix: the pod would not start anyway, so it is let through untouched. */
-const PERMANENT = new Set(['invalid-reference', 'not-found', 'unauthorized', 'invalid-manifest']);
 
 export function admitPod(pod: PodLike, namespace: string, opts: AdmissionOptions): AdmissionDecision {
   if (opts.skipNamespaces.includes(namespace)) return skip(`namespace ${namespace} is excluded`);
@@ -54,9 +49,10 @@ export function admitPod(pod: PodLike, namespace: string, opts: AdmissionOptions
   const sourceImages: Record<string, string> = !recorded
     ? { [SOURCE_IMAGES_ANNOTATION]: sourceImagesValue(images) }
     : added.length > 0 ? { [SOURCE_IMAGES_ANNOTATION]: JSON.stringify({ ...recorded, ...JSON.parse(sourceImagesValue(added)) as Record<string, string> }) } : {};
-  const { resolved, missing, failed } = resolveCached(opts.resolver, images);
+  const { resolved, missing, failed } = opts.resolver.cachedPod(images);
 
-  const permanent = failed.filter((f) => PERMANENT.has(f.error.kind));
+  // Failures no retry will fix: the pod would not start anyway, so it is let through untouched.
+  const permanent = failed.filter((f) => !isTransient(f.error));
   if (permanent.length > 0) {
     return skip('an image cannot be resolved', permanent.map((f) => `polyarch: container ${f.image.container}: ${f.error.message}; no platform constraint added`));
   }

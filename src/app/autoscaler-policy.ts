@@ -27,6 +27,7 @@ import { containerBounds, MAX_ACTIONS, type PolicyAction, type PolicyCondition, 
 import { plan as makePlan } from '../core/scaling/plan.ts';
 import { DEFAULT_POLICY, type AppInput, type AppPlan, type Plan, type PlanPolicy } from '../core/scaling/types.ts';
 import { amountOf, formatCpu, formatMemory } from '../core/units/amounts.ts';
+import { allocatableAmounts, podRequestAmounts } from '../core/k8s/resources.ts';
 
 export interface PolicyAutoscalerOptions {
   readonly reader: ClusterReader;
@@ -106,13 +107,8 @@ function resizeState(pod: Pod): ResizeState {
 }
 
 function requestsOf(pod: Pod): { cpu: number; memory: number } {
-  let cpu = 0;
-  let memory = 0;
-  for (const c of pod.spec.containers) {
-    cpu += amountOf(c.resources?.requests?.cpu ?? c.resources?.limits?.cpu) ?? 0;
-    memory += amountOf(c.resources?.requests?.memory ?? c.resources?.limits?.memory) ?? 0;
-  }
-  return { cpu, memory };
+  const r = podRequestAmounts(pod);
+  return { cpu: r.cpu / 1000, memory: r.mem };
 }
 
 export class PolicyAutoscaler {
@@ -317,9 +313,9 @@ export class PolicyAutoscaler {
     for (const n of nodes) {
       const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
       if ((ready && ready.status !== 'True') || n.spec?.unschedulable) continue;
-      const a = n.status?.allocatable ?? n.status?.capacity ?? {};
-      cpu += amountOf(a.cpu) ?? 0;
-      memory += amountOf(a.memory) ?? 0;
+      const a = allocatableAmounts(n);
+      cpu += a.cpu / 1000;
+      memory += a.mem;
     }
     for (const p of pods) {
       if (managed.has(p)) continue;
@@ -334,8 +330,8 @@ export class PolicyAutoscaler {
   private nodeFree(nodes: readonly Node[], pods: readonly Pod[]): Map<string, { cpu: number; memory: number }> {
     const free = new Map<string, { cpu: number; memory: number }>();
     for (const n of nodes) {
-      const a = n.status?.allocatable ?? n.status?.capacity ?? {};
-      free.set(n.metadata.name ?? '', { cpu: amountOf(a.cpu) ?? 0, memory: amountOf(a.memory) ?? 0 });
+      const a = allocatableAmounts(n);
+      free.set(n.metadata.name ?? '', { cpu: a.cpu / 1000, memory: a.mem });
     }
     for (const p of pods) {
       const f = free.get(p.spec.nodeName ?? '');

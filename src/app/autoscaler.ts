@@ -17,6 +17,8 @@ import { plan as makePlan } from '../core/scaling/plan.ts';
 import { DEFAULT_POLICY, type AppInput, type Plan, type PlanPolicy } from '../core/scaling/types.ts';
 import { VpaForecaster } from '../core/forecast/baselines.ts';
 import { bytesOf, cpuMilli, formatCpu, formatMemory } from '../core/units/amounts.ts';
+import { resolvePriority } from '../core/k8s/priority.ts';
+import { allocatableAmounts, podRequestAmounts } from '../core/k8s/resources.ts';
 
 export interface AutoscalerOptions {
   readonly mode: 'predictive' | 'vpa';
@@ -129,9 +131,8 @@ export class Autoscaler {
   }
 
   private priorityOf(spec: PodTemplateSpec['spec']): number {
-    if (spec.priority !== undefined && spec.priority !== null) return spec.priority;
-    const pc = spec.priorityClassName ? this.priorityClasses?.find((p) => p.metadata.name === spec.priorityClassName) : this.priorityClasses?.find((p) => p.globalDefault);
-    return pc?.value ?? 0;
+    const p = resolvePriority(spec, this.priorityClasses ?? []);
+    return p.ok ? p.value : 0;
   }
 
   /** Free room the plan may grant from: ready, schedulable allocatable minus what pods outside the plan hold or wait for. */
@@ -141,18 +142,17 @@ export class Autoscaler {
     for (const n of await this.reader.listNodes()) {
       const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
       if ((ready && ready.status !== 'True') || n.spec?.unschedulable) continue;
-      const a = n.status?.allocatable ?? n.status?.capacity ?? {};
-      cpu += cpuMilli(a.cpu) ?? 0;
-      mem += bytesOf(a.memory) ?? 0;
+      const a = allocatableAmounts(n);
+      cpu += a.cpu;
+      mem += a.mem;
     }
     const managed = new Set<Pod>();
     for (const a of apps.values()) for (const p of a.pods) managed.add(p);
     for (const p of allPods) {
       if (managed.has(p)) continue;
-      for (const c of p.spec.containers) {
-        cpu -= cpuMilli(c.resources?.requests?.cpu ?? c.resources?.limits?.cpu) ?? 0;
-        mem -= bytesOf(c.resources?.requests?.memory ?? c.resources?.limits?.memory) ?? 0;
-      }
+      const r = podRequestAmounts(p);
+      cpu -= r.cpu;
+      mem -= r.mem;
     }
     return { cpu: Math.max(0, cpu) / 1000, memory: Math.max(0, mem) };
   }

@@ -3,24 +3,21 @@
  * S2's platform filter and score, S3's variant choice and S4's write-and-bind, with
  * kube-scheduler doing resources, taints and affinity itself.
  */
-import {
-  DECISION_ANNOTATION, PLATFORM_ANNOTATION, SOURCE_IMAGES_ANNOTATION, sourceImagesValue, parseSourceImages,
-  type ArchPreference,
-} from '../core/admission/affinity.ts';
+import type { ArchPreference } from '../core/admission/affinity.ts';
+import { DECISION_ANNOTATION, PLATFORM_ANNOTATION, SOURCE_IMAGES_ANNOTATION, sourceImagesValue, parseSourceImages } from '../core/k8s/annotations.ts';
 import { filterNodes, scoreFit, toExtenderPriority, type NodeLike } from '../core/admission/choose.ts';
 import { nodeFit } from '../core/admission/platforms.ts';
 import { podImages, podName, type PodLike } from '../core/admission/pod.ts';
 import { formatPlatform } from '../core/platform/platform.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { ImageResolver } from '../ports/image-resolver.ts';
 import type { ClusterReader, ClusterWriter } from '../ports/cluster.ts';
-import { resolveWithin } from './resolve-images.ts';
+import type { ImageLookupService } from './image-lookup.ts';
 
 /** The cluster reads and writes the extender makes: S4's patch and bind, through the same port as polyarch's own scheduler. */
 export type ExtenderCluster = Pick<ClusterReader, 'getPod' | 'getNode'> & Pick<ClusterWriter, 'patchPod' | 'bindPod' | 'recordEvent'>;
 
 export interface ExtenderOptions {
-  readonly resolver: ImageResolver;
+  readonly resolver: ImageLookupService;
   readonly cluster: ExtenderCluster;
   readonly clock: Clock;
   /** Longest a registry lookup may hold a kube-scheduler call (its httpTimeout is 30 s by default, and it blocks a scheduling cycle). */
@@ -79,7 +76,7 @@ export class Extender {
     const byName = input.nodeNames !== undefined;
     const fail = (error: string): FilterAnswer => ({ ...(byName ? { nodeNames: [] } : { nodes: [] }), failed: {}, unresolvable: {}, error });
     const images = podImages(input.pod);
-    const resolved = await resolveWithin(this.opts.resolver, this.opts.clock, images, this.opts.deadlineMs, signal);
+    const resolved = await this.opts.resolver.resolvePod(input.pod, images, { waitMs: this.opts.deadlineMs, signal });
     if (!resolved.ok) return fail(`pod ${podName(input.pod)}: ${resolved.error.message}`);
     const cands = await this.candidates(input, signal);
     if (!cands.ok) return fail(cands.error);
@@ -92,7 +89,7 @@ export class Extender {
 
   /** HostPriorityList, 0-10 each; an error makes kube-scheduler ignore this extender's scores for the pod. */
   async prioritize(input: ExtenderInput, signal?: AbortSignal): Promise<{ ok: true; value: { host: string; score: number }[] } | { ok: false; error: string }> {
-    const resolved = await resolveWithin(this.opts.resolver, this.opts.clock, podImages(input.pod), this.opts.deadlineMs, signal);
+    const resolved = await this.opts.resolver.resolvePod(input.pod, podImages(input.pod), { waitMs: this.opts.deadlineMs, signal });
     if (!resolved.ok) return { ok: false, error: `pod ${podName(input.pod)}: ${resolved.error.message}` };
     const cands = await this.candidates(input, signal);
     if (!cands.ok) return { ok: false, error: cands.error };
@@ -122,7 +119,7 @@ export class Extender {
     const images = podImages(pod);
     const recorded = parseSourceImages(pod.metadata?.annotations?.[SOURCE_IMAGES_ANNOTATION]);
     const originals = images.map((i) => ({ ...i, image: recorded?.[i.container] ?? i.image }));
-    const resolved = await resolveWithin(this.opts.resolver, this.opts.clock, originals, this.opts.deadlineMs, signal);
+    const resolved = await this.opts.resolver.resolvePod(pod, originals, { waitMs: this.opts.deadlineMs, signal });
     if (!resolved.ok) return `${where}: ${resolved.error.message}`;
     const fit = nodeFit(resolved.value, node);
     if (!fit.ok) return `${where}: node ${input.node}: ${fit.reason}`;

@@ -5,10 +5,9 @@
  * write that variant), then lift the gate, all in one patch.
  */
 import {
-  affinityPatch, annotationPatch, DECISION_ANNOTATION, hasRequiredArchAffinity, imagePatch, PLATFORM_ANNOTATION,
-  PLATFORM_GATE, parseSourceImages, preferredTerms, removeGatePatch, requiredExpressions, SOURCE_IMAGES_ANNOTATION, sourceImagesValue,
-  type ArchPreference,
+  affinityPatch, annotationPatch, hasRequiredArchAffinity, imagePatch, preferredTerms, removeGatePatch, requiredExpressions, type ArchPreference,
 } from '../core/admission/affinity.ts';
+import { DECISION_ANNOTATION, PLATFORM_ANNOTATION, PLATFORM_GATE, parseSourceImages, SOURCE_IMAGES_ANNOTATION, sourceImagesValue } from '../core/k8s/annotations.ts';
 import type { NodeLike, PlatformChoice } from '../core/admission/choose.ts';
 import { placementChoice } from './placement-choice.ts';
 import type { JsonPatchOp } from '../core/admission/json-patch.ts';
@@ -16,16 +15,15 @@ import { affinityTarget, bestVariant, needsVariantWrite, podPlatforms, type Reso
 import { podImages, podName, type PodLike } from '../core/admission/pod.ts';
 import { formatPlatform } from '../core/platform/platform.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { ImageResolver } from '../ports/image-resolver.ts';
 import type { ClusterReader, ClusterWriter } from '../ports/cluster.ts';
 import type { PodJsonPatcher } from '../ports/pod-json-patch.ts';
-import { resolveWithin } from './resolve-images.ts';
+import type { ImageLookupService } from './image-lookup.ts';
 
 export type GateCluster = Pick<ClusterReader, 'listNodes'> & Pick<ClusterWriter, 'recordEvent'> & PodJsonPatcher;
 
 export interface GateControllerOptions {
   readonly cluster: GateCluster;
-  readonly resolver: ImageResolver;
+  readonly resolver: ImageLookupService;
   readonly clock: Clock;
   readonly preferences: readonly ArchPreference[];
   readonly deadlineMs: number;
@@ -80,7 +78,7 @@ export class GateController {
     const originals = images.map((i) => ({ ...i, image: recorded?.[i.container] ?? i.image }));
     const records: Record<string, string> = recorded ? {} : { [SOURCE_IMAGES_ANNOTATION]: sourceImagesValue(originals) };
 
-    const resolved = await resolveWithin(this.opts.resolver, this.opts.clock, originals, this.opts.deadlineMs, signal);
+    const resolved = await this.opts.resolver.resolvePod(pod, originals, { waitMs: this.opts.deadlineMs, signal });
     if (!resolved.ok) {
       const created = Date.parse(String((pod.metadata as { creationTimestamp?: unknown } | undefined)?.creationTimestamp ?? ''));
       const age = Number.isFinite(created) ? this.opts.clock.now() - created : 0;

@@ -10,39 +10,34 @@ import type { Pod } from '../core/k8s/types.ts';
 import { podKey } from '../core/k8s/types.ts';
 import type { Decision } from '../core/placement/decision.ts';
 import type { Framework } from '../core/placement/framework.ts';
-import { DECISION_ANNOTATION, PLATFORM_ANNOTATION, SOURCE_IMAGES_ANNOTATION, sourceImages, type ImageInfo } from '../core/placement/pod-info.ts';
+import { DECISION_ANNOTATION, PLATFORM_ANNOTATION, SOURCE_IMAGES_ANNOTATION, sourceImages } from '../core/k8s/annotations.ts';
+import type { ImageInfo } from '../core/placement/pod-info.ts';
 import type { Rng } from '../core/placement/rng.ts';
 import { placePod } from '../core/placement/schedule.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Cluster, ObjectRef } from '../ports/cluster.ts';
 import type { ChangeNotifier, PodConditionWriter } from '../ports/cluster-extras.ts';
-import type { ImageResolver, RegistryCredentials, ResolveResult } from '../ports/image-resolver.ts';
+import type { RegistryCredentials } from '../ports/image-resolver.ts';
 import type { Logger } from '../ports/logger.ts';
 import { noTelemetry, type Telemetry } from '../ports/telemetry.ts';
+import { isTransient, type ImageLookupService } from './image-lookup.ts';
 import { isTerminal, SchedulerCache } from './scheduler-cache.ts';
 import { SchedulingQueue, type QueueOptions, type QueuedPod } from './scheduling-queue.ts';
 
 export const DEFAULT_SCHEDULER_NAME = 'polyarch';
 
-/** Errors a retry may cure: the registry is down or slow, not the image wrong. */
-const TRANSIENT_RESOLVE = new Set(['unreachable', 'timeout', 'rate-limited']);
-
 export interface QueueSchedulerOptions {
   readonly cluster: Cluster & Partial<PodConditionWriter & ChangeNotifier>;
-  readonly resolver: ImageResolver;
+  readonly resolver: ImageLookupService;
   readonly framework: Framework;
   readonly rng: Rng;
   readonly clock: Clock;
   readonly log: Logger;
   readonly telemetry?: Telemetry;
   readonly schedulerName?: string;
-  /** Registry credentials of a pod (its imagePullSecrets and its service account's). */
-  readonly credentials?: (pod: Pod) => Promise<readonly RegistryCredentials[]>;
   readonly queue?: QueueOptions;
   /** Writes (patch + bind) in flight at once. */
   readonly bindConcurrency?: number;
-  /** How long a permanent image error (not found, unauthorized) is remembered. */
-  readonly imageErrorTtlMs?: number;
   /** Without a change notifier, how often to look at the change feed. */
   readonly pollMs?: number;
 }
@@ -54,8 +49,6 @@ export interface SchedulerStats {
   bindConflicts: number;
 }
 
-type Resolution = { at: number; info: ImageInfo; transient?: string };
-
 export class QueueScheduler {
   readonly cache: SchedulerCache;
   readonly queue: SchedulingQueue;
@@ -65,7 +58,6 @@ export class QueueScheduler {
   private since = -1;
   private readonly telemetry: Telemetry;
   private readonly schedulerName: string;
-  private readonly images = new Map<string, Resolution>();
   private readonly resolving = new Map<string, Set<string>>();
   private readonly pendingFingerprint = new Map<string, string>();
   private readonly inflight = new Set<Promise<void>>();
@@ -214,7 +206,7 @@ export class QueueScheduler {
       await this.refuse(pod, qp, 'invalid pod: spec.containers: must have at least one container', started);
       return;
     }
-    const lookup = this.imagesFor(pod, qp);
+    const lookup = await this.imagesFor(pod, qp);
     if (lookup === 'waiting') return;
     if (typeof lookup === 'object' && 'transient' in lookup) {
       this.stats.errors++;
@@ -319,13 +311,13 @@ export class QueueScheduler {
   // ---- images (S1) -------------------------------------------------------------------
 
   /**
-   * The platforms of each image of the pod, from the resolver's cache or from lookups
-   * started in the background: a pod whose registry is slow waits aside (gated) and
-   * does not hold up the pods behind it.
+   * The platforms of each image of the pod, with its pull secrets, from the image lookup
+   * service's cache or from lookups started in the background: a pod whose registry is
+   * slow waits aside (gated) and does not hold up the pods behind it.
    */
-  private imagesFor(pod: Pod, qp: QueuedPod): Map<string, ImageInfo> | 'waiting' | { transient: string } {
-    const { resolver, clock } = this.o;
-    const now = clock.now();
+  private async imagesFor(pod: Pod, qp: QueuedPod): Promise<Map<string, ImageInfo> | 'waiting' | { transient: string }> {
+    const { resolver } = this.o;
+    const credentials = await resolver.credentialsOf(pod);
     const out = new Map<string, ImageInfo>();
     const recorded = sourceImages(pod);
     const missing: string[] = [];
@@ -335,30 +327,26 @@ export class QueueScheduler {
       const parsed = parseReference(original);
       if (!parsed.ok) continue; // the placement core names it as an invalid pod
       const ref = formatReference(parsed.value);
-      const cached = resolver.cached(ref);
-      if (cached) {
-        this.telemetry.registryLookup(true, cached.ok);
-        out.set(ref, cached.ok ? cached : { ok: false, error: cached.error.message });
+      const cached = resolver.cached(ref, credentials);
+      if (!cached) {
+        missing.push(ref);
         continue;
       }
-      const known = this.images.get(ref);
-      if (known && (known.info.ok || now - known.at < (this.o.imageErrorTtlMs ?? 60_000))) {
-        if (known.transient) {
-          this.images.delete(ref); // look again on the next attempt
-          return { transient: known.transient };
-        }
-        out.set(ref, known.info);
-        continue;
+      this.telemetry.registryLookup(true, cached.ok);
+      if (!cached.ok && isTransient(cached.error)) {
+        const host = parsed.value.registry;
+        return { transient: `cannot reach registry ${host} for image ${ref}: ${cached.error.message}` };
       }
-      missing.push(ref);
+      out.set(ref, cached.ok ? cached : { ok: false, error: cached.error.message });
     }
     if (missing.length === 0) return out;
     this.queue.gate(qp.key);
-    for (const ref of missing) this.startLookup(ref, pod, qp.key);
+    for (const ref of missing) this.startLookup(ref, credentials, qp.key);
     return 'waiting';
   }
 
-  private startLookup(ref: string, pod: Pod, key: string): void {
+  /** Looks `ref` up in the background (the service shares one lookup per key) and ungates the pods waiting on it. */
+  private startLookup(ref: string, credentials: readonly RegistryCredentials[], key: string): void {
     const waiting = this.resolving.get(ref);
     if (waiting) {
       waiting.add(key);
@@ -366,26 +354,13 @@ export class QueueScheduler {
     }
     const set = new Set([key]);
     this.resolving.set(ref, set);
-    void (async () => {
-      let result: ResolveResult;
-      try {
-        const credentials = this.o.credentials ? await this.o.credentials(pod) : [];
-        result = await this.o.resolver.resolve(ref, credentials.length > 0 ? { credentials } : {});
-      } catch (err) {
-        result = { ok: false, error: { kind: 'other', message: `image ${ref}: ${err instanceof Error ? err.message : String(err)}` } };
-      }
+    void this.o.resolver.resolve(ref, { credentials }).then((result) => {
       this.telemetry.registryLookup(false, result.ok);
       const at = this.o.clock.now();
-      if (result.ok) this.images.set(ref, { at, info: result });
-      else if (TRANSIENT_RESOLVE.has(result.error.kind)) {
-        const registry = parseReference(ref);
-        const host = registry.ok ? registry.value.registry : ref;
-        this.images.set(ref, { at, info: { ok: false, error: result.error.message }, transient: `cannot reach registry ${host} for image ${ref}: ${result.error.message}` });
-      } else this.images.set(ref, { at, info: { ok: false, error: result.error.message } });
       this.resolving.delete(ref);
       for (const k of set) this.queue.ungate(k, at);
       this.poke();
-    })();
+    });
   }
 
   // ---- waiting -------------------------------------------------------------------------

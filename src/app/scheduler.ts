@@ -10,14 +10,15 @@
  * which knows nothing of image platforms and starts the image as written.
  */
 import type { ClusterReader, ClusterWriter } from '../ports/cluster.ts';
-import type { ImageResolver } from '../ports/image-resolver.ts';
+import type { ImageLookupService } from './image-lookup.ts';
 import type { Pod, PriorityClass } from '../core/k8s/types.ts';
 import { podKey } from '../core/k8s/types.ts';
 import { ClusterSnapshot } from '../core/placement/snapshot.ts';
 import { createFramework, type Framework } from '../core/placement/framework.ts';
 import { placePod } from '../core/placement/schedule.ts';
 import type { Decision } from '../core/placement/decision.ts';
-import { sourceImages, type ImageInfo } from '../core/placement/pod-info.ts';
+import { sourceImages } from '../core/k8s/annotations.ts';
+import type { ImageInfo } from '../core/placement/pod-info.ts';
 import type { Rng } from '../core/placement/rng.ts';
 import { formatReference, parseReference } from '../core/image/reference.ts';
 
@@ -79,7 +80,7 @@ export class Scheduler {
   constructor(
     private readonly reader: ClusterReader,
     private readonly writer: ClusterWriter,
-    private readonly resolver: ImageResolver,
+    private readonly resolver: ImageLookupService,
     private readonly opts: SchedulerOptions,
   ) {
     const pct = opts.percentageOfNodesToScore ?? 0;

@@ -6,7 +6,9 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { loadAuthFile, RegistryResolver } from '../adapters/registry/index.ts';
+import { loadAuthFile, RegistrySource } from '../adapters/registry/index.ts';
+import { systemClock } from '../adapters/system-clock.ts';
+import { ImageLookupService } from '../app/image-lookup.ts';
 import type { RegistryCredentials } from '../ports/image-resolver.ts';
 import { CliError, usageError } from './errors.ts';
 
@@ -24,7 +26,7 @@ export function addRegistryOptions(cmd: Command): Command {
     .option('--insecure-registry <host>', 'talk plain HTTP to this registry (repeatable; loopback registries always are)', collect, [])
     .option('--auth-file <path>', 'registry credentials in docker config.json format (default: ~/.docker/config.json if present)')
     .option('--mirror <registry=mirror>', 'ask MIRROR before REGISTRY (repeatable), e.g. docker.io=mirror.example:5000', collect, [])
-    .option('--timeout <ms>', 'per-request timeout in milliseconds', '10000');
+    .option('--timeout <ms>', 'deadline of each image lookup in milliseconds (every request, retry and wait included)', '10000');
 }
 
 /** --auth-file, else Docker's own config ($DOCKER_CONFIG/config.json or ~/.docker/config.json) when present. */
@@ -46,14 +48,17 @@ function mirrors(specs: readonly string[]): Record<string, string[]> {
   return out;
 }
 
-/** A registry client configured from the flags; the caller closes it. */
-export async function registryResolverFromFlags(flags: RegistryFlags): Promise<RegistryResolver> {
+/** The image lookup service on the registry, configured from the flags; the caller closes it. */
+export async function imageLookupFromFlags(flags: RegistryFlags): Promise<ImageLookupService> {
   const timeoutMs = Number(flags.timeout);
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw usageError(`--timeout "${flags.timeout}": want a positive number of milliseconds`);
-  return new RegistryResolver({
+  const source = new RegistrySource({
+    clock: systemClock,
     credentials: await credentials(flags.authFile),
     insecureRegistries: flags.insecureRegistry,
     mirrors: mirrors(flags.mirror),
     timeoutMs,
   });
+  // --timeout bounds the whole lookup, however slowly a registry answers (and each request within it).
+  return new ImageLookupService({ source, clock: systemClock, deadlineMs: timeoutMs });
 }

@@ -3,7 +3,7 @@ import type { Node, Pod } from '../core/k8s/types.ts';
 import { SimCluster } from './cluster.ts';
 import { SimClock } from './sim-clock.ts';
 import { Migrator, requestDrain } from '../app/migrator.ts';
-import { SOURCE_IMAGES_ANNOTATION } from '../core/migration/plan.ts';
+import { SOURCE_IMAGES_ANNOTATION } from '../core/k8s/annotations.ts';
 
 const T0 = Date.parse('2026-01-05T00:00:00Z');
 

@@ -12,17 +12,9 @@ import type { Clock } from '../ports/clock.ts';
 import type {
   ChangeEvent, ChangeFeed, ClusterReader, ClusterWriter, EventRecord, EvictResult, ObjectRef, PodFilter, PodPatch, PodResize, WriteResult,
 } from '../ports/cluster.ts';
-import type { Deployment, Node, Pod, PodDisruptionBudget, PriorityClass, ResourceList, StatefulSet, Taint } from '../core/k8s/types.ts';
-import { bytesOf, cpuMilli } from '../core/units/amounts.ts';
+import type { Deployment, Node, Pod, PodDisruptionBudget, PriorityClass, StatefulSet, Taint } from '../core/k8s/types.ts';
+import { allocatableAmounts, podRequestAmounts, type Amounts } from '../core/k8s/resources.ts';
 import { labelsMatch, selectorMatches } from './labels.ts';
-
-export interface Amounts {
-  /** millicores */
-  cpu: number;
-  /** bytes */
-  mem: number;
-  pods: number;
-}
 
 /** What the simulated kubelet knows about a pod's containers. */
 export type PodState =
@@ -50,27 +42,6 @@ export const keyOf = (ref: ObjectRef): string => `${nsOf(ref)}/${ref.name}`;
 
 const ok: WriteResult = { ok: true, value: undefined };
 const notFound = (what: string): WriteResult<never> => ({ ok: false, error: { kind: 'not-found', message: `${what} not found` } });
-
-const quantityMilli = (q: string | number | undefined): number => cpuMilli(q) ?? 0;
-const quantityValue = (q: string | number | undefined): number => bytesOf(q) ?? 0;
-
-/** Requests of a pod as the scheduler counts them: the sum of its containers (limits when no request). */
-export function podRequests(pod: Pod): Amounts {
-  let cpu = 0;
-  let mem = 0;
-  for (const c of pod.spec.containers) {
-    const req = c.resources?.requests ?? {};
-    const lim = c.resources?.limits ?? {};
-    cpu += quantityMilli(req.cpu ?? lim.cpu);
-    mem += quantityValue(req.memory ?? lim.memory);
-  }
-  return { cpu, mem, pods: 1 };
-}
-
-export function nodeAllocatable(node: Node): Amounts {
-  const a: ResourceList = node.status?.allocatable ?? node.status?.capacity ?? {};
-  return { cpu: quantityMilli(a.cpu), mem: quantityValue(a.memory), pods: a.pods === undefined ? 110 : quantityValue(a.pods) };
-}
 
 interface State {
   nodes: Map<string, Node>;
@@ -411,7 +382,7 @@ export class SimCluster implements ClusterReader, ClusterWriter {
       status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable' }] },
     };
     this.s.pods.set(key, created);
-    this.s.podRequest.set(key, podRequests(created));
+    this.s.podRequest.set(key, podRequestAmounts(created));
     this.s.pending.add(key);
     this.s.runtime.set(key, { state: 'Pending', since: this.minute(), created: this.minute(), restarts: 0 });
     this.change('ADDED', 'Pod', ns, name);
@@ -430,9 +401,9 @@ export class SimCluster implements ClusterReader, ClusterWriter {
     if (p.spec.nodeName) return { ok: false, error: { kind: 'conflict', message: `pod ${key} is already bound to ${p.spec.nodeName}` } };
     const node = this.s.nodes.get(nodeName);
     if (!node) return notFound(`node ${nodeName}`);
-    const req = this.s.podRequest.get(key) ?? podRequests(p);
+    const req = this.s.podRequest.get(key) ?? podRequestAmounts(p);
     const used = this.s.requested.get(nodeName) ?? { cpu: 0, mem: 0, pods: 0 };
-    const alloc = nodeAllocatable(node);
+    const alloc = allocatableAmounts(node);
     // The kubelet's admission check: a pod that does not fit is refused (OutOfcpu / OutOfmemory).
     if (used.cpu + req.cpu > alloc.cpu || used.mem + req.mem > alloc.mem || used.pods + 1 > alloc.pods) {
       return { ok: false, error: { kind: 'conflict', message: `node ${nodeName} has no room for pod ${key}` } };
@@ -489,7 +460,7 @@ export class SimCluster implements ClusterReader, ClusterWriter {
     this.epoch++;
     const nodeName = p.spec.nodeName;
     if (nodeName) {
-      const req = this.s.podRequest.get(key) ?? podRequests(p);
+      const req = this.s.podRequest.get(key) ?? podRequestAmounts(p);
       const used = this.s.requested.get(nodeName);
       if (used) {
         used.cpu -= req.cpu;
@@ -592,14 +563,14 @@ export class SimCluster implements ClusterReader, ClusterWriter {
         }),
       },
     };
-    const before = this.s.podRequest.get(key) ?? podRequests(p);
-    const after = podRequests(next);
+    const before = this.s.podRequest.get(key) ?? podRequestAmounts(p);
+    const after = podRequestAmounts(next);
     const nodeName = p.spec.nodeName;
     if (nodeName) {
       const node = this.s.nodes.get(nodeName);
       const used = this.s.requested.get(nodeName);
       if (node && used) {
-        const alloc = nodeAllocatable(node);
+        const alloc = allocatableAmounts(node);
         // The kubelet defers a resize that does not fit (PodResizePending, reason Deferred).
         if (used.cpu - before.cpu + after.cpu > alloc.cpu || used.mem - before.mem + after.mem > alloc.mem) {
           return { ok: false, error: { kind: 'conflict', message: `pod ${key}: resize deferred, node ${nodeName} has no room` } };

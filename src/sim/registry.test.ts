@@ -25,16 +25,16 @@ describe('SimRegistry', () => {
   });
 
   it('answers S1 with digests that pull exactly that platform, and per-arch tags as one answer', () => {
-    const web = reg.cached('r.test/web:1');
+    const web = reg.answer('r.test/web:1');
     if (!web?.ok) throw new Error('no answer');
     expect(web.value.source).toBe('index');
     const arm = web.value.platforms.find((p) => p.platform.architecture === 'arm64')!;
     expect(arm.image).toMatch(/^r\.test\/web@sha256:[0-9a-f]{64}$/);
     expect(reg.pull(arm.image, P('linux/arm64'))).toEqual({ ok: true, platform: P('linux/arm64') });
     expect(reg.pull(arm.image, P('linux/amd64'))).toMatchObject({ ok: false, failure: 'exec format error' });
-    const pay = reg.cached('r.test/pay:3');
+    const pay = reg.answer('r.test/pay:3');
     expect(pay?.ok && pay.value.source).toBe('tag-convention');
     expect(pay?.ok && pay.value.platforms.map((p) => p.platform.architecture)).toEqual(['amd64', 'riscv64']);
-    expect(reg.cached('r.test/none:1')).toMatchObject({ ok: false, error: { kind: 'not-found' } });
+    expect(reg.answer('r.test/none:1')).toMatchObject({ ok: false, error: { kind: 'not-found' } });
   });
 });

@@ -1,15 +1,15 @@
 /**
  * The image registry as the simulator sees it, built from the scenario's catalog: which
  * manifest a reference (tag or digest) names, so that (1) polyarch can resolve an image's
- * platforms (the ImageResolver port, S1) and (2) the simulated kubelet can tell what a
+ * platforms (an ImageSource behind the one image lookup service, S1) and (2) the simulated kubelet can tell what a
  * node would actually pull and run: an index gives the node's platform or fails to pull;
  * a single-platform image for another architecture starts and dies with
  * `exec format error`.
  */
 import { createHash } from 'node:crypto';
-import type { ImageResolver, ResolveResult } from '../ports/image-resolver.ts';
+import type { ImageSource, ResolveResult } from '../ports/image-resolver.ts';
 import type { ImagePlatforms, PlatformImage } from '../core/image/types.ts';
-import { formatReference, parseReference, pinReference } from '../core/image/reference.ts';
+import { formatReference, parseReference, pinReference, type ImageReference } from '../core/image/reference.ts';
 import { canRun, comparePlatforms, formatPlatform, parsePlatform, variantFit, type Platform } from '../core/platform/platform.ts';
 import type { CatalogImage } from './scenario/schema.ts';
 
@@ -30,7 +30,7 @@ function normalise(ref: string): string | undefined {
   return r.ok ? formatReference(r.value) : undefined;
 }
 
-export class SimRegistry implements ImageResolver {
+export class SimRegistry implements ImageSource {
   private readonly entries = new Map<string, Entry>();
   /** What polyarch learns for a reference (S1), including per-arch tags found by convention. */
   private readonly answers = new Map<string, ImagePlatforms>();
@@ -78,7 +78,8 @@ export class SimRegistry implements ImageResolver {
     this.answers.set(ref, { reference: ref, source: 'tag-convention', platforms: children, warnings: [] });
   }
 
-  cached(reference: string): ResolveResult | undefined {
+  /** What the registry answers for a reference (normalised first). */
+  answer(reference: string): ResolveResult {
     const ref = normalise(reference);
     if (!ref) return { ok: false, error: { kind: 'invalid-reference', message: `${reference}: not an image reference` } };
     const a = this.answers.get(ref);
@@ -90,8 +91,16 @@ export class SimRegistry implements ImageResolver {
     return { ok: false, error: { kind: 'not-found', message: `${ref}: not in the scenario's image catalog` } };
   }
 
-  async resolve(reference: string): Promise<ResolveResult> {
-    return this.cached(reference) ?? { ok: false, error: { kind: 'other', message: reference } };
+  identity(): string {
+    return '';
+  }
+
+  peek(ref: ImageReference): ResolveResult {
+    return this.answer(formatReference(ref));
+  }
+
+  lookup(ref: ImageReference): Promise<ResolveResult> {
+    return Promise.resolve(this.peek(ref));
   }
 
   /** What a container runtime on a node of `node` platform gets when it pulls `reference`. */

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { amountOf } from '../../src/core/units/amounts.ts';
 import { startProbeServer, type ProbeServer } from '../../src/server/probe-server.ts';
 import { FakeApiServer } from '../support/apiserver/index.ts';
+import { denied, grantsOf, renderDeploy } from '../support/deploy.ts';
 import { node } from '../kube/helpers.ts';
 import { ManualTime, Mi, ScriptedNodeProbe } from './harness.ts';
 
@@ -64,5 +65,9 @@ describe('polyarch serve --autoscaler', () => {
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toMatch(/polyarch_autoscaler_actions_total\{kind="resize",result="ok"\} [1-9]/);
     expect(metrics).toContain('polyarch_autoscaler_unmet_demand');
+    // Every request the autoscaler made is allowed by what deploy/'s autoscaler component grants it.
+    const rendered = await renderDeploy({ components: ['autoscaler'] });
+    expect(server.requests.filter((r) => r.resource === 'pods' && r.subresource === 'resize').length).toBeGreaterThan(0);
+    expect(denied(server.requests, grantsOf(rendered, 'polyarch-system', 'polyarch-autoscaler'))).toEqual([]);
   }, 60_000);
 });

@@ -1,44 +1,21 @@
 /**
- * deploy/ is what runs in a cluster: the RBAC rules must allow every request polyarch
- * made in a real run (no more is granted than a verb used somewhere), the Deployment
- * runs two replicas of `serve` with flags the command accepts, and the CRD's schema
- * admits the Migration records the migrator writes.
+ * deploy/'s scheduler component (as `kubectl kustomize` renders it) is what runs in a
+ * cluster: the RBAC rules it grants the polyarch ServiceAccount must allow every request
+ * polyarch made in a real run, the Deployment runs two replicas of `serve` with flags the
+ * command accepts, and the CRD's schema admits the Migration records the migrator writes.
  */
-import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { requestDrain } from '../../src/app/migrator.ts';
 import { buildProgram } from '../../src/cli/index.ts';
+import { denied, grantsOf, renderDeploy, type K8sObject } from '../support/deploy.ts';
 import { barePod, deployment, eventually, node, pods, startHarness, type Harness } from './helpers.ts';
 
-interface Rule { apiGroups: string[]; resources: string[]; verbs: string[] }
-type Doc = { kind: string; metadata: { name: string }; rules?: Rule[]; spec?: Record<string, unknown> };
+type Doc = K8sObject & { spec?: Record<string, unknown> };
 
-const docs = (file: string): Doc[] => parseAllDocuments(readFileSync(`deploy/${file}`, 'utf8')).map((d) => d.toJSON() as Doc);
-const rbac = docs('rbac.yaml');
-const rules = rbac.filter((d) => d.kind === 'ClusterRole' || d.kind === 'Role').flatMap((d) => d.rules ?? []);
-
-/** An HTTP request as RBAC sees it: API group, resource (with subresource), verb. */
-function attributes(method: string, path: string, watch: boolean): { group: string; resource: string; verb: string } | undefined {
-  const url = new URL(path, 'http://x');
-  const segs = url.pathname.split('/').filter(Boolean);
-  let group = '';
-  let rest: string[];
-  if (segs[0] === 'api') rest = segs.slice(2);
-  else if (segs[0] === 'apis') {
-    group = segs[1] ?? '';
-    rest = segs.slice(3);
-  } else return undefined;
-  if (rest[0] === 'namespaces' && rest.length >= 3) rest = rest.slice(2);
-  const [resource, name, sub] = rest;
-  if (!resource) return undefined;
-  const collection = name === undefined;
-  const verb = { GET: watch || url.searchParams.get('watch') === 'true' ? 'watch' : collection ? 'list' : 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' }[method] ?? method;
-  return { group, resource: sub ? `${resource}/${sub}` : resource, verb };
-}
-
-const allowed = (a: { group: string; resource: string; verb: string }): boolean =>
-  rules.some((r) => r.apiGroups.includes(a.group) && r.resources.includes(a.resource) && r.verbs.includes(a.verb));
+let rendered: Doc[] = [];
+beforeAll(async () => {
+  rendered = await renderDeploy({ components: ['scheduler'] });
+});
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -58,13 +35,8 @@ describe('deploy/', () => {
     expect((await requestDrain(cluster, cluster, 'amd-1')).ok).toBe(true);
     await eventually(() => (pods(server).filter((p) => p.spec?.['nodeName'] === 'amd-1').length === 0 ? true : undefined), 15_000, 'amd-1 drained');
 
-    const seen = new Map<string, { group: string; resource: string; verb: string }>();
-    for (const r of server.requests) {
-      const a = attributes(r.method, r.path, r.watch);
-      if (a) seen.set(`${a.group}|${a.resource}|${a.verb}`, a);
-    }
-    const denied = [...seen.values()].filter((a) => !allowed(a));
-    expect(denied).toEqual([]);
+    expect(denied(server.requests, grantsOf(rendered, 'polyarch-system', 'polyarch'))).toEqual([]);
+    const seen = new Set(server.requests.filter((r) => r.verb && r.resource).map((r) => `${r.apiGroup ?? ''}|${r.subresource ? `${r.resource}/${r.subresource}` : r.resource}|${r.verb}`));
     // The run exercised the writes that matter.
     for (const k of ['|pods/binding|create', '|pods|patch', '|pods/status|patch', '|events|create', '|pods/eviction|create', '|nodes|patch', 'polyarch.io|migrations|create']) {
       expect([...seen.keys()], k).toContain(k);
@@ -72,7 +44,7 @@ describe('deploy/', () => {
   });
 
   it('runs two replicas of `polyarch serve` with flags the command accepts, behind a PodDisruptionBudget', () => {
-    const d = docs('deployment.yaml');
+    const d = rendered;
     const dep = d.find((x) => x.kind === 'Deployment');
     const spec = dep?.spec as { replicas: number; template: { spec: { serviceAccountName: string; containers: { args: string[] }[] } } };
     expect(spec.replicas).toBe(2);
@@ -82,11 +54,11 @@ describe('deploy/', () => {
     const known = new Set(serve?.options.map((o) => o.long));
     for (const a of args.slice(1)) expect(known, a).toContain(a.split('=')[0]);
     expect(d.some((x) => x.kind === 'PodDisruptionBudget')).toBe(true);
-    expect(rbac.find((x) => x.kind === 'ServiceAccount')?.metadata.name).toBe('polyarch');
+    expect(d.find((x) => x.kind === 'ServiceAccount')?.metadata.name).toBe('polyarch');
   });
 
   it('has a Migration CRD whose schema names every field the migrator writes', async () => {
-    const crd = docs('crd-migration.yaml')[0];
+    const crd = rendered.find((x) => x.kind === 'CustomResourceDefinition' && x.metadata.name === 'migrations.polyarch.io');
     const version = (crd?.spec as { versions: { name: string; schema: { openAPIV3Schema: { properties: Record<string, { properties: Record<string, { enum?: string[] }> }> } } }[] }).versions[0];
     expect(version?.name).toBe('v1alpha1');
     const props = version?.schema.openAPIV3Schema.properties ?? {};

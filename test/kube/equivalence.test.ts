@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { KubeCluster } from '../../src/adapters/kube/cluster.ts';
+import { ImageLookupService } from '../../src/app/image-lookup.ts';
 import { QueueScheduler } from '../../src/app/queue-scheduler.ts';
 import type { Node, Pod } from '../../src/core/k8s/types.ts';
 import { createFramework } from '../../src/core/placement/framework.ts';
@@ -48,7 +49,7 @@ const PODS: Pod[] = Array.from({ length: 30 }, (_, i) => {
 async function schedule(cluster: Cluster, settle: () => Promise<void>): Promise<Map<string, string>> {
   const fw = createFramework({});
   if (!fw.ok) throw new Error(fw.error);
-  const scheduler = new QueueScheduler({ cluster, resolver: resolver(), framework: fw.value, rng: mulberry32(42), clock: frozen, log: silentLogger, queue: { initialBackoffMs: 0, maxBackoffMs: 0 } });
+  const scheduler = new QueueScheduler({ cluster, resolver: new ImageLookupService({ source: resolver(), clock: frozen }), framework: fw.value, rng: mulberry32(42), clock: frozen, log: silentLogger, queue: { initialBackoffMs: 0, maxBackoffMs: 0 } });
   // Every pod gets its attempt; the unschedulable ones stay so.
   for (let round = 0; round < 10; round++) {
     await scheduler.runOnce();

@@ -10,6 +10,7 @@ import { mulberry32 } from '../../src/core/placement/rng.ts';
 import { QueueScheduler, type QueueSchedulerOptions } from '../../src/app/queue-scheduler.ts';
 import type { Logger } from '../../src/ports/logger.ts';
 import { SimRegistry } from '../../src/sim/registry.ts';
+import { ImageLookupService } from '../../src/app/image-lookup.ts';
 import { NodeMigrator, type NodeMigratorOptions } from '../../src/app/node-migrator.ts';
 import { formatPlatform, nodePlatform } from '../../src/core/platform/platform.ts';
 import type { Node } from '../../src/core/k8s/types.ts';
@@ -135,7 +136,7 @@ export async function startHarness(
   if (!fw.ok) throw new Error(fw.error);
   const scheduler = new QueueScheduler({
     cluster,
-    resolver: registry,
+    resolver: new ImageLookupService({ source: registry, clock: systemClock }),
     framework: fw.value,
     rng: mulberry32(7),
     clock: systemClock,
@@ -191,7 +192,7 @@ export function events(server: FakeApiServer, namespace = 'default'): KubeObject
 export async function catalogFile(dir: string): Promise<string> {
   const reg = resolver();
   const docs = CATALOG.map((c) => {
-    const r = reg.cached(c.reference);
+    const r = reg.answer(c.reference);
     if (!r?.ok) throw new Error(c.reference);
     return {
       reference: r.value.reference,

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ImageResolver, ResolveResult } from '../../src/ports/image-resolver.ts';
+import { ImageLookupService } from '../../src/app/image-lookup.ts';
+import { systemClock } from '../../src/adapters/system-clock.ts';
+import type { ImageSource, ResolveResult } from '../../src/ports/image-resolver.ts';
 import { barePod, deployment, eventually, events, node, pods, resolver, startHarness, type Harness } from './helpers.ts';
 import type { KubeObject } from '../support/apiserver/index.ts';
 
@@ -112,18 +114,19 @@ describe('the scheduler when the API misbehaves', () => {
   it('delays only the pods whose registry is unreachable, with an event naming it', async () => {
     const catalog = resolver();
     let downCalls = 0;
-    const flaky: ImageResolver = {
-      cached: (ref) => (ref.startsWith('down.example') ? undefined : catalog.cached(ref)),
-      resolve: async (ref): Promise<ResolveResult> => {
-        if (ref.startsWith('down.example')) {
+    const flaky: ImageSource = {
+      identity: () => '',
+      peek: (ref) => (ref.registry === 'down.example' ? undefined : catalog.peek(ref)),
+      lookup: async (ref): Promise<ResolveResult> => {
+        if (ref.registry === 'down.example') {
           downCalls++;
           await new Promise((r) => setTimeout(r, 300));
           return { ok: false, error: { kind: 'unreachable', message: `down.example: connect ECONNREFUSED 127.0.0.1:9` } };
         }
-        return catalog.resolve(ref);
+        return catalog.lookup(ref);
       },
     };
-    h = await startHarness({}, { resolver: flaky });
+    h = await startHarness({}, { resolver: new ImageLookupService({ source: flaky, clock: systemClock }) });
     const { server } = h;
     server.seed(node('amd-1', 'amd64'), node('arm-1', 'arm64'));
     await server.create(barePod('stuck', { app: 'down.example/team/app:1' }));

@@ -11,6 +11,7 @@
  *   proxy.fault({ path: /manifests/, action: 'schema1' });
  *   proxy.fault({ path: /manifests/, action: 'hang' });            // never answers (timeouts)
  *   proxy.fault({ path: /manifests/, action: 'reset' });           // connection dropped
+ *   proxy.fault({ path: /manifests/, action: 'drip' });            // the real answer, one byte a second
  *   proxy.paginateTags(2);  // serve tags/list in pages of 2 with Link headers (distribution
  *                           // 2.8 ignores `n` for tags; newer registries paginate)
  *   proxy.host  // "127.0.0.1:PORT"
@@ -23,7 +24,7 @@ import { createHash } from 'node:crypto';
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
-export type FaultAction = 'malformed-json' | 'oversized' | 'corrupt' | 'schema1' | 'hang' | 'reset';
+export type FaultAction = 'malformed-json' | 'oversized' | 'corrupt' | 'schema1' | 'hang' | 'reset' | 'drip';
 
 export interface Fault {
   path: RegExp;
@@ -36,12 +37,16 @@ export interface Fault {
   action?: FaultAction;
   /** Body size for `oversized` (default 5 MiB). */
   bytes?: number;
+  /** Gap between bytes for `drip` (default 1000 ms). */
+  dripMs?: number;
 }
 
 export interface FaultProxy {
   readonly host: string;
   readonly port: number;
   readonly log: { method: string; path: string; status: number }[];
+  /** Per `drip` answer: bytes sent so far of how many, and whether the client went away before the end. */
+  readonly drips: { path: string; sent: number; total: number; abandoned: boolean }[];
   fault(f: Fault): void;
   clear(): void;
   paginateTags(pageSize: number | undefined): void;
@@ -53,6 +58,7 @@ const digestOf = (b: Buffer): string => `sha256:${createHash('sha256').update(b)
 export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
   const faults: (Fault & { left: number })[] = [];
   const log: FaultProxy['log'] = [];
+  const drips: FaultProxy['drips'] = [];
   const sockets = new Set<Socket>();
   let tagPage: number | undefined;
 
@@ -139,6 +145,25 @@ export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
             body = copy;
           }
           if (headers['content-length'] !== undefined) headers['content-length'] = String(body.length);
+          if (fault?.action === 'drip') {
+            const drip = { path: req.url ?? '/', sent: 0, total: body.length, abandoned: false };
+            drips.push(drip);
+            res.writeHead(up.statusCode ?? 502, headers);
+            const timer = setInterval(() => {
+              if (drip.sent >= body.length) {
+                clearInterval(timer);
+                res.end();
+                return;
+              }
+              res.write(body.subarray(drip.sent, drip.sent + 1));
+              drip.sent++;
+            }, fault.dripMs ?? 1000);
+            res.on('close', () => {
+              clearInterval(timer);
+              if (drip.sent < body.length) drip.abandoned = true;
+            });
+            return;
+          }
           res.writeHead(up.statusCode ?? 502, headers).end(body);
         });
       },
@@ -157,6 +182,7 @@ export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
     host: `127.0.0.1:${port}`,
     port,
     log,
+    drips,
     fault: (f) => faults.push({ ...f, left: f.times ?? 1 }),
     clear: () => {
       faults.length = 0;

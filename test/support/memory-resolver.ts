@@ -1,12 +1,12 @@
-/**
- * An ImageResolver over a table, for tests that are about admission and the extender
- * rather than the registry: a cache that can be cold or warm, and a registry that can
- * be up, unreachable, or hang until the caller gives up.
- */
+/** Image tables for tests about admission and the extender rather than the registry. */
 import { createHash } from 'node:crypto';
 import type { ImagePlatforms, PlatformSource } from '../../src/core/image/types.ts';
 import { comparePlatforms, parsePlatform } from '../../src/core/platform/platform.ts';
-import type { ImageResolver, ResolveOptions, ResolveResult } from '../../src/ports/image-resolver.ts';
+import { ImageLookupService } from '../../src/app/image-lookup.ts';
+import { formatReference, type ImageReference } from '../../src/core/image/reference.ts';
+import type { Clock } from '../../src/ports/clock.ts';
+import type { ImageSource, LookupRequest, ResolveResult } from '../../src/ports/image-resolver.ts';
+import { realClock } from './real-clock.ts';
 
 export const digestOf = (s: string): string => `sha256:${createHash('sha256').update(s).digest('hex')}`;
 
@@ -28,39 +28,81 @@ export function imagePlatforms(reference: string, platforms: readonly string[], 
   return { reference, source, platforms: list, warnings: [] };
 }
 
-export class MemoryResolver implements ImageResolver {
+/**
+ * A table behind the ImageSource port: a cache that can be cold or warm (`warm` answers
+ * at once, as an in-memory catalog does), and a registry that can be up, unreachable,
+ * or hang until the lookup's deadline.
+ */
+export class MemorySource implements ImageSource {
   readonly table = new Map<string, ImagePlatforms>();
   readonly warm = new Set<string>();
   registry: 'up' | 'unreachable' | 'hang' = 'up';
   lookups = 0;
 
-  add(reference: string, platforms: readonly string[], source: PlatformSource = 'index', warm = true): this {
-    this.table.set(reference, imagePlatforms(reference, platforms, source));
-    if (warm) this.warm.add(reference);
-    return this;
-  }
+  constructor(private readonly clock: Clock) {}
 
   private answer(reference: string): ResolveResult {
     const hit = this.table.get(reference);
     return hit ? { ok: true, value: hit } : { ok: false, error: { kind: 'not-found', message: `${reference}: manifest unknown` } };
   }
 
-  cached(reference: string): ResolveResult | undefined {
-    return this.warm.has(reference) ? this.answer(reference) : undefined;
+  identity(): string {
+    return '';
   }
 
-  async resolve(reference: string, options?: ResolveOptions): Promise<ResolveResult> {
+  peek(ref: ImageReference): ResolveResult | undefined {
+    const name = formatReference(ref);
+    return this.warm.has(name) ? this.answer(name) : undefined;
+  }
+
+  async lookup(ref: ImageReference, request: LookupRequest): Promise<ResolveResult> {
+    const reference = formatReference(ref);
     this.lookups++;
     if (this.registry === 'unreachable') return { ok: false, error: { kind: 'unreachable', message: `${reference}: registry.example: connect ECONNREFUSED` } };
     if (this.registry === 'hang') {
-      await new Promise<void>((resolve) => {
-        if (options?.signal?.aborted) resolve();
-        options?.signal?.addEventListener('abort', () => resolve(), { once: true });
-      });
-      return { ok: false, error: { kind: 'timeout', message: `${reference}: aborted` } };
+      await new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, request.deadline - this.clock.now())).unref());
+      return { ok: false, error: { kind: 'timeout', message: `${reference}: no answer by the deadline` } };
     }
     const r = this.answer(reference);
     if (r.ok) this.warm.add(reference);
     return r;
+  }
+}
+
+/**
+ * The one image lookup service over a MemorySource, for tests that are about admission
+ * and the extender rather than the registry. Failures are not remembered (tests flip
+ * the registry between calls); answers are.
+ */
+export class MemoryResolver extends ImageLookupService {
+  readonly source: MemorySource;
+
+  constructor(clock: Clock = realClock) {
+    const source = new MemorySource(clock);
+    super({ source, clock, negativeTtlMs: 0, transientTtlMs: 0 });
+    this.source = source;
+  }
+
+  get table(): Map<string, ImagePlatforms> {
+    return this.source.table;
+  }
+
+  get lookups(): number {
+    return this.source.lookups;
+  }
+
+  get registry(): MemorySource['registry'] {
+    return this.source.registry;
+  }
+
+  set registry(state: MemorySource['registry']) {
+    this.source.registry = state;
+  }
+
+  /** References must be written normalised (registry/repository:tag). */
+  add(reference: string, platforms: readonly string[], source: PlatformSource = 'index', warm = true): this {
+    this.source.table.set(reference, imagePlatforms(reference, platforms, source));
+    if (warm) this.source.warm.add(reference);
+    return this;
   }
 }

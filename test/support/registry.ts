@@ -39,7 +39,7 @@ export const MEDIA = {
 
 export interface RegistryOptions {
   /** Basic auth from an htpasswd file (bcrypt, made with `htpasswd -Bbn`), or bearer tokens from a test token server. */
-  auth?: { htpasswd: Record<string, string> } | { token: Record<string, string>; anonymousActions?: string[] };
+  auth?: { htpasswd: Record<string, string> } | { token: Record<string, string>; anonymousActions?: string[]; realmHost?: string };
 }
 
 /** What a pushed manifest is: enough to build an index over it and to assert on it. */
@@ -114,7 +114,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     const [u, p] = Object.entries(options.auth.htpasswd)[0] ?? [];
     if (u !== undefined && p !== undefined) user = { username: u, password: p };
   } else if (options.auth && 'token' in options.auth) {
-    tokenServer = await startTokenServer({ users: options.auth.token, anonymousActions: options.auth.anonymousActions });
+    tokenServer = await startTokenServer({ users: options.auth.token, anonymousActions: options.auth.anonymousActions, ...(options.auth.realmHost ? { host: options.auth.realmHost } : {}) });
     writeFileSync(join(dir, 'token-ca.pem'), tokenServer.certificatePem);
     authYaml = `auth:\n  token:\n    realm: ${tokenServer.realm}\n    service: ${tokenServer.service}\n    issuer: ${tokenServer.issuer}\n    rootcertbundle: ${join(dir, 'token-ca.pem')}\n`;
     const [u, p] = Object.entries(options.auth.token)[0] ?? [];

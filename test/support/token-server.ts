@@ -27,6 +27,8 @@ export interface TokenServerOptions {
   anonymousActions?: string[];
   /** Token lifetime in seconds (default 300). */
   expiresIn?: number;
+  /** Loopback address to listen on (default 127.0.0.1); 127.0.0.2 puts the realm on another host than the registry. */
+  host?: string;
 }
 
 export interface TokenRequest {
@@ -107,11 +109,12 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ token, access_token: token, expires_in: options.expiresIn ?? 300, issued_at: new Date().toISOString() }));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const port = (server.address() as AddressInfo).port;
 
   return {
-    realm: `http://127.0.0.1:${port}/token`,
+    realm: `http://${host}:${port}/token`,
     service,
     issuer,
     certificatePem,

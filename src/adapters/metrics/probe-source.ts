@@ -1,5 +1,5 @@
 /**
- * MetricsSource on the node probes (deploy/probe-daemonset.yaml): GET /windows of each
+ * MetricsSource on the node probes (deploy/autoscaler/probe-daemonset.yaml): GET /windows of each
  * node's probe, turned into the port's per-application minutes. The finest of the three
  * sources: per-minute maxima of samples every few seconds, with memory spikes between
  * samples caught by memory.peak.

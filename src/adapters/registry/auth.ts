@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { Clock } from '../../ports/clock.ts';
 import type { Credential } from './credentials.ts';
-import { formatBytes, type RegistryHttp, type Result } from './http.ts';
+import { formatBytes, hostname, type Deadline, type RegistryHttp, type Result } from './http.ts';
 
 export interface Challenge {
   readonly scheme: 'basic' | 'bearer';
@@ -27,6 +27,11 @@ export function parseChallenge(header: string | undefined): Challenge | undefine
     params[(p[1] ?? '').toLowerCase()] = p[2] !== undefined ? p[2].replace(/\\(.)/g, '$1') : (p[3] ?? '');
   }
   return { scheme, params };
+}
+
+/** A token realm may receive the registry's credentials when it is HTTPS, or the registry's own host (which gets them anyway). */
+export function mayReceiveCredentials(realm: URL, registry: string): boolean {
+  return realm.protocol === 'https:' || hostname(realm.host).toLowerCase() === hostname(registry).toLowerCase();
 }
 
 const tokenSchema = z
@@ -61,7 +66,7 @@ export class TokenStore {
     private readonly options: TokenOptions,
   ) {}
 
-  async token(registry: string, challenge: Challenge, scope: string, credential: Credential | undefined, signal?: AbortSignal): Promise<Result<string>> {
+  async token(registry: string, challenge: Challenge, scope: string, credential: Credential | undefined, deadline?: Deadline): Promise<Result<string>> {
     if (credential?.kind === 'registry-token') return { ok: true, value: credential.token };
     const realm = challenge.params['realm'];
     if (!realm) return { ok: false, error: { kind: 'unauthorized', cause: `registry ${registry} asked for a bearer token without a realm` } };
@@ -71,7 +76,7 @@ export class TokenStore {
     if (hit && hit.expires > this.options.clock.now()) return { ok: true, value: hit.token };
     let p = this.inflight.get(key);
     if (!p) {
-      p = this.fetchToken(registry, realm, service, scope, credential, signal).finally(() => this.inflight.delete(key));
+      p = this.fetchToken(registry, realm, service, scope, credential, deadline).finally(() => this.inflight.delete(key));
       this.inflight.set(key, p);
     }
     const r = await p;
@@ -89,7 +94,7 @@ export class TokenStore {
     this.tokens.delete(`${challenge.params['realm']}|${challenge.params['service'] ?? ''}|${scope}|${identity(credential)}`);
   }
 
-  private async fetchToken(registry: string, realm: string, service: string, scope: string, credential: Credential | undefined, signal?: AbortSignal): Promise<Result<{ token: string; ttlMs: number }>> {
+  private async fetchToken(registry: string, realm: string, service: string, scope: string, credential: Credential | undefined, deadline?: Deadline): Promise<Result<{ token: string; ttlMs: number }>> {
     let url: URL;
     try {
       url = new URL(realm);
@@ -97,6 +102,12 @@ export class TokenStore {
       return { ok: false, error: { kind: 'unauthorized', cause: `registry ${registry} named an invalid token realm "${realm}"` } };
     }
     const headers: Record<string, string> = { accept: 'application/json' };
+    if (credential && !mayReceiveCredentials(url, registry)) {
+      // Credentials go to a realm only over HTTPS or on the registry's own host: a plain-HTTP realm elsewhere would get them in clear.
+      const warning = `credentials for ${registry} not sent to token realm ${url.origin}: it is plain HTTP on another host than the registry; asked for an anonymous token`;
+      if (!deadline?.warnings.includes(warning)) deadline?.warnings.push(warning);
+      credential = undefined;
+    }
     let method: 'GET' | 'POST' = 'GET';
     let body: string | undefined;
     if (credential?.kind === 'identity-token') {
@@ -109,7 +120,7 @@ export class TokenStore {
       if (scope) url.searchParams.set('scope', scope);
       if (credential?.kind === 'basic') headers['authorization'] = `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`;
     }
-    const res = await this.http.send({ method, url: url.toString(), headers, body, limit: this.options.limit, what: 'token response', signal }, registry);
+    const res = await this.http.send({ method, url: url.toString(), headers, body, limit: this.options.limit, what: 'token response', deadline }, registry);
     if (!res.ok) {
       const e = res.error;
       return { ok: false, error: e.kind === 'too-large' ? { kind: 'too-large', cause: `token response from ${url.host} for registry ${registry} is larger than the ${formatBytes(this.options.limit)} limit` } : e };

@@ -19,9 +19,9 @@ describe('image catalog', () => {
     const r = parseImageCatalog(text, 'images.json');
     if (!r.ok) throw new Error(r.error);
     expect(r.value.references()).toEqual(['docker.io/library/nginx:1.25', 'docker.io/library/nginx:1.26']);
-    const hit = await r.value.resolve('nginx:1.25');
+    const hit = r.value.answer('nginx:1.25');
     expect(hit.ok && hit.value.platforms.map((p) => [p.platform.architecture, p.digest])).toEqual([['amd64', D1], ['arm64', D2]]);
-    const miss = r.value.cached('nginx:1.27');
+    const miss = r.value.answer('nginx:1.27');
     expect(!miss.ok && miss.error.kind).toBe('not-found');
     expect(!miss.ok && miss.error.message).toContain('images.json');
   });
@@ -37,7 +37,7 @@ describe('image catalog', () => {
 `;
     const r = parseImageCatalog(yaml, 'images.yaml');
     if (!r.ok) throw new Error(r.error);
-    const e = r.value.cached('docker.io/shop/app:2.1');
+    const e = r.value.answer('docker.io/shop/app:2.1');
     expect(e.ok && e.value.platforms.map((p) => p.image)).toEqual([`docker.io/shop/app@${D1}`, `docker.io/shop/app@${D2}`]);
   });
 

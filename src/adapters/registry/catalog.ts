@@ -1,6 +1,7 @@
 /**
- * An offline image catalog: an ImageResolver that answers from a file instead of a
- * registry, for `polyarch schedule --images FILE`, tests and air-gapped clusters.
+ * An offline image catalog: an ImageSource that answers from a file instead of a
+ * registry, for `polyarch schedule --images FILE`, `serve --images`, tests and
+ * air-gapped clusters. In memory, so the lookup service reads it without waiting (peek).
  *
  * Two shapes are accepted (JSON or YAML):
  *
@@ -22,10 +23,10 @@
 import { readFile } from 'node:fs/promises';
 import { yamlValues } from '../yaml-documents.ts';
 import { z } from 'zod';
-import { formatReference, parseReference, repositoryName } from '../../core/image/reference.ts';
+import { formatReference, parseReference, repositoryName, type ImageReference } from '../../core/image/reference.ts';
 import type { ImagePlatforms, PlatformImage, PlatformSource } from '../../core/image/types.ts';
 import { comparePlatforms, makePlatform, parsePlatform, type Platform } from '../../core/platform/platform.ts';
-import type { ImageResolver, ResolveResult } from '../../ports/image-resolver.ts';
+import type { ImageSource, ResolveResult } from '../../ports/image-resolver.ts';
 
 const DIGEST = /^sha(256:[a-f0-9]{64}|512:[a-f0-9]{128})$/;
 const digest = z.string().regex(DIGEST, 'expected sha256:<64 hex> (or sha512)');
@@ -57,7 +58,7 @@ export type CatalogResult = { ok: true; value: ImageCatalog } | { ok: false; err
 
 const PATH = (path: readonly PropertyKey[]): string => path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
 
-export class ImageCatalog implements ImageResolver {
+export class ImageCatalog implements ImageSource {
   constructor(private readonly entries: ReadonlyMap<string, ImagePlatforms>, readonly origin: string) {}
 
   get size(): number {
@@ -68,16 +69,26 @@ export class ImageCatalog implements ImageResolver {
     return [...this.entries.keys()].sort();
   }
 
-  cached(reference: string): ResolveResult {
+  /** The catalog's answer for a reference (normalised first). */
+  answer(reference: string): ResolveResult {
     const ref = parseReference(reference);
     if (!ref.ok) return { ok: false, error: { kind: 'invalid-reference', message: ref.error } };
-    const hit = this.entries.get(formatReference(ref.value));
-    if (hit) return { ok: true, value: hit };
-    return { ok: false, error: { kind: 'not-found', message: `image ${reference} is not in the image catalog ${this.origin}` } };
+    return this.peek(ref.value);
   }
 
-  resolve(reference: string): Promise<ResolveResult> {
-    return Promise.resolve(this.cached(reference));
+  identity(): string {
+    return '';
+  }
+
+  peek(ref: ImageReference): ResolveResult {
+    const name = formatReference(ref);
+    const hit = this.entries.get(name);
+    if (hit) return { ok: true, value: hit };
+    return { ok: false, error: { kind: 'not-found', message: `image ${name} is not in the image catalog ${this.origin}` } };
+  }
+
+  lookup(ref: ImageReference): Promise<ResolveResult> {
+    return Promise.resolve(this.peek(ref));
   }
 }
 

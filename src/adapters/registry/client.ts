@@ -9,7 +9,7 @@ import { MANIFEST_ACCEPT, baseMediaType } from '../../core/image/manifest.ts';
 import type { Clock } from '../../ports/clock.ts';
 import { parseChallenge, TokenStore, type Challenge } from './auth.ts';
 import type { Credential } from './credentials.ts';
-import { RegistryHttp, type Fail, type HttpOptions, type HttpResponse, type Result } from './http.ts';
+import { RegistryHttp, type Deadline, type Fail, type HttpOptions, type HttpResponse, type Result } from './http.ts';
 
 /** Where to send requests for a registry: the host itself or a mirror of it. */
 export interface Endpoint {
@@ -78,10 +78,10 @@ export class RegistryClient {
   }
 
   /** GET /v2/: is this a registry, and what authentication does it want? Remembered for 10 minutes. */
-  async ping(ep: Endpoint, signal?: AbortSignal): Promise<Result<Challenge | null>> {
+  async ping(ep: Endpoint, deadline?: Deadline): Promise<Result<Challenge | null>> {
     const known = this.challenges.get(ep.host);
     if (known && known.expires > this.clock.now()) return { ok: true, value: known.challenge };
-    const res = await this.http.send({ method: 'GET', url: `${this.http.baseUrl(ep.host)}/v2/`, limit: 64 * 1024, what: 'ping', signal }, ep.host);
+    const res = await this.http.send({ method: 'GET', url: `${this.http.baseUrl(ep.host)}/v2/`, limit: 64 * 1024, what: 'ping', deadline }, ep.host);
     if (!res.ok) return res;
     const { status, headers } = res.value;
     let challenge: Challenge | null;
@@ -97,8 +97,8 @@ export class RegistryClient {
   }
 
   /** A request with the authentication the registry asked for; one renewal when a token is refused. */
-  private async authorized(ep: Endpoint, path: string, scope: string, req: { accept?: string; limit: number; what: string; method?: 'GET' | 'HEAD' }, signal?: AbortSignal): Promise<Result<HttpResponse>> {
-    const ping = await this.ping(ep, signal);
+  private async authorized(ep: Endpoint, path: string, scope: string, req: { accept?: string; limit: number; what: string; method?: 'GET' | 'HEAD' }, deadline?: Deadline): Promise<Result<HttpResponse>> {
+    const ping = await this.ping(ep, deadline);
     if (!ping.ok) return ping;
     let challenge = ping.value;
     const url = path.startsWith('http') ? path : `${this.http.baseUrl(ep.host)}${path}`;
@@ -108,11 +108,11 @@ export class RegistryClient {
       if (challenge?.scheme === 'basic') {
         if (ep.credential?.kind === 'basic') headers['authorization'] = `Basic ${Buffer.from(`${ep.credential.username}:${ep.credential.password}`).toString('base64')}`;
       } else if (challenge?.scheme === 'bearer') {
-        const token = await this.tokens.token(ep.host, challenge, scope, ep.credential, signal);
+        const token = await this.tokens.token(ep.host, challenge, scope, ep.credential, deadline);
         if (!token.ok) return token;
         headers['authorization'] = `Bearer ${token.value}`;
       }
-      const res = await this.http.send({ method: req.method ?? 'GET', url, headers, limit: req.limit, what: req.what, signal }, ep.host);
+      const res = await this.http.send({ method: req.method ?? 'GET', url, headers, limit: req.limit, what: req.what, deadline }, ep.host);
       if (!res.ok || res.value.status !== 401 || round === 1) return res;
       // The registry may want a different scope or scheme than the ping said (or the token expired early).
       const fresh = parseChallenge(res.value.headers['www-authenticate']);
@@ -127,9 +127,9 @@ export class RegistryClient {
   }
 
   /** A manifest by tag or digest, its bytes verified against the digest. */
-  async manifest(ep: Endpoint, repository: string, reference: string, signal?: AbortSignal): Promise<Result<FetchedManifest>> {
+  async manifest(ep: Endpoint, repository: string, reference: string, deadline?: Deadline): Promise<Result<FetchedManifest>> {
     const what = `manifest ${repository}${reference.includes(':') ? '@' : ':'}${reference}`;
-    const res = await this.authorized(ep, `/v2/${repository}/manifests/${reference}`, `repository:${repository}:pull`, { accept: MANIFEST_ACCEPT, limit: this.options.limits.manifestBytes, what }, signal);
+    const res = await this.authorized(ep, `/v2/${repository}/manifests/${reference}`, `repository:${repository}:pull`, { accept: MANIFEST_ACCEPT, limit: this.options.limits.manifestBytes, what }, deadline);
     if (!res.ok) return res;
     const r = res.value;
     if (r.status !== 200) return { ok: false, error: statusFail(ep, r, what) };
@@ -152,11 +152,11 @@ export class RegistryClient {
   }
 
   /** A blob (an image config) by digest, verified. */
-  async blob(ep: Endpoint, repository: string, digest: string, signal?: AbortSignal): Promise<Result<Buffer>> {
+  async blob(ep: Endpoint, repository: string, digest: string, deadline?: Deadline): Promise<Result<Buffer>> {
     const what = `config blob ${digest} of ${repository}`;
     const m = DIGEST.exec(digest);
     if (!m) return { ok: false, error: { kind: 'invalid-manifest', cause: `malformed blob digest "${digest}"` } };
-    const res = await this.authorized(ep, `/v2/${repository}/blobs/${digest}`, `repository:${repository}:pull`, { limit: this.options.limits.configBytes, what }, signal);
+    const res = await this.authorized(ep, `/v2/${repository}/blobs/${digest}`, `repository:${repository}:pull`, { limit: this.options.limits.configBytes, what }, deadline);
     if (!res.ok) return res;
     if (res.value.status !== 200) return { ok: false, error: statusFail(ep, res.value, what) };
     const actual = digestOf(res.value.body, m[1] as 'sha256' | 'sha512');
@@ -165,14 +165,14 @@ export class RegistryClient {
   }
 
   /** Every tag of a repository, following `Link: <...>; rel="next"`; an unknown repository has none. */
-  async tags(ep: Endpoint, repository: string, signal?: AbortSignal): Promise<Result<string[]>> {
+  async tags(ep: Endpoint, repository: string, deadline?: Deadline): Promise<Result<string[]>> {
     const out: string[] = [];
     let path: string | undefined = `/v2/${repository}/tags/list?n=${this.options.limits.tagPageSize}`;
     for (let page = 0; path !== undefined; page++) {
       if (page >= this.options.limits.tagPages) {
         return { ok: false, error: { kind: 'too-large', cause: `tag list of ${repository} at registry ${ep.host} has more than ${this.options.limits.tagPages} pages` } };
       }
-      const res = await this.authorized(ep, path, `repository:${repository}:pull`, { accept: 'application/json', limit: this.options.limits.tagPageBytes, what: `tag list of ${repository}` }, signal);
+      const res = await this.authorized(ep, path, `repository:${repository}:pull`, { accept: 'application/json', limit: this.options.limits.tagPageBytes, what: `tag list of ${repository}` }, deadline);
       if (!res.ok) return res;
       if (res.value.status === 404) return { ok: true, value: out };
       if (res.value.status !== 200) return { ok: false, error: statusFail(ep, res.value, `tag list of ${repository}`) };

@@ -52,7 +52,27 @@ export interface SendRequest {
   readonly limit: number;
   /** What is being read, for messages ("manifest", "token response", ...). */
   readonly what: string;
-  readonly signal?: AbortSignal;
+  readonly deadline?: Deadline;
+}
+
+/**
+ * The whole lookup's deadline, as containerd bounds a resolve by its context: `at` on
+ * the injected Clock, for deciding whether a backoff still fits; `signal` aborts the
+ * request in flight (headers or body, however slowly it trickles) when the time is up.
+ */
+export interface Deadline {
+  readonly at: number;
+  /** The budget the lookup started with, for messages. */
+  readonly ms: number;
+  readonly signal: AbortSignal;
+  /** Warnings met on the way (credentials withheld from a token realm), reported with the answer. */
+  readonly warnings: string[];
+}
+
+/** A deadline `ms` from now: `at` on the Clock, the abort on a real timer (the I/O it cuts is real). */
+export function deadlineIn(clock: Clock, ms: number): Deadline {
+  const budget = Math.max(1, Math.round(ms));
+  return { at: clock.now() + budget, ms: budget, signal: AbortSignal.timeout(budget), warnings: [] };
 }
 
 const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
@@ -134,11 +154,15 @@ export class RegistryHttp {
   async send(req: SendRequest, registry: string): Promise<Result<HttpResponse>> {
     let last: Attempt | undefined;
     let attempts = 0;
+    const deadline = req.deadline;
+    const expired = (): Result<HttpResponse> => ({ ok: false, error: { kind: 'timeout', cause: `registry ${registry} did not finish the lookup within its ${deadline?.ms} ms deadline (${req.what} unfinished)` } });
     while (attempts < this.options.attempts) {
+      if (deadline && (deadline.signal.aborted || this.options.clock.now() >= deadline.at)) return expired();
       last = await this.once(req, registry);
       attempts++;
+      if (deadline?.signal.aborted) return expired();
       const retryable = last.ok ? RETRY_STATUS.has(last.value.status) : last.retryable;
-      if (!retryable || attempts === this.options.attempts || req.signal?.aborted) break;
+      if (!retryable || attempts === this.options.attempts) break;
       let delay = this.options.backoffMs * 2 ** (attempts - 1);
       if (last.ok) {
         const after = parseRetryAfter(last.value.headers['retry-after'], this.options.clock.now());
@@ -147,10 +171,12 @@ export class RegistryHttp {
           delay = after;
         }
       }
+      // A backoff that would end past the deadline is not waited for.
+      if (deadline && this.options.clock.now() + delay >= deadline.at) return expired();
       try {
-        await this.options.clock.sleep(delay, req.signal);
+        await this.options.clock.sleep(delay, deadline?.signal);
       } catch {
-        break;
+        return expired();
       }
     }
     if (last === undefined) return { ok: false, error: { kind: 'other', cause: 'no attempt made' } };
@@ -170,7 +196,7 @@ export class RegistryHttp {
           headers,
           body: req.body,
           dispatcher: this.agent,
-          signal: req.signal,
+          signal: req.deadline?.signal,
           headersTimeout: this.options.timeoutMs,
           bodyTimeout: this.options.timeoutMs,
         });

@@ -1,2 +1,2 @@
-export { RegistryResolver, DEFAULT_LIMITS, DEFAULT_REPOSITORY_SPELLINGS, type RegistryResolverOptions } from './resolver.ts';
+export { RegistrySource, DEFAULT_LIMITS, DEFAULT_REPOSITORY_SPELLINGS, type RegistrySourceOptions } from './source.ts';
 export { loadAuthFile, parseDockerConfig, findCredential, type Credential } from './credentials.ts';

@@ -7,7 +7,7 @@ import type { ImagePlatforms } from '../../core/image/types.ts';
 import { formatPlatform } from '../../core/platform/platform.ts';
 import { CliError, usageError } from '../errors.ts';
 import { formatTable, outputOption, printJson, type OutputFormat } from '../output.ts';
-import { addRegistryOptions, registryResolverFromFlags, type RegistryFlags } from '../registry-flags.ts';
+import { addRegistryOptions, imageLookupFromFlags, type RegistryFlags } from '../registry-flags.ts';
 
 interface InspectOptions extends RegistryFlags {
   output: OutputFormat;
@@ -41,7 +41,7 @@ export function registerInspect(program: Command): void {
     .argument('<image>', 'image reference, e.g. registry.example:5000/team/app:1.4')
     .addOption(outputOption()))
     .action(async (image: string, opts: InspectOptions) => {
-      const resolver = await registryResolverFromFlags(opts);
+      const resolver = await imageLookupFromFlags(opts);
       try {
         const r = await resolver.resolve(image);
         if (!r.ok) throw r.error.kind === 'invalid-reference' ? usageError(r.error.message) : new CliError(r.error.message);

@@ -7,14 +7,13 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadImageCatalog } from '../../adapters/registry/catalog.ts';
 import { readManifests } from '../../adapters/manifests/read.ts';
-import { resolveImages } from '../../app/resolve-images.ts';
 import { MAX_NODES, MAX_PODS, tooManyPods, workloadPodCount } from '../../core/k8s/index.ts';
+import { systemClock } from '../../adapters/system-clock.ts';
+import { ImageLookupService } from '../../app/image-lookup.ts';
 import { createFramework, imageReferences, mulberry32, scheduleCluster, splitPods, type Decision, type Framework } from '../../core/placement/index.ts';
-import type { RegistryResolver } from '../../adapters/registry/index.ts';
-import type { ImageResolver } from '../../ports/image-resolver.ts';
 import { CliError, usageError } from '../errors.ts';
 import { formatTable, outputOption, printJson, type OutputFormat } from '../output.ts';
-import { addRegistryOptions, registryResolverFromFlags, type RegistryFlags } from '../registry-flags.ts';
+import { addRegistryOptions, imageLookupFromFlags, type RegistryFlags } from '../registry-flags.ts';
 
 interface Flags extends RegistryFlags {
   readonly images?: string;
@@ -61,25 +60,23 @@ async function runSchedule(files: readonly string[], flags: Flags): Promise<void
   });
   if (!fw.ok) throw usageError(fw.error);
 
-  // Images resolve through the offline catalog when one is given, else the registry.
-  let resolver: ImageResolver;
-  let registry: RegistryResolver | undefined;
+  // Images resolve through the offline catalog when one is given, else the registry: the same lookup service either way.
+  let images: ImageLookupService;
   if (flags.images) {
     const catalog = await loadImageCatalog(flags.images);
     if (!catalog.ok) throw new CliError(catalog.error);
-    resolver = catalog.value;
+    images = new ImageLookupService({ source: catalog.value, clock: systemClock });
   } else {
-    registry = await registryResolverFromFlags(flags);
-    resolver = registry;
+    images = await imageLookupFromFlags(flags);
   }
   try {
-    await scheduleWith(files, flags, fw.value, resolver);
+    await scheduleWith(files, flags, fw.value, images);
   } finally {
-    await registry?.close();
+    await images.close();
   }
 }
 
-async function scheduleWith(files: readonly string[], flags: Flags, fw: Framework, resolver: ImageResolver): Promise<void> {
+async function scheduleWith(files: readonly string[], flags: Flags, fw: Framework, images: ImageLookupService): Promise<void> {
 
   // `schedule dir/*.yaml --images dir/images.yaml`: the glob takes the catalog too, and a catalog is never a manifest.
   const catalog = flags.images === undefined ? undefined : resolve(flags.images);
@@ -92,7 +89,7 @@ async function scheduleWith(files: readonly string[], flags: Flags, fw: Framewor
   const pods = workloadPodCount(objects);
   if (pods > MAX_PODS) throw usageError(tooManyPods(pods));
   const { pending } = splitPods(objects);
-  const { lookup } = await resolveImages(resolver, imageReferences(pending.map((p) => p.pod)));
+  const { lookup } = await images.resolveAll(imageReferences(pending.map((p) => p.pod)));
   const plan = scheduleCluster(fw, objects, lookup, mulberry32(Number(flags.seed)));
   for (const w of plan.warnings) process.stderr.write(`polyarch: warning: ${w}\n`);
 

@@ -9,10 +9,11 @@ import { KubeCluster } from '../../adapters/kube/cluster.ts';
 import { loadKubeConfig } from '../../adapters/kube/config.ts';
 import { PullSecretSource } from '../../adapters/kube/credentials.ts';
 import { loadImageCatalog } from '../../adapters/registry/catalog.ts';
-import { loadAuthFile, RegistryResolver } from '../../adapters/registry/index.ts';
+import { loadAuthFile, RegistrySource } from '../../adapters/registry/index.ts';
 import { systemClock } from '../../adapters/system-clock.ts';
+import { ImageLookupService } from '../../app/image-lookup.ts';
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { ImageResolver, RegistryCredentials } from '../../ports/image-resolver.ts';
+import type { ImageSource, RegistryCredentials } from '../../ports/image-resolver.ts';
 import type { Logger } from '../../ports/logger.ts';
 import { CliError } from '../errors.ts';
 
@@ -44,19 +45,27 @@ export function kubeConfigFrom(flags: ClusterFlags): KubeConfig {
   }
 }
 
-export async function resolverFrom(flags: ClusterFlags): Promise<ImageResolver> {
+/** The image lookup service on the --images catalog or the registry, reading pods' pull secrets from `secrets`. */
+export async function resolverFrom(flags: ClusterFlags, secrets?: PullSecretSource): Promise<ImageLookupService> {
+  let source: ImageSource;
   if (flags.images) {
     const c = await loadImageCatalog(flags.images);
     if (!c.ok) throw new CliError(`--images: ${c.error}`);
-    return c.value;
+    source = c.value;
+  } else {
+    const credentials: RegistryCredentials[] = [];
+    if (flags.authFile) {
+      const a = await loadAuthFile(flags.authFile);
+      if (!a.ok) throw new CliError(`--auth-file: ${a.error}`);
+      credentials.push(a.value);
+    }
+    source = new RegistrySource({ clock: systemClock, credentials, insecureRegistries: flags.insecureRegistry });
   }
-  const credentials: RegistryCredentials[] = [];
-  if (flags.authFile) {
-    const a = await loadAuthFile(flags.authFile);
-    if (!a.ok) throw new CliError(`--auth-file: ${a.error}`);
-    credentials.push(a.value);
-  }
-  return new RegistryResolver({ clock: systemClock, credentials, insecureRegistries: flags.insecureRegistry });
+  return new ImageLookupService({
+    source,
+    clock: systemClock,
+    ...(secrets ? { pullSecrets: (pod) => secrets.forPod({ metadata: pod.metadata ?? {}, spec: pod.spec ?? {} }) } : {}),
+  });
 }
 
 export function clusterFrom(kc: KubeConfig, flags: ClusterFlags, log: Logger, instance: string): { cluster: KubeCluster; secrets: PullSecretSource } {

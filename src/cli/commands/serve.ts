@@ -15,7 +15,7 @@ import { NodeMigrator } from '../../app/node-migrator.ts';
 import { QueueScheduler } from '../../app/queue-scheduler.ts';
 import { createFramework } from '../../core/placement/framework.ts';
 import { mulberry32 } from '../../core/placement/rng.ts';
-import type { ImageResolver } from '../../ports/image-resolver.ts';
+import type { ImageLookupService } from '../../app/image-lookup.ts';
 import type { Logger } from '../../ports/logger.ts';
 import { startServer, ServerStartError, type JsonRoute, type RunningServer } from '../../server/http-server.ts';
 import { createMetrics, type ServerMetrics } from '../../server/metrics.ts';
@@ -29,7 +29,7 @@ import { clusterFrom, defaultIdentity, kubeConfigFrom, makeLogger, resolverFrom,
 export interface ServeContext {
   readonly cluster: KubeCluster;
   readonly secrets: PullSecretSource;
-  readonly resolver: ImageResolver;
+  readonly resolver: ImageLookupService;
   readonly log: Logger;
   readonly metrics: ServerMetrics;
   readonly telemetry: SchedulingMetrics;
@@ -79,7 +79,6 @@ export const ROLES: Record<string, RoleDefinition> = {
           log: ctx.log.child({ role: 'scheduler' }),
           telemetry: ctx.telemetry,
           schedulerName: ctx.flags.schedulerName,
-          credentials: (pod) => ctx.secrets.forPod(pod),
         });
         return scheduler.run(signal);
       },
@@ -108,7 +107,7 @@ export interface ServeFlags extends ClusterFlags {
   schedulerName: string;
   leaderElect: boolean;
   leaderElectNamespace?: string;
-  leaderElectName: string;
+  leaderElectName?: string;
   cacheSyncTimeout: string;
   leaseDuration: string;
   renewDeadline: string;
@@ -171,7 +170,7 @@ export function registerServe(program: Command): void {
     .addOption(new Option('--insecure-registry <host>', 'registry spoken to over plain HTTP (repeatable)').argParser(collect).default([]))
     .option('--no-leader-elect', 'run the writing roles without leader election (one replica only)')
     .option('--leader-elect-namespace <ns>', 'namespace of the leader Lease (default: --namespace)')
-    .option('--leader-elect-name <name>', 'prefix of the leader Leases: one per writing role, NAME-scheduler, NAME-migrator, NAME-autoscaler', 'polyarch')
+    .option('--leader-elect-name <name>', 'one Lease of this name for all the writing roles of this process (default: one per role, polyarch-scheduler, polyarch-migrator, polyarch-autoscaler)')
     .option('--lease-duration <d>', 'how long a standby waits before taking an unrenewed Lease', '15s')
     .option('--renew-deadline <d>', 'how long the leader keeps trying to renew before stepping down', '10s')
     .option('--retry-period <d>', 'interval of Lease attempts', '2s')
@@ -196,8 +195,8 @@ export function registerServe(program: Command): void {
       const identity = flags.identity ?? defaultIdentity();
       const log = makeLogger(flags.logLevel, { identity });
       const kc = kubeConfigFrom(flags);
-      const resolver = await resolverFrom(flags);
       const { cluster, secrets } = clusterFrom(kc, flags, log, identity);
+      const resolver = await resolverFrom(flags, secrets);
       const metrics = createMetrics();
       const telemetry = createSchedulingMetrics(metrics.registry);
       const ctx: ServeContext = { cluster, secrets, resolver, log, metrics, telemetry, flags };
@@ -250,44 +249,49 @@ export function registerServe(program: Command): void {
         if (synced === 'aborted') return;
         log.info({ nodes: (await cluster.listNodes()).length, pods: (await cluster.listPods()).length }, 'informers synced');
 
-        // Roles that do not write run on every replica; the others only while holding their own Lease.
+        // Roles that do not write run on every replica; the others only while holding their Lease.
         const running = roles.filter((r) => !r.role.leaderOnly).map((r) => runRole(r.name, r.role, shutdown.signal));
-        for (const { name } of roles.filter((r) => r.role.leaderOnly)) {
-          // A fresh instance per term: no state carried over from a previous leadership.
-          if (!flags.leaderElect) {
-            telemetry.leader.set({ role: name }, 1);
-            running.push(runRole(name, createRole(name), shutdown.signal));
-            continue;
+        const writers = roles.filter((r) => r.role.leaderOnly).map((r) => r.name);
+        // A fresh instance per term: no state carried over from a previous leadership.
+        const runTerm = (names: readonly string[], signal: AbortSignal): Promise<unknown> => Promise.all(names.map((name) => runRole(name, createRole(name), signal)));
+        const setLeader = (names: readonly string[], v: number): void => names.forEach((role) => telemetry.leader.set({ role }, v));
+        if (!flags.leaderElect) {
+          setLeader(writers, 1);
+          running.push(runTerm(writers, shutdown.signal).then(() => undefined));
+        } else {
+          // By default one Lease per role (polyarch-scheduler, polyarch-migrator, polyarch-autoscaler), so a process playing
+          // other roles (a separate `serve --autoscaler`) never starves this one; --leader-elect-name puts this process's set on one Lease.
+          const groups = flags.leaderElectName ? (writers.length ? [{ lease: flags.leaderElectName, names: writers }] : []) : writers.map((w) => ({ lease: `polyarch-${w}`, names: [w] }));
+          for (const { lease, names } of groups) {
+            const elector = new LeaderElector(kc, {
+              namespace: flags.leaderElectNamespace ?? flags.namespace,
+              name: lease,
+              identity,
+              leaseDurationMs,
+              renewDeadlineMs,
+              retryPeriodMs,
+              clock: systemClock,
+              log: log.child({ part: 'leader-election', lease }),
+            });
+            let term: Promise<unknown> = Promise.resolve();
+            running.push((async () => {
+              await elector.run(
+                {
+                  onStartedLeading: (signal) => {
+                    setLeader(names, 1);
+                    term = runTerm(names, signal);
+                  },
+                  onStoppedLeading: () => {
+                    setLeader(names, 0);
+                    log.warn({ identity, lease }, 'stopped leading; standing by');
+                  },
+                  onNewLeader: (leader) => log.info({ leader, lease }, 'leader observed'),
+                },
+                shutdown.signal,
+              );
+              await term;
+            })());
           }
-          // One Lease per role: a process playing other roles (a separate `serve --autoscaler`) never starves this one.
-          const elector = new LeaderElector(kc, {
-            namespace: flags.leaderElectNamespace ?? flags.namespace,
-            name: `${flags.leaderElectName}-${name}`,
-            identity,
-            leaseDurationMs,
-            renewDeadlineMs,
-            retryPeriodMs,
-            clock: systemClock,
-            log: log.child({ part: 'leader-election', role: name }),
-          });
-          let term: Promise<void> = Promise.resolve();
-          running.push((async () => {
-            await elector.run(
-              {
-                onStartedLeading: (signal) => {
-                  telemetry.leader.set({ role: name }, 1);
-                  term = runRole(name, createRole(name), signal);
-                },
-                onStoppedLeading: () => {
-                  telemetry.leader.set({ role: name }, 0);
-                  log.warn({ identity, role: name }, 'stopped leading; standing by');
-                },
-                onNewLeader: (leader) => log.info({ leader, role: name }, 'leader observed'),
-              },
-              shutdown.signal,
-            );
-            await term;
-          })());
         }
         await Promise.all(running);
       } finally {

@@ -8,6 +8,7 @@
 import type { Pod } from '../../core/k8s/types.ts';
 import { formatPlatform, nodePlatform } from '../../core/platform/platform.ts';
 import { Scheduler } from '../../app/scheduler.ts';
+import { ImageLookupService } from '../../app/image-lookup.ts';
 import { Migrator, requestDrain, endDrain } from '../../app/migrator.ts';
 import { Autoscaler, type AppScaling } from '../../app/autoscaler.ts';
 import { PolicyAutoscaler } from '../../app/autoscaler-policy.ts';
@@ -15,7 +16,7 @@ import { silentLogger } from '../../ports/logger.ts';
 import { MemoryPolicyStore } from '../../sim/scaling-policies.ts';
 import { buildWorld, deployWorkload, type World } from '../../sim/world.ts';
 import { appOf } from '../../sim/kubelet.ts';
-import { nodeAllocatable, podRequests } from '../../sim/cluster.ts';
+import { allocatableAmounts, podRequestAmounts } from '../../core/k8s/resources.ts';
 import type { SimRegistry } from '../../sim/registry.ts';
 import type { UsageModel } from '../../sim/usage.ts';
 import type { Scenario } from '../../sim/scenario/load.ts';
@@ -72,7 +73,7 @@ function perArchAssignment(scenario: Scenario, registry: SimRegistry): (pod: Pod
   for (const n of scenario.nodes) {
     const p = nodePlatform(n);
     if (!p.ok) continue;
-    archCpu.set(p.value.architecture, (archCpu.get(p.value.architecture) ?? 0) + nodeAllocatable(n).cpu);
+    archCpu.set(p.value.architecture, (archCpu.get(p.value.architecture) ?? 0) + allocatableAmounts(n).cpu);
   }
   const replicas = new Map<string, number>();
   for (const d of [...scenario.deployments, ...scenario.statefulSets]) replicas.set(`${d.metadata.namespace ?? 'default'}/${d.metadata.name ?? ''}`, d.spec.replicas ?? 1);
@@ -85,7 +86,7 @@ function perArchAssignment(scenario: Scenario, registry: SimRegistry): (pod: Pod
         const images: Record<string, string> = {};
         let all = true;
         for (const c of pod.spec.containers) {
-          const r = registry.cached(c.image ?? '');
+          const r = registry.answer(c.image ?? '');
           const hit = r?.ok ? r.value.platforms.find((p) => p.platform.architecture === arch) : undefined;
           if (!hit) {
             all = false;
@@ -98,7 +99,7 @@ function perArchAssignment(scenario: Scenario, registry: SimRegistry): (pod: Pod
           break;
         }
       }
-      if (best) archCpu.set(best.arch, (archCpu.get(best.arch) ?? 0) - podRequests(pod).cpu * (replicas.get(workload) ?? 1));
+      if (best) archCpu.set(best.arch, (archCpu.get(best.arch) ?? 0) - podRequestAmounts(pod).cpu * (replicas.get(workload) ?? 1));
       cache.set(workload, best);
     }
     const a = cache.get(workload);
@@ -132,7 +133,7 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
   });
   const { cluster, clock, kubelet, controllers, registry } = world;
   kubelet.tracked = new Set(opts.trackApps ?? []);
-  const scheduler = new Scheduler(cluster, cluster, registry, {
+  const scheduler = new Scheduler(cluster, cluster, new ImageLookupService({ source: registry, clock }), {
     schedulerName: cfg.schedulerName, platformAware: cfg.platformAware, rng: world.rng.fork('scheduler'), percentageOfNodesToScore: 0,
   });
   const migrator = new Migrator(cluster, cluster, clock, { evictionTimeoutMs: policy.evictionTimeout * 60_000, recreateBarePods: cfg.recreateBarePods });
@@ -357,7 +358,7 @@ function accumulateStranded(world: World, acc: { cpu: number; mem: number }): vo
     const node = cluster.nodeObject(name)!;
     if (!cluster.isNodeReady(name) || node.spec?.unschedulable) continue;
     const arch = node.metadata.labels?.[ARCH_LABEL] ?? '';
-    const a = nodeAllocatable(node);
+    const a = allocatableAmounts(node);
     const r = cluster.requestedOn(name);
     const f = free.get(arch) ?? { cpu: 0, mem: 0 };
     f.cpu += Math.max(0, a.cpu - r.cpu);
@@ -428,7 +429,7 @@ export function checkInvariants(world: World, cfg: Pick<StrategyConfig, 'platfor
   const { cluster, registry } = world;
   for (const name of cluster.nodeNames()) {
     const node = cluster.nodeObject(name)!;
-    const a = nodeAllocatable(node);
+    const a = allocatableAmounts(node);
     const r = cluster.requestedOn(name);
     if (r.cpu > a.cpu || r.mem > a.mem || r.pods > a.pods) out.push(`minute ${minute}: node ${name} over allocatable (cpu ${r.cpu}/${a.cpu}m, memory ${r.mem}/${a.mem})`);
     if (!cfg.platformAware) continue;

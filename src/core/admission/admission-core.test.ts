@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ImagePlatforms } from '../image/types.ts';
 import { parsePlatform } from '../platform/platform.ts';
-import { affinityPatch, annotationPatch, hasRequiredArchAffinity, parseSourceImages, removeGatePatch, requiredExpressions } from './affinity.ts';
+import { affinityPatch, annotationPatch, hasRequiredArchAffinity, removeGatePatch, requiredExpressions } from './affinity.ts';
+import { parseSourceImages } from '../k8s/annotations.ts';
 import { choosePlatform, filterNodes, toExtenderPriority } from './choose.ts';
 import { escapePointer, pointer } from './json-patch.ts';
 import { affinityTarget, podPlatforms, type ResolvedImage } from './platforms.ts';

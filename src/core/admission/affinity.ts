@@ -3,16 +3,11 @@
  * operations computed from the pod as it is (so a user's terms are kept and nothing is
  * added twice).
  */
+import { PLATFORM_GATE } from '../k8s/annotations.ts';
 import { ARCH_LABEL, OS_LABEL } from '../platform/platform.ts';
 import { pointer, type JsonPatchOp } from './json-patch.ts';
 import type { NodeSelectorRequirement, PodImage, PodLike, PreferredSchedulingTerm } from './pod.ts';
 
-export const PLATFORM_GATE = 'polyarch.io/platform';
-export const SOURCE_IMAGES_ANNOTATION = 'polyarch.io/source-images';
-export const PLATFORM_ANNOTATION = 'polyarch.io/platform';
-export const DECISION_ANNOTATION = 'polyarch.io/decision';
-/** Label a pod (or its template) sets to `"false"` to be left alone. */
-export const OPT_OUT_LABEL = 'polyarch.io/inject';
 
 /** A preferred architecture and its weight (1-100, as PreferredSchedulingTerm.weight). */
 export interface ArchPreference {
@@ -121,25 +116,4 @@ export function imagePatch(changes: readonly { image: PodImage; to: string }[]):
   return changes
     .filter((c) => c.image.image !== c.to)
     .map((c) => ({ op: 'replace', path: pointer('spec', c.image.kind, c.image.index, 'image'), value: c.to }));
-}
-
-/** The architecture-neutral originals, `{container name: image}` (names are unique across containers and init containers). */
-export function sourceImagesValue(images: readonly PodImage[]): string {
-  const m: Record<string, string> = {};
-  for (const i of images) m[i.container] = i.image;
-  return JSON.stringify(m);
-}
-
-/** The recorded originals, or undefined when absent or not the expected `{container: image}` JSON. */
-export function parseSourceImages(text: string | undefined): Record<string, string> | undefined {
-  if (!text) return undefined;
-  try {
-    const v: unknown = JSON.parse(text);
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
-    const out: Record<string, string> = {};
-    for (const [k, x] of Object.entries(v)) if (typeof x === 'string') out[k] = x;
-    return out;
-  } catch {
-    return undefined;
-  }
 }

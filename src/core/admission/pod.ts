@@ -47,6 +47,9 @@ export interface PodLike {
     readonly nodeName?: string;
     readonly affinity?: { readonly nodeAffinity?: NodeAffinity | null } | null;
     readonly schedulingGates?: readonly { readonly name: string }[] | null;
+    /** Where the pod's registry credentials come from (the image lookup reads them). */
+    readonly imagePullSecrets?: readonly { readonly name?: string }[] | null;
+    readonly serviceAccountName?: string;
   } | null;
 }
 

@@ -30,7 +30,7 @@ describe('ScalingPolicy', () => {
   });
 
   it('matches the CRD in deploy/: the same modes, fields and defaults', () => {
-    const crd = parse(readFileSync(new URL('../../../deploy/scalingpolicy-crd.yaml', import.meta.url), 'utf8')) as {
+    const crd = parse(readFileSync(new URL('../../../deploy/autoscaler/scalingpolicy-crd.yaml', import.meta.url), 'utf8')) as {
       spec: { versions: { schema: { openAPIV3Schema: { properties: { spec: { properties: Record<string, { enum?: string[]; default?: unknown }> } } } } }[] };
     };
     const props = crd.spec.versions[0]!.schema.openAPIV3Schema.properties.spec.properties;

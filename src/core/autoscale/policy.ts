@@ -1,7 +1,7 @@
 /**
  * The ScalingPolicy custom resource (polyarch.io/v1alpha1): which workload the autoscaler
  * manages, how, and within which bounds; its status carries what it forecast, recommended
- * and did. Validated here (zod) at the edge; deploy/scalingpolicy-crd.yaml carries the
+ * and did. Validated here (zod) at the edge; deploy/autoscaler/scalingpolicy-crd.yaml carries the
  * same shape as the CRD's OpenAPI schema.
  */
 import { z } from 'zod';

@@ -1,5 +1,7 @@
+export * from './annotations.ts';
 export * from './limits.ts';
 export * from './node-selector.ts';
+export * from './priority.ts';
 export * from './quantity.ts';
 export * from './resources.ts';
 export * from './taints.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makePod } from '../../../test/builders/index.ts';
-import { DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST, nodeAllocatable, podResources } from './resources.ts';
+import { allocatableAmounts, DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST, nodeAllocatable, podRequestAmounts, podResources } from './resources.ts';
 import type { Pod } from './types.ts';
 
 const res = (pod: Pod) => {
@@ -89,5 +89,18 @@ describe('nodeAllocatable', () => {
     expect(a.ok && a.value.pods).toBe(110);
     const b = nodeAllocatable({ status: { allocatable: { cpu: '7900m', pods: '58' } } });
     expect(b.ok && b.value.pods).toBe(58);
+  });
+});
+
+describe('plain amounts (simulator, autoscaler)', () => {
+  it('count a pod as the NodeResourcesFit filter does, init containers included', () => {
+    // app 100m/64Mi; init 1/1Gi: the init container is the peak.
+    const pod = makePod().init('i:1').requests({ cpu: '1', memory: '1Gi' }).image('a:1').requests({ cpu: '100m', memory: '64Mi' }).build();
+    expect(podRequestAmounts(pod)).toEqual({ cpu: 1000, mem: 1024 ** 3, pods: 1 });
+  });
+
+  it('read allocatable, then capacity, with 110 pods by default', () => {
+    expect(allocatableAmounts({ status: { capacity: { cpu: '4', memory: '8Gi' } } })).toEqual({ cpu: 4000, mem: 8 * 1024 ** 3, pods: 110 });
+    expect(allocatableAmounts({ status: { allocatable: { cpu: '3500m', memory: '1000', pods: '20' }, capacity: { cpu: '4' } } })).toEqual({ cpu: 3500, mem: 1000, pods: 20 });
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { makeNode, makePod } from '../../../test/builders/index.ts';
 import type { DaemonSet, Deployment, Job, PodTemplateSpec, StatefulSet } from './types.ts';
-import { expandDaemonSet, expandDeployment, expandJob, expandStatefulSet, expandWorkloads, podPriority, podTemplateHash, queueOrder } from './workloads.ts';
+import { expandDaemonSet, expandDeployment, expandJob, expandStatefulSet, expandWorkloads, podTemplateHash, queueOrder } from './workloads.ts';
+import { podPriority } from './priority.ts';
 
 const template: PodTemplateSpec = { metadata: { labels: { app: 'web' } }, spec: makePod().image('shop/web:1.4').build().spec };
 

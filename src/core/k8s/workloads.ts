@@ -14,7 +14,7 @@ import { firstUntoleratedTaint } from './taints.ts';
 import {
   TAINT_NODE_DISK_PRESSURE, TAINT_NODE_MEMORY_PRESSURE, TAINT_NODE_NETWORK_UNAVAILABLE, TAINT_NODE_NOT_READY, TAINT_NODE_PID_PRESSURE,
   TAINT_NODE_UNREACHABLE, TAINT_NODE_UNSCHEDULABLE,
-  type DaemonSet, type Deployment, type Job, type Node, type ObjectMeta, type OwnerReference, type Pod, type PodTemplateSpec, type PriorityClass,
+  type DaemonSet, type Deployment, type Job, type Node, type ObjectMeta, type OwnerReference, type Pod, type PodTemplateSpec,
   type ReplicaSet, type StatefulSet, type Toleration,
 } from './types.ts';
 
@@ -244,31 +244,6 @@ export function workloadPodCount(w: Workloads): number {
   const replicas = (list: readonly { spec: { replicas?: number | null } }[] | undefined): number => (list ?? []).reduce((n, o) => n + replicasOf(o.spec.replicas), 0);
   return (w.pods ?? []).length + replicas(w.deployments) + replicas(w.replicaSets) + replicas(w.statefulSets)
     + (w.daemonSets ?? []).length * w.nodes.length + (w.jobs ?? []).reduce((n, j) => n + jobPods(j), 0);
-}
-
-/** Priority classes Kubernetes always has. */
-export const BUILTIN_PRIORITY_CLASSES: readonly PriorityClass[] = [
-  { metadata: { name: 'system-cluster-critical' }, value: 2000000000 },
-  { metadata: { name: 'system-node-critical' }, value: 2000001000 },
-];
-
-export type PriorityResult = { ok: true; value: number } | { ok: false; error: string };
-
-/**
- * A pod's priority as the Priority admission plugin sets it: spec.priority when already
- * set (a pod read from the API), else its priorityClassName's value, else the
- * globalDefault class's value, else 0.
- */
-export function podPriority(pod: Pod, classes: readonly PriorityClass[]): PriorityResult {
-  if (typeof pod.spec.priority === 'number') return { ok: true, value: pod.spec.priority };
-  const all = [...BUILTIN_PRIORITY_CLASSES, ...classes];
-  const name = pod.spec.priorityClassName;
-  if (name) {
-    const c = all.find((pc) => pc.metadata.name === name);
-    return c ? { ok: true, value: c.value } : { ok: false, error: `spec.priorityClassName: no PriorityClass named "${name}"` };
-  }
-  const def = classes.find((pc) => pc.globalDefault);
-  return { ok: true, value: def?.value ?? 0 };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Node, Pod } from '../k8s/types.ts';
-import { DRAIN_TAINT, nodeTrouble, planMoves, replacementPod, SOURCE_IMAGES_ANNOTATION } from './plan.ts';
+import { DRAIN_TAINT, nodeTrouble, planMoves, replacementPod } from './plan.ts';
+import { SOURCE_IMAGES_ANNOTATION } from '../k8s/annotations.ts';
 
 const T = Date.parse('2026-01-05T00:10:00Z');
 const lostNode: Node = { metadata: { name: 'n' }, spec: { taints: [{ key: 'node.kubernetes.io/unreachable', effect: 'NoExecute', timeAdded: '2026-01-05T00:07:00Z' }] } };

@@ -6,12 +6,10 @@
  * architecture-neutral images (`polyarch.io/source-images`), so S2-S4 may put it on a
  * node of any architecture with the variant built for it.
  */
+import { DECISION_ANNOTATION, PLATFORM_ANNOTATION, SOURCE_IMAGES_ANNOTATION } from '../k8s/annotations.ts';
 import type { Node, Pod, Taint } from '../k8s/types.ts';
 import { TAINT_NODE_UNREACHABLE, TAINT_NODE_NOT_READY } from '../k8s/types.ts';
 
-export const SOURCE_IMAGES_ANNOTATION = 'polyarch.io/source-images';
-export const PLATFORM_ANNOTATION = 'polyarch.io/platform';
-export const DECISION_ANNOTATION = 'polyarch.io/decision';
 export const MIGRATED_FROM_ANNOTATION = 'polyarch.io/migrated-from';
 /** Taint `polyarch migrate --node` puts on a node it drains (with a cordon). */
 export const DRAIN_TAINT = 'polyarch.io/draining';

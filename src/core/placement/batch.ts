@@ -8,10 +8,12 @@
 import { formatReference, parseReference } from '../image/reference.ts';
 import type { Node, Pod, PriorityClass } from '../k8s/types.ts';
 import { podKey } from '../k8s/types.ts';
-import { expandWorkloads, podPriority, queueOrder, type Workloads } from '../k8s/workloads.ts';
+import { expandWorkloads, queueOrder, type Workloads } from '../k8s/workloads.ts';
+import { podPriority } from '../k8s/priority.ts';
 import type { Decision } from './decision.ts';
 import type { Framework } from './framework.ts';
-import { sourceImages, type ImageLookup } from './pod-info.ts';
+import { sourceImages } from '../k8s/annotations.ts';
+import type { ImageLookup } from './pod-info.ts';
 import type { Rng } from './rng.ts';
 import { placePods, refused, type QueuedPod } from './schedule.ts';
 import { ClusterSnapshot } from './snapshot.ts';

@@ -10,15 +10,13 @@ import { canRun, comparePlatforms, formatPlatform, variantFit, type Platform } f
 import { displayPlatform } from './display.ts';
 import { formatReference, parseReference } from '../image/reference.ts';
 import type { ImagePlatforms, PlatformImage } from '../image/types.ts';
+import { sourceImages } from '../k8s/annotations.ts';
 import { podResources, type Resources } from '../k8s/resources.ts';
 import { podKey, type Container, type NodeSelector, type Pod, type PreferredSchedulingTerm, type Toleration } from '../k8s/types.ts';
 import type { HostPort, PodAccount } from './node-info.ts';
 import { podHostPorts } from './snapshot.ts';
 import { Reasons, SUCCESS, unresolvable, type Status } from './status.ts';
 
-export const SOURCE_IMAGES_ANNOTATION = 'polyarch.io/source-images';
-export const PLATFORM_ANNOTATION = 'polyarch.io/platform';
-export const DECISION_ANNOTATION = 'polyarch.io/decision';
 
 /** What the image resolver said about one reference, resolved before the cycle (S1). */
 export type ImageInfo = { ok: true; value: ImagePlatforms } | { ok: false; error: string };
@@ -61,19 +59,6 @@ export interface PodInfo extends PodAccount {
 }
 
 export type PrepareResult = { ok: true; value: PodInfo } | { ok: false; error: string; kind: 'invalid' | 'images' };
-
-/** The original references recorded on a pod placed before (migration reads them back). */
-export function sourceImages(pod: Pod): Readonly<Record<string, string>> {
-  const raw = pod.metadata.annotations?.[SOURCE_IMAGES_ANNOTATION];
-  if (!raw) return {};
-  try {
-    const v: unknown = JSON.parse(raw);
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return {};
-    return Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string'));
-  } catch {
-    return {};
-  }
-}
 
 export function formatPlatforms(platforms: readonly PlatformImage[]): string {
   return platforms.length === 0 ? 'no platforms' : platforms.map((p) => displayPlatform(p.platform)).join(', ');

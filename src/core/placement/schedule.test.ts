@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { anyImage, makeImages, makeNode, makePod, snapshotOf } from '../../../test/builders/index.ts';
 import { createFramework, type Framework, type PlacementPolicy } from './framework.ts';
 import { failureSummary } from './decision.ts';
-import { PLATFORM_ANNOTATION, SOURCE_IMAGES_ANNOTATION } from './pod-info.ts';
+import { PLATFORM_ANNOTATION, SOURCE_IMAGES_ANNOTATION } from '../k8s/annotations.ts';
 import { mulberry32 } from './rng.ts';
 import { placePod, schedulePod } from './schedule.ts';
 

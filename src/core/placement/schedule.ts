@@ -12,7 +12,8 @@ import { podKey } from '../k8s/types.ts';
 import { failureSummary, successSummary, type Decision, type ImageChoice } from './decision.ts';
 import { runCycle, type Framework } from './framework.ts';
 import type { NodeInfo } from './node-info.ts';
-import { DECISION_ANNOTATION, PLATFORM_ANNOTATION, preparePod, SOURCE_IMAGES_ANNOTATION, type ImageLookup, type PodInfo } from './pod-info.ts';
+import { DECISION_ANNOTATION, PLATFORM_ANNOTATION, SOURCE_IMAGES_ANNOTATION } from '../k8s/annotations.ts';
+import { preparePod, type ImageLookup, type PodInfo } from './pod-info.ts';
 import type { Rng } from './rng.ts';
 import type { ClusterSnapshot } from './snapshot.ts';
 

@@ -126,25 +126,32 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Numeric level of a variant (v7 -> 7, '' -> the architecture's baseline). */
+/** Level of a variant as major x 100 + minor (v7 -> 700, v8.2 -> 802; '' -> the architecture's baseline). */
 function variantLevel(architecture: string, variant: string): number {
-  if (!variant) return architecture === 'amd64' ? 1 : 0;
-  const n = Number.parseFloat(variant.slice(1));
-  return Number.isFinite(n) ? n : 0;
+  if (!variant) return architecture === 'amd64' ? 100 : 0;
+  const [major = '', minor = '0'] = variant.slice(1).split('.');
+  return Number.parseInt(major, 10) * 100 + Number.parseInt(minor, 10);
 }
 
 /**
  * Can an image built for `image` run on a node of platform `node`? Same os and
- * architecture; for arm and amd64 the node's level must be at least the image's
- * (an arm/v6 image runs on a v7 node, an amd64/v3 image needs an x86-64-v3 CPU).
- * For arm64, v8.x images run on any arm64 node whose level is at least theirs.
+ * architecture (no 386 on amd64 nor 32-bit arm on arm64: whether a node runs those
+ * depends on its kernel and CPU, which its labels do not say); for arm and amd64 the
+ * node's level must be at least the image's (an arm/v6 image runs on a v7 node, an
+ * amd64/v3 image needs an x86-64-v3 CPU). For arm64, v8.x images run on v8.y nodes with
+ * y >= x, and on v9.y nodes up to v8.(y+5): Armv9.y is the level of Armv8.(y+5)
+ * (containerd's platform matcher says the same).
  */
 export function canRun(image: Platform, node: Platform): boolean {
   if (image.os !== node.os || image.architecture !== node.architecture) return false;
   if (image.variant === node.variant) return true;
   const arch = image.architecture;
-  if (arch === 'arm' || arch === 'amd64' || arch === 'arm64') {
-    return variantLevel(arch, node.variant) >= variantLevel(arch, image.variant);
+  if (arch === 'arm' || arch === 'amd64') return variantLevel(arch, node.variant) >= variantLevel(arch, image.variant);
+  if (arch === 'arm64') {
+    const i = variantLevel(arch, image.variant);
+    const n = variantLevel(arch, node.variant);
+    const v9AsV8 = n >= 900 && i < 900 ? Math.min(809, n - 900 + 805) : n;
+    return v9AsV8 >= i;
   }
   // Architectures without a level order: an unknown variant on either side only
   // matches when the other side has none.
@@ -157,7 +164,7 @@ export function canRun(image: Platform, node: Platform): boolean {
  */
 export function variantFit(image: Platform, node: Platform): number | undefined {
   if (!canRun(image, node)) return undefined;
-  if (image.variant === node.variant) return 1000;
+  if (image.variant === node.variant) return 10_000;
   return variantLevel(image.architecture, image.variant);
 }
 

@@ -1,11 +1,19 @@
-/** A bounded map whose entries expire, on an injected clock (tests move time by hand). */
-import type { Clock } from '../../ports/clock.ts';
+/**
+ * A bounded map whose entries expire, on an injected time source (tests move time by
+ * hand), and single flight: pure data structures shared by the image lookup service
+ * (app/image-lookup.ts) and the registry client's digest and token caches.
+ */
+
+/** What the cache reads the time from (the Clock port's `now`). */
+export interface TimeSource {
+  now(): number;
+}
 
 export class TtlCache<V> {
   private readonly entries = new Map<string, { value: V; expires: number }>();
 
   constructor(
-    private readonly clock: Clock,
+    private readonly clock: TimeSource,
     private readonly maxEntries: number,
   ) {}
 

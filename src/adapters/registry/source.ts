@@ -1,26 +1,26 @@
 /**
- * ImageResolver on a real registry (step S1): for an image reference, which platforms
+ * The ImageSource on a real registry (step S1): for an image reference, which platforms
  * exist and which digest serves each — from an index / manifest list, from a single
  * manifest and its config, and from per-architecture tags and repositories found by
- * naming convention, each confirmed by its config. Results are cached (by reference,
- * and by digest for what is immutable), failures too, and identical concurrent lookups
- * share one request. See docs/registry.md.
+ * naming convention, each confirmed by its config. What is immutable (manifests and
+ * configs by digest) is cached here, per credential; answers, single flight and
+ * deadlines are the image lookup service's (app/image-lookup.ts). See docs/registry.md.
  */
 import { createHash } from 'node:crypto';
 import { candidateName, confirmCandidate, conventionCandidates, DEFAULT_ARCHITECTURES, type ConventionCandidate, type ConventionStyle } from '../../core/image/convention.ts';
 import { parseImageConfig, parseManifest, type ImageConfigPlatform, type Manifest } from '../../core/image/manifest.ts';
-import { formatReference, parseReference, type ImageReference } from '../../core/image/reference.ts';
+import { formatReference, type ImageReference } from '../../core/image/reference.ts';
 import type { ImagePlatforms, PlatformImage } from '../../core/image/types.ts';
 import { comparePlatforms, formatPlatform, samePlatform, type Platform } from '../../core/platform/platform.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { ImageResolver, RegistryCredentials, ResolveError, ResolveOptions, ResolveResult } from '../../ports/image-resolver.ts';
+import type { ImageSource, LookupRequest, RegistryCredentials, ResolveResult } from '../../ports/image-resolver.ts';
 import { systemClock } from '../system-clock.ts';
-import { SingleFlight, TtlCache } from './cache.ts';
+import { TtlCache } from '../../core/cache.ts';
 import { RegistryClient, type ClientLimits, type Endpoint } from './client.ts';
-import { findCredential } from './credentials.ts';
-import type { Fail, Result } from './http.ts';
+import { findCredential, type Credential } from './credentials.ts';
+import { deadlineIn, type Deadline, type Fail, type Result } from './http.ts';
 
-export interface RegistryResolverOptions {
+export interface RegistrySourceOptions {
   clock?: Clock;
   /** Credentials of the process (an --auth-file); a call's own credentials come first. */
   credentials?: readonly RegistryCredentials[];
@@ -34,11 +34,12 @@ export interface RegistryResolverOptions {
   conventions?: readonly ConventionStyle[];
   /** Spellings tried for REPO-ARCH:TAG, one request each (tag styles use the tag list and try every alias). */
   repositorySuffixSpellings?: readonly string[];
-  cacheTtlMs?: number;
-  negativeTtlMs?: number;
-  transientTtlMs?: number;
+  /** Parsed manifests and config platforms, by digest (immutable content). */
   digestTtlMs?: number;
+  /** Convention candidates found absent. */
+  absentTtlMs?: number;
   maxCacheEntries?: number;
+  /** Per request: to response headers and between body chunks. */
   timeoutMs?: number;
   attempts?: number;
   backoffMs?: number;
@@ -58,23 +59,20 @@ export const DEFAULT_LIMITS: ClientLimits = {
 /** The spellings Docker's official images and common CI setups use in repository names. */
 export const DEFAULT_REPOSITORY_SPELLINGS: readonly string[] = ['amd64', 'x86_64', 'arm64', 'aarch64', 'arm64v8', 'arm', 'armv7', 'arm32v7', 'arm32v6', 'loong64', 'riscv64', 'ppc64le', 's390x', 'mips64le', '386', 'i386'];
 
-const DEFINITE: ReadonlySet<ResolveError['kind']> = new Set(['not-found', 'unauthorized', 'invalid-manifest', 'digest-mismatch', 'too-large']);
 const UPSTREAM: Readonly<Record<string, string>> = { 'docker.io': 'registry-1.docker.io' };
 const PARALLEL = 8;
 
-export class RegistryResolver implements ImageResolver {
+export class RegistrySource implements ImageSource {
   private readonly client: RegistryClient;
   private readonly clock: Clock;
-  private readonly results: TtlCache<ImagePlatforms>;
-  private readonly failures: TtlCache<ResolveError>;
+  /** Keyed by the credential they were read with and the digest: private content is not served to another identity. */
   private readonly configs: TtlCache<ImageConfigPlatform>;
   private readonly manifests: TtlCache<Manifest>;
   /** Convention candidates found absent, so refreshing a result does not probe them all again. */
   private readonly absent: TtlCache<true>;
-  private readonly flight = new SingleFlight<ResolveResult>();
-  private readonly o: Required<Omit<RegistryResolverOptions, 'clock' | 'limits'>>;
+  private readonly o: Required<Omit<RegistrySourceOptions, 'clock' | 'limits'>>;
 
-  constructor(options: RegistryResolverOptions = {}) {
+  constructor(options: RegistrySourceOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.o = {
       credentials: options.credentials ?? [],
@@ -83,10 +81,8 @@ export class RegistryResolver implements ImageResolver {
       architectures: options.architectures ?? DEFAULT_ARCHITECTURES,
       conventions: options.conventions ?? ['tag-suffix', 'tag-prefix', 'repository-suffix'],
       repositorySuffixSpellings: options.repositorySuffixSpellings ?? DEFAULT_REPOSITORY_SPELLINGS,
-      cacheTtlMs: options.cacheTtlMs ?? 5 * 60_000,
-      negativeTtlMs: options.negativeTtlMs ?? 30_000,
-      transientTtlMs: options.transientTtlMs ?? 5_000,
       digestTtlMs: options.digestTtlMs ?? 24 * 3_600_000,
+      absentTtlMs: options.absentTtlMs ?? 30_000,
       maxCacheEntries: options.maxCacheEntries ?? 10_000,
       timeoutMs: options.timeoutMs ?? 10_000,
       attempts: options.attempts ?? 3,
@@ -103,8 +99,6 @@ export class RegistryResolver implements ImageResolver {
       limits: { ...DEFAULT_LIMITS, ...options.limits },
     });
     const max = this.o.maxCacheEntries;
-    this.results = new TtlCache(this.clock, max);
-    this.failures = new TtlCache(this.clock, max);
     this.configs = new TtlCache(this.clock, max);
     this.manifests = new TtlCache(this.clock, max);
     this.absent = new TtlCache(this.clock, max);
@@ -114,72 +108,37 @@ export class RegistryResolver implements ImageResolver {
     await this.client.close();
   }
 
-  cached(reference: string): ResolveResult | undefined {
-    const parsed = parseReference(reference);
-    if (!parsed.ok) return { ok: false, error: { kind: 'invalid-reference', message: parsed.error } };
-    const key = formatReference(parsed.value);
-    const hit = this.results.get(key);
-    if (hit) return { ok: true, value: hit };
-    const miss = this.failures.get(`${key}|`);
-    return miss ? { ok: false, error: miss } : undefined;
+  identity(ref: ImageReference, credentials: readonly RegistryCredentials[]): string {
+    return this.endpoints(ref, credentials).map((ep) => credentialId(ep.credential)).filter((id) => id !== '').join(',');
   }
 
-  resolve(reference: string, options: ResolveOptions = {}): Promise<ResolveResult> {
-    const parsed = parseReference(reference);
-    if (!parsed.ok) return Promise.resolve({ ok: false, error: { kind: 'invalid-reference', message: parsed.error } });
-    const ref = parsed.value;
-    const key = formatReference(ref);
-    const hit = this.results.get(key);
-    if (hit) return Promise.resolve({ ok: true, value: hit });
-    const fp = fingerprint(options.credentials);
-    const miss = this.failures.get(`${key}|${fp}`);
-    if (miss) return Promise.resolve({ ok: false, error: miss });
-    if (options.signal?.aborted) return Promise.resolve(cancelled(key));
-    // The shared lookup does not take any one caller's signal: a caller that gives up
-    // must not cancel the lookup for the others waiting on it (it finishes, and is cached).
-    const shared = this.flight.run(`${key}|${fp}`, async () => {
-      const r = await this.lookup(ref, { credentials: options.credentials });
-      if (r.ok) this.results.set(key, r.value, ref.digest !== undefined ? this.o.digestTtlMs : this.o.cacheTtlMs);
-      else this.failures.set(`${key}|${fp}`, r.error, DEFINITE.has(r.error.kind) ? this.o.negativeTtlMs : this.o.transientTtlMs);
-      return r;
-    });
-    const signal = options.signal;
-    if (!signal) return shared;
-    return new Promise<ResolveResult>((resolve) => {
-      const onAbort = (): void => resolve(cancelled(key));
-      signal.addEventListener('abort', onAbort, { once: true });
-      void shared.then((r) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(r);
-      });
-    });
+  async lookup(ref: ImageReference, request: LookupRequest): Promise<ResolveResult> {
+    const name = formatReference(ref);
+    const deadline = deadlineIn(this.clock, request.deadline - this.clock.now());
+    const mirrorWarnings: string[] = [];
+    const eps = this.endpoints(ref, request.credentials);
+    let last: Fail | undefined;
+    for (const [i, ep] of eps.entries()) {
+      const r = await this.lookupAt(ep, ref, deadline);
+      if (r.ok) return { ok: true, value: { ...r.value, warnings: [...mirrorWarnings, ...deadline.warnings, ...r.value.warnings] } };
+      last = r.error;
+      if (i < eps.length - 1) mirrorWarnings.push(`mirror ${ep.host} failed (${r.error.cause}); used the next endpoint`);
+    }
+    const error = last ?? { kind: 'other' as const, cause: 'no endpoint' };
+    const notes = deadline.warnings.length > 0 ? ` (${deadline.warnings.join('; ')})` : '';
+    return { ok: false, error: { kind: error.kind, message: `${name}: ${error.cause}${notes}`.replace(/\s*\n\s*/g, ' ') } };
   }
 
-  private endpoints(ref: ImageReference, options: ResolveOptions): Endpoint[] {
-    const configs = [...(options.credentials ?? []), ...this.o.credentials];
+  private endpoints(ref: ImageReference, credentials: readonly RegistryCredentials[]): Endpoint[] {
+    const configs = [...credentials, ...this.o.credentials];
     const credential = findCredential(configs, ref.registry);
     const mirrors = (this.o.mirrors[ref.registry] ?? []).map((m) => ({ registry: ref.registry, host: m, credential: findCredential(configs, m) }));
     return [...mirrors, { registry: ref.registry, host: UPSTREAM[ref.registry] ?? ref.registry, credential }];
   }
 
-  private async lookup(ref: ImageReference, options: ResolveOptions): Promise<ResolveResult> {
-    const name = formatReference(ref);
-    const mirrorWarnings: string[] = [];
-    const eps = this.endpoints(ref, options);
-    let last: Fail | undefined;
-    for (const [i, ep] of eps.entries()) {
-      const r = await this.lookupAt(ep, ref, options.signal);
-      if (r.ok) return { ok: true, value: { ...r.value, warnings: [...mirrorWarnings, ...r.value.warnings] } };
-      last = r.error;
-      if (i < eps.length - 1) mirrorWarnings.push(`mirror ${ep.host} failed (${r.error.cause}); used the next endpoint`);
-    }
-    const error = last ?? { kind: 'other' as const, cause: 'no endpoint' };
-    return { ok: false, error: { kind: error.kind, message: `${name}: ${error.cause}`.replace(/\s*\n\s*/g, ' ') } };
-  }
-
-  private async lookupAt(ep: Endpoint, ref: ImageReference, signal?: AbortSignal): Promise<Result<ImagePlatforms>> {
+  private async lookupAt(ep: Endpoint, ref: ImageReference, deadline: Deadline): Promise<Result<ImagePlatforms>> {
     const reference = formatReference(ref);
-    const own = await this.manifestAt(ep, ref.repository, ref.digest ?? (ref.tag as string), signal);
+    const own = await this.manifestAt(ep, ref.repository, ref.digest ?? (ref.tag as string), deadline);
     if (!own.ok && own.error.kind !== 'not-found') return own;
     const warnings: string[] = [];
 
@@ -202,8 +161,8 @@ export class RegistryResolver implements ImageResolver {
     // The reference's own config and the convention search are independent: run them together.
     const searchConventions = ref.tag !== undefined && ref.digest === undefined;
     const [cfg, found] = await Promise.all([
-      own.ok && own.value.manifest.kind === 'image' ? this.configPlatform(ep, ref.repository, own.value.manifest.config.digest, signal) : undefined,
-      searchConventions ? this.conventions(ep, ref, warnings, signal) : [],
+      own.ok && own.value.manifest.kind === 'image' ? this.configPlatform(ep, ref.repository, own.value.manifest.config.digest, deadline) : undefined,
+      searchConventions ? this.conventions(ep, ref, warnings, deadline) : [],
     ]);
     const platforms: PlatformImage[] = [];
     if (cfg !== undefined) {
@@ -221,34 +180,36 @@ export class RegistryResolver implements ImageResolver {
   }
 
   /** A manifest, parsed; by-digest fetches come from the digest cache when seen before. */
-  private async manifestAt(ep: Endpoint, repository: string, reference: string, signal?: AbortSignal): Promise<Result<{ manifest: Manifest; digest: string }>> {
+  private async manifestAt(ep: Endpoint, repository: string, reference: string, deadline: Deadline): Promise<Result<{ manifest: Manifest; digest: string }>> {
     const byDigest = reference.includes(':');
+    const cacheKey = (digest: string): string => `${credentialId(ep.credential)}|${digest}`;
     if (byDigest) {
-      const hit = this.manifests.get(reference);
+      const hit = this.manifests.get(cacheKey(reference));
       if (hit) return { ok: true, value: { manifest: hit, digest: reference } };
     }
-    const fetched = await this.client.manifest(ep, repository, reference, signal);
+    const fetched = await this.client.manifest(ep, repository, reference, deadline);
     if (!fetched.ok) return fetched;
     const parsed = parseManifest(fetched.value.text, fetched.value.mediaType);
     if (!parsed.ok) return { ok: false, error: { kind: 'invalid-manifest', cause: `${repository}${byDigest ? '@' : ':'}${reference} from registry ${ep.host}: ${parsed.error}` } };
-    this.manifests.set(fetched.value.digest, parsed.value, this.o.digestTtlMs);
+    this.manifests.set(cacheKey(fetched.value.digest), parsed.value, this.o.digestTtlMs);
     return { ok: true, value: { manifest: parsed.value, digest: fetched.value.digest } };
   }
 
   /** The platform an image config declares; configs are immutable, so cached by digest. */
-  private async configPlatform(ep: Endpoint, repository: string, digest: string, signal?: AbortSignal): Promise<Result<ImageConfigPlatform>> {
-    const hit = this.configs.get(digest);
+  private async configPlatform(ep: Endpoint, repository: string, digest: string, deadline: Deadline): Promise<Result<ImageConfigPlatform>> {
+    const key = `${credentialId(ep.credential)}|${digest}`;
+    const hit = this.configs.get(key);
     if (hit) return { ok: true, value: hit };
-    const blob = await this.client.blob(ep, repository, digest, signal);
+    const blob = await this.client.blob(ep, repository, digest, deadline);
     if (!blob.ok) return blob;
     const cfg = parseImageConfig(blob.value.toString('utf8'));
     if (!cfg.ok) return { ok: false, error: { kind: 'invalid-manifest', cause: `config ${digest} of ${repository} at registry ${ep.host}: ${cfg.error}` } };
-    this.configs.set(digest, cfg.value, this.o.digestTtlMs);
+    this.configs.set(key, cfg.value, this.o.digestTtlMs);
     return cfg;
   }
 
   /** Per-architecture images by naming convention, each confirmed by its config, in candidate order. */
-  private async conventions(ep: Endpoint, ref: ImageReference, warnings: string[], signal?: AbortSignal): Promise<PlatformImage[]> {
+  private async conventions(ep: Endpoint, ref: ImageReference, warnings: string[], deadline: Deadline): Promise<PlatformImage[]> {
     const styles = new Set(this.o.conventions);
     if (styles.size === 0) return [];
     const spellings = new Set(this.o.repositorySuffixSpellings);
@@ -261,15 +222,15 @@ export class RegistryResolver implements ImageResolver {
     const [tagged, byRepo] = await Promise.all([
       (async () => {
         if (tagStyle.length === 0) return [];
-        const tags = await this.client.tags(ep, ref.repository, signal);
+        const tags = await this.client.tags(ep, ref.repository, deadline);
         if (!tags.ok) {
           if (tags.error.kind !== 'not-found') warnings.push(`tags of ${ref.repository} could not be listed (${tags.error.cause}); per-architecture tags not searched`);
           return [];
         }
         const set = new Set(tags.value);
-        return mapLimit(tagStyle.filter((c) => set.has(c.tag)), PARALLEL, (c) => this.candidate(ep, ref, c, signal));
+        return mapLimit(tagStyle.filter((c) => set.has(c.tag)), PARALLEL, (c) => this.candidate(ep, ref, c, deadline));
       })(),
-      mapLimit(repoStyle, PARALLEL, (c) => this.candidate(ep, ref, c, signal)),
+      mapLimit(repoStyle, PARALLEL, (c) => this.candidate(ep, ref, c, deadline)),
     ]);
     const out: PlatformImage[] = [];
     for (const r of [...tagged, ...byRepo]) {
@@ -280,14 +241,14 @@ export class RegistryResolver implements ImageResolver {
     return out;
   }
 
-  private async candidate(ep: Endpoint, ref: ImageReference, c: ConventionCandidate, signal?: AbortSignal): Promise<{ kind: 'absent' } | { kind: 'warning'; message: string } | { kind: 'found'; image: PlatformImage }> {
-    const key = `${ep.host}/${c.repository}:${c.tag}|${ep.credential ? 'c' : ''}`;
+  private async candidate(ep: Endpoint, ref: ImageReference, c: ConventionCandidate, deadline: Deadline): Promise<{ kind: 'absent' } | { kind: 'warning'; message: string } | { kind: 'found'; image: PlatformImage }> {
+    const key = `${ep.host}/${c.repository}:${c.tag}|${credentialId(ep.credential)}`;
     if (this.absent.get(key)) return { kind: 'absent' };
-    const m = await this.manifestAt(ep, c.repository, c.tag, signal);
+    const m = await this.manifestAt(ep, c.repository, c.tag, deadline);
     if (!m.ok) {
       // A missing REPO-ARCH repository is the normal case, and registries answer 401 for repositories that do not exist.
       if (m.error.kind === 'not-found' || (c.style === 'repository-suffix' && m.error.kind === 'unauthorized')) {
-        this.absent.set(key, true, this.o.negativeTtlMs);
+        this.absent.set(key, true, this.o.absentTtlMs);
         return { kind: 'absent' };
       }
       return { kind: 'warning', message: `${candidateName(c)} left out: ${m.error.cause}` };
@@ -298,7 +259,7 @@ export class RegistryResolver implements ImageResolver {
       if (!e) return { kind: 'warning', message: `tag ${candidateName(c)} is named for ${c.architecture} but its index has no such platform; left out` };
       return { kind: 'found', image: image(e.platform, e.digest) };
     }
-    const cfg = await this.configPlatform(ep, c.repository, m.value.manifest.config.digest, signal);
+    const cfg = await this.configPlatform(ep, c.repository, m.value.manifest.config.digest, deadline);
     if (!cfg.ok) return { kind: 'warning', message: `${candidateName(c)} left out: ${cfg.error.cause}` };
     const confirmed = confirmCandidate(c, cfg.value);
     if (!confirmed.ok) return { kind: 'warning', message: confirmed.error };
@@ -306,17 +267,14 @@ export class RegistryResolver implements ImageResolver {
   }
 }
 
-function cancelled(reference: string): ResolveResult {
-  return { ok: false, error: { kind: 'other', message: `${reference}: lookup cancelled by the caller` } };
-}
-
 function sorted(platforms: readonly PlatformImage[]): PlatformImage[] {
   return [...platforms].sort((a, b) => comparePlatforms(a.platform, b.platform));
 }
 
-function fingerprint(credentials: readonly RegistryCredentials[] | undefined): string {
-  if (!credentials || credentials.length === 0) return '';
-  return createHash('sha256').update(JSON.stringify(credentials)).digest('hex').slice(0, 16);
+/** Who a request is made as: '' anonymous, else a short fingerprint of the credential (never the secret itself). */
+function credentialId(credential: Credential | undefined): string {
+  if (!credential) return '';
+  return createHash('sha256').update(JSON.stringify(credential)).digest('hex').slice(0, 16);
 }
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
