@@ -15,7 +15,7 @@ const layer = (files, forbidden, message) => ({
 const nodeBuiltins = ['node:*', 'fs', 'fs/*', 'http', 'https', 'net', 'os', 'child_process', 'undici', '@kubernetes/*', 'pino', 'prom-client'];
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'coverage', '**/*.js', '!eslint.config.js'] },
+  { ignores: ['node_modules', 'dist', 'coverage', '.tmp', '.stryker-tmp', 'reports', '**/*.js', '!eslint.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -6,7 +6,7 @@
 // applications; BENCH_FULL=1 runs 10,000.
 import { Agent, setGlobalDispatcher } from 'undici';
 import { ProbeMetricsSource } from '../src/adapters/metrics/probe-source.ts';
-import { PolicyAutoscaler } from '../src/app/autoscaler-policy.ts';
+import { Autoscaler } from '../src/app/autoscaler.ts';
 import { parseScalingPolicy, type ParsedPolicy, type ScalingPolicyStatus } from '../src/core/autoscale/policy.ts';
 import type { PodReport, WindowsReport } from '../src/core/probe/report.ts';
 import { plan } from '../src/core/scaling/plan.ts';
@@ -86,7 +86,7 @@ export default async function bench(): Promise<void> {
   const source = (): ProbeMetricsSource => new ProbeMetricsSource({ endpoints: () => servers.map((s) => s.url), clock, timeoutMs: 60_000 });
 
   // Warm the JIT once on everything.
-  await new PolicyAutoscaler({ reader: cluster, writer: cluster, metrics: source(), policies: store, clock, log: silentLogger }).runOnce();
+  await new Autoscaler({ reader: cluster, writer: cluster, metrics: source(), policies: store, clock, log: silentLogger }).runOnce();
 
   const runs = FULL ? 3 : 5;
   let tick = 0;
@@ -94,7 +94,7 @@ export default async function bench(): Promise<void> {
   let planOnly = 0;
   let samples = 0;
   for (let k = 0; k < runs; k++) {
-    const a = new PolicyAutoscaler({ reader: cluster, writer: cluster, metrics: source(), policies: store, clock, log: silentLogger });
+    const a = new Autoscaler({ reader: cluster, writer: cluster, metrics: source(), policies: store, clock, log: silentLogger });
     let t = cpuMs();
     const round = await a.runOnce();
     tick += cpuMs() - t;
@@ -110,10 +110,10 @@ export default async function bench(): Promise<void> {
     for (const s of got) {
       let h = byApp.get(s.app);
       if (!h) byApp.set(s.app, (h = { cpu: [], mem: [] }));
-      h.cpu.push(Math.min(1, s.cpuMilli / 500));
-      h.mem.push(Math.min(1, s.memoryBytes / (512 * Mi)));
+      h.cpu.push(s.cpuMilli / 1000);
+      h.mem.push(s.memoryBytes);
     }
-    const inputs: AppInput[] = [...byApp].map(([name, h]) => ({ name, priority: 0, system: false, runningMinutes: 60, allocation: { cpu: 0.5, memory: 512 * Mi, network: 0, disk: 0 }, usage: { cpu: h.cpu, mem: h.mem, net: [], disk: [] } }));
+    const inputs: AppInput[] = [...byApp].map(([name, h]) => ({ name, priority: 0, system: false, runningMinutes: 60, allocation: { cpu: 0.5, memory: 512 * Mi, network: 0, disk: 0 }, demand: { cpu: h.cpu, mem: h.mem, net: [], disk: [] } }));
     t = cpuMs();
     plan({ capacity: { cpu: nodes * (PER_NODE * 0.5 + 2), memory: nodes * (PER_NODE * 512 + 1024) * Mi, network: 0, disk: 0 }, policy: DEFAULT_POLICY, apps: inputs });
     planOnly += cpuMs() - t;

@@ -79,13 +79,14 @@ function makePlan(n: number, seed: number): PlanInput {
     const level = rand();
     const trend = (rand() - 0.5) * 0.02;
     const series = (): number[] => Array.from({ length: 60 }, (_, m) => Math.min(1, Math.max(0, level + trend * m + (rand() - 0.5) * 0.1)));
+    const allocation = { cpu: 0.25 + Math.floor(rand() * 16) / 4, memory: (1 + Math.floor(rand() * 16)) * 2 ** 30, network: 1e8, disk: 1e8 };
     const a: AppInput = {
       name: `app-${i}`,
       priority: Math.floor(rand() * 10) * 100,
       system: rand() < 0.1,
       runningMinutes: Math.floor(rand() * 120),
-      allocation: { cpu: 0.25 + Math.floor(rand() * 16) / 4, memory: (1 + Math.floor(rand() * 16)) * 2 ** 30, network: 1e8, disk: 1e8 },
-      usage: { cpu: series(), mem: series(), net: series(), disk: series() },
+      allocation,
+      demand: { cpu: series().map((x) => x * allocation.cpu), mem: series().map((x) => x * allocation.memory), net: series().map((x) => x * allocation.network), disk: series().map((x) => x * allocation.disk) },
       ...(rand() < 0.2 ? { marked: { memory: 2 ** 30 } } : {}),
     };
     cpu += a.allocation.cpu;

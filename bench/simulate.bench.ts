@@ -89,8 +89,8 @@ export function generateScenario(nodes: number, pods: number, minutes: number): 
   return {
     name: `bench-${nodes}n-${pods}p`, file: '(generated)', durationMinutes: minutes, startMs: Date.parse('2026-01-05T00:00:00Z'), seed: 1,
     images, usage, events,
-    policy: { interval: 5, window: 60, horizon: 5, headroom: 0.15, evictionTimeout: 5, startup: 1 },
-    controlPlaneNodesPerCluster: 3, nodes: nodeList, pods: [], deployments, statefulSets: [], priorityClasses: [], pdbs: [], deferred: new Set(),
+    policy: { interval: 5, window: 60, horizon: 5, headroom: 0.05, errorQuantile: 0.95, evictionTimeout: 5, startup: 1 },
+    controlPlaneNodesPerCluster: 3, nodes: nodeList, pods: [], deployments, statefulSets: [], priorityClasses: [], pdbs: [], scalingPolicies: [], deferred: new Set(),
   };
 }
 

@@ -1,7 +1,12 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources through tsx, so `npm install` leaves a working command
-// with no build step and no stale output (see docs/dependencies.md).
-import { register } from 'tsx/esm/api';
+// The `polyarch` command: runs the built JavaScript in dist/ (`npm run build`, which
+// `npm install` and `npm ci` run through the `prepare` script). No compiler at run time,
+// so it starts fast and writes nothing (a read-only root filesystem is fine).
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/main.ts');
+const main = new URL('../dist/main.js', import.meta.url);
+if (!existsSync(main)) {
+  process.stderr.write('polyarch: dist/main.js is missing: run `npm run build` (npm install and npm ci run it)\n');
+  process.exit(1);
+}
+await import(main.href);

@@ -19,9 +19,10 @@ interface Run {
 const home = mkdtempSync(join(tmpdir(), 'polyarch-cli-'));
 
 function polyarch(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     // HOME points at an empty directory so no ~/.docker/config.json of the machine is read.
     const child = spawn(process.execPath, ['bin/polyarch.js', ...args], { env: { ...process.env, HOME: home, DOCKER_CONFIG: join(home, '.docker') } });
+    child.once('error', (err) => reject(new Error(`could not run polyarch ${args.join(' ')}: ${err.message}`)));
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
@@ -121,6 +122,13 @@ describe('polyarch inspect', () => {
     });
   });
 
+  it('a single-manifest arm64 image whose config states no variant: none reported (issue 15)', async () => {
+    const bare = await reg.pushImage('team/bare', '1.0', 'linux/arm64');
+    const r = await inProcess('inspect', `${reg.host}/team/bare:1.0`, '-o', 'json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).platforms).toStrictEqual([{ os: 'linux', architecture: 'arm64', image: `${reg.host}/team/bare@${bare.digest}` }]);
+  });
+
   it('per-arch tags only: from the convention, the contradicting tag left out with a warning', () => {
     const r = run('conv');
     expect(r.code).toBe(0);
@@ -177,9 +185,9 @@ describe('polyarch inspect', () => {
       proxy.fault({ path: /\/manifests\/1\.4$/, action: 'drip' });
       const r = await inProcess('inspect', `${proxy.host}/team/app:1.4`, '--timeout', '2000');
       expect(r.code).toBe(1);
-      expect(r.stderr).toBe(`polyarch: ${proxy.host}/team/app:1.4: registry ${proxy.host} did not finish the lookup within its 2000 ms deadline (manifest team/app:1.4 unfinished)\n`);
-      const drip = proxy.drips[0];
-      expect(drip && drip.sent < drip.total).toBe(true);
+      // Which request the deadline cuts depends on how loaded the machine is; that it is cut does not.
+      expect(r.stderr).toMatch(new RegExp(`^polyarch: ${proxy.host}/team/app:1\\.4: registry ${proxy.host} did not finish the lookup within its 2000 ms deadline \\([^)]+ unfinished\\)\n$`));
+      expect(proxy.drips.every((d) => d.sent < d.total)).toBe(true);
     } finally {
       await proxy.stop();
     }

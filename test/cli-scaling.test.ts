@@ -72,45 +72,55 @@ describe('polyarch forecast', () => {
 });
 
 describe('polyarch plan', () => {
-  it('plans the example: reclaims by score, compacts marked memory after a proactive reclaim', async () => {
+  it('plans the example: reclaims by score (old surplus compacted now in a deficit, after a proactive reclaim), gives the rest back', async () => {
     const r = await inProcess('plan', '--input', join(root, 'examples', 'plan.json'), '--output', 'json');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(out.policy).toEqual({ window: 10, horizon: 5, headroom: 0.15, youngMinutes: 10, compactStep: 0.25, usageMinutes: 60 });
+    expect(out.policy).toEqual({ window: 10, horizon: 5, headroom: 0.15, errorQuantile: 0.95, errorWindow: 60, youngMinutes: 10, compactStep: 0.25, usageMinutes: 60 });
     expect(out.fits).toBe(false);
-    expect(out.releases.map((x: { app: string; resource: string; kind: string }) => `${x.app}/${x.resource}/${x.kind}`)).toEqual(['batch/cpu/release', 'cache/memory/compact']);
+    expect(out.releases.map((x: { app: string; resource: string; kind: string }) => `${x.app}/${x.resource}/${x.kind}`)).toEqual([
+      'reporting/cpu/compact', 'reporting/memory/compact', 'reporting/network/release', 'batch/cpu/release', 'cache/memory/compact',
+    ]);
     const cache = out.apps.find((a: { name: string }) => a.name === 'cache');
-    expect(cache.actions.map((a: { kind: string }) => a.kind)).toEqual(['proactive-reclaim', 'compact']);
-    expect(cache.actions[1]).toMatchObject({ resource: 'memory', amount: 28 * 2 ** 30, generation: 'old', reason: 'OldSurplusCompacted' });
+    const mem = cache.actions.filter((a: { resource: string }) => a.resource === 'memory');
+    expect(mem.map((a: { kind: string }) => a.kind)).toEqual(['proactive-reclaim', 'compact']);
+    expect(mem[1]).toMatchObject({ amount: 28 * 2 ** 30, generation: 'old', reason: 'OldSurplusCompacted' });
+    // Old surplus of the others, with room, is marked for the next plans.
+    expect(cache.actions.find((a: { resource: string }) => a.resource === 'cpu')).toMatchObject({ kind: 'mark', reason: 'OldSurplusMarked' });
     const newcomer = out.apps.find((a: { name: string }) => a.name === 'newcomer');
     expect(newcomer.forecasts.cpu).toEqual({ next: null, reason: 'starting', have: 3, needed: 19 });
     expect(out.unmet).toEqual({ cpu: 0, memory: 0, network: 0, disk: 0 });
     expect(out.resources.memory.deficit).toBeGreaterThan(0);
+    // The headroom says where it came from.
+    const web = out.apps.find((a: { name: string }) => a.name === 'web');
+    expect(web.headroom.cpu).toMatchObject({ source: 'floor', quantile: 0.95 });
   });
 
-  it('real Bitbrains usage: old surplus is marked, then compacted by the next plan fed the marks', async () => {
+  it('real Bitbrains usage: a deficit compacts old surplus now; the next plan fed the marks compacts a step of the others', async () => {
     const file = join(root, 'examples', 'plan-bitbrains.json');
     const first = JSON.parse((await inProcess('plan', '--input', file, '--output', 'json')).stdout);
-    // vm-303 jumps to ~98% cpu; the others' surplus has been idle for the whole hour: old, only marked.
-    expect(first.resources.cpu).toMatchObject({ deficit: 0.3, released: 0, unmet: 0.3 });
-    expect(first.apps.map((a: { name: string; actions: { kind: string }[] }) => [a.name, a.actions.map((x) => x.kind)])).toEqual([
-      ['vm-17', ['mark']], ['vm-256', ['mark']], ['vm-303', ['unmet']], ['vm-401', ['mark']],
+    // vm-303 jumps to ~98% cpu; vm-401 (largest surplus) covers the deficit at once; the other surplus is marked.
+    expect(first.resources.cpu).toMatchObject({ deficit: 2.236, released: 2.236, unmet: 0 });
+    expect(first.apps.map((a: { name: string; actions: { kind: string; resource: string }[] }) => [a.name, a.actions.filter((x) => x.resource === 'cpu').map((x) => x.kind)])).toEqual([
+      ['vm-17', ['mark']], ['vm-256', ['mark']], ['vm-303', ['grant']], ['vm-401', ['compact', 'mark']],
     ]);
-    // The next plan, with the marks fed back: vm-401 (largest surplus) compacts 25% of its 4 cores.
+    expect(first.apps[2].headroom.cpu).toMatchObject({ source: 'errors', errors: 37 });
     const doc = JSON.parse(readFileSync(file, 'utf8'));
     doc.apps.forEach((a: { marked?: unknown }, i: number) => (a.marked = first.apps[i].marks));
     const second = JSON.parse((await inProcess('plan', '--input', write('next.json', JSON.stringify(doc)), '--output', 'json')).stdout);
-    expect(second.releases).toEqual([{ app: 'vm-401', score: 0, resource: 'cpu', amount: 1, generation: 'old', kind: 'compact' }]);
-    expect(second.resources.cpu).toMatchObject({ released: 1, granted: 0.3, unmet: 0 });
+    expect(second.releases.filter((r: { resource: string }) => r.resource === 'cpu').map((r: { app: string; amount: number; kind: string }) => [r.app, r.amount, r.kind])).toEqual([
+      ['vm-401', 2.236, 'compact'], ['vm-256', 0.25, 'compact'], ['vm-17', 0.25, 'compact'],
+    ]);
   });
 
   it('prints the plan as text by default', async () => {
     const r = await inProcess('plan', '--input', join(root, 'examples', 'plan.json'));
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Not enough free capacity/);
-    expect(r.stdout).toMatch(/Releases, in the order taken:\n {2}1\. batch \(score 1\.3320\): release 12052m cpu, young\n {2}2\. cache/);
+    expect(r.stdout).toMatch(/Releases, in the order taken:\n {2}1\. reporting \(score 1\.5030\): compact 3125m cpu, old\n/);
     expect(r.stdout).toMatch(/proactive-reclaim memory 28Gi \[old\]/);
+    expect(r.stdout).toMatch(/forecast demand \+ headroom: cpu \d+m \+ \d+m \(floor/);
   });
 
   it('reads YAML and names the bad field', async () => {

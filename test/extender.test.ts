@@ -1,12 +1,12 @@
 // The scheduler extender through a real HTTP client, with the bodies kube-scheduler sends.
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Extender } from '../src/app/extender.ts';
+import { Extender, toExtenderPriority } from '../src/app/extender.ts';
 import { extenderRoutes } from '../src/server/extender.ts';
 import { startServer, type RunningServer } from '../src/server/http-server.ts';
 import { silentLogger } from '../src/ports/logger.ts';
 import { createMetrics } from '../src/server/metrics.ts';
-import type { NodeLike } from '../src/core/admission/choose.ts';
+import type { NodeLike } from '../src/app/placement-choice.ts';
 import { SimCluster } from '../src/sim/cluster.ts';
 import type { Node, Pod } from '../src/core/k8s/types.ts';
 import { MemoryResolver } from './support/memory-resolver.ts';
@@ -58,11 +58,12 @@ describe('POST /filter', () => {
     expect(r.Nodes?.items.map((n) => n.metadata?.name)).toEqual(['n-amd64', 'n-arm64']);
     // The objects go back whole, as kube-scheduler sent them.
     expect(r.Nodes?.items[1]).toEqual(nodes[1]);
-    expect(Object.keys(r.FailedAndUnresolvableNodes).sort()).toEqual(['n-riscv64', 'n-s390x']);
-    expect(r.FailedAndUnresolvableNodes['n-riscv64']).toMatch(/container web .*shop\/web:1\.4.*no variant/);
-    expect(r.FailedAndUnresolvableNodes['n-s390x']).toMatch(/container proxy/);
-    // A node without platform labels is not a platform refusal: labelling it would help.
-    expect(Object.keys(r.FailedNodes)).toEqual(['n-unlabelled']);
+    expect(Object.keys(r.FailedAndUnresolvableNodes).sort()).toEqual(['n-riscv64', 'n-s390x', 'n-unlabelled']);
+    expect(r.FailedAndUnresolvableNodes['n-riscv64']).toBe("node(s) can't run any platform of image registry.example/shop/web:1.4 (has linux/amd64, linux/arm64, linux/s390x)");
+    expect(r.FailedAndUnresolvableNodes['n-s390x']).toMatch(/image registry\.example\/mesh\/proxy:2\.0/);
+    expect(r.FailedAndUnresolvableNodes['n-unlabelled']).toBe('node(s) had no known platform');
+    // A node of unknown platform cannot take the pod whatever is evicted: unresolvable, as NodePlatform says.
+    expect(Object.keys(r.FailedNodes)).toEqual([]);
   });
 
   it('nodeCacheCapable true: answers NodeNames from its node cache; unknown names fail, not as unresolvable', async () => {
@@ -72,8 +73,8 @@ describe('POST /filter', () => {
     expect(r.Error).toBe('');
     expect(r.Nodes).toBeNull();
     expect(r.NodeNames).toEqual(['n-amd64', 'n-arm64']);
-    expect(Object.keys(r.FailedNodes).sort()).toEqual(['n-gone', 'n-unlabelled']);
-    expect(Object.keys(r.FailedAndUnresolvableNodes).sort()).toEqual(['n-riscv64', 'n-s390x']);
+    expect(Object.keys(r.FailedNodes).sort()).toEqual(['n-gone']);
+    expect(Object.keys(r.FailedAndUnresolvableNodes).sort()).toEqual(['n-riscv64', 'n-s390x', 'n-unlabelled']);
   });
 
   it('accepts the field names in any case, as Go extenders do', async () => {
@@ -155,7 +156,7 @@ describe('POST /bind', () => {
     expect(JSON.parse(bound?.metadata?.annotations?.['polyarch.io/source-images'] ?? '{}')).toEqual({
       migrate: 'registry.example/shop/migrate:1.4', web: 'registry.example/shop/web:1.4', proxy: 'registry.example/mesh/proxy:2.0',
     });
-    expect(bound?.metadata?.annotations?.['polyarch.io/platform']).toBe('linux/arm64/v8');
+    expect(bound?.metadata?.annotations?.['polyarch.io/platform']).toBe('linux/arm64');
     expect(cluster.events.at(-1)?.reason).toBe('PlatformSelected');
 
     const again = (await post('bind', args)).json as { Error: string };
@@ -168,7 +169,7 @@ describe('POST /bind', () => {
     const created = await cluster.createPod(pod as unknown as Pod);
     if (!created.ok) throw new Error(created.error.message);
     const wrong = (await post('bind', { PodName: 'web-other', PodNamespace: 'shop', PodUID: created.value.metadata.uid, Node: 'n-riscv64' })).json as { Error: string };
-    expect(wrong.Error).toMatch(/no variant/);
+    expect(wrong.Error).toMatch(/node n-riscv64: node\(s\) can't run any platform of image registry.example\/shop\/web:1.4/);
     expect(podOf('shop', 'web-other')?.spec.nodeName).toBeUndefined();
     const stale = (await post('bind', { PodName: 'web-other', PodNamespace: 'shop', PodUID: 'an-older-uid', Node: 'n-amd64' })).json as { Error: string };
     expect(stale.Error).toMatch(/re-created/);
@@ -180,10 +181,43 @@ describe('POST /bind', () => {
   });
 });
 
+describe('/bind re-checks the node with the filters of /filter', () => {
+  it('judges the recorded originals in both, and refuses the node /filter refused, with its reason', async () => {
+    // A migrated pod: the spec carries a variant that runs on many platforms, the
+    // record says the original exists for amd64 only. Both calls judge the original.
+    resolver.add('registry.example/tools/amd-only:1', ['linux/amd64']);
+    const created = await cluster.createPod({
+      metadata: { name: 'pinned', namespace: 'shop', annotations: { 'polyarch.io/source-images': JSON.stringify({ web: 'registry.example/tools/amd-only:1' }) } },
+      spec: { containers: [{ name: 'web', image: 'registry.example/shop/web:1.4' }] },
+    } as Pod);
+    if (!created.ok) throw new Error(created.error.message);
+    const pod = podOf('shop', 'pinned');
+    const names = nodes.map((n) => n.metadata?.name ?? '');
+    const filtered = (await post('filter', { Pod: pod, NodeNames: names })).json as FilterResult;
+    expect(filtered.NodeNames).toEqual(['n-amd64']);
+    const reason = filtered.FailedAndUnresolvableNodes['n-arm64'];
+    expect(reason).toBe("node(s) can't run any platform of image registry.example/tools/amd-only:1 (has linux/amd64)");
+
+    const refused = (await post('bind', { PodName: 'pinned', PodNamespace: 'shop', PodUID: created.value.metadata.uid, Node: 'n-arm64' })).json as { Error: string };
+    expect(refused.Error).toBe(`pod shop/pinned: node n-arm64: ${reason}`);
+    expect(podOf('shop', 'pinned')?.spec.nodeName).toBeUndefined();
+    expect(podOf('shop', 'pinned')?.spec.containers[0]?.image).toBe('registry.example/shop/web:1.4');
+
+    const accepted = (await post('bind', { PodName: 'pinned', PodNamespace: 'shop', PodUID: created.value.metadata.uid, Node: 'n-amd64' })).json as { Error: string };
+    expect(accepted.Error).toBe('');
+    expect(podOf('shop', 'pinned')?.spec.nodeName).toBe('n-amd64');
+    expect(podOf('shop', 'pinned')?.spec.containers[0]?.image).toMatch(/^registry\.example\/tools\/amd-only@sha256:/);
+  });
+
+  it('scales the 0-100 score to kube-scheduler\'s 0-10 and clamps', () => {
+    expect([0, 4, 5, 100, 250, -3].map(toExtenderPriority)).toEqual([0, 0, 1, 10, 10, 0]);
+  });
+});
+
 describe('metrics', () => {
   it('records request latency per route', async () => {
     const text = await (await fetch(`${server.url}/metrics`)).text();
     expect(text).toMatch(/polyarch_http_request_duration_seconds_count\{route="extender_filter",method="POST",code="200"\} [1-9]/);
-    expect(text).toMatch(/polyarch_extender_requests_total\{verb="bind",result="ok"\} 1/);
+    expect(text).toMatch(/polyarch_extender_requests_total\{verb="bind",result="ok"\} 2/);
   });
 });

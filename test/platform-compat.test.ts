@@ -12,7 +12,7 @@ const GRID = [
   'linux/arm/v5', 'linux/arm/v6', 'linux/arm/v7', 'linux/arm/v8', 'linux/armhf', 'linux/armel',
   'linux/arm64', 'linux/arm64/v8.1', 'linux/arm64/v8.2', 'linux/arm64/v8.5', 'linux/arm64/v8.6', 'linux/arm64/v8.9',
   'linux/arm64/v9', 'linux/arm64/v9.1', 'linux/arm64/v9.4', 'linux/arm64/v9.5',
-  'linux/loong64', 'linux/riscv64', 'linux/ppc64le', 'linux/s390x',
+  'linux/loong64', 'linux/riscv64', 'linux/riscv64/v1', 'linux/riscv64/v2', 'linux/riscv64/v3', 'linux/ppc64le', 'linux/s390x',
   'windows/amd64', 'windows/arm64',
 ];
 
@@ -45,6 +45,7 @@ describe('variantFit picks what containerd would pull', () => {
     ['linux/arm64', 'linux/arm64/v8.2', 'linux/arm64/v9'],
     ['linux/arm64/v8.5', 'linux/arm64/v8.6', 'linux/arm64/v9'],
     ['linux/arm64', 'linux/arm/v7', 'linux/amd64'],
+    ['linux/riscv64', 'linux/riscv64/v1', 'linux/riscv64/v2'],
   ];
   const cases = OFFERS.flatMap((offer) => GRID.map((node) => [offer, node] as const));
 

@@ -40,8 +40,8 @@ describe('deploy/autoscaler/probe-daemonset.yaml', () => {
     expect(container.resources).toMatchObject({ requests: { cpu: expect.any(String), memory: expect.any(String) }, limits: { memory: expect.any(String) } });
   });
 
-  it('its arguments are ones `polyarch probe` accepts', () => {
-    const program = buildProgram();
+  it('its arguments are ones `polyarch probe` accepts', async () => {
+    const program = await buildProgram(['probe']);
     const probe = program.commands.find((c) => c.name() === 'probe')!;
     probe.action(() => {}); // parse only
     expect(() => program.parse(container.args, { from: 'user' })).not.toThrow();

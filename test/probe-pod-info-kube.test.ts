@@ -1,12 +1,19 @@
 /** The probe's pod list from a Kubernetes API server (a small fake on loopback, real HTTP). */
 import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { kubeConfigAccess, serviceAccountAccess } from '../src/adapters/kube/api-access.ts';
+import { makeCertificates } from '../src/adapters/tls/certificates.ts';
+import { startServiceAccountApi } from './support/service-account-api.ts';
 import { kubePodInfoSource } from '../src/adapters/probe/pod-info-kube.ts';
 import { denied, grantsOf, renderDeploy } from './support/deploy.ts';
 
-const servers: Server[] = [];
+const servers: Pick<Server, 'close'>[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise<void>((r) => s.close(() => r()))));
 });
@@ -53,7 +60,7 @@ describe('kubePodInfoSource', () => {
         : { status: 403, body: { kind: 'Status', code: 403, message: 'forbidden' } },
     );
     let t = 1_000_000;
-    const src = kubePodInfoSource({ kubeConfig: kubeConfigFor(api.url), nodeName: 'node-a', clock: { now: () => t, sleep: async () => {} }, refreshMs: 10_000 });
+    const src = kubePodInfoSource({ access: kubeConfigAccess(kubeConfigFor(api.url)), nodeName: 'node-a', clock: { now: () => t, sleep: async () => {} }, refreshMs: 10_000 });
     const r = await src.list();
     expect(r).toEqual({
       ok: true,
@@ -86,13 +93,59 @@ describe('kubePodInfoSource', () => {
 
   it('an API error or an unreachable server is a value naming the server, not a throw', async () => {
     const api = await fakeApi(() => ({ status: 403, body: { kind: 'Status', code: 403, message: 'pods is forbidden' } }));
-    const src = kubePodInfoSource({ kubeConfig: kubeConfigFor(api.url), nodeName: 'node-a', clock: { now: () => 0, sleep: async () => {} } });
+    const src = kubePodInfoSource({ access: kubeConfigAccess(kubeConfigFor(api.url)), nodeName: 'node-a', clock: { now: () => 0, sleep: async () => {} } });
     const r = await src.list();
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error.message).toContain(`kubernetes API ${api.url}`);
     if (!r.ok) expect(r.error.message).toMatch(/HTTP 403/);
-    const down = kubePodInfoSource({ kubeConfig: kubeConfigFor('http://127.0.0.1:1'), nodeName: 'node-a', clock: { now: () => 0, sleep: async () => {} } });
+    const down = kubePodInfoSource({ access: kubeConfigAccess(kubeConfigFor('http://127.0.0.1:1')), nodeName: 'node-a', clock: { now: () => 0, sleep: async () => {} } });
     const d = await down.list();
     expect(d).toMatchObject({ ok: false, error: { kind: 'unreachable' } });
+  });
+});
+
+describe('serviceAccountAccess: the probe in a pod, without the Kubernetes client', () => {
+  it('is HTTPS to $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT trusting ca.crt, with the token re-read for every request', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'polyarch-sa-'));
+    const api = await startServiceAccountApi(dir, 'token-1', [POD]);
+    try {
+      const access = serviceAccountAccess(api.env);
+      expect(access?.server).toBe(api.server);
+      let t = 0;
+      const src = kubePodInfoSource({ access: access!, nodeName: 'node-a', clock: { now: () => t, sleep: async () => {} }, refreshMs: 1_000 });
+      expect(await src.list()).toMatchObject({ ok: true, pods: [{ uid: 'u-1', name: 'web-5c9d8f7b6-x2k4p', ready: true }] });
+      api.setToken('token-2'); // kubelet rotates the bound token
+      t += 1_000;
+      expect((await src.list()).ok).toBe(true);
+      expect(api.requests).toEqual([
+        '/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-a&resourceVersion=0 Bearer token-1',
+        '/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-a&resourceVersion=0 Bearer token-2',
+      ]);
+    } finally {
+      await api.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('is undefined outside a pod, and a server it cannot verify is an unreachable source, not a throw', async () => {
+    expect(serviceAccountAccess({})).toBeUndefined();
+    expect(serviceAccountAccess({ KUBERNETES_SERVICE_HOST: 'fd00::1' })).toBeUndefined();
+    expect(serviceAccountAccess({ KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '443' })?.server).toBe('https://[fd00::1]:443');
+    const dir = mkdtempSync(join(tmpdir(), 'polyarch-sa-'));
+    try {
+      const other = makeCertificates({ service: 'kubernetes', namespace: 'default', validityDays: 1, ipAddresses: ['127.0.0.1'], now: new Date() });
+      const trusted = makeCertificates({ service: 'kubernetes', namespace: 'default', validityDays: 1, now: new Date() });
+      writeFileSync(join(dir, 'ca.crt'), trusted.caCertPem);
+      writeFileSync(join(dir, 'token'), 'token-1');
+      const server = createHttpsServer({ cert: other.certPem, key: other.keyPem }, (_req, res) => res.end('{}'));
+      servers.push(server);
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+      const access = serviceAccountAccess({ KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String((server.address() as AddressInfo).port), POLYARCH_SERVICE_ACCOUNT_DIR: dir });
+      const r = await kubePodInfoSource({ access: access!, nodeName: 'node-a', clock: { now: () => 0, sleep: async () => {} } }).list();
+      expect(r).toMatchObject({ ok: false, error: { kind: 'unreachable' } });
+      if (!r.ok) expect(r.error.message).toContain(`kubernetes API ${access!.server}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

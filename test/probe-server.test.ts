@@ -4,7 +4,6 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { CgroupReader } from '../src/adapters/probe/cgroup-fs.ts';
@@ -17,6 +16,8 @@ import type { Clock } from '../src/ports/clock.ts';
 import type { WindowsReport } from '../src/core/probe/report.ts';
 import { cpuStat } from './support/cgroup-tree.ts';
 import { copyFixture, FIXTURE_PODS, fixtureContainerPath, fixturePodInfo } from './support/probe-fixture.ts';
+import { waitFor } from './support/wait.ts';
+import { spawnChecked } from './support/spawn.ts';
 
 const T0 = 1_764_000_000_000;
 const Gi = 2 ** 30;
@@ -210,26 +211,20 @@ describe('polyarch probe (serving)', () => {
   it('serves on the address given, samples, and stops cleanly on SIGTERM', async () => {
     const fx = copyFixture('systemd');
     cleanup.push(fx.dispose);
-    const child = spawn(process.execPath, ['bin/polyarch.js', 'probe', '--cgroup-root', fx.root, '--proc-root', fx.procRoot, '--listen', '127.0.0.1:0', '--interval', '200ms', '--node-name', 'node-z'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const probe = spawnChecked(process.execPath, ['bin/polyarch.js', 'probe', '--cgroup-root', fx.root, '--proc-root', fx.procRoot, '--listen', '127.0.0.1:0', '--interval', '200ms', '--node-name', 'node-z'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = probe.proc;
     cleanup.push(() => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     });
     let stderr = '';
-    const started = new Promise<string>((resolve, reject) => {
-      child.stderr!.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        const m = /"url":"(http:\/\/[^"]+)"/.exec(stderr);
-        if (m) resolve(m[1]!);
-      });
-      child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
-    });
-    const url = await started;
-    let health = await fetch(`${url}/healthz`);
-    for (let i = 0; i < 50 && health.status !== 200; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      health = await fetch(`${url}/healthz`);
-    }
-    expect(health.status).toBe(200);
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const url = await waitFor(() => {
+      if (child.exitCode !== null) throw new Error(`probe exited ${child.exitCode}: ${stderr}`);
+      return /"url":"(http:\/\/[^"]+)"/.exec(stderr)?.[1];
+    }, { what: 'the probe to log the URL it serves on', timeoutMs: 30_000, failure: probe.failure, state: () => stderr.slice(-500) });
+    let health = 0;
+    await waitFor(async () => (health = (await fetch(`${url}/healthz`)).status) === 200, { what: `${url}/healthz to answer 200`, intervalMs: 100, state: () => ({ health, stderr: stderr.slice(-500) }) });
+    expect(health).toBe(200);
     const report = (await (await fetch(`${url}/windows`)).json()) as WindowsReport;
     expect(report).toMatchObject({ node: 'node-z', intervalMs: 200, cgroup: { version: 'v2', driver: 'systemd' } });
     expect(report.pods).toHaveLength(3);

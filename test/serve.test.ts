@@ -1,17 +1,18 @@
 // `polyarch serve --webhook --extender` as a process, against the fake API server over
 // HTTP: it comes up, gets ready, answers both protocols over TLS, and stops on SIGTERM.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, fetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../src/cli/index.ts';
 import { FakeApiServer } from './support/apiserver/index.ts';
 import { admissionReview, admissionReviewResponse } from './support/admission-review.ts';
 import { node } from './kube/helpers.ts';
+import { waitFor } from './support/wait.ts';
+import { spawnChecked } from './support/spawn.ts';
 
 const BIN = new URL('../bin/polyarch.js', import.meta.url).pathname;
 let api: FakeApiServer;
@@ -46,21 +47,23 @@ describe('polyarch serve', () => {
   it('serves the webhook and the extender over TLS, and exits 0 on SIGTERM', async () => {
     const port = await freePort();
     const kubeconfig = await api.writeKubeconfig(join(dir, 'kubeconfig'));
-    child = spawn(process.execPath, [BIN, 'serve', '--webhook', '--extender', '--listen', '127.0.0.1:0', '--admission-listen', `127.0.0.1:${port}`,
+    const started = spawnChecked(process.execPath, [BIN, 'serve', '--webhook', '--extender', '--listen', '127.0.0.1:0', '--admission-listen', `127.0.0.1:${port}`,
       '--tls-cert-file', join(dir, 'tls.crt'), '--tls-private-key-file', join(dir, 'tls.key'), '--kubeconfig', kubeconfig, '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = started.proc;
     child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
     let stdout = '';
     child.stdout?.on('data', (b: Buffer) => (stdout += b.toString()));
-    const exited = new Promise<number | null>((resolve) => child?.on('exit', (code) => resolve(code)));
+    const exited = started.exited;
     const dispatcher = new Agent({ connect: { ca: await readFile(join(dir, 'ca.crt'), 'utf8'), servername: 'polyarch-admission.polyarch-system.svc' } });
     const base = `https://127.0.0.1:${port}`;
-    // Starting tsx and syncing the informers takes a while on a loaded machine; the test timeout bounds it.
-    for (;;) {
-      const r = await fetch(`${base}/readyz`, { dispatcher }).catch(() => undefined);
-      if (r?.status === 200) break;
-      if (child.exitCode !== null) throw new Error(`serve exited early: ${stderr}`);
-      await sleep(200);
-    }
+    // Starting tsx and syncing the informers takes a while on a loaded machine.
+    let last = 'no answer';
+    await waitFor(async () => {
+      if (child?.exitCode !== null) throw new Error(`serve exited early (${child?.exitCode}): ${stderr}`);
+      const r = await fetch(`${base}/readyz`, { dispatcher }).catch((e: unknown) => ((last = String(e)), undefined));
+      if (r) last = `HTTP ${r.status}`;
+      return r?.status === 200;
+    }, { what: `${base}/readyz to answer 200`, timeoutMs: 60_000, intervalMs: 200, failure: started.failure, state: () => ({ last, stderr: stderr.slice(-500) }) });
     const pod = { metadata: { name: 'p', namespace: 'default' }, spec: { containers: [{ name: 'c', image: '127.0.0.1:1/never/there:1' }] } };
     const review = await fetch(`${base}/mutate-pods`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(admissionReview(pod)), dispatcher });
     const answer = admissionReviewResponse.parse(await review.json());

@@ -5,12 +5,12 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../src/cli/index.ts';
 import { startServer, type RunningServer } from '../src/server/http-server.ts';
 import { silentLogger } from '../src/ports/logger.ts';
 import { createMetrics } from '../src/server/metrics.ts';
+import { waitFor } from './support/wait.ts';
 
 let dir: string;
 let server: RunningServer;
@@ -66,12 +66,9 @@ describe('serving certificate', () => {
     const rotated = await serialOf();
     expect(rotated).not.toBe(before);
     expect(await readFile(join(dir, 'ca.crt'), 'utf8')).toBe(ca); // caBundle unchanged
-    // Wait for the watch (or the poll) to pick it up; the test's timeout bounds the wait.
+    // Wait for the watch (or the 200 ms poll) to pick it up.
     let now = before;
-    while (now !== rotated) {
-      await sleep(50);
-      now = (await peer(ca)).serial;
-    }
+    await waitFor(async () => (now = (await peer(ca)).serial) === rotated, { what: `the server to serve the rotated certificate (serial ${rotated})`, state: () => ({ serving: now }), intervalMs: 50 });
     expect(now).toBe(rotated);
     expect(await metrics.registry.getSingleMetricAsString('polyarch_tls_reloads_total')).toMatch(/result="ok"} [1-9]/);
   });

@@ -187,7 +187,7 @@ describe('cache miss and per-architecture tags: the gate and its controller', ()
     expect(after.spec.containers[0]?.image).toBe(want);
     expect(after.spec.containers[0]?.image).toMatch(new RegExp(`tagged:1\\.4-${arch}@sha256:`));
     expect(after.spec.containers[1]?.image).toBe('example.com/web:1.0'); // an index serves every platform under one name
-    expect(after.metadata.annotations?.['polyarch.io/platform']).toBe(arch === 'arm64' ? 'linux/arm64/v8' : 'linux/amd64');
+    expect(after.metadata.annotations?.['polyarch.io/platform']).toBe(arch === 'arm64' ? 'linux/arm64' : 'linux/amd64');
     expect(JSON.parse(after.metadata.annotations?.['polyarch.io/source-images'] ?? '')).toEqual({ app: 'example.com/tagged:1.4', sidecar: 'example.com/web:1.0' });
   });
 

@@ -11,7 +11,7 @@ import { DECISION_ANNOTATION, OPT_OUT_LABEL, parseSourceImages, PLATFORM_GATE, S
 import type { JsonPatchOp } from '../core/admission/json-patch.ts';
 import { affinityTarget, podPlatforms } from '../core/admission/platforms.ts';
 import { podImages, type PodLike } from '../core/admission/pod.ts';
-import { isTransient, type ImageLookupService } from './image-lookup.ts';
+import { isTransientImageError, type ImageLookupService } from './image-lookup.ts';
 
 export interface AdmissionOptions {
   readonly resolver: ImageLookupService;
@@ -52,7 +52,7 @@ export function admitPod(pod: PodLike, namespace: string, opts: AdmissionOptions
   const { resolved, missing, failed } = opts.resolver.cachedPod(images);
 
   // Failures no retry will fix: the pod would not start anyway, so it is let through untouched.
-  const permanent = failed.filter((f) => !isTransient(f.error));
+  const permanent = failed.filter((f) => !isTransientImageError(f.error));
   if (permanent.length > 0) {
     return skip('an image cannot be resolved', permanent.map((f) => `polyarch: container ${f.image.container}: ${f.error.message}; no platform constraint added`));
   }

@@ -1,256 +1,225 @@
 /**
- * The autoscaler's runOnce, against the ports: load the per-minute usage windows
- * (MetricsSource), forecast and plan with core/scaling (double moving average, P vs Q,
- * reclaim by score, generations), and act by resizing the application's pods in place
- * (pods/resize). An application is a Deployment or StatefulSet; its allocation is the
- * requests of its first container times its running replicas, limits keep the ratio to
- * the requests that was written.
+ * The one autoscaler (steps 3 and 4 of the scaling method), run by `polyarch serve
+ * --autoscaler` on a cluster and by `polyarch simulate` on the embedded one. Split as the
+ * VPA recommender is:
  *
- * `mode: 'vpa'` is the comparison baseline: a VPA-style recommender (decaying
- * histogram, 90th percentile + 15 %), applied the same way, without P vs Q.
+ * - feeder (autoscaler/feeder.ts): MetricsSource -> per-application usage windows;
+ * - inputs (autoscaler/inputs.ts): ScalingPolicy objects + running pods -> the plan's input;
+ * - the plan (core/scaling, pure): forecast, P vs Q, reclaim by score, generations;
+ * - actuator (autoscaler/actuator.ts): per pod, resize / revert / evict / proactive reclaim;
+ * - status and events (autoscaler/status.ts).
+ *
+ * The forecaster is a parameter: the double moving average (the method's, default) or the
+ * VPA recommender (the simulator's VPA-style baseline, the same loop). A policy's mode says
+ * how far the loop goes: Off (left alone), Recommend (status only), InPlace (pods/resize),
+ * Recreate (eviction within PodDisruptionBudgets, one pod per policy per round).
  */
 import type { Clock } from '../ports/clock.ts';
 import type { ClusterReader, ClusterWriter } from '../ports/cluster.ts';
-import type { MetricsSource } from '../ports/metrics-source.ts';
-import type { Pod, PodTemplateSpec, PriorityClass } from '../core/k8s/types.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { Hindsight, MetricsSource } from '../ports/metrics-source.ts';
+import { noTelemetry, type AutoscalerTelemetry, type NodeReclaimer, type ScalingPolicyStore } from '../ports/scaling-policy.ts';
+import type { PolicyCondition, ScalingPolicy, ScalingPolicyStatus } from '../core/autoscale/policy.ts';
 import { plan as makePlan } from '../core/scaling/plan.ts';
-import { DEFAULT_POLICY, type AppInput, type Plan, type PlanPolicy } from '../core/scaling/types.ts';
-import { VpaForecaster } from '../core/forecast/baselines.ts';
-import { bytesOf, cpuMilli, formatCpu, formatMemory } from '../core/units/amounts.ts';
-import { resolvePriority } from '../core/k8s/priority.ts';
-import { allocatableAmounts, podRequestAmounts } from '../core/k8s/resources.ts';
+import { DEFAULT_POLICY, usageKeepMinutes, type AppPlan, type Plan, type PlanPolicy } from '../core/scaling/types.ts';
+import { formatCpu, formatMemory } from '../core/units/amounts.ts';
+import { Actuator, type PodOutcome } from './autoscaler/actuator.ts';
+import { UsageFeeder, type ForecasterKind } from './autoscaler/feeder.ts';
+import { appInput, freeCapacity, nodeFree, requestsOf, selectPods, type Managed } from './autoscaler/inputs.ts';
+import { PolicyReporter, policyKey } from './autoscaler/status.ts';
+import { runEvery } from './run-loop.ts';
+
+export type { PodOutcome } from './autoscaler/actuator.ts';
+export type { ForecasterKind } from './autoscaler/feeder.ts';
 
 export interface AutoscalerOptions {
-  readonly mode: 'predictive' | 'vpa';
-  readonly policy?: Partial<PlanPolicy>;
-  /** Resizes smaller than this share of the request are skipped (no churn). */
+  readonly reader: ClusterReader;
+  readonly writer: ClusterWriter;
+  readonly metrics: MetricsSource;
+  readonly policies: ScalingPolicyStore;
+  readonly reclaimer?: NodeReclaimer;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly telemetry?: AutoscalerTelemetry;
+  /** The forecaster (default: the double moving average). */
+  readonly forecaster?: ForecasterKind;
+  /** The future, for the oracle forecaster (the simulator's). */
+  readonly hindsight?: Hindsight;
+  /** Generations and the usage window (young minutes, compaction step); forecast settings come from each policy. */
+  readonly plan?: Partial<PlanPolicy>;
+  /** Changes smaller than this share of the request are skipped (default 5 %). */
   readonly minChange?: number;
-  /** An application never goes above this multiple of the requests written (nor below 1/10 of them). */
-  readonly maxFactor?: number;
+  /** Round interval (default 60 s). */
+  readonly intervalMs?: number;
 }
 
-export interface AppScaling {
-  readonly app: string;
-  readonly replicas: number;
-  /** Per pod, millicores and bytes. */
-  readonly requestCpu: number;
-  readonly requestMem: number;
-  /** The forecast use of one pod (predictive) or the recommendation (vpa); NaN while starting. */
-  readonly forecastCpu: number;
-  readonly forecastMem: number;
+export interface PolicyOutcome {
+  readonly policy: string;
+  readonly mode: string;
+  readonly error?: string;
+  readonly app?: AppPlan;
+  /** The workloads it manages, their running pods, one pod's requests (cores, bytes) and forecast use (NaN while starting). */
+  readonly apps?: readonly string[];
+  readonly perPod?: { readonly cpu: number; readonly memory: number };
+  readonly forecast?: { readonly cpu: number; readonly memory: number };
+  readonly pods: readonly PodOutcome[];
+  readonly reclaims: number;
 }
 
-export interface ScalingRound {
+export interface AutoscaleRound {
   readonly plan: Plan | undefined;
-  readonly apps: readonly AppScaling[];
-  readonly resized: number;
-  readonly deferred: number;
-  readonly grants: number;
-  readonly releases: number;
-}
-
-interface History {
-  cpu: number[];
-  mem: number[];
-  net: number[];
-  disk: number[];
-  firstMs: number;
-  /** Samples not yet fed to the VPA-style recommender. */
-  vpaQueue: { cpu: number; mem: number }[];
-  vpaCpu?: VpaForecaster;
-  vpaMem?: VpaForecaster;
-}
-
-interface AppState {
-  readonly name: string;
-  readonly template: PodTemplateSpec;
-  readonly pods: Pod[];
-}
-
-const appKey = (ns: string | undefined, name: string | undefined): string => `${ns ?? 'default'}/${name ?? ''}`;
-
-function firstContainerAmounts(spec: PodTemplateSpec['spec']): { reqCpu: number; reqMem: number; limCpu: number | undefined; limMem: number | undefined } {
-  const c = spec.containers[0];
-  const req = c?.resources?.requests ?? {};
-  const lim = c?.resources?.limits ?? {};
-  const limCpu = cpuMilli(lim.cpu);
-  const limMem = bytesOf(lim.memory);
-  return { reqCpu: cpuMilli(req.cpu) ?? limCpu ?? 0, reqMem: bytesOf(req.memory) ?? limMem ?? 0, limCpu, limMem };
+  readonly policies: readonly PolicyOutcome[];
 }
 
 export class Autoscaler {
-  private readonly history = new Map<string, History>();
-  private readonly marks = new Map<string, AppInput['marked']>();
-  private lastMs = Number.NEGATIVE_INFINITY;
-  private readonly policy: PlanPolicy;
-  private priorityClasses: readonly PriorityClass[] | undefined;
+  private readonly feeder: UsageFeeder;
+  private readonly planPolicy: PlanPolicy;
+  private readonly telemetry: AutoscalerTelemetry;
+  private readonly reporter: PolicyReporter;
+  private readonly actuator: Actuator;
+  private readonly forecaster: ForecasterKind;
 
-  constructor(
-    private readonly reader: ClusterReader,
-    private readonly writer: ClusterWriter,
-    private readonly metrics: MetricsSource,
-    private readonly clock: Clock,
-    private readonly opts: AutoscalerOptions,
-  ) {
-    this.policy = { ...DEFAULT_POLICY, ...opts.policy };
+  constructor(private readonly o: AutoscalerOptions) {
+    this.planPolicy = { ...DEFAULT_POLICY, ...o.plan };
+    this.telemetry = o.telemetry ?? noTelemetry;
+    this.forecaster = o.forecaster ?? 'dma';
+    if (this.forecaster === 'oracle' && !o.hindsight) throw new Error('the oracle forecaster needs hindsight (the simulator)');
+    // The usage window, or the error window with the forecast's own needs (a policy asking a longer one reads what is kept).
+    this.feeder = new UsageFeeder(o.metrics, { keepMinutes: usageKeepMinutes(this.planPolicy), forecaster: this.forecaster, telemetry: this.telemetry });
+    const now = (): number => o.clock.now();
+    this.reporter = new PolicyReporter({ writer: o.writer, policies: o.policies, log: o.log, now });
+    this.actuator = new Actuator({ writer: o.writer, reclaimer: o.reclaimer, telemetry: this.telemetry, reporter: this.reporter, minChange: o.minChange ?? 0.05, now });
   }
 
-  /** Reads the samples since the last call into the windows (call every minute, or before runOnce). */
-  async observe(): Promise<void> {
-    const samples = await this.metrics.appUsage(this.lastMs + 1);
-    const keep = Math.max(this.policy.usageMinutes, 2 * this.policy.window);
-    for (const s of samples) {
-      let h = this.history.get(s.app);
-      if (!h) this.history.set(s.app, (h = { cpu: [], mem: [], net: [], disk: [], firstMs: s.minuteMs, vpaQueue: [] }));
-      h.cpu.push(s.cpuMilli);
-      h.mem.push(s.memoryBytes);
-      h.net.push(s.net);
-      h.disk.push(s.disk);
-      if (this.opts.mode === 'vpa') h.vpaQueue.push({ cpu: s.cpuMilli, mem: s.memoryBytes });
-      if (h.cpu.length > keep) {
-        h.cpu.shift();
-        h.mem.shift();
-        h.net.shift();
-        h.disk.shift();
-      }
-      this.lastMs = Math.max(this.lastMs, s.minuteMs);
-    }
+  /** Rounds every `intervalMs` until the signal aborts; a failed round is logged and the next goes on. */
+  run(signal: AbortSignal): Promise<void> {
+    return runEvery({
+      signal,
+      clock: this.o.clock,
+      intervalMs: this.o.intervalMs ?? 60_000,
+      round: () => this.runOnce(),
+      onError: (err) => this.o.log.error({ error: err instanceof Error ? err.message : String(err) }, 'autoscaler round failed'),
+    });
   }
 
-  private async apps(allPods: readonly Pod[]): Promise<Map<string, AppState>> {
-    const apps = new Map<string, AppState>();
-    for (const d of await this.reader.listDeployments()) apps.set(appKey(d.metadata.namespace, d.metadata.name), { name: appKey(d.metadata.namespace, d.metadata.name), template: d.spec.template, pods: [] });
-    for (const d of await this.reader.listStatefulSets()) apps.set(appKey(d.metadata.namespace, d.metadata.name), { name: appKey(d.metadata.namespace, d.metadata.name), template: d.spec.template, pods: [] });
-    for (const p of allPods) {
-      if (!p.spec.nodeName || p.status?.phase !== 'Running') continue;
-      const owner = p.metadata.ownerReferences?.find((o) => o.controller);
-      const a = owner ? apps.get(appKey(p.metadata.namespace, owner.name)) : undefined;
-      if (a) a.pods.push(p);
-    }
-    return apps;
+  /** Reads the minutes closed since the last call (runOnce does it too; the simulator calls it every minute). */
+  observe(): Promise<void> {
+    return this.feeder.observe();
   }
 
-  private priorityOf(spec: PodTemplateSpec['spec']): number {
-    const p = resolvePriority(spec, this.priorityClasses ?? []);
-    return p.ok ? p.value : 0;
-  }
-
-  /** Free room the plan may grant from: ready, schedulable allocatable minus what pods outside the plan hold or wait for. */
-  private async capacity(apps: Map<string, AppState>, allPods: readonly Pod[]): Promise<{ cpu: number; memory: number }> {
-    let cpu = 0;
-    let mem = 0;
-    for (const n of await this.reader.listNodes()) {
-      const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
-      if ((ready && ready.status !== 'True') || n.spec?.unschedulable) continue;
-      const a = allocatableAmounts(n);
-      cpu += a.cpu;
-      mem += a.mem;
-    }
-    const managed = new Set<Pod>();
-    for (const a of apps.values()) for (const p of a.pods) managed.add(p);
-    for (const p of allPods) {
-      if (managed.has(p)) continue;
-      const r = podRequestAmounts(p);
-      cpu -= r.cpu;
-      mem -= r.mem;
-    }
-    return { cpu: Math.max(0, cpu) / 1000, memory: Math.max(0, mem) };
-  }
-
-  async runOnce(): Promise<ScalingRound> {
-    await this.observe();
-    this.priorityClasses ??= await this.reader.listPriorityClasses();
-    const allPods = await this.reader.listPods();
-    const apps = await this.apps(allPods);
-    const maxFactor = this.opts.maxFactor ?? 4;
-    const minChange = this.opts.minChange ?? 0.05;
-    const inputs: AppInput[] = [];
-    const current = new Map<string, { reqCpu: number; reqMem: number; base: ReturnType<typeof firstContainerAmounts>; replicas: number }>();
-    for (const a of apps.values()) {
-      const h = this.history.get(a.name);
-      if (!h || a.pods.length === 0) continue;
-      const base = firstContainerAmounts(a.template.spec);
-      const now = firstContainerAmounts(a.pods[0]!.spec);
-      if (now.reqCpu <= 0 || now.reqMem <= 0) continue;
-      const replicas = a.pods.length;
-      current.set(a.name, { reqCpu: now.reqCpu, reqMem: now.reqMem, base, replicas });
-      const ratio = (xs: number[], per: number): number[] => xs.map((x) => Math.min(1, Math.max(0, x / per)));
-      inputs.push({
-        name: a.name,
-        priority: this.priorityOf(a.template.spec),
-        system: a.name.startsWith('kube-system/'),
-        runningMinutes: Math.max(0, (this.clock.now() - h.firstMs) / 60_000),
-        allocation: { cpu: (now.reqCpu * replicas) / 1000, memory: now.reqMem * replicas, network: 0, disk: 0 },
-        usage: { cpu: ratio(h.cpu, now.reqCpu), mem: ratio(h.mem, now.reqMem), net: h.net, disk: h.disk },
-        min: { cpu: (base.reqCpu * replicas) / 10_000, memory: (base.reqMem * replicas) / 10 },
-        max: { cpu: (base.reqCpu * maxFactor * replicas) / 1000, memory: base.reqMem * maxFactor * replicas },
-        ...(this.marks.get(a.name) ? { marked: this.marks.get(a.name) } : {}),
-      });
-    }
-    const targets = new Map<string, { cpu: number; mem: number; fCpu: number; fMem: number }>();
-    let plan: Plan | undefined;
-    let grants = 0;
-    let releases = 0;
-    if (this.opts.mode === 'predictive') {
-      plan = makePlan({ capacity: { ...(await this.capacity(apps, allPods)), network: 0, disk: 0 }, policy: this.policy, apps: inputs });
-      for (const ap of plan.apps) {
-        const c = current.get(ap.name)!;
-        this.marks.set(ap.name, ap.marks);
-        for (const act of ap.actions) {
-          if (act.kind === 'grant') grants++;
-          if (act.kind === 'release' || act.kind === 'compact') releases++;
-        }
-        const f = ap.forecasts;
-        targets.set(ap.name, {
-          cpu: (ap.allocation.cpu * 1000) / c.replicas,
-          mem: ap.allocation.memory / c.replicas,
-          fCpu: f.cpu.ok ? f.cpu.value * c.reqCpu : Number.NaN,
-          fMem: f.mem.ok ? f.mem.value * c.reqMem : Number.NaN,
-        });
-      }
-    } else {
-      for (const input of inputs) {
-        const h = this.history.get(input.name)!;
-        const c = current.get(input.name)!;
-        // The recommender's histogram is over a fixed range (the most an application may get).
-        const refCpu = c.base.reqCpu * maxFactor;
-        const refMem = c.base.reqMem * maxFactor;
-        h.vpaCpu ??= new VpaForecaster();
-        h.vpaMem ??= new VpaForecaster();
-        for (const q of h.vpaQueue) {
-          h.vpaCpu.observe(Math.min(1, q.cpu / refCpu));
-          h.vpaMem.observe(Math.min(1, q.mem / refMem));
-        }
-        h.vpaQueue = [];
-        const fc = h.vpaCpu.forecast();
-        const fm = h.vpaMem.forecast();
-        const cpu = fc.ok ? Math.max(c.base.reqCpu / 10, fc.value * refCpu) : c.reqCpu;
-        const mem = fm.ok ? Math.max(c.base.reqMem / 10, fm.value * refMem) : c.reqMem;
-        targets.set(input.name, { cpu, mem, fCpu: cpu, fMem: mem });
+  async runOnce(): Promise<AutoscaleRound> {
+    await this.feeder.observe();
+    const parsed = await this.o.policies.list();
+    const outcomes: PolicyOutcome[] = [];
+    const valid: ScalingPolicy[] = [];
+    for (const p of parsed) {
+      if (p.ok) valid.push(p.value);
+      else {
+        outcomes.push({ policy: `${p.namespace}/${p.name}`, mode: 'Invalid', error: p.error, pods: [], reclaims: 0 });
+        await this.reporter.invalid(p);
       }
     }
+    valid.sort((a, b) => (policyKey(a) < policyKey(b) ? -1 : policyKey(a) > policyKey(b) ? 1 : 0));
+    for (const p of valid) if (p.spec.mode === 'Off') outcomes.push({ policy: policyKey(p), mode: 'Off', pods: [], reclaims: 0 });
+    if (valid.every((p) => p.spec.mode === 'Off')) return { plan: undefined, policies: outcomes };
+    const pods = (await this.o.reader.listPods()).filter((p) => p.spec.nodeName && p.status?.phase === 'Running' && !p.metadata.deletionTimestamp);
+    const nodes = await this.o.reader.listNodes();
 
-    let resized = 0;
-    let deferred = 0;
-    const out: AppScaling[] = [];
-    for (const [name, t] of targets) {
-      const a = apps.get(name)!;
-      const c = current.get(name)!;
-      out.push({ app: name, replicas: c.replicas, requestCpu: c.reqCpu, requestMem: c.reqMem, forecastCpu: t.fCpu, forecastMem: t.fMem });
-      const dCpu = Math.abs(t.cpu - c.reqCpu) / c.reqCpu;
-      const dMem = Math.abs(t.mem - c.reqMem) / c.reqMem;
-      if (dCpu < minChange && dMem < minChange) continue;
-      const containerName = a.template.spec.containers[0]?.name ?? '';
-      const limits: Record<string, string> = {};
-      if (c.base.limCpu !== undefined) limits.cpu = formatCpu((t.cpu * c.base.limCpu) / Math.max(1, c.base.reqCpu));
-      if (c.base.limMem !== undefined) limits.memory = formatMemory((t.mem * c.base.limMem) / Math.max(1, c.base.reqMem));
-      const resize = { [containerName]: { requests: { cpu: formatCpu(t.cpu), memory: formatMemory(t.mem) }, limits } };
-      for (const p of a.pods) {
-        const r = await this.writer.resizePod({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name ?? '' }, resize);
-        if (r.ok) resized++;
-        else deferred++;
+    const { selections, taken } = selectPods(valid, pods);
+    const managed: Managed[] = [];
+    for (const { policy, pods: mine, apps } of selections) {
+      const window = this.feeder.window(apps);
+      const perPod = mine[0] ? requestsOf(mine[0]) : undefined;
+      if (!window || !perPod || perPod.cpu <= 0 || perPod.memory <= 0) {
+        const note = mine.length === 0 ? 'no running pods match the target' : !window ? 'no usage reported yet' : 'the pods have no cpu or memory requests';
+        outcomes.push({ policy: policyKey(policy), mode: policy.spec.mode, error: note, pods: [], reclaims: 0 });
+        await this.reporter.write(policy, { forecast: { horizonMinutes: policy.spec.forecast.horizon, note } }, [], [{ type: 'Ready', status: 'False', reason: 'NoData', message: note }]);
+        continue;
       }
+      managed.push({ policy, key: policyKey(policy), apps, pods: mine, window, perPod });
     }
-    return { plan, apps: out, resized, deferred, grants, releases };
+
+    const now = this.o.clock.now();
+    const inputs = managed.map((m) => appInput(m, now, this.recommended(m.apps, now)));
+    const capacity = freeCapacity(nodes, pods, taken);
+    const plan = inputs.length > 0 ? makePlan({ capacity: { ...capacity, network: 0, disk: 0 }, policy: this.planPolicy, apps: inputs }) : undefined;
+    if (plan) {
+      for (const r of plan.releases) {
+        if (r.resource !== 'cpu' && r.resource !== 'memory') continue;
+        this.telemetry.reclaimed(r.resource, r.generation, r.kind === 'compact' ? 'OldSurplusCompacted' : 'YoungSurplusReleased', r.amount);
+      }
+      this.telemetry.unmet('cpu', plan.unmet.cpu);
+      this.telemetry.unmet('memory', plan.unmet.memory);
+    }
+
+    const free = nodeFree(nodes, pods);
+    // Decreases first, so that the room they free on a node is there for the increases.
+    const order = managed.map((m, i) => ({ m, ap: plan?.apps[i] })).filter((x): x is { m: Managed; ap: AppPlan } => x.ap !== undefined);
+    const growth = (x: { m: Managed; ap: AppPlan }): number => x.ap.allocation.cpu / Math.max(1e-9, x.m.perPod.cpu * x.m.pods.length) + x.ap.allocation.memory / Math.max(1, x.m.perPod.memory * x.m.pods.length);
+    order.sort((a, b) => growth(a) - growth(b));
+    for (const { m, ap } of order) outcomes.push(await this.settle(m, ap, free));
+    return { plan, policies: outcomes };
+  }
+
+  /** Another forecaster's per-pod target: the VPA recommender's, or the oracle's (the peak until the next round). */
+  private recommended(apps: readonly string[], now: number): { cpu: number; memory: number } | undefined {
+    if (this.forecaster === 'vpa') return this.feeder.recommendation(apps);
+    if (this.forecaster !== 'oracle') return undefined;
+    let out: { cpu: number; memory: number } | undefined;
+    const interval = this.o.intervalMs ?? 60_000;
+    for (const a of apps) {
+      // The allocation set now holds for the minutes until the next round's (its minute included).
+      const p = this.o.hindsight?.peak(a, now + 60_000, now + interval + 60_000);
+      if (p) out = out ? { cpu: Math.max(out.cpu, p.cpu), memory: Math.max(out.memory, p.memory) } : { ...p };
+    }
+    return out;
+  }
+
+  /** Acts on one application's pods and writes its policy's status. */
+  private async settle(m: Managed, ap: AppPlan, free: Map<string, { cpu: number; memory: number }>): Promise<PolicyOutcome> {
+    const { policy, perPod, window: w } = m;
+    const spec = policy.spec;
+    const fc = ap.forecasts.cpu;
+    const fm = ap.forecasts.mem;
+    // What the forecaster says one pod will use: the DMA's forecast, or the VPA recommender's target.
+    const vpa = this.forecaster !== 'dma';
+    const n = m.pods.length;
+    const forecastCpu = vpa ? ap.desired.cpu / n : fc.ok ? fc.value / n : Number.NaN;
+    const forecastMem = vpa ? ap.desired.memory / n : fm.ok ? fm.value / n : Number.NaN;
+    const hc = ap.headroom.cpu;
+    const hm = ap.headroom.memory;
+    // Scored when the minute it is about arrives.
+    if (spec.targetRef) {
+      this.feeder.expect(`${policy.namespace}/${spec.targetRef.name}`, w.lastMinuteMs + spec.forecast.horizon * 60_000, [
+        ...(fc.ok ? [{ res: 'cpu' as const, value: forecastCpu, per: perPod.cpu }] : []),
+        ...(fm.ok ? [{ res: 'memory' as const, value: forecastMem, per: perPod.memory }] : []),
+      ]);
+    }
+    const a = await this.actuator.act(m, ap, free);
+    const anyFull = a.pods.some((o) => o.decision.nodeFull);
+    const conditions: Omit<PolicyCondition, 'lastTransitionTime'>[] = [
+      { type: 'Ready', status: 'True', reason: 'Planned', message: `planned ${m.pods.length} pod(s); mode ${spec.mode}` },
+      anyFull
+        ? { type: 'NodeFull', status: 'True', reason: 'IncreaseDoesNotFit', message: a.pods.filter((o) => o.decision.nodeFull).map((o) => `${o.pod} on ${o.node}`).join(', ') }
+        : { type: 'NodeFull', status: 'False', reason: 'Fits', message: 'every increase fits its node' },
+    ];
+    const forecast: NonNullable<ScalingPolicyStatus['forecast']> = {
+      horizonMinutes: spec.forecast.horizon,
+      ...(fc.ok ? { cpu: formatCpu(Math.round(forecastCpu * 1000)) } : {}),
+      ...(fm.ok ? { memory: formatMemory(forecastMem) } : {}),
+      ...(hc || hm
+        ? {
+            headroom: {
+              ...(hc ? { cpu: formatCpu(Math.round((hc.amount / n) * 1000)) } : {}),
+              ...(hm ? { memory: formatMemory(hm.amount / n) } : {}),
+              source: [hc, hm].map((h) => (h ? (h.source === 'errors' ? `P${Math.round(h.quantile * 100)} of ${h.errors} errors` : 'floor') : '-')).join(' / '),
+            },
+          }
+        : {}),
+      // Only while it is true: a status written in an earlier round does not keep it (the store replaces the forecast).
+      ...(!fc.ok && !vpa ? { note: `starting: ${fc.have} of ${fc.needed} minutes` } : {}),
+    };
+    await this.reporter.write(policy, { forecast, ...(a.recommendation ? { recommendation: a.recommendation } : {}), marks: { cpu: ap.marks.cpu ?? 0, memory: ap.marks.memory ?? 0 } }, a.actions, conditions);
+    return { policy: policyKey(policy), mode: spec.mode, app: ap, apps: m.apps, perPod, forecast: { cpu: forecastCpu, memory: forecastMem }, pods: a.pods, reclaims: a.reclaims };
   }
 }

@@ -1,17 +1,33 @@
 /**
- * The scheduler-extender use-case (filter, prioritize, bind) behind kube-scheduler:
- * S2's platform filter and score, S3's variant choice and S4's write-and-bind, with
- * kube-scheduler doing resources, taints and affinity itself.
+ * The scheduler-extender use-case (filter, prioritize, bind) behind kube-scheduler,
+ * through the placement core's `extender` profile: S2's NodePlatform filter and the
+ * ImageVariant and ArchitecturePreference scores, S3's variant choice and S4's
+ * write-and-bind; kube-scheduler does resources, taints and affinity itself. Filter and
+ * bind judge the same images (the recorded originals of a migrated pod, else the
+ * images as written) with the same filters, so bind refuses a node filter refused.
  */
 import type { ArchPreference } from '../core/admission/affinity.ts';
-import { DECISION_ANNOTATION, PLATFORM_ANNOTATION, SOURCE_IMAGES_ANNOTATION, sourceImagesValue, parseSourceImages } from '../core/k8s/annotations.ts';
-import { filterNodes, scoreFit, toExtenderPriority, type NodeLike } from '../core/admission/choose.ts';
-import { nodeFit } from '../core/admission/platforms.ts';
-import { podImages, podName, type PodLike } from '../core/admission/pod.ts';
-import { formatPlatform } from '../core/platform/platform.ts';
+import { DECISION_ANNOTATION, PLATFORM_ANNOTATION, SOURCE_IMAGES_ANNOTATION, sourceImages, sourceImagesValue } from '../core/k8s/annotations.ts';
+import { podName, type PodLike } from '../core/admission/pod.ts';
+import type { Node, Pod } from '../core/k8s/types.ts';
+import { imageReferences } from '../core/placement/batch.ts';
+import { createFramework, evaluateNodes, runFilters, type Framework } from '../core/placement/framework.ts';
+import { MAX_NODE_SCORE } from '../core/placement/plugin.ts';
+import { preparePod, type ImageInfo, type PodInfo } from '../core/placement/pod-info.ts';
+import { chooseImages } from '../core/placement/schedule.ts';
+import { ClusterSnapshot } from '../core/placement/snapshot.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ClusterReader, ClusterWriter } from '../ports/cluster.ts';
 import type { ImageLookupService } from './image-lookup.ts';
+import type { NodeLike } from './placement-choice.ts';
+
+/** k8s.io/kube-scheduler/extender/v1 MaxExtenderPriority. */
+export const MAX_EXTENDER_PRIORITY = 10;
+
+/** A 0-100 score (kube-scheduler's MaxNodeScore) as an extender priority 0-10, clamped. */
+export function toExtenderPriority(score: number): number {
+  return Math.max(0, Math.min(MAX_EXTENDER_PRIORITY, Math.round((score * MAX_EXTENDER_PRIORITY) / MAX_NODE_SCORE)));
+}
 
 /** The cluster reads and writes the extender makes: S4's patch and bind, through the same port as polyarch's own scheduler. */
 export type ExtenderCluster = Pick<ClusterReader, 'getPod' | 'getNode'> & Pick<ClusterWriter, 'patchPod' | 'bindPod' | 'recordEvent'>;
@@ -49,10 +65,35 @@ export interface BindInput {
   readonly node: string;
 }
 
+/** The pod's cycle state, or why there is none: an error (the call fails) or a verdict on every node. */
+type Prepared = { ok: true; info: PodInfo } | { ok: false; error: string } | { ok: false; refuseAll: string };
+
 type Candidates = { ok: true; nodes: NodeLike[]; missing: Record<string, string> } | { ok: false; error: string };
 
 export class Extender {
-  constructor(private readonly opts: ExtenderOptions) {}
+  private readonly framework: Framework;
+
+  constructor(private readonly opts: ExtenderOptions) {
+    const architecturePreference: Record<string, number> = {};
+    for (const p of opts.preferences) architecturePreference[p.architecture] = p.weight;
+    const fw = createFramework({ profile: 'extender', architecturePreference });
+    if (!fw.ok) throw new Error(`extender preferences: ${fw.error}`);
+    this.framework = fw.value;
+  }
+
+  /** S1 for the pod's images (recorded originals first), then its cycle state. */
+  private async prepare(pod: PodLike, signal?: AbortSignal): Promise<Prepared> {
+    const p = pod as Pod;
+    if (!Array.isArray(p.spec?.containers)) return { ok: false, error: `pod ${podName(pod)}: spec.containers: required` };
+    const refs = imageReferences([p]);
+    const resolved = await this.opts.resolver.resolvePod(p, refs.map((image, index) => ({ kind: 'containers' as const, index, container: image, image })), { waitMs: this.opts.deadlineMs, signal });
+    if (!resolved.ok) return { ok: false, error: `pod ${podName(pod)}: ${resolved.error.message}` };
+    const known = new Map<string, ImageInfo>(resolved.value.map((r) => [r.image.image, { ok: true, value: r.platforms }]));
+    const prepared = preparePod(p, (ref) => known.get(ref));
+    if (prepared.ok) return { ok: true, info: prepared.value };
+    if (prepared.kind === 'invalid') return { ok: false, error: `pod ${podName(pod)}: invalid pod: ${prepared.error}` };
+    return { ok: false, refuseAll: prepared.error };
+  }
 
   private async candidates(input: ExtenderInput, signal?: AbortSignal): Promise<Candidates> {
     if (input.nodes) return { ok: true, nodes: [...input.nodes], missing: {} };
@@ -72,38 +113,64 @@ export class Extender {
     return { ok: true, nodes, missing };
   }
 
+  /** The candidates through the extender profile's filters and scores. */
+  private evaluate(info: PodInfo, nodes: readonly NodeLike[]): ReturnType<typeof evaluateNodes> {
+    const snapshot = ClusterSnapshot.fromNodes(nodes as readonly Node[]);
+    return evaluateNodes(this.framework, snapshot, info, nodes.map((n) => n.metadata?.name ?? ''));
+  }
+
   async filter(input: ExtenderInput, signal?: AbortSignal): Promise<FilterAnswer> {
     const byName = input.nodeNames !== undefined;
     const fail = (error: string): FilterAnswer => ({ ...(byName ? { nodeNames: [] } : { nodes: [] }), failed: {}, unresolvable: {}, error });
-    const images = podImages(input.pod);
-    const resolved = await this.opts.resolver.resolvePod(input.pod, images, { waitMs: this.opts.deadlineMs, signal });
-    if (!resolved.ok) return fail(`pod ${podName(input.pod)}: ${resolved.error.message}`);
+    const prepared = await this.prepare(input.pod, signal);
+    if (!prepared.ok && 'error' in prepared) return fail(prepared.error);
     const cands = await this.candidates(input, signal);
     if (!cands.ok) return fail(cands.error);
-    const out = filterNodes(resolved.value, cands.nodes);
-    const failed = { ...cands.missing, ...out.failed };
-    if (byName) return { nodeNames: out.passed, failed, unresolvable: out.unresolvable, error: '' };
-    const passed = new Set(out.passed);
-    return { nodes: cands.nodes.filter((n) => passed.has(n.metadata?.name ?? '')), failed, unresolvable: out.unresolvable, error: '' };
+    const failed: Record<string, string> = { ...cands.missing };
+    const unresolvable: Record<string, string> = {};
+    let passed = new Set<string>();
+    if (!prepared.ok) {
+      for (const n of cands.nodes) unresolvable[n.metadata?.name ?? ''] = prepared.refuseAll;
+    } else {
+      const out = this.evaluate(prepared.info, cands.nodes);
+      passed = new Set(out.feasible.map((f) => f.node));
+      const hard = new Set(out.unresolvable);
+      for (const [name, reason] of Object.entries(out.failed)) {
+        if (hard.has(name)) unresolvable[name] = reason;
+        else failed[name] = reason;
+      }
+    }
+    const names = cands.nodes.map((n) => n.metadata?.name ?? '');
+    if (byName) return { nodeNames: names.filter((n) => passed.has(n)), failed, unresolvable, error: '' };
+    return { nodes: cands.nodes.filter((n) => passed.has(n.metadata?.name ?? '')), failed, unresolvable, error: '' };
   }
 
   /** HostPriorityList, 0-10 each; an error makes kube-scheduler ignore this extender's scores for the pod. */
   async prioritize(input: ExtenderInput, signal?: AbortSignal): Promise<{ ok: true; value: { host: string; score: number }[] } | { ok: false; error: string }> {
-    const resolved = await this.opts.resolver.resolvePod(input.pod, podImages(input.pod), { waitMs: this.opts.deadlineMs, signal });
-    if (!resolved.ok) return { ok: false, error: `pod ${podName(input.pod)}: ${resolved.error.message}` };
+    const prepared = await this.prepare(input.pod, signal);
+    if (!prepared.ok && 'error' in prepared) return { ok: false, error: prepared.error };
     const cands = await this.candidates(input, signal);
     if (!cands.ok) return { ok: false, error: cands.error };
-    const scores = cands.nodes.map((n) => ({ host: n.metadata?.name ?? '', score: toExtenderPriority(scoreFit(nodeFit(resolved.value, n), this.opts.preferences)) }));
+    const totals = new Map<string, number>();
+    if (prepared.ok) {
+      const weights = this.framework.scores.reduce((s, w) => s + w.weight, 0);
+      for (const f of this.evaluate(prepared.info, cands.nodes).feasible) totals.set(f.node, weights > 0 ? f.total / weights : 0);
+    }
+    const scores = cands.nodes.map((n) => ({ host: n.metadata?.name ?? '', score: toExtenderPriority(totals.get(n.metadata?.name ?? '') ?? 0) }));
     for (const name of Object.keys(cands.missing)) scores.push({ host: name, score: 0 });
     return { ok: true, value: scores };
   }
 
-  /** S3 + S4: writes the variant for the node and the records, then binds. Returns the error text ('' on success). */
+  /**
+   * S3 + S4: re-checks the node with the filters /filter ran (kube-scheduler may call
+   * bind with any node), writes the variant for the node and the records, then binds.
+   * Returns the error text ('' on success).
+   */
   async bind(input: BindInput, signal?: AbortSignal): Promise<string> {
     const ref = { namespace: input.podNamespace, name: input.podName };
     const where = `pod ${input.podNamespace}/${input.podName}`;
-    let pod: PodLike | undefined;
-    let node: NodeLike | undefined;
+    let pod: Pod | undefined;
+    let node: Node | undefined;
     try {
       [pod, node] = await Promise.all([this.opts.cluster.getPod(ref), this.opts.cluster.getNode(input.node)]);
     } catch (err) {
@@ -115,22 +182,23 @@ export class Extender {
     if (pod.spec?.nodeName) return `${where}: already bound to ${pod.spec.nodeName}`;
     if (!node) return `${where}: node ${input.node} not found`;
 
-    // The originals, if recorded (a migrated pod), are what the variant is chosen from.
-    const images = podImages(pod);
-    const recorded = parseSourceImages(pod.metadata?.annotations?.[SOURCE_IMAGES_ANNOTATION]);
-    const originals = images.map((i) => ({ ...i, image: recorded?.[i.container] ?? i.image }));
-    const resolved = await this.opts.resolver.resolvePod(pod, originals, { waitMs: this.opts.deadlineMs, signal });
-    if (!resolved.ok) return `${where}: ${resolved.error.message}`;
-    const fit = nodeFit(resolved.value, node);
-    if (!fit.ok) return `${where}: node ${input.node}: ${fit.reason}`;
+    const prepared = await this.prepare(pod, signal);
+    if (!prepared.ok) return 'error' in prepared ? prepared.error : `${where}: node ${input.node}: ${prepared.refuseAll}`;
+    const info = ClusterSnapshot.fromNodes([node]).node(input.node);
+    if (!info) return `${where}: node ${input.node} not found`;
+    const status = runFilters(this.framework, prepared.info, info);
+    if (status.code !== 'Success') return `${where}: node ${input.node}: ${status.reasons.join(', ')}`;
+    const choices = chooseImages(prepared.info, info);
+    if (!choices) return `${where}: node ${input.node}: no variant of every image runs there`;
 
-    const platform = formatPlatform(fit.platform);
+    const platform = info.platformKey;
     const variants: Record<string, string> = {};
-    for (const v of fit.variants) variants[v.image.container] = v.variant.image;
+    for (const c of choices) variants[c.container] = c.image;
+    const recorded = Object.keys(sourceImages(pod)).length > 0;
     const patched = await this.opts.cluster.patchPod(ref, {
       images: variants,
       annotations: {
-        ...(recorded ? {} : { [SOURCE_IMAGES_ANNOTATION]: sourceImagesValue(originals) }),
+        ...(recorded ? {} : { [SOURCE_IMAGES_ANNOTATION]: sourceImagesValue(choices.map((c) => ({ container: c.container, image: c.original }))) }),
         [PLATFORM_ANNOTATION]: platform,
         [DECISION_ANNOTATION]: `extender: node ${input.node} is ${platform}; every container has a variant for it`,
       },

@@ -8,12 +8,12 @@ import {
   affinityPatch, annotationPatch, hasRequiredArchAffinity, imagePatch, preferredTerms, removeGatePatch, requiredExpressions, type ArchPreference,
 } from '../core/admission/affinity.ts';
 import { DECISION_ANNOTATION, PLATFORM_ANNOTATION, PLATFORM_GATE, parseSourceImages, SOURCE_IMAGES_ANNOTATION, sourceImagesValue } from '../core/k8s/annotations.ts';
-import type { NodeLike, PlatformChoice } from '../core/admission/choose.ts';
-import { placementChoice } from './placement-choice.ts';
+import { placementChoice, type NodeLike, type PlatformChoice } from './placement-choice.ts';
 import type { JsonPatchOp } from '../core/admission/json-patch.ts';
-import { affinityTarget, bestVariant, needsVariantWrite, podPlatforms, type ResolvedImage } from '../core/admission/platforms.ts';
+import { affinityTarget, needsVariantWrite, podPlatforms, type ResolvedImage } from '../core/admission/platforms.ts';
+import { bestVariant } from '../core/placement/pod-info.ts';
 import { podImages, podName, type PodLike } from '../core/admission/pod.ts';
-import { formatPlatform } from '../core/platform/platform.ts';
+import { displayPlatform } from '../core/placement/display.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ClusterReader, ClusterWriter } from '../ports/cluster.ts';
 import type { PodJsonPatcher } from '../ports/pod-json-patch.ts';
@@ -35,7 +35,7 @@ export interface GateControllerOptions {
   readonly releaseAfterMs: number;
   /** Poll interval of run(). */
   readonly intervalMs: number;
-  /** Picks the platform for per-architecture-tag images; the placement core's (placement-choice.ts) by default, choosePlatform for a count of ready nodes. */
+  /** Picks the platform for per-architecture-tag images; the placement core's (placement-choice.ts) by default. */
   readonly choose?: (images: readonly ResolvedImage[], nodes: readonly NodeLike[], preferences: readonly ArchPreference[], pod: PodLike) => PlatformChoice;
 }
 
@@ -105,12 +105,12 @@ export class GateController {
       const target = { os: choice.platform.os, architectures: [choice.platform.architecture] };
       if (!hasRequiredArchAffinity(pod)) ops.push(...affinityPatch(pod, requiredExpressions(target), []));
       const changes = resolved.value.flatMap((r, i) => {
-        const v = needsVariantWrite(r.platforms) ? bestVariant(r.platforms, choice.platform) : undefined;
+        const v = needsVariantWrite(r.platforms) ? bestVariant(r.platforms.platforms, choice.platform) : undefined;
         const current = images[i];
         return v && current ? [{ image: current, to: v.image }] : [];
       });
       ops.push(...imagePatch(changes));
-      const platform = formatPlatform(choice.platform);
+      const platform = displayPlatform(choice.platform);
       reason = `gate: chose ${choice.reason}; wrote the ${platform} variants`;
       annotations = { ...annotations, [PLATFORM_ANNOTATION]: platform };
     } else {

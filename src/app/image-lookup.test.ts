@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatReference, type ImageReference } from '../core/image/reference.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ImageSource, LookupRequest, RegistryCredentials, ResolveResult } from '../ports/image-resolver.ts';
-import { ImageLookupService, isTransient } from './image-lookup.ts';
+import { ImageLookupService, isTransientImageError } from './image-lookup.ts';
 
 const clockAt = (t: { now: number }): Clock => ({ now: () => t.now, sleep: async () => undefined });
 const ok = (reference: string): ResolveResult => ({ ok: true, value: { reference, source: 'manifest', platforms: [], warnings: [] } });
@@ -73,8 +73,8 @@ describe('ImageLookupService', () => {
     const refused = s.resolve('reg.example/private/app:1');
     src.release();
     const [d, r] = await Promise.all([down, refused]);
-    expect(!d.ok && isTransient(d.error)).toBe(true);
-    expect(!r.ok && isTransient(r.error)).toBe(false);
+    expect(!d.ok && isTransientImageError(d.error)).toBe(true);
+    expect(!r.ok && isTransientImageError(r.error)).toBe(false);
     t.now = 5;
     expect(s.cached('reg.example/open/app:down')).toBeUndefined();
     expect(s.cached('reg.example/private/app:1')).toEqual(r);

@@ -8,14 +8,14 @@
  *   made as (an answer only one pull secret may read is not given to a pod without it);
  * - one request in flight per key (single flight); a caller that gives up does not
  *   cancel the lookup for the others;
- * - transient vs permanent errors (`isTransient`): how long a failure is remembered,
+ * - transient vs permanent errors (`isTransientImageError`): how long a failure is remembered,
  *   and whether a caller waits and retries or gives up;
  * - deadlines: a whole-lookup deadline handed to the source (every request, retry and
  *   backoff ends by then), and a caller's own wait (`resolvePod`'s `waitMs`);
  * - pull-secret credentials of a pod (its imagePullSecrets, then its service account's).
  */
 import { SingleFlight, TtlCache } from '../core/cache.ts';
-import type { PodImage } from '../core/admission/pod.ts';
+import type { SpecImage } from '../core/admission/pod.ts';
 import type { ResolvedImage } from '../core/admission/platforms.ts';
 import { formatReference, parseReference, type ImageReference } from '../core/image/reference.ts';
 import type { ImageInfo, ImageLookup } from '../core/placement/pod-info.ts';
@@ -26,7 +26,7 @@ import type { ImageSource, RegistryCredentials, ResolveError, ResolveResult } fr
 const TRANSIENT: ReadonlySet<ResolveError['kind']> = new Set(['unreachable', 'timeout', 'rate-limited', 'other']);
 
 /** True when waiting and asking again may give another answer; false when the image itself is wrong or refused. */
-export function isTransient(error: ResolveError): boolean {
+export function isTransientImageError(error: ResolveError): boolean {
   return TRANSIENT.has(error.kind);
 }
 
@@ -154,7 +154,7 @@ export class ImageLookupService {
 
   private ttl(ref: ImageReference, r: ResolveResult): number {
     if (r.ok) return ref.digest !== undefined ? this.o.digestTtlMs : this.o.cacheTtlMs;
-    return isTransient(r.error) ? this.o.transientTtlMs : this.o.negativeTtlMs;
+    return isTransientImageError(r.error) ? this.o.transientTtlMs : this.o.negativeTtlMs;
   }
 
   /**
@@ -162,10 +162,10 @@ export class ImageLookupService {
    * credentials default to none: a private answer read with a pod's pull secret is then
    * `missing`, and the pod waits for a lookup made with its own credentials.
    */
-  cachedPod(images: readonly PodImage[], credentials: readonly RegistryCredentials[] = []): { resolved: ResolvedImage[]; missing: PodImage[]; failed: { image: PodImage; error: ResolveError }[] } {
+  cachedPod(images: readonly SpecImage[], credentials: readonly RegistryCredentials[] = []): { resolved: ResolvedImage[]; missing: SpecImage[]; failed: { image: SpecImage; error: ResolveError }[] } {
     const resolved: ResolvedImage[] = [];
-    const missing: PodImage[] = [];
-    const failed: { image: PodImage; error: ResolveError }[] = [];
+    const missing: SpecImage[] = [];
+    const failed: { image: SpecImage; error: ResolveError }[] = [];
     for (const image of images) {
       const r = image.image ? this.cached(image.image, credentials) : { ok: false as const, error: { kind: 'invalid-reference' as const, message: `container ${image.container}: no image` } };
       if (r === undefined) missing.push(image);
@@ -180,7 +180,7 @@ export class ImageLookupService {
    * kube-scheduler call or a controller pass must not hang on a slow registry; the
    * lookups carry on to their own deadline and are cached for the next call).
    */
-  async resolvePod(pod: PullSecretPod, images: readonly PodImage[], options: { waitMs: number; signal?: AbortSignal }): Promise<ImagesResult> {
+  async resolvePod(pod: PullSecretPod, images: readonly SpecImage[], options: { waitMs: number; signal?: AbortSignal }): Promise<ImagesResult> {
     const bad = images.find((i) => !i.image);
     if (bad) return { ok: false, error: { kind: 'invalid-reference', message: `container ${bad.container}: no image`, image: '' } };
     const credentials = await this.credentialsOf(pod);

@@ -7,7 +7,6 @@
  * scheduler that binds the pod later judges the real room.
  */
 import type { ArchPreference } from '../core/admission/affinity.ts';
-import type { NodeLike, PlatformChoice } from '../core/admission/choose.ts';
 import type { ResolvedImage } from '../core/admission/platforms.ts';
 import type { PodLike } from '../core/admission/pod.ts';
 import { formatReference, parseReference } from '../core/image/reference.ts';
@@ -17,7 +16,21 @@ import type { ImageInfo } from '../core/placement/pod-info.ts';
 import { mulberry32 } from '../core/placement/rng.ts';
 import { schedulePod } from '../core/placement/schedule.ts';
 import { ClusterSnapshot } from '../core/placement/snapshot.ts';
-import { parsePlatform } from '../core/platform/platform.ts';
+import { parsePlatform, type NodePlatformSource, type Platform } from '../core/platform/platform.ts';
+
+/** A Node as kube-scheduler sends it to the extender or the API lists it: structural, only what is read. */
+export interface NodeLike extends NodePlatformSource {
+  readonly metadata?: { readonly name?: string; readonly labels?: Readonly<Record<string, string>> | null } | null;
+  readonly spec?: { readonly unschedulable?: boolean | null } | null;
+  readonly status?: {
+    readonly nodeInfo?: { readonly architecture?: string; readonly operatingSystem?: string } | null;
+    readonly conditions?: readonly { readonly type: string; readonly status: string }[] | null;
+  } | null;
+}
+
+export type PlatformChoice =
+  | { readonly ok: true; readonly platform: Platform; readonly reason: string }
+  | { readonly ok: false; readonly reason: string };
 
 export function placementChoice(images: readonly ResolvedImage[], nodes: readonly NodeLike[], preferences: readonly ArchPreference[], pod: PodLike): PlatformChoice {
   const weights: Record<string, number> = {};

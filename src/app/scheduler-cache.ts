@@ -76,7 +76,9 @@ export class SchedulerCache {
   observePod(pod: Pod): boolean {
     const key = podKey(pod);
     const node = pod.spec.nodeName ?? '';
-    if (!node) return false;
+    // Pending under a key counted as bound: the bound pod was deleted and re-created
+    // between two looks (a StatefulSet pod moved by the migrator); release the old one.
+    if (!node) return this.bound.has(key) ? this.removePod(key) : false;
     if (isTerminal(pod)) return this.removePod(key);
     const id = `${pod.metadata.uid ?? ''}|${node}`;
     const assumedOn = this.assumed.get(key);

@@ -1,228 +1,445 @@
 /**
- * The scheduler loop (S1-S4) against the ports: keep a scheduling cache of the cluster
- * (placement's ClusterSnapshot) in step with the cluster's change feed, take the pods
- * waiting for this scheduler in priority order, resolve their images' platforms, let
- * the placement core choose node and image variant, then write the variant images and
- * the polyarch.io annotations and bind. The same loop runs on the simulator and on a
- * cluster.
+ * The scheduler (S1-S4), the one `polyarch serve --scheduler` and `polyarch simulate`
+ * construct: pending pods whose spec.schedulerName is ours go through a
+ * kube-scheduler-style queue (scheduling-queue.ts) in priority order; each is decided by
+ * the placement core against the cache (scheduler-cache.ts), assumed, then written: the
+ * chosen image variants and annotations patched into the pod, then the binding.
  *
- * `platformAware: false` turns it into the first baseline: kube-scheduler as it is,
- * which knows nothing of image platforms and starts the image as written.
+ * On a cluster `run()` drives it from the change feed; the simulator calls `runOnce()`
+ * once per simulated minute. The platform-blind baseline is the framework's
+ * `kube-scheduler` profile: no image lookup, no patch, only the binding.
  */
-import type { ClusterReader, ClusterWriter } from '../ports/cluster.ts';
-import type { ImageLookupService } from './image-lookup.ts';
-import type { Pod, PriorityClass } from '../core/k8s/types.ts';
+import { formatReference, parseReference } from '../core/image/reference.ts';
+import type { Pod } from '../core/k8s/types.ts';
 import { podKey } from '../core/k8s/types.ts';
-import { ClusterSnapshot } from '../core/placement/snapshot.ts';
-import { createFramework, type Framework } from '../core/placement/framework.ts';
-import { placePod } from '../core/placement/schedule.ts';
 import type { Decision } from '../core/placement/decision.ts';
-import { sourceImages } from '../core/k8s/annotations.ts';
+import type { Framework } from '../core/placement/framework.ts';
+import { DECISION_ANNOTATION, PLATFORM_ANNOTATION, SOURCE_IMAGES_ANNOTATION, sourceImages } from '../core/k8s/annotations.ts';
 import type { ImageInfo } from '../core/placement/pod-info.ts';
 import type { Rng } from '../core/placement/rng.ts';
-import { formatReference, parseReference } from '../core/image/reference.ts';
+import { placePod } from '../core/placement/schedule.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Cluster, ObjectRef } from '../ports/cluster.ts';
+import type { ChangeNotifier, PodConditionWriter } from '../ports/cluster-extras.ts';
+import type { RegistryCredentials } from '../ports/image-resolver.ts';
+import type { Logger } from '../ports/logger.ts';
+import { noTelemetry, type Telemetry } from '../ports/telemetry.ts';
+import { isTransientImageError, type ImageLookupService } from './image-lookup.ts';
+import { isTerminal, SchedulerCache } from './scheduler-cache.ts';
+import { SchedulingQueue, type QueueOptions, type QueuedPod } from './scheduling-queue.ts';
+
+export const DEFAULT_SCHEDULER_NAME = 'polyarch';
 
 export interface SchedulerOptions {
-  /** Pods with this spec.schedulerName are ours. */
-  readonly schedulerName: string;
-  /** False: the platform-blind baseline (no platform filter, least-allocated, images as written). */
-  readonly platformAware: boolean;
+  readonly cluster: Cluster & Partial<PodConditionWriter & ChangeNotifier>;
+  readonly resolver: ImageLookupService;
+  readonly framework: Framework;
   readonly rng: Rng;
-  /** kube-scheduler's percentageOfNodesToScore (0 = adaptive, as kube-scheduler's default). */
-  readonly percentageOfNodesToScore?: number;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly telemetry?: Telemetry;
+  readonly schedulerName?: string;
+  readonly queue?: QueueOptions;
+  /** Writes (patch + bind) in flight at once. */
+  readonly bindConcurrency?: number;
+  /** Without a change notifier, how often to look at the change feed. */
+  readonly pollMs?: number;
 }
 
+/** What became of one attempt that got as far as a decision or a write. */
 export interface Placement {
   readonly decision: Decision;
-  /** What was written: bound, or why not. */
-  readonly result: 'bound' | 'unschedulable' | 'failed';
+  /** bound; unschedulable (no node); failed (a write failed, retried); conflict (someone else bound it). */
+  readonly result: 'bound' | 'unschedulable' | 'failed' | 'conflict';
   readonly message?: string;
 }
 
-export interface ScheduleRound {
+/** One pass of runOnce. */
+export interface SchedulingRound {
+  /** Pods taken from the queue. */
+  readonly tried: number;
+  /** The decisions of the pass, with what their writes gave. */
   readonly placements: readonly Placement[];
 }
 
-const normalise = (ref: string): string => {
-  const r = parseReference(ref);
-  return r.ok ? formatReference(r.value) : ref;
-};
-
-/** kube-scheduler as shipped: every filter but the platform one; score by least allocated only. */
-function platformBlindFramework(pct: number): Framework {
-  const fw = createFramework({
-    percentageOfNodesToScore: pct,
-    topNodes: 1,
-    weights: { LeastAllocated: 1, BalancedAllocation: 0, NodeAffinity: 0, TaintToleration: 0, ImageLocality: 0, ArchitecturePreference: 0 },
-  });
-  if (!fw.ok) throw new Error(`platform-blind policy rejected: ${fw.error}`);
-  return { ...fw.value, filters: fw.value.filters.filter((f) => f.name !== 'NodePlatform') };
+export interface SchedulerStats {
+  scheduled: number;
+  unschedulable: number;
+  errors: number;
+  bindConflicts: number;
 }
 
 export class Scheduler {
-  private snapshot = new ClusterSnapshot();
-  private version = -1;
-  private readonly framework: Framework;
-  /** Bound pods as last accounted, to skip changes that do not touch requests. */
-  private readonly seen = new Map<string, Pod>();
-  private readonly images = new Map<string, ImageInfo>();
-  private priorityClasses: readonly PriorityClass[] | undefined;
-  /** Last FailedScheduling reason per pod, so an unchanged reason is not repeated as an event. */
-  private readonly lastFailure = new Map<string, string>();
+  readonly cache: SchedulerCache;
+  readonly queue: SchedulingQueue;
+  readonly stats: SchedulerStats = { scheduled: 0, unschedulable: 0, errors: 0, bindConflicts: 0 };
+  /** The last decision per pod (for `explain` and tests). */
+  readonly decisions = new Map<string, Decision>();
+  private since = -1;
+  private readonly telemetry: Telemetry;
+  private readonly schedulerName: string;
+  private readonly resolving = new Map<string, Set<string>>();
+  private readonly pendingFingerprint = new Map<string, string>();
+  private readonly inflight = new Set<Promise<void>>();
+  private wake: (() => void) | undefined;
+  private dirty = false;
+  private placements: Placement[] = [];
+
+  constructor(private readonly o: SchedulerOptions) {
+    this.cache = new SchedulerCache(o.log);
+    this.queue = new SchedulingQueue(o.queue);
+    this.telemetry = o.telemetry ?? noTelemetry;
+    this.schedulerName = o.schedulerName ?? DEFAULT_SCHEDULER_NAME;
+  }
+
+  /** Runs until `signal` aborts (leadership lost or shutdown), then waits for writes in flight. */
+  async run(signal: AbortSignal): Promise<void> {
+    const unsubscribe = this.o.cluster.onChange?.(() => this.poke());
+    try {
+      while (!signal.aborted) {
+        await this.runOnce();
+        await this.idle(signal);
+      }
+    } finally {
+      unsubscribe?.();
+      await Promise.allSettled([...this.inflight]);
+    }
+  }
+
   /**
-   * kube-scheduler's unschedulable queue: a pod that did not fit is retried after 1, 2,
-   * 4, then every 5 rounds, or at once when a node changes or a pod goes away (room may
-   * have appeared). Without it every waiting pod is tried against every node each round.
+   * One pass: read the changes, try every pod that is ready now, and wait for the
+   * writes of the pass (up to bindConcurrency run at once).
    */
-  private readonly backoff = new Map<string, { attempts: number; nextRound: number }>();
-  private round = 0;
-
-  constructor(
-    private readonly reader: ClusterReader,
-    private readonly writer: ClusterWriter,
-    private readonly resolver: ImageLookupService,
-    private readonly opts: SchedulerOptions,
-  ) {
-    const pct = opts.percentageOfNodesToScore ?? 0;
-    if (opts.platformAware) {
-      const fw = createFramework({ percentageOfNodesToScore: pct, topNodes: 2 });
-      if (!fw.ok) throw new Error(`default placement policy rejected: ${fw.error}`);
-      this.framework = fw.value;
-    } else {
-      this.framework = platformBlindFramework(pct);
-    }
-  }
-
-  /** Brings the scheduling cache up to date: a full list the first time or when the feed expired, else the changes. */
-  async sync(): Promise<void> {
-    if (this.version >= 0) {
-      const feed = await this.reader.changes(this.version);
-      if (!feed.expired) {
-        const nodes = new Set<string>();
-        const pods = new Set<string>();
-        for (const e of feed.events) {
-          if (e.kind === 'Node' || (e.kind === 'Pod' && e.type === 'DELETED')) this.backoff.clear();
-          if (e.kind === 'Node') nodes.add(e.name);
-          else if (e.kind === 'Pod') pods.add(`${e.namespace ?? 'default'}/${e.name}`);
-          else if (e.kind === 'PriorityClass') this.priorityClasses = undefined;
-        }
-        for (const name of nodes) {
-          const n = await this.reader.getNode(name);
-          if (n) this.snapshot.setNode(n);
-          else this.snapshot.removeNode(name);
-        }
-        for (const key of pods) {
-          const slash = key.indexOf('/');
-          const pod = await this.reader.getPod({ namespace: key.slice(0, slash), name: key.slice(slash + 1) });
-          this.account(key, pod);
-        }
-        this.version = feed.version;
-        return;
-      }
-    }
-    this.version = await this.reader.version();
-    this.snapshot = ClusterSnapshot.fromNodes(await this.reader.listNodes());
-    this.seen.clear();
-    for (const pod of await this.reader.listPods()) if (pod.spec.nodeName) this.account(podKey(pod), pod);
-    this.priorityClasses = undefined;
-  }
-
-  private account(key: string, pod: Pod | undefined): void {
-    const prev = this.seen.get(key);
-    if (pod?.spec.nodeName) {
-      // A status-only change keeps the spec: nothing to re-account.
-      if (prev && prev.spec === pod.spec) {
-        this.seen.set(key, pod);
-        return;
-      }
-      this.snapshot.forget(key);
-      this.snapshot.assumePod(pod);
-      this.seen.set(key, pod);
-    } else if (prev) {
-      this.snapshot.forget(key);
-      this.seen.delete(key);
-    }
-  }
-
-  private async priorityOf(pod: Pod): Promise<number> {
-    if (pod.spec.priority !== undefined && pod.spec.priority !== null) return pod.spec.priority;
-    this.priorityClasses ??= await this.reader.listPriorityClasses();
-    const name = pod.spec.priorityClassName;
-    const pc = name ? this.priorityClasses.find((p) => p.metadata.name === name) : this.priorityClasses.find((p) => p.globalDefault);
-    return pc?.value ?? 0;
-  }
-
-  /** S1 for every image the pods need that is not known yet. */
-  private async resolveImages(pods: readonly Pod[]): Promise<void> {
-    const wanted = new Set<string>();
-    for (const pod of pods) {
-      const sources = sourceImages(pod);
-      for (const c of [...pod.spec.containers, ...(pod.spec.initContainers ?? [])]) {
-        const ref = normalise(sources[c.name] ?? c.image ?? '');
-        if (!this.images.has(ref)) wanted.add(ref);
-      }
-    }
-    for (const ref of wanted) {
-      const r = this.resolver.cached(ref) ?? (await this.resolver.resolve(ref));
-      this.images.set(ref, r.ok ? { ok: true, value: r.value } : { ok: false, error: r.error.message });
-    }
-  }
-
-  async runOnce(): Promise<ScheduleRound> {
-    this.round++;
+  async runOnce(): Promise<SchedulingRound> {
     await this.sync();
-    const waiting = await this.reader.listPods({ nodeName: '', schedulerName: this.opts.schedulerName });
-    const pending = waiting.filter((p) => (this.backoff.get(podKey(p))?.nextRound ?? 0) <= this.round);
-    if (pending.length === 0) return { placements: [] };
-    await this.resolveImages(pending);
-    const queue: { pod: Pod; priority: number; created: string }[] = [];
-    for (const pod of pending) queue.push({ pod, priority: await this.priorityOf(pod), created: pod.metadata.creationTimestamp ?? '' });
-    // kube-scheduler's active queue: higher priority first, then older first.
-    queue.sort((a, b) => b.priority - a.priority || a.created.localeCompare(b.created) || podKey(a.pod).localeCompare(podKey(b.pod)));
-    const lookup = (ref: string): ImageInfo | undefined => this.images.get(ref);
-    const placements: Placement[] = [];
-    for (const { pod, priority } of queue) {
-      const decision = placePod(this.framework, this.snapshot, pod, lookup, this.opts.rng, { priority });
-      placements.push(await this.write(pod, decision));
+    let tried = 0;
+    for (let qp = this.queue.pop(this.o.clock.now()); qp; qp = this.queue.pop(this.o.clock.now())) {
+      await this.scheduleOne(qp);
+      tried++;
+      if (tried % 64 === 0) await this.sync();
     }
-    return { placements };
+    await this.drain();
+    this.reportQueue();
+    const placements = this.placements;
+    this.placements = [];
+    return { tried, placements };
   }
 
-  private async write(pod: Pod, decision: Decision): Promise<Placement> {
-    const key = podKey(pod);
-    const ref = { namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '' };
-    if (decision.outcome !== 'scheduled' || !decision.node) {
-      if (this.lastFailure.get(key) !== decision.reason) {
-        this.lastFailure.set(key, decision.reason);
-        await this.writer.recordEvent({ involved: { kind: 'Pod', ...ref }, type: 'Warning', reason: 'FailedScheduling', message: decision.reason });
-      }
-      const b = this.backoff.get(key) ?? { attempts: 0, nextRound: 0 };
-      b.attempts++;
-      b.nextRound = this.round + Math.min(5, 2 ** (b.attempts - 1));
-      this.backoff.set(key, b);
-      return { decision, result: 'unschedulable', message: decision.reason };
-    }
-    this.lastFailure.delete(key);
-    this.backoff.delete(key);
-    if (this.opts.platformAware && decision.boundPod) {
-      const bound = decision.boundPod;
-      const images: Record<string, string> = {};
-      for (const c of decision.choices) images[c.container] = c.image;
-      const p = await this.writer.patchPod(ref, { images, annotations: { ...(bound.metadata.annotations ?? {}) } });
-      if (!p.ok) {
-        this.snapshot.forget(key);
-        return { decision, result: 'failed', message: p.error.message };
-      }
-    }
-    const b = await this.writer.bindPod(ref, decision.node);
-    if (!b.ok) {
-      this.snapshot.forget(key);
-      return { decision, result: 'failed', message: b.error.message };
-    }
-    await this.writer.recordEvent({
-      involved: { kind: 'Pod', ...ref }, type: 'Normal', reason: 'Scheduled',
-      message: `Successfully assigned ${key} to ${decision.node}${decision.platform ? ` (${decision.platform})` : ''}`,
-    });
-    return { decision, result: 'bound' };
+  /** Waits for outstanding writes (tests, shutdown). */
+  async drain(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
   }
+
+  // ---- the change feed -> cache and queue -------------------------------------------
+
+  async sync(): Promise<void> {
+    const { cluster } = this.o;
+    const feed = this.since < 0 ? undefined : await cluster.changes(this.since);
+    if (!feed || feed.expired) {
+      const version = await cluster.version();
+      const [nodes, pods] = await Promise.all([cluster.listNodes(), cluster.listPods()]);
+      this.cache.reset(nodes, pods);
+      const seen = new Set<string>();
+      for (const p of pods) {
+        if (this.wantsScheduling(p)) {
+          seen.add(podKey(p));
+          this.enqueue(p);
+        }
+      }
+      for (const key of [...this.pendingFingerprint.keys()]) {
+        if (!seen.has(key)) {
+          this.pendingFingerprint.delete(key);
+          this.queue.delete(key);
+        }
+      }
+      this.since = version;
+      return;
+    }
+    let helpful = false;
+    const now = this.o.clock.now();
+    // Collapse repeats: only the latest state of each object matters.
+    const nodes = new Set<string>();
+    const pods = new Map<string, ObjectRef>();
+    for (const ev of feed.events) {
+      if (ev.kind === 'Node') nodes.add(ev.name);
+      else if (ev.kind === 'Pod') pods.set(`${ev.namespace ?? 'default'}/${ev.name}`, { namespace: ev.namespace ?? 'default', name: ev.name });
+    }
+    for (const name of nodes) {
+      const node = await cluster.getNode(name);
+      if (node) helpful = this.cache.setNode(node) || helpful;
+      else this.cache.removeNode(name);
+    }
+    for (const [key, ref] of pods) {
+      const pod = await cluster.getPod(ref);
+      if (!pod) {
+        helpful = this.cache.removePod(key) || helpful;
+        this.pendingFingerprint.delete(key);
+        this.queue.delete(key);
+        continue;
+      }
+      if (pod.spec.nodeName || isTerminal(pod)) {
+        helpful = this.cache.observePod(pod) || helpful;
+        this.pendingFingerprint.delete(key);
+        this.queue.delete(key);
+        continue;
+      }
+      helpful = this.cache.observePod(pod) || helpful;
+      if (this.cache.isAssumed(key)) continue; // our own patch, bind in flight
+      if (this.wantsScheduling(pod)) this.enqueue(pod);
+      else {
+        // Deleted while pending (deletionTimestamp) or handed to another scheduler.
+        this.pendingFingerprint.delete(key);
+        this.queue.delete(key);
+      }
+    }
+    this.since = feed.version;
+    if (helpful) this.queue.moveAllToActiveOrBackoff(now);
+  }
+
+  private wantsScheduling(pod: Pod): boolean {
+    return (
+      (pod.spec?.schedulerName ?? 'default-scheduler') === this.schedulerName &&
+      !pod.spec.nodeName &&
+      !pod.metadata.deletionTimestamp &&
+      !isTerminal(pod) &&
+      !this.cache.isAssumed(podKey(pod))
+    );
+  }
+
+  /**
+   * Queues a pending pod, or requeues it when its spec, labels or annotations changed
+   * (a status-only update, such as our own PodScheduled condition, is not a reason).
+   */
+  private enqueue(pod: Pod): void {
+    const key = podKey(pod);
+    const fp = JSON.stringify([pod.metadata.uid, pod.spec, pod.metadata.labels, pod.metadata.annotations]);
+    if (this.pendingFingerprint.get(key) === fp && this.queue.has(key)) return;
+    this.pendingFingerprint.set(key, fp);
+    this.queue.add(key, pod.spec.priority ?? 0, this.o.clock.now());
+  }
+
+  // ---- one pod ---------------------------------------------------------------------
+
+  private async scheduleOne(qp: QueuedPod): Promise<void> {
+    const { cluster, clock, log } = this.o;
+    const [namespace = 'default', name = ''] = splitKey(qp.key);
+    const pod = await cluster.getPod({ namespace, name });
+    if (!pod || !this.wantsScheduling(pod)) {
+      this.queue.done(qp.key);
+      this.pendingFingerprint.delete(qp.key);
+      return;
+    }
+    const started = clock.now();
+    if (!Array.isArray(pod.spec.containers) || pod.spec.containers.length === 0) {
+      await this.refuse(pod, qp, 'invalid pod: spec.containers: must have at least one container', started);
+      return;
+    }
+    const lookup = this.o.framework.platformAware ? await this.imagesFor(pod, qp) : new Map<string, ImageInfo>();
+    if (lookup === 'waiting') return;
+    if (typeof lookup === 'object' && 'transient' in lookup) {
+      this.stats.errors++;
+      this.telemetry.schedulingAttempt('error', (clock.now() - started) / 1000);
+      await cluster.recordEvent({ involved: { kind: 'Pod', namespace, name }, type: 'Warning', reason: 'FailedScheduling', message: lookup.transient });
+      this.queue.requeue(qp.key, false, clock.now());
+      return;
+    }
+    const decision = placePod(this.o.framework, this.cache.snapshot, pod, (ref) => lookup.get(ref), this.o.rng, { priority: qp.priority });
+    this.decisions.set(qp.key, decision);
+    if (decision.outcome !== 'scheduled' || !decision.node || !decision.boundPod) {
+      this.placements.push({ decision, result: 'unschedulable', message: decision.reason });
+      await this.refuse(pod, qp, decision.reason, started);
+      return;
+    }
+    this.cache.noteAssumed(qp.key, decision.node);
+    this.telemetry.schedulingAttempt('scheduled', (clock.now() - started) / 1000);
+    log.debug({ pod: qp.key, node: decision.node, platform: decision.platform }, decision.reason);
+    const write = this.bind(pod, decision, qp).finally(() => this.inflight.delete(write));
+    this.inflight.add(write);
+    if (this.inflight.size >= (this.o.bindConcurrency ?? 16)) await Promise.race(this.inflight);
+  }
+
+  /** S4 on the API: the variants and the record of the originals, then the binding. */
+  private async bind(pod: Pod, decision: Decision, qp: QueuedPod): Promise<void> {
+    const { cluster, clock, log } = this.o;
+    const ref = { namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '' };
+    const bound = decision.boundPod;
+    const node = decision.node ?? '';
+    const annotations = bound?.metadata.annotations ?? {};
+    const images: Record<string, string> = {};
+    for (const c of decision.choices) images[c.container] = c.image;
+    // A platform-blind profile (kube-scheduler as shipped) only binds.
+    const patch = !this.o.framework.platformAware ? ({ ok: true } as const) : await cluster.patchPod(ref, {
+      images,
+      annotations: {
+        [SOURCE_IMAGES_ANNOTATION]: annotations[SOURCE_IMAGES_ANNOTATION] ?? null,
+        [PLATFORM_ANNOTATION]: annotations[PLATFORM_ANNOTATION] ?? null,
+        [DECISION_ANNOTATION]: annotations[DECISION_ANNOTATION] ?? null,
+      },
+    });
+    if (!patch.ok) {
+      this.cache.forget(qp.key);
+      this.writeFailed(decision, qp, 'patch', patch.error);
+      return;
+    }
+    const result = await cluster.bindPod(ref, node);
+    if (!result.ok) {
+      this.cache.forget(qp.key);
+      if (result.error.kind === 'conflict') {
+        // Someone else bound it first (HTTP 409): theirs stands. Our image patch is
+        // undone so the pod keeps the references its owner wrote.
+        this.stats.bindConflicts++;
+        this.placements.push({ decision, result: 'conflict', message: result.error.message });
+        log.warn({ pod: qp.key, node, error: result.error.message }, 'bind refused: pod already bound');
+        if (this.o.framework.platformAware) await this.undoPatch(pod, ref);
+        this.queue.done(qp.key);
+        this.pendingFingerprint.delete(qp.key);
+        return;
+      }
+      this.writeFailed(decision, qp, 'bind', result.error);
+      return;
+    }
+    this.stats.scheduled++;
+    this.placements.push({ decision, result: 'bound' });
+    this.queue.done(qp.key);
+    this.pendingFingerprint.delete(qp.key);
+    this.telemetry.podScheduled((clock.now() - qp.firstSeen) / 1000);
+    await cluster.recordEvent({
+      involved: { kind: 'Pod', namespace: ref.namespace, name: ref.name },
+      type: 'Normal',
+      reason: 'Scheduled',
+      message: `Successfully assigned ${qp.key} to ${node} (${decision.platform ?? 'unknown platform'})`,
+    });
+  }
+
+  /** A write that failed: retried later, unless the pod is gone. */
+  private writeFailed(decision: Decision, qp: QueuedPod, what: 'patch' | 'bind', error: { kind: string; message: string }): void {
+    this.stats.errors++;
+    this.placements.push({ decision, result: 'failed', message: error.message });
+    this.o.log.warn({ pod: qp.key, node: decision.node, error: error.message }, `${what} failed; pod will be retried`);
+    if (error.kind === 'not-found') this.queue.done(qp.key);
+    else this.queue.requeue(qp.key, false, this.o.clock.now());
+  }
+
+  private async undoPatch(pod: Pod, ref: ObjectRef): Promise<void> {
+    const originals = sourceImages(pod);
+    const images: Record<string, string> = {};
+    for (const c of [...pod.spec.containers, ...(pod.spec.initContainers ?? [])]) if (c.image) images[c.name] = originals[c.name] ?? c.image;
+    const r = await this.o.cluster.patchPod(ref, { images, annotations: { [PLATFORM_ANNOTATION]: null, [DECISION_ANNOTATION]: null } });
+    if (!r.ok) this.o.log.debug({ pod: `${ref.namespace}/${ref.name}`, error: r.error.message }, 'could not undo image patch');
+  }
+
+  /** Written as kube-scheduler writes a failure: PodScheduled=False/Unschedulable and a FailedScheduling event. */
+  private async refuse(pod: Pod, qp: QueuedPod, reason: string, started: number): Promise<void> {
+    const { cluster, clock, log } = this.o;
+    const ref = { namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '' };
+    this.stats.unschedulable++;
+    this.telemetry.schedulingAttempt('unschedulable', (clock.now() - started) / 1000);
+    log.info({ pod: qp.key, attempts: qp.attempts }, reason);
+    if (cluster.setPodCondition) {
+      const r = await cluster.setPodCondition(ref, { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: reason });
+      if (!r.ok) log.debug({ pod: qp.key, error: r.error.message }, 'could not write PodScheduled condition');
+    }
+    await cluster.recordEvent({ involved: { kind: 'Pod', namespace: ref.namespace, name: ref.name }, type: 'Warning', reason: 'FailedScheduling', message: reason });
+    this.queue.requeue(qp.key, true, clock.now());
+  }
+
+  // ---- images (S1) -------------------------------------------------------------------
+
+  /**
+   * The platforms of each image of the pod, with its pull secrets, from the image lookup
+   * service's cache or from lookups started in the background: a pod whose registry is
+   * slow waits aside (gated) and does not hold up the pods behind it.
+   */
+  private async imagesFor(pod: Pod, qp: QueuedPod): Promise<Map<string, ImageInfo> | 'waiting' | { transient: string }> {
+    const { resolver } = this.o;
+    const credentials = await resolver.credentialsOf(pod);
+    const out = new Map<string, ImageInfo>();
+    const recorded = sourceImages(pod);
+    const missing: string[] = [];
+    for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
+      const original = recorded[c.name] ?? c.image;
+      if (!original) continue;
+      const parsed = parseReference(original);
+      if (!parsed.ok) continue; // the placement core names it as an invalid pod
+      const ref = formatReference(parsed.value);
+      const cached = resolver.cached(ref, credentials);
+      if (!cached) {
+        missing.push(ref);
+        continue;
+      }
+      this.telemetry.registryLookup(true, cached.ok);
+      if (!cached.ok && isTransientImageError(cached.error)) {
+        const host = parsed.value.registry;
+        return { transient: `cannot reach registry ${host} for image ${ref}: ${cached.error.message}` };
+      }
+      out.set(ref, cached.ok ? cached : { ok: false, error: cached.error.message });
+    }
+    if (missing.length === 0) return out;
+    this.queue.gate(qp.key);
+    for (const ref of missing) this.startLookup(ref, credentials, qp.key);
+    return 'waiting';
+  }
+
+  /** Looks `ref` up in the background (the service shares one lookup per key) and ungates the pods waiting on it. */
+  private startLookup(ref: string, credentials: readonly RegistryCredentials[], key: string): void {
+    const waiting = this.resolving.get(ref);
+    if (waiting) {
+      waiting.add(key);
+      return;
+    }
+    const set = new Set([key]);
+    this.resolving.set(ref, set);
+    void this.o.resolver.resolve(ref, { credentials }).then((result) => {
+      this.telemetry.registryLookup(false, result.ok);
+      const at = this.o.clock.now();
+      this.resolving.delete(ref);
+      for (const k of set) this.queue.ungate(k, at);
+      this.poke();
+    });
+  }
+
+  // ---- waiting -------------------------------------------------------------------------
+
+  private poke(): void {
+    this.dirty = true;
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  private async idle(signal: AbortSignal): Promise<void> {
+    const { clock } = this.o;
+    if (this.queue.activeCount > 0 || this.dirty) {
+      this.dirty = false;
+      return;
+    }
+    const next = this.queue.nextWakeAt();
+    const pollMs = this.o.cluster.onChange ? 5_000 : (this.o.pollMs ?? 200);
+    const delay = Math.max(0, Math.min(pollMs, next === undefined ? pollMs : next - clock.now()));
+    const sleeper = new AbortController();
+    const onAbort = (): void => sleeper.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.wake = () => sleeper.abort();
+    try {
+      await clock.sleep(delay, sleeper.signal);
+    } catch {
+      // woken early: a change arrived
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      this.wake = undefined;
+    }
+  }
+
+  private reportQueue(): void {
+    const c = this.queue.counts();
+    this.telemetry.pendingPods('active', c.active);
+    this.telemetry.pendingPods('backoff', c.backoff);
+    this.telemetry.pendingPods('unschedulable', c.unschedulable);
+    this.telemetry.pendingPods('gated', c.gated);
+  }
+}
+
+function splitKey(key: string): [string, string] {
+  const i = key.indexOf('/');
+  return [key.slice(0, i), key.slice(i + 1)];
 }

@@ -3,6 +3,7 @@
  * simulator may implement these too; the app checks for them where optional).
  */
 import type { PodCondition } from '../core/k8s/types.ts';
+import type { MigrationRecord } from '../core/migration/record.ts';
 import type { ObjectRef, WriteResult } from './cluster.ts';
 
 /** pods/status: set one condition (merged by type), as kube-scheduler writes PodScheduled. */
@@ -16,31 +17,8 @@ export interface ChangeNotifier {
   onChange(listener: () => void): () => void;
 }
 
-/** A polyarch custom resource (Migration): created, read back and its status updated. */
-export interface MigrationRecord {
-  readonly name: string;
-  readonly spec: {
-    /** The pod being moved, `namespace/name`. */
-    readonly pod: string;
-    readonly podUID?: string;
-    readonly reason: 'node-lost' | 'drain' | 'manual';
-    readonly fromNode?: string;
-    /** Platform asked for (manual moves); empty when any will do. */
-    readonly toPlatform?: string;
-    /** How the pod is moved. */
-    readonly method: 'evict' | 'recreate' | 'delete';
-    /** For a re-created bare pod: the pod as it will be created again (architecture-neutral). */
-    readonly template?: unknown;
-  };
-  readonly status?: {
-    readonly phase: 'Pending' | 'Evicting' | 'WaitingForReplacement' | 'Succeeded' | 'Failed';
-    readonly message?: string;
-    readonly attempts?: number;
-    readonly replacement?: string;
-    readonly node?: string;
-    readonly platform?: string;
-  };
-}
+/** polyarch's record of a move (core/migration/record.ts): a custom resource on a cluster, memory on the simulator. */
+export type { MigrationRecord } from '../core/migration/record.ts';
 
 export interface MigrationStore {
   listMigrations(): Promise<readonly MigrationRecord[]>;

@@ -5,7 +5,7 @@
  * as encoding/json writes them.
  */
 import type { Extender, ExtenderInput } from '../app/extender.ts';
-import type { NodeLike } from '../core/admission/choose.ts';
+import type { NodeLike } from '../app/placement-choice.ts';
 import type { PodLike } from '../core/admission/pod.ts';
 import type { JsonRoute, Refusal, Reply } from './http-server.ts';
 import type { Logger } from '../ports/logger.ts';

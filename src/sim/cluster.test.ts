@@ -39,6 +39,27 @@ function runAll(c: SimCluster): void {
   }
 }
 
+describe('SimCluster Priority admission', () => {
+  it('sets spec.priority from the class, the globalDefault class (recording its name) or 0, and refuses what the API server refuses', async () => {
+    const { c } = setup();
+    const none = await c.createPod(pod('plain'));
+    expect(none.ok && none.value.spec.priority).toBe(0);
+    c.addPriorityClass({ metadata: { name: 'batch' }, value: 5, globalDefault: true });
+    c.addPriorityClass({ metadata: { name: 'high' }, value: 1000 });
+    const byDefault = await c.createPod(pod('d'));
+    expect(byDefault.ok && [byDefault.value.spec.priority, byDefault.value.spec.priorityClassName]).toEqual([5, 'batch']);
+    const named = await c.createPod({ ...pod('h'), spec: { ...pod('h').spec, priorityClassName: 'high' } });
+    expect(named.ok && named.value.spec.priority).toBe(1000);
+    const system = await c.createPod({ ...pod('s'), spec: { ...pod('s').spec, priorityClassName: 'system-node-critical' } });
+    expect(system.ok && system.value.spec.priority).toBe(2000001000);
+    const unknown = await c.createPod({ ...pod('u'), spec: { ...pod('u').spec, priorityClassName: 'nope' } });
+    expect(!unknown.ok && unknown.error).toEqual({ kind: 'forbidden', message: 'pod default/u: spec.priorityClassName: no PriorityClass named "nope"' });
+    const disagrees = await c.createPod({ ...pod('x'), spec: { ...pod('x').spec, priorityClassName: 'high', priority: 7 } });
+    expect(!disagrees.ok && disagrees.error.kind).toBe('forbidden');
+    expect(c.podObject('default/u')).toBeUndefined();
+  });
+});
+
 describe('SimCluster', () => {
   it('binds only what fits the node, and keeps the requested sums', async () => {
     const { c } = setup();
@@ -118,7 +139,7 @@ describe('SimCluster', () => {
   });
 });
 
-describe('Migrator on the embedded cluster', () => {
+describe('Migrator on the embedded cluster (SimCluster as the MigrationStore)', () => {
   it('drains a node through evictions, waiting for the budget, and re-creates a bare pod from its source images', async () => {
     const { clock, c } = setup();
     c.addNode(node('c', 'arm64'));
@@ -135,22 +156,27 @@ describe('Migrator on the embedded cluster', () => {
     runAll(c);
     expect((await requestDrain(c, c, 'b')).ok).toBe(true);
     expect((await c.getNode('b'))?.spec?.unschedulable).toBe(true);
-    const m = new Migrator(c, c, clock, { evictionTimeoutMs: 300_000, recreateBarePods: true });
+    const m = new Migrator({ cluster: c, clock });
     const first = await m.runOnce();
-    const byPod = Object.fromEntries(first.outcomes.map((o) => [o.move.pod, o.result]));
-    expect(byPod).toEqual({ 'default/w1': 'done', 'default/w2': 'refused', 'default/tool': 'done' });
+    expect(first.started).toBe(3);
+    expect(Object.fromEntries(first.moves.map((o) => [o.record.spec.pod, o.outcome]))).toEqual({ 'default/w1': 'moved', 'default/w2': 'refused', 'default/tool': 'moved' });
+    // The bare pod: evicted and created again in the same round, unbound, from its source images.
     const tool = await c.getPod({ name: 'tool' });
     expect(tool?.spec.nodeName).toBeUndefined();
     expect(tool?.spec.containers[0]?.image).toBe('r.test/app:1');
     expect(tool?.metadata.annotations?.['polyarch.io/migrated-from']).toBe('b');
-    // The controller's replacement for w1 starts elsewhere; then w2 may go.
+    const records = new Map((await c.listMigrations()).map((r) => [r.spec.pod, r.status?.phase]));
+    expect(Object.fromEntries(records)).toEqual({ 'default/w1': 'Succeeded', 'default/w2': 'Evicting', 'default/tool': 'WaitingForReplacement' });
+    // The controller's replacement for w1 starts elsewhere; then w2 may go. The bare pod is placed.
     await c.createPod(pod('w4', { labels: { app: 'web' }, owner: 'web' }));
     await c.bindPod({ name: 'w4' }, 'c');
+    await c.bindPod({ name: 'tool' }, 'a');
     runAll(c);
     clock.advanceTo(T0 + 60_000);
     const second = await m.runOnce();
-    expect(second.outcomes.map((o) => `${o.move.pod} ${o.result}`)).toEqual(['default/w2 done']);
+    expect(second.moves.map((o) => `${o.record.spec.pod} ${o.outcome}`)).toEqual(['default/w2 moved']);
     expect((await c.listPods({ nodeName: 'b' })).length).toBe(0);
+    expect((await c.listMigrations()).map((r) => r.status?.phase)).toEqual(['Succeeded', 'Succeeded', 'Succeeded']);
   });
 
   it('waits for the toleration on a lost node, then deletes; without polyarch a bare pod is simply gone', async () => {
@@ -158,10 +184,11 @@ describe('Migrator on the embedded cluster', () => {
     await c.createPod(pod('bare'));
     await c.bindPod({ name: 'bare' }, 'a');
     c.failNode('a');
-    const kube = new Migrator(c, c, clock, { evictionTimeoutMs: 300_000, recreateBarePods: false });
-    expect((await kube.runOnce()).outcomes.map((o) => o.result)).toEqual(['waiting']);
+    const kube = new Migrator({ cluster: c, clock, recreateBarePods: false, defaultTolerationMs: 300_000 });
+    const first = await kube.runOnce();
+    expect([first.started, first.moves.length, first.waiting]).toEqual([1, 0, 1]);
     clock.advanceTo(T0 + 300_000);
-    expect((await kube.runOnce()).outcomes.map((o) => o.result)).toEqual(['done']);
+    expect((await kube.runOnce()).moves.map((o) => o.outcome)).toEqual(['moved']);
     expect(await c.getPod({ name: 'bare' })).toBeUndefined();
   });
 });

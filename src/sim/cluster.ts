@@ -12,8 +12,11 @@ import type { Clock } from '../ports/clock.ts';
 import type {
   ChangeEvent, ChangeFeed, ClusterReader, ClusterWriter, EventRecord, EvictResult, ObjectRef, PodFilter, PodPatch, PodResize, WriteResult,
 } from '../ports/cluster.ts';
-import type { Deployment, Node, Pod, PodDisruptionBudget, PriorityClass, StatefulSet, Taint } from '../core/k8s/types.ts';
-import { allocatableAmounts, podRequestAmounts, type Amounts } from '../core/k8s/resources.ts';
+import type { Deployment, Node, Pod, PodCondition, PodDisruptionBudget, PriorityClass, StatefulSet, Taint } from '../core/k8s/types.ts';
+import { allocatableAmounts, podRequestAmounts, type ResourceTotals } from '../core/k8s/resources.ts';
+import type { MigrationRecord, MigrationStore, PodConditionWriter } from '../ports/cluster-extras.ts';
+import { OUT_OF_SERVICE_TAINT } from '../core/migration/decide.ts';
+import { resolvePriority } from '../core/k8s/priority.ts';
 import { labelsMatch, selectorMatches } from './labels.ts';
 
 /** What the simulated kubelet knows about a pod's containers. */
@@ -52,14 +55,16 @@ interface State {
   priorityClasses: Map<string, PriorityClass>;
   podsByNode: Map<string, Set<string>>;
   pending: Set<string>;
-  requested: Map<string, Amounts>;
-  podRequest: Map<string, Amounts>;
+  requested: Map<string, ResourceTotals>;
+  podRequest: Map<string, ResourceTotals>;
   runtime: Map<string, PodRuntime>;
   nodeReady: Map<string, boolean>;
   version: number;
   log: ChangeEvent[];
   logStart: number;
   uid: number;
+  /** polyarch's Migration records (MigrationStore), by name. */
+  migrations: Map<string, MigrationRecord>;
 }
 
 const LOG_KEEP = 20_000;
@@ -67,7 +72,7 @@ const LOG_KEEP = 20_000;
 function copyState(s: State): State {
   const podsByNode = new Map<string, Set<string>>();
   for (const [k, v] of s.podsByNode) podsByNode.set(k, new Set(v));
-  const requested = new Map<string, Amounts>();
+  const requested = new Map<string, ResourceTotals>();
   for (const [k, v] of s.requested) requested.set(k, { ...v });
   const runtime = new Map<string, PodRuntime>();
   for (const [k, v] of s.runtime) runtime.set(k, { ...v });
@@ -75,14 +80,15 @@ function copyState(s: State): State {
     nodes: new Map(s.nodes), pods: new Map(s.pods), deployments: new Map(s.deployments), statefulSets: new Map(s.statefulSets),
     pdbs: new Map(s.pdbs), priorityClasses: new Map(s.priorityClasses), podsByNode, pending: new Set(s.pending), requested,
     podRequest: new Map(s.podRequest), runtime, nodeReady: new Map(s.nodeReady), version: s.version, log: [...s.log], logStart: s.logStart, uid: s.uid,
+    migrations: new Map(s.migrations),
   };
 }
 
-export class SimCluster implements ClusterReader, ClusterWriter {
+export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore, PodConditionWriter {
   private s: State = {
     nodes: new Map(), pods: new Map(), deployments: new Map(), statefulSets: new Map(), pdbs: new Map(), priorityClasses: new Map(),
     podsByNode: new Map(), pending: new Set(), requested: new Map(), podRequest: new Map(), runtime: new Map(), nodeReady: new Map(),
-    version: 0, log: [], logStart: 0, uid: 0,
+    version: 0, log: [], logStart: 0, uid: 0, migrations: new Map(),
   };
   private snapshots: State[] = [];
   readonly events: (EventRecord & { minute: number })[] = [];
@@ -216,14 +222,29 @@ export class SimCluster implements ClusterReader, ClusterWriter {
     return true;
   }
 
-  /** The node is back: Ready=True, unreachable taints removed. A cordon stays until uncordoned. */
+  /**
+   * The operator confirms a failed node is off: the `node.kubernetes.io/out-of-service`
+   * taint of Kubernetes' non-graceful node shutdown. Its StatefulSet pods may then be
+   * replaced (nothing else can still be running them).
+   */
+  fenceNode(name: string): boolean {
+    const n = this.s.nodes.get(name);
+    if (!n) return false;
+    const taints = (n.spec?.taints ?? []).filter((t) => t.key !== OUT_OF_SERVICE_TAINT);
+    taints.push({ key: OUT_OF_SERVICE_TAINT, value: 'nodeshutdown', effect: 'NoExecute', timeAdded: this.iso() });
+    this.s.nodes.set(name, { ...n, spec: { ...n.spec, taints } });
+    this.change('MODIFIED', 'Node', undefined, name);
+    return true;
+  }
+
+  /** The node is back: Ready=True, unreachable taints removed (and the out-of-service taint, as the operator does). A cordon stays until uncordoned. */
   recoverNode(name: string): boolean {
     const n = this.s.nodes.get(name);
     if (!n) return false;
     this.s.nodeReady.set(name, true);
     this.s.nodes.set(name, {
       ...n,
-      spec: { ...n.spec, taints: (n.spec?.taints ?? []).filter((t) => t.key !== 'node.kubernetes.io/unreachable') },
+      spec: { ...n.spec, taints: (n.spec?.taints ?? []).filter((t) => t.key !== 'node.kubernetes.io/unreachable' && t.key !== OUT_OF_SERVICE_TAINT) },
       status: { ...n.status, conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }] },
     });
     this.change('MODIFIED', 'Node', undefined, name);
@@ -270,11 +291,11 @@ export class SimCluster implements ClusterReader, ClusterWriter {
   }
 
   /** Sum of the requests of the pods bound to a node. */
-  requestedOn(nodeName: string): Amounts {
+  requestedOn(nodeName: string): ResourceTotals {
     return this.s.requested.get(nodeName) ?? { cpu: 0, mem: 0, pods: 0 };
   }
 
-  requestOf(key: string): Amounts | undefined {
+  requestOf(key: string): ResourceTotals | undefined {
     return this.s.podRequest.get(key);
   }
 
@@ -373,13 +394,16 @@ export class SimCluster implements ClusterReader, ClusterWriter {
     const key = `${ns}/${name}`;
     if (this.s.pods.has(key)) return { ok: false, error: { kind: 'conflict', message: `pod ${key} already exists` } };
     const nodeName = pod.spec.nodeName;
+    const admitted = this.admitPriority(pod, key);
+    if (!admitted.ok) return admitted;
     const created: Pod = {
       ...pod,
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { ...pod.metadata, name, namespace: ns, uid: `uid-${++this.s.uid}`, creationTimestamp: this.iso() },
-      spec: { ...pod.spec, nodeName: undefined },
-      status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable' }] },
+      spec: { ...pod.spec, ...admitted.value, nodeName: undefined },
+      // As the API server: no conditions until a scheduler writes PodScheduled.
+      status: { phase: 'Pending' },
     };
     this.s.pods.set(key, created);
     this.s.podRequest.set(key, podRequestAmounts(created));
@@ -392,6 +416,23 @@ export class SimCluster implements ClusterReader, ClusterWriter {
       if (!b.ok) return b;
     }
     return { ok: true, value: this.s.pods.get(key) ?? created };
+  }
+
+  /**
+   * What the API server's Priority admission plugin does to a new pod: spec.priority
+   * from its PriorityClass (the system classes included), or from the globalDefault
+   * class (whose name it then records), or 0; an unknown class or a spec.priority that
+   * disagrees with the class refuses the pod.
+   */
+  private admitPriority(pod: Pod, key: string): WriteResult<{ priority: number; priorityClassName?: string }> {
+    const classes = [...this.s.priorityClasses.values()];
+    const r = resolvePriority({ priorityClassName: pod.spec.priorityClassName }, classes);
+    if (!r.ok) return { ok: false, error: { kind: 'forbidden', message: `pod ${key}: ${r.error}` } };
+    if (typeof pod.spec.priority === 'number' && pod.spec.priority !== r.value) {
+      return { ok: false, error: { kind: 'forbidden', message: `pod ${key}: spec.priority: ${pod.spec.priority} does not match ${r.value}, the value of its PriorityClass` } };
+    }
+    const def = pod.spec.priorityClassName ? undefined : classes.find((pc) => pc.globalDefault)?.metadata.name;
+    return { ok: true, value: { priority: r.value, ...(def ? { priorityClassName: def } : {}) } };
   }
 
   async bindPod(ref: ObjectRef, nodeName: string): Promise<WriteResult> {
@@ -606,5 +647,39 @@ export class SimCluster implements ClusterReader, ClusterWriter {
   async recordEvent(event: EventRecord): Promise<void> {
     if (this.events.length < this.eventLimit) this.events.push({ ...event, minute: this.minute() });
     else this.eventsDropped++;
+  }
+
+  /** pods/status: one condition set, merged by type (kube-scheduler's PodScheduled=False on a failure). */
+  async setPodCondition(ref: ObjectRef, condition: PodCondition): Promise<WriteResult> {
+    const key = keyOf(ref);
+    const p = this.s.pods.get(key);
+    if (!p) return notFound(`pod ${key}`);
+    const conditions = [...(p.status?.conditions ?? []).filter((c) => c.type !== condition.type), condition];
+    this.s.pods.set(key, { ...p, status: { ...p.status, conditions } });
+    this.change('MODIFIED', 'Pod', nsOf(ref), ref.name);
+    return ok;
+  }
+
+  // ---- MigrationStore (the Migration custom resources of a cluster, in memory) ----
+
+  async listMigrations(): Promise<readonly MigrationRecord[]> {
+    return [...this.s.migrations.values()];
+  }
+
+  async createMigration(record: MigrationRecord): Promise<WriteResult> {
+    if (this.s.migrations.has(record.name)) return { ok: false, error: { kind: 'conflict', message: `migration ${record.name} already exists` } };
+    this.s.migrations.set(record.name, record);
+    return ok;
+  }
+
+  async updateMigrationStatus(name: string, status: NonNullable<MigrationRecord['status']>): Promise<WriteResult> {
+    const r = this.s.migrations.get(name);
+    if (!r) return notFound(`migration ${name}`);
+    this.s.migrations.set(name, { ...r, status });
+    return ok;
+  }
+
+  async deleteMigration(name: string): Promise<WriteResult> {
+    return this.s.migrations.delete(name) ? ok : notFound(`migration ${name}`);
   }
 }

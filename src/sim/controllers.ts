@@ -1,9 +1,9 @@
 /**
  * The controllers of kube-controller-manager the simulator needs: ReplicaSet (through
  * Deployments) and StatefulSet keep the wanted number of pods, creating them from the
- * template; the node lifecycle controller's taint manager deletes pods from a node that
- * has been unreachable longer than their toleration (only when polyarch's migrator is
- * not the one moving them).
+ * template. (The taint manager's part, deleting pods from a node unreachable past their
+ * toleration, is played by app/migrator.ts: for the Kubernetes baselines configured as
+ * Kubernetes behaves, bare pods not re-created.)
  */
 import type { Deployment, Pod, PodTemplateSpec, StatefulSet } from '../core/k8s/types.ts';
 import type { SimCluster } from './cluster.ts';
@@ -128,25 +128,6 @@ export class Controllers {
       if (ord >= want) await this.cluster.deletePod({ namespace: ns, name: p.metadata.name ?? '' });
     }
     return created;
-  }
-
-  /**
-   * Kubernetes' own answer to a lost node (the baselines): after the NoExecute toleration
-   * (evictionTimeout) its pods are deleted; controllers re-create owned ones from their
-   * template, bare pods are gone. Returns the keys deleted.
-   */
-  async taintManager(minute: number, lostSince: ReadonlyMap<string, number>, timeout: number): Promise<string[]> {
-    const deleted: string[] = [];
-    for (const [node, since] of lostSince) {
-      if (minute - since < timeout) continue;
-      for (const key of [...this.cluster.podsOn(node)]) {
-        const p = this.cluster.podObject(key);
-        if (!p) continue;
-        await this.cluster.deletePod({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name ?? '' });
-        deleted.push(key);
-      }
-    }
-    return deleted;
   }
 
   ownedBy(ref: { namespace?: string; name: string }, kind: string): Pod[] {

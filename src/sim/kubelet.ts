@@ -242,10 +242,14 @@ export class SimKubelet implements MetricsSource {
             });
           }
           let cpu = u.cpu;
+          // CFS throttling at the limit: the pod gets its limit and is throttled 1 - limit/demand of the time.
+          let throttled = 0;
           if (cpu > calc.limCpu) {
             c.throttledMinutes++;
+            throttled = 1 - calc.limCpu / cpu;
             cpu = calc.limCpu;
           }
+          const oom = rt.state === 'OOMKilled';
           const mem = Math.min(u.mem, calc.limMem);
           c.runningMinutes++;
           if (calc.reqCpu > cpu) c.slackCpu += calc.reqCpu - cpu;
@@ -259,9 +263,15 @@ export class SimKubelet implements MetricsSource {
           }
           // One mutable sample per application and minute (100,000 pods: no object per pod).
           const prev = byApp.get(calc.app) as MutableSample | undefined;
-          if (!prev) byApp.set(calc.app, { app: calc.app, minuteMs, cpuMilli: u.cpu, memoryBytes: u.mem, net: u.net, disk: u.disk, pods: 1 });
+          // What a probe sees: the CPU the pod got and how long it was throttled; the memory it reached; an OOM kill.
+          if (!prev) byApp.set(calc.app, { app: calc.app, minuteMs, cpuMilli: cpu, cpuThrottled: throttled, memoryBytes: u.mem, net: u.net, disk: u.disk, pods: 1, oomKills: oom ? 1 : 0, memoryRequestBytes: calc.reqMem });
           else {
-            if (u.cpu > prev.cpuMilli) prev.cpuMilli = u.cpu;
+            if (cpu > prev.cpuMilli) prev.cpuMilli = cpu;
+            if (throttled > (prev.cpuThrottled ?? 0)) prev.cpuThrottled = throttled;
+            if (oom) {
+              prev.oomKills = (prev.oomKills ?? 0) + 1;
+              prev.memoryRequestBytes = calc.reqMem;
+            }
             if (u.mem > prev.memoryBytes) prev.memoryBytes = u.mem;
             if (u.net > prev.net) prev.net = u.net;
             if (u.disk > prev.disk) prev.disk = u.disk;

@@ -4,14 +4,15 @@
  */
 import type { RunCounters } from './kubelet.ts';
 
-export type Strategy = 'polyarch' | 'kube-scheduler' | 'per-arch' | 'static' | 'vpa';
+export type Strategy = 'polyarch' | 'kube-scheduler' | 'per-arch' | 'static' | 'vpa' | 'oracle';
 
 export const STRATEGIES: Readonly<Record<Strategy, { readonly title: string; readonly placement: string; readonly scaling: string }>> = {
   polyarch: { title: 'polyarch', placement: 'architecture-aware (S1-S4), migration across platforms', scaling: 'predictive (double moving average, reclaim)' },
   'kube-scheduler': { title: 'kube-scheduler', placement: 'least allocated, no platform filter, image as written', scaling: 'static requests' },
   'per-arch': { title: 'cluster per architecture', placement: 'one cluster per architecture (static split)', scaling: 'static requests' },
   static: { title: 'static requests', placement: 'architecture-aware (as polyarch)', scaling: 'static requests as written' },
-  vpa: { title: 'VPA-style', placement: 'architecture-aware (as polyarch)', scaling: 'VPA-style recommender (p90 + 15%)' },
+  vpa: { title: 'VPA-style', placement: 'architecture-aware (as polyarch)', scaling: 'the VPA recommender (P90 + 15 %, daily memory peaks, OOM bump)' },
+  oracle: { title: 'oracle', placement: 'architecture-aware (as polyarch)', scaling: 'the next interval\'s actual peak (the physical limit of slack)' },
 };
 
 export interface MigrationRecord {
@@ -87,8 +88,22 @@ export interface RunResult {
   readonly events: readonly { minute: number; type: string; detail: string }[];
 }
 
+/** One point of the slack / shortage trade-off: polyarch at one headroom quantile, or a baseline. */
+export interface TradeoffPoint {
+  readonly label: string;
+  readonly quantile?: number;
+  readonly slackCpuCoreHours: number;
+  readonly slackMemoryGiBHours: number;
+  /** CPU used above the request (core-hours) and throttled pod-minutes: demand the allocation did not cover. */
+  readonly shortfallCpuCoreHours: number;
+  readonly throttledPodMinutes: number;
+  readonly oomKills: number;
+}
+
 export interface SimulationReport {
   readonly scenario: { readonly name: string; readonly file: string; readonly minutes: number; readonly nodes: number; readonly workloads: number; readonly platforms: Readonly<Record<string, number>> };
   readonly seed: number;
   readonly runs: readonly RunResult[];
+  /** polyarch at several headroom quantiles (`simulate --tradeoff`). */
+  readonly tradeoff?: readonly TradeoffPoint[];
 }

@@ -20,12 +20,14 @@ export class SimClock implements Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     if (ms <= 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const entry = { at: this.t + ms, resolve };
-      this.sleepers.push(entry);
-      signal?.addEventListener('abort', () => {
+      const onAbort = (): void => {
         this.sleepers = this.sleepers.filter((s) => s !== entry);
-        reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-      }, { once: true });
+        reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+      };
+      // The listener goes when the sleeper wakes: a loop sleeping every round adds none.
+      const entry = { at: this.t + ms, resolve: (): void => { signal?.removeEventListener('abort', onAbort); resolve(); } };
+      this.sleepers.push(entry);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 

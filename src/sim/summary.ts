@@ -2,7 +2,7 @@
  * The figures of a simulation, as one plain value: what `--output json` prints, what the
  * terminal tables show and what the report's comparison uses, so the three always agree.
  */
-import { STRATEGIES, type RunResult, type SimulationReport, type Strategy } from './results.ts';
+import { STRATEGIES, type RunResult, type SimulationReport, type Strategy, type TradeoffPoint } from './results.ts';
 
 export interface StrategyFigures {
   readonly strategy: Strategy;
@@ -108,5 +108,19 @@ export function summaryJson(report: SimulationReport): SummaryJson {
     execFormatErrors: (kube?.failures ?? []).slice(0, 50),
     events: poly?.events ?? [],
     invariantViolations: report.runs.flatMap((r) => r.invariantViolations.map((v) => `${r.strategy}: ${v}`)),
+  };
+}
+
+/** A run as one point of the slack / shortage trade-off. */
+export function tradeoffPoint(label: string, run: RunResult, quantile?: number): TradeoffPoint {
+  const f = figuresOf(run);
+  return {
+    label,
+    ...(quantile !== undefined ? { quantile } : {}),
+    slackCpuCoreHours: f.slackCpuCoreHours,
+    slackMemoryGiBHours: f.slackMemoryGiBHours,
+    shortfallCpuCoreHours: f.shortfallCpuCoreHours,
+    throttledPodMinutes: f.throttledPodMinutes,
+    oomKills: f.oomKills,
   };
 }

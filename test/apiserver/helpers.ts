@@ -1,6 +1,7 @@
 /** Shared builders and assertions for the fake API server's conformance tests. */
 import { expect } from 'vitest';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import { waitFor } from '../support/wait.ts';
 
 export const pod = (name: string, extra: { labels?: Record<string, string>; nodeName?: string; schedulerName?: string; namespace?: string; resources?: Record<string, unknown> } = {}): V1Pod => ({
   apiVersion: 'v1',
@@ -66,10 +67,7 @@ export const raw = async (base: string, method: string, path: string, body?: unk
   return { status: res.status, json: text ? JSON.parse(text) : {} };
 };
 
+/** Waits until `cond` holds, at most `tries` x 10 ms; fails naming `what` (test/support/wait.ts). */
 export const until = async (cond: () => boolean | Promise<boolean>, what: string, tries = 1500): Promise<void> => {
-  for (let i = 0; i < tries; i++) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+  await waitFor(cond, { what, timeoutMs: tries * 10, intervalMs: 10 });
 };

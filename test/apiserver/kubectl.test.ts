@@ -1,5 +1,5 @@
 /** The real kubectl against the fake server: discovery, get, create -f, patch (merge, strategic, json), apply, delete, get -w. */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,8 @@ import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeApiServer } from '../support/apiserver/index.ts';
 import { node, pod, until } from './helpers.ts';
+import { spawnChecked } from '../support/spawn.ts';
+import { waitFor } from '../support/wait.ts';
 
 const run = promisify(execFile);
 const KUBECTL = '/usr/bin/kubectl';
@@ -80,12 +82,13 @@ describe('kubectl round trip', () => {
   });
 
   it('get -w receives the events of a pod created and deleted meanwhile', async () => {
-    const child = spawn(KUBECTL, ['--kubeconfig', kubeconfig, 'get', 'pods', '-w', '--output-watch-events'], { env: { ...process.env, HOME: dir } });
+    const watch = spawnChecked(KUBECTL, ['--kubeconfig', kubeconfig, 'get', 'pods', '-w', '--output-watch-events'], { env: { ...process.env, HOME: dir } });
+    const child = watch.proc;
     let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
     try {
-      await until(() => /demo/.test(out), 'the initial listing', 2000);
+      await waitFor(() => /demo/.test(out), { what: 'the initial listing from kubectl get -w', timeoutMs: 20_000, failure: watch.failure, state: () => out });
       await until(() => server.watches.count > 0, 'kubectl to watch', 2000);
       const core = server.client(CoreV1Api);
       await core.createNamespacedPod({ namespace: 'default', body: pod('watched') });

@@ -65,4 +65,22 @@ describe('autoscaler end to end', () => {
     expect(rec[0].container).toBe('app');
     expect(amountOf(rec[0].requests.cpu)).toBeGreaterThan(0.5);
   });
+
+  it('the status says what is true now: "starting" while it is, gone once forecasts come; limits stay within the max', async () => {
+    // 6 minutes of history: a window of 5 needs 9.
+    h = await Harness.start([{ name: 'n1', cpu: '8', memory: '16Gi' }], 6);
+    await h.addApp('hot', { node: 'n1', cpu: '500m', memory: '256Mi', cpuUse: () => 1.3, memUse: flatMem, cpuLimit: '1' });
+    await h.addPolicy('hot', { targetRef: { kind: 'StatefulSet', name: 'hot' }, mode: 'InPlace', forecast: { window: 5, horizon: 5 }, containers: [{ name: '*', max: { cpu: '2' } }] });
+    await h.settle();
+    await h.round();
+    expect(h.policy('hot').status.forecast.note).toMatch(/^starting: 7 of 9 minutes$/);
+    for (let i = 0; i < 4; i++) await h.round();
+    const f = h.policy('hot').status.forecast;
+    expect(f.note).toBeUndefined();
+    expect(amountOf(f.cpu)).toBeCloseTo(1.3, 2);
+    expect(f.headroom.source).toMatch(/floor|errors/);
+    // 1.3 cores used against 500m: raised to its demand in one round (not 575m, 662m, ...), and the limit (2x) capped at the policy's max.
+    expect(amountOf(h.request('hot', 'cpu'))).toBeGreaterThanOrEqual(1.3);
+    expect(amountOf(h.pod('hot').spec.containers[0].resources.limits.cpu)).toBeLessThanOrEqual(2);
+  });
 });

@@ -8,9 +8,10 @@ import { KubeCluster } from '../../src/adapters/kube/cluster.ts';
 import { KubeScalingPolicyStore } from '../../src/adapters/kube/scaling-policies.ts';
 import { ProbeMetricsSource } from '../../src/adapters/metrics/probe-source.ts';
 import { HttpNodeReclaimer } from '../../src/adapters/probe/reclaim-client.ts';
-import { PolicyAutoscaler, type AutoscaleRound } from '../../src/app/autoscaler-policy.ts';
+import { Autoscaler, type AutoscaleRound } from '../../src/app/autoscaler.ts';
 import type { ReclaimRequest, ReclaimResult, WindowsReport, PodReport } from '../../src/core/probe/report.ts';
 import type { Clock } from '../../src/ports/clock.ts';
+import type { PlanPolicy } from '../../src/core/scaling/types.ts';
 import { silentLogger } from '../../src/ports/logger.ts';
 import type { NodeProbe } from '../../src/ports/node-probe.ts';
 import { startProbeServer, type ProbeServer } from '../../src/server/probe-server.ts';
@@ -111,6 +112,7 @@ export interface AppOptions {
   readonly cpu: string;
   readonly memory: string;
   readonly memoryLimit?: string;
+  readonly cpuLimit?: string;
   readonly cpuUse: Series;
   readonly memUse: Series;
 }
@@ -121,7 +123,7 @@ export class Harness {
   private readonly urls = new Map<string, string>();
   readonly time: ManualTime;
   cluster!: KubeCluster;
-  autoscaler!: PolicyAutoscaler;
+  autoscaler!: Autoscaler;
   /** The autoscaler's Prometheus metrics, on a registry of this harness. */
   readonly registry = new Registry();
   readonly metrics: AutoscalerMetrics = createAutoscalerMetrics(this.registry);
@@ -154,8 +156,9 @@ export class Harness {
   }
 
   /** A fresh autoscaler (as after a restart or a failover): nothing carried over but what the API and the probes hold. */
-  newAutoscaler(): PolicyAutoscaler {
-    return new PolicyAutoscaler({
+  newAutoscaler(plan?: Partial<PlanPolicy>): Autoscaler {
+    return new Autoscaler({
+      ...(plan ? { plan } : {}),
       reader: this.cluster,
       writer: this.cluster,
       metrics: new ProbeMetricsSource({ endpoints: () => [...this.urls.values()], clock: this.time }),
@@ -169,7 +172,8 @@ export class Harness {
 
   /** One pod of a StatefulSet `name` on a node, with its usage script. */
   async addApp(name: string, o: AppOptions): Promise<void> {
-    const limits = o.memoryLimit ? { limits: { memory: o.memoryLimit } } : {};
+    const lim = { ...(o.memoryLimit ? { memory: o.memoryLimit } : {}), ...(o.cpuLimit ? { cpu: o.cpuLimit } : {}) };
+    const limits = Object.keys(lim).length > 0 ? { limits: lim } : {};
     const pod = await this.server.create({
       apiVersion: 'v1',
       kind: 'Pod',

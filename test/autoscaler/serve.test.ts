@@ -1,5 +1,5 @@
 /** `polyarch serve --autoscaler` as a process: the fake API server, a probe on the node's InternalIP, /metrics. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,8 @@ import { FakeApiServer } from '../support/apiserver/index.ts';
 import { denied, grantsOf, renderDeploy } from '../support/deploy.ts';
 import { node } from '../kube/helpers.ts';
 import { ManualTime, Mi, ScriptedNodeProbe } from './harness.ts';
+import { waitFor } from '../support/wait.ts';
+import { spawnChecked } from '../support/spawn.ts';
 
 let server: FakeApiServer | undefined;
 let probeServer: ProbeServer | undefined;
@@ -20,15 +22,10 @@ afterEach(async () => {
   await server?.close();
 });
 
-async function until<T>(what: string, f: () => T | undefined | Promise<T | undefined>, out: string[], ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen; serve said:\n${out.slice(-20).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** Waits for `f` (test/support/wait.ts); on timeout the error carries serve's last output. */
+const until = <T>(what: string, f: () => T | undefined | false | Promise<T | undefined | false>, out: string[], ms = 20_000): Promise<T> =>
+  waitFor(f, { what, timeoutMs: ms, intervalMs: 100, state: () => out.slice(-20), failure: () => serveFailure?.() });
+let serveFailure: (() => Error | undefined) | undefined;
 
 describe('polyarch serve --autoscaler', () => {
   it('resizes a rising workload in place and exports its metrics', async () => {
@@ -51,10 +48,12 @@ describe('polyarch serve --autoscaler', () => {
     const kubeconfig = await server.writeKubeconfig(join(dir, 'kubeconfig'));
     const port = new URL(probeServer.url).port;
     const out: string[] = [];
-    proc = spawn(process.execPath, ['bin/polyarch.js', 'serve', '--autoscaler', '--no-leader-elect', '--kubeconfig', kubeconfig, '--listen', '127.0.0.1:0', '--probe-port', port, '--autoscaler-interval', '500ms'], {
+    const started = spawnChecked(process.execPath, ['bin/polyarch.js', 'serve', '--autoscaler', '--no-leader-elect', '--kubeconfig', kubeconfig, '--listen', '127.0.0.1:0', '--probe-port', port, '--autoscaler-interval', '500ms'], {
       cwd: process.cwd(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    proc = started.proc;
+    serveFailure = started.failure;
     proc.stdout?.on('data', (b: Buffer) => out.push(...b.toString().split('\n').filter(Boolean)));
     proc.stderr?.on('data', (b: Buffer) => out.push(...b.toString().split('\n').filter(Boolean)));
 

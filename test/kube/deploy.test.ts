@@ -8,7 +8,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { requestDrain } from '../../src/app/migrator.ts';
 import { buildProgram } from '../../src/cli/index.ts';
 import { denied, grantsOf, renderDeploy, type K8sObject } from '../support/deploy.ts';
-import { barePod, deployment, eventually, node, pods, startHarness, type Harness } from './helpers.ts';
+import { barePod, deployment, eventually, leaveLostNodeAfter, node, pods, startHarness, type Harness } from './helpers.ts';
 
 type Doc = K8sObject & { spec?: Record<string, unknown> };
 
@@ -43,14 +43,14 @@ describe('deploy/', () => {
     }
   });
 
-  it('runs two replicas of `polyarch serve` with flags the command accepts, behind a PodDisruptionBudget', () => {
+  it('runs two replicas of `polyarch serve` with flags the command accepts, behind a PodDisruptionBudget', async () => {
     const d = rendered;
     const dep = d.find((x) => x.kind === 'Deployment');
     const spec = dep?.spec as { replicas: number; template: { spec: { serviceAccountName: string; containers: { args: string[] }[] } } };
     expect(spec.replicas).toBe(2);
     expect(spec.template.spec.serviceAccountName).toBe('polyarch');
     const args = spec.template.spec.containers[0]?.args ?? [];
-    const serve = buildProgram().commands.find((c) => c.name() === 'serve');
+    const serve = (await buildProgram(['serve'])).commands.find((c) => c.name() === 'serve');
     const known = new Set(serve?.options.map((o) => o.long));
     for (const a of args.slice(1)) expect(known, a).toContain(a.split('=')[0]);
     expect(d.some((x) => x.kind === 'PodDisruptionBudget')).toBe(true);
@@ -65,7 +65,7 @@ describe('deploy/', () => {
     h = await startHarness({ controllers: 'all', nodeMonitorGracePeriodMs: 300 }, {}, {});
     const { server } = h;
     server.seed(node('amd-1', 'amd64'), node('arm-1', 'arm64'));
-    await server.create(barePod('solo', { solo: 'registry.example/shop/web:1.4' }));
+    await server.create(leaveLostNodeAfter(barePod('solo', { solo: 'registry.example/shop/web:1.4' }), 0));
     await eventually(() => (server.get('v1', 'Pod', 'solo')?.spec?.['nodeName'] ? true : undefined), 10_000, 'solo bound');
     server.controllers.stopKubelet(String(server.get('v1', 'Pod', 'solo')?.spec?.['nodeName']));
     const rec = await eventually(() => server.list('polyarch.io/v1alpha1', 'Migration', 'polyarch-system').find((m) => (m.status as { phase?: string })?.phase === 'Succeeded'), 15_000, 'a migration');

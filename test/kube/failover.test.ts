@@ -11,6 +11,8 @@ interface Replica {
   id: string;
   proc: ChildProcess;
   out: string[];
+  /** Why it could not be started, once known. */
+  failure: () => Error | undefined;
 }
 
 const started: Replica[] = [];
@@ -56,7 +58,13 @@ describe('two replicas of polyarch serve', () => {
     const { api, kubeconfig, images, holder } = await setUp();
     const a = startReplica('replica-a', kubeconfig, images);
     const b = startReplica('replica-b', kubeconfig, images);
-    const first = await eventually(() => holder('polyarch-scheduler'), 60_000, 'a leader');
+    const first = await eventually(async () => {
+      for (const r of [a, b]) {
+        const failed = r.failure();
+        if (failed) throw failed;
+      }
+      return holder('polyarch-scheduler');
+    }, 60_000, 'a leader');
     const [leader, standby] = first === a.id ? [a, b] : [b, a];
 
     await api.create(deployment('web', 3, { web: 'registry.example/shop/web:1.4' }));

@@ -1,5 +1,5 @@
 /** Shared pieces of the end-to-end tests: the fake API server, nodes and workloads as the API stores them. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
@@ -7,14 +7,16 @@ import { KubeCluster } from '../../src/adapters/kube/cluster.ts';
 import { systemClock } from '../../src/adapters/system-clock.ts';
 import { createFramework } from '../../src/core/placement/framework.ts';
 import { mulberry32 } from '../../src/core/placement/rng.ts';
-import { QueueScheduler, type QueueSchedulerOptions } from '../../src/app/queue-scheduler.ts';
+import { Scheduler, type SchedulerOptions } from '../../src/app/scheduler.ts';
 import type { Logger } from '../../src/ports/logger.ts';
 import { SimRegistry } from '../../src/sim/registry.ts';
 import { ImageLookupService } from '../../src/app/image-lookup.ts';
-import { NodeMigrator, type NodeMigratorOptions } from '../../src/app/node-migrator.ts';
+import { Migrator, type MigratorOptions } from '../../src/app/migrator.ts';
 import { formatPlatform, nodePlatform } from '../../src/core/platform/platform.ts';
 import type { Node } from '../../src/core/k8s/types.ts';
 import { FakeApiServer, type FakeApiServerOptions, type KubeObject } from '../support/apiserver/index.ts';
+import { waitFor } from '../support/wait.ts';
+import { spawnChecked } from '../support/spawn.ts';
 
 /** A logger that keeps every line, so tests can assert a problem was named. */
 export class RecordingLogger implements Logger {
@@ -81,6 +83,19 @@ export function deployment(name: string, replicas: number, images: Record<string
   };
 }
 
+/**
+ * The pod (or a workload's pod template) tolerates an unreachable node for `seconds`
+ * instead of the 300 s the DefaultTolerationSeconds admission gives: tests need not wait
+ * five minutes for the taint-based move.
+ */
+export function leaveLostNodeAfter(obj: KubeObject, seconds: number): KubeObject {
+  const toleration = { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: seconds };
+  const spec = obj.spec as Record<string, unknown>;
+  if (obj.kind === 'Pod') return { ...obj, spec: { ...spec, tolerations: [toleration] } };
+  const template = spec['template'] as { spec: Record<string, unknown> };
+  return { ...obj, spec: { ...spec, template: { ...template, spec: { ...template.spec, tolerations: [toleration] } } } };
+}
+
 export function barePod(name: string, images: Record<string, string>, cpu = '100m', namespace = 'default'): KubeObject {
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace, labels: { app: name } }, spec: podSpec(images, cpu) };
 }
@@ -98,8 +113,8 @@ export const resolver = (): SimRegistry => new SimRegistry(CATALOG as never);
 export interface Harness {
   server: FakeApiServer;
   cluster: KubeCluster;
-  scheduler: QueueScheduler;
-  migrator: NodeMigrator | undefined;
+  scheduler: Scheduler;
+  migrator: Migrator | undefined;
   registry: SimRegistry;
   log: RecordingLogger;
   stop(): Promise<void>;
@@ -121,8 +136,8 @@ export function installPullCheck(server: FakeApiServer, registry: SimRegistry): 
 /** A fake API server and a scheduler on its kubeconfig, the way `polyarch serve --scheduler` wires them. */
 export async function startHarness(
   serverOptions: FakeApiServerOptions = {},
-  schedulerOptions: Partial<QueueSchedulerOptions> = {},
-  migratorOptions?: Partial<NodeMigratorOptions>,
+  schedulerOptions: Partial<SchedulerOptions> = {},
+  migratorOptions?: Partial<MigratorOptions>,
 ): Promise<Harness> {
   const server = await FakeApiServer.start({ controllers: { replicaSet: true, deployment: true, kubelet: true, garbageCollector: true }, ...serverOptions });
   const registry = resolver();
@@ -134,7 +149,7 @@ export async function startHarness(
   await cluster.start();
   const fw = createFramework({});
   if (!fw.ok) throw new Error(fw.error);
-  const scheduler = new QueueScheduler({
+  const scheduler = new Scheduler({
     cluster,
     resolver: new ImageLookupService({ source: registry, clock: systemClock }),
     framework: fw.value,
@@ -147,7 +162,7 @@ export async function startHarness(
   const ac = new AbortController();
   const running = scheduler.run(ac.signal);
   const migrator = migratorOptions
-    ? new NodeMigrator({ cluster, clock: systemClock, log: log.child({ role: 'migrator' }), lostGraceMs: 300, retryInitialMs: 100, retryMaxMs: 400, intervalMs: 50, ...migratorOptions })
+    ? new Migrator({ cluster, clock: systemClock, log: log.child({ role: 'migrator' }), nodeGoneGraceMs: 300, retryInitialMs: 100, retryMaxMs: 400, intervalMs: 50, ...migratorOptions })
     : undefined;
   const migrating = migrator?.run(ac.signal);
   return {
@@ -167,15 +182,9 @@ export async function startHarness(
   };
 }
 
-/** Polls until `check` returns a value (not undefined), or fails after `ms` with the last state. */
-export async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, ms = 10_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+/** Polls until `check` returns a value (not undefined or false); fails after `ms` naming `what` (test/support/wait.ts). */
+export function eventually<T>(check: () => T | undefined | false | Promise<T | undefined | false>, ms = 10_000, what = 'condition'): Promise<T> {
+  return waitFor(check, { timeoutMs: ms, what, intervalMs: 25 });
 }
 
 export const core = (server: FakeApiServer): CoreV1Api => server.client(CoreV1Api);
@@ -206,11 +215,14 @@ export async function catalogFile(dir: string): Promise<string> {
   return file;
 }
 
-/** `node bin/polyarch.js serve ARGS...` with its output lines kept (stdout and stderr), for the process-level tests. */
-export function spawnServe(args: readonly string[]): { proc: ChildProcess; out: string[] } {
-  const proc = spawn(process.execPath, ['bin/polyarch.js', 'serve', ...args], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * `node bin/polyarch.js serve ARGS...` with its output lines kept (stdout and stderr), for the
+ * process-level tests; `failure` says why it could not be started, once known.
+ */
+export function spawnServe(args: readonly string[]): { proc: ChildProcess; out: string[]; failure: () => Error | undefined } {
+  const { proc, failure } = spawnChecked(process.execPath, ['bin/polyarch.js', 'serve', ...args], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
   const out: string[] = [];
   proc.stdout?.on('data', (b: Buffer) => out.push(...b.toString().split('\n').filter(Boolean)));
   proc.stderr?.on('data', (b: Buffer) => out.push(...b.toString().split('\n').filter(Boolean)));
-  return { proc, out };
+  return { proc, out, failure };
 }

@@ -114,13 +114,16 @@ describe('the scheduler when the API misbehaves', () => {
   it('delays only the pods whose registry is unreachable, with an event naming it', async () => {
     const catalog = resolver();
     let downCalls = 0;
+    // The unreachable registry answers only once the other pods are bound: they cannot have waited for it.
+    let answer = (): void => undefined;
+    const answered = new Promise<void>((r) => (answer = r));
     const flaky: ImageSource = {
       identity: () => '',
       peek: (ref) => (ref.registry === 'down.example' ? undefined : catalog.peek(ref)),
       lookup: async (ref): Promise<ResolveResult> => {
         if (ref.registry === 'down.example') {
           downCalls++;
-          await new Promise((r) => setTimeout(r, 300));
+          await answered;
           return { ok: false, error: { kind: 'unreachable', message: `down.example: connect ECONNREFUSED 127.0.0.1:9` } };
         }
         return catalog.lookup(ref);
@@ -132,6 +135,8 @@ describe('the scheduler when the API misbehaves', () => {
     await server.create(barePod('stuck', { app: 'down.example/team/app:1' }));
     await server.create(deployment('web', 6, { web: WEB }));
     await eventually(() => (pods(server).filter((p) => p.metadata?.labels?.['app'] === 'web' && nodeOf(p)).length === 6 ? true : undefined), 10_000, 'web pods bound');
+    expect(downCalls).toBeGreaterThanOrEqual(1); // stuck's lookup was under way meanwhile
+    answer();
     const ev = await eventually(() => events(server).find((e) => e['reason'] === 'FailedScheduling' && (e['involvedObject'] as { name: string }).name === 'stuck'), 10_000, 'registry event');
     expect(ev['message']).toContain('down.example');
     expect(nodeOf(server.get('v1', 'Pod', 'stuck') ?? { metadata: {} })).toBe('');

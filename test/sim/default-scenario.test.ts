@@ -23,8 +23,8 @@ describe('the default scenario', () => {
   it('headline: zero exec format errors for polyarch, some for kube-scheduler; cross-platform migrations happen and succeed', async () => {
     const r = loadScenario(DEFAULT_SCENARIO);
     if (!r.ok) throw new Error(r.errors.join('\n'));
-    const report = await simulate(r.value, { seed: r.value.seed ?? 42, strategies: ['polyarch', 'kube-scheduler'], checkInvariants: true });
-    const [poly, kube] = report.runs.map(figuresOf);
+    const report = await simulate(r.value, { seed: r.value.seed ?? 42, strategies: ['polyarch', 'kube-scheduler', 'static'], checkInvariants: true });
+    const [poly, kube, fixed] = report.runs.map(figuresOf);
     expect(poly!.execFormatErrorPods).toBe(0);
     expect(poly!.imagePullErrorPods).toBe(0);
     expect(kube!.execFormatErrorPods).toBeGreaterThan(0);
@@ -34,8 +34,9 @@ describe('the default scenario', () => {
     expect(poly!.podsLost).toBe(0);
     expect(kube!.podsLost).toBeGreaterThan(0);
     expect(report.runs[0]!.invariantViolations).toEqual([]);
-    // The drain waits for a PodDisruptionBudget rather than taking two web pods at once.
-    expect(poly!.evictionsRefusedByBudget).toBeGreaterThan(0);
-    expect(report.runs[0]!.migrations.some((m) => m.reason === 'drain' && m.refusals > 0 && m.recoveredMinute !== undefined)).toBe(true);
+    // The drain waits for a PodDisruptionBudget rather than taking two web pods at once. Seen with the
+    // requests as written (same placement code): polyarch's scaling leaves one web pod on that node.
+    expect(fixed!.evictionsRefusedByBudget).toBeGreaterThan(0);
+    expect(report.runs[2]!.migrations.some((m) => m.reason === 'drain' && m.refusals > 0 && m.recoveredMinute !== undefined)).toBe(true);
   }, 180_000);
 });

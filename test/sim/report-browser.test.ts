@@ -44,7 +44,7 @@ describe('report.html in headless Chromium', () => {
       expect(info.rects).toBeGreaterThan(10);
       expect(info.matrixRows).toBeGreaterThanOrEqual(6);
       expect(info.matrixCells).toBeGreaterThanOrEqual(6);
-      expect(info.compareCols).toBe(6);
+      expect(info.compareCols).toBe(7); // a label column and six strategies (the oracle included)
       // Self-contained: the page fetched nothing.
       expect(info.requests).toBe(0);
     } finally {

@@ -25,11 +25,12 @@ export function ownV1Cgroup(controller: V1Controller): { mount: string; path: st
   return undefined;
 }
 
-/** Why real cgroup v1 is not usable here, or undefined when it is. */
-export function v1Unavailable(): string | undefined {
+/** Why real cgroup v1 with these controllers is not usable here, or undefined when it is. */
+export function v1Unavailable(needed: readonly V1Controller[] = ['memory', 'cpuacct', 'cpu', 'blkio']): string | undefined {
   if (process.getuid?.() !== 0) return 'not root';
   if (existsSync(join(V1_ROOT, 'cgroup.controllers'))) return `${V1_ROOT} is cgroup v2`;
-  for (const c of ['memory', 'cpuacct'] as const) if (!ownV1Cgroup(c)) return `no cgroup v1 ${c} controller mounted under ${V1_ROOT}`;
+  const missing = needed.filter((c) => !ownV1Cgroup(c));
+  if (missing.length > 0) return `no cgroup v1 ${missing.join(', ')} controller mounted under ${V1_ROOT}`;
   return undefined;
 }
 

@@ -15,6 +15,10 @@
  *     (v9.0 is the level of v8.5);
  *   - other architectures: their own platform only.
  *
+ * containerd only ever sees variants for amd64, arm and arm64. For the other architectures
+ * (a node labelled riscv64/v2, say) this oracle adds what the OCI spec implies: an image
+ * without a variant is the architecture's baseline build and runs on every variant.
+ *
  * One deliberate difference: containerd also lets an amd64 node run 386 images and an
  * arm64 node run arm (32-bit) images. polyarch matches an image's architecture with the
  * node's `kubernetes.io/arch` and does not: whether a 64-bit node runs 32-bit code depends
@@ -99,7 +103,7 @@ export function runnableOn(nodeText: string): OraclePlatform[] {
       return out;
     }
     default:
-      return [node];
+      return node.variant === '' ? [node] : [node, at('')];
   }
 }
 

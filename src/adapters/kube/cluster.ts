@@ -26,6 +26,7 @@ import type {
   WriteResult,
 } from '../../ports/cluster.ts';
 import type { ChangeNotifier, MigrationRecord, MigrationStore, PodConditionWriter } from '../../ports/cluster-extras.ts';
+import { parseMigration } from '../../core/migration/record.ts';
 import type { Logger } from '../../ports/logger.ts';
 import { Backoff } from './backoff.ts';
 import { apiFailure, type ApiFailure } from './errors.ts';
@@ -405,10 +406,14 @@ export class KubeCluster implements Cluster, PodConditionWriter, ChangeNotifier,
   async listMigrations(): Promise<readonly MigrationRecord[]> {
     const list = (await this.count('list-migrations', () =>
       this.custom.listNamespacedCustomObject({ group: MIGRATION_GROUP, version: MIGRATION_VERSION, namespace: this.namespace, plural: MIGRATION_PLURAL }, this.req()),
-    )) as { items?: { metadata?: { name?: string }; spec?: MigrationRecord['spec']; status?: MigrationRecord['status'] }[] };
-    return (list.items ?? [])
-      .filter((o) => o.metadata?.name && o.spec)
-      .map((o) => ({ name: o.metadata?.name ?? '', spec: o.spec as MigrationRecord['spec'], ...(o.status ? { status: o.status } : {}) }));
+    )) as { items?: { metadata?: { name?: string }; spec?: unknown; status?: unknown }[] };
+    const out: MigrationRecord[] = [];
+    for (const o of list.items ?? []) {
+      const r = parseMigration({ name: o.metadata?.name, spec: o.spec, ...(o.status ? { status: o.status } : {}) });
+      if (r.ok) out.push(r.value);
+      else this.options.log.warn({ migration: o.metadata?.name, error: r.error }, 'Migration record ignored: invalid');
+    }
+    return out;
   }
 
   createMigration(record: MigrationRecord): Promise<WriteResult> {

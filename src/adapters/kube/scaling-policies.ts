@@ -33,6 +33,7 @@ export class KubeScalingPolicyStore implements ScalingPolicyStore {
     });
   }
 
+  /** Replaces the status (see `replacing`). */
   async writeStatus(ref: PolicyRef, status: ScalingPolicyStatus): Promise<WriteResult> {
     if (this.opts.dryRun) {
       this.opts.log.info({ policy: `${ref.namespace}/${ref.name}`, dryRun: true }, 'dry run: status not written');
@@ -40,7 +41,7 @@ export class KubeScalingPolicyStore implements ScalingPolicyStore {
     }
     try {
       await this.custom.patchNamespacedCustomObjectStatus(
-        { group: POLICY_GROUP, version: POLICY_VERSION, namespace: ref.namespace, plural: POLICY_PLURAL, name: ref.name, body: { status } },
+        { group: POLICY_GROUP, version: POLICY_VERSION, namespace: ref.namespace, plural: POLICY_PLURAL, name: ref.name, body: { status: replacing(status) } },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
       return { ok: true, value: undefined };
@@ -55,4 +56,20 @@ export class KubeScalingPolicyStore implements ScalingPolicyStore {
     const uid = this.uids.get(`${ref.namespace}/${ref.name}`);
     await this.events.record({ target: { kind: 'ScalingPolicy', apiVersion: `${POLICY_GROUP}/${POLICY_VERSION}`, namespace: ref.namespace, name: ref.name, ...(uid ? { uid } : {}) }, type, reason, message });
   }
+}
+
+/**
+ * A JSON merge patch keeps every key it does not mention: a forecast `note` written while
+ * an application was starting would stay beside the forecasts of every later round. The
+ * status is the autoscaler's to say in full, so every field it writes is sent, as null
+ * when it is not true now (merge patch deletes a null).
+ */
+export function replacing(status: ScalingPolicyStatus): Record<string, unknown> {
+  const f = status.forecast;
+  return {
+    ...status,
+    forecast: f ? { horizonMinutes: f.horizonMinutes, cpu: f.cpu ?? null, memory: f.memory ?? null, headroom: f.headroom ?? null, note: f.note ?? null } : null,
+    recommendation: status.recommendation ?? null,
+    marks: status.marks ?? null,
+  };
 }

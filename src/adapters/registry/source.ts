@@ -7,8 +7,8 @@
  * deadlines are the image lookup service's (app/image-lookup.ts). See docs/registry.md.
  */
 import { createHash } from 'node:crypto';
-import { candidateName, confirmCandidate, conventionCandidates, DEFAULT_ARCHITECTURES, type ConventionCandidate, type ConventionStyle } from '../../core/image/convention.ts';
-import { parseImageConfig, parseManifest, type ImageConfigPlatform, type Manifest } from '../../core/image/manifest.ts';
+import { candidateName, confirmCandidate, confirmIndexEntry, conventionCandidates, namedArchitecture, DEFAULT_ARCHITECTURES, type ConventionCandidate, type ConventionStyle } from '../../core/image/convention.ts';
+import { parseImageConfig, parseManifest, type ImageConfigPlatform, type IndexEntry, type Manifest } from '../../core/image/manifest.ts';
 import { formatReference, type ImageReference } from '../../core/image/reference.ts';
 import type { ImagePlatforms, PlatformImage } from '../../core/image/types.ts';
 import { comparePlatforms, formatPlatform, samePlatform, type Platform } from '../../core/platform/platform.ts';
@@ -38,6 +38,8 @@ export interface RegistrySourceOptions {
   digestTtlMs?: number;
   /** Convention candidates found absent. */
   absentTtlMs?: number;
+  /** Index entries whose config is checked against the platform the index claims (default 32). */
+  maxIndexChecks?: number;
   maxCacheEntries?: number;
   /** Per request: to response headers and between body chunks. */
   timeoutMs?: number;
@@ -61,6 +63,8 @@ export const DEFAULT_REPOSITORY_SPELLINGS: readonly string[] = ['amd64', 'x86_64
 
 const UPSTREAM: Readonly<Record<string, string>> = { 'docker.io': 'registry-1.docker.io' };
 const PARALLEL = 8;
+/** Failures of an index entry's check that fail the whole lookup (to be retried), rather than leaving the entry out. */
+const TRANSIENT_FAIL: ReadonlySet<Fail['kind']> = new Set(['unreachable', 'timeout', 'rate-limited']);
 
 export class RegistrySource implements ImageSource {
   private readonly client: RegistryClient;
@@ -83,6 +87,7 @@ export class RegistrySource implements ImageSource {
       repositorySuffixSpellings: options.repositorySuffixSpellings ?? DEFAULT_REPOSITORY_SPELLINGS,
       digestTtlMs: options.digestTtlMs ?? 24 * 3_600_000,
       absentTtlMs: options.absentTtlMs ?? 30_000,
+      maxIndexChecks: options.maxIndexChecks ?? 32,
       maxCacheEntries: options.maxCacheEntries ?? 10_000,
       timeoutMs: options.timeoutMs ?? 10_000,
       attempts: options.attempts ?? 3,
@@ -144,16 +149,33 @@ export class RegistrySource implements ImageSource {
 
     if (own.ok && own.value.manifest.kind === 'index') {
       const m = own.value.manifest;
-      const platforms: PlatformImage[] = [];
+      const listed: IndexEntry[] = [];
       for (const e of m.entries) {
-        if (platforms.some((p) => samePlatform(p.platform, e.platform))) {
-          warnings.push(`index lists ${formatPlatform(e.platform)} more than once; kept the first (${platforms.find((p) => samePlatform(p.platform, e.platform))?.digest})`);
+        const first = listed.find((p) => samePlatform(p.platform, e.platform));
+        if (first) {
+          warnings.push(`index lists ${formatPlatform(e.platform)} more than once; kept the first (${first.digest})`);
           continue;
         }
-        platforms.push({ platform: e.platform, digest: e.digest, image: `${ref.registry}/${ref.repository}@${e.digest}` });
+        listed.push(e);
+      }
+      // Each entry's claim is checked against its config (by digest, cached), at most maxIndexChecks of them.
+      const checked = listed.slice(0, this.o.maxIndexChecks);
+      if (listed.length > checked.length) warnings.push(`index lists ${listed.length} platforms; the configs of the first ${checked.length} were checked, the rest taken as listed`);
+      const verdicts = await mapLimit(checked, PARALLEL, (e) => this.checkEntry(ep, ref.repository, e, deadline));
+      const transient = verdicts.find((v) => v.kind === 'transient');
+      if (transient?.kind === 'transient') return { ok: false, error: transient.error };
+      const platforms: PlatformImage[] = [];
+      for (const [i, e] of listed.entries()) {
+        const v = verdicts[i];
+        if (v?.kind === 'rejected') {
+          warnings.push(v.message);
+          continue;
+        }
+        platforms.push({ platform: e.platform, digest: e.digest, image: `${ref.registry}/${ref.repository}@${e.digest}`, declaredVariant: e.declaredVariant });
       }
       if (platforms.length === 0) {
-        return { ok: false, error: { kind: 'invalid-manifest', cause: `the index at registry ${ep.host} lists no runnable platform${m.warnings.length ? ` (${m.warnings.join('; ')})` : ''}` } };
+        const why = [...m.warnings, ...warnings];
+        return { ok: false, error: { kind: 'invalid-manifest', cause: `the index at registry ${ep.host} lists no runnable platform${why.length ? ` (${why.join('; ')})` : ''}` } };
       }
       return { ok: true, value: { reference, source: 'index', platforms: sorted(platforms), warnings: [...m.warnings, ...warnings] } };
     }
@@ -167,16 +189,37 @@ export class RegistrySource implements ImageSource {
     const platforms: PlatformImage[] = [];
     if (cfg !== undefined) {
       if (!cfg.ok) return cfg;
-      if (own.ok) platforms.push({ platform: cfg.value.platform, digest: own.value.digest, image: `${ref.registry}/${ref.repository}@${own.value.digest}` });
+      if (own.ok) platforms.push({ platform: cfg.value.platform, digest: own.value.digest, image: `${ref.registry}/${ref.repository}@${own.value.digest}`, declaredVariant: cfg.value.declaredVariant });
+      // A per-architecture tag referenced directly: does its config agree with its name?
+      const named = namedArchitecture(ref, this.o.architectures);
+      if (named) {
+        const agrees = confirmCandidate(named, cfg.value);
+        if (!agrees.ok) warnings.push(agrees.error.replace(/; left out$/, '; the config is what runs'));
+      }
     }
     // A platform already known (the reference's own, or an earlier candidate) is not repeated.
     const byConvention: PlatformImage[] = [];
     for (const p of found) if (![...platforms, ...byConvention].some((q) => samePlatform(q.platform, p.platform))) byConvention.push(p);
     if (!own.ok && byConvention.length === 0) {
-      const tried = searchConventions && this.o.conventions.length > 0 ? '; no per-architecture tags or repositories by convention either' : '';
+      const searched = searchConventions && this.o.conventions.length > 0;
+      // Say what was found and rejected, and why, rather than that nothing was found.
+      const tried = !searched ? '' : warnings.length > 0 ? `; per-architecture candidates found but rejected: ${warnings.join('; ')}` : '; no per-architecture tags or repositories by convention either';
       return { ok: false, error: { kind: 'not-found', cause: `${own.error.cause}${tried}` } };
     }
     return { ok: true, value: { reference, source: byConvention.length > 0 ? 'tag-convention' : 'manifest', platforms: sorted([...platforms, ...byConvention]), warnings } };
+  }
+
+  /** An index entry's claim against its config: kept, rejected (with the warning), or a transient failure that fails the lookup. */
+  private async checkEntry(ep: Endpoint, repository: string, e: IndexEntry, deadline: Deadline): Promise<{ kind: 'kept' } | { kind: 'rejected'; message: string } | { kind: 'transient'; error: Fail }> {
+    const fail = (f: Fail): { kind: 'rejected'; message: string } | { kind: 'transient'; error: Fail } =>
+      TRANSIENT_FAIL.has(f.kind) ? { kind: 'transient', error: f } : { kind: 'rejected', message: `index entry ${formatPlatform(e.platform)} (${e.digest}) left out: ${f.cause}` };
+    const m = await this.manifestAt(ep, repository, e.digest, deadline);
+    if (!m.ok) return fail(m.error);
+    if (m.value.manifest.kind !== 'image') return { kind: 'rejected', message: `index entry ${formatPlatform(e.platform)} (${e.digest}) is not an image manifest; left out` };
+    const cfg = await this.configPlatform(ep, repository, m.value.manifest.config.digest, deadline);
+    if (!cfg.ok) return fail(cfg.error);
+    const confirmed = confirmIndexEntry(e, cfg.value);
+    return confirmed.ok ? { kind: 'kept' } : { kind: 'rejected', message: confirmed.error };
   }
 
   /** A manifest, parsed; by-digest fetches come from the digest cache when seen before. */
@@ -253,17 +296,17 @@ export class RegistrySource implements ImageSource {
       }
       return { kind: 'warning', message: `${candidateName(c)} left out: ${m.error.cause}` };
     }
-    const image = (platform: Platform, digest: string): PlatformImage => ({ platform, digest, image: `${ref.registry}/${c.repository}@${digest}` });
+    const image = (platform: Platform, digest: string, declaredVariant: string): PlatformImage => ({ platform, digest, image: `${ref.registry}/${c.repository}@${digest}`, declaredVariant });
     if (m.value.manifest.kind === 'index') {
       const e = m.value.manifest.entries.find((x) => x.platform.architecture === c.architecture && (!c.variant || x.platform.variant === c.variant));
       if (!e) return { kind: 'warning', message: `tag ${candidateName(c)} is named for ${c.architecture} but its index has no such platform; left out` };
-      return { kind: 'found', image: image(e.platform, e.digest) };
+      return { kind: 'found', image: image(e.platform, e.digest, e.declaredVariant) };
     }
     const cfg = await this.configPlatform(ep, c.repository, m.value.manifest.config.digest, deadline);
     if (!cfg.ok) return { kind: 'warning', message: `${candidateName(c)} left out: ${cfg.error.cause}` };
     const confirmed = confirmCandidate(c, cfg.value);
     if (!confirmed.ok) return { kind: 'warning', message: confirmed.error };
-    return { kind: 'found', image: image(confirmed.value, m.value.digest) };
+    return { kind: 'found', image: image(confirmed.value, m.value.digest, cfg.value.declaredVariant) };
   }
 }
 

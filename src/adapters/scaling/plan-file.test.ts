@@ -12,8 +12,9 @@ describe('validatePlanInput', () => {
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.value.capacity).toEqual({ cpu: 8, memory: 16 * 2 ** 30, network: 1e9, disk: 5e8 });
-    expect(r.value.policy).toMatchObject({ window: 10, horizon: 5, headroom: 0.15, youngMinutes: 10, compactStep: 0.25, usageMinutes: 60 });
-    expect(r.value.apps[0]).toMatchObject({ priority: 0, system: false, runningMinutes: 0, allocation: { cpu: 0.5 }, usage: { cpu: [0.5], mem: [], net: [], disk: [] } });
+    expect(r.value.policy).toMatchObject({ window: 10, horizon: 5, headroom: 0.05, errorQuantile: 0.95, errorWindow: 60, youngMinutes: 10, compactStep: 0.25, usageMinutes: 60 });
+    // Utilisations in the file are read as demand: 0.5 of 500m is 250m.
+    expect(r.value.apps[0]).toMatchObject({ priority: 0, system: false, runningMinutes: 0, allocation: { cpu: 0.5 }, demand: { cpu: [0.25], mem: [], net: [], disk: [] } });
   });
 
   it.each([

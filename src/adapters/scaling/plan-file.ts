@@ -36,6 +36,7 @@ const quantity = z.union([z.number(), z.string()]).transform((v, ctx) => {
 const amounts = z.strictObject({ cpu: quantity, memory: quantity, network: quantity, disk: quantity });
 const partialAmounts = z.strictObject({ cpu: quantity.optional(), memory: quantity.optional(), network: quantity.optional(), disk: quantity.optional() });
 const series = z.array(z.number().min(0, 'a utilisation must be in [0,1]').max(1, 'a utilisation must be in [0,1]')).max(MAX_USAGE_MINUTES, `at most ${MAX_USAGE_MINUTES} per-minute values (the usage window)`).default([]);
+const amountSeries = z.array(z.number().min(0, 'a demand must be >= 0')).max(MAX_USAGE_MINUTES, `at most ${MAX_USAGE_MINUTES} per-minute values`).default([]);
 
 const app = z.strictObject({
   name: z.string().min(1, 'must not be empty'),
@@ -43,7 +44,11 @@ const app = z.strictObject({
   system: z.boolean().default(false),
   runningMinutes: z.number().min(0).default(0),
   allocation: amounts,
-  usage: z.strictObject({ cpu: series, mem: series, net: series, disk: series }),
+  /** Utilisations of the allocation in [0, 1] (the method's form; read as demand = utilisation x allocation)... */
+  usage: z.strictObject({ cpu: series, mem: series, net: series, disk: series }).optional(),
+  /** ... or the demand itself: cores, bytes, bytes/s, not capped at the allocation. */
+  demand: z.strictObject({ cpu: amountSeries, mem: amountSeries, net: amountSeries, disk: amountSeries }).optional(),
+  pods: z.number().int().min(1).optional(),
   min: partialAmounts.optional(),
   max: partialAmounts.optional(),
   marked: partialAmounts.optional(),
@@ -59,8 +64,11 @@ export const planInputSchema = z
         headroom: z.number().min(0).max(10).default(DEFAULT_POLICY.headroom),
         youngMinutes: z.number().int().min(1).max(MAX_USAGE_MINUTES).default(DEFAULT_POLICY.youngMinutes),
         compactStep: z.number().gt(0).max(1).default(DEFAULT_POLICY.compactStep),
+        errorQuantile: z.number().min(0).max(1).default(DEFAULT_POLICY.errorQuantile),
+        errorWindow: z.number().int().min(1).max(MAX_USAGE_MINUTES).default(DEFAULT_POLICY.errorWindow),
+        maxPodChanges: z.number().int().min(0).optional(),
       })
-      .default({ window: DEFAULT_POLICY.window, horizon: DEFAULT_POLICY.horizon, headroom: DEFAULT_POLICY.headroom, youngMinutes: DEFAULT_POLICY.youngMinutes, compactStep: DEFAULT_POLICY.compactStep }),
+      .default({ window: DEFAULT_POLICY.window, horizon: DEFAULT_POLICY.horizon, headroom: DEFAULT_POLICY.headroom, youngMinutes: DEFAULT_POLICY.youngMinutes, compactStep: DEFAULT_POLICY.compactStep, errorQuantile: DEFAULT_POLICY.errorQuantile, errorWindow: DEFAULT_POLICY.errorWindow }),
     apps: z.array(app),
   })
   .superRefine((v, ctx) => {
@@ -68,6 +76,7 @@ export const planInputSchema = z
     v.apps.forEach((a, i) => {
       const j = seen.get(a.name);
       if (j !== undefined) ctx.addIssue({ code: 'custom', path: ['apps', i, 'name'], message: `duplicate name '${a.name}' (also apps[${j}])` });
+      if ((a.usage === undefined) === (a.demand === undefined)) ctx.addIssue({ code: 'custom', path: ['apps', i, 'usage'], message: 'give exactly one of usage (utilisations) and demand (amounts)' });
       else seen.set(a.name, i);
       // min above max has no answer; say so instead of picking one.
       for (const r of ['cpu', 'memory', 'network', 'disk'] as const) {
@@ -98,7 +107,19 @@ export function validatePlanInput(doc: unknown): PlanFileResult {
   const v = r.data;
   return {
     ok: true,
-    value: { capacity: v.capacity, policy: { ...DEFAULT_POLICY, ...v.policy }, apps: v.apps },
+    value: {
+      capacity: v.capacity,
+      policy: { ...DEFAULT_POLICY, ...v.policy },
+      apps: v.apps.map(({ usage, demand, ...a }) => ({
+        ...a,
+        demand: demand ?? {
+          cpu: usage!.cpu.map((x) => x * a.allocation.cpu),
+          mem: usage!.mem.map((x) => x * a.allocation.memory),
+          net: usage!.net.map((x) => x * a.allocation.network),
+          disk: usage!.disk.map((x) => x * a.allocation.disk),
+        },
+      })),
+    },
   };
 }
 

@@ -36,7 +36,6 @@ async function writeAtomically(path: string, text: string, mode: number): Promis
 export function registerCerts(program: Command): void {
   program
     .command('certs')
-    .description('write a CA and a serving certificate for the webhook and the extender (clusters without cert-manager)')
     .requiredOption('--service <name>', 'the Service in front of polyarch')
     .requiredOption('--namespace <ns>', "the Service's namespace")
     .requiredOption('--out <dir>', 'directory for ca.crt, ca.key, tls.crt, tls.key')

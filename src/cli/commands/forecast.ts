@@ -28,7 +28,6 @@ const scoresJson = (s: Scores) => ({ points: s.points, mae: finite(s.mae), rmse:
 export function registerForecast(program: Command): void {
   program
     .command('forecast')
-    .description('forecast a usage trace (CSV) with the double moving average and score it against baselines')
     .requiredOption('-i, --input <file>', 'usage trace: generic timestamp,id,cpu,mem,net,disk CSV or Alibaba container_usage.csv')
     .option('-w, --window <n>', 'double moving average window N (minutes)', '10')
     .option('-T, --horizon <t>', 'forecast horizon T (minutes)', '5')

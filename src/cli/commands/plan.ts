@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { readPlanFile } from '../../adapters/scaling/plan-file.ts';
 import { METRICS } from '../../core/forecast/window.ts';
 import { describeAmount, plan } from '../../core/scaling/plan.ts';
-import { RESOURCES, type Plan, type PlanPolicy } from '../../core/scaling/types.ts';
+import { RESOURCES, RESOURCE_METRIC, type Plan, type PlanPolicy } from '../../core/scaling/types.ts';
 import { CliError, usageError } from '../errors.ts';
 import { formatTable, outputOption, printJson } from '../output.ts';
 
@@ -32,6 +32,7 @@ export function planJson(p: Plan, policy: PlanPolicy): unknown {
         const f = a.forecasts[m];
         return [m, f.ok ? { next: r4(f.value) } : { next: null, reason: f.reason, have: f.have, needed: f.needed }];
       })),
+      headroom: a.headroom,
       desired: a.desired,
       allocation: a.allocation,
       actions: a.actions,
@@ -45,7 +46,6 @@ export function planJson(p: Plan, policy: PlanPolicy): unknown {
 export function registerPlan(program: Command): void {
   program
     .command('plan')
-    .description('the scaling and reclaim plan for a snapshot of applications and capacity (JSON or YAML)')
     .requiredOption('-i, --input <file>', 'snapshot: capacity, policy and apps with allocations and usage')
     .addOption(outputOption())
     .action(async (raw: Record<string, unknown>) => {
@@ -81,11 +81,13 @@ function planText(p: Plan): string {
   for (const a of p.apps) {
     out.push('');
     out.push(`${a.name}  priority ${a.priority}  score ${a.score.toFixed(4)} (aplv ${a.aplv.toFixed(3)}, aptl ${a.aptl.toFixed(3)})`);
-    const fc = METRICS.map((m) => {
-      const f = a.forecasts[m];
-      return `${m} ${f.ok ? f.value.toFixed(3) : `- (${f.reason}, ${f.have}/${f.needed})`}`;
+    const fc = RESOURCES.map((r) => {
+      const f = a.forecasts[RESOURCE_METRIC[r]];
+      const h = a.headroom[r];
+      const margin = h ? ` + ${describeAmount(r, h.amount)} (${h.source === 'errors' ? `P${Math.round(h.quantile * 100)} of ${h.errors} recent errors` : `floor, ${h.errors} errors`})` : '';
+      return `${r} ${f.ok ? describeAmount(r, f.value) : `- (${f.reason}, ${f.have}/${f.needed})`}${margin}`;
     });
-    out.push(`  forecast: ${fc.join(', ')}`);
+    out.push(`  forecast demand + headroom: ${fc.join(', ')}`);
     if (a.actions.length === 0) out.push('  no change');
     for (const x of a.actions) out.push(`  ${x.kind} ${x.resource} ${describeAmount(x.resource, x.amount)}${x.generation ? ` [${x.generation}]` : ''}: ${x.detail}`);
   }

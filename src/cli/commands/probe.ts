@@ -5,9 +5,7 @@ import type { Command } from 'commander';
 import { pino } from 'pino';
 import { CgroupReader, detectLayout } from '../../adapters/probe/cgroup-fs.ts';
 import { filePodInfoSource } from '../../adapters/probe/pod-list.ts';
-import { kubePodInfoSource } from '../../adapters/probe/pod-info-kube.ts';
 import type { PodInfoSource } from '../../ports/pod-info.ts';
-import { KubeConfig } from '@kubernetes/client-node';
 import { ProbeSampler, type NodeCapacity } from '../../adapters/probe/sampler.ts';
 import { systemClock } from '../../adapters/system-clock.ts';
 import { parseMemTotal } from '../../core/probe/parse.ts';
@@ -79,18 +77,26 @@ function nodeCapacity(flags: ProbeFlags): NodeCapacity {
   };
 }
 
-/** In a pod: its service account; else the kubeconfig given, $KUBECONFIG or ~/.kube/config. */
-function loadKubeConfig(file: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  try {
-    if (file) kc.loadFromFile(file);
-    else if (process.env['KUBERNETES_SERVICE_HOST']) kc.loadFromCluster();
-    else kc.loadFromDefault();
-  } catch (err) {
-    throw new CliError(`--kube: ${err instanceof Error ? err.message : String(err)}`);
+/**
+ * The pods of this node from the Kubernetes API: in a pod (no --kubeconfig) through its
+ * service account, without loading the Kubernetes client, which would be most of the
+ * probe's memory (docs/operations.md); else the kubeconfig given, $KUBECONFIG or ~/.kube/config.
+ */
+async function kubePods(kubeconfig: string | undefined, nodeName: string): Promise<PodInfoSource> {
+  const [{ kubeConfigAccess, serviceAccountAccess }, { kubePodInfoSource }] = await Promise.all([
+    import('../../adapters/kube/api-access.ts'),
+    import('../../adapters/probe/pod-info-kube.ts'),
+  ]);
+  let access = kubeconfig ? undefined : serviceAccountAccess();
+  if (!access) {
+    const { loadKubeConfig } = await import('../../adapters/kube/config.ts');
+    try {
+      access = kubeConfigAccess(loadKubeConfig(kubeconfig ? { kubeconfig } : {}));
+    } catch (err) {
+      throw new CliError(`--kube: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
-  if (!kc.getCurrentCluster()) throw new CliError('--kube: no cluster in the kubeconfig (pass --kubeconfig, or run in a pod)');
-  return kc;
+  return kubePodInfoSource({ access, nodeName, clock: systemClock });
 }
 
 const fmt = (w: MetricWindow | undefined, digits: number, scale = 1): string =>
@@ -121,7 +127,6 @@ export function formatReport(r: WindowsReport): string {
 export function registerProbe(program: Command): void {
   program
     .command('probe')
-    .description('the node probe (DaemonSet): per-minute maxima of CPU, memory, network and disk from the cgroups of the pods on this node')
     .option('--cgroup-root <dir>', 'where the host\'s cgroup tree is mounted', '/sys/fs/cgroup')
     .option('--proc-root <dir>', 'where the host\'s /proc is mounted (for net/dev and meminfo)', '/proc')
     .option('--kubepods <path>', 'kubepods cgroup relative to the root, when not kubepods.slice or kubepods')
@@ -155,7 +160,7 @@ export function registerProbe(program: Command): void {
       const nodeName = flags.nodeName ?? process.env['NODE_NAME'] ?? hostname();
       let pods: PodInfoSource | undefined;
       if (flags.podsFile) pods = filePodInfoSource(flags.podsFile, flags.nodeName ?? process.env['NODE_NAME']);
-      else if (flags.kube) pods = kubePodInfoSource({ kubeConfig: loadKubeConfig(flags.kubeconfig), nodeName, clock: systemClock });
+      else if (flags.kube) pods = await kubePods(flags.kubeconfig, nodeName);
       const sampler = new ProbeSampler({
         reader,
         clock: systemClock,

@@ -29,7 +29,6 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 export function registerSchedule(program: Command): void {
   addRegistryOptions(program
     .command('schedule')
-    .description('place the pending pods of a set of manifests and explain each decision')
     .argument('<files...>', 'manifests: multi-document YAML, JSON, or a kind: List (Nodes, Pods, Deployments, StatefulSets, ReplicaSets, DaemonSets, Jobs, PriorityClasses); the --images file is left out when a glob takes it')
     .option('--images <file>', 'offline image catalog (reference -> platforms and digests; collected `polyarch inspect -o json` output works)')
     .option('--explain <pod>', 'print the full decision for one pod (namespace/name, or name)')

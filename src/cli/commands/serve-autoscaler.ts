@@ -7,7 +7,7 @@ import { KubeScalingPolicyStore } from '../../adapters/kube/scaling-policies.ts'
 import { ProbeMetricsSource } from '../../adapters/metrics/probe-source.ts';
 import { HttpNodeReclaimer } from '../../adapters/probe/reclaim-client.ts';
 import { systemClock } from '../../adapters/system-clock.ts';
-import { PolicyAutoscaler } from '../../app/autoscaler-policy.ts';
+import { Autoscaler } from '../../app/autoscaler.ts';
 import type { Node } from '../../core/k8s/types.ts';
 import type { MetricsSource } from '../../ports/metrics-source.ts';
 import { createAutoscalerMetrics, type AutoscalerMetrics } from '../../server/autoscaler-metrics.ts';
@@ -27,7 +27,9 @@ export const autoscalerRole: RoleDefinition = {
   description: 'scale pods by their ScalingPolicy: forecast, plan (P vs Q, reclaim by score, generations), resize in place or recreate',
   create: (ctx) => {
     // Flags checked when the role is created, at start-up, not when it first leads.
-    const flags = ctx.flags as ServeContext['flags'] & { probePort?: string; autoscalerInterval?: string };
+    const flags = ctx.flags as ServeContext['flags'] & { probePort?: string; autoscalerInterval?: string; autoscalerMaxChanges?: string };
+    const maxChanges = flags.autoscalerMaxChanges === undefined ? undefined : Number(flags.autoscalerMaxChanges);
+    if (maxChanges !== undefined && !(Number.isInteger(maxChanges) && maxChanges >= 0)) throw usageError(`--autoscaler-max-changes: "${flags.autoscalerMaxChanges ?? ''}" is not a whole number`);
     const intervalMs = parseDuration(flags.autoscalerInterval ?? '60s');
     if (intervalMs === undefined || intervalMs <= 0) throw usageError(`--autoscaler-interval: "${flags.autoscalerInterval ?? ''}" is not a duration`);
     const port = Number(flags.probePort ?? '9477');
@@ -55,7 +57,7 @@ export const autoscalerRole: RoleDefinition = {
             return samples;
           },
         };
-        return new PolicyAutoscaler({
+        return new Autoscaler({
           reader: ctx.cluster,
           writer: ctx.cluster,
           metrics,
@@ -65,6 +67,7 @@ export const autoscalerRole: RoleDefinition = {
           log,
           telemetry,
           intervalMs,
+          ...(maxChanges !== undefined ? { plan: { maxPodChanges: maxChanges } } : {}),
         }).run(signal);
       },
     };

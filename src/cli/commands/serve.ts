@@ -11,8 +11,8 @@ import { checkApiServer } from '../../adapters/kube/config.ts';
 import type { KubeCluster } from '../../adapters/kube/cluster.ts';
 import type { PullSecretSource } from '../../adapters/kube/credentials.ts';
 import { systemClock } from '../../adapters/system-clock.ts';
-import { NodeMigrator } from '../../app/node-migrator.ts';
-import { QueueScheduler } from '../../app/queue-scheduler.ts';
+import { Migrator } from '../../app/migrator.ts';
+import { Scheduler } from '../../app/scheduler.ts';
 import { createFramework } from '../../core/placement/framework.ts';
 import { mulberry32 } from '../../core/placement/rng.ts';
 import type { ImageLookupService } from '../../app/image-lookup.ts';
@@ -70,7 +70,7 @@ export const ROLES: Record<string, RoleDefinition> = {
       run: (signal) => {
         const fw = createFramework({});
         if (!fw.ok) throw new Error(fw.error);
-        const scheduler = new QueueScheduler({
+        const scheduler = new Scheduler({
           cluster: ctx.cluster,
           resolver: ctx.resolver,
           framework: fw.value,
@@ -85,16 +85,17 @@ export const ROLES: Record<string, RoleDefinition> = {
     }),
   },
   migrator: {
-    description: 'move pods off lost (not Ready past --node-lost-grace) and drained nodes, recorded as Migration objects',
+    description: 'move pods off lost (tainted unreachable, past their toleration), deleted and drained nodes, recorded as Migration objects',
     create: (ctx) => ({
       leaderOnly: true,
       run: (signal) =>
-        new NodeMigrator({
+        new Migrator({
           cluster: ctx.cluster,
           clock: systemClock,
           log: ctx.log.child({ role: 'migrator' }),
           telemetry: ctx.telemetry,
-          lostGraceMs: durationFlag('--node-lost-grace', ctx.flags.nodeLostGrace),
+          defaultTolerationMs: durationFlag('--default-toleration', ctx.flags.defaultToleration),
+          nodeGoneGraceMs: durationFlag('--node-lost-grace', ctx.flags.nodeLostGrace),
           intervalMs: durationFlag('--migrator-interval', ctx.flags.migratorInterval),
         }).run(signal),
     }),
@@ -114,6 +115,7 @@ export interface ServeFlags extends ClusterFlags {
   retryPeriod: string;
   identity?: string;
   nodeLostGrace: string;
+  defaultToleration: string;
   migratorInterval: string;
   seed: string;
   [role: string]: unknown;
@@ -154,9 +156,7 @@ function durationFlag(name: string, value: string): number {
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 export function registerServe(program: Command): void {
-  const cmd = program
-    .command('serve')
-    .description('run in a cluster: the roles given, leader-elected, with /healthz, /readyz and /metrics');
+  const cmd = program.command('serve');
   for (const [name, role] of Object.entries(ROLES)) cmd.option(`--${name}`, role.description);
   cmd
     .option('--kubeconfig <file>', 'kubeconfig file (default: in-cluster service account, else $KUBECONFIG or ~/.kube/config)')
@@ -176,10 +176,12 @@ export function registerServe(program: Command): void {
     .option('--retry-period <d>', 'interval of Lease attempts', '2s')
     .option('--cache-sync-timeout <d>', 'how long the informers may take to sync at start before the process stops (controller-runtime\'s default)', '2m')
     .option('--identity <id>', 'holder identity in the Lease (default: $POD_NAME, else hostname)')
-    .option('--node-lost-grace <d>', 'how long a node may be not Ready before its pods move', '30s')
+    .option('--node-lost-grace <d>', 'how long a Node object must stay missing (deleted) before its pods move at once (pods on an unreachable node move after their toleration)', '30s')
+    .option('--default-toleration <d>', 'how long pods with no toleration of node.kubernetes.io/unreachable stay on an unreachable node (the DefaultTolerationSeconds admission gives them 300s)', '5m')
     .option('--migrator-interval <d>', 'interval of migration rounds', '2s')
     .option('--probe-port <port>', 'port of the node probes (GET /windows, POST /reclaim) on each node\'s InternalIP, for --autoscaler', '9477')
     .option('--autoscaler-interval <d>', 'interval of autoscaler rounds', '60s')
+    .option('--autoscaler-max-changes <n>', 'disruption budget: pods the autoscaler may resize or evict per round (default: no limit)')
     .option('--seed <n>', 'seed of the tie-breaking random generator', '1')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .action(async (flags: ServeFlags) => {
@@ -189,6 +191,7 @@ export function registerServe(program: Command): void {
       const renewDeadlineMs = durationFlag('--renew-deadline', flags.renewDeadline);
       const retryPeriodMs = durationFlag('--retry-period', flags.retryPeriod);
       durationFlag('--node-lost-grace', flags.nodeLostGrace);
+      durationFlag('--default-toleration', flags.defaultToleration);
       durationFlag('--migrator-interval', flags.migratorInterval);
       if (!(leaseDurationMs > renewDeadlineMs && renewDeadlineMs > retryPeriodMs)) throw usageError('want --lease-duration > --renew-deadline > --retry-period');
       const cacheSyncTimeoutMs = durationFlag('--cache-sync-timeout', flags.cacheSyncTimeout);

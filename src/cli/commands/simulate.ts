@@ -24,6 +24,7 @@ interface Opts {
   output: 'text' | 'json';
   report: string | false;
   strategies?: string;
+  tradeoff?: string;
 }
 
 function progressBar(): ((done: number, label: string) => void) | undefined {
@@ -43,13 +44,13 @@ function progressBar(): ((done: number, label: string) => void) | undefined {
 export function registerSimulate(program: Command): void {
   program
     .command('simulate')
-    .description('run the embedded cluster (the default scenario when none is given) with polyarch and the baselines, and write a report')
     .option('-s, --scenario <file>', 'scenario file (multi-document YAML)')
     .option('--seed <n>', 'random seed (default: the scenario\'s, else 42)')
     .addOption(outputOption())
     .option('-r, --report <file>', 'where to write the HTML report', 'report.html')
     .option('--no-report', 'do not write the HTML report')
     .addOption(new Option('--strategies <list>', `comma-separated subset of ${ALL_STRATEGIES.join(',')}`))
+    .option('--tradeoff <quantiles>', 'also run polyarch at these headroom quantiles (e.g. 0.5,0.8,0.9,0.95,0.99) and draw slack against shortage in the report')
     .action(async (opts: Opts) => {
       let seed: number | undefined;
       if (opts.seed !== undefined) {
@@ -61,6 +62,11 @@ export function registerSimulate(program: Command): void {
         strategies = opts.strategies.split(',').map((s) => s.trim()) as Strategy[];
         const bad = strategies.filter((s) => !ALL_STRATEGIES.includes(s));
         if (bad.length > 0 || strategies.length === 0) throw new CliError(`--strategies: unknown ${bad.join(', ') || '(empty)'} (known: ${ALL_STRATEGIES.join(', ')})`, 2);
+      }
+      let tradeoff: number[] | undefined;
+      if (opts.tradeoff !== undefined) {
+        tradeoff = opts.tradeoff.split(',').map((q) => Number(q.trim()));
+        if (tradeoff.length === 0 || tradeoff.some((q) => !(q > 0 && q < 1))) throw new CliError(`--tradeoff: want quantiles in (0, 1) separated by commas, got "${opts.tradeoff}"`, 2);
       }
       const file = opts.scenario ?? DEFAULT_SCENARIO;
       const loaded = loadScenario(file);
@@ -74,6 +80,7 @@ export function registerSimulate(program: Command): void {
       const report = await simulate(scenario, {
         seed: seed ?? scenario.seed ?? 42,
         ...(strategies ? { strategies } : {}),
+        ...(tradeoff ? { tradeoff } : {}),
         ...(progress ? { onProgress: (d: number, s: string) => progress(d, s) } : {}),
       });
       let reportPath: string | undefined;

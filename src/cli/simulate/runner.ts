@@ -8,11 +8,13 @@
 import type { Pod } from '../../core/k8s/types.ts';
 import { formatPlatform, nodePlatform } from '../../core/platform/platform.ts';
 import { Scheduler } from '../../app/scheduler.ts';
+import { createFramework } from '../../core/placement/framework.ts';
 import { ImageLookupService } from '../../app/image-lookup.ts';
-import { Migrator, requestDrain, endDrain } from '../../app/migrator.ts';
-import { Autoscaler, type AppScaling } from '../../app/autoscaler.ts';
-import { PolicyAutoscaler } from '../../app/autoscaler-policy.ts';
+import { Migrator, requestDrain, undoDrain } from '../../app/migrator.ts';
+import { Autoscaler } from '../../app/autoscaler.ts';
 import { silentLogger } from '../../ports/logger.ts';
+import type { Hindsight } from '../../ports/metrics-source.ts';
+import type { Usage } from '../../sim/usage.ts';
 import { MemoryPolicyStore } from '../../sim/scaling-policies.ts';
 import { buildWorld, deployWorkload, type World } from '../../sim/world.ts';
 import { appOf } from '../../sim/kubelet.ts';
@@ -37,11 +39,35 @@ export interface RunOptions {
   readonly onMinute?: (minute: number, world: World) => void;
   readonly registry?: SimRegistry;
   readonly usage?: UsageModel;
-  /**
-   * Drive scaling with the ScalingPolicy autoscaler (`serve --autoscaler`'s app code), one
-   * InPlace policy per workload, instead of the simulator's own loop (predictive strategies only).
-   */
-  readonly policies?: boolean;
+  /** The headroom quantile of the generated ScalingPolicies, instead of the scenario's (the trade-off curve). */
+  readonly errorQuantile?: number;
+}
+
+/** One pod's forecast use of a workload after the last round (millicores, bytes; NaN while starting), for the timeline. */
+interface AppScaling {
+  readonly forecastCpu: number;
+  readonly forecastMem: number;
+}
+
+/**
+ * The ScalingPolicy objects of a run: the scenario's own, and one for every other
+ * Deployment and StatefulSet, InPlace (Off when the strategy keeps static requests).
+ */
+export function scenarioPolicies(scenario: Scenario, mode: 'InPlace' | 'Off', errorQuantile = scenario.policy.errorQuantile): { namespace: string; name: string; spec: unknown }[] {
+  const own = scenario.scalingPolicies.map((p) => (mode === 'Off' ? { ...p, spec: { ...(p.spec as object), mode: 'Off' } } : p));
+  const covered = new Set(own.map((p) => `${p.namespace}/${(p.spec as { targetRef?: { name?: string } }).targetRef?.name ?? ''}`));
+  const policy = scenario.policy;
+  const workloads = [...scenario.deployments.map((d) => ({ d, kind: 'Deployment' as const })), ...scenario.statefulSets.map((d) => ({ d, kind: 'StatefulSet' as const }))];
+  return [
+    ...own,
+    ...workloads
+      .filter(({ d }) => !covered.has(`${d.metadata.namespace ?? 'default'}/${d.metadata.name ?? ''}`))
+      .map(({ d, kind }) => ({
+        namespace: d.metadata.namespace ?? 'default',
+        name: d.metadata.name ?? '',
+        spec: { targetRef: { kind, name: d.metadata.name ?? '' }, mode, headroom: policy.headroom, forecast: { window: 10, horizon: policy.horizon, errorQuantile } },
+      })),
+  ];
 }
 
 const ARCH_LABEL = 'kubernetes.io/arch';
@@ -50,7 +76,7 @@ interface StrategyConfig {
   readonly schedulerName: string;
   readonly platformAware: boolean;
   readonly recreateBarePods: boolean;
-  readonly scaling: 'predictive' | 'vpa' | 'none';
+  readonly scaling: 'predictive' | 'vpa' | 'oracle' | 'none';
   readonly perArch: boolean;
 }
 
@@ -58,6 +84,7 @@ const CONFIG: Readonly<Record<Strategy, StrategyConfig>> = {
   polyarch: { schedulerName: 'polyarch', platformAware: true, recreateBarePods: true, scaling: 'predictive', perArch: false },
   static: { schedulerName: 'polyarch', platformAware: true, recreateBarePods: true, scaling: 'none', perArch: false },
   vpa: { schedulerName: 'polyarch', platformAware: true, recreateBarePods: true, scaling: 'vpa', perArch: false },
+  oracle: { schedulerName: 'polyarch', platformAware: true, recreateBarePods: true, scaling: 'oracle', perArch: false },
   'kube-scheduler': { schedulerName: 'default-scheduler', platformAware: false, recreateBarePods: false, scaling: 'none', perArch: false },
   'per-arch': { schedulerName: 'default-scheduler', platformAware: false, recreateBarePods: false, scaling: 'none', perArch: true },
 };
@@ -133,31 +160,26 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
   });
   const { cluster, clock, kubelet, controllers, registry } = world;
   kubelet.tracked = new Set(opts.trackApps ?? []);
-  const scheduler = new Scheduler(cluster, cluster, new ImageLookupService({ source: registry, clock }), {
-    schedulerName: cfg.schedulerName, platformAware: cfg.platformAware, rng: world.rng.fork('scheduler'), percentageOfNodesToScore: 0,
+  // `serve --scheduler`'s scheduler and profile; the platform-blind baselines run kube-scheduler's default profile.
+  const framework = createFramework(cfg.platformAware ? {} : { profile: 'kube-scheduler' });
+  if (!framework.ok) throw new Error(`scheduling profile: ${framework.error}`);
+  const scheduler = new Scheduler({
+    cluster, resolver: new ImageLookupService({ source: registry, clock }), framework: framework.value, rng: world.rng.fork('scheduler'), clock, log: silentLogger, schedulerName: cfg.schedulerName,
   });
-  const migrator = new Migrator(cluster, cluster, clock, { evictionTimeoutMs: policy.evictionTimeout * 60_000, recreateBarePods: cfg.recreateBarePods });
-  const policyAutoscaler =
-    opts.policies && cfg.scaling === 'predictive'
-      ? new PolicyAutoscaler({
-          reader: cluster,
-          writer: cluster,
-          metrics: kubelet,
-          policies: new MemoryPolicyStore(
-            [...scenario.deployments.map((d) => ({ d, kind: 'Deployment' as const })), ...scenario.statefulSets.map((d) => ({ d, kind: 'StatefulSet' as const }))].map(({ d, kind }) => ({
-              namespace: d.metadata.namespace ?? 'default',
-              name: d.metadata.name ?? '',
-              spec: { targetRef: { kind, name: d.metadata.name ?? '' }, mode: 'InPlace', headroom: policy.headroom, forecast: { window: 10, horizon: policy.horizon } },
-            })),
-          ),
-          clock,
-          log: silentLogger,
-          plan: { usageMinutes: policy.window },
-        })
-      : undefined;
-  const autoscaler = cfg.scaling === 'none' || policyAutoscaler ? undefined : new Autoscaler(cluster, cluster, kubelet, clock, {
-    mode: cfg.scaling,
-    policy: { horizon: policy.horizon, headroom: policy.headroom, usageMinutes: policy.window },
+  // The migrator `serve --migrator` runs; the Kubernetes baselines configure it as Kubernetes behaves (bare pods are lost).
+  const migrator = new Migrator({ cluster, clock, defaultTolerationMs: policy.evictionTimeout * 60_000, recreateBarePods: cfg.recreateBarePods });
+  // The one autoscaler, as `serve --autoscaler` runs it; the baselines differ by forecaster (VPA) or mode (Off: static requests).
+  const autoscaler = new Autoscaler({
+    reader: cluster,
+    writer: cluster,
+    metrics: kubelet,
+    policies: new MemoryPolicyStore(scenarioPolicies(scenario, cfg.scaling === 'none' ? 'Off' : 'InPlace', opts.errorQuantile)),
+    clock,
+    log: silentLogger,
+    forecaster: cfg.scaling === 'vpa' ? 'vpa' : cfg.scaling === 'oracle' ? 'oracle' : 'dma',
+    hindsight: hindsightOf(world),
+    intervalMs: policy.interval * 60_000,
+    plan: { usageMinutes: policy.window, maxPodChanges: policy.maxPodChanges },
   });
 
   const nodePlat = new Map<string, string>();
@@ -199,9 +221,12 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
       } else if (e.type === 'drain') {
         const r = await requestDrain(cluster, cluster, e.node);
         events.push({ minute, type: e.type, detail: `${e.node} (${nodePlat.get(e.node) ?? '?'}): ${r.message}` });
+      } else if (e.type === 'fence') {
+        cluster.fenceNode(e.node);
+        events.push({ minute, type: e.type, detail: `${e.node} (${nodePlat.get(e.node) ?? '?'}) confirmed off (out-of-service taint): its StatefulSet pods may be replaced` });
       } else if (e.type === 'recovery') {
         cluster.recoverNode(e.node);
-        await endDrain(cluster, cluster, e.node);
+        await undoDrain(cluster, cluster, e.node);
         events.push({ minute, type: e.type, detail: `${e.node} (${nodePlat.get(e.node) ?? '?'}) is back` });
       } else if (e.type === 'deploy') {
         const key = e.workload.includes('/') ? e.workload : `default/${e.workload}`;
@@ -217,17 +242,20 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
     let t = performance.now();
     await controllers.reconcile();
     const round = await migrator.runOnce();
-    for (const o of round.outcomes) {
-      if (o.result === 'refused') {
+    for (const o of round.moves) {
+      const key = o.record.spec.pod;
+      if (o.outcome === 'refused') {
         evictionsRefused++;
-        refusals.set(o.move.pod, (refusals.get(o.move.pod) ?? 0) + 1);
-      } else if (o.result === 'done' && o.move.action !== 'wait') {
-        migrations.push({
-          minute, pod: o.move.pod, app: appOf(o.pod), reason: o.move.action === 'evict' ? 'drain' : 'node-failure',
-          fromNode: o.move.node, fromPlatform: nodePlat.get(o.move.node) ?? 'unknown', refusals: refusals.get(o.move.pod) ?? 0,
-          outSince: o.move.action === 'evict' ? minute : Math.min(minute, failedAt.get(o.move.node) ?? minute),
-        });
+        refusals.set(key, (refusals.get(key) ?? 0) + 1);
+        continue;
       }
+      const from = o.record.spec.fromNode ?? '';
+      const drained = o.record.spec.reason !== 'node-lost';
+      migrations.push({
+        minute, pod: key, app: appOf(o.pod), reason: drained ? 'drain' : 'node-failure',
+        fromNode: from, fromPlatform: nodePlat.get(from) ?? 'unknown', refusals: refusals.get(key) ?? 0,
+        outSince: drained ? minute : Math.min(minute, failedAt.get(from) ?? minute),
+      });
     }
     await controllers.reconcile();
     t = lap('controllers+migrator', t);
@@ -258,21 +286,8 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
       }
     }
 
-    if (autoscaler) {
-      await autoscaler.observe();
-      if (minute > 0 && minute % policy.interval === 0) {
-        const r = await autoscaler.runOnce();
-        scaling.rounds++;
-        scaling.resized += r.resized;
-        scaling.deferred += r.deferred;
-        scaling.grants += r.grants;
-        scaling.releases += r.releases;
-        lastScaling = new Map(r.apps.map((a) => [a.app, a]));
-      }
-    }
-
-    if (policyAutoscaler && minute > 0 && minute % policy.interval === 0) {
-      const r = await policyAutoscaler.runOnce();
+    if (minute > 0 && minute % policy.interval === 0) {
+      const r = await autoscaler.runOnce();
       scaling.rounds++;
       for (const p of r.policies) for (const o of p.pods) {
         if (o.done === 'resized') scaling.resized++;
@@ -282,6 +297,8 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
         if (act.kind === 'grant') scaling.grants++;
         if (act.kind === 'release' || act.kind === 'compact') scaling.releases++;
       }
+      lastScaling = new Map();
+      for (const p of r.policies) for (const app of p.apps ?? []) if (p.forecast) lastScaling.set(app, { forecastCpu: p.forecast.cpu * 1000, forecastMem: p.forecast.memory });
     }
 
     t = lap('autoscaler', t);
@@ -347,6 +364,29 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
     invariantViolations: violations.slice(0, 100),
     phaseMs: Object.fromEntries(Object.entries(phaseMs).map(([k, v]) => [k, Math.round(v)])),
     events,
+  };
+}
+
+/** The simulator's future, for the oracle baseline: a workload's highest use of one running pod over a span of minutes. */
+function hindsightOf(world: World): Hindsight {
+  const { cluster, usage, scenario } = world;
+  const u: Usage = { cpu: 0, mem: 0, net: 0, disk: 0 };
+  return {
+    peak: (app, fromMs, toMs) => {
+      let cpu = -1;
+      let mem = 0;
+      for (const [key, pod] of cluster.podEntries()) {
+        if (appOf(pod) !== app || cluster.runtimeOf(key)?.state !== 'Running') continue;
+        const req = cluster.requestOf(key) ?? { cpu: 0, mem: 0 };
+        const shift = usage.shiftFor(pod.metadata.name ?? key);
+        for (let t = fromMs; t < toMs; t += 60_000) {
+          usage.at(app, shift, Math.round((t - scenario.startMs) / 60_000), u, req.cpu, req.mem);
+          cpu = Math.max(cpu, u.cpu);
+          mem = Math.max(mem, u.mem);
+        }
+      }
+      return cpu < 0 ? undefined : { cpu: cpu / 1000, memory: mem };
+    },
   };
 }
 

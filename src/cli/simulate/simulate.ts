@@ -7,10 +7,11 @@ import { SimRegistry } from '../../sim/registry.ts';
 import { UsageModel } from '../../sim/usage.ts';
 import { createRng } from '../../sim/rng.ts';
 import type { Scenario } from '../../sim/scenario/load.ts';
-import type { RunResult, SimulationReport, Strategy } from '../../sim/results.ts';
+import type { RunResult, SimulationReport, Strategy, TradeoffPoint } from '../../sim/results.ts';
+import { tradeoffPoint } from '../../sim/summary.ts';
 import { runStrategy } from './runner.ts';
 
-export const ALL_STRATEGIES: readonly Strategy[] = ['polyarch', 'kube-scheduler', 'per-arch', 'static', 'vpa'];
+export const ALL_STRATEGIES: readonly Strategy[] = ['polyarch', 'kube-scheduler', 'per-arch', 'static', 'vpa', 'oracle'];
 
 export interface SimulateOptions {
   readonly seed: number;
@@ -20,6 +21,8 @@ export interface SimulateOptions {
   readonly onProgress?: (done: number, strategy: Strategy) => void;
   /** Workloads to chart (default: the first four with a trace). */
   readonly trackApps?: readonly string[];
+  /** Headroom quantiles at which polyarch runs again for the slack / shortage trade-off curve. */
+  readonly tradeoff?: readonly number[];
 }
 
 export async function simulate(scenario: Scenario, opts: SimulateOptions): Promise<SimulationReport> {
@@ -28,7 +31,7 @@ export async function simulate(scenario: Scenario, opts: SimulateOptions): Promi
   const usage = new UsageModel(scenario.usage, scenario.durationMinutes, createRng(opts.seed).fork('usage'));
   const tracked = opts.trackApps ?? [...scenario.usage.values()].filter((u) => u.trace).slice(0, 4).map((u) => u.workload);
   const runs: RunResult[] = [];
-  const total = strategies.length * scenario.durationMinutes;
+  const total = (strategies.length + (opts.tradeoff?.length ?? 0)) * scenario.durationMinutes;
   let done = 0;
   for (const strategy of strategies) {
     runs.push(await runStrategy(scenario, {
@@ -37,6 +40,15 @@ export async function simulate(scenario: Scenario, opts: SimulateOptions): Promi
       onProgress: (m) => opts.onProgress?.((done + m + 1) / total, strategy),
     }));
     done += scenario.durationMinutes;
+  }
+  const tradeoff: TradeoffPoint[] = [];
+  for (const q of opts.tradeoff ?? []) {
+    const run = await runStrategy(scenario, {
+      seed: opts.seed, strategy: 'polyarch', registry, usage, errorQuantile: q,
+      onProgress: (m) => opts.onProgress?.((done + m + 1) / total, 'polyarch'),
+    });
+    done += scenario.durationMinutes;
+    tradeoff.push(tradeoffPoint(`polyarch P${Math.round(q * 100)}`, run, q));
   }
   const platforms: Record<string, number> = {};
   for (const n of scenario.nodes) {
@@ -52,5 +64,6 @@ export async function simulate(scenario: Scenario, opts: SimulateOptions): Promi
     },
     seed: opts.seed,
     runs,
+    ...(tradeoff.length > 0 ? { tradeoff } : {}),
   };
 }

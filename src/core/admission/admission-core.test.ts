@@ -3,7 +3,6 @@ import type { ImagePlatforms } from '../image/types.ts';
 import { parsePlatform } from '../platform/platform.ts';
 import { affinityPatch, annotationPatch, hasRequiredArchAffinity, removeGatePatch, requiredExpressions } from './affinity.ts';
 import { parseSourceImages } from '../k8s/annotations.ts';
-import { choosePlatform, filterNodes, toExtenderPriority } from './choose.ts';
 import { escapePointer, pointer } from './json-patch.ts';
 import { affinityTarget, podPlatforms, type ResolvedImage } from './platforms.ts';
 import type { PodLike } from './pod.ts';
@@ -22,7 +21,6 @@ function images(...specs: [string, string[], ImagePlatforms['source']?][]): Reso
   }));
 }
 
-const node = (name: string, arch: string, extra: object = {}) => ({ metadata: { name, labels: { 'kubernetes.io/arch': arch, 'kubernetes.io/os': 'linux' } }, ...extra });
 
 describe('JSON Pointer', () => {
   it('escapes ~ before / (RFC 6901)', () => {
@@ -82,29 +80,5 @@ describe('affinity patches', () => {
     expect(parseSourceImages('{"a":"x:1","b":2}')).toEqual({ a: 'x:1' });
     expect(parseSourceImages('[1]')).toBeUndefined();
     expect(parseSourceImages('{')).toBeUndefined();
-  });
-});
-
-describe('extender filter and platform choice', () => {
-  const imgs = images(['a', ['linux/amd64', 'linux/arm64']]);
-
-  it('refuses by platform as unresolvable, a node without platform as failed', () => {
-    const out = filterNodes(imgs, [node('x', 'amd64'), node('y', 's390x'), { metadata: { name: 'z', labels: {} } }]);
-    expect(out.passed).toEqual(['x']);
-    expect(Object.keys(out.unresolvable)).toEqual(['y']);
-    expect(Object.keys(out.failed)).toEqual(['z']);
-  });
-
-  it('scales scores to 0-10 and clamps', () => {
-    expect([0, 4, 5, 100, 250, -3].map(toExtenderPriority)).toEqual([0, 0, 1, 10, 10, 0]);
-  });
-
-  it('chooses the preferred architecture, then the one with more ready nodes, ignoring cordoned and not-ready nodes', () => {
-    const nodes = [node('a1', 'amd64'), node('a2', 'amd64'), node('r1', 'arm64'), node('r2', 'arm64', { spec: { unschedulable: true } }), node('r3', 'arm64', { status: { conditions: [{ type: 'Ready', status: 'False' }] } })];
-    const plain = choosePlatform(imgs, nodes, []);
-    expect(plain.ok && plain.platform.architecture).toBe('amd64');
-    const preferred = choosePlatform(imgs, nodes, [{ architecture: 'arm64', weight: 50 }]);
-    expect(preferred.ok && preferred.platform.architecture).toBe('arm64');
-    expect(choosePlatform(imgs, [node('s', 's390x')], []).ok).toBe(false);
   });
 });

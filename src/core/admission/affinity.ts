@@ -6,10 +6,10 @@
 import { PLATFORM_GATE } from '../k8s/annotations.ts';
 import { ARCH_LABEL, OS_LABEL } from '../platform/platform.ts';
 import { pointer, type JsonPatchOp } from './json-patch.ts';
-import type { NodeSelectorRequirement, PodImage, PodLike, PreferredSchedulingTerm } from './pod.ts';
+import type { RequirementLike, SpecImage, PodLike, PreferredTermLike } from './pod.ts';
 
 
-/** A preferred architecture and its weight (1-100, as PreferredSchedulingTerm.weight). */
+/** A preferred architecture and its weight (1-100, as PreferredTermLike.weight). */
 export interface ArchPreference {
   readonly architecture: string;
   readonly weight: number;
@@ -32,14 +32,14 @@ export function hasGate(pod: PodLike, gate = PLATFORM_GATE): boolean {
   return (pod.spec?.schedulingGates ?? []).some((g) => g.name === gate);
 }
 
-export function requiredExpressions(target: { os: string; architectures: readonly string[] }): NodeSelectorRequirement[] {
+export function requiredExpressions(target: { os: string; architectures: readonly string[] }): RequirementLike[] {
   return [
     { key: ARCH_LABEL, operator: 'In', values: [...target.architectures] },
     { key: OS_LABEL, operator: 'In', values: [target.os] },
   ];
 }
 
-export function preferredTerms(architectures: readonly string[], preferences: readonly ArchPreference[]): PreferredSchedulingTerm[] {
+export function preferredTerms(architectures: readonly string[], preferences: readonly ArchPreference[]): PreferredTermLike[] {
   return preferences
     .filter((p) => architectures.includes(p.architecture) && p.weight >= 1 && p.weight <= 100)
     .map((p) => ({ weight: Math.round(p.weight), preference: { matchExpressions: [{ key: ARCH_LABEL, operator: 'In', values: [p.architecture] }] } }));
@@ -52,7 +52,7 @@ export function preferredTerms(architectures: readonly string[], preferences: re
  * preferred terms. Only appending to existing terms is also what the API server
  * allows on a pod that is still scheduling-gated (KEP-3838).
  */
-export function affinityPatch(pod: PodLike, required: readonly NodeSelectorRequirement[], preferred: readonly PreferredSchedulingTerm[]): JsonPatchOp[] {
+export function affinityPatch(pod: PodLike, required: readonly RequirementLike[], preferred: readonly PreferredTermLike[]): JsonPatchOp[] {
   const affinity = pod.spec?.affinity;
   const nodeAffinity = affinity?.nodeAffinity;
   const fresh = { nodeSelectorTerms: [{ matchExpressions: [...required] }] };
@@ -112,7 +112,7 @@ export function removeGatePatch(pod: PodLike, gate = PLATFORM_GATE): JsonPatchOp
 }
 
 /** Rewrites container images (image is one of the few mutable pod spec fields). */
-export function imagePatch(changes: readonly { image: PodImage; to: string }[]): JsonPatchOp[] {
+export function imagePatch(changes: readonly { image: SpecImage; to: string }[]): JsonPatchOp[] {
   return changes
     .filter((c) => c.image.image !== c.to)
     .map((c) => ({ op: 'replace', path: pointer('spec', c.image.kind, c.image.index, 'image'), value: c.to }));

@@ -1,5 +1,4 @@
 export * from './affinity.ts';
-export * from './choose.ts';
 export * from './json-patch.ts';
 export * from './platforms.ts';
 export * from './pod.ts';

@@ -3,25 +3,25 @@
  * Structural, so the full Kubernetes types (and the placement core's) fit them.
  */
 
-export interface NodeSelectorRequirement {
+export interface RequirementLike {
   readonly key: string;
   readonly operator: string;
   readonly values?: readonly string[] | null;
 }
 
-export interface NodeSelectorTerm {
-  readonly matchExpressions?: readonly NodeSelectorRequirement[] | null;
-  readonly matchFields?: readonly NodeSelectorRequirement[] | null;
+export interface SelectorTermLike {
+  readonly matchExpressions?: readonly RequirementLike[] | null;
+  readonly matchFields?: readonly RequirementLike[] | null;
 }
 
-export interface PreferredSchedulingTerm {
+export interface PreferredTermLike {
   readonly weight: number;
-  readonly preference: NodeSelectorTerm;
+  readonly preference: SelectorTermLike;
 }
 
-export interface NodeAffinity {
-  readonly requiredDuringSchedulingIgnoredDuringExecution?: { readonly nodeSelectorTerms: readonly NodeSelectorTerm[] } | null;
-  readonly preferredDuringSchedulingIgnoredDuringExecution?: readonly PreferredSchedulingTerm[] | null;
+export interface NodeAffinityLike {
+  readonly requiredDuringSchedulingIgnoredDuringExecution?: { readonly nodeSelectorTerms: readonly SelectorTermLike[] } | null;
+  readonly preferredDuringSchedulingIgnoredDuringExecution?: readonly PreferredTermLike[] | null;
 }
 
 export interface ContainerLike {
@@ -45,7 +45,7 @@ export interface PodLike {
     readonly initContainers?: readonly ContainerLike[] | null;
     readonly nodeSelector?: Readonly<Record<string, string>> | null;
     readonly nodeName?: string;
-    readonly affinity?: { readonly nodeAffinity?: NodeAffinity | null } | null;
+    readonly affinity?: { readonly nodeAffinity?: NodeAffinityLike | null } | null;
     readonly schedulingGates?: readonly { readonly name: string }[] | null;
     /** Where the pod's registry credentials come from (the image lookup reads them). */
     readonly imagePullSecrets?: readonly { readonly name?: string }[] | null;
@@ -56,7 +56,7 @@ export interface PodLike {
 export type ContainerKind = 'containers' | 'initContainers';
 
 /** One container image of a pod, with where it sits in the spec (for patches). */
-export interface PodImage {
+export interface SpecImage {
   readonly kind: ContainerKind;
   readonly index: number;
   readonly container: string;
@@ -64,8 +64,8 @@ export interface PodImage {
 }
 
 /** Every container and init container image, in spec order (ephemeral containers are added later and never scheduled). */
-export function podImages(pod: PodLike): PodImage[] {
-  const out: PodImage[] = [];
+export function podImages(pod: PodLike): SpecImage[] {
+  const out: SpecImage[] = [];
   for (const kind of ['initContainers', 'containers'] as const) {
     (pod.spec?.[kind] ?? []).forEach((c, index) => {
       out.push({ kind, index, container: c.name, image: c.image ?? '' });

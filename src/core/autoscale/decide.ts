@@ -2,7 +2,8 @@
  * What to do with one pod, given the application's plan (a per-pod target) and what the
  * pod, its node and its usage say. Pure; the safety rules live here:
  *
- * - never above a container's max, never below its min;
+ * - never above a container's max, never below its min; a limit scaled with its request
+ *   stays within the max too (it never falls below the request);
  * - memory never below what is in use: a decrease keeps the pod's memory at or above
  *   usage / (1 - margin); when that floor cannot be kept within the bounds, memory is left
  *   as it is;
@@ -83,8 +84,10 @@ function withLimits(c: ContainerState, requests: Amount2): ContainerResources {
   for (const r of RES) {
     const l = c.limit[r];
     if (l === undefined) continue;
-    // Limits keep the ratio to the request that was written; never below the request.
-    limits[r] = requests[r] === c.request[r] ? l : Math.max(requests[r], c.request[r] > 0 ? round(r, (l * requests[r]) / c.request[r]) : l);
+    // Limits keep the ratio to the request that was written, within the container's max; never below the request.
+    const scaled = requests[r] === c.request[r] ? l : c.request[r] > 0 ? round(r, (l * requests[r]) / c.request[r]) : l;
+    const hi = c.max[r];
+    limits[r] = Math.max(requests[r], hi !== undefined && requests[r] !== c.request[r] ? Math.min(scaled, hi) : scaled);
   }
   return { name: c.name, requests, limits };
 }

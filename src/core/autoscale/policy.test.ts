@@ -8,7 +8,8 @@ describe('ScalingPolicy', () => {
     const p = parseScalingPolicy({ metadata: { name: 'web', namespace: 'shop' }, spec: { targetRef: { kind: 'Deployment', name: 'web' }, containers: [{ name: '*', max: { cpu: '2', memory: '1Gi' } }, { name: 'side', min: { cpu: '50m' } }] } });
     if (!p.ok) throw new Error(p.error);
     expect(p.value.spec.mode).toBe('Recommend');
-    expect(p.value.spec.forecast).toEqual({ window: 10, horizon: 5 });
+    expect(p.value.spec.forecast).toEqual({ window: 10, horizon: 5, errorQuantile: 0.95, errorWindow: 60 });
+    expect(p.value.spec.headroom).toBe(0.05);
     expect(containerBounds(p.value.spec, 'app')).toEqual({ min: {}, max: { cpu: 2, memory: 2 ** 30 } });
     expect(containerBounds(p.value.spec, 'side')).toEqual({ min: { cpu: 0.05 }, max: {} });
   });

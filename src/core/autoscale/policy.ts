@@ -30,10 +30,18 @@ export const scalingPolicySpecSchema = z
     containers: z
       .array(z.strictObject({ name: z.string().min(1), min: bounds.optional(), max: bounds.optional() }))
       .default([]),
-    headroom: z.number().min(0).max(10).default(0.15),
+    /** The headroom's floor, a share of the forecast. */
+    headroom: z.number().min(0).max(10).default(0.05),
     forecast: z
-      .strictObject({ window: z.number().int().min(2).max(30).default(10), horizon: z.number().int().min(1).max(60).default(5) })
-      .default({ window: 10, horizon: 5 }),
+      .strictObject({
+        window: z.number().int().min(2).max(30).default(10),
+        horizon: z.number().int().min(1).max(60).default(5),
+        /** Headroom = this quantile of the forecaster's own recent errors (0: the floor alone). */
+        errorQuantile: z.number().min(0).max(1).default(0.95),
+        /** Minutes of recent errors it reads. */
+        errorWindow: z.number().int().min(10).max(240).default(60),
+      })
+      .default({ window: 10, horizon: 5, errorQuantile: 0.95, errorWindow: 60 }),
     mode: z.enum(MODES).default('Recommend'),
     application: z.enum(['system', 'user']).default('user'),
     /** Overrides the pods' PriorityClass value in the reclaim score. */
@@ -77,7 +85,14 @@ export interface ScalingPolicyStatus {
   readonly observedGeneration?: number;
   readonly lastRunTime?: string;
   /** Forecast per-pod use, T minutes ahead (quantities), or why there is none. */
-  readonly forecast?: { readonly horizonMinutes: number; readonly cpu?: string; readonly memory?: string; readonly note?: string };
+  readonly forecast?: {
+    readonly horizonMinutes: number;
+    readonly cpu?: string;
+    readonly memory?: string;
+    /** The margin above the forecast (per pod) and where it came from: `P95 of 60 errors` or `floor`. */
+    readonly headroom?: { readonly cpu?: string; readonly memory?: string; readonly source?: string };
+    readonly note?: string;
+  };
   /** Per container, the requests (and limits, ratio kept) the autoscaler wants. */
   readonly recommendation?: readonly { readonly container: string; readonly requests: Record<string, string>; readonly limits?: Record<string, string> }[];
   /** Old surplus marked by the last plan (cores, bytes for the whole application): the next plan compacts it. */

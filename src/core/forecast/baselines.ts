@@ -5,6 +5,7 @@
  */
 import { WINDOW_MINUTES } from './window.ts';
 import { clamp01, starting, type Forecast, type Forecaster } from './forecaster.ts';
+import { DecayingHistogram, linearHistogramOptions } from './vpa.ts';
 
 /** Tomorrow is like today: the last value. */
 export class LastValueForecaster implements Forecaster {
@@ -157,10 +158,11 @@ export interface VpaOptions {
 }
 
 /**
- * A VPA-style recommender: a decaying histogram of the values (newer samples weigh more,
- * halving every half-life), its percentile, times (1 + safety margin). The weight of the
- * sample at minute t is 2^(t/halfLife), renormalised now and then so it never overflows;
- * this is how the VPA avoids touching every bucket on each sample.
+ * The VPA recommender's CPU estimator (core/forecast/vpa.ts, the same decaying histogram)
+ * as a per-minute forecaster of utilisations, for `polyarch forecast`'s comparison: linear
+ * buckets over [0, 1] instead of the VPA's exponential ones over cores, the sample at
+ * minute t weighing 2^(t / half-life), its percentile (the end of the bucket holding it),
+ * times (1 + safety margin).
  */
 export class VpaForecaster implements Forecaster {
   readonly name = 'vpa';
@@ -168,9 +170,8 @@ export class VpaForecaster implements Forecaster {
   readonly halfLife: number;
   readonly percentile: number;
   readonly margin: number;
-  private readonly weights: number[];
-  private total = 0;
-  private t = 0; // minutes observed since the reference time
+  private hist: DecayingHistogram;
+  private t = 0; // minutes observed
   constructor(opts: VpaOptions = {}) {
     this.buckets = opts.buckets ?? 100;
     this.halfLife = opts.halfLifeMinutes ?? 24 * 60;
@@ -180,35 +181,22 @@ export class VpaForecaster implements Forecaster {
     if (!(this.halfLife > 0)) throw new RangeError(`VPA half-life must be > 0, got ${this.halfLife}`);
     if (!(this.percentile > 0 && this.percentile <= 1)) throw new RangeError(`VPA percentile must be in (0,1], got ${this.percentile}`);
     if (!(this.margin >= 0)) throw new RangeError(`VPA margin must be >= 0, got ${this.margin}`);
-    this.weights = new Array<number>(this.buckets).fill(0);
+    this.hist = this.fresh();
+  }
+  private fresh(): DecayingHistogram {
+    // Bucket i holds [i/buckets, (i+1)/buckets); a value of exactly 1 goes to the last one.
+    return new DecayingHistogram(linearHistogramOptions((this.buckets - 1) / this.buckets, 1 / this.buckets, 1e-300), this.halfLife * 60_000);
   }
   observe(x: number): void {
-    const w = 2 ** (this.t / this.halfLife);
-    const i = Math.min(this.buckets - 1, Math.max(0, Math.floor(x * this.buckets)));
-    this.weights[i] = this.weights[i]! + w;
-    this.total += w;
+    this.hist.addSample(Math.min(x, 1 - 1e-12), 1, this.t * 60_000);
     this.t++;
-    if (w > 1e100) {
-      for (let k = 0; k < this.buckets; k++) this.weights[k] = this.weights[k]! / w;
-      this.total /= w;
-      this.t = 0;
-    }
   }
   forecast(): Forecast {
-    if (this.total === 0) return starting(1, 0);
-    const target = this.percentile * this.total;
-    let acc = 0;
-    let i = 0;
-    for (; i < this.buckets - 1; i++) {
-      acc += this.weights[i]!;
-      if (acc >= target) break;
-    }
-    // The bucket's upper edge, as the VPA reports the end of the bucket holding the percentile.
-    return { ok: true, value: clamp01(((i + 1) / this.buckets) * (1 + this.margin)) };
+    if (this.t === 0) return starting(1, 0);
+    return { ok: true, value: clamp01(this.hist.percentile(this.percentile) * (1 + this.margin)) };
   }
   reset(): void {
-    this.weights.fill(0);
-    this.total = 0;
+    this.hist = this.fresh();
     this.t = 0;
   }
 }

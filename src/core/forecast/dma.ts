@@ -212,3 +212,45 @@ export class DmaForecaster implements Forecaster {
     this.m1pos = 0;
   }
 }
+
+/**
+ * The double moving average of an amount (cores, bytes): the same a + b*T as `dmaDirect`,
+ * floored at 0 but not capped at 1.
+ */
+export function dmaAmount(values: ArrayLike<number>, n: number, horizon: number): Forecast {
+  const d = dmaDirect(values, n, horizon);
+  return d.ok ? { ok: true, value: Math.max(0, d.terms.a + d.terms.b * horizon) } : d;
+}
+
+/**
+ * The forecaster's own recent errors: for each of the last `window` minutes t whose
+ * forecast could be made T minutes before (from the values up to t - T), x_t - forecast.
+ * Positive: the forecast was short. O(length) with running sums.
+ */
+export function dmaErrors(values: ArrayLike<number>, n: number, horizon: number, window: number): number[] {
+  checkWindow(n);
+  const len = values.length;
+  // m1[k] = mean(x[k-n+1..k]) for k >= n-1; m2[k] = mean(m1[k-n+1..k]) for k >= 2n-2.
+  const m1 = new Float64Array(len);
+  const m2 = new Float64Array(len);
+  let s1 = 0;
+  let s2 = 0;
+  for (let k = 0; k < len; k++) {
+    s1 += values[k]!;
+    if (k >= n) s1 -= values[k - n]!;
+    if (k < n - 1) continue;
+    m1[k] = s1 / n;
+    s2 += m1[k]!;
+    if (k >= 2 * n - 1) s2 -= m1[k - n]!;
+    if (k >= 2 * n - 2) m2[k] = s2 / n;
+  }
+  const out: number[] = [];
+  for (let t = Math.max(0, len - window); t < len; t++) {
+    const k = t - horizon;
+    if (k < 2 * n - 2) continue;
+    const a = 2 * m1[k]! - m2[k]!;
+    const b = (2 / (n - 1)) * (m1[k]! - m2[k]!);
+    out.push(values[t]! - Math.max(0, a + b * horizon));
+  }
+  return out;
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatPlatform } from '../platform/platform.ts';
-import { architectureSpellings, candidateName, confirmCandidate, conventionCandidates, type ConventionCandidate } from './convention.ts';
+import { formatPlatform, parsePlatform } from '../platform/platform.ts';
+import { architectureSpellings, candidateName, confirmCandidate, confirmIndexEntry, conventionCandidates, namedArchitecture, type ConventionCandidate } from './convention.ts';
 import { parseImageConfig } from './manifest.ts';
 import { parseReference, type ImageReference } from './reference.ts';
 
@@ -77,5 +77,31 @@ describe('confirmCandidate', () => {
     const r = confirmCandidate(c, cfg(o));
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error).toContain(why);
+  });
+});
+
+describe('namedArchitecture and confirmIndexEntry', () => {
+  it('reads the architecture a name claims, the longest spelling winning; none for a plain tag', () => {
+    expect(namedArchitecture(ref('r.io/team/app:1.4-arm64'))?.architecture).toBe('arm64');
+    expect(namedArchitecture(ref('r.io/team/app:1.4-arm64v8'))).toMatchObject({ architecture: 'arm64', variant: 'v8', spelling: 'arm64v8' });
+    expect(namedArchitecture(ref('r.io/team/app:aarch64-1.4'))).toMatchObject({ architecture: 'arm64', style: 'tag-prefix' });
+    expect(namedArchitecture(ref('r.io/team/app-s390x:1.4'))).toMatchObject({ architecture: 's390x', style: 'repository-suffix' });
+    expect(namedArchitecture(ref('r.io/team/app:1.4'))).toBeUndefined();
+  });
+  it('an index entry must agree with its config on os and architecture, and on a variant both state', () => {
+    const entry = (platform: string, declaredVariant = '') => {
+      const p = parsePlatform(platform);
+      if (!p.ok) throw new Error(p.error);
+      return { platform: p.value, digest: 'sha256:x', declaredVariant };
+    };
+    const config = (text: string) => {
+      const c = parseImageConfig(text);
+      if (!c.ok) throw new Error(c.error);
+      return c.value;
+    };
+    expect(confirmIndexEntry(entry('linux/arm64/v8'), config('{"os":"linux","architecture":"arm64"}')).ok).toBe(true);
+    expect(confirmIndexEntry(entry('linux/arm64/v8', 'v8'), config('{"os":"linux","architecture":"amd64"}'))).toEqual({ ok: false, error: 'index entry sha256:x is listed as linux/arm64/v8 but its config says linux/amd64; left out' });
+    expect(confirmIndexEntry(entry('linux/arm/v7', 'v7'), config('{"os":"linux","architecture":"arm","variant":"v6"}')).ok).toBe(false);
+    expect(confirmIndexEntry(entry('linux/arm/v7'), config('{"os":"linux","architecture":"arm","variant":"v6"}')).ok).toBe(true);
   });
 });

@@ -73,6 +73,44 @@ export function conventionCandidates(ref: ImageReference, architectures: readonl
   return out;
 }
 
+/**
+ * The architecture an image's own name claims under the conventions (`app:1.4-arm64`,
+ * `app:arm64-1.4`, `app-arm64:1.4`), or undefined when the name claims none: so that a
+ * per-architecture tag referenced directly can still be checked against its config.
+ */
+export function namedArchitecture(ref: ImageReference, architectures: readonly string[] = DEFAULT_ARCHITECTURES): ConventionCandidate | undefined {
+  const tag = ref.tag;
+  if (tag === undefined) return undefined;
+  let best: ConventionCandidate | undefined;
+  for (const arch of architectures) {
+    for (const { spelling, variant } of architectureSpellings(arch)) {
+      const named: ConventionCandidate | undefined =
+        tag.endsWith(`-${spelling}`) && tag.length > spelling.length + 1 ? { style: 'tag-suffix', repository: ref.repository, tag, spelling, architecture: arch, variant }
+        : tag.startsWith(`${spelling}-`) && tag.length > spelling.length + 1 ? { style: 'tag-prefix', repository: ref.repository, tag, spelling, architecture: arch, variant }
+        : ref.repository.endsWith(`-${spelling}`) ? { style: 'repository-suffix', repository: ref.repository, tag, spelling, architecture: arch, variant }
+        : undefined;
+      // The longest spelling wins (`arm64v8` over `arm64`... and `arm` never inside `arm64`).
+      if (named && (!best || named.spelling.length > best.spelling.length)) best = named;
+    }
+  }
+  return best;
+}
+
+/**
+ * An index entry checked against its image config: the config must declare the
+ * entry's os and architecture, and a variant written in both must agree. The error
+ * says what the config declared, for the warning that leaves the entry out.
+ */
+export function confirmIndexEntry(entry: { readonly platform: Platform; readonly digest: string; readonly declaredVariant: string }, config: ImageConfigPlatform): ParseResult<Platform> {
+  const declared = config.platform;
+  const claimed = entry.platform;
+  const variantsDisagree = entry.declaredVariant !== '' && config.declaredVariant !== '' && declared.variant !== claimed.variant;
+  if (declared.os !== claimed.os || declared.architecture !== claimed.architecture || variantsDisagree) {
+    return { ok: false, error: `index entry ${entry.digest} is listed as ${formatPlatform(claimed)} but its config says ${formatPlatform(declared)}; left out` };
+  }
+  return { ok: true, value: claimed };
+}
+
 /** `repository:tag` of a candidate, for messages. */
 export function candidateName(c: ConventionCandidate): string {
   return `${c.repository}:${c.tag}`;

@@ -73,6 +73,8 @@ export interface IndexEntry {
   readonly digest: string;
   readonly mediaType: string;
   readonly size: number;
+  /** The variant exactly as the index wrote it ('' when absent). */
+  readonly declaredVariant: string;
 }
 
 export type Manifest =
@@ -175,7 +177,7 @@ function indexEntries(mediaType: string, manifests: z.infer<typeof indexSchema>[
       warnings.push(`index entry ${i} (${m.digest}): ${platform.error}; ignored`);
       return;
     }
-    entries.push({ platform: platform.value, digest: m.digest, mediaType: m.mediaType, size: m.size });
+    entries.push({ platform: platform.value, digest: m.digest, mediaType: m.mediaType, size: m.size, declaredVariant: p.variant ?? '' });
   });
   return { kind: 'index', mediaType, entries, warnings };
 }

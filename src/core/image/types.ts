@@ -10,6 +10,12 @@ export interface PlatformImage {
   readonly digest: string;
   /** A reference pinned by digest: registry/repository@sha256:... */
   readonly image: string;
+  /**
+   * The variant exactly as the registry stated it (index entry or image config; ''
+   * when it stated none), where `platform.variant` is normalised (arm64 -> v8).
+   * Absent when the answer did not come from a registry (a catalog, the simulator).
+   */
+  readonly declaredVariant?: string;
 }
 
 /** The answer to S1: for this reference, which platforms exist and which digest serves each. */

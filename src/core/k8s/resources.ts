@@ -177,20 +177,20 @@ export function nodeAllocatable(node: { readonly status?: { readonly allocatable
  * by podResources and nodeAllocatable above, so every part counts a pod's requests
  * (init containers, sidecars, overhead, pod-level resources) and a node's room alike.
  */
-export interface Amounts {
+export interface ResourceTotals {
   cpu: number;
   mem: number;
   pods: number;
 }
 
 /** The pod's effective requests (as the NodeResourcesFit filter counts them); zero when they do not parse (admission refuses such a pod). */
-export function podRequestAmounts(pod: Pod): Amounts {
+export function podRequestAmounts(pod: Pod): ResourceTotals {
   const r = effective(pod, false);
   return r.ok ? { cpu: r.value.milliCPU, mem: r.value.memory, pods: 1 } : { cpu: 0, mem: 0, pods: 1 };
 }
 
 /** A node's allocatable (falling back to capacity) and pod limit; zero when it does not parse. */
-export function allocatableAmounts(node: { readonly status?: { readonly allocatable?: ResourceList | null; readonly capacity?: ResourceList | null } | null }): Amounts {
+export function allocatableAmounts(node: { readonly status?: { readonly allocatable?: ResourceList | null; readonly capacity?: ResourceList | null } | null }): ResourceTotals {
   const a = nodeAllocatable(node);
   return a.ok ? { cpu: a.value.resources.milliCPU, mem: a.value.resources.memory, pods: a.value.pods } : { cpu: 0, mem: 0, pods: 0 };
 }

@@ -15,7 +15,7 @@ import type { Framework } from './framework.ts';
 import { sourceImages } from '../k8s/annotations.ts';
 import type { ImageLookup } from './pod-info.ts';
 import type { Rng } from './rng.ts';
-import { placePods, refused, type QueuedPod } from './schedule.ts';
+import { placePods, refused, type PodWithPriority } from './schedule.ts';
 import { ClusterSnapshot } from './snapshot.ts';
 
 export interface ClusterObjects extends Workloads {
@@ -32,8 +32,8 @@ export interface ClusterPlan {
 const isFinished = (pod: Pod): boolean => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 
 /** The pods that wait for a node, with their priorities; bound pods go to `bound`; pods whose priority cannot be known to `invalid`. */
-export function splitPods(objects: ClusterObjects): { pending: QueuedPod[]; bound: Pod[]; invalid: { pod: Pod; error: string }[] } {
-  const pending: QueuedPod[] = [];
+export function splitPods(objects: ClusterObjects): { pending: PodWithPriority[]; bound: Pod[]; invalid: { pod: Pod; error: string }[] } {
+  const pending: PodWithPriority[] = [];
   const bound: Pod[] = [];
   const invalid: { pod: Pod; error: string }[] = [];
   for (const pod of expandWorkloads(objects)) {

@@ -18,17 +18,19 @@ import type { PodInfo } from './pod-info.ts';
 import type { Rng } from './rng.ts';
 import { architecturePreference, compileArchitectureWeights, type ArchitectureWeights } from './scores/architecture-preference.ts';
 import { imageLocality } from './scores/image-locality.ts';
+import { imageVariant } from './scores/image-variant.ts';
 import { preferredNodeAffinity } from './scores/node-affinity.ts';
 import { balancedAllocation, leastAllocated } from './scores/resource-allocation.ts';
 import { preferNoScheduleTaints } from './scores/taint-toleration.ts';
 import type { ClusterSnapshot } from './snapshot.ts';
 import { SUCCESS, type Status } from './status.ts';
 
-export type ScoreName = 'LeastAllocated' | 'BalancedAllocation' | 'NodeAffinity' | 'TaintToleration' | 'ImageLocality' | 'ArchitecturePreference';
+export type ScoreName = 'LeastAllocated' | 'BalancedAllocation' | 'NodeAffinity' | 'TaintToleration' | 'ImageLocality' | 'ArchitecturePreference' | 'ImageVariant';
 
 /**
  * Weights as kube-scheduler's defaults (TaintToleration 3, NodeAffinity 2, the rest 1),
- * with ArchitecturePreference 2 so a policy can outweigh a little free capacity.
+ * with ArchitecturePreference 2 so a policy can outweigh a little free capacity, and
+ * ImageVariant off (the extender profile turns it on).
  */
 export const DEFAULT_WEIGHTS: Readonly<Record<ScoreName, number>> = {
   LeastAllocated: 1,
@@ -37,9 +39,37 @@ export const DEFAULT_WEIGHTS: Readonly<Record<ScoreName, number>> = {
   TaintToleration: 3,
   ImageLocality: 1,
   ArchitecturePreference: 2,
+  ImageVariant: 0,
 };
 
+/** The extender profile's weights: only polyarch's own scores (kube-scheduler scores the rest). */
+const EXTENDER_WEIGHTS: Readonly<Record<ScoreName, number>> = {
+  LeastAllocated: 0, BalancedAllocation: 0, NodeAffinity: 0, TaintToleration: 0, ImageLocality: 0, ArchitecturePreference: 1, ImageVariant: 1,
+};
+
+/**
+ * A scheduling profile, as kube-scheduler's profiles: which plugins run, with which
+ * default weights.
+ * - `polyarch`: every filter, NodePlatform included, the image variant for the chosen
+ *   node's platform (S3) and the records (S4); ArchitecturePreference when configured.
+ * - `kube-scheduler`: kube-scheduler's default profile as shipped, platform-blind: no
+ *   image lookup, no NodePlatform or NodeReady filter (a lost or not-ready node is kept
+ *   out by its taints, as TaintNodesByCondition does), images started as written, and
+ *   its default score weights (TaintToleration 3, NodeAffinity 2,
+ *   NodeResourcesFit/LeastAllocated 1, NodeResourcesBalancedAllocation 1,
+ *   ImageLocality 1) and adaptive percentageOfNodesToScore. kube-scheduler's
+ *   PodTopologySpread and InterPodAffinity plugins are not implemented (see
+ *   docs/placement.md).
+ * - `extender`: what polyarch adds behind kube-scheduler as its extender (which runs
+ *   every other plugin itself): the NodePlatform filter, and the ImageVariant and
+ *   ArchitecturePreference scores, weight 1 each.
+ */
+export type ProfileName = 'polyarch' | 'kube-scheduler' | 'extender';
+export const PROFILES: readonly ProfileName[] = ['polyarch', 'kube-scheduler', 'extender'];
+
 export interface PlacementPolicy {
+  /** Default `polyarch`. */
+  readonly profile?: ProfileName;
   /** Weight per score plugin (0 disables it). */
   readonly weights?: Partial<Record<ScoreName, number>>;
   /** Platform -> 0..100 (see scores/architecture-preference.ts). */
@@ -50,7 +80,8 @@ export interface PlacementPolicy {
    * Stop filtering once this share of the nodes is feasible (kube-scheduler's
    * percentageOfNodesToScore). 100 (the default) examines every node, so a decision is
    * the best node there is; 0 picks kube-scheduler's adaptive share (50% - nodes/125,
-   * at least 5%, at least 100 nodes) for large clusters.
+   * at least 5%, at least 100 nodes) for large clusters. The `kube-scheduler` profile's
+   * default is 0, as kube-scheduler's.
    */
   readonly percentageOfNodesToScore?: number;
 }
@@ -61,6 +92,9 @@ export interface WeightedScore {
 }
 
 export interface Framework {
+  readonly profile: ProfileName;
+  /** False for a platform-blind profile: images are neither looked up (S1) nor rewritten (S3, S4). */
+  readonly platformAware: boolean;
   readonly filters: readonly FilterPlugin[];
   readonly scores: readonly WeightedScore[];
   readonly topNodes: number;
@@ -73,18 +107,26 @@ export interface Framework {
 
 /** Filters in kube-scheduler's order, cheap ones first; NodePlatform before the resource arithmetic. */
 export const DEFAULT_FILTERS: readonly FilterPlugin[] = [nodeUnschedulable, nodeReady, nodeName, taintToleration, nodeAffinity, nodePlatform, nodePorts, resourcesFit];
+/** kube-scheduler's default filters that polyarch implements, in its order. */
+const KUBE_SCHEDULER_FILTERS: readonly FilterPlugin[] = [nodeUnschedulable, nodeName, taintToleration, nodeAffinity, nodePorts, resourcesFit];
 
 export type FrameworkResult = { ok: true; value: Framework } | { ok: false; error: string };
 
 export function createFramework(policy: PlacementPolicy = {}): FrameworkResult {
-  const weights = { ...DEFAULT_WEIGHTS, ...policy.weights };
+  const profile = policy.profile ?? 'polyarch';
+  if (!PROFILES.includes(profile)) return { ok: false, error: `profile: unknown profile "${String(profile)}" (known: ${PROFILES.join(', ')})` };
+  const platformAware = profile !== 'kube-scheduler';
+  if (!platformAware && (Object.keys(policy.architecturePreference ?? {}).length > 0 || (policy.weights?.ArchitecturePreference ?? 0) > 0)) {
+    return { ok: false, error: 'architecturePreference: the kube-scheduler profile is platform-blind and has no ArchitecturePreference score' };
+  }
+  const weights = { ...(profile === 'extender' ? EXTENDER_WEIGHTS : DEFAULT_WEIGHTS), ...(platformAware ? {} : { ArchitecturePreference: 0 }), ...policy.weights };
   for (const [k, w] of Object.entries(weights)) {
     if (!(k in DEFAULT_WEIGHTS)) return { ok: false, error: `weights.${k}: unknown score plugin (known: ${Object.keys(DEFAULT_WEIGHTS).join(', ')})` };
     if (!Number.isFinite(w) || w < 0) return { ok: false, error: `weights.${k}: must be a number >= 0, got ${w}` };
   }
   const arch = compileArchitectureWeights(policy.architecturePreference ?? {});
   if (!arch.ok) return arch;
-  const pct = policy.percentageOfNodesToScore ?? 100;
+  const pct = policy.percentageOfNodesToScore ?? (platformAware ? 100 : 0);
   if (!Number.isFinite(pct) || pct < 0 || pct > 100) return { ok: false, error: `percentageOfNodesToScore: must be between 0 and 100, got ${pct}` };
   const topNodes = policy.topNodes ?? 3;
   if (!Number.isInteger(topNodes) || topNodes < 1) return { ok: false, error: `topNodes: must be an integer >= 1, got ${topNodes}` };
@@ -95,11 +137,13 @@ export function createFramework(policy: PlacementPolicy = {}): FrameworkResult {
     TaintToleration: preferNoScheduleTaints,
     ImageLocality: imageLocality,
     ArchitecturePreference: architecturePreference(arch.value),
+    ImageVariant: imageVariant,
   };
   // Without a policy the architecture score is 0 everywhere: leave it out of decisions.
   const hasArchPolicy = Object.keys(policy.architecturePreference ?? {}).length > 0;
   const scores = (Object.keys(plugins) as ScoreName[]).filter((k) => weights[k] > 0 && (k !== 'ArchitecturePreference' || hasArchPolicy)).map((k) => ({ plugin: plugins[k], weight: weights[k] }));
-  return { ok: true, value: { filters: DEFAULT_FILTERS, scores, topNodes, percentageOfNodesToScore: pct, nextStartIndex: 0, scratch: [] } };
+  const filters = profile === 'polyarch' ? DEFAULT_FILTERS : profile === 'extender' ? [nodePlatform] : KUBE_SCHEDULER_FILTERS;
+  return { ok: true, value: { profile, platformAware, filters, scores, topNodes, percentageOfNodesToScore: pct, nextStartIndex: 0, scratch: [] } };
 }
 
 /** kube-scheduler's numFeasibleNodesToFind. */
@@ -219,6 +263,8 @@ export interface NodeEvaluation {
   readonly feasible: readonly NodeScore[];
   /** Node name -> the first filter's reasons, for nodes refused. */
   readonly failed: Readonly<Record<string, string>>;
+  /** The refused nodes whose status was UnschedulableAndUnresolvable (preemption cannot help there). */
+  readonly unresolvable: readonly string[];
 }
 
 /**
@@ -228,6 +274,7 @@ export interface NodeEvaluation {
  */
 export function evaluateNodes(fw: Framework, snapshot: ClusterSnapshot, pod: PodInfo, names: readonly string[]): NodeEvaluation {
   const failed: Record<string, string> = {};
+  const unresolvable: string[] = [];
   const feasible: NodeInfo[] = [];
   for (const name of names) {
     const node = snapshot.node(name);
@@ -237,7 +284,10 @@ export function evaluateNodes(fw: Framework, snapshot: ClusterSnapshot, pod: Pod
     }
     const st = runFilters(fw, pod, node);
     if (st.code === 'Success') feasible.push(node);
-    else failed[name] = st.reasons.join(', ');
+    else {
+      failed[name] = st.reasons.join(', ');
+      if (st.code === 'UnschedulableAndUnresolvable') unresolvable.push(name);
+    }
   }
   const perPlugin = fw.scores.map(({ plugin }) => {
     const s = new Float64Array(feasible.map((n) => plugin.score(pod, n, snapshot)));
@@ -254,5 +304,5 @@ export function evaluateNodes(fw: Framework, snapshot: ClusterSnapshot, pod: Pod
     });
     return { node: node.name, platform: node.platformKey, total, scores };
   });
-  return { feasible: scored.map((s, i) => ({ s, i })).sort((a, b) => b.s.total - a.s.total || a.i - b.i).map((x) => x.s), failed };
+  return { feasible: scored.map((s, i) => ({ s, i })).sort((a, b) => b.s.total - a.s.total || a.i - b.i).map((x) => x.s), failed, unresolvable };
 }

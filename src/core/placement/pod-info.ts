@@ -72,9 +72,10 @@ function hasAny(r: Resources): boolean {
  * Builds the per-cycle state of a pod. Fails with `invalid` for a pod that cannot be
  * read (a quantity that does not parse, a container without image) and with `images`
  * when an image did not resolve or the images share no platform: both are verdicts on
- * the pod, whatever the nodes.
+ * the pod, whatever the nodes. Without a lookup (a platform-blind profile) the images
+ * are taken as written, with no platforms: only ImageLocality reads them.
  */
-export function preparePod(pod: Pod, lookup: ImageLookup, priority = pod.spec.priority ?? 0): PrepareResult {
+export function preparePod(pod: Pod, lookup: ImageLookup | undefined, priority = pod.spec.priority ?? 0): PrepareResult {
   const res = podResources(pod);
   if (!res.ok) return { ok: false, kind: 'invalid', error: res.error };
   const recorded = sourceImages(pod);
@@ -90,6 +91,10 @@ export function preparePod(pod: Pod, lookup: ImageLookup, priority = pod.spec.pr
     const ref = parseReference(original);
     if (!ref.ok) return { ok: false, kind: 'invalid', error: `${where}.image: ${ref.error}` };
     const reference = formatReference(ref.value);
+    if (!lookup) {
+      images.push({ container: c.name, init, original, reference, platforms: [] });
+      continue;
+    }
     const info = lookup(reference);
     if (!info) {
       unresolved.push(`image ${original} was not resolved`);
@@ -103,8 +108,8 @@ export function preparePod(pod: Pod, lookup: ImageLookup, priority = pod.spec.pr
   }
   if (unresolved.length > 0) return { ok: false, kind: 'images', error: unresolved.join('; ') };
 
-  const supported = supportedPlatforms(images);
-  if (images.length > 0 && supported.length === 0) {
+  const supported = lookup ? supportedPlatforms(images) : [];
+  if (lookup && images.length > 0 && supported.length === 0) {
     const distinct = new Map<string, string>();
     for (const img of images) distinct.set(img.original, `${img.original} (${formatPlatforms(img.platforms)})`);
     return { ok: false, kind: 'images', error: `the pod's images share no platform: ${[...distinct.values()].join(', ')}` };

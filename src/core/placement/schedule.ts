@@ -74,7 +74,7 @@ export interface ScheduleOptions {
 /** Decides where one pod goes, without assuming it. */
 export function schedulePod(fw: Framework, snapshot: ClusterSnapshot, pod: Pod, lookup: ImageLookup, rng: Rng, options: ScheduleOptions = {}): { decision: Decision; info: PodInfo | undefined } {
   const priority = options.priority ?? pod.spec.priority ?? 0;
-  const prepared = preparePod(pod, lookup, priority);
+  const prepared = preparePod(pod, fw.platformAware ? lookup : undefined, priority);
   if (!prepared.ok) {
     const total = snapshot.size;
     const reason = prepared.kind === 'invalid' ? `invalid pod: ${prepared.error}` : total === 0 ? failureSummary(0, {}) : `0/${total} nodes are available: ${prepared.error}.`;
@@ -86,7 +86,8 @@ export function schedulePod(fw: Framework, snapshot: ClusterSnapshot, pod: Pod, 
   const failures = Object.fromEntries(cycle.failures);
   const nodes = { total: cycle.total, evaluated: cycle.evaluated, feasible: cycle.feasible };
   const chosen = cycle.node;
-  const choices = chosen ? chooseImages(info, chosen) : undefined;
+  // A platform-blind profile starts the images as written (S3 and S4 are polyarch's).
+  const choices = chosen ? (fw.platformAware ? chooseImages(info, chosen) : []) : undefined;
   if (!chosen || !choices) {
     return {
       decision: { ...refused(pod, priority, 'unschedulable', failureSummary(cycle.total, cycle.failures), cycle.total), nodes, failures, supportedPlatforms: supported, candidates: cycle.candidates },
@@ -100,7 +101,8 @@ export function schedulePod(fw: Framework, snapshot: ClusterSnapshot, pod: Pod, 
   return {
     decision: {
       pod: info.key, outcome: 'scheduled', node: chosen.name, platform, images, reason, priority, nodes, failures,
-      supportedPlatforms: supported, choices, candidates: cycle.candidates, boundPod: bindPod(pod, chosen.name, platform, choices, `${chosen.name} (${platform}): ${reason}`),
+      supportedPlatforms: supported, choices, candidates: cycle.candidates,
+      boundPod: fw.platformAware ? bindPod(pod, chosen.name, platform, choices, `${chosen.name} (${platform}): ${reason}`) : { ...pod, spec: { ...pod.spec, nodeName: chosen.name } },
     },
     info,
   };
@@ -116,12 +118,12 @@ export function placePod(fw: Framework, snapshot: ClusterSnapshot, pod: Pod, loo
   return decision;
 }
 
-export interface QueuedPod {
+export interface PodWithPriority {
   readonly pod: Pod;
   readonly priority: number;
 }
 
 /** Places pods one after another in the order given (see queue.ts for kube-scheduler's order). */
-export function placePods(fw: Framework, snapshot: ClusterSnapshot, queue: readonly QueuedPod[], lookup: ImageLookup, rng: Rng): Decision[] {
+export function placePods(fw: Framework, snapshot: ClusterSnapshot, queue: readonly PodWithPriority[], lookup: ImageLookup, rng: Rng): Decision[] {
   return queue.map((q) => placePod(fw, snapshot, q.pod, lookup, rng, { priority: q.priority }));
 }

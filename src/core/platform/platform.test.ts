@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canRun, formatPlatform, nodePlatform, parsePlatform, variantFit, type Platform } from './platform.ts';
+import { architectureAliases, canRun, comparePlatforms, formatPlatform, makePlatform, nodePlatform, parsePlatform, samePlatform, variantFit, type Platform } from './platform.ts';
 
 const p = (s: string): Platform => {
   const r = parsePlatform(s);
@@ -92,5 +92,66 @@ describe('nodePlatform', () => {
     const r = nodePlatform({ metadata: { name: 'n3' } });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error).toMatch(/^node n3: no kubernetes.io\/arch label/);
+  });
+});
+
+// Cases mutation testing found untested (docs/testing.md).
+describe('platform edges', () => {
+  it('trims and lower-cases what it is given', () => {
+    expect(formatPlatform(p('  linux/amd64  '))).toBe('linux/amd64');
+    const r = makePlatform(' Linux ', ' AArch64 ', ' V8 ');
+    expect(r.ok && formatPlatform(r.value)).toBe('linux/arm64/v8');
+  });
+
+  it('an empty os is named as such', () => {
+    expect(makePlatform('  ', 'amd64')).toEqual({ ok: false, error: 'platform: os is empty' });
+  });
+
+  it('a variant the alias implies may be written again', () => {
+    expect(formatPlatform(p('linux/armhf/v7'))).toBe('linux/arm/v7');
+    expect(formatPlatform(p('linux/arm64v8/v8'))).toBe('linux/arm64/v8');
+  });
+
+  it('samePlatform compares all three fields', () => {
+    expect(samePlatform(p('linux/arm/v7'), p('linux/armhf'))).toBe(true);
+    expect(samePlatform(p('linux/arm/v7'), p('linux/arm/v6'))).toBe(false);
+    expect(samePlatform(p('linux/riscv64'), p('linux/loong64'))).toBe(false);
+    expect(samePlatform(p('linux/amd64'), p('windows/amd64'))).toBe(false);
+  });
+
+  it('comparePlatforms orders by os, then architecture, then variant', () => {
+    const sorted = ['windows/amd64', 'linux/arm/v7', 'linux/amd64/v3', 'linux/arm/v6', 'linux/amd64'].map(p).sort(comparePlatforms).map(formatPlatform);
+    expect(sorted).toEqual(['linux/amd64', 'linux/amd64/v3', 'linux/arm/v6', 'linux/arm/v7', 'windows/amd64']);
+    expect(comparePlatforms(p('linux/arm/v6'), p('linux/arm/v7'))).toBe(-1);
+    expect(comparePlatforms(p('linux/arm/v7'), p('linux/arm/v6'))).toBe(1);
+    expect(comparePlatforms(p('linux/arm/v7'), p('linux/armhf'))).toBe(0);
+  });
+
+  it('architectureAliases lists every spelling of one architecture', () => {
+    expect(architectureAliases('arm64')).toEqual(['arm64', 'aarch64', 'arm64v8', 'armv8']);
+    expect(architectureAliases('nonesuch')).toEqual([]);
+  });
+
+  it('an image with a variant does not run on a node of an unordered architecture without it', () => {
+    expect(canRun(p('linux/riscv64/v2'), p('linux/riscv64'))).toBe(false);
+    expect(canRun(p('linux/riscv64'), p('linux/riscv64/v2'))).toBe(true);
+    expect(variantFit(p('linux/riscv64/v1'), p('linux/riscv64/v1'))).toBeGreaterThan(variantFit(p('linux/riscv64'), p('linux/riscv64/v1')) ?? Infinity);
+  });
+});
+
+describe('nodePlatform sources', () => {
+  it('os from status.nodeInfo when there is no os label, linux when neither says', () => {
+    const win = nodePlatform({ metadata: { name: 'w', labels: { 'kubernetes.io/arch': 'amd64' } }, status: { nodeInfo: { operatingSystem: 'windows' } } });
+    expect(win.ok && formatPlatform(win.value)).toBe('windows/amd64');
+    const bare = nodePlatform({ metadata: { name: 'b', labels: { 'kubernetes.io/arch': 'amd64' } } });
+    expect(bare.ok && formatPlatform(bare.value)).toBe('linux/amd64');
+    const labelled = nodePlatform({ metadata: { name: 'l', labels: { 'kubernetes.io/arch': 'amd64', 'kubernetes.io/os': 'linux' } }, status: { nodeInfo: { operatingSystem: 'windows' } } });
+    expect(labelled.ok && formatPlatform(labelled.value)).toBe('linux/amd64');
+  });
+
+  it('a node without metadata, or with a bad label, is named in the error', () => {
+    expect(nodePlatform({ status: { nodeInfo: { architecture: 'amd64' } } })).toMatchObject({ ok: true });
+    expect(nodePlatform({ metadata: null })).toEqual({ ok: false, error: 'node <unnamed>: no kubernetes.io/arch label and no status.nodeInfo.architecture' });
+    expect(nodePlatform({ metadata: { name: 'odd', labels: { 'kubernetes.io/arch': 'sparc' } } })).toEqual({ ok: false, error: 'node odd: platform: unknown architecture "sparc"' });
   });
 });

@@ -126,9 +126,13 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Level of a variant as major x 100 + minor (v7 -> 700, v8.2 -> 802; '' -> the architecture's baseline). */
-function variantLevel(architecture: string, variant: string): number {
-  if (!variant) return architecture === 'amd64' ? 100 : 0;
+/**
+ * Level of a variant as major x 100 + minor (v7 -> 700, v8.2 -> 802). No variant is the
+ * baseline, level 1: amd64 without a level is v1; arm and arm64 always carry one after
+ * makePlatform.
+ */
+function variantLevel(variant: string): number {
+  if (!variant) return 100;
   const [major = '', minor = '0'] = variant.slice(1).split('.');
   return Number.parseInt(major, 10) * 100 + Number.parseInt(minor, 10);
 }
@@ -146,16 +150,16 @@ export function canRun(image: Platform, node: Platform): boolean {
   if (image.os !== node.os || image.architecture !== node.architecture) return false;
   if (image.variant === node.variant) return true;
   const arch = image.architecture;
-  if (arch === 'arm' || arch === 'amd64') return variantLevel(arch, node.variant) >= variantLevel(arch, image.variant);
+  if (arch === 'arm' || arch === 'amd64') return variantLevel(node.variant) >= variantLevel(image.variant);
   if (arch === 'arm64') {
-    const i = variantLevel(arch, image.variant);
-    const n = variantLevel(arch, node.variant);
+    const i = variantLevel(image.variant);
+    const n = variantLevel(node.variant);
     const v9AsV8 = n >= 900 && i < 900 ? Math.min(809, n - 900 + 805) : n;
     return v9AsV8 >= i;
   }
-  // Architectures without a level order: an unknown variant on either side only
-  // matches when the other side has none.
-  return image.variant === '' || node.variant === '';
+  // Architectures without a level order: an image without a variant is the baseline build
+  // and runs on any node of the architecture; one with a variant needs that same variant.
+  return image.variant === '';
 }
 
 /**
@@ -164,8 +168,10 @@ export function canRun(image: Platform, node: Platform): boolean {
  */
 export function variantFit(image: Platform, node: Platform): number | undefined {
   if (!canRun(image, node)) return undefined;
+  // The exact variant has the highest level of those that run, but may tie with the
+  // baseline (a riscv64/v1 node: '' and v1 are both level 1).
   if (image.variant === node.variant) return 10_000;
-  return variantLevel(image.architecture, image.variant);
+  return variantLevel(image.variant);
 }
 
 export const ARCH_LABEL = 'kubernetes.io/arch';

@@ -11,13 +11,14 @@ import { DEFAULT_POLICY, type AppInput, type PlanInput } from './types.ts';
 const Gi = 2 ** 30;
 const flat = (v: number, n = 20): number[] => new Array<number>(n).fill(v);
 // Forecast = the last usage when it is flat (window 2, horizon 1); desired = forecast x allocation x 1.25.
-const policy = { ...DEFAULT_POLICY, window: 2, horizon: 1, headroom: 0.25, youngMinutes: 10 };
+// errorQuantile 0: the headroom is the floor alone (the error-driven margin has its own tests).
+const policy = { ...DEFAULT_POLICY, window: 2, horizon: 1, headroom: 0.25, errorQuantile: 0, youngMinutes: 10 };
 const roomy = { memory: 1024 * Gi, network: 1e11, disk: 1e11 };
 
 const app = (name: string, priority: number, cpu: number, cpuUsage: number[], extra: Partial<AppInput> = {}): AppInput => ({
   name, priority, system: false, runningMinutes: 30,
   allocation: { cpu, memory: 8 * Gi, network: 1e9, disk: 2e8 },
-  usage: { cpu: cpuUsage, mem: flat(0.5), net: flat(0.1), disk: flat(0.1) },
+  demand: { cpu: cpuUsage.map((x) => x * cpu), mem: flat(0.5 * 8 * Gi), net: flat(0.1e9), disk: flat(0.2e8) },
   ...extra,
 });
 const cpuOf = (input: PlanInput, name: string): number => {
@@ -65,12 +66,12 @@ describe('plan: surplus idle for exactly youngMinutes is old', () => {
     expect(cpuOf(input(idleFor(policy.youngMinutes - 1)), 'grow')).toBe(2.5);
   });
 
-  it('idle exactly youngMinutes: old, only marked in this plan', () => {
+  it('idle exactly youngMinutes: old, so in a deficit compacted by one step (25% of 4) now, the rest marked', () => {
     const p = plan(input(idleFor(policy.youngMinutes)));
     const idle = p.apps.find((x) => x.name === 'idle');
-    expect(idle?.allocation.cpu).toBe(4);
-    expect(idle?.actions.map((x) => x.kind)).toEqual(['mark']);
-    expect(p.apps.find((x) => x.name === 'grow')?.allocation.cpu).toBe(2);
+    expect(idle?.allocation.cpu).toBe(3);
+    expect(idle?.actions.filter((x) => x.resource === 'cpu').map((x) => x.kind)).toEqual(['compact', 'mark']);
+    expect(p.apps.find((x) => x.name === 'grow')?.allocation.cpu).toBe(2.5);
   });
 
   it('idle exactly youngMinutes and marked: compacted one step (25% of 4), not released whole', () => {

@@ -1,18 +1,22 @@
 /**
  * The reclaim score of the scaling method (formula 7):
  *   score_i = (4 - mem - cpu - net - disk) * (1 - aplv) * (1 - aptl)
- * with each metric the application's maximum over its usage window, aplv its priority
+ * with each metric the application's highest utilisation over its usage window (demand /
+ * allocation, capped at 1; a resource with no allocation: its demand, already a
+ * utilisation), aplv its priority
  * normalised over the plan's applications (+0.2 for a system application, +0.1 for a user
  * one, when its priority equals another application's; capped at 1), and aptl the share of
  * the usage window it has been running (capped at 1). A higher score is reclaimed first.
  */
 import { METRICS, type Metric } from '../forecast/window.ts';
+import { RESOURCE_OF_METRIC, type Amounts } from './types.ts';
 
 export interface ScoreInput {
   readonly priority: number;
   readonly system: boolean;
   readonly runningMinutes: number;
-  readonly usage: Readonly<Record<Metric, readonly number[]>>;
+  readonly allocation: Amounts;
+  readonly demand: Readonly<Record<Metric, readonly number[]>>;
 }
 
 export interface ScoreTerms {
@@ -26,7 +30,7 @@ export interface ScoreTerms {
 export function windowMax(values: readonly number[], minutes: number): number {
   let m = 0;
   for (let i = Math.max(0, values.length - minutes); i < values.length; i++) if (values[i]! > m) m = values[i]!;
-  return m > 1 ? 1 : m;
+  return m;
 }
 
 /** Scores every application; aplv is normalised over all of them. */
@@ -47,7 +51,9 @@ export function scoreApps(apps: readonly ScoreInput[], usageMinutes: number): Sc
     const maxima = { cpu: 0, mem: 0, net: 0, disk: 0 };
     let idle = 4;
     for (const m of METRICS) {
-      maxima[m] = windowMax(a.usage[m], usageMinutes);
+      const alloc = a.allocation[RESOURCE_OF_METRIC[m]];
+      const peak = windowMax(a.demand[m], usageMinutes);
+      maxima[m] = Math.min(1, alloc > 0 ? peak / alloc : peak);
       idle -= maxima[m];
     }
     return { score: idle * (1 - aplv) * (1 - aptl), aplv, aptl, maxima };

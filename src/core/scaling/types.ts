@@ -7,6 +7,7 @@ export type Resource = (typeof RESOURCES)[number];
 
 /** The usage metric that measures each resource. */
 export const RESOURCE_METRIC: Readonly<Record<Resource, Metric>> = { cpu: 'cpu', memory: 'mem', network: 'net', disk: 'disk' };
+export const RESOURCE_OF_METRIC: Readonly<Record<Metric, Resource>> = { cpu: 'cpu', mem: 'memory', net: 'network', disk: 'disk' };
 
 /** Cores for cpu, bytes for memory, bytes per second for network and disk. */
 export type Amounts = Record<Resource, number>;
@@ -16,17 +17,29 @@ export interface PlanPolicy {
   readonly window: number;
   /** Forecast horizon T (minutes). */
   readonly horizon: number;
-  /** Desired allocation = forecast x allocation x (1 + headroom). */
+  /** The headroom's floor, a share of the forecast: desired >= forecast x (1 + headroom). */
   readonly headroom: number;
+  /**
+   * The headroom above the forecast is this quantile of the forecaster's own recent errors
+   * (actual - forecast made T minutes before), when it is above the floor; 0 turns it off.
+   */
+  readonly errorQuantile: number;
+  /** Minutes of recent errors the quantile reads. */
+  readonly errorWindow: number;
   /** Surplus idle for fewer minutes than this is young (released at once). */
   readonly youngMinutes: number;
   /** Largest compaction step of old surplus, as a share of the allocation. */
   readonly compactStep: number;
-  /** The usage window, minutes (for the score's maxima and aptl). */
+  /** The usage window, minutes (the score's maxima, the memory floor, aptl). */
   readonly usageMinutes: number;
+  /** The disruption budget: at most this many pods changed per plan (undefined: no limit). */
+  readonly maxPodChanges?: number | undefined;
 }
 
-export const DEFAULT_POLICY: PlanPolicy = { window: 10, horizon: 5, headroom: 0.15, youngMinutes: 10, compactStep: 0.25, usageMinutes: 60 };
+export const DEFAULT_POLICY: PlanPolicy = { window: 10, horizon: 5, headroom: 0.05, errorQuantile: 0.95, errorWindow: 60, youngMinutes: 10, compactStep: 0.25, usageMinutes: 60 };
+
+/** Minutes of usage the plan reads for a policy: the usage window, or enough for the error window. */
+export const usageKeepMinutes = (p: Pick<PlanPolicy, 'usageMinutes' | 'errorWindow' | 'window' | 'horizon'>): number => Math.max(p.usageMinutes, p.errorWindow + 2 * p.window - 1 + p.horizon);
 
 export interface AppInput {
   readonly name: string;
@@ -37,14 +50,26 @@ export interface AppInput {
   /** Minutes the application has been running. */
   readonly runningMinutes: number;
   readonly allocation: Amounts;
-  /** Per-minute maxima of utilisation of the allocation, oldest first, up to the usage window. */
-  readonly usage: Readonly<Record<Metric, readonly number[]>>;
+  /**
+   * Per-minute demand, oldest first, in the resource's units (cores, bytes, bytes/s), not
+   * capped at the allocation (CPU throttling already counted in). For a resource the
+   * application has no allocation of, the probes' utilisation in [0, 1] (it feeds the score only).
+   */
+  readonly demand: Readonly<Record<Metric, readonly number[]>>;
+  /** Pods the application runs: what a change of its allocation disrupts (default 1). */
+  readonly pods?: number;
   readonly min?: Partial<Amounts>;
   readonly max?: Partial<Amounts>;
   /** Old surplus marked by the previous plan, to compact in this one. */
   readonly marked?: Partial<Amounts>;
-  /** This application's own forecast window, horizon and headroom (a ScalingPolicy's); the plan's policy otherwise. */
-  readonly forecast?: { readonly window?: number; readonly horizon?: number; readonly headroom?: number };
+  /** This application's own forecast settings (a ScalingPolicy's); the plan's policy otherwise. */
+  readonly forecast?: { readonly window?: number; readonly horizon?: number; readonly headroom?: number; readonly errorQuantile?: number; readonly errorWindow?: number };
+  /**
+   * A target from another forecaster (the VPA recommender, the baseline), whole application:
+   * used as the desired allocation as it is (no headroom, no memory floor, no generations:
+   * a surplus is given back at once).
+   */
+  readonly recommended?: Partial<Amounts>;
 }
 
 export interface PlanInput {
@@ -59,13 +84,15 @@ export const Reason = {
   IncreasePartlyGranted: 'IncreasePartlyGranted',
   IncreaseUnmet: 'IncreaseUnmet',
   YoungSurplusReleased: 'YoungSurplusReleased',
+  RecommendationFollowed: 'RecommendationFollowed',
   OldSurplusMarked: 'OldSurplusMarked',
   ProactiveReclaim: 'ProactiveReclaim',
   OldSurplusCompacted: 'OldSurplusCompacted',
+  DisruptionBudget: 'DisruptionBudget',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 
-export type ActionKind = 'grant' | 'unmet' | 'release' | 'mark' | 'proactive-reclaim' | 'compact';
+export type ActionKind = 'grant' | 'unmet' | 'release' | 'mark' | 'proactive-reclaim' | 'compact' | 'held';
 export type Generation = 'young' | 'old';
 
 export interface Action {
@@ -83,6 +110,17 @@ export interface Action {
 
 export type ForecastOut = { readonly ok: true; readonly value: number } | { readonly ok: false; readonly reason: string; readonly needed: number; readonly have: number };
 
+/** The margin above the forecast, and where it came from. */
+export interface Headroom {
+  /** In the resource's units. */
+  readonly amount: number;
+  /** 'errors': the quantile of recent errors; 'floor': the floor share (the errors asked for less, or too few yet). */
+  readonly source: 'errors' | 'floor';
+  readonly quantile: number;
+  /** Recent one-forecast errors the quantile read. */
+  readonly errors: number;
+}
+
 export interface AppPlan {
   readonly name: string;
   readonly priority: number;
@@ -91,7 +129,10 @@ export interface AppPlan {
   readonly aptl: number;
   /** Maxima of each metric over the usage window (the score's inputs). */
   readonly maxima: Readonly<Record<Metric, number>>;
+  /** Forecast demand T minutes ahead, in the resource's units. */
   readonly forecasts: Readonly<Record<Metric, Forecast>>;
+  /** Per resource the application has an allocation of (and a forecast). */
+  readonly headroom: Readonly<Partial<Record<Resource, Headroom>>>;
   readonly desired: Amounts;
   /** Allocation after this plan's actions. */
   readonly allocation: Amounts;

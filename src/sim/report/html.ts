@@ -4,9 +4,9 @@
  * by platform, the placement matrix, the migration timeline and polyarch against the
  * baselines.
  */
-import type { RunResult, SimulationReport } from '../results.ts';
-import { figuresOf, type StrategyFigures } from '../summary.ts';
-import { barChart, esc, lineChart } from './svg.ts';
+import type { RunResult, SimulationReport, TradeoffPoint } from '../results.ts';
+import { figuresOf, tradeoffPoint, type StrategyFigures } from '../summary.ts';
+import { barChart, esc, lineChart, scatterChart } from './svg.ts';
 
 const PLATFORM_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#17becf', '#e377c2', '#7f7f7f']; // no red: red means a pod never ran again
 const STRATEGY_COLORS: Record<string, string> = { polyarch: '#2b8a3e', 'kube-scheduler': '#c92a2a', 'per-arch': '#e67700', static: '#5c7cfa', vpa: '#862e9c' };
@@ -160,6 +160,28 @@ function comparison(figs: readonly StrategyFigures[]): string {
   return `<div class="bars">${charts}</div>${table}`;
 }
 
+/** polyarch's slack against its shortage as the headroom quantile varies, beside the baselines (`simulate --tradeoff`). */
+function tradeoffSection(report: SimulationReport): string {
+  const curve = report.tradeoff ?? [];
+  if (curve.length === 0) return '';
+  const base = report.runs.filter((r) => r.strategy !== 'polyarch').map((r) => ({ run: r, f: figuresOf(r) }));
+  const chart = (title: string, x: (p: TradeoffPoint) => number, xLabel: string): string => scatterChart({
+    title,
+    xLabel,
+    yLabel: 'CPU used above request (core-hours)',
+    series: [
+      { label: 'polyarch', color: STRATEGY_COLORS['polyarch'] ?? '#000', joined: true, points: curve.map((p) => ({ x: x(p), y: p.shortfallCpuCoreHours, label: `P${Math.round((p.quantile ?? 0) * 100)}` })) },
+      ...base.map(({ run, f }) => ({ label: f.title, color: STRATEGY_COLORS[run.strategy] ?? '#888', points: [{ x: x(tradeoffPoint(f.title, run)), y: f.shortfallCpuCoreHours, label: f.title }] })),
+    ],
+  });
+  const rows = [...curve, ...base.map(({ run, f }) => tradeoffPoint(f.title, run))]
+    .map((p) => `<tr><th>${esc(p.label)}</th><td>${p.slackCpuCoreHours}</td><td>${p.slackMemoryGiBHours}</td><td>${p.shortfallCpuCoreHours}</td><td>${p.throttledPodMinutes}</td><td>${p.oomKills}</td></tr>`).join('');
+  return `<h2>Slack against shortage</h2>
+<p class="note">polyarch run again at each headroom quantile (the share of its own recent forecast errors the margin covers); the baselines as single points. Lower left is better.</p>
+<div class="pair">${chart('CPU', (p) => p.slackCpuCoreHours, 'CPU slack (core-hours)')}${chart('Memory slack vs CPU shortage', (p) => p.slackMemoryGiBHours, 'memory slack (GiB-hours)')}</div>
+<table><thead><tr><th></th><th>CPU slack (core-h)</th><th>memory slack (GiB-h)</th><th>CPU above request (core-h)</th><th>throttled pod-min</th><th>OOM kills</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
 export function renderReport(report: SimulationReport, generatedBy = 'polyarch simulate'): string {
   const poly = report.runs.find((r) => r.strategy === 'polyarch') ?? report.runs[0];
   if (!poly) throw new Error('renderReport: no runs');
@@ -195,6 +217,7 @@ table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #e3e3e3;paddi
 <h2>Timeline</h2><ul>${events || '<li>no events</li>'}</ul>
 <h2>polyarch against the baselines</h2>
 ${comparison(figs)}
+${tradeoffSection(report)}
 <h2>Usage, forecast and allocation</h2>
 <p class="note">Per pod of the workload: the highest use among its replicas, polyarch's forecast (double moving average, the policy's horizon ahead) and the requests it set, against the static requests and the VPA-style recommender. Dotted vertical lines are the timeline's events.</p>
 ${appCharts(poly, staticRun, vpa)}

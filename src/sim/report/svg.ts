@@ -119,3 +119,32 @@ export function barChart(o: { readonly title: string; readonly series: readonly 
   const legend = o.series.map((s, i) => `<g transform="translate(${L + i * 110},${H - 10})"><rect x="0" y="-9" width="10" height="10" fill="${s.color}"/><text x="14" y="0" class="legend">${esc(s.label)}</text></g>`).join('');
   return `<svg class="chart" data-points="${points}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(o.title)}"><text x="${L}" y="16" class="title">${esc(o.title)}</text><line x1="${L}" x2="${W - 10}" y1="${H - B}" y2="${H - B}" class="grid"/>${parts.join('')}${legend}</svg>`;
 }
+
+export interface ScatterPoint {
+  readonly x: number;
+  readonly y: number;
+  readonly label: string;
+}
+
+/** Points on two axes; a series may be joined by a line (a curve as one parameter varies). */
+export function scatterChart(o: { readonly title: string; readonly xLabel: string; readonly yLabel: string; readonly series: readonly { readonly label: string; readonly color: string; readonly points: readonly ScatterPoint[]; readonly joined?: boolean }[]; readonly width?: number; readonly height?: number }): string {
+  const W = o.width ?? 560;
+  const H = o.height ?? 300;
+  const L = 56;
+  const R = 16;
+  const T = 28;
+  const B = 40;
+  const all = o.series.flatMap((s) => s.points);
+  const xMax = niceMax(Math.max(0, ...all.map((p) => p.x)));
+  const yMax = niceMax(Math.max(0, ...all.map((p) => p.y)));
+  const px = (x: number): number => L + (x / xMax) * (W - L - R);
+  const py = (y: number): number => H - B - (y / yMax) * (H - T - B);
+  const ticks = [0, 0.25, 0.5, 0.75, 1];
+  const grid = ticks.map((k) => `<line class="grid" x1="${L}" x2="${W - R}" y1="${py(k * yMax)}" y2="${py(k * yMax)}"/><text class="axis" x="${L - 4}" y="${py(k * yMax) + 3}" text-anchor="end">${Math.round(k * yMax * 10) / 10}</text><text class="axis" x="${px(k * xMax)}" y="${H - B + 14}" text-anchor="middle">${Math.round(k * xMax * 10) / 10}</text>`).join('');
+  const body = o.series.map((s) => {
+    const line = s.joined && s.points.length > 1 ? `<polyline fill="none" stroke="${s.color}" stroke-width="1.5" points="${s.points.map((p) => `${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`).join(' ')}"/>` : '';
+    const dots = s.points.map((p) => `<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="3.5" fill="${s.color}"><title>${esc(p.label)}: ${p.x}, ${p.y}</title></circle><text class="legend" x="${(px(p.x) + 5).toFixed(1)}" y="${(py(p.y) - 5).toFixed(1)}">${esc(p.label)}</text>`).join('');
+    return line + dots;
+  }).join('');
+  return `<svg class="chart" data-points="${all.length}" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" xmlns="http://www.w3.org/2000/svg"><text class="title" x="${L}" y="16">${esc(o.title)}</text>${grid}<text class="axis" x="${(L + W - R) / 2}" y="${H - 6}" text-anchor="middle">${esc(o.xLabel)}</text><text class="axis" x="12" y="${(T + H - B) / 2}" transform="rotate(-90 12 ${(T + H - B) / 2})" text-anchor="middle">${esc(o.yLabel)}</text>${body}</svg>`;
+}

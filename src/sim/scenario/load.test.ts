@@ -39,7 +39,7 @@ describe('parseScenario', () => {
     expect(s.durationMinutes).toBe(180);
     expect(s.deferred.has('shop/batch')).toBe(true);
     expect(s.usage.get('shop/web')?.trace?.series.cpu.length).toBeGreaterThan(4000);
-    expect(s.events.map((e) => e.at)).toEqual([30, 60, 80, 100, 120]);
+    expect(s.events.map((e) => e.at)).toEqual([30, 40, 60, 80, 100, 120]);
   });
 
   it('names the document, the kind and name, and the field path', () => {

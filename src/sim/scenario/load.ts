@@ -39,6 +39,8 @@ export interface Scenario {
   readonly statefulSets: readonly StatefulSet[];
   readonly priorityClasses: readonly PriorityClass[];
   readonly pdbs: readonly PodDisruptionBudget[];
+  /** ScalingPolicy objects of the scenario (spec as written; validated). */
+  readonly scalingPolicies: readonly { readonly namespace: string; readonly name: string; readonly spec: unknown }[];
   /** Workloads created by a `deploy` event rather than at the start. */
   readonly deferred: ReadonlySet<string>;
 }
@@ -123,7 +125,7 @@ export function parseScenario(text: string, file: string): LoadResult {
   const statefulSets = of<StatefulSet>('StatefulSet');
 
   // Names must be unique per kind, as the API server would insist.
-  for (const kind of ['Node', 'Pod', 'Deployment', 'StatefulSet', 'PriorityClass', 'PodDisruptionBudget'] as const) {
+  for (const kind of ['Node', 'Pod', 'Deployment', 'StatefulSet', 'PriorityClass', 'PodDisruptionBudget', 'ScalingPolicy'] as const) {
     const seen = new Set<string>();
     for (const o of objects.filter((x) => x.kind === kind)) {
       const m = (o.value as { metadata: { name: string; namespace?: string } }).metadata;
@@ -232,7 +234,7 @@ export function parseScenario(text: string, file: string): LoadResult {
   spec.events.forEach((e, i) => {
     const path = `spec.events.${i}`;
     if (e.at > spec.duration) errors.push(`${scLabel}: ${path}.at: ${e.at} minutes is after the end (${spec.duration})`);
-    if ((e.type === 'node-failure' || e.type === 'drain' || e.type === 'recovery') && !nodeNames.has(e.node)) {
+    if ((e.type === 'node-failure' || e.type === 'drain' || e.type === 'recovery' || e.type === 'fence') && !nodeNames.has(e.node)) {
       errors.push(`${scLabel}: ${path}.node: no Node "${e.node}" in the scenario`);
     }
     if (e.type === 'deploy' || e.type === 'scale') {
@@ -262,6 +264,10 @@ export function parseScenario(text: string, file: string): LoadResult {
       statefulSets,
       priorityClasses: of<PriorityClass>('PriorityClass'),
       pdbs: of<PodDisruptionBudget>('PodDisruptionBudget'),
+      scalingPolicies: objects.filter((o) => o.kind === 'ScalingPolicy').map((o) => {
+        const d = o.value as { metadata: { name: string; namespace?: string }; spec: unknown };
+        return { namespace: d.metadata.namespace ?? 'default', name: d.metadata.name, spec: d.spec };
+      }),
       deferred,
     },
   };

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { MAX_PODS } from '../../core/k8s/limits.ts';
+import { scalingPolicySpecSchema } from '../../core/autoscale/policy.ts';
 
 const replicas = z.number().int().min(0).max(MAX_PODS, `at most ${MAX_PODS} (Kubernetes' tested maximum of pods per cluster)`);
 
@@ -210,6 +211,8 @@ export const eventSchema = z.discriminatedUnion('type', [
   z.strictObject({ at, type: z.literal('node-failure'), node: z.string().min(1) }),
   z.strictObject({ at, type: z.literal('drain'), node: z.string().min(1) }),
   z.strictObject({ at, type: z.literal('recovery'), node: z.string().min(1) }),
+  // The operator confirms a failed node is off (Kubernetes' non-graceful shutdown taint).
+  z.strictObject({ at, type: z.literal('fence'), node: z.string().min(1) }),
   z.strictObject({ at, type: z.literal('deploy'), workload: z.string().min(1) }),
   z.strictObject({ at, type: z.literal('scale'), workload: z.string().min(1), replicas }),
 ]);
@@ -224,13 +227,17 @@ export const policySchema = z.strictObject({
   window: minutes(2).default(60),
   /** How far ahead the forecast looks (T). */
   horizon: minutes(1).default(5),
-  /** Share added on top of the forecast. */
-  headroom: z.number().min(0).max(2).default(0.15),
+  /** The floor of the margin above the forecast, a share of it. */
+  headroom: z.number().min(0).max(2).default(0.05),
+  /** The margin is this quantile of the forecast's own recent errors (0: the floor alone). */
+  errorQuantile: z.number().min(0).max(1).default(0.95),
+  /** The disruption budget: pods the autoscaler may change per round (absent: no limit). */
+  maxPodChanges: z.number().int().min(0).optional(),
   /** How long pods stay on a failed node before they are moved (Kubernetes' 300 s default). */
   evictionTimeout: minutes(0).default(5),
   /** Minutes a pod takes from bound to running (image pull and start). */
   startup: minutes(0).default(1),
-}).default({ interval: 5, window: 60, horizon: 5, headroom: 0.15, evictionTimeout: 5, startup: 1 });
+}).default({ interval: 5, window: 60, horizon: 5, headroom: 0.05, errorQuantile: 0.95, evictionTimeout: 5, startup: 1 });
 
 export const scenarioDoc = z.looseObject({
   apiVersion: z.literal('polyarch.io/v1alpha1'),
@@ -258,12 +265,21 @@ export type DeploymentDoc = z.infer<typeof deploymentDoc>;
 export type StatefulSetDoc = z.infer<typeof statefulSetDoc>;
 export type PriorityClassDoc = z.infer<typeof priorityClassDoc>;
 export type PdbDoc = z.infer<typeof pdbDoc>;
+export type ScalingPolicyDoc = z.infer<typeof scalingPolicyDoc>;
 export type ScenarioDoc = z.infer<typeof scenarioDoc>;
 export type CatalogImage = z.infer<typeof catalogImage>;
 export type UsageEntry = z.infer<typeof usageEntry>;
 export type ScenarioEvent = z.infer<typeof eventSchema>;
 export type Policy = z.infer<typeof policySchema>;
 export type PodSpecDoc = z.infer<typeof podSpec>;
+
+/** A ScalingPolicy in a scenario: the workload is scaled as it says (otherwise one InPlace policy per workload). */
+export const scalingPolicyDoc = z.looseObject({
+  apiVersion: z.literal('polyarch.io/v1alpha1'),
+  kind: z.literal('ScalingPolicy'),
+  metadata,
+  spec: scalingPolicySpecSchema,
+});
 
 export const kindSchemas = {
   Node: nodeDoc,
@@ -272,6 +288,7 @@ export const kindSchemas = {
   StatefulSet: statefulSetDoc,
   PriorityClass: priorityClassDoc,
   PodDisruptionBudget: pdbDoc,
+  ScalingPolicy: scalingPolicyDoc,
   Scenario: scenarioDoc,
 } as const;
 export type Kind = keyof typeof kindSchemas;

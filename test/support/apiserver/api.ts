@@ -270,15 +270,22 @@ export class Api {
         spec.dnsPolicy ??= 'ClusterFirst';
         spec.serviceAccountName ??= 'default';
         spec.enableServiceLinks ??= true;
-        // Priority admission: resolve priorityClassName to spec.priority.
-        if (spec.priorityClassName) {
-          const pc = this.store.get('scheduling.k8s.io/priorityclasses', '', spec.priorityClassName);
-          if (!pc) throw forbidden('', 'pods', obj.metadata.name ?? '', `no PriorityClass with name ${spec.priorityClassName} was found`);
-          spec.priority = pc.value;
-          spec.preemptionPolicy ??= pc.preemptionPolicy ?? 'PreemptLowerPriority';
-        } else {
-          spec.priority ??= 0;
+        // Priority admission: resolve priorityClassName to spec.priority (the API server
+        // creates the two system classes at start-up); without a name, the globalDefault
+        // class, whose name is recorded; a given spec.priority must agree.
+        const system: Record<string, number> = { 'system-cluster-critical': 2000000000, 'system-node-critical': 2000001000 };
+        const builtin = (name: string): KubeObject | undefined => (system[name] === undefined ? undefined : { metadata: { name }, value: system[name] } as KubeObject);
+        const named: KubeObject | undefined = spec.priorityClassName
+          ? this.store.get('scheduling.k8s.io/priorityclasses', '', spec.priorityClassName) ?? builtin(spec.priorityClassName)
+          : this.store.list('scheduling.k8s.io/priorityclasses').find((pc) => pc.globalDefault === true);
+        if (spec.priorityClassName && !named) throw forbidden('', 'pods', obj.metadata.name ?? '', `no PriorityClass with name ${spec.priorityClassName} was found`);
+        const value = Number(named?.value ?? 0);
+        if (spec.priority !== undefined && spec.priority !== null && spec.priority !== value) {
+          throw forbidden('', 'pods', obj.metadata.name ?? '', `the integer value of priority (${spec.priority}) must not be provided in pod spec; priority admission controller computed ${value} from the given PriorityClass name`);
         }
+        if (named && !spec.priorityClassName) spec.priorityClassName = named.metadata?.name;
+        spec.priority = value;
+        if (named) spec.preemptionPolicy ??= named.preemptionPolicy ?? 'PreemptLowerPriority';
         // DefaultTolerationSeconds admission: tolerate not-ready/unreachable for 300 s.
         const tolerations: { key?: string; effect?: string }[] = (spec.tolerations ??= []);
         for (const key of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']) {

@@ -1,0 +1,220 @@
+/**
+ * The autoscaler's actuator: one application's plan to its pods. Per pod, core/autoscale's
+ * decidePod (bounds, memory never below use, node fit, resize conditions) decides; the
+ * actuator then resizes in place (pods/resize), reverts an infeasible resize, evicts
+ * (Recreate, or a node that cannot take an increase with migrateWhenNodeFull; one pod per
+ * policy per round), and first asks the node's probe for a proactive memory reclaim when
+ * the plan lowers memory through an old generation.
+ */
+import type { ClusterWriter, PodResize } from '../../ports/cluster.ts';
+import type { AutoscalerTelemetry, NodeReclaimer } from '../../ports/scaling-policy.ts';
+import type { Pod } from '../../core/k8s/types.ts';
+import { decidePod, RES, type ContainerState, type PodDecision, type Res, type ResizeState } from '../../core/autoscale/decide.ts';
+import { containerBounds, type PolicyAction, type ScalingPolicy, type ScalingPolicyStatus } from '../../core/autoscale/policy.ts';
+import type { AppPlan } from '../../core/scaling/types.ts';
+import { amountOf, formatCpu, formatMemory } from '../../core/units/amounts.ts';
+import { podName, type Managed } from './inputs.ts';
+import type { PolicyReporter } from './status.ts';
+
+export interface PodOutcome {
+  readonly pod: string;
+  readonly node: string;
+  readonly decision: PodDecision;
+  /** What was done: resized, reverted, evicted, waiting, reported, recommended, failed, refused, nothing. */
+  readonly done: string;
+}
+
+export interface Actuation {
+  readonly pods: readonly PodOutcome[];
+  readonly actions: readonly PolicyAction[];
+  readonly reclaims: number;
+  readonly recommendation: ScalingPolicyStatus['recommendation'];
+}
+
+export const fmt = (r: Res, x: number): string => (r === 'cpu' ? formatCpu(Math.round(x * 1000)) : formatMemory(x));
+
+interface PodView {
+  readonly status?: {
+    readonly conditions?: readonly { type: string; status: string; reason?: string; message?: string }[] | null;
+    readonly containerStatuses?: readonly { name: string; allocatedResources?: Record<string, string | number> }[] | null;
+  } | null;
+  readonly spec: { readonly containers: readonly { name: string; resizePolicy?: readonly { resourceName: string; restartPolicy: string }[] }[] };
+}
+
+function resizeState(pod: Pod): ResizeState {
+  const conds = (pod as unknown as PodView).status?.conditions ?? [];
+  const pending = conds.find((c) => c.type === 'PodResizePending' && c.status === 'True');
+  if (pending?.reason === 'Infeasible') return { kind: 'infeasible', message: pending.message ?? '' };
+  if (pending) return { kind: 'deferred', message: pending.message ?? '' };
+  if (conds.some((c) => c.type === 'PodResizeInProgress' && c.status === 'True')) return { kind: 'in-progress' };
+  return { kind: 'none' };
+}
+
+function containersOf(policy: ScalingPolicy, pod: Pod): ContainerState[] {
+  const view = pod as unknown as PodView;
+  return pod.spec.containers.map((c, i) => {
+    const b = containerBounds(policy.spec, c.name);
+    const alloc = view.status?.containerStatuses?.find((s) => s.name === c.name)?.allocatedResources;
+    const restartOn = (view.spec.containers[i]?.resizePolicy ?? []).filter((p) => p.restartPolicy === 'RestartContainer').map((p) => p.resourceName as Res);
+    const req = { cpu: amountOf(c.resources?.requests?.cpu ?? c.resources?.limits?.cpu) ?? 0, memory: amountOf(c.resources?.requests?.memory ?? c.resources?.limits?.memory) ?? 0 };
+    const lc = amountOf(c.resources?.limits?.cpu);
+    const lm = amountOf(c.resources?.limits?.memory);
+    return {
+      name: c.name,
+      request: req,
+      limit: { ...(lc !== undefined ? { cpu: lc } : {}), ...(lm !== undefined ? { memory: lm } : {}) },
+      ...(alloc ? { allocated: { cpu: amountOf(alloc.cpu) ?? req.cpu, memory: amountOf(alloc.memory) ?? req.memory } } : {}),
+      min: b.min,
+      max: b.max,
+      restartOn,
+    };
+  });
+}
+
+export function toResize(d: PodDecision): PodResize {
+  const out: Record<string, { requests: Record<string, string>; limits?: Record<string, string> }> = {};
+  for (const c of d.containers) {
+    const limits: Record<string, string> = {};
+    if (c.limits.cpu !== undefined) limits.cpu = formatCpu(Math.round(c.limits.cpu * 1000));
+    if (c.limits.memory !== undefined) limits.memory = formatMemory(c.limits.memory);
+    out[c.name] = { requests: { cpu: formatCpu(Math.round(c.requests.cpu * 1000)), memory: formatMemory(c.requests.memory) }, ...(Object.keys(limits).length > 0 ? { limits } : {}) };
+  }
+  return out;
+}
+
+function describeResize(before: readonly ContainerState[], d: PodDecision): string {
+  const parts: string[] = [];
+  d.containers.forEach((c, i) => {
+    const b = before[i];
+    if (!b) return;
+    for (const r of RES) if (c.requests[r] !== b.request[r]) parts.push(`${c.name} ${r} ${fmt(r, b.request[r])} -> ${fmt(r, c.requests[r])}`);
+  });
+  return parts.join(', ') || 'limits only';
+}
+
+export class Actuator {
+  constructor(
+    private readonly o: {
+      readonly writer: ClusterWriter;
+      readonly reclaimer?: NodeReclaimer | undefined;
+      readonly telemetry: AutoscalerTelemetry;
+      readonly reporter: PolicyReporter;
+      readonly minChange: number;
+      readonly now: () => number;
+    },
+  ) {}
+
+  async act(m: Managed, ap: AppPlan, nodeFree: Map<string, { cpu: number; memory: number }>): Promise<Actuation> {
+    const { policy, pods, window: w } = m;
+    const spec = policy.spec;
+    const rep = this.o.reporter;
+    const time = new Date(this.o.now()).toISOString();
+    const replicas = pods.length;
+    const target = { cpu: ap.allocation.cpu / replicas, memory: ap.allocation.memory / replicas };
+    const actions: PolicyAction[] = [];
+    const seen = policy.status.lastActions ?? [];
+    // Reported once: the same pod, reason and message; a node still full for the pod (the amount it lacks moves with the demand).
+    const full = policy.status.conditions?.find((c) => c.type === 'NodeFull' && c.status === 'True');
+    const already = (a: { pod?: string; reason: string; message: string }): boolean =>
+      (a.reason === 'NodeFull' && a.pod !== undefined && (full?.message ?? '').split(', ').some((x) => x.startsWith(`${a.pod} on `))) ||
+      seen.some((s) => s.pod === a.pod && s.reason === a.reason && s.message === a.message);
+    const add = (a: Omit<PolicyAction, 'time'>): void => {
+      actions.push({ time, ...a });
+    };
+    for (const a of ap.actions) {
+      if (a.resource !== 'cpu' && a.resource !== 'memory') continue;
+      add({ kind: `plan-${a.kind}`, resource: a.resource, from: fmt(a.resource, a.from), to: fmt(a.resource, a.to), reason: a.reason, message: a.detail });
+    }
+
+    const latestMem = w.mem[w.mem.length - 1];
+    const latestCpu = w.cpu[w.cpu.length - 1];
+    const outcomes: PodOutcome[] = [];
+    let reclaims = 0;
+    const acting = spec.mode === 'InPlace' || spec.mode === 'Recreate';
+
+    // Old generation's memory: reclaimed on the node first, so the kernel frees pages before the limit drops.
+    const reclaim = ap.actions.find((a) => a.kind === 'proactive-reclaim' && a.resource === 'memory');
+    if (reclaim && acting && this.o.reclaimer) {
+      const bytes = Math.ceil(reclaim.amount / replicas);
+      for (const p of pods) {
+        const r = await this.o.reclaimer.reclaim(p.spec.nodeName ?? '', { podUid: p.metadata.uid ?? '', bytes });
+        this.o.telemetry.action('reclaim', r.ok ? 'ok' : 'failed');
+        const msg = r.ok ? `proactive reclaim of ${formatMemory(bytes)} on ${p.spec.nodeName ?? ''}: memory ${formatMemory(r.before)} -> ${formatMemory(r.after)}` : `proactive reclaim of ${formatMemory(bytes)} on ${p.spec.nodeName ?? ''} failed (${r.kind}): ${r.message}`;
+        if (r.ok) reclaims++;
+        add({ kind: 'reclaim', pod: podName(p), resource: 'memory', reason: r.ok ? 'ProactiveReclaim' : 'ProactiveReclaimFailed', message: msg });
+        await rep.event(policy, p, r.ok ? 'Normal' : 'Warning', r.ok ? 'ProactiveReclaim' : 'ProactiveReclaimFailed', msg);
+      }
+    }
+
+    let recommendation: ScalingPolicyStatus['recommendation'];
+    let evicted = false;
+    for (const p of pods) {
+      const node = p.spec.nodeName ?? '';
+      const free = nodeFree.get(node) ?? { cpu: 0, memory: 0 };
+      const containers = containersOf(policy, p);
+      const base = {
+        containers,
+        target,
+        manage: spec.resources,
+        usage: { ...(latestMem !== undefined ? { memory: latestMem } : {}), ...(latestCpu !== undefined ? { cpu: latestCpu } : {}) },
+        memoryMargin: spec.memoryMargin,
+        minChange: this.o.minChange,
+      };
+      recommendation ??= decidePod({ ...base, nodeFree: { cpu: Infinity, memory: Infinity }, resize: { kind: 'none' }, allowRestart: true, minChange: 0 }).containers.map((c) => ({
+        container: c.name,
+        requests: { cpu: formatCpu(Math.round(c.requests.cpu * 1000)), memory: formatMemory(c.requests.memory) },
+        ...(c.limits.cpu !== undefined || c.limits.memory !== undefined
+          ? { limits: { ...(c.limits.cpu !== undefined ? { cpu: formatCpu(Math.round(c.limits.cpu * 1000)) } : {}), ...(c.limits.memory !== undefined ? { memory: formatMemory(c.limits.memory) } : {}) } }
+          : {}),
+      }));
+      const d = decidePod({ ...base, nodeFree: free, resize: resizeState(p), allowRestart: spec.mode === 'Recreate' });
+      let done = 'nothing';
+      for (const n of d.notes) {
+        if (n.reason !== 'NodeFull' && n.reason !== 'ResizeInfeasible' && n.reason !== 'NeedsRestart') continue;
+        const a = { pod: podName(p), reason: n.reason, message: n.message };
+        if (already(a)) continue;
+        add({ kind: 'report', ...(n.resource ? { resource: n.resource } : {}), ...a });
+        await rep.event(policy, p, 'Warning', n.reason, n.message);
+        done = 'reported';
+      }
+      if (!acting) {
+        outcomes.push({ pod: podName(p), node, decision: d, done: d.kind === 'resize' ? 'recommended' : done });
+        continue;
+      }
+      if (d.kind === 'resize' && spec.mode === 'InPlace') {
+        const r = await this.o.writer.resizePod({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name ?? '' }, toResize(d));
+        this.o.telemetry.action('resize', r.ok ? 'ok' : 'failed');
+        const msg = describeResize(containers, d) + (r.ok ? '' : ` failed: ${r.error.message}`);
+        add({ kind: 'resize', pod: podName(p), reason: r.ok ? 'Resized' : 'ResizeFailed', message: msg });
+        await rep.event(policy, p, r.ok ? 'Normal' : 'Warning', r.ok ? 'Resized' : 'ResizeFailed', msg);
+        if (r.ok) {
+          for (const res of RES) {
+            const delta = d.containers.reduce((s, c) => s + c.requests[res], 0) - containers.reduce((s, c) => s + c.request[res], 0);
+            free[res] -= delta;
+            if (delta < 0) this.o.telemetry.release(res === 'cpu' ? 'CpuLowered' : 'MemoryLowered');
+          }
+        }
+        done = r.ok ? 'resized' : 'failed';
+      } else if (d.kind === 'revert') {
+        const r = await this.o.writer.resizePod({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name ?? '' }, toResize(d));
+        this.o.telemetry.action('revert', r.ok ? 'ok' : 'failed');
+        done = r.ok ? 'reverted' : 'failed';
+      } else if ((d.kind === 'resize' && spec.mode === 'Recreate') || (d.nodeFull && spec.migrateWhenNodeFull)) {
+        if (evicted) {
+          done = 'waiting';
+        } else {
+          evicted = true;
+          const r = await this.o.writer.evictPod({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name ?? '' });
+          const why = d.kind === 'resize' && spec.mode === 'Recreate' ? 'Recreated' : 'HandedToMigration';
+          const msg = r.ok ? `${why === 'Recreated' ? 'evicted to be recreated with the recommendation' : 'the node cannot take the increase; evicted to be placed elsewhere'}` : `eviction refused: ${r.message}`;
+          this.o.telemetry.action('evict', r.ok ? 'ok' : 'failed');
+          add({ kind: 'evict', pod: podName(p), reason: r.ok ? why : 'EvictionRefused', message: msg });
+          await rep.event(policy, p, r.ok ? 'Normal' : 'Warning', r.ok ? why : 'EvictionRefused', msg);
+          done = r.ok ? 'evicted' : 'refused';
+        }
+      } else if (d.kind === 'wait') done = 'waiting';
+      outcomes.push({ pod: podName(p), node, decision: d, done });
+    }
+    return { pods: outcomes, actions, reclaims, recommendation };
+  }
+}
