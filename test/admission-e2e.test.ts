@@ -37,10 +37,12 @@ let calls: WebhookCall[];
 let unregister: () => void;
 let core: CoreV1Api;
 let kubeCluster: KubeCluster;
+let restoreDirectives: () => void;
 const resolver = new MemoryResolver()
   .add('example.com/web:1.0', ['linux/amd64', 'linux/arm64'])
   .add('example.com/tools:2', ['linux/arm64', 'linux/riscv64'], 'index', false)
-  .add('example.com/tagged:3', ['linux/amd64', 'linux/riscv64'], 'tag-convention');
+  .add('example.com/tagged:3', ['linux/amd64', 'linux/riscv64'], 'tag-convention')
+  .add('example.com/stuck:1', ['linux/arm64'], 'index', false);
 
 function configuration(caBundle: string, overrides: Partial<MutatingWebhookConfiguration['webhooks'][number]> = {}): MutatingWebhookConfiguration {
   const text = readFileSync(new URL('../deploy/admission/ca-bundle/mutating-webhook.yaml', import.meta.url), 'utf8').replace('caBundle: CA_BUNDLE', `caBundle: ${caBundle}`);
@@ -71,7 +73,7 @@ beforeAll(async () => {
   const extender = new Extender({ resolver, cluster: kubeCluster, clock: systemClock, deadlineMs: 2000, preferences: [] });
   routes.push(...extenderRoutes(extender, metrics, silentLogger));
   // Kubernetes >= 1.30 lets a gated pod's node affinity be narrowed (KEP-3838); the fake does not model it yet.
-  allowGatedSchedulingDirectives(api);
+  restoreDirectives = allowGatedSchedulingDirectives(api);
   api.seed(node('a1', 'amd64'), node('a2', 'amd64'), node('r1', 'arm64'), node('v1', 'riscv64'));
   core = api.client(CoreV1Api);
   for (const name of ['shop', 'polyarch-system', 'legacy']) await core.createNamespace({ body: { metadata: { name, labels: name === 'legacy' ? { 'polyarch.io/inject': 'false' } : {} } } });
@@ -135,6 +137,35 @@ describe('webhook called by the API server', () => {
     expect(t.spec?.schedulingGates ?? []).toEqual([]);
     expect(requiredArch(t)).toEqual(['amd64']); // the placement core, with amd64 preferred
     expect(t.spec?.containers[0]?.image).toMatch(/^example\.com\/tagged:3-amd64@sha256:/);
+  });
+
+  it('a gate the API server will not let it lift: the pod keeps it, with one Warning event and a true decision', async () => {
+    // An API server without KEP-3838 (before 1.27): a gated pod's affinity may not change.
+    restoreDirectives();
+    try {
+      const created = await core.createNamespacedPod({ namespace: 'shop', body: pod('stuck', { app: 'example.com/stuck:1' }) });
+      expect(created.spec?.schedulingGates).toEqual([{ name: 'polyarch.io/platform' }]);
+      const cluster = kubeCluster;
+      const controller = new GateController({
+        cluster: Object.assign(new KubePodJsonPatcher(api.kubeConfig(), cluster), { listNodes: () => cluster.listNodes(), recordEvent: cluster.recordEvent.bind(cluster) }),
+        resolver, clock: systemClock, preferences: [], deadlineMs: 2000, releaseAfterMs: 0, intervalMs: 100,
+      });
+      const stuck = async (): Promise<V1Pod | undefined> => (await cluster.listPods({ namespace: 'shop' })).find((p) => p.metadata.name === 'stuck') as V1Pod | undefined;
+      while (!(await stuck())) await new Promise((r) => setTimeout(r, 20));
+      const first = (await controller.runOnce()).find((r) => r.pod === 'shop/stuck');
+      expect(first).toMatchObject({ outcome: 'refused', reason: expect.stringMatching(/^gate kept: the API server refused to lift it \(gate: required linux\/\{arm64\}.*\): .*Forbidden/) });
+      const stored = await core.readNamespacedPod({ namespace: 'shop', name: 'stuck' });
+      expect(stored.spec?.schedulingGates).toEqual([{ name: 'polyarch.io/platform' }]);
+      expect(stored.metadata?.annotations?.['polyarch.io/decision']).toBe(first?.reason);
+      // The informer sees the annotation; the next passes write and record nothing more.
+      while ((await stuck())?.metadata?.annotations?.['polyarch.io/decision'] !== first?.reason) await new Promise((r) => setTimeout(r, 20));
+      await controller.runOnce();
+      await controller.runOnce();
+      const warnings = api.list('v1', 'Event', 'shop').filter((e) => (e['involvedObject'] as { name?: string } | undefined)?.name === 'stuck');
+      expect(warnings.map((e) => [e['type'], e['reason']])).toEqual([['Warning', 'PlatformGateNotLifted']]);
+    } finally {
+      restoreDirectives = allowGatedSchedulingDirectives(api);
+    }
   });
 
   it('extender over HTTPS on the Kubernetes adapters: filter by name from the informer cache, bind writes the variant and binds', async () => {

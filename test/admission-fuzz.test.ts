@@ -1,6 +1,6 @@
-// Random, mangled and truncated AdmissionReview and ExtenderArgs bodies: every answer is
-// a valid protocol answer, every patch applies to the pod it was computed from, and the
-// server keeps serving.
+// Random, mangled, truncated and deeply nested AdmissionReview and ExtenderArgs bodies:
+// every answer is a valid protocol answer, every patch applies to the pod it was computed
+// from, and the server keeps serving.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -141,6 +141,36 @@ describe('fuzzing the extender', () => {
       const bindBody = how === 0 ? JSON.stringify({ PodName: a.Pod.metadata.name, PodNamespace: 'default', PodUID: '', Node: 'n1' }) : body;
       bindingResult.parse((await post('/extender/bind', bindBody)).json);
     }), { numRuns: 80 });
+  });
+});
+
+describe('fuzzing with deep nesting', () => {
+  /** `levels` nested arrays or objects, as text: JSON.stringify of such a value would itself overflow the stack. */
+  const deep = (levels: number, objects: boolean): string => (objects ? `${'{"a":'.repeat(levels)}null${'}'.repeat(levels)}` : `${'['.repeat(levels)}${']'.repeat(levels)}`);
+  const SENTINEL = '__polyarch_deep__';
+  const bodyWith = (value: unknown, path: number[], levels: number, objects: boolean): string =>
+    JSON.stringify(mangle(value, path, SENTINEL)).replace(`"${SENTINEL}"`, deep(levels, objects));
+  const verbs = [['/extender/filter', filterResult], ['/extender/prioritize', hostPriorityList], ['/extender/bind', bindingResult]] as const;
+
+  it('an object 5,000 levels deep among the nodes kube-scheduler sends: an ExtenderFilterResult, not a closed connection', async () => {
+    const a = { Pod: { metadata: { name: 'p', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'example.com/a:1' }] } }, Nodes: { items: [{ ...cluster.nodeObject('n1'), deep: SENTINEL }] }, NodeNames: null };
+    const body = JSON.stringify(a).replace(`"${SENTINEL}"`, deep(5000, true));
+    const f = await post('/extender/filter', body);
+    expect(f.status).toBe(400);
+    expect(filterResult.parse(f.json).Error).toMatch(/nested deeper than 512 levels/);
+  });
+
+  it('every extender verb and the webhook answer in their protocol, at any depth anywhere in the body', async () => {
+    const args = fc.record({ Pod: pod, Nodes: fc.record({ items: fc.array(fc.constantFrom(...(['n1', 'n2'].map((n) => cluster.nodeObject(n)))), { maxLength: 2 }) }), NodeNames: fc.constant(null) });
+    await fc.assert(fc.asyncProperty(args, pod, fc.array(fc.nat(), { maxLength: 6 }), fc.integer({ min: 1, max: 6000 }), fc.boolean(), async (a, p, path, levels, objects) => {
+      for (const [verb, schema] of verbs) {
+        const r = await post(verb, bodyWith(a, path, levels, objects));
+        schema.parse(r.json);
+        expect([200, 400, 413, 500]).toContain(r.status);
+      }
+      const review = await post('/mutate-pods', bodyWith(admissionReview(p), path, levels, objects));
+      expect(admissionReviewResponse.parse(review.json).response.allowed).toBe(review.status === 200);
+    }), { numRuns: 40 });
   });
 });
 

@@ -5,8 +5,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { run as runCli } from '../src/cli/index.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inProcess } from './support/cli.ts';
 import { startFaultProxy } from './support/fault-proxy.ts';
 import { freePort, startRegistry, type PushedManifest, type TestRegistry } from './support/registry.ts';
 
@@ -74,20 +74,6 @@ afterAll(async () => {
   await Promise.all([reg?.stop(), locked?.stop()]);
   rmSync(home, { recursive: true, force: true });
 });
-
-async function inProcess(...args: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((stdout += String(s)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((stderr += String(s)), true));
-  try {
-    const code = await runCli(args);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 const run = (name: string): Run => {
   const r = runs[name];

@@ -1,40 +1,13 @@
 // End to end: the `polyarch forecast` and `polyarch plan` commands as a user runs them.
 import { describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { run } from '../src/cli/index.ts';
+import { inProcess, polyarch } from './support/cli.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const bin = join(root, 'bin', 'polyarch.js');
 const fixture = (name: string): string => join(root, 'test', 'fixtures', name);
-
-function polyarch(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: root, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-// The rest run the same program in-process (a process per case costs a Node start-up each).
-async function inProcess(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    const code = await run(args);
-    return { code, stdout, stderr };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-}
 
 const tmp = mkdtempSync(join(tmpdir(), 'polyarch-cli-'));
 const write = (name: string, text: string): string => {
@@ -75,11 +48,11 @@ describe('polyarch forecast', () => {
     expect(out.evaluation.dma.cpu.points).toBe(4 * (750 - 19 - 1 + 1));
   });
 
-  it('prints a table by default, reports corrupt lines on stderr with their line number', async () => {
+  it('prints a table by default, sums up corrupt lines on stderr with the first one\'s line number', async () => {
     const f = write('bad.csv', 'timestamp,id,cpu,mem,net,disk\n0,a,0.1,0.1,0.1,0.1\n60,a,x,0.1,0.1,0.1\n120,a,0.2,0.1,0.1,0.1\n');
     const r = await inProcess('forecast', '--input', f, '--window', '2', '--horizon', '1');
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain('line 3: cpu \'x\' is not a number (skipped)');
+    expect(r.stderr).toBe(`polyarch: ${f}: 1 corrupt line(s) skipped (first: line 3: cpu 'x' is not a number)\n`);
     expect(r.stdout).toMatch(/1 corrupt line\(s\) skipped/);
     expect(r.stdout).toMatch(/^dma\s+cpu\s+/m);
   });

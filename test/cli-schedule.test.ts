@@ -1,37 +1,13 @@
 /** `polyarch schedule` end to end: the real command, real files, exit codes and output. */
 
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
-import { run } from '../src/cli/index.ts';
+import { describe, expect, it } from 'vitest';
+import { inProcess, polyarch } from './support/cli.ts';
 
 const root = join(import.meta.dirname, '..');
 const fx = (...p: string[]) => join(root, 'test', 'fixtures', 'placement', ...p);
-
-function polyarch(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile('node', [join(root, 'bin', 'polyarch.js'), ...args], { cwd: root }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-/** The same CLI in-process (no process start-up), for the many error paths. */
-async function inProcess(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
-  try {
-    const code = await run(args);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 describe('polyarch schedule', () => {
   it('--output json has the documented shape', async () => {
@@ -59,7 +35,7 @@ describe('polyarch schedule', () => {
     expect(text.stdout).not.toContain('BalancedAllocation');
   });
 
-  it('exit 2 on bad usage, 1 on bad input, errors on one line naming the field', async () => {
+  it('exit 2 on bad usage and bad manifests, 1 on a failed operation, errors on one line naming the field', async () => {
     const badTimeout = await inProcess('schedule', fx('graviton', 'cluster.yaml'), '--timeout', 'soon');
     expect(badTimeout.code).toBe(2);
     expect(badTimeout.stderr).toBe('polyarch: --timeout "soon": want a positive number of milliseconds\n');
@@ -68,7 +44,7 @@ describe('polyarch schedule', () => {
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: nginx\n    resources: {requests: {memory: 1GB}}\n');
     const r = await inProcess('schedule', bad, '--images', fx('graviton', 'images.json'));
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toBe(`polyarch: ${bad}: document 1 (Pod p): spec.containers[0].resources.requests.memory: invalid quantity "1GB": unknown suffix "GB"\n`);
 
     const weight = await inProcess('schedule', bad, '--images', fx('graviton', 'images.json'), '--weight', 'Nope=1');

@@ -11,6 +11,7 @@ import { ProbeSampler } from '../src/adapters/probe/sampler.ts';
 import { functionPodInfoSource, filePodInfoSource } from '../src/adapters/probe/pod-list.ts';
 import { startProbeServer, type ProbeServer } from '../src/server/probe-server.ts';
 import { run } from '../src/cli/index.ts';
+import { inProcess } from './support/cli.ts';
 import type { Clock } from '../src/ports/clock.ts';
 import type { WindowsReport } from '../src/core/probe/report.ts';
 import { cpuStat } from './support/cgroup-tree.ts';
@@ -104,6 +105,33 @@ describe('probe HTTP server', () => {
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toContain('polyarch_probe_reclaims_total{result="ok"} 1');
     expect(metrics).toContain('polyarch_probe_reclaims_total{result="not-found"} 1');
+  });
+});
+
+describe('POST /reclaim fails closed', () => {
+  it('no token, no reclaim endpoint: 404, and memory.reclaim is never written, even with reclaim allowed', async () => {
+    const { sampler, server, fx } = await serve({ allowReclaim: true });
+    await sampler.sample();
+    const db = FIXTURE_PODS[1]!;
+    const file = join(fx.root, fixtureContainerPath('systemd', db, db.containers[1]!), 'memory.reclaim');
+    const { readFileSync } = await import('node:fs');
+    const before = readFileSync(file, 'utf8');
+    const r = await fetch(`${server.url}/reclaim`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ podUid: db.uid, container: 'db', bytes: 1048576 }) });
+    expect(r.status).toBe(404);
+    expect(((await r.json()) as { error: string }).error).toMatch(/only with a token/);
+    expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  it('`polyarch probe --allow-reclaim` without $POLYARCH_PROBE_TOKEN is a usage error (exit 2), before it listens', async () => {
+    const saved = process.env['POLYARCH_PROBE_TOKEN'];
+    delete process.env['POLYARCH_PROBE_TOKEN'];
+    try {
+      const r = await inProcess('probe', '--allow-reclaim', '--listen', '127.0.0.1:0');
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe('polyarch: --allow-reclaim needs a bearer token in $POLYARCH_PROBE_TOKEN: POST /reclaim is never served without one\n');
+    } finally {
+      if (saved !== undefined) process.env['POLYARCH_PROBE_TOKEN'] = saved;
+    }
   });
 });
 

@@ -48,9 +48,11 @@ describe('polyarch serve', () => {
     const port = await freePort();
     const kubeconfig = await api.writeKubeconfig(join(dir, 'kubeconfig'));
     const started = spawnChecked(process.execPath, [BIN, 'serve', '--webhook', '--extender', '--listen', '127.0.0.1:0', '--admission-listen', `127.0.0.1:${port}`,
-      '--tls-cert-file', join(dir, 'tls.crt'), '--tls-private-key-file', join(dir, 'tls.key'), '--kubeconfig', kubeconfig, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      '--tls-cert-file', join(dir, 'tls.crt'), '--tls-private-key-file', join(dir, 'tls.key'), '--kubeconfig', kubeconfig, '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
     child = started.proc;
     child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
+    let stdout = '';
+    child.stdout?.on('data', (b: Buffer) => (stdout += b.toString()));
     const exited = started.exited;
     const dispatcher = new Agent({ connect: { ca: await readFile(join(dir, 'ca.crt'), 'utf8'), servername: 'polyarch-admission.polyarch-system.svc' } });
     const base = `https://127.0.0.1:${port}`;
@@ -74,5 +76,8 @@ describe('polyarch serve', () => {
     expect(metrics).toMatch(/polyarch_admission_reviews_total\{outcome="gated"\} 1/);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+    // With the TLS flags given: no plain-HTTP warning, and the shared admission server is announced once.
+    expect(stdout).not.toMatch(/plain HTTP/);
+    expect(stdout.match(/admission server listening/g)).toHaveLength(1);
   }, 90_000);
 });

@@ -84,7 +84,7 @@ export class GateController {
       const age = Number.isFinite(created) ? this.opts.clock.now() - created : 0;
       if (this.opts.releaseAfterMs > 0 && age >= this.opts.releaseAfterMs) {
         const reason = `released without a platform constraint after ${Math.round(age / 1000)} s: ${resolved.error.message}`;
-        return this.write(ref, name, [...annotationPatch(pod, { ...records, [DECISION_ANNOTATION]: reason }), ...removeGatePatch(pod)], 'released', reason, 'Warning');
+        return this.write(ref, name, [...annotationPatch(pod, { ...records, [DECISION_ANNOTATION]: reason }), ...removeGatePatch(pod)], 'released', reason, 'Warning', pod);
       }
       return { pod: name, outcome: 'waiting', reason: resolved.error.message };
     }
@@ -122,20 +122,29 @@ export class GateController {
       reason = `gate: required ${target.os}/{${target.architectures.join(',')}}: the platforms every container has an image for`;
     }
     ops.push(...annotationPatch(pod, { ...annotations, [DECISION_ANNOTATION]: reason }), ...removeGatePatch(pod));
-    return this.write(ref, name, ops, 'lifted', reason, 'Normal');
+    return this.write(ref, name, ops, 'lifted', reason, 'Normal', pod);
   }
 
   /** Keeps the gate (no node could run the pod, scheduling it would only crash-loop) and says why, once. */
-  private async refuse(ref: { namespace: string; name: string }, name: string, pod: PodLike, reason: string): Promise<GateResult> {
+  private async refuse(ref: { namespace: string; name: string }, name: string, pod: PodLike, reason: string, event = 'PlatformRefused'): Promise<GateResult> {
     if (pod.metadata?.annotations?.[DECISION_ANNOTATION] === reason) return { pod: name, outcome: 'refused', reason };
-    const r = await this.write(ref, name, annotationPatch(pod, { [DECISION_ANNOTATION]: reason }), 'refused', reason, 'Warning');
+    const r = await this.write(ref, name, annotationPatch(pod, { [DECISION_ANNOTATION]: reason }), 'refused', reason, 'Warning', undefined, event);
     return r;
   }
 
-  private async write(ref: { namespace: string; name: string }, name: string, ops: JsonPatchOp[], outcome: GateOutcome, reason: string, type: 'Normal' | 'Warning'): Promise<GateResult> {
+  /**
+   * Applies the patch and records the event. When the API server refuses the change itself
+   * (invalid or forbidden: e.g. a server that does not let a gated pod's affinity change),
+   * retrying cannot help: the pod keeps its gate and says so, once, in its decision
+   * annotation and a Warning event, instead of a log line every pass.
+   */
+  private async write(ref: { namespace: string; name: string }, name: string, ops: JsonPatchOp[], outcome: GateOutcome, reason: string, type: 'Normal' | 'Warning', pod?: PodLike, event?: string): Promise<GateResult> {
     const r = await this.opts.cluster.jsonPatchPod(ref, ops);
+    if (!r.ok && pod && (r.error.kind === 'invalid' || r.error.kind === 'forbidden')) {
+      return this.refuse(ref, name, pod, `gate kept: the API server refused to ${outcome === 'released' ? 'release' : 'lift'} it (${reason}): ${r.error.message}`, 'PlatformGateNotLifted');
+    }
     if (!r.ok) return { pod: name, outcome: 'failed', reason: `patch: ${r.error.message}` };
-    const why = outcome === 'lifted' ? 'PlatformGateLifted' : outcome === 'released' ? 'PlatformGateReleased' : 'PlatformRefused';
+    const why = event ?? (outcome === 'lifted' ? 'PlatformGateLifted' : outcome === 'released' ? 'PlatformGateReleased' : 'PlatformRefused');
     await this.opts.cluster.recordEvent({ involved: { kind: 'Pod', namespace: ref.namespace, name: ref.name }, type, reason: why, message: reason });
     return { pod: name, outcome, reason };
   }

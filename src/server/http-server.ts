@@ -36,6 +36,13 @@ export interface JsonRoute {
 
 export interface ServerOptions {
   readonly listen: string;
+  /** The flag `listen` came from, for error messages (default `--listen`). */
+  readonly listenFlag?: string;
+  /**
+   * The callers need HTTPS (kube-apiserver, kube-scheduler): warn when started without a
+   * certificate. The health and metrics listener is plain HTTP on purpose and does not.
+   */
+  readonly expectTls?: boolean;
   readonly tlsCertFile?: string;
   readonly tlsPrivateKeyFile?: string;
   /** Largest request body accepted, bytes (kube-apiserver caps AdmissionReview requests at 3 MiB of object). */
@@ -47,6 +54,34 @@ export interface ServerOptions {
   readonly notReady?: () => string | undefined;
   /** Fallback poll of the certificate files, for file systems where fs.watch misses the swap. */
   readonly tlsPollMs?: number;
+  /** Longest time to receive a whole request, headers and body (kube-apiserver's default: 1 minute). */
+  readonly requestTimeoutMs?: number;
+  /** Connections open at once; more are refused at accept. */
+  readonly maxConnections?: number;
+}
+
+export const SERVER_LIMITS = {
+  requestTimeoutMs: 60_000,
+  maxConnections: 1000,
+  /** Deepest JSON nesting of a request body (Kubernetes objects are a few tens of levels deep). */
+  maxDepth: 512,
+} as const;
+
+/** Why the server could not start, naming the flag and the file or address at fault. */
+export class ServerStartError extends Error {
+  override readonly name = 'ServerStartError';
+}
+
+/** True when `value` nests objects or arrays deeper than `max` levels (iterative: no stack to overflow). */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: { v: unknown; depth: number }[] = [{ v: value, depth: 0 }];
+  while (stack.length > 0) {
+    const { v, depth } = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth + 1 > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === 'object') stack.push({ v: child, depth: depth + 1 });
+  }
+  return false;
 }
 
 export interface RunningServer {
@@ -82,9 +117,8 @@ async function readBody(req: IncomingMessage, limit: number): Promise<{ ok: true
   return { ok: true, body: Buffer.concat(chunks) };
 }
 
-function send(res: ServerResponse, reply: Reply): void {
+function send(res: ServerResponse, reply: Reply, text: string): void {
   if (res.headersSent || res.destroyed) return;
-  const text = reply.raw ? reply.raw.text : JSON.stringify(reply.body);
   res.writeHead(reply.status, {
     'content-type': reply.raw ? reply.raw.contentType : 'application/json',
     'content-length': Buffer.byteLength(text),
@@ -99,9 +133,22 @@ function isJson(contentType: string | undefined): boolean {
 }
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
-  const addr = parseListen(opts.listen);
-  if (!addr.ok) throw new Error(addr.error);
+  const listenFlag = opts.listenFlag ?? '--listen';
+  const addr = parseListen(opts.listen, listenFlag);
+  if (!addr.ok) throw new ServerStartError(addr.error);
   const { metrics, log } = opts;
+
+  /** The reply as text; a body that cannot be serialised still gets an answer in the route's protocol. */
+  function serialise(reply: Reply, route: JsonRoute | undefined): { reply: Reply; text: string } {
+    if (reply.raw) return { reply, text: reply.raw.text };
+    try {
+      return { reply, text: JSON.stringify(reply.body) };
+    } catch (err) {
+      log.error({ err: err instanceof Error ? err.message : String(err), route: route?.name }, 'answer not serialisable');
+      const fallback = route ? route.refuse({ status: 500, message: 'internal error: the answer could not be serialised' }) : { status: 500, body: { error: 'internal error' } };
+      return { reply: fallback, text: JSON.stringify(fallback.body) };
+    }
+  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = process.hrtime.bigint();
@@ -116,7 +163,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       log.error({ err, path }, 'handler failed');
       reply = route ? route.refuse({ status: 500, message: `internal error: ${err instanceof Error ? err.message : String(err)}` }) : { status: 500, body: { error: 'internal error' } };
     }
-    send(res, reply);
+    const out = serialise(reply, route);
+    send(res, out.reply, out.text);
+    reply = out.reply;
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     metrics.requestDuration.observe({ route: route?.name ?? (path.startsWith('/') && ['/healthz', '/readyz', '/metrics'].includes(path) ? path.slice(1) : 'other'), method: req.method ?? '', code: String(reply.status) }, seconds);
   }
@@ -150,6 +199,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     } catch (err) {
       return route.refuse({ status: 400, message: `body is not JSON: ${err instanceof Error ? err.message : String(err)}` });
     }
+    if (nestedDeeperThan(json, SERVER_LIMITS.maxDepth)) return route.refuse({ status: 400, message: `body is nested deeper than ${SERVER_LIMITS.maxDepth} levels` });
     const abort = new AbortController();
     const onClose = (): void => abort.abort();
     req.socket.once('close', onClose);
@@ -168,7 +218,16 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   };
 
   const tls = Boolean(opts.tlsCertFile || opts.tlsPrivateKeyFile);
-  if (tls && !(opts.tlsCertFile && opts.tlsPrivateKeyFile)) throw new Error('--tls-cert-file and --tls-private-key-file go together');
+  if (tls && !(opts.tlsCertFile && opts.tlsPrivateKeyFile)) throw new ServerStartError('--tls-cert-file and --tls-private-key-file go together');
+  const requestTimeout = opts.requestTimeoutMs ?? SERVER_LIMITS.requestTimeoutMs;
+  const limits = {
+    // Whole request (headers and body) and headers alone, checked every second or so: a client sending a byte a second is cut.
+    requestTimeout,
+    headersTimeout: requestTimeout,
+    connectionsCheckingInterval: Math.min(1000, requestTimeout),
+    // kube-apiserver and kube-scheduler keep connections alive; outlive their idle timeouts (90 s).
+    keepAliveTimeout: 95_000,
+  };
   let server: Server;
   let watchers: FSWatcher[] = [];
   let poll: NodeJS.Timeout | undefined;
@@ -179,9 +238,20 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const certFile = opts.tlsCertFile as string;
     const keyFile = opts.tlsPrivateKeyFile as string;
     const read = async (): Promise<{ cert: Buffer; key: Buffer }> => ({ cert: await readFile(certFile), key: await readFile(keyFile) });
-    const first = await read();
+    // At start a pair that does not load is fatal, naming the file or the mismatch (as kube-apiserver and controller-runtime do).
+    const readAtStart = async (flag: string, file: string): Promise<Buffer> =>
+      readFile(file).catch((err: unknown) => {
+        throw new ServerStartError(`${flag} ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      });
+    const first = { cert: await readAtStart('--tls-cert-file', certFile), key: await readAtStart('--tls-private-key-file', keyFile) };
     loaded = first.cert.toString('base64') + first.key.toString('base64');
-    const https = createHttpsServer({ cert: first.cert, key: first.key, minVersion: 'TLSv1.2' }, listener);
+    let https: ReturnType<typeof createHttpsServer>;
+    try {
+      https = createHttpsServer({ cert: first.cert, key: first.key, minVersion: 'TLSv1.2', ...limits }, listener);
+    } catch (err) {
+      const why = (err instanceof Error ? err.message : String(err)).replace(/^error:[0-9A-F]+:[^:]*:[^:]*:/i, '');
+      throw new ServerStartError(`--tls-cert-file ${certFile} and --tls-private-key-file ${keyFile} do not load as a pair: ${why}`);
+    }
     server = https;
     reloadCertificate = async (): Promise<boolean> => {
       try {
@@ -218,17 +288,21 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     poll = setInterval(() => void reloadCertificate(), opts.tlsPollMs ?? 30_000);
     poll.unref();
   } else {
-    log.warn({ listen: opts.listen }, 'no --tls-cert-file: serving plain HTTP; kube-apiserver and kube-scheduler need HTTPS outside of tests');
-    server = createHttpServer(listener);
+    if (opts.expectTls) log.warn({ listen: opts.listen }, `no --tls-cert-file: serving plain HTTP on ${listenFlag}; kube-apiserver and kube-scheduler need HTTPS outside of tests`);
+    server = createHttpServer(limits, listener);
   }
-  // kube-apiserver and kube-scheduler keep connections alive; outlive their idle timeouts (90 s).
-  server.keepAliveTimeout = 95_000;
-  server.headersTimeout = 100_000;
+  server.maxConnections = opts.maxConnections ?? SERVER_LIMITS.maxConnections;
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const onError = (err: NodeJS.ErrnoException): void => {
+      clearInterval(poll);
+      for (const w of watchers) w.close();
+      const what = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EADDRNOTAVAIL' ? 'address not available on this host' : err.message;
+      reject(new ServerStartError(`${listenFlag} ${opts.listen}: ${what}${err.code ? ` (${err.code})` : ''}`));
+    };
+    server.once('error', onError);
     server.listen(addr.port, addr.host, () => {
-      server.off('error', reject);
+      server.off('error', onError);
       resolve();
     });
   });

@@ -2,6 +2,7 @@
  * The node probe over HTTP: GET /windows (JSON for the autoscaler), GET /metrics (Prometheus
  * text for people), GET /healthz, and POST /reclaim (proactive memory reclaim, cgroup v2).
  */
+import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry } from 'prom-client';
@@ -13,7 +14,11 @@ export interface ProbeServerOptions {
   readonly probe: NodeProbe;
   readonly host?: string;
   readonly port: number;
-  /** When set, POST /reclaim needs `Authorization: Bearer <token>`. */
+  /**
+   * POST /reclaim needs `Authorization: Bearer <token>`; without a token there is no
+   * reclaim endpoint at all (404): the probe listens on the node's address, and an open
+   * reclaim would let anyone who reaches the node squeeze any container's memory.
+   */
   readonly reclaimToken?: string;
 }
 
@@ -122,6 +127,13 @@ function send(res: ServerResponse, status: number, body: unknown, type = 'applic
   res.end(text);
 }
 
+/** `Bearer <token>`, compared in constant time. */
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const given = Buffer.from(header ?? '');
+  const want = Buffer.from(`Bearer ${token}`);
+  return given.length === want.length && timingSafeEqual(given, want);
+}
+
 async function readBody(req: IncomingMessage): Promise<string | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -136,6 +148,7 @@ async function readBody(req: IncomingMessage): Promise<string | undefined> {
 export async function startProbeServer(options: ProbeServerOptions): Promise<ProbeServer> {
   const { probe } = options;
   const { registry, reclaims, reclaimedBytes } = probeMetrics(probe);
+  const token = options.reclaimToken === '' ? undefined : options.reclaimToken;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = new URL(req.url ?? '/', 'http://probe').pathname;
@@ -147,8 +160,9 @@ export async function startProbeServer(options: ProbeServerOptions): Promise<Pro
       return send(res, h.ok ? 200 : 503, `${h.ok ? 'ok' : 'unhealthy'}: ${h.message}\n`, 'text/plain; charset=utf-8');
     }
     if (path === '/reclaim') {
+      if (token === undefined) return send(res, 404, { error: 'no route /reclaim: the probe serves it only with a token ($POLYARCH_PROBE_TOKEN) and --allow-reclaim' });
       if (req.method !== 'POST') return send(res, 405, { error: 'POST only' });
-      if (options.reclaimToken !== undefined && req.headers.authorization !== `Bearer ${options.reclaimToken}`) return send(res, 401, { error: 'missing or wrong bearer token' });
+      if (!bearerMatches(req.headers.authorization, token)) return send(res, 401, { error: 'missing or wrong bearer token' });
       if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) return send(res, 415, { error: 'content-type must be application/json' });
       const text = await readBody(req);
       if (text === undefined) return send(res, 413, { error: `body larger than ${MAX_BODY} bytes` });
@@ -171,7 +185,7 @@ export async function startProbeServer(options: ProbeServerOptions): Promise<Pro
       }
       return send(res, STATUS_OF[result.kind], result);
     }
-    return send(res, 404, { error: `no route ${path}; try /windows, /metrics, /healthz, POST /reclaim` });
+    return send(res, 404, { error: `no route ${path}; try /windows, /metrics, /healthz${token === undefined ? '' : ', POST /reclaim'}` });
   };
 
   const server: Server = createServer((req, res) => {

@@ -13,7 +13,7 @@ export interface SchedulingMetrics extends Telemetry {
   readonly pending: Gauge<'queue'>;
   readonly migrations: Counter<'reason' | 'outcome'>;
   readonly registryLookups: Counter<'cache' | 'result'>;
-  readonly leader: Gauge;
+  readonly leader: Gauge<'role'>;
 }
 
 export function createSchedulingMetrics(registry: Registry): SchedulingMetrics {
@@ -35,7 +35,7 @@ export function createSchedulingMetrics(registry: Registry): SchedulingMetrics {
   const pending = new Gauge({ name: 'polyarch_pending_pods', help: 'Pods waiting to be scheduled, by queue (active, backoff, unschedulable, gated = waiting for a registry lookup).', labelNames: ['queue'], registers });
   const migrations = new Counter({ name: 'polyarch_migrations_total', help: 'Pod migrations, by reason (node-lost, drain, manual) and outcome (succeeded, failed, blocked).', labelNames: ['reason', 'outcome'], registers });
   const registryLookups = new Counter({ name: 'polyarch_registry_lookups_total', help: 'Image platform lookups, by cache (hit, miss) and result (ok, error).', labelNames: ['cache', 'result'], registers });
-  const leader = new Gauge({ name: 'polyarch_leader', help: '1 while this replica holds the leader Lease.', registers });
+  const leader = new Gauge({ name: 'polyarch_leader', help: '1 while this replica holds the leader Lease of the role.', labelNames: ['role'] as const, registers });
   return {
     attempts,
     attemptDuration,

@@ -53,11 +53,13 @@ export const extenderArgsSchema = z.object({
   NodeNames: z.array(z.string()).nullish(),
 });
 
+/** Object names are DNS subdomains (at most 253 characters), UIDs 36: a longer one is refused, never echoed. */
+const objectName = z.string().min(1).max(253);
 export const extenderBindingArgsSchema = z.object({
-  PodName: z.string().min(1),
-  PodNamespace: z.string(),
-  PodUID: z.string().default(''),
-  Node: z.string().min(1),
+  PodName: objectName,
+  PodNamespace: z.string().max(63),
+  PodUID: z.string().max(128).default(''),
+  Node: objectName,
 });
 
 /**

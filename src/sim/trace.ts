@@ -20,8 +20,10 @@ export interface UsageSeries {
 export type TraceResult = { ok: true; value: Map<string, UsageSeries> } | { ok: false; error: string };
 
 const unit = z.coerce.number().finite().min(0).max(1);
+/** 9999-12-31T23:59:59Z in Unix seconds: later (or negative) timestamps are errors, not dates to expand a series to. */
+const MAX_TIMESTAMP_S = 253_402_300_799;
 const row = z.object({
-  timestamp: z.coerce.number().int().nonnegative(),
+  timestamp: z.coerce.number().int().min(0, 'a Unix time in seconds, not before 1970').max(MAX_TIMESTAMP_S, 'a Unix time in seconds, not after 9999-12-31'),
   id: z.string().min(1),
   cpu: unit,
   mem: unit,
@@ -31,6 +33,9 @@ const row = z.object({
 
 /** Longest gap filled by holding the last value; a longer gap is an error, not a guess. */
 const MAX_HOLD_MINUTES = 60;
+/** Limits on what a trace expands to (four Float32 values per minute): a year per series, 10 million minutes (160 MB) in all. */
+const MAX_SERIES_MINUTES = 366 * 1440;
+const MAX_TOTAL_MINUTES = 10_000_000;
 
 export function parseTrace(text: string, source: string): TraceResult {
   let records: Record<string, string>[];
@@ -52,19 +57,25 @@ export function parseTrace(text: string, source: string): TraceResult {
   }
   if (bySeries.size === 0) return { ok: false, error: `${source}: no samples` };
   const out = new Map<string, UsageSeries>();
+  let totalMinutes = 0;
   for (const [id, samples] of bySeries) {
     samples.sort((a, b) => a.timestamp - b.timestamp);
     const first = samples[0]!.timestamp;
     const last = samples[samples.length - 1]!.timestamp;
+    // Gaps are checked before the series is allocated: its length is bounded by rows x MAX_HOLD_MINUTES.
+    for (let k = 0; k + 1 < samples.length; k++) {
+      const gap = Math.floor((samples[k + 1]!.timestamp - first) / 60) - Math.floor((samples[k]!.timestamp - first) / 60);
+      if (gap > MAX_HOLD_MINUTES) return { ok: false, error: `${source}: series ${id}: gap of ${gap} minutes after ${samples[k]!.timestamp} (at most ${MAX_HOLD_MINUTES} are held)` };
+    }
     const minutes = Math.floor((last - first) / 60) + 1;
+    if (minutes > MAX_SERIES_MINUTES) return { ok: false, error: `${source}: series ${id}: spans ${minutes} minutes (at most ${MAX_SERIES_MINUTES}, a year)` };
+    totalMinutes += minutes;
+    if (totalMinutes > MAX_TOTAL_MINUTES) return { ok: false, error: `${source}: the series span ${totalMinutes}+ minutes in all (at most ${MAX_TOTAL_MINUTES})` };
     const s: UsageSeries = { id, cpu: new Float32Array(minutes), mem: new Float32Array(minutes), net: new Float32Array(minutes), disk: new Float32Array(minutes) };
     for (let k = 0; k < samples.length; k++) {
       const cur = samples[k]!;
       const from = Math.floor((cur.timestamp - first) / 60);
       const to = k + 1 < samples.length ? Math.floor((samples[k + 1]!.timestamp - first) / 60) : minutes;
-      if (to - from > MAX_HOLD_MINUTES) {
-        return { ok: false, error: `${source}: series ${id}: gap of ${to - from} minutes after ${cur.timestamp} (at most ${MAX_HOLD_MINUTES} are held)` };
-      }
       for (let m = from; m < to; m++) {
         s.cpu[m] = cur.cpu;
         s.mem[m] = cur.mem;

@@ -15,11 +15,15 @@ import type { PlanPolicy } from '../../src/core/scaling/types.ts';
 import { silentLogger } from '../../src/ports/logger.ts';
 import type { NodeProbe } from '../../src/ports/node-probe.ts';
 import { startProbeServer, type ProbeServer } from '../../src/server/probe-server.ts';
+
 import { systemClock } from '../../src/adapters/system-clock.ts';
 import { Registry } from 'prom-client';
 import { createAutoscalerMetrics, type AutoscalerMetrics } from '../../src/server/autoscaler-metrics.ts';
 import { FakeApiServer, type KubeObject } from '../support/apiserver/index.ts';
 import { node } from '../kube/helpers.ts';
+
+/** The probes' reclaim token: POST /reclaim exists only behind one. */
+const PROBE_TOKEN = 'test-probe-token';
 
 export const Mi = 2 ** 20;
 const MINUTE = 60_000;
@@ -139,7 +143,8 @@ export class Harness {
     for (const n of nodes) {
       server.seed(node(n.name, 'amd64', { cpu: n.cpu, memory: n.memory }));
       const probe = new ScriptedNodeProbe(n.name, h.time, h.t0);
-      const s = await startProbeServer({ probe, host: '127.0.0.1', port: 0 });
+      // POST /reclaim exists only behind a token (it fails closed); the autoscaler sends it.
+      const s = await startProbeServer({ probe, host: '127.0.0.1', port: 0, reclaimToken: PROBE_TOKEN });
       h.probes.set(n.name, probe);
       h.servers.push(s);
       h.urls.set(n.name, s.url);
@@ -158,7 +163,7 @@ export class Harness {
       writer: this.cluster,
       metrics: new ProbeMetricsSource({ endpoints: () => [...this.urls.values()], clock: this.time }),
       policies: new KubeScalingPolicyStore(this.server.kubeConfig(), { clock: this.time, log: silentLogger }),
-      reclaimer: new HttpNodeReclaimer({ endpointOf: (n) => this.urls.get(n) }),
+      reclaimer: new HttpNodeReclaimer({ endpointOf: (n) => this.urls.get(n), token: PROBE_TOKEN }),
       clock: this.time,
       log: silentLogger,
       telemetry: this.metrics,

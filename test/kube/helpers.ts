@@ -1,4 +1,7 @@
 /** Shared pieces of the end-to-end tests: the fake API server, nodes and workloads as the API stores them. */
+import type { ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { KubeCluster } from '../../src/adapters/kube/cluster.ts';
 import { systemClock } from '../../src/adapters/system-clock.ts';
@@ -9,10 +12,11 @@ import type { Logger } from '../../src/ports/logger.ts';
 import { SimRegistry } from '../../src/sim/registry.ts';
 import { ImageLookupService } from '../../src/app/image-lookup.ts';
 import { Migrator, type MigratorOptions } from '../../src/app/migrator.ts';
-import { nodePlatform } from '../../src/core/platform/platform.ts';
+import { formatPlatform, nodePlatform } from '../../src/core/platform/platform.ts';
 import type { Node } from '../../src/core/k8s/types.ts';
 import { FakeApiServer, type FakeApiServerOptions, type KubeObject } from '../support/apiserver/index.ts';
 import { waitFor } from '../support/wait.ts';
+import { spawnChecked } from '../support/spawn.ts';
 
 /** A logger that keeps every line, so tests can assert a problem was named. */
 export class RecordingLogger implements Logger {
@@ -191,4 +195,34 @@ export function pods(server: FakeApiServer, namespace = 'default'): KubeObject[]
 
 export function events(server: FakeApiServer, namespace = 'default'): KubeObject[] {
   return server.list('v1', 'Event', namespace);
+}
+
+/** The catalog as `polyarch inspect -o json` would print it, for `serve --images`. */
+export async function catalogFile(dir: string): Promise<string> {
+  const reg = resolver();
+  const docs = CATALOG.map((c) => {
+    const r = reg.answer(c.reference);
+    if (!r?.ok) throw new Error(c.reference);
+    return {
+      reference: r.value.reference,
+      source: r.value.source === 'tag-convention' ? 'tag-convention' : r.value.source,
+      platforms: r.value.platforms.map((p) => ({ os: p.platform.os, architecture: p.platform.architecture, ...(p.platform.variant ? { variant: p.platform.variant } : {}), image: p.image, digest: p.digest, platform: formatPlatform(p.platform) })),
+      warnings: [],
+    };
+  });
+  const file = join(dir, 'images.json');
+  await writeFile(file, JSON.stringify(docs));
+  return file;
+}
+
+/**
+ * `node bin/polyarch.js serve ARGS...` with its output lines kept (stdout and stderr), for the
+ * process-level tests; `failure` says why it could not be started, once known.
+ */
+export function spawnServe(args: readonly string[]): { proc: ChildProcess; out: string[]; failure: () => Error | undefined } {
+  const { proc, failure } = spawnChecked(process.execPath, ['bin/polyarch.js', 'serve', ...args], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const out: string[] = [];
+  proc.stdout?.on('data', (b: Buffer) => out.push(...b.toString().split('\n').filter(Boolean)));
+  proc.stderr?.on('data', (b: Buffer) => out.push(...b.toString().split('\n').filter(Boolean)));
+  return { proc, out, failure };
 }

@@ -33,8 +33,10 @@ export class KubePodJsonPatcher implements PodJsonPatcher {
       return { ok: true, value: pod as unknown as Pod };
     } catch (err) {
       const f = apiFailure(err);
-      // A failed `test` operation is 422 Invalid on kube-apiserver; the pod changed under us.
-      const kind = f.status === 404 ? 'not-found' : f.status === 409 || f.status === 422 ? 'conflict' : f.status === 403 ? 'forbidden' : f.status === 0 || f.status >= 500 || f.status === 429 ? 'unavailable' : 'invalid';
+      // A failed `test` operation is 422 Invalid on kube-apiserver ("testing value ... failed"): the pod
+      // changed under us. Any other 422 is the API server refusing the change itself (validation).
+      const testFailed = f.status === 422 && /testing value/.test(f.message);
+      const kind = f.status === 404 ? 'not-found' : f.status === 409 || testFailed ? 'conflict' : f.status === 403 ? 'forbidden' : f.status === 0 || f.status >= 500 || f.status === 429 ? 'unavailable' : 'invalid';
       return { ok: false, error: { kind, message: `patch pod ${namespace}/${ref.name}: ${f.message}` } };
     }
   }

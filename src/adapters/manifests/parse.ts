@@ -5,7 +5,7 @@
  * (Service, ConfigMap, ...) are counted and skipped.
  */
 
-import { parseAllDocuments } from 'yaml';
+import { yamlValues } from '../yaml-documents.ts';
 import type { ClusterObjects } from '../../core/placement/batch.ts';
 import { nameSuffix, type KindedObject } from '../../core/k8s/workloads.ts';
 import type { DaemonSet, Deployment, Job, Node, Pod, PodDisruptionBudget, PriorityClass, ReplicaSet, StatefulSet } from '../../core/k8s/types.ts';
@@ -37,16 +37,10 @@ const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typ
 
 /** Adds the objects of one file's text to `into`. */
 export function parseManifests(text: string, file: string, into: Manifests = emptyManifests()): ManifestsResult {
-  const docs = parseAllDocuments(text, { prettyErrors: false });
-  const list = Array.isArray(docs) ? docs : [docs];
-  for (const [i, doc] of list.entries()) {
+  const docs = yamlValues(text);
+  if (!docs.ok) return { ok: false, error: `${file}: ${docs.error}` };
+  for (const [i, value] of docs.value.entries()) {
     const where = `${file}: document ${i + 1}`;
-    const err = doc.errors[0];
-    if (err) {
-      const line = err.linePos?.[0]?.line;
-      return { ok: false, error: `${where}: YAML${line ? ` line ${line}` : ''}: ${err.message.split('\n')[0]}` };
-    }
-    const value: unknown = doc.toJS();
     if (value === null || value === undefined) continue;
     const r = addObject(value, where, into);
     if (!r.ok) return r;

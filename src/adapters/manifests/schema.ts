@@ -7,6 +7,7 @@
 
 import { z } from 'zod';
 import { parseQuantityExact } from '../../core/k8s/quantity.ts';
+import { MAX_PODS } from '../../core/k8s/limits.ts';
 
 const quantity = z.union([z.string(), z.number()]).superRefine((v, ctx) => {
   const q = parseQuantityExact(v);
@@ -111,7 +112,7 @@ export const podSpec = z.looseObject({
 });
 
 const template = z.looseObject({ metadata: templateMeta.nullish(), spec: podSpec });
-const replicas = z.number().int().min(0).nullish();
+const replicas = z.number().int().min(0).max(MAX_PODS, `at most ${MAX_PODS} (Kubernetes' tested maximum of pods per cluster)`).nullish();
 
 export const schemas = {
   Node: z.looseObject({

@@ -67,6 +67,8 @@ export const ALIBABA_COLUMNS = [
 ] as const;
 
 const MAX_RECORD_BYTES = 64 * 1024;
+/** 9999-12-31T23:59:59Z: a timestamp past it (or before 1970) is a corrupt line, not a date to expand a series to. */
+const MAX_TIMESTAMP_MS = 253_402_300_799_000;
 
 class LineError extends Error {}
 
@@ -83,11 +85,14 @@ function parseTimestamp(s: string): number {
   if (t === '') throw new LineError('empty timestamp');
   if (isNumeric(t)) {
     const x = Number(t);
-    return x >= 1e12 ? x : x * 1000;
+    const ms = x >= 1e12 ? x : x * 1000;
+    if (ms < 0 || ms > MAX_TIMESTAMP_MS) throw new LineError(`timestamp ${t} is outside 1970-01-01 .. 9999-12-31`);
+    return ms;
   }
   // ISO 8601 only: a date, then optionally a time (Date.parse alone accepts much more).
   if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(t)) throw new LineError(`timestamp '${t}' is neither Unix seconds nor ISO 8601`);
   const ms = Date.parse(t);
+  if (Number.isFinite(ms) && (ms < 0 || ms > MAX_TIMESTAMP_MS)) throw new LineError(`timestamp '${t}' is outside 1970-01-01 .. 9999-12-31`);
   if (!Number.isFinite(ms)) throw new LineError(`timestamp '${t}' is not a valid date`);
   return ms;
 }

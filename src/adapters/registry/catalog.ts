@@ -21,7 +21,7 @@
  */
 
 import { readFile } from 'node:fs/promises';
-import { parseAllDocuments } from 'yaml';
+import { yamlValues } from '../yaml-documents.ts';
 import { z } from 'zod';
 import { formatReference, parseReference, repositoryName, type ImageReference } from '../../core/image/reference.ts';
 import type { ImagePlatforms, PlatformImage, PlatformSource } from '../../core/image/types.ts';
@@ -134,15 +134,9 @@ function parseDocuments(text: string, origin: string): { ok: true; value: unknow
       return { ok: true, value: values };
     }
   }
-  const docs = parseAllDocuments(text);
-  const values: unknown[] = [];
-  for (const [i, d] of (Array.isArray(docs) ? docs : [docs]).entries()) {
-    const e = d.errors[0];
-    if (e) return { ok: false, error: `${origin}: document ${i + 1}: ${e.message.split('\n')[0]}` };
-    const v: unknown = d.toJS();
-    if (v !== null && v !== undefined) values.push(v);
-  }
-  return { ok: true, value: values };
+  const docs = yamlValues(text);
+  if (!docs.ok) return { ok: false, error: `${origin}: ${docs.error}` };
+  return { ok: true, value: docs.value.filter((v) => v !== null && v !== undefined) };
 }
 
 function entry(reference: string, source: PlatformSource, platforms: PlatformImage[], warnings: readonly string[]): ImagePlatforms {

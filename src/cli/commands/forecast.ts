@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { z } from 'zod';
-import { readTraceFile, type TraceIssue } from '../../adapters/metrics/csv-trace.ts';
+import { readTraceFile } from '../../adapters/metrics/csv-trace.ts';
 import { FORECASTER_NAMES, METRICS, TraceEvaluation, type Scores } from '../../core/forecast/index.ts';
 import { CliError, usageError } from '../errors.ts';
 import { formatTable, outputOption, printJson, type OutputFormat } from '../output.ts';
@@ -20,9 +20,10 @@ const optionsSchema = z.object({
   output: z.enum(['text', 'json']),
 });
 
-const round = (x: number): number | null => (Number.isFinite(x) ? Math.round(x * 1e4) / 1e4 : null);
+/** Machine output carries full precision (JSON has no NaN or Infinity: those are null); only the tables round. */
+const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
-const scoresJson = (s: Scores) => ({ points: s.points, mae: round(s.mae), rmse: round(s.rmse), under: round(s.under), slack: round(s.slack), shortage: round(s.shortage) });
+const scoresJson = (s: Scores) => ({ points: s.points, mae: finite(s.mae), rmse: finite(s.rmse), under: finite(s.under), slack: finite(s.slack), shortage: finite(s.shortage) });
 
 export function registerForecast(program: Command): void {
   program
@@ -47,15 +48,12 @@ export function registerForecast(program: Command): void {
 
 async function runForecast(opts: z.infer<typeof optionsSchema>, output: OutputFormat): Promise<void> {
   const evaluation = new TraceEvaluation({ window: opts.window, horizon: opts.horizon, headroom: opts.headroom, stepMinutes: opts.step });
-  const shown = 20;
-  let printed = 0;
-  const onIssue = (i: TraceIssue): void => {
-    if (printed++ < shown) process.stderr.write(`polyarch: ${opts.input}: line ${i.line}: ${i.message} (skipped)\n`);
-  };
-  const read = await readTraceFile(opts.input, (s) => evaluation.add(s.id, s.tMs, s.values), { units: opts.units, onIssue });
+  const read = await readTraceFile(opts.input, (s) => evaluation.add(s.id, s.tMs, s.values), { units: opts.units });
   if (!read.ok) throw new CliError(`${opts.input}: ${read.error}`, 1);
   const summary = read.value;
-  if (summary.corrupt > shown) process.stderr.write(`polyarch: ${opts.input}: ${summary.corrupt} corrupt lines skipped in all\n`);
+  // One summary line however many lines were skipped (--output json lists the first ones under input.issues).
+  const firstIssue = summary.issues[0];
+  if (firstIssue) process.stderr.write(`polyarch: ${opts.input}: ${summary.corrupt} corrupt line(s) skipped (first: line ${firstIssue.line}: ${firstIssue.message})\n`);
   if (summary.samples === 0) throw new CliError(`${opts.input}: no samples (${summary.corrupt} corrupt line(s))`, 1);
   const result = evaluation.finish();
 
@@ -71,7 +69,7 @@ async function runForecast(opts: z.infer<typeof optionsSchema>, output: OutputFo
     id: s.id,
     metric: s.metric,
     samples: s.samples,
-    next: s.next.ok ? round(s.next.value) : null,
+    next: s.next.ok ? finite(s.next.value) : null,
     ...(s.next.ok ? {} : { reason: `${s.next.reason}: ${s.next.have} of ${s.next.needed} minutes` }),
     ...(s.gaps > 0 ? { gaps: s.gaps } : {}),
   }));

@@ -142,13 +142,16 @@ export function registerProbe(program: Command): void {
     .option('--mem-capacity <bytes>', 'node memory when a container has no limit or request (default: MemTotal)')
     .option('--net-capacity <bytes/s>', 'node network bandwidth, the basis of network utilisation', '1250M')
     .option('--disk-capacity <bytes/s>', 'node disk bandwidth, the basis of disk utilisation', '500M')
-    .option('--allow-reclaim', 'allow POST /reclaim to write memory.reclaim (cgroup v2, needs the cgroup tree mounted read-write); a bearer token is required when $POLYARCH_PROBE_TOKEN is set')
+    .option('--allow-reclaim', 'serve POST /reclaim, which writes memory.reclaim (cgroup v2, needs the cgroup tree mounted read-write); needs a bearer token in $POLYARCH_PROBE_TOKEN')
     .addOption(outputOption())
     .action(async (flags: ProbeFlags) => {
       const intervalMs = parseDuration(flags.interval, '--interval');
       if (intervalMs < 100) throw usageError('--interval: at least 100ms');
       const warmupMs = parseDuration(flags.warmup, '--warmup');
       const listen = flags.once ? undefined : parseListen(flags.listen);
+      // Fail closed: reclaim is served only behind a token, so asking for it without one is a usage error, not an open endpoint.
+      const token = process.env['POLYARCH_PROBE_TOKEN'] || undefined;
+      if (flags.allowReclaim && !flags.once && token === undefined) throw usageError('--allow-reclaim needs a bearer token in $POLYARCH_PROBE_TOKEN: POST /reclaim is never served without one');
       const capacity = nodeCapacity(flags);
       const layout = detectLayout(flags.cgroupRoot);
       if (!layout.ok) throw new CliError(layout.error);
@@ -181,8 +184,7 @@ export function registerProbe(program: Command): void {
       }
 
       const log = pino({ name: 'polyarch-probe' }, pino.destination(2));
-      const token = process.env['POLYARCH_PROBE_TOKEN'];
-      const server = await startProbeServer({ probe: sampler, host: listen!.host, port: listen!.port, ...(token ? { reclaimToken: token } : {}) }).catch((err: unknown) => {
+      const server = await startProbeServer({ probe: sampler, host: listen!.host, port: listen!.port, ...(token && flags.allowReclaim ? { reclaimToken: token } : {}) }).catch((err: unknown) => {
         throw new CliError(`--listen ${flags.listen}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
       });
       log.info({ url: server.url, cgroup: layout.layout.version, base: reader.base, intervalMs, warmupMs, pods: pods?.description ?? 'none' }, 'probe serving');

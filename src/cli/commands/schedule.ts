@@ -3,9 +3,11 @@
  * nodes and explain each decision (S2-S4 of the placement method, no cluster needed).
  */
 
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadImageCatalog } from '../../adapters/registry/catalog.ts';
 import { readManifests } from '../../adapters/manifests/read.ts';
+import { MAX_NODES, MAX_PODS, tooManyPods, workloadPodCount } from '../../core/k8s/index.ts';
 import { systemClock } from '../../adapters/system-clock.ts';
 import { ImageLookupService } from '../../app/image-lookup.ts';
 import { createFramework, imageReferences, mulberry32, scheduleCluster, splitPods, type Decision, type Framework } from '../../core/placement/index.ts';
@@ -27,7 +29,7 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 export function registerSchedule(program: Command): void {
   addRegistryOptions(program
     .command('schedule')
-    .argument('<files...>', 'manifests: multi-document YAML, JSON, or a kind: List (Nodes, Pods, Deployments, StatefulSets, ReplicaSets, DaemonSets, Jobs, PriorityClasses)')
+    .argument('<files...>', 'manifests: multi-document YAML, JSON, or a kind: List (Nodes, Pods, Deployments, StatefulSets, ReplicaSets, DaemonSets, Jobs, PriorityClasses); the --images file is left out when a glob takes it')
     .option('--images <file>', 'offline image catalog (reference -> platforms and digests; collected `polyarch inspect -o json` output works)')
     .option('--explain <pod>', 'print the full decision for one pod (namespace/name, or name)')
     .option('--seed <n>', 'seed of the tie-break RNG', '1')
@@ -75,9 +77,16 @@ async function runSchedule(files: readonly string[], flags: Flags): Promise<void
 
 async function scheduleWith(files: readonly string[], flags: Flags, fw: Framework, images: ImageLookupService): Promise<void> {
 
-  const manifests = await readManifests(files);
-  if (!manifests.ok) throw new CliError(manifests.error);
+  // `schedule dir/*.yaml --images dir/images.yaml`: the glob takes the catalog too, and a catalog is never a manifest.
+  const catalog = flags.images === undefined ? undefined : resolve(flags.images);
+  const manifests = await readManifests(files.filter((f) => resolve(f) !== catalog));
+  // A manifest that cannot be read or is invalid is bad usage, as an invalid scenario is for simulate.
+  if (!manifests.ok) throw usageError(manifests.error);
   const objects = manifests.value;
+  // Checked before anything is expanded: replicas: 1000000000 is a usage error, not 3 GiB of pods.
+  if (objects.nodes.length > MAX_NODES) throw usageError(`${objects.nodes.length} nodes, over the limit of ${MAX_NODES} (Kubernetes' tested maximum per cluster)`);
+  const pods = workloadPodCount(objects);
+  if (pods > MAX_PODS) throw usageError(tooManyPods(pods));
   const { pending } = splitPods(objects);
   const { lookup } = await images.resolveAll(imageReferences(pending.map((p) => p.pod)));
   const plan = scheduleCluster(fw, objects, lookup, mulberry32(Number(flags.seed)));

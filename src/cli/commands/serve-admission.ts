@@ -39,22 +39,37 @@ interface AdmissionFlags {
 class AdmissionServer {
   readonly routes: JsonRoute[] = [];
   private server: Promise<RunningServer> | undefined;
-  private users = 0;
+  private closed: Promise<void> | undefined;
 
   constructor(private readonly ctx: ServeContext) {}
 
-  async serve(signal: AbortSignal): Promise<void> {
+  /**
+   * Listens, once for both roles, at start-up: a certificate pair that does not load or an
+   * address in use rejects here and stops the process. Closes when `signal` aborts.
+   */
+  start(signal: AbortSignal): Promise<void> {
     const f = this.ctx.flags as unknown as AdmissionFlags;
-    this.users++;
-    this.server ??= startServer({
-      listen: f.admissionListen, bodyLimit: f.bodyLimit, routes: this.routes, metrics: this.ctx.metrics, log: this.ctx.log.child({ server: 'admission' }),
-      ...(f.tlsCertFile && f.tlsPrivateKeyFile ? { tlsCertFile: f.tlsCertFile, tlsPrivateKeyFile: f.tlsPrivateKeyFile } : {}),
-      notReady: () => (this.ctx.cluster.synced ? undefined : 'informers have not synced yet'),
-    });
-    const server = await this.server;
-    this.ctx.log.info({ url: server.url, tls: server.tls }, 'admission server listening');
+    this.server ??= (async () => {
+      const server = await startServer({
+        listen: f.admissionListen, listenFlag: '--admission-listen', expectTls: true, bodyLimit: f.bodyLimit, routes: this.routes, metrics: this.ctx.metrics,
+        log: this.ctx.log.child({ server: 'admission' }),
+        ...(f.tlsCertFile && f.tlsPrivateKeyFile ? { tlsCertFile: f.tlsCertFile, tlsPrivateKeyFile: f.tlsPrivateKeyFile } : {}),
+        notReady: () => (this.ctx.cluster.synced ? undefined : 'informers have not synced yet'),
+      });
+      this.ctx.log.info({ url: server.url, tls: server.tls }, 'admission server listening');
+      const close = (): void => void (this.closed ??= server.close());
+      if (signal.aborted) close();
+      else signal.addEventListener('abort', close, { once: true });
+      return server;
+    })();
+    return this.server.then(() => undefined);
+  }
+
+  /** Until `signal` aborts, then until the server has closed. */
+  async serve(signal: AbortSignal): Promise<void> {
+    await this.start(signal);
     await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
-    if (--this.users === 0) await server.close();
+    await this.closed;
   }
 }
 
@@ -72,7 +87,7 @@ ROLES['extender'] = {
     const extender = new Extender({ resolver: ctx.resolver, cluster: ctx.cluster, clock: systemClock, deadlineMs: f.extenderDeadlineMs, preferences: f.archPreference });
     const server = serverOf(ctx);
     server.routes.push(...extenderRoutes(extender, ctx.metrics, ctx.log.child({ role: 'extender' })));
-    return { leaderOnly: false, run: (signal) => server.serve(signal) };
+    return { leaderOnly: false, start: (signal) => server.start(signal), run: (signal) => server.serve(signal) };
   },
 };
 
@@ -91,6 +106,7 @@ ROLES['webhook'] = {
     });
     return {
       leaderOnly: false,
+      start: (signal) => server.start(signal),
       run: async (signal) => {
         const warm = (async () => {
           // Warm the cache with the images already running, so admission finds most of them.
@@ -133,7 +149,7 @@ export function registerAdmissionServeOptions(program: Command): void {
   if (!serve) throw new Error('registerAdmissionServeOptions: no serve command registered before it');
   serve
     .addOption(new Option('--admission-listen <addr>', 'HTTPS address of the extender and the webhook').default(':8443').argParser((v: string) => {
-      const r = parseListen(v);
+      const r = parseListen(v, '--admission-listen');
       if (!r.ok) throw usageError(r.error);
       return v;
     }))

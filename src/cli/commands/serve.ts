@@ -7,6 +7,7 @@
  */
 import { Option, type Command } from 'commander';
 import { LeaderElector } from '../../adapters/kube/leader.ts';
+import { checkApiServer } from '../../adapters/kube/config.ts';
 import type { KubeCluster } from '../../adapters/kube/cluster.ts';
 import type { PullSecretSource } from '../../adapters/kube/credentials.ts';
 import { systemClock } from '../../adapters/system-clock.ts';
@@ -16,12 +17,12 @@ import { createFramework } from '../../core/placement/framework.ts';
 import { mulberry32 } from '../../core/placement/rng.ts';
 import type { ImageLookupService } from '../../app/image-lookup.ts';
 import type { Logger } from '../../ports/logger.ts';
-import { startServer, type JsonRoute } from '../../server/http-server.ts';
+import { startServer, ServerStartError, type JsonRoute, type RunningServer } from '../../server/http-server.ts';
 import { createMetrics, type ServerMetrics } from '../../server/metrics.ts';
 import { createSchedulingMetrics, type SchedulingMetrics } from '../../server/scheduling-metrics.ts';
 import { parseDuration } from '../duration.ts';
 import { autoscalerRole } from './serve-autoscaler.ts';
-import { usageError } from '../errors.ts';
+import { CliError, usageError } from '../errors.ts';
 import { clusterFrom, defaultIdentity, kubeConfigFrom, makeLogger, resolverFrom, type ClusterFlags } from './serve-runtime.ts';
 
 /** What a role gets: the shared adapters, built once per process. */
@@ -35,16 +36,28 @@ export interface ServeContext {
   readonly flags: ServeFlags;
 }
 
-/** A running role. Leader-only roles are started on acquiring the Lease and stopped on losing it. */
+/**
+ * A running role. Leader-only roles are started on acquiring their Lease and stopped on
+ * losing it. A role that fails stops the process with its reason (as a controller-runtime
+ * manager stops when a runnable returns an error): the kubelet restarts it, and the
+ * reason is in its last log line.
+ */
 export interface Role {
   readonly leaderOnly: boolean;
   /** HTTP routes the role serves (extender, webhook); served by every replica. */
   readonly routes?: readonly JsonRoute[];
+  /**
+   * Start-up work that can fail on a broken configuration (a listener, a certificate):
+   * run before the process reports it is serving; a rejection stops the process. What it
+   * opens is released when `signal` aborts.
+   */
+  start?(signal: AbortSignal): Promise<void>;
   run(signal: AbortSignal): Promise<void>;
 }
 
 export interface RoleDefinition {
   readonly description: string;
+  /** Checks the role's flags (a usage error stops the process before anything listens). */
   create(ctx: ServeContext): Role;
 }
 
@@ -95,7 +108,8 @@ export interface ServeFlags extends ClusterFlags {
   schedulerName: string;
   leaderElect: boolean;
   leaderElectNamespace?: string;
-  leaderElectName: string;
+  leaderElectName?: string;
+  cacheSyncTimeout: string;
   leaseDuration: string;
   renewDeadline: string;
   retryPeriod: string;
@@ -105,6 +119,32 @@ export interface ServeFlags extends ClusterFlags {
   migratorInterval: string;
   seed: string;
   [role: string]: unknown;
+}
+
+/** A listener or certificate that fails at start is a failed operation naming its cause, not an internal error. */
+const started = <T>(p: Promise<T>): Promise<T> =>
+  p.catch((err: unknown) => {
+    throw err instanceof ServerStartError ? new CliError(err.message) : err;
+  });
+
+/** Waits for the informers' first lists, at most `ms`. */
+async function syncWithin(cluster: KubeCluster, ms: number, signal: AbortSignal): Promise<'synced' | 'timeout' | 'aborted'> {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  try {
+    return await Promise.race([
+      cluster.start().then(() => 'synced' as const),
+      new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms))),
+      new Promise<'aborted'>((resolve) => {
+        onAbort = () => resolve('aborted');
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort, { once: true });
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  }
 }
 
 function durationFlag(name: string, value: string): number {
@@ -130,10 +170,11 @@ export function registerServe(program: Command): void {
     .addOption(new Option('--insecure-registry <host>', 'registry spoken to over plain HTTP (repeatable)').argParser(collect).default([]))
     .option('--no-leader-elect', 'run the writing roles without leader election (one replica only)')
     .option('--leader-elect-namespace <ns>', 'namespace of the leader Lease (default: --namespace)')
-    .option('--leader-elect-name <name>', 'name of the leader Lease', 'polyarch')
+    .option('--leader-elect-name <name>', 'one Lease of this name for all the writing roles of this process (default: one per role, polyarch-scheduler, polyarch-migrator, polyarch-autoscaler)')
     .option('--lease-duration <d>', 'how long a standby waits before taking an unrenewed Lease', '15s')
     .option('--renew-deadline <d>', 'how long the leader keeps trying to renew before stepping down', '10s')
     .option('--retry-period <d>', 'interval of Lease attempts', '2s')
+    .option('--cache-sync-timeout <d>', 'how long the informers may take to sync at start before the process stops (controller-runtime\'s default)', '2m')
     .option('--identity <id>', 'holder identity in the Lease (default: $POD_NAME, else hostname)')
     .option('--node-lost-grace <d>', 'how long a Node object must stay missing (deleted) before its pods move at once (pods on an unreachable node move after their toleration)', '30s')
     .option('--default-toleration <d>', 'how long pods with no toleration of node.kubernetes.io/unreachable stay on an unreachable node (the DefaultTolerationSeconds admission gives them 300s)', '5m')
@@ -153,6 +194,7 @@ export function registerServe(program: Command): void {
       durationFlag('--default-toleration', flags.defaultToleration);
       durationFlag('--migrator-interval', flags.migratorInterval);
       if (!(leaseDurationMs > renewDeadlineMs && renewDeadlineMs > retryPeriodMs)) throw usageError('want --lease-duration > --renew-deadline > --retry-period');
+      const cacheSyncTimeoutMs = durationFlag('--cache-sync-timeout', flags.cacheSyncTimeout);
       const identity = flags.identity ?? defaultIdentity();
       const log = makeLogger(flags.logLevel, { identity });
       const kc = kubeConfigFrom(flags);
@@ -161,76 +203,105 @@ export function registerServe(program: Command): void {
       const metrics = createMetrics();
       const telemetry = createSchedulingMetrics(metrics.registry);
       const ctx: ServeContext = { cluster, secrets, resolver, log, metrics, telemetry, flags };
-      const roles = selected.map((name) => ({ name, role: ROLES[name]?.create(ctx) }));
+      const createRole = (name: string): Role => {
+        const def = ROLES[name];
+        if (!def) throw usageError(`serve: no role --${name}`);
+        return def.create(ctx);
+      };
+      const roles = selected.map((name) => ({ name, role: createRole(name) }));
 
       const shutdown = new AbortController();
+      let failure: string | undefined;
+      // A role that fails stops the process (exit 1), the reason in its last log line and on stderr.
+      const fail = (why: string): void => {
+        failure ??= why;
+        log.error({ error: why }, 'stopping');
+        shutdown.abort();
+      };
       const onSignal = (sig: string): void => {
         log.info({ signal: sig }, 'shutting down');
         shutdown.abort();
       };
       process.once('SIGTERM', () => onSignal('SIGTERM'));
       process.once('SIGINT', () => onSignal('SIGINT'));
+      const runRole = async (name: string, role: Role, signal: AbortSignal): Promise<void> => {
+        try {
+          await role.run(signal);
+        } catch (err) {
+          fail(`--${name}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      };
 
-      const server = await startServer({
-        listen: flags.listen,
-        bodyLimit: 3 * 1024 * 1024,
-        routes: roles.flatMap((r) => [...(r.role?.routes ?? [])]),
-        metrics,
-        log,
-        notReady: () => (cluster.synced ? undefined : 'informers have not synced yet'),
-      });
-      log.info({ url: server.url, roles: selected, dryRun: flags.dryRun ?? false }, 'serving');
-      await cluster.start();
-      log.info({ nodes: (await cluster.listNodes()).length, pods: (await cluster.listPods()).length }, 'informers synced');
+      let server: RunningServer | undefined;
+      try {
+        // Start-up, in order, each failure naming its cause: listeners (address in use, certificates), the API server, the informers.
+        server = await started(startServer({
+          listen: flags.listen,
+          bodyLimit: 3 * 1024 * 1024,
+          routes: roles.flatMap((r) => [...(r.role.routes ?? [])]),
+          metrics,
+          log,
+          notReady: () => (cluster.synced ? undefined : 'informers have not synced yet'),
+        }));
+        for (const { role } of roles) if (role.start) await started(role.start(shutdown.signal));
+        const api = await checkApiServer(kc);
+        if (!api.ok) throw new CliError(api.error);
+        log.info({ url: server.url, roles: selected, dryRun: flags.dryRun ?? false, apiServer: api.version }, 'serving');
+        const synced = await syncWithin(cluster, cacheSyncTimeoutMs, shutdown.signal);
+        if (synced === 'timeout') throw new CliError(`informers (nodes, pods) did not sync within --cache-sync-timeout ${flags.cacheSyncTimeout}; see the 'watch failed' warnings above`);
+        if (synced === 'aborted') return;
+        log.info({ nodes: (await cluster.listNodes()).length, pods: (await cluster.listPods()).length }, 'informers synced');
 
-      // Roles that do not write run on every replica; the others only while leading.
-      const always = roles.filter((r) => r.role && !r.role.leaderOnly).map((r) => r.role?.run(shutdown.signal));
-      const leaderRoles = roles.filter((r) => r.role?.leaderOnly);
-      const runLeaderRoles = (signal: AbortSignal): Promise<unknown> =>
-        Promise.all(
-          leaderRoles.map(async ({ name }) => {
-            // A fresh instance per term: no state carried over from a previous leadership.
-            const role = ROLES[name]?.create(ctx);
-            try {
-              await role?.run(signal);
-            } catch (err) {
-              log.error({ role: name, error: err instanceof Error ? err.message : String(err) }, 'role failed');
-            }
-          }),
-        );
-      if (!flags.leaderElect) {
-        telemetry.leader.set(1);
-        await runLeaderRoles(shutdown.signal);
-      } else if (leaderRoles.length > 0) {
-        const elector = new LeaderElector(kc, {
-          namespace: flags.leaderElectNamespace ?? flags.namespace,
-          name: flags.leaderElectName,
-          identity,
-          leaseDurationMs,
-          renewDeadlineMs,
-          retryPeriodMs,
-          clock: systemClock,
-          log: log.child({ part: 'leader-election' }),
-        });
-        let term: Promise<unknown> = Promise.resolve();
-        await elector.run(
-          {
-            onStartedLeading: (signal) => {
-              telemetry.leader.set(1);
-              term = runLeaderRoles(signal);
-            },
-            onStoppedLeading: () => {
-              telemetry.leader.set(0);
-              log.warn({ identity }, 'stopped leading; standing by');
-            },
-            onNewLeader: (leader) => log.info({ leader }, 'leader observed'),
-          },
-          shutdown.signal,
-        );
-        await term;
+        // Roles that do not write run on every replica; the others only while holding their Lease.
+        const running = roles.filter((r) => !r.role.leaderOnly).map((r) => runRole(r.name, r.role, shutdown.signal));
+        const writers = roles.filter((r) => r.role.leaderOnly).map((r) => r.name);
+        // A fresh instance per term: no state carried over from a previous leadership.
+        const runTerm = (names: readonly string[], signal: AbortSignal): Promise<unknown> => Promise.all(names.map((name) => runRole(name, createRole(name), signal)));
+        const setLeader = (names: readonly string[], v: number): void => names.forEach((role) => telemetry.leader.set({ role }, v));
+        if (!flags.leaderElect) {
+          setLeader(writers, 1);
+          running.push(runTerm(writers, shutdown.signal).then(() => undefined));
+        } else {
+          // By default one Lease per role (polyarch-scheduler, polyarch-migrator, polyarch-autoscaler), so a process playing
+          // other roles (a separate `serve --autoscaler`) never starves this one; --leader-elect-name puts this process's set on one Lease.
+          const groups = flags.leaderElectName ? (writers.length ? [{ lease: flags.leaderElectName, names: writers }] : []) : writers.map((w) => ({ lease: `polyarch-${w}`, names: [w] }));
+          for (const { lease, names } of groups) {
+            const elector = new LeaderElector(kc, {
+              namespace: flags.leaderElectNamespace ?? flags.namespace,
+              name: lease,
+              identity,
+              leaseDurationMs,
+              renewDeadlineMs,
+              retryPeriodMs,
+              clock: systemClock,
+              log: log.child({ part: 'leader-election', lease }),
+            });
+            let term: Promise<unknown> = Promise.resolve();
+            running.push((async () => {
+              await elector.run(
+                {
+                  onStartedLeading: (signal) => {
+                    setLeader(names, 1);
+                    term = runTerm(names, signal);
+                  },
+                  onStoppedLeading: () => {
+                    setLeader(names, 0);
+                    log.warn({ identity, lease }, 'stopped leading; standing by');
+                  },
+                  onNewLeader: (leader) => log.info({ leader, lease }, 'leader observed'),
+                },
+                shutdown.signal,
+              );
+              await term;
+            })());
+          }
+        }
+        await Promise.all(running);
+      } finally {
+        shutdown.abort();
+        await cluster.stop();
+        await server?.close();
       }
-      await Promise.allSettled(always);
-      await cluster.stop();
-      await server.close();
+      if (failure !== undefined) throw new CliError(failure);
     });
 }

@@ -136,11 +136,16 @@ export function expandStatefulSet(s: StatefulSet): Pod[] {
   });
 }
 
+function jobPods(j: Job): number {
+  if (j.spec.suspend) return 0;
+  const parallelism = j.spec.parallelism ?? 1;
+  return Math.max(0, Math.min(parallelism, j.spec.completions ?? parallelism));
+}
+
 export function expandJob(j: Job): Pod[] {
   if (j.spec.suspend) return [];
   const name = j.metadata.name ?? '';
-  const parallelism = j.spec.parallelism ?? 1;
-  const count = Math.max(0, Math.min(parallelism, j.spec.completions ?? parallelism));
+  const count = jobPods(j);
   const owner: Owner = { kind: 'Job', apiVersion: 'batch/v1', metadata: j.metadata };
   const indexed = j.spec.completionMode === 'Indexed';
   return Array.from({ length: count }, (_, i) =>
@@ -229,6 +234,16 @@ export function expandWorkloads(w: Workloads): Pod[] {
     ...(w.daemonSets ?? []).flatMap((ds) => expandDaemonSet(ds, w.nodes)),
     ...(w.jobs ?? []).flatMap(expandJob),
   ];
+}
+
+/**
+ * How many pods expandWorkloads would make, without making them (a DaemonSet counts one
+ * per node, an upper bound): checked against core/k8s/limits.ts before expanding.
+ */
+export function workloadPodCount(w: Workloads): number {
+  const replicas = (list: readonly { spec: { replicas?: number | null } }[] | undefined): number => (list ?? []).reduce((n, o) => n + replicasOf(o.spec.replicas), 0);
+  return (w.pods ?? []).length + replicas(w.deployments) + replicas(w.replicaSets) + replicas(w.statefulSets)
+    + (w.daemonSets ?? []).length * w.nodes.length + (w.jobs ?? []).reduce((n, j) => n + jobPods(j), 0);
 }
 
 /**

@@ -5,10 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parseYamlDocuments, yamlValues } from '../../adapters/yaml-documents.ts';
 import type { z } from 'zod';
 import type { Deployment, Node, Pod, PodDisruptionBudget, PriorityClass, StatefulSet } from '../../core/k8s/types.ts';
 import { bytesOf, cpuMilli } from '../../core/units/amounts.ts';
+import { MAX_NODES, MAX_PODS, tooManyPods } from '../../core/k8s/limits.ts';
 import { parsePlatform } from '../../core/platform/platform.ts';
 import { catalogFile, kindSchemas, type CatalogImage, type Kind, type Policy, type ScenarioEvent, type UsageEntry } from './schema.ts';
 import { loadTrace, type UsageSeries } from '../trace.ts';
@@ -74,16 +75,14 @@ const normaliseKey = (ref: string): string => (ref.includes('/') ? ref : `defaul
 
 export function parseScenario(text: string, file: string): LoadResult {
   const errors: string[] = [];
-  const docs = parseAllDocuments(text, { prettyErrors: false });
-  const list = Array.isArray(docs) ? docs : [docs];
   const objects: { index: number; kind: Kind; value: unknown; label: string }[] = [];
-  list.forEach((doc, i) => {
+  parseYamlDocuments(text).forEach((doc, i) => {
     const index = i + 1;
-    if (doc.errors.length > 0) {
-      errors.push(`document ${index}: YAML: ${doc.errors[0]?.message.split('\n')[0] ?? 'syntax error'}`);
+    if (!doc.ok) {
+      errors.push(`${file}: ${doc.error}`);
       return;
     }
-    const raw: unknown = doc.toJS();
+    const raw = doc.value;
     if (raw === null || raw === undefined) return; // an empty document (a trailing ---)
     const items: unknown[] = isRecord(raw) && raw.kind === 'List' && Array.isArray(raw.items) ? raw.items : [raw];
     items.forEach((item, j) => {
@@ -167,11 +166,13 @@ export function parseScenario(text: string, file: string): LoadResult {
   if (spec.catalogFile) {
     const path = resolve(baseDir, spec.catalogFile);
     try {
-      const parsed = catalogFile.safeParse(parseAllDocuments(readFileSync(path, 'utf8'))[0]?.toJS() ?? {});
+      const docs = yamlValues(readFileSync(path, 'utf8'));
+      if (!docs.ok) throw new Error(docs.error);
+      const parsed = catalogFile.safeParse(docs.value[0] ?? {});
       if (parsed.success) images.push(...parsed.data.images);
       else for (const i of parsed.error.issues.slice(0, 5)) errors.push(`${scLabel}: spec.catalogFile ${spec.catalogFile}: ${formatPath(i.path)}: ${i.message}`);
     } catch (err) {
-      errors.push(`${scLabel}: spec.catalogFile: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      errors.push(`${scLabel}: spec.catalogFile: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err))}`);
     }
   }
   images.forEach((img, i) => {
@@ -220,6 +221,14 @@ export function parseScenario(text: string, file: string): LoadResult {
       usage.set(key, { workload: key, peakCpuMilli: cpu, peakMemBytes: mem, pattern: u.pattern });
     }
   });
+
+  // What the run expands to, before it runs: each workload at its largest (initial or scaled).
+  if (nodes.length > MAX_NODES) errors.push(`${file}: ${nodes.length} Nodes, over the limit of ${MAX_NODES} (Kubernetes' tested maximum per cluster)`);
+  const peak = new Map<string, number>();
+  for (const d of [...deployments, ...statefulSets]) peak.set(workloadKey(d.metadata.namespace, d.metadata.name), d.spec.replicas ?? 1);
+  for (const e of spec.events) if (e.type === 'scale') peak.set(normaliseKey(e.workload), Math.max(peak.get(normaliseKey(e.workload)) ?? 0, e.replicas));
+  const podTotal = pods.length + [...peak.values()].reduce((a, b) => a + b, 0);
+  if (podTotal > MAX_PODS) errors.push(`${file}: ${tooManyPods(podTotal)}, counting each workload at its largest scale`);
 
   const deferred = new Set<string>();
   spec.events.forEach((e, i) => {

@@ -5,7 +5,10 @@
  * YAML and names the document and field of every error.
  */
 import { z } from 'zod';
+import { MAX_PODS } from '../../core/k8s/limits.ts';
 import { scalingPolicySpecSchema } from '../../core/autoscale/policy.ts';
+
+const replicas = z.number().int().min(0).max(MAX_PODS, `at most ${MAX_PODS} (Kubernetes' tested maximum of pods per cluster)`);
 
 const QUANTITY_RE = /^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|e[0-9]+)?$/;
 export const quantity = z.union([z.string().regex(QUANTITY_RE, 'not a Kubernetes quantity (e.g. 500m, 2, 4Gi)'), z.number().nonnegative()])
@@ -101,7 +104,7 @@ export const podDoc = z.looseObject({
 });
 
 const workloadSpec = z.looseObject({
-  replicas: z.number().int().min(0).default(1),
+  replicas: replicas.default(1),
   selector: labelSelector,
   template: podTemplate,
 });
@@ -211,16 +214,19 @@ export const eventSchema = z.discriminatedUnion('type', [
   // The operator confirms a failed node is off (Kubernetes' non-graceful shutdown taint).
   z.strictObject({ at, type: z.literal('fence'), node: z.string().min(1) }),
   z.strictObject({ at, type: z.literal('deploy'), workload: z.string().min(1) }),
-  z.strictObject({ at, type: z.literal('scale'), workload: z.string().min(1), replicas: z.number().int().min(0) }),
+  z.strictObject({ at, type: z.literal('scale'), workload: z.string().min(1), replicas }),
 ]);
 
+/** A duration in whole minutes within [min, max] (a day at most: the policy's steps, not the run's length). */
+const minutes = (min: number, max = 1440) => duration.refine((m) => m >= min && m <= max, `between ${min} and ${max} minutes`);
+
 export const policySchema = z.strictObject({
-  /** How often the autoscaler plans. */
-  interval: duration.default(5),
-  /** Minutes of history the forecast reads (the method's window, 60). */
-  window: duration.default(60),
+  /** How often the autoscaler plans; 0 would never run it. */
+  interval: minutes(1).default(5),
+  /** Minutes of history the forecast reads (the method's window, 60); the double moving average needs two. */
+  window: minutes(2).default(60),
   /** How far ahead the forecast looks (T). */
-  horizon: duration.default(5),
+  horizon: minutes(1).default(5),
   /** The floor of the margin above the forecast, a share of it. */
   headroom: z.number().min(0).max(2).default(0.05),
   /** The margin is this quantile of the forecast's own recent errors (0: the floor alone). */
@@ -228,9 +234,9 @@ export const policySchema = z.strictObject({
   /** The disruption budget: pods the autoscaler may change per round (absent: no limit). */
   maxPodChanges: z.number().int().min(0).optional(),
   /** How long pods stay on a failed node before they are moved (Kubernetes' 300 s default). */
-  evictionTimeout: duration.default(5),
+  evictionTimeout: minutes(0).default(5),
   /** Minutes a pod takes from bound to running (image pull and start). */
-  startup: duration.default(1),
+  startup: minutes(0).default(1),
 }).default({ interval: 5, window: 60, horizon: 5, headroom: 0.05, errorQuantile: 0.95, evictionTimeout: 5, startup: 1 });
 
 export const scenarioDoc = z.looseObject({
@@ -246,7 +252,7 @@ export const scenarioDoc = z.looseObject({
     /** A YAML or JSON file `{images: [...]}`, relative to the scenario. */
     catalogFile: z.string().min(1).optional(),
     usage: z.array(usageEntry).default([]),
-    events: z.array(eventSchema).default([]),
+    events: z.array(eventSchema).max(100_000, 'at most 100000 events').default([]),
     policy: policySchema,
     /** Control-plane nodes per cluster, for the one-cluster-per-architecture baseline. */
     controlPlaneNodesPerCluster: z.number().int().min(1).default(3),
