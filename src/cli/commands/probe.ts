@@ -1,3 +1,4 @@
+import { parseDuration } from '../duration.ts';
 import { readFileSync } from 'node:fs';
 import { cpus, hostname, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -36,11 +37,11 @@ interface ProbeFlags {
 }
 
 /** "5s", "500ms", "2m", "1h", or a bare number of seconds. */
-export function parseDuration(text: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw usageError(`${flag}: expected a duration such as 5s, 500ms or 2m, got "${text}"`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's']!;
-  return Number(m[1]) * unit;
+/** A duration flag (cli/duration.ts's syntax: 5s, 500ms, 2m, 1m30s; a bare number is seconds). */
+function durationFlag(text: string, flag: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) throw usageError(`${flag}: expected a duration such as 5s, 500ms or 2m, got "${text}"`);
+  return ms;
 }
 
 function parseAmount(text: string, flag: string): number {
@@ -145,9 +146,9 @@ export function registerProbe(program: Command): void {
     .option('--allow-reclaim', 'serve POST /reclaim, which writes memory.reclaim (cgroup v2, needs the cgroup tree mounted read-write); needs a bearer token in $POLYARCH_PROBE_TOKEN')
     .addOption(outputOption())
     .action(async (flags: ProbeFlags) => {
-      const intervalMs = parseDuration(flags.interval, '--interval');
+      const intervalMs = durationFlag(flags.interval, '--interval');
       if (intervalMs < 100) throw usageError('--interval: at least 100ms');
-      const warmupMs = parseDuration(flags.warmup, '--warmup');
+      const warmupMs = durationFlag(flags.warmup, '--warmup');
       const listen = flags.once ? undefined : parseListen(flags.listen);
       // Fail closed: reclaim is served only behind a token, so asking for it without one is a usage error, not an open endpoint.
       const token = process.env['POLYARCH_PROBE_TOKEN'] || undefined;
