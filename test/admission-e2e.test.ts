@@ -151,14 +151,14 @@ describe('webhook called by the API server', () => {
         resolver, clock: systemClock, preferences: [], deadlineMs: 2000, releaseAfterMs: 0, intervalMs: 100,
       });
       const stuck = async (): Promise<V1Pod | undefined> => (await cluster.listPods({ namespace: 'shop' })).find((p) => p.metadata.name === 'stuck') as V1Pod | undefined;
-      while (!(await stuck())) await new Promise((r) => setTimeout(r, 20));
+      await waitFor(() => stuck(), { what: 'the pod shop/stuck in the informer' });
       const first = (await controller.runOnce()).find((r) => r.pod === 'shop/stuck');
       expect(first).toMatchObject({ outcome: 'refused', reason: expect.stringMatching(/^gate kept: the API server refused to lift it \(gate: required linux\/\{arm64\}.*\): .*Forbidden/) });
       const stored = await core.readNamespacedPod({ namespace: 'shop', name: 'stuck' });
       expect(stored.spec?.schedulingGates).toEqual([{ name: 'polyarch.io/platform' }]);
       expect(stored.metadata?.annotations?.['polyarch.io/decision']).toBe(first?.reason);
       // The informer sees the annotation; the next passes write and record nothing more.
-      while ((await stuck())?.metadata?.annotations?.['polyarch.io/decision'] !== first?.reason) await new Promise((r) => setTimeout(r, 20));
+      await waitFor(async () => (await stuck())?.metadata?.annotations?.['polyarch.io/decision'] === first?.reason, { what: 'the informer to show the decision annotation on shop/stuck' });
       await controller.runOnce();
       await controller.runOnce();
       const warnings = api.list('v1', 'Event', 'shop').filter((e) => (e['involvedObject'] as { name?: string } | undefined)?.name === 'stuck');

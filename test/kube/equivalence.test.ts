@@ -219,7 +219,8 @@ describe('simulator and API server: migration', () => {
     const viaKube = await nodeLoss(kube, async () => {
       // The informers have seen every write (pods and nodes): their newest resourceVersion is the server's.
       const newest = (): number => Math.max(...[...k.pods.list(), ...k.nodes.list()].map((o) => Number(o.metadata?.resourceVersion ?? 0)));
-      for (let i = 0; i < 200 && newest() < Number(s.list('v1', 'Pod').concat(s.list('v1', 'Node')).reduce((m, o) => Math.max(m, Number(o.metadata?.resourceVersion ?? 0)), 0)); i++) await new Promise((r) => setTimeout(r, 10));
+      const target = Math.max(...[...s.list('v1', 'Pod'), ...s.list('v1', 'Node')].map((o) => Number(o.metadata?.resourceVersion ?? 0)));
+      await waitFor(() => newest() >= target, { what: `the pod and node informers to reach resourceVersion ${target}`, state: () => ({ informersAt: newest() }) });
     });
 
     expect(viaKube).toEqual(viaSim);
