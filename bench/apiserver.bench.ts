@@ -6,7 +6,7 @@
  */
 import { Agent, createServer, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { FakeApiServer } from '../test/support/apiserver/index.ts';
+import { FakeApiServer } from '../fake-apiserver/index.ts';
 
 const FULL = process.env.BENCH_FULL === '1';
 const PODS = FULL ? 10_000 : 1_000;

@@ -20,7 +20,7 @@ import type { Cluster } from '../src/ports/cluster.ts';
 import { silentLogger } from '../src/ports/logger.ts';
 import { SimCluster } from '../src/sim/cluster.ts';
 import { SimRegistry } from '../src/sim/registry.ts';
-import { FakeApiServer, type KubeObject } from '../test/support/apiserver/index.ts';
+import { FakeApiServer, type KubeObject } from '../fake-apiserver/index.ts';
 
 const FULL = process.env['BENCH_FULL'] === '1';
 const NODES = FULL ? 1_000 : 100;

@@ -15,7 +15,7 @@
  *     deploy/probe-daemonset.yaml runs it (its service account: $KUBERNETES_SERVICE_HOST
  *     and a token, an HTTPS server on loopback answering the pod list; no Kubernetes
  *     client); and with --kube --kubeconfig, against the fake API server
- *     (test/support/apiserver), which loads the client.
+ *     (fake-apiserver/), which loads the client.
  * One-shot processes are measured by GNU time (/usr/bin/time, Debian's `time`), the probe
  * from /proc/PID. Targets (issue 14): `--help` under 150 ms, the probe under 80 MiB.
  * BENCH_FULL=1: 15 rounds instead of 5.
@@ -24,7 +24,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FakeApiServer } from '../test/support/apiserver/index.ts';
+import { FakeApiServer } from '../fake-apiserver/index.ts';
 import { buildCli } from '../test/support/build-cli.ts';
 import { copyFixture } from '../test/support/probe-fixture.ts';
 import { startRegistry } from '../test/support/registry.ts';

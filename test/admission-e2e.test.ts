@@ -22,7 +22,7 @@ import { webhookRoute } from '../src/server/webhook.ts';
 import { extenderRoutes } from '../src/server/extender.ts';
 import { Extender } from '../src/app/extender.ts';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { FakeApiServer } from './support/apiserver/index.ts';
+import { FakeApiServer } from '../fake-apiserver/index.ts';
 import { allowGatedSchedulingDirectives } from './support/apiserver-gated-directives.ts';
 import { registerMutatingWebhooks, type MutatingWebhookConfiguration, type WebhookCall } from './support/apiserver-webhooks.ts';
 import { MemoryResolver } from './support/memory-resolver.ts';

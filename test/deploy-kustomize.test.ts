@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../src/cli/index.ts';
-import { FakeApiServer } from './support/apiserver/index.ts';
+import { FakeApiServer } from '../fake-apiserver/index.ts';
 import { COMPONENTS, DEPLOY_DIR, IMAGE, renderDeploy, type K8sObject } from './support/deploy.ts';
 
 const version = (JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Agent, fetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../src/cli/index.ts';
-import { FakeApiServer } from './support/apiserver/index.ts';
+import { FakeApiServer } from '../fake-apiserver/index.ts';
 import { admissionReview, admissionReviewResponse } from './support/admission-review.ts';
 import { node } from './kube/helpers.ts';
 import { waitFor } from './support/wait.ts';

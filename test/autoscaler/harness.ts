@@ -19,7 +19,7 @@ import { startProbeServer, type ProbeServer } from '../../src/server/probe-serve
 import { systemClock } from '../../src/adapters/system-clock.ts';
 import { Registry } from 'prom-client';
 import { createAutoscalerMetrics, type AutoscalerMetrics } from '../../src/server/autoscaler-metrics.ts';
-import { FakeApiServer, type KubeObject } from '../support/apiserver/index.ts';
+import { FakeApiServer, type KubeObject } from '../../fake-apiserver/index.ts';
 import { node } from '../kube/helpers.ts';
 
 /** The probes' reclaim token: POST /reclaim exists only behind one. */

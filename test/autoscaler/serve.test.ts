@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { amountOf } from '../../src/core/units/amounts.ts';
 import { startProbeServer, type ProbeServer } from '../../src/server/probe-server.ts';
-import { FakeApiServer } from '../support/apiserver/index.ts';
+import { FakeApiServer } from '../../fake-apiserver/index.ts';
 import { denied, grantsOf, renderDeploy } from '../support/deploy.ts';
 import { node } from '../kube/helpers.ts';
 import { ManualTime, Mi, ScriptedNodeProbe } from './harness.ts';

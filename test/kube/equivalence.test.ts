@@ -19,7 +19,7 @@ import type { Clock } from '../../src/ports/clock.ts';
 import type { Cluster } from '../../src/ports/cluster.ts';
 import { silentLogger } from '../../src/ports/logger.ts';
 import { SimCluster } from '../../src/sim/cluster.ts';
-import { FakeApiServer } from '../support/apiserver/index.ts';
+import { FakeApiServer } from '../../fake-apiserver/index.ts';
 import { barePod, node, resolver } from './helpers.ts';
 import { waitFor } from '../support/wait.ts';
 // Scaling part.

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeApiServer } from '../support/apiserver/index.ts';
+import { FakeApiServer } from '../../fake-apiserver/index.ts';
 import { catalogFile, deployment, eventually, events, node, pods, spawnServe } from './helpers.ts';
 
 interface Replica {

@@ -14,7 +14,7 @@ import { ImageLookupService } from '../../src/app/image-lookup.ts';
 import { Migrator, type MigratorOptions } from '../../src/app/migrator.ts';
 import { formatPlatform, nodePlatform } from '../../src/core/platform/platform.ts';
 import type { Node } from '../../src/core/k8s/types.ts';
-import { FakeApiServer, type FakeApiServerOptions, type KubeObject } from '../support/apiserver/index.ts';
+import { FakeApiServer, type FakeApiServerOptions, type KubeObject } from '../../fake-apiserver/index.ts';
 import { waitFor } from '../support/wait.ts';
 import { spawnChecked } from '../support/spawn.ts';
 

@@ -7,7 +7,7 @@ import type { Node } from '../../src/core/k8s/types.ts';
 import { nodePlatform } from '../../src/core/platform/platform.ts';
 import { AppsV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { barePod, core, deployment, eventually, events, leaveLostNodeAfter, node, pods, startHarness, type Harness } from './helpers.ts';
-import type { FakeApiServer } from '../support/apiserver/index.ts';
+import type { FakeApiServer } from '../../fake-apiserver/index.ts';
 
 const apps = (server: FakeApiServer): AppsV1Api => server.client(AppsV1Api);
 

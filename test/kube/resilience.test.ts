@@ -3,7 +3,7 @@ import { ImageLookupService } from '../../src/app/image-lookup.ts';
 import { systemClock } from '../../src/adapters/system-clock.ts';
 import type { ImageSource, ResolveResult } from '../../src/ports/image-resolver.ts';
 import { barePod, deployment, eventually, events, node, pods, resolver, startHarness, type Harness } from './helpers.ts';
-import type { KubeObject } from '../support/apiserver/index.ts';
+import type { KubeObject } from '../../fake-apiserver/index.ts';
 
 let h: Harness | undefined;
 afterEach(async () => {

@@ -10,7 +10,7 @@
  * Installed by wrapping the server's pod-update check at run time, without editing the
  * server's files; the rest of the check is the server's own.
  */
-import { ApiError, type FakeApiServer, type KubeObject } from './apiserver/index.ts';
+import { ApiError, type FakeApiServer, type KubeObject } from '../../fake-apiserver/index.ts';
 
 type Term = { matchExpressions?: unknown[] | null; matchFields?: unknown[] | null };
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);

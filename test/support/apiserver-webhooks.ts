@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import fjp from 'fast-json-patch';
 import { Agent, fetch } from 'undici';
-import { deny, type AdmissionPlugin, type AdmissionRequest, type FakeApiServer, type KubeObject } from './apiserver/index.ts';
+import { deny, type AdmissionPlugin, type AdmissionRequest, type FakeApiServer, type KubeObject } from '../../fake-apiserver/index.ts';
 
 interface LabelSelector {
   matchLabels?: Record<string, string>;

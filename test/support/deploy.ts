@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import type { RequestRecord } from './apiserver/faults.ts';
+import type { RequestRecord } from '../../fake-apiserver/faults.ts';
 
 export const DEPLOY_DIR = join(import.meta.dirname, '..', '..', 'deploy');
 export const COMPONENTS = ['scheduler', 'admission', 'autoscaler'] as const;

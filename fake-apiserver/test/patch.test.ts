@@ -1,7 +1,7 @@
 /** Conformance: JSON patch, merge patch and strategic merge patch, through client-node and raw HTTP. */
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeApiServer } from '../support/apiserver/index.ts';
+import { FakeApiServer } from '../index.ts';
 import { expectStatus, node, pod, raw } from './helpers.ts';
 
 let server: FakeApiServer;

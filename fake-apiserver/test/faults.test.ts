@@ -1,7 +1,7 @@
 /** Fault injection: failing requests, latency, dropped watches, compaction, and restarts with and without state. */
 import { CoreV1Api, Watch, makeInformer } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeApiServer } from '../support/apiserver/index.ts';
+import { FakeApiServer } from '../index.ts';
 import { expectStatus, pod, raw, until } from './helpers.ts';
 
 let server: FakeApiServer;

@@ -2,7 +2,7 @@
 import { CoreV1Api, PatchStrategy, Watch, makeInformer, setHeaderOptions } from '@kubernetes/client-node';
 import type { V1Pod , ListWatch} from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeApiServer } from '../support/apiserver/index.ts';
+import { FakeApiServer } from '../index.ts';
 import { expectStatus, pod, until } from './helpers.ts';
 
 let server: FakeApiServer;

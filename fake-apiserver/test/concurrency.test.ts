@@ -5,7 +5,7 @@
  */
 import { CoreV1Api, PatchStrategy, PolicyV1Api, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeApiServer } from '../support/apiserver/index.ts';
+import { FakeApiServer } from '../index.ts';
 import { node, pod, readyPod, statusOf } from './helpers.ts';
 
 let server: FakeApiServer;

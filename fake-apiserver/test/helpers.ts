@@ -1,7 +1,7 @@
 /** Shared builders and assertions for the fake API server's conformance tests. */
 import { expect } from 'vitest';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import { waitFor } from '../support/wait.ts';
+import { waitFor } from '../../test/support/wait.ts';
 
 export const pod = (name: string, extra: { labels?: Record<string, string>; nodeName?: string; schedulerName?: string; namespace?: string; resources?: Record<string, unknown> } = {}): V1Pod => ({
   apiVersion: 'v1',

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeApiServer } from '../support/apiserver/index.ts';
+import { FakeApiServer } from '../index.ts';
 import { node, pod, until } from './helpers.ts';
-import { spawnChecked } from '../support/spawn.ts';
-import { waitFor } from '../support/wait.ts';
+import { spawnChecked } from '../../test/support/spawn.ts';
+import { waitFor } from '../../test/support/wait.ts';
 
 const run = promisify(execFile);
 const KUBECTL = '/usr/bin/kubectl';

@@ -1,7 +1,7 @@
 /** Conformance: pod subresources (binding, eviction with PodDisruptionBudgets, status, resize) and the small kinds polyarch writes. */
 import { CoordinationV1Api, CoreV1Api, EventsV1Api, PatchStrategy, PolicyV1Api, SchedulingV1Api, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FakeApiServer, ManualClock } from '../support/apiserver/index.ts';
+import { FakeApiServer, ManualClock } from '../index.ts';
 import { expectStatus, node, pod, raw, readyPod } from './helpers.ts';
 
 let server: FakeApiServer;

@@ -2,7 +2,7 @@
 import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeApiServer, ManualClock, deny } from '../support/apiserver/index.ts';
+import { FakeApiServer, ManualClock, deny } from '../index.ts';
 import { expectStatus, node, pod, until } from './helpers.ts';
 
 const template = (app: string): { metadata: { labels: Record<string, string> }; spec: { containers: { name: string; image: string }[]; schedulerName: string } } => ({

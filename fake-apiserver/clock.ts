@@ -1,5 +1,5 @@
 /** Clocks for the fake server: the system clock, or a manual one tests move forward. */
-import type { Clock } from '../../../src/ports/clock.ts';
+import type { Clock } from '../src/ports/clock.ts';
 
 export type { Clock };
 

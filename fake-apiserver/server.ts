@@ -3,7 +3,7 @@
  *
  * Usage:
  *
- *   import { FakeApiServer } from '../support/apiserver/index.ts';
+ *   import { FakeApiServer } from '../fake-apiserver/index.ts' (from test/);
  *   import { CoreV1Api } from '@kubernetes/client-node';
  *
  *   const server = await FakeApiServer.start();                 // 127.0.0.1, random port

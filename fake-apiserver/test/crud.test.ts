@@ -1,7 +1,7 @@
 /** Conformance: discovery, create/get/update/delete semantics and Status bodies, through @kubernetes/client-node over HTTP. */
 import { AdmissionregistrationV1Api, ApiextensionsV1Api, AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, RbacAuthorizationV1Api, VersionApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeApiServer, ManualClock } from '../support/apiserver/index.ts';
+import { FakeApiServer, ManualClock } from '../index.ts';
 import { expectStatus, node, pod, raw } from './helpers.ts';
 
 let server: FakeApiServer;

@@ -34,7 +34,7 @@ import type { StatusBody } from './status.ts';
 import type { Store } from './store.ts';
 import type { KubeObject } from './types.ts';
 import { validate } from './validation.ts';
-import { mulberry32 } from '../../../src/core/placement/rng.ts';
+import { mulberry32 } from '../src/core/placement/rng.ts';
 
 export interface ListQuery {
   labelSelector?: string | null;
