@@ -213,6 +213,8 @@ export function scanCycle(fw: Framework, snapshot: ClusterSnapshot, pod: PodInfo
   const positions: number[] = [];
   const failures = new Map<string, number>();
   const start = n === 0 || want === n ? 0 : fw.nextStartIndex % n;
+  // The tie rule's one draw, made whatever the outcome (as the placement index does).
+  const r = n === 0 ? 0 : rng.int(n);
   let evaluated = 0;
   for (; evaluated < n && feasible.length < want; evaluated++) {
     const node = nodes[(start + evaluated) % n] as NodeInfo;
@@ -249,7 +251,7 @@ export function scanCycle(fw: Framework, snapshot: ClusterSnapshot, pod: PodInfo
     const s = perPlugin[p] as Float64Array;
     for (let i = 0; i < count; i++) totals[i] = (totals[i] ?? 0) + w * (s[i] ?? 0);
   }
-  const best = pickTied(totals, positions, count, n, rng);
+  const best = pickTied(totals, positions, count, n, r);
   const describe = (i: number): NodeScore => {
     const node = feasible[i] as NodeInfo;
     const scores: Record<string, number> = {};
@@ -271,14 +273,13 @@ export function scanCycle(fw: Framework, snapshot: ClusterSnapshot, pod: PodInfo
 }
 
 /**
- * The tie rule: among the highest totals, the node first at or after a position drawn
- * at random (one draw), counting positions in the snapshot's node list cyclically.
+ * The tie rule: among the highest totals, the node first at or after position r (drawn
+ * at random once per cycle), counting positions in the snapshot's node list cyclically.
  * Returns the index into totals/positions.
  */
-function pickTied(totals: Float64Array, positions: readonly number[], count: number, n: number, rng: Rng): number {
+function pickTied(totals: Float64Array, positions: readonly number[], count: number, n: number, r: number): number {
   let max = -Infinity;
   for (let i = 0; i < count; i++) if ((totals[i] as number) > max) max = totals[i] as number;
-  const r = rng.int(n);
   let best = 0;
   let bestDist = Infinity;
   for (let i = 0; i < count; i++) {

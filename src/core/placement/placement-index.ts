@@ -29,6 +29,7 @@
 
 import { displayPlatform } from './display.ts';
 import type { CycleResult, Framework, NodeScore } from './framework.ts';
+import type { FilterPlugin, ScorePlugin } from './plugin.ts';
 import type { NodeInfo } from './node-info.ts';
 import type { PodInfo } from './pod-info.ts';
 import type { Rng } from './rng.ts';
@@ -58,9 +59,11 @@ export class PlacementIndex implements SnapshotObserver {
   private readonly classOf = new Map<NodeInfo, StateClass>();
   private readonly position = new Map<NodeInfo, number>();
   private classCount = 0;
-  /** Per-cycle buffers, reused. */
-  private scratch: Float64Array[] = [];
-  private feasible: StateClass[] = [];
+  /** Per-cycle buffers, reused: raw scores per feasible class and per feasible group (row-major by plugin), each class's group. */
+  private classRaw = new Float64Array(0);
+  private classGroup = new Int32Array(0);
+  private groupRaw = new Float64Array(0);
+  private readonly feasible: StateClass[] = [];
 
   constructor(private readonly snapshot: ClusterSnapshot) {
     snapshot.observe(this);
@@ -172,141 +175,175 @@ export class PlacementIndex implements SnapshotObserver {
   /**
    * One scheduling cycle examining every node, or undefined when the index cannot
    * answer it exactly (see the file comment); runCycle then scans node by node.
+   * Pass 1 runs the non-dynamic filters and scores once per group and the dynamic ones
+   * once per state class; the non-dynamic scores are normalised over the feasible
+   * groups (the same set of values as over the feasible nodes); pass 2 totals each
+   * feasible class in the plugins' order (the same sums as the exhaustive scan's) and
+   * keeps the best and the runners-up as it goes.
    */
   cycle(fw: Framework, pod: PodInfo, rng: Rng): CycleResult | undefined {
-    const firstDynamic = fw.filters.findIndex((f) => f.dynamic === true);
-    const d = firstDynamic < 0 ? fw.filters.length : firstDynamic;
-    for (let i = d; i < fw.filters.length; i++) if (fw.filters[i]?.dynamic !== true) return undefined;
-    if (pod.nodeName !== undefined || readsNodeName(pod)) return undefined;
+    const plan = planOf(fw);
+    if (!plan || pod.nodeName !== undefined || readsNodeName(pod)) return undefined;
     this.learnLabels(pod);
     this.fresh();
     const snapshot = this.snapshot;
     const nodes = snapshot.nodes;
     const n = nodes.length;
+    const r = rng.int(n);
     const failures = new Map<string, number>();
-    const fail = (st: Status, k: number): void => {
-      for (const r of st.reasons) failures.set(r, (failures.get(r) ?? 0) + k);
-    };
-
-    const scores = fw.scores;
+    const { staticFilters, dynamicFilters, scores } = plan;
     const np = scores.length;
-    if ((this.scratch[0]?.length ?? 0) < this.classCount || this.scratch.length !== np + 1) {
-      this.scratch = Array.from({ length: np + 1 }, () => new Float64Array(Math.max(16, this.classCount * 2)));
+    const constants = scores.map((s) => s.plugin.constant?.(pod, snapshot));
+
+    if (this.classRaw.length < this.classCount * np || this.groupRaw.length < this.groups.size * np) {
+      this.classRaw = new Float64Array(Math.max(16, 2 * this.classCount * np));
+      this.classGroup = new Int32Array(Math.max(16, 2 * this.classCount));
+      this.groupRaw = new Float64Array(Math.max(16, 2 * this.groups.size * np));
     }
-    const constants = scores.map(({ plugin }) => plugin.constant?.(pod, snapshot));
-    const groupRaw = new Float64Array(np);
+    const { classRaw, classGroup, groupRaw } = this;
     const feasible = this.feasible;
     feasible.length = 0;
+    let feasibleGroups = 0;
     let feasibleNodes = 0;
     for (const g of this.groups.values()) {
-      let refused: Status | undefined;
-      for (let i = 0; i < d; i++) {
-        const st = (fw.filters[i] as Framework['filters'][number]).filter(pod, g.rep);
-        if (st.code !== 'Success') {
-          refused = st;
-          break;
-        }
-      }
+      const refused = firstFailure(staticFilters, pod, g.rep);
       if (refused) {
-        fail(refused, g.size);
+        countFailure(failures, refused, g.size);
         continue;
       }
+      const gi = feasibleGroups;
       for (let p = 0; p < np; p++) {
-        const plugin = (scores[p] as Framework['scores'][number]).plugin;
-        if (constants[p] === undefined && plugin.dynamic !== true) groupRaw[p] = plugin.score(pod, g.rep, snapshot);
+        const s = scores[p] as PlanScore;
+        if (constants[p] === undefined && !s.dynamic) groupRaw[gi * np + p] = s.plugin.score(pod, g.rep, snapshot);
       }
+      let any = false;
       for (const c of g.classes.values()) {
         const rep = nodes[c.positions[0] as number] as NodeInfo;
-        for (let i = d; i < fw.filters.length; i++) {
-          const st = (fw.filters[i] as Framework['filters'][number]).filter(pod, rep);
-          if (st.code !== 'Success') {
-            refused = st;
-            break;
-          }
-        }
-        if (refused) {
-          fail(refused, c.positions.length);
-          refused = undefined;
+        const st = firstFailure(dynamicFilters, pod, rep);
+        if (st) {
+          countFailure(failures, st, c.positions.length);
           continue;
         }
-        const at = feasible.length;
+        any = true;
+        const ci = feasible.length;
         feasible.push(c);
+        classGroup[ci] = gi;
         feasibleNodes += c.positions.length;
         for (let p = 0; p < np; p++) {
-          if (constants[p] !== undefined) continue;
-          const plugin = (scores[p] as Framework['scores'][number]).plugin;
-          (this.scratch[p] as Float64Array)[at] = plugin.dynamic === true ? plugin.score(pod, rep, snapshot) : (groupRaw[p] as number);
+          const s = scores[p] as PlanScore;
+          if (constants[p] === undefined && s.dynamic) classRaw[ci * np + p] = s.plugin.score(pod, rep, snapshot);
         }
       }
+      if (any) feasibleGroups++;
     }
-    if (feasible.length === 0) return { node: undefined, total: n, evaluated: n, feasible: 0, failures, candidates: [] };
-
-    // Normalise and total exactly as the exhaustive scan does (same order of additions).
     const count = feasible.length;
-    for (let p = 0; p < np; p++) {
-      const s = this.scratch[p] as Float64Array;
-      const constant = constants[p];
-      if (constant !== undefined) s.fill(constant, 0, count);
-      else (scores[p] as Framework['scores'][number]).plugin.normalize?.(s, count);
-    }
-    const totals = (this.scratch[np] as Float64Array).fill(0, 0, count);
-    for (let p = 0; p < np; p++) {
-      const w = (scores[p] as Framework['scores'][number]).weight;
-      const s = this.scratch[p] as Float64Array;
-      for (let i = 0; i < count; i++) totals[i] = (totals[i] ?? 0) + w * (s[i] ?? 0);
-    }
-    let max = -Infinity;
-    for (let i = 0; i < count; i++) if ((totals[i] as number) > max) max = totals[i] as number;
+    if (count === 0) return { node: undefined, total: n, evaluated: n, feasible: 0, failures, candidates: [] };
 
-    // The tie rule (framework.ts pickTied): the tied node first at or after a random position.
-    const r = rng.int(n);
+    // Normalise each plugin over its values: per group for the non-dynamic ones, per class for the dynamic ones.
+    for (let p = 0; p < np; p++) {
+      const s = scores[p] as PlanScore;
+      if (constants[p] !== undefined || !s.plugin.normalize) continue;
+      const [raw, len] = s.dynamic ? [classRaw, count] : [groupRaw, feasibleGroups];
+      const column = new Float64Array(len);
+      for (let i = 0; i < len; i++) column[i] = raw[i * np + p] as number;
+      s.plugin.normalize(column, len);
+      for (let i = 0; i < len; i++) raw[i * np + p] = column[i] as number;
+    }
+    const value = (ci: number, p: number): number => {
+      const c = constants[p];
+      if (c !== undefined) return c;
+      return (scores[p] as PlanScore).dynamic ? (classRaw[ci * np + p] as number) : (groupRaw[(classGroup[ci] as number) * np + p] as number);
+    };
+
+    // Pass 2: totals, the tied node first at or after r (framework.ts), and the top nodes by (total, position).
+    const keep = fw.topNodes;
+    const top: TopEntry[] = [];
+    let max = -Infinity;
     let bestClass = -1;
     let bestPos = -1;
     let bestDist = Infinity;
-    for (let i = 0; i < count; i++) {
-      if (totals[i] !== max) continue;
-      const ps = (feasible[i] as StateClass).positions;
-      const at = lowerBound(ps, r);
-      const pos = at < ps.length ? (ps[at] as number) : (ps[0] as number);
-      const dist = (pos - r + n) % n;
-      if (dist < bestDist) [bestClass, bestPos, bestDist] = [i, pos, dist];
-    }
-
-    // Runners-up: total descending, then position (the exhaustive scan's order).
-    const want = fw.topNodes - 1;
-    const top: { i: number; pos: number }[] = [];
-    const better = (a: { i: number; pos: number }, b: { i: number; pos: number }): boolean =>
-      (totals[a.i] as number) > (totals[b.i] as number) || (totals[a.i] === totals[b.i] && a.pos < b.pos);
-    for (let i = 0; i < count && want > 0; i++) {
-      const ps = (feasible[i] as StateClass).positions;
-      let taken = 0;
-      for (let k = 0; k < ps.length && taken < want; k++) {
+    for (let ci = 0; ci < count; ci++) {
+      let t = 0;
+      for (let p = 0; p < np; p++) t = t + (scores[p] as PlanScore).weight * value(ci, p);
+      const ps = (feasible[ci] as StateClass).positions;
+      if (t >= max) {
+        const at = lowerBound(ps, r);
+        const pos = at < ps.length ? (ps[at] as number) : (ps[0] as number);
+        const dist = (pos - r + n) % n;
+        if (t > max || dist < bestDist) [max, bestClass, bestPos, bestDist] = [t, ci, pos, dist];
+      }
+      for (let k = 0; k < ps.length && k < keep; k++) {
         const pos = ps[k] as number;
-        if (pos === bestPos) continue;
-        taken++;
-        const e = { i, pos };
-        if (top.length === want && !better(e, top[top.length - 1] as { i: number; pos: number })) break;
+        const last = top[top.length - 1];
+        if (top.length === keep && last && (t < last.total || (t === last.total && pos > last.pos))) break;
         let at = top.length;
-        while (at > 0 && better(e, top[at - 1] as { i: number; pos: number })) at--;
-        top.splice(at, 0, e);
-        if (top.length > want) top.pop();
+        while (at > 0 && ((top[at - 1] as TopEntry).total < t || ((top[at - 1] as TopEntry).total === t && (top[at - 1] as TopEntry).pos > pos))) at--;
+        top.splice(at, 0, { ci, pos, total: t });
+        if (top.length > keep) top.pop();
       }
     }
-    const describe = (i: number, pos: number): NodeScore => {
+    const describe = (ci: number, pos: number, total: number): NodeScore => {
       const node = nodes[pos] as NodeInfo;
       const byPlugin: Record<string, number> = {};
-      for (let p = 0; p < np; p++) byPlugin[(scores[p] as Framework['scores'][number]).plugin.name] = (this.scratch[p] as Float64Array)[i] ?? 0;
-      return { node: node.name, platform: node.platform ? displayPlatform(node.platform) : '', total: totals[i] ?? 0, scores: byPlugin };
+      for (let p = 0; p < np; p++) byPlugin[(scores[p] as PlanScore).plugin.name] = value(ci, p);
+      return { node: node.name, platform: node.platform ? displayPlatform(node.platform) : '', total, scores: byPlugin };
     };
+    const runnersUp = top.filter((e) => e.pos !== bestPos).slice(0, keep - 1);
     return {
       node: nodes[bestPos],
       total: n,
       evaluated: n,
       feasible: feasibleNodes,
       failures,
-      candidates: [describe(bestClass, bestPos), ...top.map((e) => describe(e.i, e.pos))],
+      candidates: [describe(bestClass, bestPos, max), ...runnersUp.map((e) => describe(e.ci, e.pos, e.total))],
     };
   }
+}
+
+interface TopEntry {
+  readonly ci: number;
+  readonly pos: number;
+  readonly total: number;
+}
+
+interface PlanScore {
+  readonly plugin: ScorePlugin;
+  readonly weight: number;
+  readonly dynamic: boolean;
+}
+
+/** A framework's plugins split for the index; null when its filters cannot be split (a dynamic filter before a non-dynamic one). */
+interface Plan {
+  readonly staticFilters: readonly FilterPlugin[];
+  readonly dynamicFilters: readonly FilterPlugin[];
+  readonly scores: readonly PlanScore[];
+}
+
+const plans = new WeakMap<Framework, Plan | null>();
+
+function planOf(fw: Framework): Plan | null {
+  let plan = plans.get(fw);
+  if (plan !== undefined) return plan;
+  const first = fw.filters.findIndex((f) => f.dynamic === true);
+  const d = first < 0 ? fw.filters.length : first;
+  const splittable = fw.filters.slice(d).every((f) => f.dynamic === true);
+  plan = splittable
+    ? { staticFilters: fw.filters.slice(0, d), dynamicFilters: fw.filters.slice(d), scores: fw.scores.map(({ plugin, weight }) => ({ plugin, weight, dynamic: plugin.dynamic === true })) }
+    : null;
+  plans.set(fw, plan);
+  return plan;
+}
+
+function firstFailure(filters: readonly FilterPlugin[], pod: PodInfo, node: NodeInfo): Status | undefined {
+  for (let i = 0; i < filters.length; i++) {
+    const st = (filters[i] as FilterPlugin).filter(pod, node);
+    if (st.code !== 'Success') return st;
+  }
+  return undefined;
+}
+
+function countFailure(failures: Map<string, number>, st: Status, nodes: number): void {
+  for (const r of st.reasons) failures.set(r, (failures.get(r) ?? 0) + nodes);
 }
 
 const indexes = new WeakMap<ClusterSnapshot, PlacementIndex>();
