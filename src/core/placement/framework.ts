@@ -2,10 +2,9 @@
  * The scheduling cycle, after kube-scheduler's framework: run the filter plugins on
  * each node (stopping at a node's first failure), score the feasible nodes with every
  * score plugin, normalise, weight, sum, and pick the highest total. Ties are broken by
- * the injected seeded RNG with one draw per cycle: the tied node first at or after a
- * random position of the node list (kube-scheduler's selectHost samples the ties
- * uniformly; a random start spreads them alike, and lets the placement index find the
- * tied node without visiting every tie). A cycle that examines every node runs on the
+ * the injected seeded RNG, uniformly as kube-scheduler's selectHost does, with one draw
+ * per cycle (the k-th tied node in node-list order), so the placement index can find it
+ * without visiting every tied node. A cycle that examines every node runs on the
  * placement index (placement-index.ts), which gives the same result as the node-by-node
  * scan (scanCycle) with the work done once per group of alike nodes.
  */
@@ -213,8 +212,6 @@ export function scanCycle(fw: Framework, snapshot: ClusterSnapshot, pod: PodInfo
   const positions: number[] = [];
   const failures = new Map<string, number>();
   const start = n === 0 || want === n ? 0 : fw.nextStartIndex % n;
-  // The tie rule's one draw, made whatever the outcome (as the placement index does).
-  const r = n === 0 ? 0 : rng.int(n);
   let evaluated = 0;
   for (; evaluated < n && feasible.length < want; evaluated++) {
     const node = nodes[(start + evaluated) % n] as NodeInfo;
@@ -251,7 +248,7 @@ export function scanCycle(fw: Framework, snapshot: ClusterSnapshot, pod: PodInfo
     const s = perPlugin[p] as Float64Array;
     for (let i = 0; i < count; i++) totals[i] = (totals[i] ?? 0) + w * (s[i] ?? 0);
   }
-  const best = pickTied(totals, positions, count, n, r);
+  const best = pickTied(totals, positions, count, rng);
   const describe = (i: number): NodeScore => {
     const node = feasible[i] as NodeInfo;
     const scores: Record<string, number> = {};
@@ -273,21 +270,19 @@ export function scanCycle(fw: Framework, snapshot: ClusterSnapshot, pod: PodInfo
 }
 
 /**
- * The tie rule: among the highest totals, the node first at or after position r (drawn
- * at random once per cycle), counting positions in the snapshot's node list cyclically.
- * Returns the index into totals/positions.
+ * The tie rule: among the nodes with the highest total, one drawn uniformly (one draw,
+ * rng.int(ties)), counting the tied nodes in the order of their positions in the
+ * snapshot's node list. Uniform as kube-scheduler's reservoir sampling, and a rule the
+ * placement index can apply without listing every tied node. Returns the index into
+ * totals/positions.
  */
-function pickTied(totals: Float64Array, positions: readonly number[], count: number, n: number, r: number): number {
+function pickTied(totals: Float64Array, positions: readonly number[], count: number, rng: Rng): number {
   let max = -Infinity;
   for (let i = 0; i < count; i++) if ((totals[i] as number) > max) max = totals[i] as number;
-  let best = 0;
-  let bestDist = Infinity;
-  for (let i = 0; i < count; i++) {
-    if (totals[i] !== max) continue;
-    const dist = ((positions[i] as number) - r + n) % n;
-    if (dist < bestDist) [best, bestDist] = [i, dist];
-  }
-  return best;
+  const tied: number[] = [];
+  for (let i = 0; i < count; i++) if (totals[i] === max) tied.push(i);
+  if (tied.length > 1) tied.sort((a, b) => (positions[a] as number) - (positions[b] as number));
+  return tied[rng.int(tied.length)] as number;
 }
 
 export interface NodeEvaluation {

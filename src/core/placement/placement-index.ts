@@ -189,7 +189,6 @@ export class PlacementIndex implements SnapshotObserver {
     const snapshot = this.snapshot;
     const nodes = snapshot.nodes;
     const n = nodes.length;
-    const r = rng.int(n);
     const failures = new Map<string, number>();
     const { staticFilters, dynamicFilters, scores } = plan;
     const np = scores.length;
@@ -255,22 +254,24 @@ export class PlacementIndex implements SnapshotObserver {
       return (scores[p] as PlanScore).dynamic ? (classRaw[ci * np + p] as number) : (groupRaw[(classGroup[ci] as number) * np + p] as number);
     };
 
-    // Pass 2: totals, the tied node first at or after r (framework.ts), and the top nodes by (total, position).
+    // Pass 2: totals, the classes tied at the top, and the top nodes by (total, position).
     const keep = fw.topNodes;
     const top: TopEntry[] = [];
     let max = -Infinity;
-    let bestClass = -1;
-    let bestPos = -1;
-    let bestDist = Infinity;
+    const tied: number[] = [];
+    let tiedNodes = 0;
     for (let ci = 0; ci < count; ci++) {
       let t = 0;
       for (let p = 0; p < np; p++) t = t + (scores[p] as PlanScore).weight * value(ci, p);
       const ps = (feasible[ci] as StateClass).positions;
-      if (t >= max) {
-        const at = lowerBound(ps, r);
-        const pos = at < ps.length ? (ps[at] as number) : (ps[0] as number);
-        const dist = (pos - r + n) % n;
-        if (t > max || dist < bestDist) [max, bestClass, bestPos, bestDist] = [t, ci, pos, dist];
+      if (t > max) {
+        max = t;
+        tied.length = 0;
+        tiedNodes = 0;
+      }
+      if (t === max) {
+        tied.push(ci);
+        tiedNodes += ps.length;
       }
       for (let k = 0; k < ps.length && k < keep; k++) {
         const pos = ps[k] as number;
@@ -288,6 +289,10 @@ export class PlacementIndex implements SnapshotObserver {
       for (let p = 0; p < np; p++) byPlugin[(scores[p] as PlanScore).plugin.name] = value(ci, p);
       return { node: node.name, platform: node.platform ? displayPlatform(node.platform) : '', total, scores: byPlugin };
     };
+    // The tie rule (framework.ts pickTied): the k-th tied node in position order, k drawn uniformly.
+    const k = rng.int(tiedNodes);
+    const bestPos = kthPosition(tied.map((ci) => (feasible[ci] as StateClass).positions), k, n);
+    const bestClass = tied.find((ci) => (feasible[ci] as StateClass).positions.includes(bestPos)) as number;
     const runnersUp = top.filter((e) => e.pos !== bestPos).slice(0, keep - 1);
     return {
       node: nodes[bestPos],
@@ -374,6 +379,21 @@ function readsNodeName(pod: PodInfo): boolean {
   for (const t of pod.requiredAffinity?.nodeSelectorTerms ?? []) if ((t.matchFields?.length ?? 0) > 0) return true;
   for (const t of pod.preferredAffinity) if ((t.preference.matchFields?.length ?? 0) > 0) return true;
   return false;
+}
+
+/** The k-th smallest (from 0) of the positions in several sorted lists, found by bisecting on the position. */
+function kthPosition(lists: readonly (readonly number[])[], k: number, n: number): number {
+  if (lists.length === 1) return (lists[0] as readonly number[])[k] as number;
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    let atMost = 0;
+    for (const l of lists) atMost += lowerBound(l, mid + 1);
+    if (atMost > k) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
 
 function lowerBound(a: readonly number[], x: number): number {
