@@ -233,15 +233,17 @@ export class Migrator {
    * False when a record exists already or the pod stays (DaemonSet, mirror, finished).
    * A pod whose replacement cannot be built is recorded as Failed, with the reason.
    */
-  async start(pod: Pod, fromNode: string, why: { reason: 'node-lost' | 'drain' } | { reason: 'manual'; toPlatform: string }): Promise<boolean> {
+  async start(pod: Pod, fromNode: string, why: { reason: 'node-lost' | 'drain' | 'exec-format-error' } | { reason: 'manual'; toPlatform: string }, options: { blocked?: string } = {}): Promise<boolean> {
     const { cluster } = this.o;
     const c = capture(pod, fromNode, why, { defaultTolerationSeconds: (this.o.defaultTolerationMs ?? 300_000) / 1000, recreateBarePods: this.o.recreateBarePods ?? true });
     if (c.kind === 'stays') return false;
     const key = `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name ?? ''}`;
-    const record: MigrationRecord =
+    let record: MigrationRecord =
       c.kind === 'record'
         ? c.record
         : { name: migrationName(pod), spec: { pod: key, ...(pod.metadata.uid ? { podUID: pod.metadata.uid } : {}), reason: why.reason, fromNode, method: 'recreate' }, status: { phase: 'Failed', message: c.reason, attempts: 0 } };
+    // Can run nowhere else: recorded Blocked, and the pod is left where it is (the phase machine holds it).
+    if (options.blocked !== undefined && c.kind === 'record') record = { ...record, status: { phase: 'Blocked', attempts: 0, message: options.blocked } };
     const r = await cluster.createMigration(record);
     if (!r.ok) {
       if (r.error.kind !== 'conflict') this.log.warn({ pod: key, error: r.error.message }, 'cannot record migration');
@@ -251,6 +253,12 @@ export class Migrator {
       await this.event(key, { type: 'Warning', reason: 'MigrationFailed', message: c.reason });
       this.telemetry.migration(why.reason, 'failed');
       return false;
+    }
+    if (record.status?.phase === 'Blocked') {
+      await this.event(key, { type: 'Warning', reason: 'MigrationBlocked', message: record.status.message ?? '' });
+      this.telemetry.migration(why.reason, 'blocked');
+      this.log.warn({ pod: key, node: fromNode, reason: why.reason }, record.status.message ?? 'blocked');
+      return true;
     }
     this.log.info({ pod: key, node: fromNode, reason: why.reason, method: record.spec.method }, 'migration recorded');
     return true;

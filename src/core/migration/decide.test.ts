@@ -137,6 +137,23 @@ describe('how each pod moves', () => {
   });
 });
 
+describe('exec format errors', () => {
+  it('moves a bare pod from a live node by re-creating it, whatever recreateBarePods says', () => {
+    const c = capture(pod('p'), 'n', { reason: 'exec-format-error' }, { ...opts, recreateBarePods: false });
+    expect(c.kind === 'record' && [c.record.spec.reason, c.record.spec.method]).toEqual(['exec-format-error', 'recreate']);
+    if (c.kind !== 'record') return;
+    const step = advance(c.record, { pod: pod('p'), node: { kind: 'ready' }, nowMs: T });
+    expect(step.action).toBe('evict');
+  });
+
+  it('holds a record made Blocked before anything moved: the pod stays, the record too', () => {
+    const c = capture(pod('p', { owner: 'ReplicaSet' }), 'n', { reason: 'exec-format-error' }, opts);
+    if (c.kind !== 'record') throw new Error(c.kind);
+    const blocked: MigrationRecord = { ...c.record, status: { phase: 'Blocked', attempts: 0, message: 'runs nowhere' } };
+    expect(advance(blocked, { pod: pod('p', { owner: 'ReplicaSet' }), node: { kind: 'ready' }, nowMs: T })).toEqual({ action: 'none', status: blocked.status });
+  });
+});
+
 describe('manual moves', () => {
   it('replaces the architecture a pod was pinned to instead of adding a second one', () => {
     const first = pinPlatform(pod('solo'), 'linux/arm64');
