@@ -18,7 +18,9 @@
  *   deleted (after their tolerationSeconds). Pods bound to nodes that do not exist are
  *   deleted (pod GC) (https://kubernetes.io/docs/concepts/architecture/nodes/#node-controller).
  * - kubelet: for every node whose kubelet is "running" (see stopKubelet): renews its Lease,
- *   keeps Ready=True, starts bound pods (Running, Ready, containerStatuses), finishes
+ *   keeps Ready=True, starts bound pods with the container statuses of the shared kubelet
+ *   model (src/core/kube-model: Running, or CrashLoopBackOff after an exec format error,
+ *   ErrImagePull / ImagePullBackOff; restartCount and back-off; events; logs), finishes
  *   graceful deletions after the grace period, and actuates in-place resizes with the 1.33
  *   conditions (PodResizePending reason Infeasible / Deferred, PodResizeInProgress).
  *   Without it, graceful deletions finish after their grace period on any node.
@@ -37,6 +39,9 @@ import { resourceId } from './resources.ts';
 import { ApiError } from './status.ts';
 import type { Change } from './store.ts';
 import type { KubeObject, OwnerReference } from './types.ts';
+import { reportContainer, type ContainerReport, type PodIdentity } from '../src/core/kube-model/kubelet.ts';
+import { runImage, runtimeImage, type DeclaredImage, type RuntimeImage, type RuntimeOutcome } from '../src/core/kube-model/runtime.ts';
+import { nodePlatform, type NodePlatformSource } from '../src/core/platform/platform.ts';
 
 export interface ControllerSwitches {
   replicaSet: boolean;
@@ -58,6 +63,13 @@ export interface ControllerOptions {
    * grace period. Node lifecycle reads both.
    */
   kubeletLeases?: boolean;
+  /**
+   * Images the kubelet model's runtime knows, by reference: their platforms and entries
+   * that lie (`{ platforms: ['linux/amd64', 'linux/arm64'], binaries: { 'linux/arm64': 'linux/amd64' } }`:
+   * on an arm64 node the container exits with `exec format error` and crash-loops).
+   * Images not listed run anywhere.
+   */
+  images?: Readonly<Record<string, DeclaredImage>>;
 }
 
 interface Condition { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string; lastHeartbeatTime?: string; lastProbeTime?: string | null }
@@ -71,10 +83,11 @@ export class Controllers {
   /** Nodes whose kubelet is stopped: no heartbeats, no pod lifecycle (a dead or partitioned node). */
   readonly stoppedKubelets = new Set<string>();
   /**
-   * Optional check the kubelet makes before starting a container (e.g. image platform vs
-   * node architecture): a reason string keeps the container waiting with that reason.
+   * What the node's container runtime does with a container's image (core/kube-model/runtime.ts):
+   * runs, exits at once with `exec format error`, or fails to pull. Default: the images
+   * declared with `images` (ControllerOptions) decide, and any other image runs.
    */
-  imageCheck: ((pod: KubeObject, container: { name: string; image: string }, node: KubeObject | undefined) => string | undefined) | undefined;
+  containerRuntime: ((pod: KubeObject, container: { name: string; image: string }, node: KubeObject | undefined) => RuntimeOutcome) | undefined;
   /** Errors controllers met (e.g. a pod create denied by admission), newest last. */
   readonly errors: string[] = [];
 
@@ -86,7 +99,17 @@ export class Controllers {
   private readonly memoryHeartbeats = new Map<string, number>();
   private writes = 0;
 
+  /** The runtime's view of the declared images (ControllerOptions.images). */
+  private readonly images = new Map<string, RuntimeImage>();
+  /** Per pod uid: when its containers first started and what the runtime does with each; their logs. */
+  private readonly started = new Map<string, { ms: number; outcomes: RuntimeOutcome[]; logs: Map<string, string> }>();
+
   constructor(private readonly api: Api, private readonly clock: Clock, switches: Partial<ControllerSwitches> | 'all', private readonly opts: ControllerOptions) {
+    for (const [ref, d] of Object.entries(opts.images ?? {})) {
+      const r = runtimeImage(d);
+      if (!r.ok) throw new Error(`images.${ref}.${r.error}`);
+      this.images.set(ref, r.value);
+    }
     const all = switches === 'all';
     const s = all ? {} : switches;
     this.api.store.subscribe((c) => {
@@ -111,6 +134,7 @@ export class Controllers {
     const key = `${c.object.metadata.namespace ?? ''}/${c.object.metadata.name ?? ''}`;
     if (c.type !== 'DELETED' && c.object.metadata.deletionTimestamp) this.terminating.add(key);
     else this.terminating.delete(key);
+    if (c.type === 'DELETED') this.started.delete(c.object.metadata.uid ?? '');
   }
 
   private autoRun = false;
@@ -418,26 +442,52 @@ export class Controllers {
       const nodeName: string | undefined = pod.spec?.nodeName;
       if (!nodeName || !this.kubeletRuns(nodeName) || pod.metadata.deletionTimestamp) continue;
       if (pod.status?.phase === 'Pending') this.startPod(structuredClone(pod));
-      else if (pod.status?.phase === 'Running') this.resize(pod);
+      else if (pod.status?.phase === 'Running') {
+        this.restartFailed(pod);
+        this.resize(pod);
+      }
     }
+  }
+
+  /** What the runtime does with a container's image on `node`. */
+  private outcomeOf(pod: KubeObject, c: { name: string; image: string }, node: KubeObject | undefined): RuntimeOutcome {
+    if (this.containerRuntime) return this.containerRuntime(pod, c, node);
+    const image = this.images.get(c.image);
+    const platform = node ? nodePlatform(node as unknown as NodePlatformSource) : undefined;
+    if (!image) return { kind: 'runs' };
+    if (!platform?.ok) return { kind: 'not-found' };
+    return runImage(image, platform.value);
+  }
+
+  private reports(pod: KubeObject, run: { ms: number; outcomes: RuntimeOutcome[] }): ContainerReport[] {
+    const id: PodIdentity = { name: pod.metadata.name ?? '', namespace: pod.metadata.namespace ?? '', uid: pod.metadata.uid ?? '' };
+    return (pod.spec.containers ?? []).map((c: { name: string; image: string; terminationMessagePolicy?: string }, i: number) =>
+      reportContainer(id, c, run.outcomes[i] ?? { kind: 'not-found' }, run.ms, this.now()));
+  }
+
+  /** The container statuses from the shared kubelet model, with what the pod's status keeps of the old ones (resources). */
+  private containerStatuses(pod: KubeObject, reports: readonly ContainerReport[]): unknown[] {
+    const old: { name: string }[] = pod.status?.containerStatuses ?? [];
+    return (pod.spec.containers ?? []).map((c: { name: string; resources?: { requests?: Record<string, string> } }, i: number) => {
+      const prev = old.find((s) => s.name === c.name) as { allocatedResources?: unknown; resources?: unknown } | undefined;
+      return {
+        ...reports[i]?.status,
+        allocatedResources: prev?.allocatedResources ?? c.resources?.requests ?? {},
+        resources: prev?.resources ?? c.resources ?? {},
+      };
+    });
   }
 
   private startPod(pod: KubeObject): void {
     const node = this.api.store.get('/nodes', '', pod.spec.nodeName);
     const now = rfc3339(this.now());
-    const waiting: { name: string; reason: string }[] = [];
-    const containerStatuses = (pod.spec.containers ?? []).map((c: { name: string; image: string; resources?: { requests?: Record<string, string>; limits?: Record<string, string> } }) => {
-      const why = this.imageCheck?.(pod, c, node);
-      if (why) waiting.push({ name: c.name, reason: why });
-      return {
-        name: c.name, image: c.image, imageID: '', containerID: why ? undefined : `containerd://${c.name}-${pod.metadata.uid ?? ''}`,
-        ready: !why, started: !why, restartCount: 0,
-        state: why ? { waiting: { reason: why } } : { running: { startedAt: now } },
-        allocatedResources: c.resources?.requests ?? {},
-        resources: c.resources ?? {},
-      };
-    });
-    const ready = waiting.length === 0 ? 'True' : 'False';
+    const run = { ms: this.now(), outcomes: (pod.spec.containers ?? []).map((c: { name: string; image: string }) => this.outcomeOf(pod, c, node)), logs: new Map<string, string>() };
+    this.started.set(pod.metadata.uid ?? '', run);
+    const reports = this.reports(pod, run);
+    reports.forEach((r, i) => run.logs.set(pod.spec.containers[i].name, r.log));
+    for (const r of reports) if (r.event) this.event(pod, r.event);
+    const containerStatuses = this.containerStatuses(pod, reports);
+    const ready = reports.every((r) => r.running) ? 'True' : 'False';
     const conds: Condition[] = [
       { type: 'PodReadyToStartContainers', status: 'True', lastProbeTime: null, lastTransitionTime: now },
       { type: 'Initialized', status: 'True', lastProbeTime: null, lastTransitionTime: now },
@@ -456,6 +506,48 @@ export class Controllers {
         startTime: now, containerStatuses, qosClass: pod.status?.qosClass ?? qosClass(pod.spec),
       },
     });
+  }
+
+  /** Containers that crash-loop or cannot pull: the kubelet keeps trying (restartCount grows, back-off doubles to 5 min). */
+  private restartFailed(pod: KubeObject): void {
+    const run = this.started.get(pod.metadata.uid ?? '');
+    if (!run || run.outcomes.every((o) => o.kind === 'runs')) return;
+    const reports = this.reports(pod, run);
+    const old: { restartCount?: number; state?: { waiting?: { reason?: string; message?: string } } }[] = pod.status?.containerStatuses ?? [];
+    const changed = reports.some((r, i) => r.status.restartCount !== old[i]?.restartCount || r.status.state.waiting?.message !== old[i]?.state?.waiting?.message);
+    if (!changed) return;
+    for (const [i, r] of reports.entries()) {
+      if (r.event && r.status.restartCount !== old[i]?.restartCount) this.event(pod, r.event);
+    }
+    this.put('pods', '', { ...pod, status: { ...pod.status, containerStatuses: this.containerStatuses(pod, reports) } });
+  }
+
+  /** An event from the kubelet on the pod (source component kubelet, host the node). */
+  private event(pod: KubeObject, e: { type: string; reason: string; message: string }): void {
+    const ts = rfc3339(this.now());
+    this.put('events', '', {
+      apiVersion: 'v1', kind: 'Event',
+      metadata: { name: `${pod.metadata.name ?? ''}.${this.now().toString(16)}${(this.eventSeq++).toString(16)}`, namespace: pod.metadata.namespace ?? 'default' },
+      involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, namespace: pod.metadata.namespace, uid: pod.metadata.uid },
+      type: e.type, reason: e.reason, message: e.message, source: { component: 'kubelet', host: pod.spec.nodeName },
+      firstTimestamp: ts, lastTimestamp: ts, count: 1, reportingComponent: 'kubelet', reportingInstance: pod.spec.nodeName,
+    });
+  }
+
+  private eventSeq = 0;
+
+  /**
+   * The container's log as the kubelet serves pods/log: the current container's, or the last
+   * terminated one's while it waits to restart. An Error for what the API answers 400.
+   */
+  podLog(pod: KubeObject, container: string | undefined): string | Error {
+    const names: string[] = (pod.spec?.containers ?? []).map((c: { name: string }) => c.name);
+    const name = container ?? (names.length === 1 ? names[0] : undefined);
+    if (name === undefined) return new Error(`a container name must be specified for pod ${pod.metadata.name ?? ''}, choose one of: [${names.join(' ')}]`);
+    if (!names.includes(name)) return new Error(`container ${name} is not valid for pod ${pod.metadata.name ?? ''}`);
+    const run = this.started.get(pod.metadata.uid ?? '');
+    if (!run) return new Error(`container "${name}" in pod "${pod.metadata.name ?? ''}" is waiting to start: ContainerCreating`);
+    return run.logs.get(name) ?? '';
   }
 
   /** In-place resize as the 1.33 kubelet does it: check fit against allocatable, then actuate. */

@@ -8,7 +8,7 @@
 
 import type { KubeObject } from './types.ts';
 
-export type Subresource = 'status' | 'binding' | 'eviction' | 'resize' | 'scale';
+export type Subresource = 'status' | 'binding' | 'eviction' | 'resize' | 'scale' | 'log';
 
 export interface ResourceDef {
   group: string; // '' for core
@@ -62,7 +62,7 @@ export const RESOURCES: ResourceDef[] = [
   builtin('', 'v1', 'nodes', 'Node', false, { shortNames: ['no'], subresources: ['status'], statusSubresource: true,
     fieldSelectors: { 'spec.unschedulable': (o) => String(o.spec?.unschedulable === true) } }),
   builtin('', 'v1', 'pods', 'Pod', true, {
-    shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding', 'eviction', 'resize'], statusSubresource: true,
+    shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding', 'eviction', 'resize', 'log'], statusSubresource: true,
     // The field selectors the pod registry supports (pkg/registry/core/pod/strategy.go, ToSelectableFields).
     fieldSelectors: {
       'spec.nodeName': (o) => str(o.spec?.nodeName),

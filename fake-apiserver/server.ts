@@ -32,7 +32,7 @@ import { AdmissionChain } from './admission.ts';
 import { Api, seededRandom } from './api.ts';
 import type { Clock } from './clock.ts';
 import { systemClock } from './clock.ts';
-import type { ControllerSwitches } from './controllers.ts';
+import type { ControllerOptions, ControllerSwitches } from './controllers.ts';
 import { Controllers } from './controllers.ts';
 import { Faults } from './faults.ts';
 import type { RequestRecord } from './faults.ts';
@@ -72,6 +72,11 @@ export interface FakeApiServerOptions {
   kubeletLeases?: boolean;
   /** Resources served in addition to the built-in table. */
   resources?: ResourceDef[];
+  /**
+   * The kubelet model's images: platforms, and index entries whose binary is for another
+   * platform (`binaries: { 'linux/arm64': 'linux/amd64' }`); see README "Cluster".
+   */
+  images?: ControllerOptions['images'];
 }
 
 const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -102,6 +107,7 @@ export class FakeApiServer {
       nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs ?? 40_000,
       ...(opts.podTerminationCapMs !== undefined ? { podTerminationCapMs: opts.podTerminationCapMs } : {}),
       ...(opts.kubeletLeases !== undefined ? { kubeletLeases: opts.kubeletLeases } : {}),
+      ...(opts.images !== undefined ? { images: opts.images } : {}),
     });
     this.listenPort = opts.port ?? 0;
     this.bootstrap();
@@ -133,6 +139,7 @@ export class FakeApiServer {
       void handle({
         api: this.api, watches: this.watches, faults: this.faults, log: this.requests,
         serverAddress: () => `127.0.0.1:${this.listenPort}`,
+        podLog: (pod, container) => this.controllers.podLog(pod, container),
       }, req, res);
     });
     http.on('connection', (s: Socket) => {

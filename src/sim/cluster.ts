@@ -12,11 +12,12 @@ import type { Clock } from '../ports/clock.ts';
 import type {
   ChangeEvent, ChangeFeed, ClusterReader, ClusterWriter, EventRecord, EvictResult, ObjectRef, PodFilter, PodPatch, PodResize, WriteResult,
 } from '../ports/cluster.ts';
-import type { Deployment, Node, Pod, PodCondition, PodDisruptionBudget, PriorityClass, StatefulSet, Taint } from '../core/k8s/types.ts';
+import type { ContainerStatus, Deployment, Node, Pod, PodCondition, PodDisruptionBudget, PriorityClass, StatefulSet, Taint } from '../core/k8s/types.ts';
 import { allocatableAmounts, podRequestAmounts, type ResourceTotals } from '../core/k8s/resources.ts';
 import type { MigrationRecord, MigrationStore, PodConditionWriter } from '../ports/cluster-extras.ts';
 import { OUT_OF_SERVICE_TAINT } from '../core/migration/decide.ts';
 import { resolvePriority } from '../core/k8s/priority.ts';
+import type { RuntimeOutcome } from '../core/kube-model/runtime.ts';
 import { labelsMatch, selectorMatches } from './labels.ts';
 
 /** What the simulated kubelet knows about a pod's containers. */
@@ -38,6 +39,12 @@ export interface PodRuntime {
   restarts: number;
   /** Why the pod cannot run on its node, set once it failed that way. */
   failure?: 'exec format error' | 'no matching manifest for platform';
+  /** What the runtime does with each container's image (core/kube-model/runtime.ts), once started. */
+  outcomes?: readonly RuntimeOutcome[];
+  /** Milliseconds when the kubelet first started the containers. */
+  startedMs?: number;
+  /** The failing container's log, as `kubectl logs` shows it (e.g. `exec /app: exec format error`). */
+  log?: string;
 }
 
 const nsOf = (ref: { namespace?: string | undefined }): string => ref.namespace ?? 'default';
@@ -314,15 +321,18 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
     return this.s.statefulSets.get(key);
   }
 
-  /** The kubelet's status report: phase and the Ready condition (reason as kubectl shows it). */
-  setPodPhase(key: string, phase: 'Pending' | 'Running' | 'Unknown' | 'Failed', ready: boolean, reason?: string): void {
+  /**
+   * The kubelet's status report: phase, the Ready condition (reason as kubectl shows it) and,
+   * when given, the containers' statuses (core/kube-model/kubelet.ts).
+   */
+  setPodPhase(key: string, phase: 'Pending' | 'Running' | 'Unknown' | 'Failed', ready: boolean, reason?: string, containerStatuses?: readonly ContainerStatus[]): void {
     const p = this.s.pods.get(key);
     if (!p) return;
     const cur = p.status;
     const curReady = cur?.conditions?.find((c) => c.type === 'Ready');
-    if (cur?.phase === phase && (curReady?.status === 'True') === ready && curReady?.reason === reason) return;
+    if (cur?.phase === phase && (curReady?.status === 'True') === ready && curReady?.reason === reason && (containerStatuses === undefined || containerStatuses === cur.containerStatuses)) return;
     const cond = reason === undefined ? { type: 'Ready', status: ready ? 'True' : 'False' } : { type: 'Ready', status: ready ? 'True' : 'False', reason };
-    this.s.pods.set(key, { ...p, status: { ...cur, phase, conditions: [cond] } });
+    this.s.pods.set(key, { ...p, status: { ...cur, phase, conditions: [cond], ...(containerStatuses ? { containerStatuses } : {}) } });
     this.change('MODIFIED', 'Pod', p.metadata.namespace ?? 'default', p.metadata.name ?? '');
   }
 

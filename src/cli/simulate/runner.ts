@@ -6,7 +6,8 @@
  * because it is the one place that knows both the simulator and the app.
  */
 import type { Pod } from '../../core/k8s/types.ts';
-import { formatPlatform, nodePlatform } from '../../core/platform/platform.ts';
+import { canRun, formatPlatform, nodePlatform } from '../../core/platform/platform.ts';
+import { describeOutcome } from '../../core/kube-model/runtime.ts';
 import { Scheduler } from '../../app/scheduler.ts';
 import { createFramework } from '../../core/placement/framework.ts';
 import { ImageLookupService } from '../../app/image-lookup.ts';
@@ -478,8 +479,10 @@ export function checkInvariants(world: World, cfg: Pick<StrategyConfig, 'platfor
       const pod = cluster.podObject(key);
       if (!pod || !plat.ok) continue;
       for (const c of pod.spec.containers) {
-        const pull = registry.pull(c.image ?? '', plat.value);
-        if (!pull.ok) out.push(`minute ${minute}: pod ${key} on ${name} (${formatPlatform(plat.value)}) cannot run ${c.image}: ${pull.failure}`);
+        const run = registry.run(c.image ?? '', plat.value);
+        // An index entry whose binary lies about its platform is not the placement's fault: only its first failure can tell.
+        if (run.kind === 'runs' || (run.kind === 'exec-format-error' && canRun(run.platform, plat.value))) continue;
+        out.push(`minute ${minute}: pod ${key} on ${name} (${formatPlatform(plat.value)}) cannot run ${c.image}: ${describeOutcome(run)}`);
       }
     }
   }

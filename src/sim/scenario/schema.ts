@@ -164,16 +164,26 @@ export const duration = z.union([
 
 const platformText = z.string().regex(/^[a-z0-9]+\/[a-z0-9_]+(\/v[0-9.]+)?$/, 'a platform such as linux/arm64 or linux/arm/v7');
 
+/** The path runc names in `exec /app: exec format error` (default /app). */
+const entrypoint = z.string().regex(/^\//, 'an absolute path such as /app').optional();
+
 export const catalogImage = z.union([
   z.strictObject({
     reference: z.string().min(1),
     /** An OCI image index (multi-arch) when several, a single-platform image when one. */
     platforms: z.array(platformText).min(1),
-  }),
+    /**
+     * Entries that lie: platform the entry declares -> platform its binary was built for
+     * (`{linux/arm64: linux/amd64}`: pulled on arm64, it dies with exec format error).
+     */
+    binaries: z.record(platformText, platformText).optional(),
+    entrypoint,
+  }).refine((i) => Object.keys(i.binaries ?? {}).every((k) => i.platforms.includes(k)), { message: 'every key must be one of the image\'s platforms', path: ['binaries'] }),
   z.strictObject({
     reference: z.string().min(1),
     /** One image per platform under its own tag or repository (`app:1.4-arm64`). */
     tags: z.record(platformText, z.string().min(1)).refine((t) => Object.keys(t).length > 0, 'at least one platform'),
+    entrypoint,
   }),
 ]);
 export const catalogFile = z.strictObject({ images: z.array(catalogImage) });
