@@ -242,8 +242,8 @@ export class Migrator {
       c.kind === 'record'
         ? c.record
         : { name: migrationName(pod), spec: { pod: key, ...(pod.metadata.uid ? { podUID: pod.metadata.uid } : {}), reason: why.reason, fromNode, method: 'recreate' }, status: { phase: 'Failed', message: c.reason, attempts: 0 } };
-    // Can run nowhere else: recorded Blocked, and the pod is left where it is (the phase machine holds it).
-    if (options.blocked !== undefined && c.kind === 'record') record = { ...record, status: { phase: 'Blocked', attempts: 0, message: options.blocked } };
+    // Can run nowhere else: recorded held (the phase machine keeps it Blocked) and the pod is left where it is.
+    if (options.blocked !== undefined && c.kind === 'record') record = { ...record, spec: { ...record.spec, heldReason: options.blocked }, status: { phase: 'Blocked', attempts: 0, message: options.blocked } };
     const r = await cluster.createMigration(record);
     if (!r.ok) {
       if (r.error.kind !== 'conflict') this.log.warn({ pod: key, error: r.error.message }, 'cannot record migration');
@@ -254,10 +254,9 @@ export class Migrator {
       this.telemetry.migration(why.reason, 'failed');
       return false;
     }
-    if (record.status?.phase === 'Blocked') {
-      await this.event(key, { type: 'Warning', reason: 'MigrationBlocked', message: record.status.message ?? '' });
-      this.telemetry.migration(why.reason, 'blocked');
-      this.log.warn({ pod: key, node: fromNode, reason: why.reason }, record.status.message ?? 'blocked');
+    if (record.spec.heldReason !== undefined) {
+      // A status sent with a create is dropped (status subresource): written now, and the event with it.
+      await this.write({ ...record, status: undefined }, record.status ?? { phase: 'Blocked' }, { type: 'Warning', reason: 'MigrationBlocked', message: record.spec.heldReason });
       return true;
     }
     this.log.info({ pod: key, node: fromNode, reason: why.reason, method: record.spec.method }, 'migration recorded');

@@ -10,11 +10,14 @@
  *   e.g. `failed to create containerd task: failed to create shim task: OCI runtime
  *   create failed: runc create failed: unable to start container process: exec:
  *   "/app": exec format error: unknown`;
- * - the entrypoint started (a shell script) and what it ran failed: the container exits
- *   at once with a non-zero code, and the tail of its log (`pods/log`, bounded by
- *   tailLines and limitBytes) ends with `exec format error` (`/entrypoint.sh: line 3:
- *   /app: cannot execute binary file: Exec format error`). Only the log tells, so the
- *   status alone yields a `needsLog` and the caller fetches that tail.
+ * - the container exits at once with a non-zero code (reason `Error`) and the tail of its
+ *   log (`pods/log`, bounded by tailLines and limitBytes) ends with `exec format error`.
+ *   That is what runc gives for an entrypoint built for another architecture: it execs
+ *   the entrypoint after the start succeeded, prints `exec /app: exec format error` and
+ *   exits 255 (core/kube-model/kubelet.ts); and a shell script's `/entrypoint.sh: line 3:
+ *   /app: cannot execute binary file: Exec format error`. Only the log tells, so the
+ *   status alone yields a `needsLog` and the caller fetches that tail; under
+ *   terminationMessagePolicy FallbackToLogsOnError the tail is in `terminated.message`.
  *
  * Pure: a status in, findings (or an error naming the field) out.
  */
@@ -108,7 +111,12 @@ function fromState(c: ContainerStatus, state: State | null | undefined, evidence
   // An error exit (reason Error, or none given); an OOM kill or a runtime refusal is another story.
   if (t && t.exitCode !== 0 && (t.reason === undefined || t.reason === 'Error')) {
     const ran = ranMs(t.startedAt, t.finishedAt);
-    if (ran !== undefined && ran >= 0 && ran <= QUICK_EXIT_MS) return { ...base, previous: evidence === 'lastState', exitCode: t.exitCode };
+    if (ran !== undefined && ran >= 0 && ran <= QUICK_EXIT_MS) {
+      // terminationMessagePolicy FallbackToLogsOnError: the log tail is in the message already.
+      const said = t.message ? logShowsExecFormat(t.message) : { ok: false as const };
+      if (said.ok) return { ...base, evidence, reason: t.reason ?? 'Error', message: said.line };
+      return { ...base, previous: evidence === 'lastState', exitCode: t.exitCode };
+    }
   }
   return undefined;
 }

@@ -64,6 +64,11 @@ describe('detectExecFormat: what the API shows', () => {
     expect(r.ok && r.value.needsLog.map((c) => [c.container, c.previous, c.exitCode])).toEqual([['init', false, 126], ['c', true, 1]]);
   });
 
+  it('reads the termination message of FallbackToLogsOnError as the log tail (runc: exit 255, reason Error)', () => {
+    const r = detectExecFormat({ containerStatuses: [{ name: 'c', image: 'x', state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 255, reason: 'Error', message: 'exec /app: exec format error\n', startedAt: '2026-01-05T06:00:30Z', finishedAt: '2026-01-05T06:00:30Z' } } }] });
+    expect(r.ok && r.value.findings.map((f) => [f.evidence, f.reason, f.message])).toEqual([['lastState', 'Error', 'exec /app: exec format error']]);
+  });
+
   it.each([
     [42, 'status: Invalid input: expected object'],
     [{ containerStatuses: 'x' }, 'status.containerStatuses: '],

@@ -146,11 +146,17 @@ describe('exec format errors', () => {
     expect(step.action).toBe('evict');
   });
 
-  it('holds a record made Blocked before anything moved: the pod stays, the record too', () => {
+  it('holds a record whose spec says why the pod cannot move: the pod stays, the record is Blocked (an event the first time)', () => {
     const c = capture(pod('p', { owner: 'ReplicaSet' }), 'n', { reason: 'exec-format-error' }, opts);
     if (c.kind !== 'record') throw new Error(c.kind);
-    const blocked: MigrationRecord = { ...c.record, status: { phase: 'Blocked', attempts: 0, message: 'runs nowhere' } };
-    expect(advance(blocked, { pod: pod('p', { owner: 'ReplicaSet' }), node: { kind: 'ready' }, nowMs: T })).toEqual({ action: 'none', status: blocked.status });
+    // As read back from a cluster: the status sent with the create was dropped.
+    const held: MigrationRecord = { name: c.record.name, spec: { ...c.record.spec, heldReason: 'runs nowhere' } };
+    const first = advance(held, { pod: pod('p', { owner: 'ReplicaSet' }), node: { kind: 'ready' }, nowMs: T });
+    expect(first).toEqual({ action: 'none', status: { phase: 'Blocked', message: 'runs nowhere', attempts: 0 }, event: { type: 'Warning', reason: 'MigrationBlocked', message: 'runs nowhere' } });
+    const again = advance({ ...held, status: first.action === 'none' ? first.status : undefined }, { pod: pod('p', { owner: 'ReplicaSet' }), node: { kind: 'ready' }, nowMs: T });
+    expect(again).toEqual({ action: 'none', status: { phase: 'Blocked', message: 'runs nowhere', attempts: 0 } });
+    // Without the hold the same record evicts.
+    expect(advance({ name: held.name, spec: c.record.spec }, { pod: pod('p', { owner: 'ReplicaSet' }), node: { kind: 'ready' }, nowMs: T }).action).toBe('evict');
   });
 });
 

@@ -247,8 +247,11 @@ function nextStep(record: MigrationRecord, observed: Observed): Step {
   const succeeded = (message: string, extra: Partial<MigrationStatus> = {}) => ({ status: status('Succeeded', message, extra), event: { type: 'Normal' as const, reason: 'Migrated' as const, message } });
 
   if (old) {
-    // Recorded Blocked before anything moved (it can run nowhere else): it stays, and so does the record.
-    if (record.status?.phase === 'Blocked') return { action: 'none', status: record.status };
+    // Held (it can run nowhere else): it stays where it is, and the record stays Blocked.
+    if (spec.heldReason !== undefined) {
+      const message = spec.heldReason;
+      return { action: 'none', status: status('Blocked', message), ...(record.status?.phase === 'Blocked' ? {} : { event: { type: 'Warning' as const, reason: 'MigrationBlocked' as const, message } }) };
+    }
     const lostNow = node.kind === 'lost' || node.kind === 'gone';
     if (!lostNow && !old.metadata.deletionTimestamp) {
       if (spec.reason === 'node-lost') return { action: 'cancel', event: { type: 'Normal', reason: 'MigrationCancelled', message: `node ${from} is back before pod ${spec.pod} had to move` } };

@@ -46,6 +46,12 @@ export interface MigrationSpec {
    * fenced). Absent on drains and manual moves.
    */
   readonly tolerationSeconds?: number | null;
+  /**
+   * Set when the pod is not to be moved at all (an exec format error and its image runs on
+   * no other platform of the cluster): why. The record stays Blocked and the pod where it
+   * is. In the spec, not only the status, because a status written with a create is dropped.
+   */
+  readonly heldReason?: string;
 }
 
 export interface MigrationStatus {
@@ -87,6 +93,7 @@ const specSchema = z.looseObject({
   method: z.enum(['evict', 'recreate', 'delete']),
   template: z.unknown().optional(),
   tolerationSeconds: z.number().int().min(0).nullable().optional(),
+  heldReason: z.string().optional(),
 });
 
 const statusSchema = z.looseObject({
