@@ -34,7 +34,6 @@ import type { Api } from './api.ts';
 import { podIsReady, qosClass } from './api.ts';
 import type { Clock } from './clock.ts';
 import { microTime, rfc3339 } from './clock.ts';
-import { parseQuantity, podRequests } from './quantity.ts';
 import { resourceId } from './resources.ts';
 import { ApiError } from './status.ts';
 import type { Change } from './store.ts';
@@ -42,6 +41,9 @@ import type { KubeObject, OwnerReference } from './types.ts';
 import { reportContainer, type ContainerReport, type PodIdentity } from '../src/core/kube-model/kubelet.ts';
 import { runImage, runtimeImage, type DeclaredImage, type RuntimeImage, type RuntimeOutcome } from '../src/core/kube-model/runtime.ts';
 import { nodePlatform, type NodePlatformSource } from '../src/core/platform/platform.ts';
+import { resizeVerdict } from '../src/core/kube-model/resize.ts';
+import { allocatableAmounts, podRequestAmounts } from '../src/core/k8s/resources.ts';
+import type { Node, Pod } from '../src/core/k8s/types.ts';
 
 export interface ControllerSwitches {
   replicaSet: boolean;
@@ -563,23 +565,16 @@ export class Controllers {
       return;
     }
     const node = this.api.store.get('/nodes', '', pod.spec.nodeName);
-    const alloc = node?.status?.allocatable ?? node?.status?.capacity ?? {};
-    const want = podRequests(pod.spec);
     const others = this.api.store.scan('/pods').filter((p) => p.spec?.nodeName === pod.spec.nodeName && p.metadata.uid !== pod.metadata.uid && !p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
-    let verdict: Condition | undefined;
-    for (const r of ['cpu', 'memory']) {
-      const cap = parseQuantity(alloc[r]);
-      const req = want[r] ?? 0;
-      if (cap === undefined) continue;
-      const used = others.reduce((s, p) => s + (podRequests(p.spec)[r] ?? 0), 0);
-      if (req > cap) {
-        verdict = { type: 'PodResizePending', status: 'True', reason: 'Infeasible', message: `Node didn't have enough capacity: ${r}, requested: ${fmt(r, req)}, capacity: ${fmt(r, cap)}`, lastProbeTime: null, lastTransitionTime: now };
-        break;
-      }
-      if (req + used > cap && !verdict) {
-        verdict = { type: 'PodResizePending', status: 'True', reason: 'Deferred', message: `Node didn't have enough resource: ${r}, requested: ${fmt(r, req)}, used: ${fmt(r, used)}, capacity: ${fmt(r, cap)}`, lastProbeTime: null, lastTransitionTime: now };
-      }
+    const used = { cpu: 0, mem: 0 };
+    for (const p of others) {
+      const r = podRequestAmounts(p as unknown as Pod);
+      used.cpu += r.cpu;
+      used.mem += r.mem;
     }
+    const fit = node ? resizeVerdict(podRequestAmounts(pod as unknown as Pod), used, allocatableAmounts(node as unknown as Node)) : { kind: 'fits' as const };
+    const verdict: Condition | undefined = fit.kind === 'fits' ? undefined
+      : { type: 'PodResizePending', status: 'True', reason: fit.kind, message: fit.message, lastProbeTime: null, lastTransitionTime: now };
     if (verdict) {
       const cur = (pod.status?.conditions ?? []).find((c: Condition) => c.type === 'PodResizePending') as Condition | undefined;
       if (cur && cur.reason === verdict.reason && cur.message === verdict.message) return;
@@ -723,8 +718,4 @@ function tolerates(t: Toleration, taint: Taint): boolean {
   if (!t.key && t.operator !== 'Exists') return false;
   if (t.operator === 'Exists') return true;
   return (t.value ?? '') === (taint.value ?? '');
-}
-
-function fmt(resource: string, v: number): string {
-  return resource === 'cpu' ? `${Math.round(v * 1000)}m` : `${Math.round(v)}`;
 }

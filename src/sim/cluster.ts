@@ -18,7 +18,8 @@ import type { MigrationRecord, MigrationStore, PodConditionWriter } from '../por
 import { OUT_OF_SERVICE_TAINT } from '../core/migration/decide.ts';
 import { resolvePriority } from '../core/k8s/priority.ts';
 import type { RuntimeOutcome } from '../core/kube-model/runtime.ts';
-import { labelsMatch, selectorMatches } from './labels.ts';
+import { resizeVerdict } from '../core/kube-model/resize.ts';
+import { labelsMatch, selectorMatches } from '../core/k8s/labels.ts';
 
 /** What the simulated kubelet knows about a pod's containers. */
 export type PodState =
@@ -621,11 +622,9 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
       const node = this.s.nodes.get(nodeName);
       const used = this.s.requested.get(nodeName);
       if (node && used) {
-        const alloc = allocatableAmounts(node);
-        // The kubelet defers a resize that does not fit (PodResizePending, reason Deferred).
-        if (used.cpu - before.cpu + after.cpu > alloc.cpu || used.mem - before.mem + after.mem > alloc.mem) {
-          return { ok: false, error: { kind: 'conflict', message: `pod ${key}: resize deferred, node ${nodeName} has no room` } };
-        }
+        // The kubelet's verdict (core/kube-model/resize.ts): one that does not fit is not applied.
+        const fit = resizeVerdict(after, { cpu: used.cpu - before.cpu, mem: used.mem - before.mem }, allocatableAmounts(node));
+        if (fit.kind !== 'fits') return { ok: false, error: { kind: 'conflict', message: `pod ${key}: resize ${fit.kind}: ${fit.message}` } };
         used.cpu += after.cpu - before.cpu;
         used.mem += after.mem - before.mem;
       }
