@@ -26,6 +26,7 @@ import type { ResourceDef, ResourceTable } from './resources.ts';
 import { customResource, groupVersion, resourceId } from './resources.ts';
 import { matchesFields, parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import { requirementsMatch, selectorMatches } from '../src/core/k8s/labels.ts';
+import { defaultTolerations } from '../src/core/kube-model/node-lifecycle.ts';
 import type { LabelSelector } from '../src/core/k8s/types.ts';
 import {
   ApiError, alreadyExists, badRequest, conflict, forbidden, gone, invalid, methodNotAllowed, notFound, successStatus,
@@ -288,12 +289,7 @@ export class Api {
         spec.priority = value;
         if (named) spec.preemptionPolicy ??= named.preemptionPolicy ?? 'PreemptLowerPriority';
         // DefaultTolerationSeconds admission: tolerate not-ready/unreachable for 300 s.
-        const tolerations: { key?: string; effect?: string }[] = (spec.tolerations ??= []);
-        for (const key of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']) {
-          if (!tolerations.some((t) => (t.key === key || t.key === undefined) && (t.effect === 'NoExecute' || t.effect === undefined))) {
-            tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 } as { key: string });
-          }
-        }
+        spec.tolerations = [...(spec.tolerations ?? []), ...defaultTolerations(spec.tolerations ?? [])];
         for (const c of spec.containers ?? []) {
           c.imagePullPolicy ??= typeof c.image === 'string' && (c.image.endsWith(':latest') || !/:[^/]+$/.test(c.image.split('@')[0] ?? '')) ? 'Always' : 'IfNotPresent';
           c.terminationMessagePath ??= '/dev/termination-log';

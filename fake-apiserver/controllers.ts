@@ -43,7 +43,8 @@ import { runImage, runtimeImage, type DeclaredImage, type RuntimeImage, type Run
 import { nodePlatform, type NodePlatformSource } from '../src/core/platform/platform.ts';
 import { resizeVerdict } from '../src/core/kube-model/resize.ts';
 import { allocatableAmounts, podRequestAmounts } from '../src/core/k8s/resources.ts';
-import type { Node, Pod } from '../src/core/k8s/types.ts';
+import { TAINT_NODE_UNREACHABLE, type Node, type Pod, type Taint } from '../src/core/k8s/types.ts';
+import { markUnreachable, markedUnreachable, nodeUnheard, reachableTaints, taintEvictionAt } from '../src/core/kube-model/node-lifecycle.ts';
 
 export interface ControllerSwitches {
   replicaSet: boolean;
@@ -78,7 +79,6 @@ interface Condition { type: string; status: string; reason?: string; message?: s
 
 // Key order differs between clients' serialisations; equality must not depend on it.
 const same = (a: unknown, b: unknown): boolean => isDeepStrictEqual(a, b);
-const UNREACHABLE = 'node.kubernetes.io/unreachable';
 
 export class Controllers {
   readonly enabled: ControllerSwitches;
@@ -608,23 +608,15 @@ export class Controllers {
         ready?.lastHeartbeatTime ? Date.parse(ready.lastHeartbeatTime) : -Infinity,
         this.memoryHeartbeats.get(name) ?? -Infinity,
       );
-      const taints: { key: string; effect: string; timeAdded?: string }[] = structuredClone(node.spec?.taints ?? []);
-      if (now - heard > grace) {
-        if (ready?.status !== 'Unknown' || !taints.some((t) => t.key === UNREACHABLE && t.effect === 'NoExecute')) {
-          const ts = rfc3339(now);
-          const unknown = (type: string): Condition => ({ type, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastHeartbeatTime: ready?.lastHeartbeatTime ?? ts, lastTransitionTime: ts });
-          const types = new Set(['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure', ...conds.map((c) => c.type)]);
-          const nextConds = [...types].map((t) => {
-            const c = conds.find((x) => x.type === t);
-            return c?.status === 'Unknown' ? c : unknown(t);
-          });
-          const nextTaints = taints.filter((t) => t.key !== UNREACHABLE && t.key !== 'node.kubernetes.io/not-ready');
-          nextTaints.push({ key: UNREACHABLE, effect: 'NoSchedule' }, { key: UNREACHABLE, effect: 'NoExecute', timeAdded: ts });
-          this.put('nodes', '', { ...node, spec: { ...(node.spec ?? {}), taints: nextTaints }, status: { ...(node.status ?? {}), conditions: nextConds } });
+      const taints: Taint[] = node.spec?.taints ?? [];
+      if (nodeUnheard(heard, now, grace)) {
+        if (!markedUnreachable(conds, taints)) {
+          const next = markUnreachable(conds, taints, now);
+          this.put('nodes', '', { ...node, spec: { ...(node.spec ?? {}), taints: next.taints }, status: { ...(node.status ?? {}), conditions: next.conditions } });
           this.markPodsNotReady(name);
         }
-      } else if (ready?.status === 'True' && taints.some((t) => t.key === UNREACHABLE)) {
-        this.put('nodes', '', { ...node, spec: { ...(node.spec ?? {}), taints: taints.filter((t) => t.key !== UNREACHABLE) } });
+      } else if (ready?.status === 'True' && taints.some((t) => t.key === TAINT_NODE_UNREACHABLE)) {
+        this.put('nodes', '', { ...node, spec: { ...(node.spec ?? {}), taints: reachableTaints(taints) } });
       }
     }
     await this.taintEviction(this.api.store.scan('/nodes'));
@@ -653,19 +645,7 @@ export class Controllers {
     for (const pod of [...this.api.store.values('/pods')]) {
       const taints = tainted.get(pod.spec?.nodeName ?? '');
       if (!taints || pod.metadata.deletionTimestamp) continue;
-      const tolerations: Toleration[] = pod.spec?.tolerations ?? [];
-      // As the taint manager's getMinTolerationTime: every taint must be tolerated, else the
-      // pod goes now; then the smallest finite tolerationSeconds decides (none: it stays).
-      let evictAt = Infinity;
-      for (const taint of taints) {
-        const added = taint.timeAdded ? Date.parse(taint.timeAdded) : now;
-        for (const t of tolerations) {
-          if (!tolerates(t, taint) || t.tolerationSeconds === undefined || t.tolerationSeconds === null) continue;
-          evictAt = Math.min(evictAt, added + Math.max(0, Number(t.tolerationSeconds)) * 1000);
-        }
-      }
-      const untolerated = taints.some((taint) => !tolerations.some((t) => tolerates(t, taint)));
-      if (untolerated || now >= evictAt) {
+      if (now >= taintEvictionAt(taints, pod.spec?.tolerations ?? [], now)) {
         try {
           await this.api.delete(podDef, pod.metadata.namespace, pod.metadata.name ?? '', {});
           this.writes++;
@@ -708,14 +688,3 @@ export class Controllers {
   }
 }
 
-interface Taint { key: string; value?: string; effect: string; timeAdded?: string }
-interface Toleration { key?: string; operator?: string; value?: string; effect?: string; tolerationSeconds?: number | null }
-
-/** Toleration matching (k8s.io/api/core/v1 Toleration.ToleratesTaint). */
-function tolerates(t: Toleration, taint: Taint): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  if (t.key && t.key !== taint.key) return false;
-  if (!t.key && t.operator !== 'Exists') return false;
-  if (t.operator === 'Exists') return true;
-  return (t.value ?? '') === (taint.value ?? '');
-}
