@@ -34,7 +34,6 @@ import type { Api } from './api.ts';
 import { podIsReady, qosClass } from './api.ts';
 import type { Clock } from './clock.ts';
 import { microTime, rfc3339 } from './clock.ts';
-import { parseQuantity, podRequests } from './quantity.ts';
 import { resourceId } from './resources.ts';
 import { ApiError } from './status.ts';
 import type { Change } from './store.ts';
@@ -42,6 +41,10 @@ import type { KubeObject, OwnerReference } from './types.ts';
 import { reportContainer, type ContainerReport, type PodIdentity } from '../src/core/kube-model/kubelet.ts';
 import { runImage, runtimeImage, type DeclaredImage, type RuntimeImage, type RuntimeOutcome } from '../src/core/kube-model/runtime.ts';
 import { nodePlatform, type NodePlatformSource } from '../src/core/platform/platform.ts';
+import { resizeVerdict } from '../src/core/kube-model/resize.ts';
+import { allocatableAmounts, podRequestAmounts } from '../src/core/k8s/resources.ts';
+import { TAINT_NODE_UNREACHABLE, type Node, type Pod, type Taint } from '../src/core/k8s/types.ts';
+import { markUnreachable, markedUnreachable, nodeUnheard, reachableTaints, taintEvictionAt } from '../src/core/kube-model/node-lifecycle.ts';
 
 export interface ControllerSwitches {
   replicaSet: boolean;
@@ -76,7 +79,6 @@ interface Condition { type: string; status: string; reason?: string; message?: s
 
 // Key order differs between clients' serialisations; equality must not depend on it.
 const same = (a: unknown, b: unknown): boolean => isDeepStrictEqual(a, b);
-const UNREACHABLE = 'node.kubernetes.io/unreachable';
 
 export class Controllers {
   readonly enabled: ControllerSwitches;
@@ -563,23 +565,16 @@ export class Controllers {
       return;
     }
     const node = this.api.store.get('/nodes', '', pod.spec.nodeName);
-    const alloc = node?.status?.allocatable ?? node?.status?.capacity ?? {};
-    const want = podRequests(pod.spec);
     const others = this.api.store.scan('/pods').filter((p) => p.spec?.nodeName === pod.spec.nodeName && p.metadata.uid !== pod.metadata.uid && !p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
-    let verdict: Condition | undefined;
-    for (const r of ['cpu', 'memory']) {
-      const cap = parseQuantity(alloc[r]);
-      const req = want[r] ?? 0;
-      if (cap === undefined) continue;
-      const used = others.reduce((s, p) => s + (podRequests(p.spec)[r] ?? 0), 0);
-      if (req > cap) {
-        verdict = { type: 'PodResizePending', status: 'True', reason: 'Infeasible', message: `Node didn't have enough capacity: ${r}, requested: ${fmt(r, req)}, capacity: ${fmt(r, cap)}`, lastProbeTime: null, lastTransitionTime: now };
-        break;
-      }
-      if (req + used > cap && !verdict) {
-        verdict = { type: 'PodResizePending', status: 'True', reason: 'Deferred', message: `Node didn't have enough resource: ${r}, requested: ${fmt(r, req)}, used: ${fmt(r, used)}, capacity: ${fmt(r, cap)}`, lastProbeTime: null, lastTransitionTime: now };
-      }
+    const used = { cpu: 0, mem: 0 };
+    for (const p of others) {
+      const r = podRequestAmounts(p as unknown as Pod);
+      used.cpu += r.cpu;
+      used.mem += r.mem;
     }
+    const fit = node ? resizeVerdict(podRequestAmounts(pod as unknown as Pod), used, allocatableAmounts(node as unknown as Node)) : { kind: 'fits' as const };
+    const verdict: Condition | undefined = fit.kind === 'fits' ? undefined
+      : { type: 'PodResizePending', status: 'True', reason: fit.kind, message: fit.message, lastProbeTime: null, lastTransitionTime: now };
     if (verdict) {
       const cur = (pod.status?.conditions ?? []).find((c: Condition) => c.type === 'PodResizePending') as Condition | undefined;
       if (cur && cur.reason === verdict.reason && cur.message === verdict.message) return;
@@ -613,23 +608,15 @@ export class Controllers {
         ready?.lastHeartbeatTime ? Date.parse(ready.lastHeartbeatTime) : -Infinity,
         this.memoryHeartbeats.get(name) ?? -Infinity,
       );
-      const taints: { key: string; effect: string; timeAdded?: string }[] = structuredClone(node.spec?.taints ?? []);
-      if (now - heard > grace) {
-        if (ready?.status !== 'Unknown' || !taints.some((t) => t.key === UNREACHABLE && t.effect === 'NoExecute')) {
-          const ts = rfc3339(now);
-          const unknown = (type: string): Condition => ({ type, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastHeartbeatTime: ready?.lastHeartbeatTime ?? ts, lastTransitionTime: ts });
-          const types = new Set(['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure', ...conds.map((c) => c.type)]);
-          const nextConds = [...types].map((t) => {
-            const c = conds.find((x) => x.type === t);
-            return c?.status === 'Unknown' ? c : unknown(t);
-          });
-          const nextTaints = taints.filter((t) => t.key !== UNREACHABLE && t.key !== 'node.kubernetes.io/not-ready');
-          nextTaints.push({ key: UNREACHABLE, effect: 'NoSchedule' }, { key: UNREACHABLE, effect: 'NoExecute', timeAdded: ts });
-          this.put('nodes', '', { ...node, spec: { ...(node.spec ?? {}), taints: nextTaints }, status: { ...(node.status ?? {}), conditions: nextConds } });
+      const taints: Taint[] = node.spec?.taints ?? [];
+      if (nodeUnheard(heard, now, grace)) {
+        if (!markedUnreachable(conds, taints)) {
+          const next = markUnreachable(conds, taints, now);
+          this.put('nodes', '', { ...node, spec: { ...(node.spec ?? {}), taints: next.taints }, status: { ...(node.status ?? {}), conditions: next.conditions } });
           this.markPodsNotReady(name);
         }
-      } else if (ready?.status === 'True' && taints.some((t) => t.key === UNREACHABLE)) {
-        this.put('nodes', '', { ...node, spec: { ...(node.spec ?? {}), taints: taints.filter((t) => t.key !== UNREACHABLE) } });
+      } else if (ready?.status === 'True' && taints.some((t) => t.key === TAINT_NODE_UNREACHABLE)) {
+        this.put('nodes', '', { ...node, spec: { ...(node.spec ?? {}), taints: reachableTaints(taints) } });
       }
     }
     await this.taintEviction(this.api.store.scan('/nodes'));
@@ -658,19 +645,7 @@ export class Controllers {
     for (const pod of [...this.api.store.values('/pods')]) {
       const taints = tainted.get(pod.spec?.nodeName ?? '');
       if (!taints || pod.metadata.deletionTimestamp) continue;
-      const tolerations: Toleration[] = pod.spec?.tolerations ?? [];
-      // As the taint manager's getMinTolerationTime: every taint must be tolerated, else the
-      // pod goes now; then the smallest finite tolerationSeconds decides (none: it stays).
-      let evictAt = Infinity;
-      for (const taint of taints) {
-        const added = taint.timeAdded ? Date.parse(taint.timeAdded) : now;
-        for (const t of tolerations) {
-          if (!tolerates(t, taint) || t.tolerationSeconds === undefined || t.tolerationSeconds === null) continue;
-          evictAt = Math.min(evictAt, added + Math.max(0, Number(t.tolerationSeconds)) * 1000);
-        }
-      }
-      const untolerated = taints.some((taint) => !tolerations.some((t) => tolerates(t, taint)));
-      if (untolerated || now >= evictAt) {
+      if (now >= taintEvictionAt(taints, pod.spec?.tolerations ?? [], now)) {
         try {
           await this.api.delete(podDef, pod.metadata.namespace, pod.metadata.name ?? '', {});
           this.writes++;
@@ -713,18 +688,3 @@ export class Controllers {
   }
 }
 
-interface Taint { key: string; value?: string; effect: string; timeAdded?: string }
-interface Toleration { key?: string; operator?: string; value?: string; effect?: string; tolerationSeconds?: number | null }
-
-/** Toleration matching (k8s.io/api/core/v1 Toleration.ToleratesTaint). */
-function tolerates(t: Toleration, taint: Taint): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  if (t.key && t.key !== taint.key) return false;
-  if (!t.key && t.operator !== 'Exists') return false;
-  if (t.operator === 'Exists') return true;
-  return (t.value ?? '') === (taint.value ?? '');
-}
-
-function fmt(resource: string, v: number): string {
-  return resource === 'cpu' ? `${Math.round(v * 1000)}m` : `${Math.round(v)}`;
-}

@@ -19,7 +19,9 @@ import { execFormatErrorLog, podLogTail } from '../core/kube-model/kubelet.ts';
 import { OUT_OF_SERVICE_TAINT } from '../core/migration/decide.ts';
 import { resolvePriority } from '../core/k8s/priority.ts';
 import type { RuntimeOutcome } from '../core/kube-model/runtime.ts';
-import { labelsMatch, selectorMatches } from './labels.ts';
+import { resizeVerdict } from '../core/kube-model/resize.ts';
+import { markUnreachable, reachableTaints } from '../core/kube-model/node-lifecycle.ts';
+import { labelsMatch, selectorMatches } from '../core/k8s/labels.ts';
 
 /** What the simulated kubelet knows about a pod's containers. */
 export type PodState =
@@ -208,18 +210,13 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
 
   // ---- the node lifecycle (node controller) --------------------------------------
 
-  /** A node stops answering: Ready=Unknown and the unreachable taints, as the node controller sets them. */
+  /** A node stops answering: conditions Unknown and the unreachable taints, as the node controller sets them (core/kube-model/node-lifecycle.ts). */
   failNode(name: string): boolean {
     const n = this.s.nodes.get(name);
     if (!n) return false;
     this.s.nodeReady.set(name, false);
-    const taints = (n.spec?.taints ?? []).filter((t) => t.key !== 'node.kubernetes.io/unreachable');
-    taints.push({ key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule' }, { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute', timeAdded: this.iso() });
-    this.s.nodes.set(name, {
-      ...n,
-      spec: { ...n.spec, taints },
-      status: { ...n.status, conditions: [{ type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' }] },
-    });
+    const marked = markUnreachable(n.status?.conditions ?? [], n.spec?.taints ?? [], this.clock.now());
+    this.s.nodes.set(name, { ...n, spec: { ...n.spec, taints: marked.taints }, status: { ...n.status, conditions: marked.conditions } });
     const m = this.minute();
     for (const key of this.s.podsByNode.get(name) ?? []) {
       const rt = this.s.runtime.get(key);
@@ -252,7 +249,7 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
     this.s.nodeReady.set(name, true);
     this.s.nodes.set(name, {
       ...n,
-      spec: { ...n.spec, taints: (n.spec?.taints ?? []).filter((t) => t.key !== 'node.kubernetes.io/unreachable' && t.key !== OUT_OF_SERVICE_TAINT) },
+      spec: { ...n.spec, taints: reachableTaints(n.spec?.taints ?? []).filter((t) => t.key !== OUT_OF_SERVICE_TAINT) },
       status: { ...n.status, conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }] },
     });
     this.change('MODIFIED', 'Node', undefined, name);
@@ -636,11 +633,9 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
       const node = this.s.nodes.get(nodeName);
       const used = this.s.requested.get(nodeName);
       if (node && used) {
-        const alloc = allocatableAmounts(node);
-        // The kubelet defers a resize that does not fit (PodResizePending, reason Deferred).
-        if (used.cpu - before.cpu + after.cpu > alloc.cpu || used.mem - before.mem + after.mem > alloc.mem) {
-          return { ok: false, error: { kind: 'conflict', message: `pod ${key}: resize deferred, node ${nodeName} has no room` } };
-        }
+        // The kubelet's verdict (core/kube-model/resize.ts): one that does not fit is not applied.
+        const fit = resizeVerdict(after, { cpu: used.cpu - before.cpu, mem: used.mem - before.mem }, allocatableAmounts(node));
+        if (fit.kind !== 'fits') return { ok: false, error: { kind: 'conflict', message: `pod ${key}: resize ${fit.kind}: ${fit.message}` } };
         used.cpu += after.cpu - before.cpu;
         used.mem += after.mem - before.mem;
       }

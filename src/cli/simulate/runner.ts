@@ -25,7 +25,7 @@ import { allocatableAmounts, podRequestAmounts } from '../../core/k8s/resources.
 import type { SimRegistry } from '../../sim/registry.ts';
 import type { UsageModel } from '../../sim/usage.ts';
 import type { Scenario } from '../../sim/scenario/load.ts';
-import { selectorMatches } from '../../sim/labels.ts';
+import { selectorMatches } from '../../core/k8s/labels.ts';
 import type { AppSeries, ExecFormatRepair, MigrationRecord, PlatformSeries, RunResult, Strategy } from '../../sim/results.ts';
 
 export interface RunOptions {

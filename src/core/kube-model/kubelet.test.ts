@@ -97,3 +97,14 @@ describe('the statuses the kubelet reports', () => {
     expect(terminationLogTail('x'.repeat(5000)).length).toBe(2048);
   });
 });
+
+describe('the kubelet\'s resize admission', () => {
+  it('Infeasible beyond allocatable, Deferred beyond what the others leave, else fits', async () => {
+    const { resizeVerdict } = await import('./resize.ts');
+    const alloc = { cpu: 4000, mem: 8 * 2 ** 30 };
+    expect(resizeVerdict({ cpu: 8000, mem: 1 }, { cpu: 0, mem: 0 }, alloc)).toEqual({ kind: 'Infeasible', resource: 'cpu', message: "Node didn't have enough capacity: cpu, requested: 8000, capacity: 4000" });
+    expect(resizeVerdict({ cpu: 2000, mem: 2 ** 30 }, { cpu: 3000, mem: 0 }, alloc)).toEqual({ kind: 'Deferred', resource: 'cpu', message: "Node didn't have enough resource: cpu, requested: 2000, used: 3000, capacity: 4000" });
+    expect(resizeVerdict({ cpu: 1000, mem: 9 * 2 ** 30 }, { cpu: 3000, mem: 0 }, alloc)).toMatchObject({ kind: 'Infeasible', resource: 'memory' });
+    expect(resizeVerdict({ cpu: 1000, mem: 2 ** 30 }, { cpu: 3000, mem: 0 }, alloc)).toEqual({ kind: 'fits' });
+  });
+});
