@@ -34,7 +34,7 @@ import { silentLogger, type Logger } from '../ports/logger.ts';
 import { noTelemetry, type Telemetry } from '../ports/telemetry.ts';
 import type { ImageLookupService } from './image-lookup.ts';
 import type { Migrator } from './migrator.ts';
-import { runEvery } from './run-loop.ts';
+import { runRounds } from './run-loop.ts';
 
 export interface ExecFormatOptions {
   readonly cluster: Cluster & MigrationStore & Partial<PodLogReader>;
@@ -94,14 +94,8 @@ export class ExecFormatController {
     this.telemetry = o.telemetry ?? noTelemetry;
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    await runEvery({
-      signal,
-      clock: this.o.clock,
-      intervalMs: this.o.intervalMs ?? 5_000,
-      round: () => this.runOnce(),
-      onError: (err) => this.log.error({ error: err instanceof Error ? err.message : String(err) }, 'exec format round failed'),
-    });
+  run(signal: AbortSignal): Promise<void> {
+    return runRounds(this, { signal, clock: this.o.clock, intervalMs: this.o.intervalMs ?? 5_000, log: this.log, what: 'exec format round failed' });
   }
 
   async runOnce(): Promise<ExecFormatRound> {

@@ -28,7 +28,7 @@ import type { MigrationStore } from '../ports/cluster-extras.ts';
 import { silentLogger, type Logger } from '../ports/logger.ts';
 import { noTelemetry, type Telemetry } from '../ports/telemetry.ts';
 import type { ImageLookupService } from './image-lookup.ts';
-import { runEvery } from './run-loop.ts';
+import { runRounds } from './run-loop.ts';
 
 export interface MigratorOptions {
   readonly cluster: Cluster & MigrationStore;
@@ -147,14 +147,8 @@ export class Migrator {
     this.telemetry = o.telemetry ?? noTelemetry;
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    await runEvery({
-      signal,
-      clock: this.o.clock,
-      intervalMs: this.o.intervalMs ?? 1_000,
-      round: () => this.runOnce(),
-      onError: (err) => this.log.error({ error: err instanceof Error ? err.message : String(err) }, 'migration round failed'),
-    });
+  run(signal: AbortSignal): Promise<void> {
+    return runRounds(this, { signal, clock: this.o.clock, intervalMs: this.o.intervalMs ?? 1_000, log: this.log, what: 'migration round failed' });
   }
 
   async runOnce(): Promise<RoundResult> {
