@@ -37,8 +37,8 @@ import { microTime, rfc3339 } from './clock.ts';
 import { resourceId } from './resources.ts';
 import { ApiError } from './status.ts';
 import type { Change } from './store.ts';
-import type { KubeObject, OwnerReference } from './types.ts';
-import { reportContainer, type ContainerReport, type PodIdentity } from '../src/core/kube-model/kubelet.ts';
+import type { KubeObject } from './types.ts';
+import { reportContainer, type KubeletReport, type PodIdentity } from '../src/core/kube-model/kubelet.ts';
 import { runImage, runtimeImage, type DeclaredImage, type RuntimeImage, type RuntimeOutcome } from '../src/core/kube-model/runtime.ts';
 import { nodePlatform, type NodePlatformSource } from '../src/core/platform/platform.ts';
 import { resizeVerdict } from '../src/core/kube-model/resize.ts';
@@ -276,7 +276,7 @@ export class Controllers {
       const active = all.filter((p) => !p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
       const want: number = rs.spec?.replicas ?? 1;
       if (active.length < want) {
-        const owner: OwnerReference = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.metadata.name ?? '', uid: rs.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
+        const owner = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.metadata.name ?? '', uid: rs.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
         const tpl = rs.spec?.template ?? {};
         for (let i = active.length; i < want; i++) {
           try {
@@ -461,14 +461,14 @@ export class Controllers {
     return runImage(image, platform.value);
   }
 
-  private reports(pod: KubeObject, run: { ms: number; outcomes: RuntimeOutcome[] }): ContainerReport[] {
+  private reports(pod: KubeObject, run: { ms: number; outcomes: RuntimeOutcome[] }): KubeletReport[] {
     const id: PodIdentity = { name: pod.metadata.name ?? '', namespace: pod.metadata.namespace ?? '', uid: pod.metadata.uid ?? '' };
     return (pod.spec.containers ?? []).map((c: { name: string; image: string; terminationMessagePolicy?: string }, i: number) =>
       reportContainer(id, c, run.outcomes[i] ?? { kind: 'not-found' }, run.ms, this.now()));
   }
 
   /** The container statuses from the shared kubelet model, with what the pod's status keeps of the old ones (resources). */
-  private containerStatuses(pod: KubeObject, reports: readonly ContainerReport[]): unknown[] {
+  private containerStatuses(pod: KubeObject, reports: readonly KubeletReport[]): unknown[] {
     const old: { name: string }[] = pod.status?.containerStatuses ?? [];
     return (pod.spec.containers ?? []).map((c: { name: string; resources?: { requests?: Record<string, string> } }, i: number) => {
       const prev = old.find((s) => s.name === c.name) as { allocatedResources?: unknown; resources?: unknown } | undefined;

@@ -1,5 +1,5 @@
 /**
- * The resources the fake API server serves. Adding one is adding an entry to RESOURCES.
+ * The resources the fake API server serves. Adding one is adding an entry to BUILTIN_RESOURCES.
  *
  * Field names follow the discovery documents (APIResource in
  * https://kubernetes.io/docs/reference/generated/kubernetes-api/v1.33/#apiresource-v1-meta):
@@ -56,7 +56,7 @@ export const customResource = (group: string, version: string, plural: string, k
     subresources: ['status'], statusSubresource: true, unconditionalUpdate: false, strategicMerge: false, categories: ['polyarch'], ...extra,
   });
 
-export const RESOURCES: ResourceDef[] = [
+export const BUILTIN_RESOURCES: ResourceDef[] = [
   builtin('', 'v1', 'namespaces', 'Namespace', false, { shortNames: ['ns'], subresources: ['status'], statusSubresource: true,
     fieldSelectors: { 'status.phase': (o) => str(o.status?.phase) } }),
   builtin('', 'v1', 'nodes', 'Node', false, { shortNames: ['no'], subresources: ['status'], statusSubresource: true,

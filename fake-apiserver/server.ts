@@ -39,7 +39,7 @@ import type { RequestRecord } from './faults.ts';
 import { handle } from './http.ts';
 import { kubeconfigYaml, writeKubeconfig } from './kubeconfig.ts';
 import type { ResourceDef } from './resources.ts';
-import { RESOURCES, ResourceTable, groupVersion } from './resources.ts';
+import { BUILTIN_RESOURCES, ResourceTable, groupVersion } from './resources.ts';
 import { Store } from './store.ts';
 import type { KubeObject } from './types.ts';
 import { WatchHub } from './watch.ts';
@@ -98,7 +98,7 @@ export class FakeApiServer {
 
   private constructor(private readonly opts: FakeApiServerOptions) {
     this.clock = opts.clock ?? systemClock;
-    this.table = new ResourceTable([...RESOURCES, ...(opts.resources ?? [])]);
+    this.table = new ResourceTable([...BUILTIN_RESOURCES, ...(opts.resources ?? [])]);
     this.store = new Store(opts.historyLimit ?? 10_000);
     this.api = new Api(this.store, this.table, this.clock, seededRandom(opts.seed ?? 1), this.admission);
     this.watches = new WatchHub(this.api, opts.bookmarkIntervalMs ?? 1000);

@@ -11,7 +11,7 @@
  */
 import type { AppUsageSample, MetricsSource } from '../ports/metrics-source.ts';
 import type { ContainerStatus, Pod } from '../core/k8s/types.ts';
-import { oomKill, reportContainer, restartContainer, type ContainerReport, type PodIdentity } from '../core/kube-model/kubelet.ts';
+import { oomKill, reportContainer, restartContainer, type KubeletReport, type PodIdentity } from '../core/kube-model/kubelet.ts';
 import type { RuntimeOutcome } from '../core/kube-model/runtime.ts';
 import { nodePlatform, formatPlatform, type Platform } from '../core/platform/platform.ts';
 import { bytesOf, cpuMilli } from '../core/units/amounts.ts';
@@ -315,7 +315,7 @@ export class SimKubelet implements MetricsSource {
   }
 
   /** What the kubelet reports for each container of a pod it started (core/kube-model/kubelet.ts). */
-  private reports(pod: Pod, rt: PodRuntime, nowMs: number): ContainerReport[] {
+  private reports(pod: Pod, rt: PodRuntime, nowMs: number): KubeletReport[] {
     const id = identityOf(pod);
     const started = rt.startedMs ?? nowMs;
     return pod.spec.containers.map((ct, i) => reportContainer(id, { name: ct.name, image: ct.image ?? '', terminationMessagePolicy: ct.terminationMessagePolicy }, rt.outcomes?.[i] ?? { kind: 'not-found' }, started, nowMs));

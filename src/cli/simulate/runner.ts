@@ -26,7 +26,7 @@ import type { SimRegistry } from '../../sim/registry.ts';
 import type { UsageModel } from '../../sim/usage.ts';
 import type { Scenario } from '../../sim/scenario/load.ts';
 import { selectorMatches } from '../../core/k8s/labels.ts';
-import type { AppSeries, ExecFormatRepair, MigrationRecord, PlatformSeries, RunResult, Strategy } from '../../sim/results.ts';
+import type { AppSeries, ExecFormatRepair, SimMigration, PlatformSeries, RunResult, Strategy } from '../../sim/results.ts';
 
 export interface RunOptions {
   readonly seed: number;
@@ -203,7 +203,7 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
   }
   const placementsByPlatform: Record<string, number> = {};
   const matrix: Record<string, Record<string, number>> = {};
-  const migrations: MigrationRecord[] = [];
+  const migrations: SimMigration[] = [];
   const refusals = new Map<string, number>();
   let evictionsRefused = 0;
   const scaling = { rounds: 0, resized: 0, deferred: 0, grants: 0, releases: 0 };
@@ -484,7 +484,7 @@ function sample(world: World, minute: number, timeline: { minutes: number[]; pla
 }
 
 /** The invariants checked after every minute; exported so a test can show they catch a violation. */
-export function checkInvariants(world: World, cfg: Pick<StrategyConfig, 'platformAware'>, migrations: readonly MigrationRecord[], minute: number, out: string[]): void {
+export function checkInvariants(world: World, cfg: Pick<StrategyConfig, 'platformAware'>, migrations: readonly SimMigration[], minute: number, out: string[]): void {
   if (out.length >= 100) return;
   const { cluster, registry } = world;
   for (const name of cluster.nodeNames()) {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { decidePod, type ContainerState, type PodDecisionInput } from './decide.ts';
+import { decidePod, type ContainerSizing, type PodDecisionInput } from './decide.ts';
 
 const Mi = 2 ** 20;
 
-const container = (name: string): fc.Arbitrary<ContainerState> =>
+const container = (name: string): fc.Arbitrary<ContainerSizing> =>
   fc
     .record({
       cpu: fc.integer({ min: 10, max: 4000 }),

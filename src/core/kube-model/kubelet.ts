@@ -28,6 +28,7 @@
  * - an OOM kill: `terminated` reason `OOMKilled`, exit code 137.
  */
 
+import { rfc3339 } from './time.ts';
 import type { ContainerState, ContainerStateTerminated, ContainerStateWaiting, ContainerStatus } from '../k8s/types.ts';
 import type { RuntimeOutcome } from './runtime.ts';
 
@@ -110,7 +111,7 @@ export type KubeletContainerStatus = ContainerStatus & {
 };
 
 /** What the kubelet reports for one container at `nowMs`, with its log and the event of its latest transition. */
-export interface ContainerReport {
+export interface KubeletReport {
   readonly status: KubeletContainerStatus;
   /** The log of the current container, or of the last terminated one while waiting (what `kubectl logs` shows). */
   readonly log: string;
@@ -120,7 +121,6 @@ export interface ContainerReport {
   readonly event?: KubeletEvent;
 }
 
-const rfc3339 = (ms: number): string => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 
 /** The runtime's id of attempt `n` of a container (deterministic: the models have no randomness). */
 export const containerIdOf = (pod: PodIdentity, container: string, attempt: number): string =>
@@ -142,7 +142,7 @@ export function terminationLogTail(log: string): string {
  * The status of a container the kubelet started first at `firstStartMs`, given what the
  * runtime does with its image, at `nowMs`.
  */
-export function reportContainer(pod: PodIdentity, c: ContainerIdentity, outcome: RuntimeOutcome, firstStartMs: number, nowMs: number, imageID = ''): ContainerReport {
+export function reportContainer(pod: PodIdentity, c: ContainerIdentity, outcome: RuntimeOutcome, firstStartMs: number, nowMs: number, imageID = ''): KubeletReport {
   const base = { name: c.name, image: c.image };
   switch (outcome.kind) {
     case 'runs':

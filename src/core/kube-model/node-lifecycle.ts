@@ -12,6 +12,7 @@
  *   else at the smallest finite tolerationSeconds after the taint was added, never when
  *   every matching toleration is unbounded (the taint manager's getMinTolerationTime).
  */
+import { rfc3339 } from './time.ts';
 import { toleratesTaint } from '../k8s/taints.ts';
 import { TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE, type NodeCondition, type Taint, type Toleration } from '../k8s/types.ts';
 
@@ -20,7 +21,6 @@ export const NODE_MONITOR_GRACE_MS = 40_000;
 /** What DefaultTolerationSeconds admission gives a pod without a not-ready/unreachable toleration. */
 export const DEFAULT_TOLERATION_SECONDS = 300;
 
-const rfc3339 = (ms: number): string => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 
 type LifecycleCondition = NodeCondition & { readonly lastHeartbeatTime?: string; readonly lastTransitionTime?: string };
 

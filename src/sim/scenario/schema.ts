@@ -62,7 +62,7 @@ const container = z.looseObject({
   resources: z.looseObject({ requests: resourceList.optional(), limits: resourceList.optional() }).optional(),
 });
 
-export const podSpec = z.looseObject({
+export const scenarioPodSpec = z.looseObject({
   containers: z.array(container).min(1),
   initContainers: z.array(container).optional(),
   nodeName: z.string().optional(),
@@ -81,7 +81,7 @@ const labelSelector = z.looseObject({
 
 const podTemplate = z.looseObject({
   metadata: z.looseObject({ labels: labels.optional(), annotations: labels.optional() }).optional(),
-  spec: podSpec,
+  spec: scenarioPodSpec,
 });
 
 export const nodeDoc = z.looseObject({
@@ -100,7 +100,7 @@ export const podDoc = z.looseObject({
   apiVersion: z.literal('v1'),
   kind: z.literal('Pod'),
   metadata,
-  spec: podSpec,
+  spec: scenarioPodSpec,
 });
 
 const workloadSpec = z.looseObject({
@@ -281,7 +281,7 @@ export type CatalogImage = z.infer<typeof catalogImage>;
 export type UsageEntry = z.infer<typeof usageEntry>;
 export type ScenarioEvent = z.infer<typeof eventSchema>;
 export type Policy = z.infer<typeof policySchema>;
-export type PodSpecDoc = z.infer<typeof podSpec>;
+export type PodSpecDoc = z.infer<typeof scenarioPodSpec>;
 
 /** A ScalingPolicy in a scenario: the workload is scaled as it says (otherwise one InPlace policy per workload). */
 export const scalingPolicyDoc = z.looseObject({
