@@ -18,8 +18,8 @@ describe('preparePod refusals', () => {
   const images = makeImages({ 'shop/web:1': ['linux/amd64'], 'shop/arm:1': ['linux/arm64'] });
 
   it('a container without an image, or with one that does not parse, is invalid, naming the field', () => {
-    const noImage = makePod('p').image('shop/web:1', 'web').build();
-    noImage.spec.containers[0]!.image = '';
+    const built = makePod('p').image('shop/web:1', 'web').build();
+    const noImage = { ...built, spec: { ...built.spec, containers: [{ ...built.spec.containers[0]!, image: '' }] } };
     expect(preparePod(noImage, images)).toEqual({ ok: false, kind: 'invalid', error: 'spec.containers[0].image: missing' });
     const badInit = makePod('p').init('Shop//Bad:', 'setup').image('shop/web:1', 'web').build();
     const r = preparePod(badInit, images);
