@@ -9,7 +9,6 @@ import { LastValueForecaster } from './baselines.ts';
 import { DmaBank, DmaForecaster, dmaAmount, dmaDirect, dmaErrors } from './dma.ts';
 import { ScoreSums, SeriesEvaluator } from './evaluate.ts';
 import { forecastSeries, type Forecaster } from './forecaster.ts';
-import { MinuteResampler } from './resample.ts';
 import { FORECASTER_NAMES, standardForecasters } from './standard.ts';
 import { TraceEvaluation } from './trace-evaluation.ts';
 import { MINUTE_MS, UsageWindow, WindowStore } from './window.ts';
@@ -323,37 +322,6 @@ describe('walk-forward scoring', () => {
     // DMA (N = 3) forecasts from the 5th minute (index 4): minutes 5..9 are scored.
     expect(sums[0]!.points).toBe(5);
     expect(sums[1]!.points).toBe(5);
-  });
-});
-
-describe('resampling limits', () => {
-  const collect = (opts = {}) => {
-    const out: [number, number][] = [];
-    const gaps: [number, number][] = [];
-    const r = new MinuteResampler({ minute: (m, v) => out.push([m, v]), gap: (a, b) => gaps.push([a, b]) }, opts);
-    return { r, out, gaps };
-  };
-
-  it('a sample for the oldest minute still buffered is in time', () => {
-    const { r } = collect({ reorderMinutes: 3 });
-    r.add(10 * MINUTE_MS, 0.5);
-    expect(r.add(8 * MINUTE_MS, 0.5)).toBe('ok');
-    expect(r.add(7 * MINUTE_MS, 0.5)).toBe('late');
-  });
-
-  it('maxHoldMinutes empty minutes break the series; one fewer are held', () => {
-    const held = collect({ maxHoldMinutes: 3 });
-    held.r.add(0, 0.5);
-    held.r.add(3 * MINUTE_MS, 0.25); // minutes 1, 2 empty
-    held.r.flush();
-    expect(held.gaps).toEqual([]);
-    expect(held.out).toEqual([[0, 0.5], [1, 0.5], [2, 0.5], [3, 0.25]]);
-    const broken = collect({ maxHoldMinutes: 3 });
-    broken.r.add(0, 0.5);
-    broken.r.add(4 * MINUTE_MS, 0.25); // minutes 1, 2, 3 empty
-    broken.r.flush();
-    expect(broken.gaps).toEqual([[1, 3]]);
-    expect(broken.out).toEqual([[0, 0.5], [4, 0.25]]);
   });
 });
 

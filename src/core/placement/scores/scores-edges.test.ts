@@ -1,6 +1,6 @@
 /**
  * Score plugins at the edges of their rules: kube-scheduler's noderesources scores for a
- * node missing a resource, DefaultNormalizeScore over part of a buffer, PreferNoSchedule
+ * node missing a resource, PreferNoSchedule
  * tolerations without an effect, ImageVariant's exact/lower-level rule, and the
  * architecture policy's most-specific key.
  */
@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { makeImages, makeNode, makePod, prepared, snapshotOf } from '../../../../test/builders/index.ts';
 import type { Node, Pod } from '../../k8s/types.ts';
 import type { ImageLookup } from '../pod-info.ts';
-import { defaultNormalize, type ScorePlugin } from '../plugin.ts';
+import type { ScorePlugin } from '../plugin.ts';
 import { architecturePreference, compileArchitectureWeights } from './architecture-preference.ts';
 import { imageVariant } from './image-variant.ts';
 import { balancedAllocation, leastAllocated } from './resource-allocation.ts';
@@ -42,20 +42,6 @@ describe('resource scores on a node missing a resource', () => {
     const memOnly = makeNode('m').allocatable({ cpu: '0', memory: '1000Mi' }).build();
     const cpuOnly = makeNode('c').allocatable({ cpu: '1', memory: '0' }).build();
     expect(scores(balancedAllocation, pod, [memOnly, cpuOnly])).toEqual([100, 100]);
-  });
-});
-
-describe('DefaultNormalizeScore over the first `count` scores of a buffer', () => {
-  it('leaves the rest of the buffer alone', () => {
-    const a = new Float64Array([1, 2, 100]);
-    defaultNormalize(a, 2, false);
-    expect([...a]).toEqual([50, 100, 100]);
-    const b = new Float64Array([0, 0, 7]);
-    defaultNormalize(b, 2, true);
-    expect([...b]).toEqual([100, 100, 7]);
-    const c = new Float64Array([1, 2, 100]);
-    defaultNormalize(c, 2, true);
-    expect([...c]).toEqual([50, 0, 100]);
   });
 });
 
