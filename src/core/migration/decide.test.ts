@@ -142,8 +142,22 @@ describe('exec format errors', () => {
     const c = capture(pod('p'), 'n', { reason: 'exec-format-error' }, { ...opts, recreateBarePods: false });
     expect(c.kind === 'record' && [c.record.spec.reason, c.record.spec.method]).toEqual(['exec-format-error', 'recreate']);
     if (c.kind !== 'record') return;
+    // Not Ready (it cannot start): deleted, then re-created from its source images.
     const step = advance(c.record, { pod: pod('p'), node: { kind: 'ready' }, nowMs: T });
-    expect(step.action).toBe('evict');
+    expect(step.action === 'delete' && step.status.phase).toBe('WaitingForReplacement');
+  });
+
+  it('deletes a crash-looping controlled pod instead of evicting it (no budget counts an unready pod); a Ready one is evicted', () => {
+    const c = capture(pod('p', { owner: 'ReplicaSet' }), 'n', { reason: 'exec-format-error' }, opts);
+    if (c.kind !== 'record') throw new Error(c.kind);
+    const crashLooping = advance(c.record, { pod: pod('p', { owner: 'ReplicaSet' }), node: { kind: 'ready' }, nowMs: T });
+    expect(crashLooping).toMatchObject({ action: 'delete', status: { phase: 'Succeeded' }, event: { reason: 'Migrated' } });
+    expect(crashLooping.action === 'delete' && crashLooping.status.message).toMatch(/not evicted: .*exec format error.*not Ready/);
+    const ready: Pod = { ...pod('p', { owner: 'ReplicaSet' }), status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } };
+    expect(advance(c.record, { pod: ready, node: { kind: 'ready' }, nowMs: T }).action).toBe('evict');
+    // Other reasons keep going through the eviction API, Ready or not.
+    const drained = recordOf(pod('q', { owner: 'ReplicaSet' }), 'drain');
+    expect(advance(drained, { pod: pod('q', { owner: 'ReplicaSet' }), node: { kind: 'draining' }, nowMs: T }).action).toBe('evict');
   });
 
   it('holds a record whose spec says why the pod cannot move: the pod stays, the record is Blocked (an event the first time)', () => {
@@ -155,8 +169,8 @@ describe('exec format errors', () => {
     expect(first).toEqual({ action: 'none', status: { phase: 'Blocked', message: 'runs nowhere', attempts: 0 }, event: { type: 'Warning', reason: 'MigrationBlocked', message: 'runs nowhere' } });
     const again = advance({ ...held, status: first.action === 'none' ? first.status : undefined }, { pod: pod('p', { owner: 'ReplicaSet' }), node: { kind: 'ready' }, nowMs: T });
     expect(again).toEqual({ action: 'none', status: { phase: 'Blocked', message: 'runs nowhere', attempts: 0 } });
-    // Without the hold the same record evicts.
-    expect(advance({ name: held.name, spec: c.record.spec }, { pod: pod('p', { owner: 'ReplicaSet' }), node: { kind: 'ready' }, nowMs: T }).action).toBe('evict');
+    // Without the hold the same record moves the (crash-looping, unready) pod: deleted.
+    expect(advance({ name: held.name, spec: c.record.spec }, { pod: pod('p', { owner: 'ReplicaSet' }), node: { kind: 'ready' }, nowMs: T }).action).toBe('delete');
   });
 });
 

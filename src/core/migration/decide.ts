@@ -86,6 +86,9 @@ const controllerOf = (pod: Pod): { kind: string; name: string } | undefined => {
   return o ? { kind: o.kind ?? '', name: o.name ?? '' } : undefined;
 };
 
+/** The pod's Ready condition is True (what a PodDisruptionBudget counts as healthy). */
+const podReady = (pod: Pod): boolean => (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+
 /** Why a pod stays on its node whatever happens to it, or undefined when it moves. */
 export function staysReason(pod: Pod): string | undefined {
   if (controllerOf(pod)?.kind === 'DaemonSet') return 'a DaemonSet pod belongs to its node';
@@ -278,6 +281,15 @@ function nextStep(record: MigrationRecord, observed: Observed): Step {
       return { action: 'delete', status: status('WaitingForReplacement', `${why}: pod ${spec.pod} deleted; ${spec.method === 'delete' ? 'waiting for its StatefulSet to re-create it' : 're-creating it from its source images'}`) };
     }
     if (old.metadata.deletionTimestamp) return { action: 'none', status: status('WaitingForReplacement', `waiting for pod ${spec.pod} to terminate on ${from}`) };
+    // A pod that cannot start on its node (exec format error) and is not Ready serves nothing and
+    // counts for no PodDisruptionBudget: it is deleted, not evicted. Evicting it would wait on a
+    // budget its own failure broke (the API server refuses unready pods while the budget is
+    // unhealthy unless the PDB says unhealthyPodEvictionPolicy: AlwaysAllow) and hold the repair.
+    if (spec.reason === 'exec-format-error' && !podReady(old)) {
+      const why = `deleted from ${from}, not evicted: it cannot start there (exec format error) and is not Ready, so no disruption budget counts it`;
+      if (spec.method === 'evict') return { action: 'delete', ...succeeded(`${why}; ${ownerNote(old)}`) };
+      return { action: 'delete', status: status('WaitingForReplacement', `${why}; ${spec.method === 'delete' ? 'waiting for its StatefulSet to re-create it' : 're-creating it from its source images'}`) };
+    }
     if (spec.method === 'evict') return { action: 'evict', ...succeeded(`evicted from ${from}; ${ownerNote(old)}`) };
     return { action: 'evict', status: status('WaitingForReplacement', `evicted from ${from}; waiting for it to terminate`) };
   }
