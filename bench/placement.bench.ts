@@ -16,7 +16,7 @@ import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import type { Node, Pod } from '../src/core/k8s/types.ts';
 import {
-  ClusterSnapshot, createFramework, mulberry32, placementIndex, placePods, preparePod, scanCycle, type Framework, type ImageLookup, type Rng,
+  ClusterSnapshot, createFramework, createRng, placementIndex, placePods, preparePod, scanCycle, type Framework, type ImageLookup, type Rng,
 } from '../src/core/placement/index.ts';
 import { makeImages, makeNode, makePod } from '../test/builders/index.ts';
 
@@ -99,12 +99,12 @@ export default async function bench(): Promise<void> {
   console.log('placements per CPU-second (wall-clock in brackets); index = every node examined on the placement index');
   console.log('nodes  mode      placements/s          scheduled  | groups  classes | exhaustive/s  index/exhaustive | cache bytes/node');
   for (const size of SIZES) {
-    const nodes = cluster(size, mulberry32(size));
-    const queue = pendingPods(PODS, mulberry32(7)).map((pod) => ({ pod, priority: 0 }));
+    const nodes = cluster(size, createRng(size));
+    const queue = pendingPods(PODS, createRng(7)).map((pod) => ({ pod, priority: 0 }));
 
     const scanSnap = ClusterSnapshot.fromNodes(nodes);
     let c = process.cpuUsage();
-    const scanned = scanPlace(framework(100), scanSnap, queue, mulberry32(1));
+    const scanned = scanPlace(framework(100), scanSnap, queue, createRng(1));
     const scanRate = PODS / cpuSince(c);
     const mem = heapPerNode(nodes);
 
@@ -112,7 +112,7 @@ export default async function bench(): Promise<void> {
       const snapshot = ClusterSnapshot.fromNodes(nodes);
       c = process.cpuUsage();
       const t = performance.now();
-      const decisions = placePods(framework(pct), snapshot, queue, lookup, mulberry32(1));
+      const decisions = placePods(framework(pct), snapshot, queue, lookup, createRng(1));
       const rate = PODS / cpuSince(c);
       const wall = PODS / ((performance.now() - t) / 1000);
       const scheduled = decisions.filter((d) => d.outcome === 'scheduled').length;

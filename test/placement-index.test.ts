@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Node, Pod } from '../src/core/k8s/types.ts';
 import {
-  ClusterSnapshot, createFramework, evaluateNodes, mulberry32, placementIndex, preparePod, runCycle, scanCycle,
+  ClusterSnapshot, createFramework, evaluateNodes, createRng, placementIndex, preparePod, runCycle, scanCycle,
   type CycleResult, type Framework, type ImageLookup, type ProfileName,
 } from '../src/core/placement/index.ts';
 import { makeImages, makeNode, makePod } from './builders/index.ts';
@@ -122,8 +122,8 @@ describe('placement index', () => {
         (kinds, picks, steps, profile, arch, seed) => {
           const nodes = picks.map((k, i) => buildNode(`n${i}`, kinds[k % kinds.length] as NodeSpec));
           let nextNode = nodes.length;
-          const indexed = { snap: ClusterSnapshot.fromNodes(nodes), rng: mulberry32(seed), fw: framework(profile, 100, arch && profile !== 'kube-scheduler') };
-          const scanned = { snap: ClusterSnapshot.fromNodes(nodes), rng: mulberry32(seed), fw: framework(profile, 100, arch && profile !== 'kube-scheduler') };
+          const indexed = { snap: ClusterSnapshot.fromNodes(nodes), rng: createRng(seed), fw: framework(profile, 100, arch && profile !== 'kube-scheduler') };
+          const scanned = { snap: ClusterSnapshot.fromNodes(nodes), rng: createRng(seed), fw: framework(profile, 100, arch && profile !== 'kube-scheduler') };
           const placed: string[] = [];
           let podNo = 0;
           const place = (spec: PodSpec): void => {
@@ -175,7 +175,7 @@ describe('placement index', () => {
     const fw = framework('polyarch', 100, false);
     const info = preparePod(makePod('a').image('p/multi:1').requests({ cpu: '100m' }).build(), lookup);
     if (!info.ok) throw new Error(info.error);
-    const c = runCycle(fw, snap, info.value, mulberry32(1));
+    const c = runCycle(fw, snap, info.value, createRng(1));
     expect(c.feasible).toBe(40);
     expect(placementIndex(snap).shape).toEqual({ groups: 2, classes: 2 });
     // Assuming the pod moves its node into a class of its own, in the same group.
@@ -184,7 +184,7 @@ describe('placement index', () => {
     // A selector on the hostname label regroups by it: one group per node.
     const pinned = preparePod(makePod('b').image('p/multi:1').nodeSelector({ 'kubernetes.io/hostname': 'n7' }).build(), lookup);
     if (!pinned.ok) throw new Error(pinned.error);
-    expect(runCycle(fw, snap, pinned.value, mulberry32(1)).node?.name).toBe('n7');
+    expect(runCycle(fw, snap, pinned.value, createRng(1)).node?.name).toBe('n7');
     expect(placementIndex(snap).shape.groups).toBe(40);
   });
 });

@@ -16,7 +16,7 @@ import { ExecFormatController, loadBadPlatforms } from '../../app/exec-format.ts
 import { runEvery } from '../../app/run-loop.ts';
 import { Scheduler } from '../../app/scheduler.ts';
 import { createFramework } from '../../core/placement/framework.ts';
-import { mulberry32 } from '../../core/placement/rng.ts';
+import { createRng } from '../../core/rng.ts';
 import type { ImageLookupService } from '../../app/image-lookup.ts';
 import type { Logger } from '../../ports/logger.ts';
 import { startServer, ServerStartError, type JsonRoute, type RunningServer } from '../../server/http-server.ts';
@@ -76,7 +76,7 @@ export const ROLES: Record<string, RoleDefinition> = {
           cluster: ctx.cluster,
           resolver: ctx.resolver,
           framework: fw.value,
-          rng: mulberry32(Number(ctx.flags.seed) || 1),
+          rng: createRng(Number(ctx.flags.seed) || 1),
           clock: systemClock,
           log: ctx.log.child({ role: 'scheduler' }),
           telemetry: ctx.telemetry,

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeImages, makeNode, makePod, prepared, snapshotOf } from '../../../test/builders/index.ts';
 import { createFramework, evaluateNodes, feasibleNodesToFind, runCycle, type Framework, type PlacementPolicy } from './framework.ts';
-import { mulberry32 } from './rng.ts';
+import { createRng } from '../rng.ts';
 
 const fw = (policy: PlacementPolicy = {}): Framework => {
   const r = createFramework(policy);
@@ -53,7 +53,7 @@ describe('partial scans', () => {
     const pod = prepared(makePod().requests({ cpu: '1' }).build());
     const picks: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const r = runCycle(f, snap, pod, mulberry32(1));
+      const r = runCycle(f, snap, pod, createRng(1));
       expect(r.evaluated).toBe(100);
       picks.push(r.node?.name ?? '');
     }
@@ -62,7 +62,7 @@ describe('partial scans', () => {
 
   it('an empty cluster has nothing to examine', () => {
     const f = fw();
-    const r = runCycle(f, snapshotOf([]), prepared(makePod().build()), mulberry32(1));
+    const r = runCycle(f, snapshotOf([]), prepared(makePod().build()), createRng(1));
     expect(r).toMatchObject({ node: undefined, total: 0, evaluated: 0, feasible: 0, candidates: [] });
     expect(r.failures.size).toBe(0);
     expect(f.nextStartIndex).toBe(0);
@@ -78,7 +78,7 @@ describe('candidates', () => {
 
   it('the chosen node first, then the next best in order, at most topNodes', () => {
     for (const topNodes of [1, 2, 3, 6, 10]) {
-      const r = runCycle(fw({ ...policy, topNodes }), snap(), pod, mulberry32(1));
+      const r = runCycle(fw({ ...policy, topNodes }), snap(), pod, createRng(1));
       const names = r.candidates.map((c) => c.node);
       expect(names).toEqual(['c6', 'c5', 'c4', 'c3', 'c2', 'c1'].slice(0, Math.min(topNodes, 6)));
       const totals = r.candidates.map((c) => c.total);
@@ -88,15 +88,15 @@ describe('candidates', () => {
 
   it('the same scores computed on a second cycle (buffers reused) give the same ranking', () => {
     const f = fw({ ...policy, topNodes: 3 });
-    const first = runCycle(f, snap(), pod, mulberry32(1));
+    const first = runCycle(f, snap(), pod, createRng(1));
     const bigger = snapshotOf(Array.from({ length: 12 }, (_, i) => makeNode(`m${i}`).allocatable({ cpu: String(i + 1), memory: '64Gi' }).build()));
-    runCycle(f, bigger, pod, mulberry32(1));
-    const again = runCycle(f, snap(), pod, mulberry32(1));
+    runCycle(f, bigger, pod, createRng(1));
+    const again = runCycle(f, snap(), pod, createRng(1));
     expect(again.candidates).toEqual(first.candidates);
   });
 
   it('a score that is the same on every node (no soft taints) still counts with its weight', () => {
-    const r = runCycle(fw({ weights: { LeastAllocated: 0, BalancedAllocation: 0, NodeAffinity: 0, ImageLocality: 0, TaintToleration: 3 } }), snap(), pod, mulberry32(1));
+    const r = runCycle(fw({ weights: { LeastAllocated: 0, BalancedAllocation: 0, NodeAffinity: 0, ImageLocality: 0, TaintToleration: 3 } }), snap(), pod, createRng(1));
     expect(r.candidates[0]?.scores).toEqual({ TaintToleration: 100 });
     expect(r.candidates[0]?.total).toBe(300);
   });

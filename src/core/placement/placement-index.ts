@@ -32,7 +32,7 @@ import type { CycleResult, Framework, NodeScore } from './framework.ts';
 import type { FilterPlugin, ScorePlugin } from './plugin.ts';
 import type { NodeInfo } from './node-info.ts';
 import type { PodInfo } from './pod-info.ts';
-import type { Rng } from './rng.ts';
+import type { Rng } from '../rng.ts';
 import type { ClusterSnapshot, SnapshotObserver } from './snapshot.ts';
 import type { Status } from './status.ts';
 
