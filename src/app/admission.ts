@@ -11,6 +11,8 @@ import { DECISION_ANNOTATION, OPT_OUT_LABEL, parseSourceImages, PLATFORM_GATE, S
 import type { JsonPatchOp } from '../core/admission/json-patch.ts';
 import { affinityTarget, podPlatforms } from '../core/admission/platforms.ts';
 import { podImages, type PodLike } from '../core/admission/pod.ts';
+import { admissionPlatforms, policyForPod, type UnreadableAction } from '../core/placement/namespace-policy.ts';
+import type { PlacementPolicyReader } from '../ports/placement-policy.ts';
 import { isTransientImageError, type ImageLookupService } from './image-lookup.ts';
 
 export interface AdmissionOptions {
@@ -18,6 +20,10 @@ export interface AdmissionOptions {
   readonly preferences: readonly ArchPreference[];
   /** Never touched: kube-system and polyarch's own namespace (its pods must start for the webhook to work). */
   readonly skipNamespaces: readonly string[];
+  /** Per-namespace placement policies, read as the scheduler and the extender read them. */
+  readonly policies?: PlacementPolicyReader;
+  /** Without policies: what to do when an image's platforms cannot be read (serve: --gate-release-after-ms 0 is Block). */
+  readonly unreadableImages?: UnreadableAction;
 }
 
 export type AdmissionOutcome = 'mutated' | 'gated' | 'skipped';
@@ -37,6 +43,10 @@ export function admitPod(pod: PodLike, namespace: string, opts: AdmissionOptions
   if (pod.metadata?.labels?.[OPT_OUT_LABEL] === 'false') return skip(`label ${OPT_OUT_LABEL}=false`);
   if (pod.spec?.nodeName) return skip(`already assigned to node ${pod.spec.nodeName}`);
   if (hasGate(pod)) return skip(`already gated by ${PLATFORM_GATE}`);
+  const nsPolicy = opts.policies?.policyFor(namespace);
+  const policy = nsPolicy ? policyForPod(nsPolicy, pod.metadata?.labels) : undefined;
+  if (nsPolicy && !policy) return skip(`excluded by the excludePods selector of ${nsPolicy.source}`);
+  const unreadable = policy?.unreadableImages ?? opts.unreadableImages ?? 'Unconstrained';
   const images = podImages(pod);
   if (images.length === 0) return skip('no containers');
   // Re-invoked after another webhook added containers (a sidecar): their images narrow the
@@ -53,6 +63,10 @@ export function admitPod(pod: PodLike, namespace: string, opts: AdmissionOptions
 
   // Failures no retry will fix: the pod would not start anyway, so it is let through untouched.
   const permanent = failed.filter((f) => !isTransientImageError(f.error));
+  if (permanent.length > 0 && unreadable === 'Block') {
+    const reason = `held (unreadableImages: Block): ${permanent.map((f) => `container ${f.image.container}: ${f.error.message}`).join('; ')}`;
+    return { outcome: 'gated', patch: [...gatePatch(pod), ...annotationPatch(pod, { ...sourceImages, [DECISION_ANNOTATION]: reason })], reason, warnings: [`polyarch: ${reason}`] };
+  }
   if (permanent.length > 0) {
     return skip('an image cannot be resolved', permanent.map((f) => `polyarch: container ${f.image.container}: ${f.error.message}; no platform constraint added`));
   }
@@ -67,14 +81,17 @@ export function admitPod(pod: PodLike, namespace: string, opts: AdmissionOptions
     const reason = 'images differ per architecture: the platform is chosen before scheduling';
     return { outcome: 'gated', patch: [...gatePatch(pod), ...annotationPatch(pod, { ...sourceImages, [DECISION_ANNOTATION]: reason })], reason, warnings: [] };
   }
-  const target = affinityTarget(platforms.allowed);
+  const narrowed = admissionPlatforms(platforms.allowed, policy, opts.preferences);
+  const target = affinityTarget(narrowed.allowed);
   if (!target) {
-    const reason = `no platform runs every container (${platforms.reasons.join('; ')})`;
+    const reason = platforms.allowed.length > 0 && policy
+      ? `no platform the images have is allowed by ${policy.source} (${platforms.reasons.join('; ')})`
+      : `no platform runs every container (${platforms.reasons.join('; ')})`;
     return { outcome: 'skipped', patch: annotationPatch(pod, { [DECISION_ANNOTATION]: reason }), reason, warnings: [`polyarch: ${reason}`] };
   }
-  const reason = `required ${target.os}/{${target.architectures.join(',')}}: the platforms every container has an image for`;
+  const reason = `required ${target.os}/{${target.architectures.join(',')}}: the platforms every container has an image for${policy?.platforms ? ` and ${policy.source} allows` : ''}`;
   const patch = [
-    ...affinityPatch(pod, requiredExpressions(target), preferredTerms(target.architectures, opts.preferences)),
+    ...affinityPatch(pod, requiredExpressions(target), preferredTerms(target.architectures, narrowed.preferences)),
     ...annotationPatch(pod, { ...sourceImages, [DECISION_ANNOTATION]: reason }),
   ];
   return { outcome: 'mutated', patch, reason, warnings: [] };
