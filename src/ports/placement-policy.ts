@@ -3,7 +3,7 @@
  * default merged with the namespace's PlacementPolicy (core/placement/namespace-policy.ts).
  * The webhook, the extender and the scheduler read it through this one port; on
  * Kubernetes it is fed by informers (adapters/kube/placement-policies.ts), in the
- * simulator by the scenario (sim/placement-policies.ts); both feed app/placement-policies.ts.
+ * simulator by the scenario (sim/placement-policies.ts); both feed core/placement/policy-book.ts.
  */
 import type { EffectivePlacementPolicy } from '../core/placement/namespace-policy.ts';
 

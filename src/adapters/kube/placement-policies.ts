@@ -1,13 +1,13 @@
 /**
  * PlacementPolicy (namespaced) and ClusterPlacementPolicy (cluster-scoped) objects on the
  * API server, watched by two informers that feed the one book of policies
- * (app/placement-policies.ts) behind the PlacementPolicyReader port. A bad object is
+ * (core/placement/policy-book.ts) behind the PlacementPolicyReader port. A bad object is
  * logged and recorded as a Warning event on it (reason InvalidPlacementPolicy); the last
  * good policy keeps serving (events of the cluster-scoped object go to namespace default,
  * as kube-apiserver's recorder puts them). Until the first lists arrive, the built-in default applies.
  */
 import { CustomObjectsApi, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
-import { PlacementPolicies, type PlacementPolicyObject, type PolicyError } from '../../app/placement-policies.ts';
+import { PlacementPolicies, type PlacementPolicyObject, type PolicyError } from '../../core/placement/policy-book.ts';
 import {
   CLUSTER_PLACEMENT_POLICY_KIND, CLUSTER_PLACEMENT_POLICY_PLURAL, PLACEMENT_POLICY_GROUP, PLACEMENT_POLICY_KIND, PLACEMENT_POLICY_PLURAL, PLACEMENT_POLICY_VERSION,
   type EffectivePlacementPolicy, type UnreadableAction,

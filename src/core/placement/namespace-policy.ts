@@ -5,7 +5,7 @@
  * PodPlacementConfig / ClusterPodPlacementConfig, with variants. Pure: validation, the
  * merge of the cluster default and a namespace's policy, and how the merged policy
  * narrows a pod's cycle state and scores. The webhook, the extender and the scheduler
- * all read the merged policy through app/placement-policies.ts and apply it here.
+ * all read the merged policy through the PlacementPolicyReader port (fed by core/placement/policy-book.ts) and apply it here.
  *
  * Merge rules (docs/placement-policy.md):
  * - platforms: the namespace narrows the cluster's list (intersection); a namespace

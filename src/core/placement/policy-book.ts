@@ -1,5 +1,5 @@
 /**
- * The one book of placement policies behind the PlacementPolicyReader port: objects come
+ * The one book of placement policies (pure: no I/O; the adapters feed it) behind the PlacementPolicyReader port: objects come
  * in (from informers or a scenario), are validated, and each namespace's merged policy is
  * kept. A bad object, or a namespace policy whose merge fails, is reported (onError: a log
  * line and an event) and the last good version keeps serving.
@@ -7,8 +7,7 @@
 import {
   CLUSTER_PLACEMENT_POLICY_KIND, CLUSTER_PLACEMENT_POLICY_NAME, mergePlacementPolicies, parsePlacementPolicySpec, PLACEMENT_POLICY_KIND,
   type EffectivePlacementPolicy, type NamedSpec, type UnreadableAction,
-} from '../core/placement/namespace-policy.ts';
-import type { PlacementPolicyReader } from '../ports/placement-policy.ts';
+} from './namespace-policy.ts';
 
 export interface PlacementPolicyObject {
   readonly kind: typeof PLACEMENT_POLICY_KIND | typeof CLUSTER_PLACEMENT_POLICY_KIND;
@@ -23,7 +22,8 @@ export interface PolicyError {
   readonly message: string;
 }
 
-export class PlacementPolicies implements PlacementPolicyReader {
+/** Implements the PlacementPolicyReader port (ports/placement-policy.ts) structurally: core imports only core. */
+export class PlacementPolicies {
   private cluster: NamedSpec | undefined;
   /** namespace -> name -> last good spec. */
   private readonly namespaced = new Map<string, Map<string, NamedSpec>>();
