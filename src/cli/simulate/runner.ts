@@ -16,6 +16,7 @@ import { silentLogger } from '../../ports/logger.ts';
 import type { Hindsight } from '../../ports/metrics-source.ts';
 import type { Usage } from '../../sim/usage.ts';
 import { MemoryPolicyStore } from '../../sim/scaling-policies.ts';
+import { MemoryPlacementPolicies } from '../../sim/placement-policies.ts';
 import { buildWorld, deployWorkload, type World } from '../../sim/world.ts';
 import { appOf } from '../../sim/kubelet.ts';
 import { allocatableAmounts, podRequestAmounts } from '../../core/k8s/resources.ts';
@@ -165,6 +166,8 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
   if (!framework.ok) throw new Error(`scheduling profile: ${framework.error}`);
   const scheduler = new Scheduler({
     cluster, resolver: new ImageLookupService({ source: registry, clock }), framework: framework.value, rng: world.rng.fork('scheduler'), clock, log: silentLogger, schedulerName: cfg.schedulerName,
+    // The scenario's placement policies, read as `serve` reads them (the platform-blind baselines have none).
+    ...(cfg.platformAware && scenario.placementPolicies?.length ? { policies: new MemoryPlacementPolicies(scenario.placementPolicies) } : {}),
   });
   // The migrator `serve --migrator` runs; the Kubernetes baselines configure it as Kubernetes behaves (bare pods are lost).
   const migrator = new Migrator({ cluster, clock, defaultTolerationMs: policy.evictionTimeout * 60_000, recreateBarePods: cfg.recreateBarePods });

@@ -4,6 +4,7 @@
  * `apiVersion: polyarch.io/v1alpha1, kind: Scenario`. Schemas only; load.ts reads the
  * YAML and names the document and field of every error.
  */
+import { CLUSTER_PLACEMENT_POLICY_NAME, placementPolicySpecSchema } from '../../core/placement/namespace-policy.ts';
 import { z } from 'zod';
 import { MAX_PODS } from '../../core/k8s/limits.ts';
 import { scalingPolicySpecSchema } from '../../core/autoscale/policy.ts';
@@ -281,6 +282,20 @@ export const scalingPolicyDoc = z.looseObject({
   spec: scalingPolicySpecSchema,
 });
 
+/** Placement policies in a scenario (docs/placement-policy.md): read by the simulated scheduler as `serve` reads them. */
+export const placementPolicyDoc = z.looseObject({
+  apiVersion: z.literal('polyarch.io/v1alpha1'),
+  kind: z.literal('PlacementPolicy'),
+  metadata,
+  spec: placementPolicySpecSchema,
+});
+export const clusterPlacementPolicyDoc = z.looseObject({
+  apiVersion: z.literal('polyarch.io/v1alpha1'),
+  kind: z.literal('ClusterPlacementPolicy'),
+  metadata: metadata.refine((m) => m.name === CLUSTER_PLACEMENT_POLICY_NAME, { message: `only the ClusterPlacementPolicy named "${CLUSTER_PLACEMENT_POLICY_NAME}" is read`, path: ['name'] }),
+  spec: placementPolicySpecSchema,
+});
+
 export const kindSchemas = {
   Node: nodeDoc,
   Pod: podDoc,
@@ -289,6 +304,8 @@ export const kindSchemas = {
   PriorityClass: priorityClassDoc,
   PodDisruptionBudget: pdbDoc,
   ScalingPolicy: scalingPolicyDoc,
+  PlacementPolicy: placementPolicyDoc,
+  ClusterPlacementPolicy: clusterPlacementPolicyDoc,
   Scenario: scenarioDoc,
 } as const;
 export type Kind = keyof typeof kindSchemas;
