@@ -6,7 +6,11 @@
  * is reported (a Warning event naming the field) and the last good policy keeps serving.
  */
 import { CustomObjectsApi } from '@kubernetes/client-node';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FakeApiServer } from '../../fake-apiserver/index.ts';
 import { KubePlacementPolicies } from '../../src/adapters/kube/placement-policies.ts';
 import { systemClock } from '../../src/adapters/system-clock.ts';
 import { admitPod } from '../../src/app/admission.ts';
@@ -16,7 +20,7 @@ import type { NodeLike } from '../../src/app/placement-choice.ts';
 import type { PodLike } from '../../src/core/admission/pod.ts';
 import type { PlacementPolicyReader } from '../../src/ports/placement-policy.ts';
 import type { KubeObject } from '../../fake-apiserver/index.ts';
-import { barePod, eventually, events, node, RecordingLogger, startHarness, type Harness } from './helpers.ts';
+import { barePod, catalogFile, eventually, events, node, RecordingLogger, spawnServe, startHarness, type Harness } from './helpers.ts';
 
 let h: Harness | undefined;
 let policies: KubePlacementPolicies | undefined;
@@ -79,5 +83,34 @@ describe('placement policy per namespace', () => {
     const warning = await eventually(() => events(server, 'team-a').find((e) => e['reason'] === 'InvalidPlacementPolicy'), 10_000, 'an InvalidPlacementPolicy event');
     expect(warning['message']).toBe('PlacementPolicy team-a/arm-first: spec.platforms[0]: not a platform (want os/arch[/variant], e.g. linux/arm64 or linux/amd64/v3); the last good policy stays in force');
     expect(await answers(server, extender, lookup, reader, inNs(barePod('web-a2', { web: WEB }), 'team-a'))).toEqual({ webhook: ['arm64', 'riscv64'], extender: ['arm64', 'riscv64'], scheduler: 'riscv64' });
+  });
+});
+
+describe('polyarch serve --scheduler with placement policies', () => {
+  it('binds a pod of a namespace with a PlacementPolicy only where the policy allows, and reports an invalid ClusterPlacementPolicy', async () => {
+    const server = await FakeApiServer.start({ controllers: { replicaSet: true, deployment: true, kubelet: true } });
+    try {
+      server.seed(ns('polyarch-system'), ns('team-a'), node('amd-1', 'amd64', { cpu: '16' }), node('arm-1', 'arm64'), node('riscv-1', 'riscv64', { cpu: '16' }));
+      await server.create({ apiVersion: 'polyarch.io/v1alpha1', kind: 'PlacementPolicy', metadata: { name: 'arm-only', namespace: 'team-a' }, spec: { platforms: ['linux/arm64'] } });
+      await server.create({ apiVersion: 'polyarch.io/v1alpha1', kind: 'ClusterPlacementPolicy', metadata: { name: 'cluster' }, spec: { preferences: [{ platform: 'linux/riscv64', weight: 0 }] } });
+      const dir = await mkdtemp(join(tmpdir(), 'polyarch-policy-'));
+      const serve = spawnServe(['--scheduler', '--no-leader-elect', '--kubeconfig', await server.writeKubeconfig(join(dir, 'kubeconfig')), '--images', await catalogFile(dir), '--listen', '127.0.0.1:0']);
+      try {
+        await server.create(inNs(barePod('web', { web: WEB }), 'team-a'));
+        const bound = await eventually(() => {
+          const f = serve.failure();
+          if (f) throw f;
+          return server.get('v1', 'Pod', 'web', 'team-a')?.spec?.['nodeName'] as string | undefined;
+        }, 20_000, 'team-a/web bound by polyarch serve');
+        expect(bound).toBe('arm-1');
+        const line = await eventually(() => serve.out.find((l) => l.includes('invalid placement policy')), 10_000, "serve's 'invalid placement policy' log line");
+        expect(line).toContain('ClusterPlacementPolicy cluster: spec.preferences[0].weight: Too small');
+      } finally {
+        serve.proc.kill('SIGTERM');
+        await eventually(() => serve.proc.exitCode !== null || serve.proc.signalCode !== null, 10_000, 'serve exited');
+      }
+    } finally {
+      await server.close();
+    }
   });
 });
