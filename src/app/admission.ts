@@ -13,6 +13,9 @@ import { affinityTarget, podPlatforms } from '../core/admission/platforms.ts';
 import { podImages, type PodLike } from '../core/admission/pod.ts';
 import { admissionPlatforms, policyForPod, type UnreadableAction } from '../core/placement/namespace-policy.ts';
 import type { PlacementPolicyReader } from '../ports/placement-policy.ts';
+import { containerBounds, type ScalingPolicy } from '../core/autoscale/policy.ts';
+import { boostAnnotation, boostPolicyFor, planBoost, STARTUP_BOOST_ANNOTATION, type BoostPodLike } from '../core/autoscale/startup-boost.ts';
+import { cpuMilli } from '../core/units/amounts.ts';
 import { isTransientImageError, type ImageLookupService } from './image-lookup.ts';
 
 export interface AdmissionOptions {
@@ -22,6 +25,8 @@ export interface AdmissionOptions {
   readonly skipNamespaces: readonly string[];
   /** Per-namespace placement policies, read as the scheduler and the extender read them. */
   readonly policies?: PlacementPolicyReader;
+  /** ScalingPolicies with a startupBoost, and the largest node's CPU (a snapshot kept fresh by the caller). */
+  readonly startupBoost?: StartupBoostSource;
   /** Without policies: what to do when an image's platforms cannot be read (serve: --gate-release-after-ms 0 is Block). */
   readonly unreadableImages?: UnreadableAction;
 }
@@ -36,10 +41,64 @@ export interface AdmissionDecision {
   readonly warnings: readonly string[];
 }
 
+export interface StartupBoostSource {
+  policies(): readonly ScalingPolicy[];
+  /** The largest node's allocatable CPU in millicores; undefined when unknown. */
+  roomMilli(): number | undefined;
+}
+
+type ContainerWithCpu = { readonly name: string; readonly resources?: { readonly requests?: Record<string, string | number>; readonly limits?: Record<string, string | number> } | null };
+
+/** The boost's JSON patch, and the pod as it is after it (the placement decision is made on it). */
+function startupBoostPatch(pod: PodLike, namespace: string, source: StartupBoostSource): { patch: JsonPatchOp[]; pod: PodLike; reason: string } | undefined {
+  if (pod.metadata?.annotations?.[STARTUP_BOOST_ANNOTATION]) return undefined;
+  const policy = boostPolicyFor(source.policies(), pod as BoostPodLike, namespace);
+  if (!policy?.spec.startupBoost) return undefined;
+  const containers = (pod.spec?.containers ?? []) as readonly ContainerWithCpu[];
+  const plan = planBoost(
+    containers.map((c) => ({ name: c.name, requestMilli: cpuMilli(c.resources?.requests?.['cpu']), limitMilli: cpuMilli(c.resources?.limits?.['cpu']) })),
+    policy.spec.startupBoost,
+    (name) => {
+      const max = containerBounds(policy.spec, name).max.cpu;
+      return max === undefined ? undefined : Math.round(max * 1000);
+    },
+    source.roomMilli(),
+  );
+  if (plan.containers.length === 0) return undefined;
+  const patch: JsonPatchOp[] = [];
+  const boostedContainers = containers.map((c, i) => {
+    const b = plan.containers.find((x) => x.name === c.name);
+    if (!b) return c;
+    patch.push({ op: 'replace', path: `/spec/containers/${i}/resources/requests/cpu`, value: b.to.request });
+    if (b.to.limit !== undefined) patch.push({ op: 'replace', path: `/spec/containers/${i}/resources/limits/cpu`, value: b.to.limit });
+    return { ...c, resources: { ...c.resources, requests: { ...c.resources?.requests, cpu: b.to.request }, ...(b.to.limit !== undefined ? { limits: { ...c.resources?.limits, cpu: b.to.limit } } : {}) } };
+  });
+  const value = boostAnnotation(plan, policy.spec.startupBoost);
+  patch.push(...annotationPatch(pod, { [STARTUP_BOOST_ANNOTATION]: value }));
+  const boosted = {
+    ...pod,
+    metadata: { ...pod.metadata, annotations: { ...pod.metadata?.annotations, [STARTUP_BOOST_ANNOTATION]: value } },
+    spec: { ...pod.spec, containers: boostedContainers },
+  } as PodLike;
+  return { patch, pod: boosted, reason: `startup boost (ScalingPolicy ${policy.namespace}/${policy.name}): ${plan.reasons.join('; ')}` };
+}
+
 const skip = (reason: string, warnings: string[] = []): AdmissionDecision => ({ outcome: 'skipped', patch: [], reason, warnings });
 
+/**
+ * Admission of a pod being created: the CPU startup boost of its ScalingPolicy, if any
+ * (startup-boost.ts), then the platform constraint, decided on the boosted pod so the two
+ * patches apply one after the other.
+ */
 export function admitPod(pod: PodLike, namespace: string, opts: AdmissionOptions): AdmissionDecision {
   if (opts.skipNamespaces.includes(namespace)) return skip(`namespace ${namespace} is excluded`);
+  const boost = opts.startupBoost ? startupBoostPatch(pod, namespace, opts.startupBoost) : undefined;
+  if (!boost) return admitPlacement(pod, namespace, opts);
+  const placed = admitPlacement(boost.pod, namespace, opts);
+  return { ...placed, outcome: placed.outcome === 'skipped' ? 'mutated' : placed.outcome, patch: [...boost.patch, ...placed.patch], reason: `${boost.reason}; ${placed.reason}` };
+}
+
+function admitPlacement(pod: PodLike, namespace: string, opts: AdmissionOptions): AdmissionDecision {
   if (pod.metadata?.labels?.[OPT_OUT_LABEL] === 'false') return skip(`label ${OPT_OUT_LABEL}=false`);
   if (pod.spec?.nodeName) return skip(`already assigned to node ${pod.spec.nodeName}`);
   if (hasGate(pod)) return skip(`already gated by ${PLATFORM_GATE}`);

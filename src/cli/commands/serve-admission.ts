@@ -20,6 +20,10 @@ import { parseListen } from '../../server/listen.ts';
 import { webhookRoute } from '../../server/webhook.ts';
 import { usageError } from '../errors.ts';
 import { ROLES, type ServeContext } from './serve.ts';
+import { KubeScalingPolicyStore } from '../../adapters/kube/scaling-policies.ts';
+import type { StartupBoostSource } from '../../app/admission.ts';
+import type { ScalingPolicy } from '../../core/autoscale/policy.ts';
+import { cpuMilli } from '../../core/units/amounts.ts';
 import { policiesOf, startPolicies } from './serve-policies.ts';
 import { kubeConfigFrom } from './serve-runtime.ts';
 
@@ -99,7 +103,8 @@ ROLES['webhook'] = {
     const server = serverOf(ctx);
     const skip = [...new Set([...f.skipNamespace, f.namespace])];
     const policies = policiesOf(ctx);
-    server.routes.push(webhookRoute({ resolver: ctx.resolver, preferences: f.archPreference, skipNamespaces: skip, policies }, ctx.metrics, ctx.log.child({ role: 'webhook' })));
+    const boosts = new StartupBoostCache(new KubeScalingPolicyStore(kubeConfigFrom(ctx.flags), { clock: systemClock, log: ctx.log }), ctx.cluster, ctx.log.child({ part: 'startup-boost' }));
+    server.routes.push(webhookRoute({ resolver: ctx.resolver, preferences: f.archPreference, skipNamespaces: skip, policies, startupBoost: boosts }, ctx.metrics, ctx.log.child({ role: 'webhook' })));
     const log = ctx.log.child({ role: 'gate-controller' });
     const cluster = ctx.cluster;
     const controller = new GateController({
@@ -110,6 +115,7 @@ ROLES['webhook'] = {
       leaderOnly: false,
       start: async (signal) => {
         await startPolicies(ctx, signal);
+        await boosts.refresh();
         await server.start(signal);
       },
       run: async (signal) => {
@@ -121,6 +127,7 @@ ROLES['webhook'] = {
           log.info({ images: images.size }, 'image cache warmed');
         })();
         await Promise.all([
+          boosts.run(signal, 5_000),
           server.serve(signal),
           controller.run(signal, (r) => (r.outcome === 'failed' ? log.warn(r, 'gate') : log.info(r, 'gate'))),
           warm,
@@ -129,6 +136,45 @@ ROLES['webhook'] = {
     };
   },
 };
+
+/**
+ * The webhook's snapshot of ScalingPolicies with a startupBoost and the largest node's
+ * CPU, refreshed every few seconds (admission never waits on the API server). A list that
+ * fails keeps the last snapshot and is logged.
+ */
+class StartupBoostCache implements StartupBoostSource {
+  private snapshot: readonly ScalingPolicy[] = [];
+  private room: number | undefined;
+
+  constructor(private readonly store: KubeScalingPolicyStore, private readonly cluster: ServeContext['cluster'], private readonly log: ServeContext['log']) {}
+
+  policies(): readonly ScalingPolicy[] {
+    return this.snapshot;
+  }
+
+  roomMilli(): number | undefined {
+    return this.room;
+  }
+
+  async refresh(): Promise<void> {
+    try {
+      const listed = await this.store.list();
+      this.snapshot = listed.flatMap((p) => (p.ok && p.value.spec.startupBoost ? [p.value] : []));
+    } catch (err) {
+      this.log.warn({ error: err instanceof Error ? err.message : String(err) }, 'ScalingPolicies not listed; the last snapshot is used for startup boosts');
+    }
+    const nodes = await this.cluster.listNodes();
+    const rooms = nodes.map((n) => cpuMilli(n.status?.allocatable?.['cpu'] ?? n.status?.capacity?.['cpu']) ?? 0);
+    this.room = rooms.length ? Math.max(...rooms) : undefined;
+  }
+
+  async run(signal: AbortSignal, everyMs: number): Promise<void> {
+    while (!signal.aborted) {
+      await systemClock.sleep(everyMs, signal).catch(() => undefined);
+      if (!signal.aborted) await this.refresh();
+    }
+  }
+}
 
 function parseArchPreference(text: string, prev: ArchPreference[] = []): ArchPreference[] {
   const out = [...prev];
