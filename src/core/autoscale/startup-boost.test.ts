@@ -53,3 +53,13 @@ describe('boostPolicyFor', () => {
     expect(boostPolicyFor(ps, { metadata: { ownerReferences: [{ kind: 'ReplicaSet', name: 'webapp-7c9f8d' }] } }, 'ns')).toBeUndefined();
   });
 });
+
+describe('examples/scalingpolicy-startup-boost.yaml', () => {
+  it('is a valid ScalingPolicy with a startup boost', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parse } = await import('yaml');
+    const { parseScalingPolicy } = await import('./policy.ts');
+    const p = parseScalingPolicy(parse(readFileSync(new URL('../../../examples/scalingpolicy-startup-boost.yaml', import.meta.url), 'utf8')));
+    expect(p.ok && p.value.spec.startupBoost).toEqual({ cpu: { type: 'Factor', factor: 3, durationSeconds: 0 } });
+  });
+});
