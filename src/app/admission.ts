@@ -50,7 +50,7 @@ export interface StartupBoostSource {
 type ContainerWithCpu = { readonly name: string; readonly resources?: { readonly requests?: Record<string, string | number>; readonly limits?: Record<string, string | number> } | null };
 
 /** The boost's JSON patch, and the pod as it is after it (the placement decision is made on it). */
-function startupBoostPatch(pod: PodLike, namespace: string, source: StartupBoostSource): { patch: JsonPatchOp[]; pod: PodLike; reason: string } | undefined {
+export function boostAtCreation(pod: PodLike, namespace: string, source: StartupBoostSource): { patch: JsonPatchOp[]; pod: PodLike; reason: string } | undefined {
   if (pod.metadata?.annotations?.[STARTUP_BOOST_ANNOTATION]) return undefined;
   const policy = boostPolicyFor(source.policies(), pod as BoostPodLike, namespace);
   if (!policy?.spec.startupBoost) return undefined;
@@ -92,7 +92,7 @@ const skip = (reason: string, warnings: string[] = []): AdmissionDecision => ({ 
  */
 export function admitPod(pod: PodLike, namespace: string, opts: AdmissionOptions): AdmissionDecision {
   if (opts.skipNamespaces.includes(namespace)) return skip(`namespace ${namespace} is excluded`);
-  const boost = opts.startupBoost ? startupBoostPatch(pod, namespace, opts.startupBoost) : undefined;
+  const boost = opts.startupBoost ? boostAtCreation(pod, namespace, opts.startupBoost) : undefined;
   if (!boost) return admitPlacement(pod, namespace, opts);
   const placed = admitPlacement(boost.pod, namespace, opts);
   return { ...placed, outcome: placed.outcome === 'skipped' ? 'mutated' : placed.outcome, patch: [...boost.patch, ...placed.patch], reason: `${boost.reason}; ${placed.reason}` };

@@ -6,6 +6,7 @@
  * throttled. It also plays the node probe: per-application per-minute maxima, served
  * through the MetricsSource port.
  */
+import { startupMinutes } from './startup-time.ts';
 import type { AppUsageSample, MetricsSource } from '../ports/metrics-source.ts';
 import type { Pod } from '../core/k8s/types.ts';
 import { nodePlatform, formatPlatform, type Platform } from '../core/platform/platform.ts';
@@ -103,7 +104,12 @@ export class SimKubelet implements MetricsSource {
     private readonly usage: UsageModel,
     private readonly startMs: number,
     private readonly startupMinutes: number,
+    /** policy.startupCpu in millicores: start-up slows under a smaller request (startup-time.ts). */
+    private readonly startupCpuMilli?: number,
   ) {}
+
+  /** Minutes from bound to Ready of each pod started so far (the report's time to Ready). */
+  readonly readyMinutes: number[] = [];
 
   private platformOf(node: string): Platform | undefined {
     if (!this.nodePlatforms.has(node)) {
@@ -176,7 +182,7 @@ export class SimKubelet implements MetricsSource {
       switch (rt.state) {
         case 'ContainerCreating': {
           c.downMinutes++;
-          if (minute - rt.since < this.startupMinutes) break;
+          if (minute - rt.since < startupMinutes(this.startupMinutes, calc.reqCpu, this.startupCpuMilli)) break;
           const plat = this.platformOf(nodeName);
           let failure: { reason: 'exec format error' | 'no matching manifest for platform'; image: string } | undefined;
           for (const image of calc.images) {
@@ -206,6 +212,7 @@ export class SimKubelet implements MetricsSource {
             }
             this.cluster.setPodPhase(key, 'Running', false, rt.state);
           } else {
+            this.readyMinutes.push(minute - rt.since);
             rt.state = 'Running';
             rt.since = minute;
             this.cluster.setPodPhase(key, 'Running', true);

@@ -17,6 +17,9 @@ import type { Hindsight } from '../../ports/metrics-source.ts';
 import type { Usage } from '../../sim/usage.ts';
 import { MemoryPolicyStore } from '../../sim/scaling-policies.ts';
 import { MemoryPlacementPolicies } from '../../sim/placement-policies.ts';
+import { boostAtCreation } from '../../app/admission.ts';
+import { parseScalingPolicy } from '../../core/autoscale/policy.ts';
+import type { PodLike } from '../../core/admission/pod.ts';
 import { buildWorld, deployWorkload, type World } from '../../sim/world.ts';
 import { appOf } from '../../sim/kubelet.ts';
 import { allocatableAmounts, podRequestAmounts } from '../../core/k8s/resources.ts';
@@ -151,7 +154,15 @@ const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise<RunResult> {
   const cfg = CONFIG[opts.strategy];
   const policy = scenario.policy;
-  const mutate = cfg.perArch && opts.registry ? perArchAssignment(scenario, opts.registry) : undefined;
+  const perArch = cfg.perArch && opts.registry ? perArchAssignment(scenario, opts.registry) : undefined;
+  // The CPU startup boost the webhook applies at creation (polyarch's autoscaling only; the baselines start unboosted).
+  const boost = cfg.scaling === 'predictive' || cfg.scaling === 'oracle' ? startupBoostInSim(scenario) : undefined;
+  const mutate = perArch || boost
+    ? (pod: Pod, workload: string): Pod => {
+        const placed = perArch ? perArch(pod, workload) : pod;
+        return boost ? boost.apply(placed) : placed;
+      }
+    : undefined;
   const world = await buildWorld(scenario, {
     seed: opts.seed,
     controllers: { schedulerName: cfg.schedulerName, ...(mutate ? { mutate } : {}) },
@@ -276,6 +287,8 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
 
     kubelet.step(minute);
     t = lap('kubelet', t);
+    // The autoscaler takes each boost back once its pod is Ready (as `serve --autoscaler` does first in every round).
+    if (boost) await autoscaler.takeBackStartupBoosts();
     for (const key of kubelet.startedThisStep) {
       const pod = cluster.podObject(key);
       if (!pod) continue;
@@ -365,8 +378,37 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
     failures: kubelet.failures.slice(0, 200),
     timeline,
     invariantViolations: violations.slice(0, 100),
+    timeToReady: {
+      pods: kubelet.readyMinutes.length,
+      meanMinutes: kubelet.readyMinutes.length === 0 ? null : round3(kubelet.readyMinutes.reduce((a, b) => a + b, 0) / kubelet.readyMinutes.length),
+      boosted: boost?.count() ?? 0,
+    },
     phaseMs: Object.fromEntries(Object.entries(phaseMs).map(([k, v]) => [k, Math.round(v)])),
     events,
+  };
+}
+
+/**
+ * The webhook's startup boost in the simulator: the scenario's ScalingPolicies with a
+ * startupBoost, applied to each pod as it is created, by the same function the webhook runs.
+ */
+function startupBoostInSim(scenario: Scenario): { apply: (pod: Pod) => Pod; count: () => number } | undefined {
+  const policies = scenario.scalingPolicies.flatMap((p) => {
+    const r = parseScalingPolicy({ metadata: { namespace: p.namespace, name: p.name }, spec: p.spec });
+    return r.ok && r.value.spec.startupBoost ? [r.value] : [];
+  });
+  if (policies.length === 0) return undefined;
+  const room = Math.max(0, ...scenario.nodes.map((n) => allocatableAmounts(n).cpu));
+  let boosted = 0;
+  const source = { policies: () => policies, roomMilli: () => room };
+  return {
+    apply: (pod) => {
+      const b = boostAtCreation(pod as PodLike, pod.metadata.namespace ?? 'default', source);
+      if (!b) return pod;
+      boosted++;
+      return b.pod as Pod;
+    },
+    count: () => boosted,
   };
 }
 

@@ -168,7 +168,8 @@ export interface BoostPolicyLike {
 /**
  * The policy with a startupBoost that manages a pod being created: by its selector, or by
  * its targetRef through the pod's owner (a Deployment's pods are owned by a ReplicaSet
- * named `<deployment>-<hash>`; a StatefulSet's and a DaemonSet's by the workload itself).
+ * named `<deployment>-<hash>`; a StatefulSet's and a DaemonSet's by the workload itself;
+ * the simulator's controllers own pods by the workload directly).
  * The first by name when several match.
  */
 export function boostPolicyFor<P extends BoostPolicyLike>(policies: readonly P[], pod: BoostPodLike, namespace: string): P | undefined {
@@ -178,7 +179,7 @@ export function boostPolicyFor<P extends BoostPolicyLike>(policies: readonly P[]
     if (p.spec.selector) return Object.entries(p.spec.selector.matchLabels).every(([k, v]) => labels[k] === v);
     const t = p.spec.targetRef;
     if (!t) return false;
-    return owners.some((o) => (t.kind === 'Deployment' ? o.kind === 'ReplicaSet' && o.name.replace(/-[^-]+$/, '') === t.name : o.kind === t.kind && o.name === t.name));
+    return owners.some((o) => (o.kind === t.kind && o.name === t.name) || (t.kind === 'Deployment' && o.kind === 'ReplicaSet' && o.name.replace(/-[^-]+$/, '') === t.name));
   };
   return policies
     .filter((p) => p.namespace === namespace && p.spec.startupBoost !== undefined && manages(p))

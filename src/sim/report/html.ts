@@ -142,6 +142,7 @@ function comparison(figs: readonly StrategyFigures[]): string {
     ['no image for the node (ErrImagePull)', (f) => String(f.imagePullErrorPods)],
     ['pending pod-hours', (f) => String(f.pendingPodHours)],
     ['bound, not running (pod-hours)', (f) => String(f.downPodHours)],
+    ['mean minutes to Ready (startup-boosted pods)', (f) => `${f.meanMinutesToReady ?? 'n/a'} (${f.startupBoostedPods})`],
     ['migrations completed / started', (f) => `${f.migrationsCompleted} / ${f.migrations}`],
     ['migrations to another platform', (f) => String(f.migrationsCrossPlatform)],
     ['mean minutes to recover', (f) => (f.meanMinutesToRecover === null ? '-' : String(f.meanMinutesToRecover))],

@@ -238,6 +238,8 @@ export const policySchema = z.strictObject({
   evictionTimeout: minutes(0).default(5),
   /** Minutes a pod takes from bound to running (image pull and start). */
   startup: minutes(0).default(1),
+  /** The CPU request at which start-up takes `startup` minutes; a smaller request starts slower (absent: a fixed `startup`). */
+  startupCpu: quantity.optional(),
 }).default({ interval: 5, window: 60, horizon: 5, headroom: 0.05, errorQuantile: 0.95, evictionTimeout: 5, startup: 1 });
 
 export const scenarioDoc = z.looseObject({
