@@ -37,6 +37,17 @@ describe('polyarch forecast', () => {
     expect(dma.rmse).toBeGreaterThanOrEqual(dma.mae);
     // The window maximum over-provisions: it is under far less often than the last value.
     expect(out.evaluation.max.cpu.under).toBeLessThan(out.evaluation.last.cpu.under);
+    // Coverage of the DMA + the P95 of its own errors (the scaling plan's headroom), on the same points, against what was asked.
+    expect(out.coverage).toMatchObject({ errorQuantile: 0.95, errorWindow: 60, headroomFloor: 0.05, cpu: { points: 4 * (3746 - 19 - 5 + 1), asked: 0.95 } });
+    expect(out.coverage.cpu.achieved).toBeGreaterThan(0.8);
+    expect(out.coverage.cpu.achieved).toBeLessThanOrEqual(1);
+  });
+
+  it('prints the coverage achieved against the error quantile asked', async () => {
+    const r = await inProcess('forecast', '--input', fixture('usage-bitbrains-5vm-head3000.csv'), '--error-quantile', '0.5', '--error-window', '30');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('coverage: dma + P50 of its last 30 errors (floor 0.05 x forecast), as the scaling plan sets it');
+    expect(r.stdout).toMatch(/\ncpu +14892 +50\.0% +\d+\.\d% +\d/);
   });
 
   it('--step 5 gives one value per 5-minute sample, window and horizon in steps', async () => {

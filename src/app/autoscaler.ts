@@ -25,7 +25,7 @@ import type { PolicyCondition, ScalingPolicy, ScalingPolicyStatus } from '../cor
 import { plan as makePlan } from '../core/scaling/plan.ts';
 import { DEFAULT_POLICY, usageKeepMinutes, type AppPlan, type Plan, type PlanPolicy } from '../core/scaling/types.ts';
 import { formatCpu, formatMemory } from '../core/units/amounts.ts';
-import { Actuator, type PodOutcome } from './autoscaler/actuator.ts';
+import { Actuator, type LimitRule, type PodOutcome } from './autoscaler/actuator.ts';
 import { UsageFeeder, type ForecasterKind } from './autoscaler/feeder.ts';
 import { appInput, freeCapacity, nodeFree, requestsOf, selectPods, type Managed } from './autoscaler/inputs.ts';
 import { PolicyReporter, policyKey } from './autoscaler/status.ts';
@@ -53,6 +53,8 @@ export interface AutoscalerOptions {
   readonly minChange?: number;
   /** Round interval (default 60 s). */
   readonly intervalMs?: number;
+  /** How limits move (default 'raise-only': never lowered, raised to the window's peak demand; the VPA baseline: 'proportional'). */
+  readonly limits?: LimitRule;
 }
 
 export interface PolicyOutcome {
@@ -90,7 +92,7 @@ export class Autoscaler {
     this.feeder = new UsageFeeder(o.metrics, { keepMinutes: usageKeepMinutes(this.planPolicy), forecaster: this.forecaster, telemetry: this.telemetry });
     const now = (): number => o.clock.now();
     this.reporter = new PolicyReporter({ writer: o.writer, policies: o.policies, log: o.log, now });
-    this.actuator = new Actuator({ writer: o.writer, reclaimer: o.reclaimer, telemetry: this.telemetry, reporter: this.reporter, minChange: o.minChange ?? 0.05, now });
+    this.actuator = new Actuator({ writer: o.writer, reclaimer: o.reclaimer, telemetry: this.telemetry, reporter: this.reporter, minChange: o.minChange ?? 0.05, now, limits: o.limits ?? 'raise-only', usageMinutes: this.planPolicy.usageMinutes });
   }
 
   /** Rounds every `intervalMs` until the signal aborts; a failed round is logged and the next goes on. */

@@ -22,6 +22,9 @@ describe('autoscaler in the simulator', () => {
       expect(poly!.oomKills).toBeLessThanOrEqual(base.oomKills);
     }
     expect(poly!.throttledPodMinutes).toBeLessThanOrEqual(vpa!.throttledPodMinutes);
+    // Limits only rise: a burst is never throttled or killed at a limit the autoscaler lowered (static requests throttle 60 pod-minutes here).
+    expect(poly!.throttledPodMinutes).toBeLessThanOrEqual(fixed!.throttledPodMinutes);
+    expect(poly!.oomKills).toBe(0);
     expect(poly!.resizes).toBeGreaterThan(0);
     // The same loop with the VPA recommender as its forecaster also acts.
     expect(vpa!.resizes).toBeGreaterThan(0);

@@ -21,7 +21,7 @@ describe('oracle and trade-off', () => {
     expect(oracle!.slackCpuCoreHours).toBeLessThan(fixed!.slackCpuCoreHours);
     expect(oracle!.oomKills).toBe(0);
     // P50 -> P90 buys less shortage on every seed tried (7, 1, 2, 3); P99 of a 60-error
-    // window is nearly the window's maximum and is not monotone (seeds 7 and 2 have more CPU
+    // window is nearly the window's maximum and is not monotone (seed 7 has more CPU
     // shortage at P99 than at P50: docs/scaling-quality.md).
     const [low, high] = report.tradeoff!;
     expect(low).toMatchObject({ label: 'polyarch P50', quantile: 0.5 });

@@ -4,7 +4,11 @@
  * actuator then resizes in place (pods/resize), reverts an infeasible resize, evicts
  * (Recreate, or a node that cannot take an increase with migrateWhenNodeFull; one pod per
  * policy per round), and first asks the node's probe for a proactive memory reclaim when
- * the plan lowers memory through an old generation.
+ * the plan lowers memory through an old generation. Limits: never lowered, raised with the
+ * request's ratio or to the window's peak demand with a margin ('raise-only', polyarch's
+ * rule: the request, what the scheduler reserves, follows the forecast; the limit is a
+ * safety cap, and lowering it would free nothing but add OOM kills and throttling), or in
+ * proportion to the request ('proportional', VPA's default RequestsAndLimits).
  */
 import type { ClusterWriter, PodResize } from '../../ports/cluster.ts';
 import type { AutoscalerTelemetry, NodeReclaimer } from '../../ports/scaling-policy.ts';
@@ -14,6 +18,7 @@ import { containerBounds, type PolicyAction, type ScalingPolicy, type ScalingPol
 import type { AppPlan } from '../../core/scaling/types.ts';
 import { amountOf, formatCpu, formatMemory } from '../../core/units/amounts.ts';
 import { type Managed } from './inputs.ts';
+import { windowMax } from '../../core/scaling/score.ts';
 import { podKey } from '../../core/k8s/types.ts';
 import type { PolicyReporter } from './status.ts';
 
@@ -31,6 +36,12 @@ export interface Actuation {
   readonly reclaims: number;
   readonly recommendation: ScalingPolicyStatus['recommendation'];
 }
+
+/** How limits move when requests do. */
+export type LimitRule = 'raise-only' | 'proportional';
+
+/** CPU limits rise to this share above the window's peak CPU demand (VPA's safety margin); memory limits use the policy's memoryMargin. */
+export const CPU_LIMIT_MARGIN = 0.15;
 
 export const fmt = (r: Res, x: number): string => (r === 'cpu' ? formatCpu(Math.round(x * 1000)) : formatMemory(x));
 
@@ -102,6 +113,10 @@ export class Actuator {
       readonly reporter: PolicyReporter;
       readonly minChange: number;
       readonly now: () => number;
+      /** 'raise-only': limits never lowered, raised to the window's peak demand with a margin; 'proportional': limits keep their ratio to the request (VPA's default). */
+      readonly limits: LimitRule;
+      /** The usage window (minutes) whose peak the limits rise to. */
+      readonly usageMinutes: number;
     },
   ) {}
 
@@ -127,6 +142,7 @@ export class Actuator {
       add({ kind: `plan-${a.kind}`, resource: a.resource, from: fmt(a.resource, a.from), to: fmt(a.resource, a.to), reason: a.reason, message: a.detail });
     }
 
+    const limitFloor = this.o.limits === 'raise-only' ? { cpu: windowMax(w.cpu, this.o.usageMinutes) * (1 + CPU_LIMIT_MARGIN), memory: windowMax(w.mem, this.o.usageMinutes) / (1 - spec.memoryMargin) } : undefined;
     const latestMem = w.mem[w.mem.length - 1];
     const latestCpu = w.cpu[w.cpu.length - 1];
     const outcomes: PodOutcome[] = [];
@@ -160,6 +176,7 @@ export class Actuator {
         usage: { ...(latestMem !== undefined ? { memory: latestMem } : {}), ...(latestCpu !== undefined ? { cpu: latestCpu } : {}) },
         memoryMargin: spec.memoryMargin,
         minChange: this.o.minChange,
+        ...(limitFloor ? { limitFloor } : {}),
       };
       recommendation ??= decidePod({ ...base, nodeFree: { cpu: Infinity, memory: Infinity }, resize: { kind: 'none' }, allowRestart: true, minChange: 0 }).containers.map((c) => ({
         container: c.name,

@@ -2,12 +2,13 @@
  * The autoscaler's feeder (the VPA recommender's "input feeders"): reads the per-minute
  * samples closed since the last call from the MetricsSource into one window per
  * application, in absolute units (cores, bytes; network and disk as the utilisations the
- * probes report), CPU throttling counted as demand, scores the forecasts that came due, and feeds a stateful forecaster
+ * probes report), CPU throttling counted as demand, an OOM kill's memory bumped as VPA
+ * bumps it, scores the forecasts that came due, and feeds a stateful forecaster
  * (the VPA recommender) when the loop runs with one.
  */
 import type { AppUsageSample, MetricsSource } from '../../ports/metrics-source.ts';
 import type { AutoscalerTelemetry } from '../../ports/scaling-policy.ts';
-import { VpaRecommender } from '../../core/forecast/vpa.ts';
+import { oomBump, VpaRecommender } from '../../core/forecast/vpa.ts';
 
 export interface AppWindow {
   /** Per minute, oldest first: the highest use of one pod (cores, bytes, utilisations). */
@@ -58,7 +59,8 @@ export class UsageFeeder {
     // Demand, not use: throttled time is CPU the pod wanted and did not get (capped at 10x what it got).
     const cpu = s.cpuMilli / 1000 / (1 - Math.min(0.9, Math.max(0, s.cpuThrottled ?? 0)));
     w.cpu.push(cpu);
-    w.mem.push(s.memoryBytes);
+    // An OOM-killed minute: what it reached was not enough (a cgroup cannot show more than its limit); VPA's bump.
+    w.mem.push((s.oomKills ?? 0) > 0 ? oomBump(s.memoryBytes) : s.memoryBytes);
     w.net.push(s.net);
     w.disk.push(s.disk);
     w.lastMinuteMs = s.minuteMs;

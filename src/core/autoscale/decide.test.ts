@@ -81,6 +81,28 @@ describe('decidePod safety (properties)', () => {
     );
   });
 
+  it('with a limit floor: a changed limit stays within the max and above the request, and is never lowered unless the max asks it', () => {
+    const floor = fc.record({ cpu: fc.integer({ min: 0, max: 16000 }), memory: fc.integer({ min: 0, max: 32768 }) });
+    fc.assert(
+      fc.property(input, floor, (i, f) => {
+        const d = decidePod({ ...i, limitFloor: { cpu: f.cpu / 1000, memory: f.memory * Mi } });
+        d.containers.forEach((c, k) => {
+          const s = i.containers[k]!;
+          for (const r of ['cpu', 'memory'] as const) {
+            const l = c.limits[r];
+            const was = s.limit[r];
+            if (l === undefined || was === undefined) continue;
+            expect(l).toBeGreaterThanOrEqual(c.requests[r]);
+            if (l === was) continue;
+            if (s.max[r] !== undefined) expect(l).toBeLessThanOrEqual(Math.max(s.max[r], c.requests[r]) + 1e-9);
+            if (l < was) expect(l).toBe(Math.max(s.max[r]!, c.requests[r]));
+          }
+        });
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('never grows a pod by more than its node has free', () => {
     fc.assert(
       fc.property(input, (i) => {
@@ -116,6 +138,27 @@ describe('decidePod', () => {
     expect(d.containers[0]!.requests.cpu).toBe(0.5);
     expect(d.containers[0]!.requests.memory).toBe(445 * Mi); // ceil(400Mi / 0.9)
     expect(d.containers[0]!.limits.memory).toBe(890 * Mi); // the 2:1 ratio kept
+  });
+
+  it("with a limit floor (polyarch's rule) a limit is never lowered, rises to the floor, and stays within the max", () => {
+    const c: ContainerState = { name: 'app', request: { cpu: 0.5, memory: 512 * Mi }, limit: { cpu: 1, memory: 1024 * Mi }, min: {}, max: { cpu: 2, memory: 4096 * Mi } };
+    const quiet = { ...base, containers: [c], usage: { memory: 100 * Mi }, nodeFree: { cpu: 8, memory: 8192 * Mi } };
+    // The request falls with the forecast; the limit, a safety cap, stays where it was (VPA's proportional rule would halve it).
+    const down = decidePod({ ...quiet, target: { cpu: 0.25, memory: 256 * Mi }, limitFloor: { cpu: 0.3, memory: 300 * Mi } });
+    expect(down.containers[0]!.requests).toEqual({ cpu: 0.25, memory: 256 * Mi });
+    expect(down.containers[0]!.limits).toEqual({ cpu: 1, memory: 1024 * Mi });
+    expect(decidePod({ ...quiet, target: { cpu: 0.25, memory: 256 * Mi } }).containers[0]!.limits).toEqual({ cpu: 0.5, memory: 512 * Mi });
+    // Demand went past the limit (an OOM kill, throttling): the limit rises to the floor though the requests stay, within the max.
+    const up = decidePod({ ...quiet, target: { cpu: 0.5, memory: 512 * Mi }, limitFloor: { cpu: 3.1, memory: 1500 * Mi } });
+    expect(up.kind).toBe('resize');
+    expect(up.containers[0]!.requests).toEqual({ cpu: 0.5, memory: 512 * Mi });
+    expect(up.containers[0]!.limits).toEqual({ cpu: 2, memory: 1500 * Mi });
+    // A request raised past the max: the limit's ratio is kept up to the max, never above it (seen live: 2018m under a max of 2).
+    const hot = decidePod({ ...quiet, target: { cpu: 1.3, memory: 512 * Mi }, limitFloor: { cpu: 1.5, memory: 0 } });
+    expect(hot.containers[0]!.requests.cpu).toBe(1.3);
+    expect(hot.containers[0]!.limits.cpu).toBe(2);
+    // Nothing to raise and nothing to change: no resize.
+    expect(decidePod({ ...quiet, target: { cpu: 0.5, memory: 512 * Mi }, limitFloor: { cpu: 0.9, memory: 900 * Mi } }).kind).toBe('none');
   });
 
   it('waits for a resize in flight and reverts an infeasible one once', () => {

@@ -3,7 +3,9 @@
  * pod, its node and its usage say. Pure; the safety rules live here:
  *
  * - never above a container's max, never below its min; a limit scaled with its request
- *   stays within the max too (it never falls below the request);
+ *   stays within the max too (it never falls below the request); with a limit floor
+ *   (polyarch's rule) a limit is never lowered, and rises to the application's recent peak
+ *   with a margin: the request follows the forecast, the limit is a safety cap;
  * - memory never below what is in use: a decrease keeps the pod's memory at or above
  *   usage / (1 - margin); when that floor cannot be kept within the bounds, memory is left
  *   as it is;
@@ -52,6 +54,12 @@ export interface PodDecisionInput {
   readonly minChange: number;
   /** Whether a change of a resource whose resizePolicy says RestartContainer may go ahead. */
   readonly allowRestart: boolean;
+  /**
+   * Present: limits only rise (with the request's ratio, or to this floor per pod: the
+   * application's recent peak with a margin, split over the containers as their requests
+   * are), never lowered. Absent: limits keep their ratio to the request (VPA's way).
+   */
+  readonly limitFloor?: { readonly cpu?: number; readonly memory?: number };
 }
 
 export interface ContainerResources {
@@ -79,15 +87,18 @@ const sum = (cs: readonly ContainerState[], r: Res): number => cs.reduce((s, c) 
 const round = (r: Res, x: number): number => (r === 'cpu' ? Math.ceil(x * 1000 - 1e-9) / 1000 : Math.ceil(x / 2 ** 20 - 1e-9) * 2 ** 20);
 const fmt = (r: Res, x: number): string => (r === 'cpu' ? `${Math.round(x * 1000)}m` : `${Math.round(x / 2 ** 20)}Mi`);
 
-function withLimits(c: ContainerState, requests: Amount2): ContainerResources {
+function withLimits(c: ContainerState, requests: Amount2, floor: { readonly cpu?: number; readonly memory?: number } = {}): ContainerResources {
   const limits: { cpu?: number; memory?: number } = {};
   for (const r of RES) {
     const l = c.limit[r];
     if (l === undefined) continue;
-    // Limits keep the ratio to the request that was written, within the container's max; never below the request.
+    // Limits keep the ratio to the request that was written; with a floor (polyarch's rule) they only rise: with the
+    // request's ratio or to the floor, never lowered. Within the container's max when they change; never below the request.
     const scaled = requests[r] === c.request[r] ? l : c.request[r] > 0 ? round(r, (l * requests[r]) / c.request[r]) : l;
+    const f = floor[r];
+    const want = f !== undefined ? Math.max(l, scaled, round(r, f)) : scaled;
     const hi = c.max[r];
-    limits[r] = Math.max(requests[r], hi !== undefined && requests[r] !== c.request[r] ? Math.min(scaled, hi) : scaled);
+    limits[r] = Math.max(requests[r], hi !== undefined && want !== l ? Math.min(want, hi) : want);
   }
   return { name: c.name, requests, limits };
 }
@@ -145,7 +156,20 @@ export function decidePod(input: PodDecisionInput): PodDecision {
     }
     for (let i = 0; i < want.length; i++) next[i]![r] = want[i]!;
   }
-  const out = containers.map((c, i) => withLimits(c, next[i]!));
-  const changed = out.some((o, i) => RES.some((r) => o.requests[r] !== containers[i]!.request[r]));
+  const lf = input.limitFloor;
+  const floorOf = (i: number): { cpu?: number; memory?: number } => {
+    const f: { cpu?: number; memory?: number } = {};
+    if (!lf) return f;
+    for (const r of RES) {
+      const x = lf[r];
+      if (x === undefined || !input.manage.includes(r)) continue;
+      const cur = sum(containers, r);
+      f[r] = x * (cur > 0 ? containers[i]!.request[r] / cur : 1 / containers.length);
+    }
+    return f;
+  };
+  const out = containers.map((c, i) => withLimits(c, next[i]!, floorOf(i)));
+  // A limit raised to the floor is a change too (after an OOM kill or throttling, with the requests where they are).
+  const changed = out.some((o, i) => RES.some((r) => o.requests[r] !== containers[i]!.request[r] || (o.limits[r] ?? 0) > (containers[i]!.limit[r] ?? Infinity)));
   return { kind: changed ? 'resize' : 'none', containers: out, notes, nodeFull };
 }

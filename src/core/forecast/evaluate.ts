@@ -7,8 +7,57 @@
  * Scores: MAE, RMSE, under-prediction rate (forecast < actual by more than 1e-9), and with an allocation of
  * forecast x (1 + headroom): the mean slack max(0, allocation - actual) and the share of
  * minutes in shortage (actual > allocation). Constant memory per series.
+ *
+ * Coverage (the first forecaster, the double moving average, as the scaling plan runs it):
+ * allocation = forecast + the headroom from its own recent errors (headroom.ts), and the
+ * share of minutes that allocation covered, to set against the quantile asked.
  */
 import type { Forecaster } from './forecaster.ts';
+import { headroomOf, type HeadroomSettings } from './headroom.ts';
+
+/** How often forecast + error-quantile headroom covered the actual. */
+export interface Coverage {
+  readonly points: number;
+  /** The error quantile asked. */
+  readonly asked: number;
+  /** Share of minutes with actual <= forecast + headroom. */
+  readonly achieved: number;
+  /** Mean max(0, forecast + headroom - actual). */
+  readonly slack: number;
+}
+
+export interface CoverageSettings extends HeadroomSettings {
+  /** Recent errors the quantile reads. */
+  readonly errorWindow: number;
+}
+
+/** Sums of the coverage of one metric; mergeable across series. */
+export class CoverageSums {
+  points = 0;
+  covered = 0;
+  slack = 0;
+
+  constructor(readonly asked: number) {}
+
+  add(allocation: number, actual: number): void {
+    this.points++;
+    if (allocation >= actual - EPS) {
+      this.covered++;
+      this.slack += Math.max(0, allocation - actual);
+    }
+  }
+
+  merge(o: CoverageSums): void {
+    this.points += o.points;
+    this.covered += o.covered;
+    this.slack += o.slack;
+  }
+
+  coverage(): Coverage {
+    const n = this.points;
+    return { points: n, asked: this.asked, achieved: n === 0 ? NaN : this.covered / n, slack: n === 0 ? NaN : this.slack / n };
+  }
+}
 
 export interface Scores {
   readonly points: number;
@@ -62,24 +111,39 @@ export class ScoreSums {
 export class SeriesEvaluator {
   private readonly pending: number[]; // horizon slots x forecasters; NaN = no forecast made
   private t = 0; // minutes observed since the last reset
+  // Coverage of the first forecaster: its raw forecast and forecast + headroom per horizon slot, its recent errors.
+  private readonly first: number[];
+  private readonly allocs: number[];
+  private readonly errors: number[] = [];
 
   constructor(
     readonly forecasters: readonly Forecaster[],
     readonly sums: readonly ScoreSums[],
     readonly horizon: number,
     readonly headroom: number,
+    readonly coverage?: { readonly settings: CoverageSettings; readonly sums: CoverageSums },
   ) {
     if (sums.length !== forecasters.length) throw new RangeError('one ScoreSums per forecaster');
     if (!Number.isInteger(horizon) || horizon < 1) throw new RangeError(`horizon must be an integer >= 1, got ${horizon}`);
     this.pending = new Array<number>(horizon * forecasters.length).fill(NaN);
+    this.first = new Array<number>(horizon).fill(NaN);
+    this.allocs = new Array<number>(horizon).fill(NaN);
   }
 
   observe(x: number): void {
     const k = this.forecasters.length;
-    const base = (this.t % this.horizon) * k;
+    const slot = this.t % this.horizon;
+    const base = slot * k;
     // The forecasts made `horizon` minutes ago are for this minute.
     if (this.t >= this.horizon && !Number.isNaN(this.pending[base]!)) {
       for (let f = 0; f < k; f++) this.sums[f]!.add(this.pending[base + f]!, x, this.headroom);
+      if (this.coverage && !Number.isNaN(this.allocs[slot]!)) this.coverage.sums.add(this.allocs[slot]!, x);
+    }
+    const cov = this.coverage;
+    if (cov && this.t >= this.horizon && !Number.isNaN(this.first[slot]!)) {
+      // The first forecaster's error on this minute joins the ones its next headroom reads.
+      this.errors.push(x - this.first[slot]!);
+      if (this.errors.length > cov.settings.errorWindow) this.errors.shift();
     }
     let all = true;
     for (let f = 0; f < k; f++) {
@@ -88,9 +152,16 @@ export class SeriesEvaluator {
       const r = fc.forecast(this.horizon);
       if (r.ok) this.pending[base + f] = r.value;
       else all = false;
+      if (f === 0 && cov) {
+        this.first[slot] = r.ok ? r.value : NaN;
+        this.allocs[slot] = r.ok ? r.value + headroomOf(r.value, this.errors, cov.settings).amount : NaN;
+      }
     }
     // Score a minute only when every forecaster had a forecast for it.
-    if (!all) this.pending[base] = NaN;
+    if (!all) {
+      this.pending[base] = NaN;
+      this.allocs[slot] = NaN;
+    }
     this.t++;
   }
 
@@ -98,6 +169,9 @@ export class SeriesEvaluator {
   reset(): void {
     for (const f of this.forecasters) f.reset();
     this.pending.fill(NaN);
+    this.first.fill(NaN);
+    this.allocs.fill(NaN);
+    this.errors.length = 0;
     this.t = 0;
   }
 }

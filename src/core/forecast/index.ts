@@ -6,3 +6,4 @@ export * from './resample.ts';
 export * from './evaluate.ts';
 export * from './standard.ts';
 export * from './trace-evaluation.ts';
+export * from './headroom.ts';

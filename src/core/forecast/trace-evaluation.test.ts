@@ -35,6 +35,30 @@ describe('TraceEvaluation', () => {
     expect(r.series[0]).toMatchObject({ samples: 7, gaps: 1, next: { ok: false, reason: 'starting', needed: 3, have: 2 } });
   });
 
+  it('reports the coverage achieved against the quantile asked: the floor covers a constant series, a noisy one gets about what it asked', () => {
+    const coverage = { errorQuantile: 0.9, errorWindow: 60, headroom: 0.05 };
+    const flat = new TraceEvaluation({ window: 5, horizon: 5, headroom: 0, coverage });
+    for (let m = 0; m < 500; m++) flat.add('a', m * MINUTE_MS, { cpu: 0.4 });
+    const f = flat.finish().coverage!;
+    expect(f.perMetric.cpu).toMatchObject({ asked: 0.9, achieved: 1 });
+    // The floor alone: 15 % of the forecast until 10 errors are known, then 5 %. A forecast's error is known
+    // 5 minutes (the horizon) after it is made, so the first 14 forecasts are made with fewer than 10.
+    const n = f.perMetric.cpu.points;
+    expect(f.perMetric.cpu.slack).toBeCloseTo((0.4 * (14 * 0.15 + (n - 14) * 0.05)) / n, 9);
+    // Uniform noise around a level (a fixed linear congruential sequence): the quantile of the errors covers about 90 %.
+    for (const q of [0.5, 0.9]) {
+      const noisy = new TraceEvaluation({ window: 5, horizon: 5, headroom: 0, coverage: { ...coverage, errorQuantile: q, headroom: 0 } });
+      let x = 12345;
+      for (let m = 0; m < 20_000; m++) {
+        x = (x * 1103515245 + 12345) % 2 ** 31;
+        noisy.add('a', m * MINUTE_MS, { cpu: 0.3 + 0.4 * (x / 2 ** 31) });
+      }
+      const c = noisy.finish().coverage!.perMetric.cpu;
+      expect(c.points).toBeGreaterThan(19_900);
+      expect(Math.abs(c.achieved - q)).toBeLessThan(0.03);
+    }
+  });
+
   it('rejects a bad window before any sample', () => {
     expect(() => new TraceEvaluation({ window: 1, horizon: 1, headroom: 0 })).toThrow(RangeError);
   });

@@ -5,7 +5,7 @@
  * its double moving average forecast T minutes after its last minute, and every forecaster
  * its scores per metric over all series.
  */
-import { SeriesEvaluator, ScoreSums, type Scores } from './evaluate.ts';
+import { CoverageSums, SeriesEvaluator, ScoreSums, type Coverage, type CoverageSettings, type Scores } from './evaluate.ts';
 import type { Forecast, Forecaster } from './forecaster.ts';
 import { MinuteResampler } from './resample.ts';
 import { FORECASTER_NAMES, standardForecasters, type ForecasterName } from './standard.ts';
@@ -21,6 +21,8 @@ export interface TraceEvaluationOptions {
   readonly maxHoldMinutes?: number;
   /** Resample to steps of this many minutes (default 1); window and horizon then count steps. */
   readonly stepMinutes?: number;
+  /** The double moving average's coverage with a headroom from its own errors, as the scaling plan sets it. */
+  readonly coverage?: CoverageSettings;
 }
 
 export interface SeriesForecast {
@@ -39,6 +41,8 @@ export interface TraceEvaluationResult {
   readonly evaluation: Record<ForecasterName, Record<Metric, Scores>>;
   /** Scores over every metric together. */
   readonly overall: Record<ForecasterName, Scores>;
+  /** With `coverage`: per metric and over all, how often forecast + error headroom covered the actual. */
+  readonly coverage?: { readonly perMetric: Record<Metric, Coverage>; readonly overall: Coverage };
   /** Samples dropped because they came more than reorderMinutes late. */
   readonly late: number;
 }
@@ -55,12 +59,21 @@ export type SampleValues = Readonly<Partial<Record<Metric, number>>>;
 export class TraceEvaluation {
   private readonly series = new Map<string, (MetricState | undefined)[]>();
   private readonly sums: Record<Metric, ScoreSums[]>;
+  private readonly covered?: Record<Metric, CoverageSums>;
   private late = 0;
 
   constructor(readonly opts: TraceEvaluationOptions) {
     standardForecasters({ window: opts.window }); // validates the window before any sample
     this.sums = {} as Record<Metric, ScoreSums[]>;
     for (const m of METRICS) this.sums[m] = FORECASTER_NAMES.map(() => new ScoreSums());
+    const c = opts.coverage;
+    if (c) {
+      if (!(c.errorQuantile >= 0 && c.errorQuantile <= 1)) throw new RangeError(`error quantile must be in [0, 1], got ${c.errorQuantile}`);
+      if (!Number.isInteger(c.errorWindow) || c.errorWindow < 1) throw new RangeError(`error window must be an integer >= 1, got ${c.errorWindow}`);
+      const covered = {} as Record<Metric, CoverageSums>;
+      for (const m of METRICS) covered[m] = new CoverageSums(c.errorQuantile);
+      this.covered = covered;
+    }
   }
 
   /** One sample of series `id` at tMs; metrics absent or NaN are skipped. */
@@ -101,12 +114,23 @@ export class TraceEvaluation {
       evaluation[name] = per;
       overall[name] = all.scores();
     });
-    return { series, evaluation, overall, late: this.late };
+    let coverage: TraceEvaluationResult['coverage'];
+    if (this.covered) {
+      const perMetric = {} as Record<Metric, Coverage>;
+      const all = new CoverageSums(this.opts.coverage!.errorQuantile);
+      for (const m of METRICS) {
+        perMetric[m] = this.covered[m].coverage();
+        all.merge(this.covered[m]);
+      }
+      coverage = { perMetric, overall: all.coverage() };
+    }
+    return { series, evaluation, overall, late: this.late, ...(coverage ? { coverage } : {}) };
   }
 
   private newState(m: Metric): MetricState {
     const forecasters = standardForecasters({ window: this.opts.window });
-    const evaluator = new SeriesEvaluator(forecasters, this.sums[m], this.opts.horizon, this.opts.headroom);
+    const c = this.opts.coverage;
+    const evaluator = new SeriesEvaluator(forecasters, this.sums[m], this.opts.horizon, this.opts.headroom, c && this.covered ? { settings: c, sums: this.covered[m] } : undefined);
     const st: MetricState = {
       forecasters,
       evaluator,

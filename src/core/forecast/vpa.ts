@@ -148,6 +148,9 @@ export const vpaCpuHistogramOptions = (): HistogramOptions => exponentialHistogr
 export const vpaMemoryHistogramOptions = (): HistogramOptions => exponentialHistogramOptions(1e12, 1e7, 1.05, EPSILON);
 
 /** One workload's aggregate state (model/container.go + aggregate_container_state.go) and its target. */
+/** The memory an OOM-killed container is deemed to need: max(used + 100 MiB, used x 1.2) (VPA's OOM bump). */
+export const oomBump = (usedBytes: number, c: Pick<VpaConfig, 'oomBumpUpRatio' | 'oomMinBumpUpBytes'> = VPA_DEFAULTS): number => Math.max(usedBytes + c.oomMinBumpUpBytes, usedBytes * c.oomBumpUpRatio);
+
 export class VpaRecommender {
   readonly cpu: DecayingHistogram;
   readonly memoryPeaks: DecayingHistogram;
@@ -202,9 +205,7 @@ export class VpaRecommender {
   /** An OOM kill at `ms` of a container whose memory request was `requestBytes`. */
   recordOom(ms: number, requestBytes: number): boolean {
     if (ms < this.lastMemMs - this.c.memoryAggregationIntervalMs) return false;
-    const used = Math.max(requestBytes, this.memoryPeak);
-    const needed = Math.max(used + this.c.oomMinBumpUpBytes, used * this.c.oomBumpUpRatio);
-    return this.addMemory(ms, needed, true);
+    return this.addMemory(ms, oomBump(Math.max(requestBytes, this.memoryPeak), this.c), true);
   }
 
   /** The target: P90 + 15 %, at the pod minimums; undefined before the first sample. */

@@ -30,7 +30,9 @@
  * Amounts are handled in integer units (millicores, bytes) so sums are exact.
  */
 import { dmaAmount, dmaErrors } from '../forecast/dma.ts';
+import { headroomOf } from '../forecast/headroom.ts';
 import type { Forecast } from '../forecast/forecaster.ts';
+import type { Headroom } from '../forecast/headroom.ts';
 import type { Metric } from '../forecast/window.ts';
 import { formatQuantity } from '../k8s/quantity.ts';
 import { scoreApps, windowMax } from './score.ts';
@@ -43,7 +45,6 @@ import {
   type AppInput,
   type AppPlan,
   type Generation,
-  type Headroom,
   type Plan,
   type PlanInput,
   type PlanPolicy,
@@ -239,25 +240,12 @@ export function plan(input: PlanInput): Plan {
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Until the forecaster has this many errors to judge itself by, the margin is at least STARTING_HEADROOM. */
-const MIN_ERRORS = 10;
-const STARTING_HEADROOM = 0.15;
-
-/** The nearest-rank quantile q of xs (unsorted). */
-export function quantile(xs: readonly number[], q: number): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
-
 /** Forecast + headroom for one demand series (amounts in the resource's units). */
 export function forecastWithHeadroom(series: readonly number[], o: { readonly window: number; readonly horizon: number; readonly headroom: number; readonly errorQuantile: number; readonly errorWindow: number }): { forecast: Forecast; headroom?: Headroom } {
   const f = dmaAmount(series, o.window, o.horizon);
   if (!f.ok) return { forecast: f };
   const errors = o.errorQuantile > 0 ? dmaErrors(series, o.window, o.horizon, o.errorWindow) : [];
-  const known = errors.length >= MIN_ERRORS || o.errorQuantile <= 0;
-  const floor = f.value * (known ? o.headroom : Math.max(o.headroom, STARTING_HEADROOM));
-  const q = known && errors.length > 0 ? quantile(errors, o.errorQuantile) : -Infinity;
-  return { forecast: f, headroom: q > floor ? { amount: q, source: 'errors', quantile: o.errorQuantile, errors: errors.length } : { amount: floor, source: 'floor', quantile: o.errorQuantile, errors: errors.length } };
+  return { forecast: f, headroom: headroomOf(f.value, errors, o) };
 }
 
 function prepare(app: AppInput, index: number, score: number, input: PlanInput): Work {

@@ -1,6 +1,7 @@
 /** The scaling plan's input and output (plain values; amounts in base units). */
 import type { Forecast } from '../forecast/forecaster.ts';
 import type { Metric } from '../forecast/window.ts';
+import type { Headroom } from '../forecast/headroom.ts';
 
 export const RESOURCES = ['cpu', 'memory', 'network', 'disk'] as const;
 export type Resource = (typeof RESOURCES)[number];
@@ -110,16 +111,7 @@ export interface Action {
 
 export type ForecastOut = { readonly ok: true; readonly value: number } | { readonly ok: false; readonly reason: string; readonly needed: number; readonly have: number };
 
-/** The margin above the forecast, and where it came from. */
-export interface Headroom {
-  /** In the resource's units. */
-  readonly amount: number;
-  /** 'errors': the quantile of recent errors; 'floor': the floor share (the errors asked for less, or too few yet). */
-  readonly source: 'errors' | 'floor';
-  readonly quantile: number;
-  /** Recent one-forecast errors the quantile read. */
-  readonly errors: number;
-}
+export type { Headroom } from '../forecast/headroom.ts';
 
 export interface AppPlan {
   readonly name: string;
