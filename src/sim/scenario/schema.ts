@@ -276,27 +276,17 @@ export type ScenarioEvent = z.infer<typeof eventSchema>;
 export type Policy = z.infer<typeof policySchema>;
 export type PodSpecDoc = z.infer<typeof podSpec>;
 
+/** A polyarch.io/v1alpha1 object of a scenario: its kind, metadata and validated spec. */
+const polyarchDoc = <K extends string, S extends z.ZodType>(kind: K, spec: S, meta: z.ZodType<z.infer<typeof metadata>> = metadata) =>
+  z.looseObject({ apiVersion: z.literal('polyarch.io/v1alpha1'), kind: z.literal(kind), metadata: meta, spec });
+
 /** A ScalingPolicy in a scenario: the workload is scaled as it says (otherwise one InPlace policy per workload). */
-export const scalingPolicyDoc = z.looseObject({
-  apiVersion: z.literal('polyarch.io/v1alpha1'),
-  kind: z.literal('ScalingPolicy'),
-  metadata,
-  spec: scalingPolicySpecSchema,
-});
+export const scalingPolicyDoc = polyarchDoc('ScalingPolicy', scalingPolicySpecSchema);
 
 /** Placement policies in a scenario (docs/placement-policy.md): read by the simulated scheduler as `serve` reads them. */
-export const placementPolicyDoc = z.looseObject({
-  apiVersion: z.literal('polyarch.io/v1alpha1'),
-  kind: z.literal('PlacementPolicy'),
-  metadata,
-  spec: placementPolicySpecSchema,
-});
-export const clusterPlacementPolicyDoc = z.looseObject({
-  apiVersion: z.literal('polyarch.io/v1alpha1'),
-  kind: z.literal('ClusterPlacementPolicy'),
-  metadata: metadata.refine((m) => m.name === CLUSTER_PLACEMENT_POLICY_NAME, { message: `only the ClusterPlacementPolicy named "${CLUSTER_PLACEMENT_POLICY_NAME}" is read`, path: ['name'] }),
-  spec: placementPolicySpecSchema,
-});
+export const placementPolicyDoc = polyarchDoc('PlacementPolicy', placementPolicySpecSchema);
+export const clusterPlacementPolicyDoc = polyarchDoc('ClusterPlacementPolicy', placementPolicySpecSchema,
+  metadata.refine((m) => m.name === CLUSTER_PLACEMENT_POLICY_NAME, { message: `only the ClusterPlacementPolicy named "${CLUSTER_PLACEMENT_POLICY_NAME}" is read`, path: ['name'] }));
 
 export const kindSchemas = {
   Node: nodeDoc,
