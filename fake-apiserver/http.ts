@@ -15,7 +15,8 @@ import { openapiV3Doc, openapiV3Index } from './openapi.ts';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.ts';
 import type { Faults, RequestRecord } from './faults.ts';
 import type { ResourceDef } from './resources.ts';
-import { ApiError, badRequest, methodNotAllowed, notFound } from './status.ts';
+import { ApiError, badRequest, invalid, methodNotAllowed, notFound } from './status.ts';
+import { podLogTail } from '../src/core/kube-model/kubelet.ts';
 import { toTable, wantsTable } from './tables.ts';
 import type { KubeObject } from './types.ts';
 import type { WatchHub } from './watch.ts';
@@ -28,6 +29,22 @@ export interface HttpContext {
   faults: Faults;
   log: RequestRecord[];
   serverAddress: () => string;
+  /** pods/log: the kubelet model's log of a container (an Error: 400 with its message). */
+  podLog: (pod: KubeObject, container: string | undefined) => string | Error;
+}
+
+const sendText = (res: ServerResponse, text: string): void => {
+  res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
+  res.end(text);
+};
+
+/** GET pods/NAME/log with container, tailLines and limitBytes (PodLogOptions); follow and timestamps are not modelled. */
+function podLogText(ctx: HttpContext, pod: KubeObject, q: URLSearchParams): string {
+  const log = ctx.podLog(pod, q.get('container') ?? undefined);
+  if (log instanceof Error) throw badRequest(log.message);
+  const r = podLogTail(log, { tailLines: intParam(q.get('tailLines')), limitBytes: intParam(q.get('limitBytes')) });
+  if (!r.ok) throw invalid('PodLogOptions', '', pod.metadata.name ?? '', [{ reason: 'FieldValueInvalid', field: r.field, message: r.error }]);
+  return r.value;
 }
 
 interface Route {
@@ -274,6 +291,7 @@ const dispatch = async (ctx: HttpContext, req: IncomingMessage, res: ServerRespo
     case 'GET':
       if (sub === 'binding' || sub === 'eviction') throw methodNotAllowed();
       if (sub === 'scale') return sendJson(res, 200, api.scaleOf(def, api.get(def, ns, name)));
+      if (sub === 'log') return sendText(res, podLogText(ctx, api.get(def, ns, name), q));
       return sendJson(res, 200, encodeOne(api.get(def, ns, name)));
     case 'POST': {
       if (def.kind === 'Pod' && sub === 'binding') return sendJson(res, 201, await api.bind(ns ?? '', name, await jsonBody()));

@@ -121,15 +121,14 @@ export interface Harness {
 }
 
 /**
- * The fake kubelet's pull: a pod whose image variant does not match its node's platform
- * does not start (`exec format error`), as on a real node.
+ * The fake kubelet's runtime is the simulator's registry: a pod whose image variant does not
+ * match its node's platform exits with `exec format error` and crash-loops, or fails to
+ * pull, as on a real node (core/kube-model, the model SimKubelet shares).
  */
 export function installPullCheck(server: FakeApiServer, registry: SimRegistry): void {
-  server.controllers.imageCheck = (_pod, container, n) => {
+  server.controllers.containerRuntime = (_pod, container, n) => {
     const np = n ? nodePlatform(n as unknown as Node) : undefined;
-    if (!np?.ok) return 'UnknownPlatform';
-    const r = registry.pull(container.image, np.value);
-    return r.ok ? undefined : r.failure === 'exec format error' ? 'ExecFormatError' : 'ErrImagePull';
+    return np?.ok ? registry.run(container.image, np.value) : { kind: 'not-found' };
   };
 }
 
@@ -197,10 +196,10 @@ export function events(server: FakeApiServer, namespace = 'default'): KubeObject
   return server.list('v1', 'Event', namespace);
 }
 
-/** The catalog as `polyarch inspect -o json` would print it, for `serve --images`. */
-export async function catalogFile(dir: string): Promise<string> {
-  const reg = resolver();
-  const docs = CATALOG.map((c) => {
+/** A catalog (CATALOG by default) as `polyarch inspect -o json` would print it, for `serve --images`. */
+export async function catalogFile(dir: string, catalog: readonly { readonly reference: string }[] = CATALOG): Promise<string> {
+  const reg = new SimRegistry(catalog as never);
+  const docs = catalog.map((c) => {
     const r = reg.answer(c.reference);
     if (!r?.ok) throw new Error(c.reference);
     return {

@@ -6,11 +6,14 @@
  * because it is the one place that knows both the simulator and the app.
  */
 import type { Pod } from '../../core/k8s/types.ts';
-import { formatPlatform, nodePlatform } from '../../core/platform/platform.ts';
+import { canRun, formatPlatform, nodePlatform } from '../../core/platform/platform.ts';
+import { describeOutcome } from '../../core/kube-model/runtime.ts';
 import { Scheduler } from '../../app/scheduler.ts';
 import { createFramework } from '../../core/placement/framework.ts';
 import { ImageLookupService } from '../../app/image-lookup.ts';
 import { Migrator, requestDrain, undoDrain } from '../../app/migrator.ts';
+import { ExecFormatController } from '../../app/exec-format.ts';
+import { MemoryBadPlatformStore } from '../../sim/bad-platforms.ts';
 import { Autoscaler } from '../../app/autoscaler.ts';
 import { silentLogger } from '../../ports/logger.ts';
 import type { Hindsight } from '../../ports/metrics-source.ts';
@@ -26,8 +29,8 @@ import { allocatableAmounts, podRequestAmounts } from '../../core/k8s/resources.
 import type { SimRegistry } from '../../sim/registry.ts';
 import type { UsageModel } from '../../sim/usage.ts';
 import type { Scenario } from '../../sim/scenario/load.ts';
-import { selectorMatches } from '../../sim/labels.ts';
-import type { AppSeries, MigrationRecord, PlatformSeries, RunResult, Strategy } from '../../sim/results.ts';
+import { selectorMatches } from '../../core/k8s/labels.ts';
+import type { AppSeries, ExecFormatRepair, SimMigration, PlatformSeries, RunResult, Strategy } from '../../sim/results.ts';
 
 export interface RunOptions {
   readonly seed: number;
@@ -175,13 +178,24 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
   // `serve --scheduler`'s scheduler and profile; the platform-blind baselines run kube-scheduler's default profile.
   const framework = createFramework(cfg.platformAware ? {} : { profile: 'kube-scheduler' });
   if (!framework.ok) throw new Error(`scheduling profile: ${framework.error}`);
+  // The one image lookup service (S1): the scheduler and the exec format controller share it, negative record included.
+  const resolver = new ImageLookupService({ source: registry, clock });
   const scheduler = new Scheduler({
-    cluster, resolver: new ImageLookupService({ source: registry, clock }), framework: framework.value, rng: world.rng.fork('scheduler'), clock, log: silentLogger, schedulerName: cfg.schedulerName,
+    cluster, resolver, framework: framework.value, rng: world.rng.fork('scheduler'), clock, log: silentLogger, schedulerName: cfg.schedulerName,
     // The scenario's placement policies, read as `serve` reads them (the platform-blind baselines have none).
     ...(cfg.platformAware && scenario.placementPolicies?.length ? { policies: new MemoryPlacementPolicies(scenario.placementPolicies) } : {}),
   });
   // The migrator `serve --migrator` runs; the Kubernetes baselines configure it as Kubernetes behaves (bare pods are lost).
   const migrator = new Migrator({ cluster, clock, defaultTolerationMs: policy.evictionTimeout * 60_000, recreateBarePods: cfg.recreateBarePods });
+  // `serve --exec-format`: exec format errors caught and repaired through the migrator; the platform-blind baselines have none (Kubernetes reports, nothing acts).
+  const execFormat = cfg.platformAware ? new ExecFormatController({ cluster, store: new MemoryBadPlatformStore(), resolver, migrator, clock, log: silentLogger }) : undefined;
+  const execFormatRepairs: ExecFormatRepair[] = [];
+  /** The minute a pod's current incarnation first failed (the kubelet's record), for time to repair. */
+  const failedMinute = (pod: string, atOrBefore: number): number => {
+    let at = atOrBefore;
+    for (const f of kubelet.failures) if (f.pod === pod && f.minute <= atOrBefore) at = f.minute;
+    return at;
+  };
   // The one autoscaler, as `serve --autoscaler` runs it; the baselines differ by forecaster (VPA) or mode (Off: static requests).
   const autoscaler = new Autoscaler({
     reader: cluster,
@@ -205,7 +219,7 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
   }
   const placementsByPlatform: Record<string, number> = {};
   const matrix: Record<string, Record<string, number>> = {};
-  const migrations: MigrationRecord[] = [];
+  const migrations: SimMigration[] = [];
   const refusals = new Map<string, number>();
   let evictionsRefused = 0;
   const scaling = { rounds: 0, resized: 0, deferred: 0, grants: 0, releases: 0 };
@@ -257,6 +271,10 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
 
     let t = performance.now();
     await controllers.reconcile();
+    for (const c of (await execFormat?.runOnce())?.cases ?? []) {
+      if (c.outcome === 'waiting') continue;
+      execFormatRepairs.push({ minute, pod: c.pod, node: c.node, platform: c.platform, image: c.image, digest: c.digest, outcome: c.outcome, failedMinute: failedMinute(c.pod, minute), reason: c.reason });
+    }
     const round = await migrator.runOnce();
     for (const o of round.moves) {
       const key = o.record.spec.pod;
@@ -266,11 +284,12 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
         continue;
       }
       const from = o.record.spec.fromNode ?? '';
-      const drained = o.record.spec.reason !== 'node-lost';
+      const why = o.record.spec.reason;
+      const reason = why === 'node-lost' ? 'node-failure' : why === 'exec-format-error' ? 'exec-format' : 'drain';
       migrations.push({
-        minute, pod: key, app: appOf(o.pod), reason: drained ? 'drain' : 'node-failure',
+        minute, pod: key, app: appOf(o.pod), reason,
         fromNode: from, fromPlatform: nodePlat.get(from) ?? 'unknown', refusals: refusals.get(key) ?? 0,
-        outSince: drained ? minute : Math.min(minute, failedAt.get(from) ?? minute),
+        outSince: reason === 'drain' ? minute : reason === 'exec-format' ? failedMinute(key, minute) : Math.min(minute, failedAt.get(from) ?? minute),
       });
     }
     await controllers.reconcile();
@@ -378,6 +397,7 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
     controlPlaneNodes: scenario.controlPlaneNodesPerCluster * (cfg.perArch ? archClusters.size : 1),
     stranded: { cpuCoreHours: round3(stranded.cpu / 1000 / 60), memGiBHours: round3(stranded.mem / 2 ** 30 / 60) },
     failures: kubelet.failures.slice(0, 200),
+    execFormat: execFormatRepairs,
     timeline,
     invariantViolations: violations.slice(0, 100),
     timeToReady: {
@@ -511,7 +531,7 @@ function sample(world: World, minute: number, timeline: { minutes: number[]; pla
 }
 
 /** The invariants checked after every minute; exported so a test can show they catch a violation. */
-export function checkInvariants(world: World, cfg: Pick<StrategyConfig, 'platformAware'>, migrations: readonly MigrationRecord[], minute: number, out: string[]): void {
+export function checkInvariants(world: World, cfg: Pick<StrategyConfig, 'platformAware'>, migrations: readonly SimMigration[], minute: number, out: string[]): void {
   if (out.length >= 100) return;
   const { cluster, registry } = world;
   for (const name of cluster.nodeNames()) {
@@ -525,8 +545,10 @@ export function checkInvariants(world: World, cfg: Pick<StrategyConfig, 'platfor
       const pod = cluster.podObject(key);
       if (!pod || !plat.ok) continue;
       for (const c of pod.spec.containers) {
-        const pull = registry.pull(c.image ?? '', plat.value);
-        if (!pull.ok) out.push(`minute ${minute}: pod ${key} on ${name} (${formatPlatform(plat.value)}) cannot run ${c.image}: ${pull.failure}`);
+        const run = registry.run(c.image ?? '', plat.value);
+        // An index entry whose binary lies about its platform is not the placement's fault: only its first failure can tell.
+        if (run.kind === 'runs' || (run.kind === 'exec-format-error' && canRun(run.platform, plat.value))) continue;
+        out.push(`minute ${minute}: pod ${key} on ${name} (${formatPlatform(plat.value)}) cannot run ${c.image}: ${describeOutcome(run)}`);
       }
     }
   }
