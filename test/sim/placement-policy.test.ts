@@ -50,6 +50,6 @@ spec: {platforms: [linux/sparc]}
 `;
     const r = parseScenario(text, 'x.yaml');
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.errors.join('\n')).toMatch(/spec\.platforms\.0: not a platform/);
+    if (!r.ok) expect(r.errors.join('\n')).toMatch(/spec\.platforms\[0\]: not a platform/);
   });
 });
