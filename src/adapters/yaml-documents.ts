@@ -26,8 +26,21 @@ export function parseYamlDocuments(text: string): YamlDocument[] {
   });
 }
 
-/** Every document's value, or the first document's error. */
+/**
+ * Every document's value, or the first document's error. A file that is one JSON value
+ * (JSON is YAML) takes JSON.parse, several times faster than the YAML parser on a large
+ * `kubectl get -o json` list; if it does not parse as JSON, the YAML parser reads it and
+ * names the error.
+ */
 export function yamlValues(text: string): { ok: true; value: unknown[] } | { ok: false; error: string } {
+  const first = text.trimStart()[0];
+  if (first === '{' || first === '[') {
+    try {
+      return { ok: true, value: [JSON.parse(text) as unknown] };
+    } catch {
+      // not JSON after all (a YAML flow mapping, or broken): the YAML parser says why
+    }
+  }
   const values: unknown[] = [];
   for (const d of parseYamlDocuments(text)) {
     if (!d.ok) return d;

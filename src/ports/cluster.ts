@@ -108,6 +108,7 @@ export interface ClusterWriter {
   cordonNode(name: string, unschedulable: boolean): Promise<WriteResult>;
   /** Replaces the node's taints with the given list. */
   setNodeTaints(name: string, taints: readonly Taint[]): Promise<WriteResult>;
+  /** Records an event, best effort; on a live cluster it is queued and written in the background, so this resolves once queued. */
   recordEvent(event: EventRecord): Promise<void>;
 }
 

@@ -252,6 +252,15 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
       spec: { ...n.spec, taints: reachableTaints(n.spec?.taints ?? []).filter((t) => t.key !== OUT_OF_SERVICE_TAINT) },
       status: { ...n.status, conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }] },
     });
+    // The kubelet is back and starts again the pods still bound to it (a StatefulSet pod
+    // waits there for its node, as in Kubernetes).
+    const m = this.minute();
+    for (const key of this.s.podsByNode.get(name) ?? []) {
+      const rt = this.s.runtime.get(key);
+      if (rt?.state !== 'NodeLost') continue;
+      Object.assign(rt, { state: 'ContainerCreating', since: m });
+      this.setPodPhase(key, 'Pending', false);
+    }
     this.change('MODIFIED', 'Node', undefined, name);
     return true;
   }

@@ -40,9 +40,11 @@ describe('the default scenario', () => {
     expect(poly!.podsLost).toBe(0);
     expect(kube!.podsLost).toBeGreaterThan(0);
     expect(report.runs[0]!.invariantViolations).toEqual([]);
-    // The drain waits for a PodDisruptionBudget rather than taking two web pods at once. Seen with the
-    // requests as written (same placement code): polyarch's scaling leaves one web pod on that node.
-    expect(fixed!.evictionsRefusedByBudget).toBeGreaterThan(0);
-    expect(report.runs[2]!.migrations.some((m) => m.reason === 'drain' && m.refusals > 0 && m.recoveredMinute !== undefined)).toBe(true);
+    // The drains keep every PodDisruptionBudget (the invariant checks it minute by minute), with the
+    // requests as written too. Whether a drain has to wait for one depends on how many web pods the
+    // tie-breaks put on the drained node (two, with seed 42, under the tie rule before the placement
+    // index; one now); src/sim/cluster.test.ts and test/kube/migration.test.ts test the refusal itself.
+    expect(report.runs[2]!.invariantViolations).toEqual([]);
+    expect(fixed!.migrations).toBeGreaterThan(0);
   }, 180_000);
 });

@@ -31,7 +31,7 @@ import { parseMigration } from '../../core/migration/record.ts';
 import type { Logger } from '../../ports/logger.ts';
 import { Backoff } from './backoff.ts';
 import { apiFailure, type ApiFailure } from './errors.ts';
-import { EventRecorder } from './events.ts';
+import { EventRecorder, type EventRecorderStats } from './events.ts';
 import { ResilientInformer } from './informer.ts';
 import { requestOptions } from './request-options.ts';
 
@@ -136,7 +136,7 @@ export class KubeCluster implements Cluster, PodConditionWriter, ChangeNotifier,
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.nodes.stop(), this.pods.stop()]);
+    await Promise.all([this.nodes.stop(), this.pods.stop(), this.events.flush()]);
   }
 
   get synced(): boolean {
@@ -389,17 +389,29 @@ export class KubeCluster implements Cluster, PodConditionWriter, ChangeNotifier,
     );
   }
 
-  async recordEvent(event: EventRecord): Promise<void> {
+  /** Queues the event on the recorder (aggregated, spam-filtered, written in the background): no request on the caller's path. */
+  recordEvent(event: EventRecord): Promise<void> {
     const namespace = event.involved.kind === 'Node' ? 'default' : (event.involved.namespace ?? 'default');
     const live =
       event.involved.kind === 'Pod' ? this.pods.get(event.involved.name, namespace) : this.nodes.get(event.involved.name);
     this.bump('event');
-    await this.events.record({
+    this.events.record({
       target: { kind: event.involved.kind, namespace, name: event.involved.name, ...(live?.metadata?.uid ? { uid: live.metadata.uid } : {}) },
       type: event.type,
       reason: event.reason,
       message: event.message,
     });
+    return Promise.resolve();
+  }
+
+  /** Resolves when the events recorded so far are written (tests, shutdown). */
+  flushEvents(): Promise<void> {
+    return this.events.flush();
+  }
+
+  /** What the event recorder did (created, updated, coalesced, aggregated, dropped). */
+  get eventStats(): Readonly<EventRecorderStats> {
+    return this.events.stats;
   }
 
   // ---- Migration records (polyarch.io/v1alpha1) ---------------------------------

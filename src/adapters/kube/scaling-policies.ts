@@ -52,9 +52,16 @@ export class KubeScalingPolicyStore implements ScalingPolicyStore {
     }
   }
 
-  async recordEvent(ref: PolicyRef, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+  /** Queues the event (written in the background, see EventRecorder). */
+  recordEvent(ref: PolicyRef, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
     const uid = this.uids.get(`${ref.namespace}/${ref.name}`);
-    await this.events.record({ target: { kind: 'ScalingPolicy', apiVersion: `${POLICY_GROUP}/${POLICY_VERSION}`, namespace: ref.namespace, name: ref.name, ...(uid ? { uid } : {}) }, type, reason, message });
+    this.events.record({ target: { kind: 'ScalingPolicy', apiVersion: `${POLICY_GROUP}/${POLICY_VERSION}`, namespace: ref.namespace, name: ref.name, ...(uid ? { uid } : {}) }, type, reason, message });
+    return Promise.resolve();
+  }
+
+  /** Resolves when the events recorded so far are written. */
+  flushEvents(): Promise<void> {
+    return this.events.flush();
   }
 }
 

@@ -98,4 +98,26 @@ describe('MinuteResampler', () => {
     expect(out[2]).toEqual([3, 0.5]);
     expect(r.minutes).toBe(11);
   });
+
+  it('a sample for the oldest minute still buffered is in time', () => {
+    const { r } = collect({ reorderMinutes: 3 });
+    r.add(10 * MINUTE_MS, 0.5);
+    expect(r.add(8 * MINUTE_MS, 0.5)).toBe('ok');
+    expect(r.add(7 * MINUTE_MS, 0.5)).toBe('late');
+  });
+
+  it('maxHoldMinutes empty minutes break the series; one fewer are held', () => {
+    const held = collect({ maxHoldMinutes: 3 });
+    held.r.add(0, 0.5);
+    held.r.add(3 * MINUTE_MS, 0.25); // minutes 1, 2 empty
+    held.r.flush();
+    expect(held.gaps).toEqual([]);
+    expect(held.out).toEqual([[0, 0.5], [1, 0.5], [2, 0.5], [3, 0.25]]);
+    const broken = collect({ maxHoldMinutes: 3 });
+    broken.r.add(0, 0.5);
+    broken.r.add(4 * MINUTE_MS, 0.25); // minutes 1, 2, 3 empty
+    broken.r.flush();
+    expect(broken.gaps).toEqual([[1, 3]]);
+    expect(broken.out).toEqual([[0, 0.5], [4, 0.25]]);
+  });
 });

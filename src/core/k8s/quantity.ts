@@ -47,8 +47,26 @@ export function parseQuantity(input: string | number): QuantityResult {
   return { ok: true, value: Number(whole) + Number(n - whole * NANO) / 1e9 };
 }
 
+/**
+ * Results of parseQuantityExact by input string: a cluster writes the same few
+ * quantities over and over (every pod of a Deployment), and parsing is exact BigInt
+ * arithmetic. Results are immutable; the memo is bounded (cleared when full).
+ */
+const memo = new Map<string, ParseResult<Quantity>>();
+const MEMO_SIZE = 4096;
+
 /** Parses a quantity string (or a number written unquoted in YAML) exactly. */
 export function parseQuantityExact(input: string | number): ParseResult<Quantity> {
+  if (typeof input !== 'string') return parseUncached(input);
+  let r = memo.get(input);
+  if (r === undefined) {
+    if (memo.size >= MEMO_SIZE) memo.clear();
+    memo.set(input, (r = Object.freeze(parseUncached(input))));
+  }
+  return r;
+}
+
+function parseUncached(input: string | number): ParseResult<Quantity> {
   const str = typeof input === 'number' ? numberText(input) : input;
   const fail = (why: string): ParseResult<Quantity> => ({ ok: false, error: `invalid quantity "${str}": ${why}` });
   if (str.length === 0) return fail('empty');
@@ -99,7 +117,7 @@ export function parseQuantityExact(input: string | number): ParseResult<Quantity
     if (nano > MAX_NANO) nano = MAX_NANO;
   }
   if (negative) nano = -nano;
-  return { ok: true, value: fromNano(nano) };
+  return { ok: true, value: Object.freeze(fromNano(nano)) };
 }
 
 /** A quantity from its exact nano amount. */

@@ -1,8 +1,12 @@
 /**
  * The scheduling cycle, after kube-scheduler's framework: run the filter plugins on
  * each node (stopping at a node's first failure), score the feasible nodes with every
- * score plugin, normalise, weight, sum, and pick the highest total; ties are broken by
- * the injected seeded RNG the way kube-scheduler's selectHost does (reservoir sampling).
+ * score plugin, normalise, weight, sum, and pick the highest total. Ties are broken by
+ * the injected seeded RNG, uniformly as kube-scheduler's selectHost does, with one draw
+ * per cycle (the k-th tied node in node-list order), so the placement index can find it
+ * without visiting every tied node. A cycle that examines every node runs on the
+ * placement index (placement-index.ts), which gives the same result as the node-by-node
+ * scan (scanCycle) with the work done once per group of alike nodes.
  */
 
 import { displayPlatform } from './display.ts';
@@ -22,6 +26,7 @@ import { imageVariant } from './scores/image-variant.ts';
 import { preferredNodeAffinity } from './scores/node-affinity.ts';
 import { balancedAllocation, leastAllocated } from './scores/resource-allocation.ts';
 import { preferNoScheduleTaints } from './scores/taint-toleration.ts';
+import { placementIndex } from './placement-index.ts';
 import type { ClusterSnapshot } from './snapshot.ts';
 import { SUCCESS, type Status } from './status.ts';
 
@@ -184,14 +189,29 @@ export function runFilters(fw: Framework, pod: PodInfo, node: NodeInfo): Status 
   return SUCCESS;
 }
 
-/** One scheduling cycle for a prepared pod over the snapshot. Pure except for the RNG and fw.nextStartIndex. */
+/**
+ * One scheduling cycle for a prepared pod over the snapshot: on the placement index when
+ * every node is to be examined and the index can answer exactly, else node by node.
+ * Pure except for the RNG and fw.nextStartIndex.
+ */
 export function runCycle(fw: Framework, snapshot: ClusterSnapshot, pod: PodInfo, rng: Rng): CycleResult {
+  const n = snapshot.size;
+  if (n > 0 && feasibleNodesToFind(fw, n) === n) {
+    const indexed = placementIndex(snapshot).cycle(fw, pod, rng);
+    if (indexed) return indexed;
+  }
+  return scanCycle(fw, snapshot, pod, rng);
+}
+
+/** The cycle node by node (the exhaustive scan the placement index must equal). A full scan starts at the first node. */
+export function scanCycle(fw: Framework, snapshot: ClusterSnapshot, pod: PodInfo, rng: Rng): CycleResult {
   const nodes = snapshot.nodes;
   const n = nodes.length;
   const want = feasibleNodesToFind(fw, n);
   const feasible: NodeInfo[] = [];
+  const positions: number[] = [];
   const failures = new Map<string, number>();
-  const start = n === 0 ? 0 : fw.nextStartIndex % n;
+  const start = n === 0 || want === n ? 0 : fw.nextStartIndex % n;
   let evaluated = 0;
   for (; evaluated < n && feasible.length < want; evaluated++) {
     const node = nodes[(start + evaluated) % n] as NodeInfo;
@@ -204,7 +224,10 @@ export function runCycle(fw: Framework, snapshot: ClusterSnapshot, pod: PodInfo,
         break;
       }
     }
-    if (!failed) feasible.push(node);
+    if (!failed) {
+      feasible.push(node);
+      positions.push((start + evaluated) % n);
+    }
   }
   if (n > 0) fw.nextStartIndex = (start + evaluated) % n;
   if (feasible.length === 0) return { node: undefined, total: n, evaluated, feasible: 0, failures, candidates: [] };
@@ -225,19 +248,7 @@ export function runCycle(fw: Framework, snapshot: ClusterSnapshot, pod: PodInfo,
     const s = perPlugin[p] as Float64Array;
     for (let i = 0; i < count; i++) totals[i] = (totals[i] ?? 0) + w * (s[i] ?? 0);
   }
-  let best = 0;
-  let ties = 1;
-  for (let i = 1; i < count; i++) {
-    const t = totals[i] ?? 0;
-    const b = totals[best] ?? 0;
-    if (t > b) {
-      best = i;
-      ties = 1;
-    } else if (t === b) {
-      ties++;
-      if (rng.int(ties) === 0) best = i;
-    }
-  }
+  const best = pickTied(totals, positions, count, rng);
   const describe = (i: number): NodeScore => {
     const node = feasible[i] as NodeInfo;
     const scores: Record<string, number> = {};
@@ -256,6 +267,22 @@ export function runCycle(fw: Framework, snapshot: ClusterSnapshot, pod: PodInfo,
     if (top.length > fw.topNodes - 1) top.pop();
   }
   return { node: feasible[best], total: n, evaluated, feasible: count, failures, candidates: [best, ...top].map(describe) };
+}
+
+/**
+ * The tie rule: among the nodes with the highest total, one drawn uniformly (one draw,
+ * rng.int(ties)), counting the tied nodes in the order of their positions in the
+ * snapshot's node list. Uniform as kube-scheduler's reservoir sampling, and a rule the
+ * placement index can apply without listing every tied node. Returns the index into
+ * totals/positions.
+ */
+function pickTied(totals: Float64Array, positions: readonly number[], count: number, rng: Rng): number {
+  let max = -Infinity;
+  for (let i = 0; i < count; i++) if ((totals[i] as number) > max) max = totals[i] as number;
+  const tied: number[] = [];
+  for (let i = 0; i < count; i++) if (totals[i] === max) tied.push(i);
+  if (tied.length > 1) tied.sort((a, b) => (positions[a] as number) - (positions[b] as number));
+  return tied[rng.int(tied.length)] as number;
 }
 
 export interface NodeEvaluation {

@@ -10,3 +10,4 @@ export * from './snapshot.ts';
 export * from './status.ts';
 export { compileArchitectureWeights, type ArchitectureWeights } from './scores/architecture-preference.ts';
 export * from './display.ts';
+export * from './placement-index.ts';

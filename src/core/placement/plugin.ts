@@ -9,15 +9,28 @@ export const MAX_NODE_SCORE = 100;
 
 export interface FilterPlugin {
   readonly name: string;
+  /**
+   * True when the verdict reads the node's running totals (requests, pod count, host
+   * ports); otherwise it reads only what the node was created with (labels, taints,
+   * platform, allocatable, images, conditions), so the placement index computes it once
+   * per group of such nodes (placement-index.ts).
+   */
+  readonly dynamic?: boolean;
   /** SUCCESS when the pod may run on the node; otherwise why not. Must not mutate anything. */
   filter(pod: PodInfo, node: NodeInfo): Status;
 }
 
 export interface ScorePlugin {
   readonly name: string;
+  /** As FilterPlugin.dynamic: true when the score reads the node's running totals. */
+  readonly dynamic?: boolean;
   /** A raw score for a node that passed every filter; 0..100 unless normalize() maps it there. */
   score(pod: PodInfo, node: NodeInfo, snapshot: ClusterSnapshot): number;
-  /** Maps the raw scores of all feasible nodes to 0..100 in place. */
+  /**
+   * Maps the raw scores of all feasible nodes to 0..100 in place. Must depend on the set
+   * of values, not on how many nodes share one (defaultNormalize scales by the maximum):
+   * the placement index normalises one value per group of identical nodes.
+   */
   normalize?(scores: Float64Array, count: number): void;
   /**
    * The final (normalised) score every node would get, when it is known without looking

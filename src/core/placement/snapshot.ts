@@ -16,6 +16,16 @@ type Undo =
   | { readonly kind: 'forget'; readonly node: string; readonly account: PodAccount }
   | { readonly kind: 'node'; readonly name: string; readonly before: NodeInfo | undefined; readonly index: number };
 
+/** Told of every change to the nodes, so an index over them (placement-index.ts) stays current. */
+export interface SnapshotObserver {
+  /** A node's running totals changed: a pod was assumed on it or forgotten. */
+  nodeState(info: NodeInfo): void;
+  /** `next` took `prev`'s place in the node list (a node updated). */
+  nodeReplaced(prev: NodeInfo, next: NodeInfo): void;
+  /** A node was added or removed: positions in the node list moved. */
+  nodesMoved(): void;
+}
+
 export type AssumeResult = { ok: true } | { ok: false; error: string };
 
 export class ClusterSnapshot {
@@ -29,11 +39,17 @@ export class ClusterSnapshot {
   private softTainted = 0;
   private withImages = 0;
   private forks = 0;
+  private readonly observers: SnapshotObserver[] = [];
 
   static fromNodes(nodes: readonly Node[]): ClusterSnapshot {
     const s = new ClusterSnapshot();
     for (const n of nodes) s.setNode(n);
     return s;
+  }
+
+  /** Registers an observer of node changes (see SnapshotObserver). */
+  observe(observer: SnapshotObserver): void {
+    this.observers.push(observer);
   }
 
   /** Nodes in insertion order (a stable order makes decisions reproducible). */
@@ -171,6 +187,10 @@ export class ClusterSnapshot {
       this.list.splice(Math.min(index, this.list.length), 0, next);
       this.byName.set(name, next);
     }
+    for (const o of this.observers) {
+      if (prev && next && this.list[index] === next) o.nodeReplaced(prev, next);
+      else o.nodesMoved();
+    }
   }
 
   private add(info: NodeInfo, acc: PodAccount): void {
@@ -185,6 +205,7 @@ export class ClusterSnapshot {
     }
     info.pods.set(acc.key, acc);
     this.podNode.set(acc.key, info);
+    for (const o of this.observers) o.nodeState(info);
   }
 
   private remove(info: NodeInfo, acc: PodAccount): void {
@@ -204,6 +225,7 @@ export class ClusterSnapshot {
         set.add(`${p.protocol}/${p.port}`);
       }
     }
+    for (const o of this.observers) o.nodeState(info);
   }
 }
 

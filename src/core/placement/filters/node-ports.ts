@@ -21,6 +21,7 @@ const REFUSED = Object.freeze(unschedulable('NodePorts', Reasons.nodePorts));
 
 export const nodePorts: FilterPlugin = {
   name: 'NodePorts',
+  dynamic: true,
   filter(pod, node) {
     if (pod.hostPorts.length === 0 || node.usedPorts.size === 0) return SUCCESS;
     for (const p of pod.hostPorts) {

@@ -13,6 +13,7 @@ const NAME = 'NodeResourcesFit';
 
 export const resourcesFit: FilterPlugin = {
   name: NAME,
+  dynamic: true,
   filter(pod, node) {
     const tooMany = node.podCount + 1 > node.allowedPods;
     if (!pod.hasRequests) return tooMany ? unschedulable(NAME, Reasons.tooManyPods) : SUCCESS;

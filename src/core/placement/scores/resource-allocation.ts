@@ -20,6 +20,7 @@ function leastRequested(requested: number, capacity: number): number {
 
 export const leastAllocated: ScorePlugin = {
   name: 'LeastAllocated',
+  dynamic: true,
   score(pod, node) {
     const alloc = node.allocatable;
     let sum = 0;
@@ -38,6 +39,7 @@ export const leastAllocated: ScorePlugin = {
 
 export const balancedAllocation: ScorePlugin = {
   name: 'BalancedAllocation',
+  dynamic: true,
   score(pod, node) {
     const alloc = node.allocatable;
     // With one of the two resources missing there is nothing to balance: std 0.

@@ -140,4 +140,16 @@ describe('defaultNormalize', () => {
     defaultNormalize(b, 3, true);
     expect([...b]).toEqual([75, 50, 0]);
   });
+
+  it('normalises only the first `count` scores of a buffer (the cycle reuses longer buffers)', () => {
+    const a = new Float64Array([1, 2, 100]);
+    defaultNormalize(a, 2, false);
+    expect([...a]).toEqual([50, 100, 100]);
+    const b = new Float64Array([0, 0, 7]);
+    defaultNormalize(b, 2, true);
+    expect([...b]).toEqual([100, 100, 7]);
+    const c = new Float64Array([1, 2, 100]);
+    defaultNormalize(c, 2, true);
+    expect([...c]).toEqual([50, 0, 100]);
+  });
 });

@@ -1,0 +1,93 @@
+/**
+ * Score plugins at the edges of their rules: kube-scheduler's noderesources scores for a
+ * node missing a resource, PreferNoSchedule
+ * tolerations without an effect, ImageVariant's exact/lower-level rule, and the
+ * architecture policy's most-specific key.
+ */
+import { describe, expect, it } from 'vitest';
+import { makeImages, makeNode, makePod, prepared, snapshotOf } from '../../../../test/builders/index.ts';
+import type { Node, Pod } from '../../k8s/types.ts';
+import type { ImageLookup } from '../pod-info.ts';
+import type { ScorePlugin } from '../plugin.ts';
+import { architecturePreference, compileArchitectureWeights } from './architecture-preference.ts';
+import { imageVariant } from './image-variant.ts';
+import { balancedAllocation, leastAllocated } from './resource-allocation.ts';
+import { preferNoScheduleTaints } from './taint-toleration.ts';
+
+function scores(plugin: ScorePlugin, pod: Pod, nodes: Node[], lookup?: ImageLookup): number[] {
+  const snap = snapshotOf(nodes);
+  const info = prepared(pod, lookup);
+  const arr = new Float64Array(snap.nodes.map((n) => plugin.score(info, n, snap)));
+  plugin.normalize?.(arr, arr.length);
+  return [...arr];
+}
+
+describe('resource scores on a node missing a resource', () => {
+  const pod = makePod().requests({ cpu: '500m', memory: '250Mi' }).build();
+
+  it('LeastAllocated averages over the resources the node has; none gives 0', () => {
+    const memOnly = makeNode('m').allocatable({ cpu: '0', memory: '1000Mi' }).build();
+    const cpuOnly = makeNode('c').allocatable({ cpu: '1', memory: '0' }).build();
+    const none = makeNode('n').allocatable({ cpu: '0', memory: '0' }).build();
+    // memory (1000-250)*100/1000 = 75; cpu (1000-500)*100/1000 = 50
+    expect(scores(leastAllocated, pod, [memOnly, cpuOnly, none])).toEqual([75, 50, 0]);
+  });
+
+  it('LeastAllocated: an over-committed resource scores 0, not below', () => {
+    const a = makeNode('a').allocatable({ cpu: '100m', memory: '1000Mi' }).build();
+    expect(scores(leastAllocated, pod, [a])).toEqual([37]); // cpu 0, memory 75 -> 37
+  });
+
+  it('BalancedAllocation: nothing to balance without both resources', () => {
+    const memOnly = makeNode('m').allocatable({ cpu: '0', memory: '1000Mi' }).build();
+    const cpuOnly = makeNode('c').allocatable({ cpu: '1', memory: '0' }).build();
+    expect(scores(balancedAllocation, pod, [memOnly, cpuOnly])).toEqual([100, 100]);
+  });
+});
+
+describe('TaintToleration score', () => {
+  it('a toleration without an effect tolerates PreferNoSchedule taints too', () => {
+    const nodes = [makeNode('a').build(), makeNode('b').taint('spot', 'true', 'PreferNoSchedule').build()];
+    const any = makePod().toleration({ key: 'spot', operator: 'Exists' }).build();
+    expect(scores(preferNoScheduleTaints, any, nodes)).toEqual([100, 100]);
+    const other = makePod().toleration({ key: 'gpu', operator: 'Exists' }).build();
+    expect(scores(preferNoScheduleTaints, other, nodes)).toEqual([100, 0]);
+  });
+});
+
+describe('ImageVariant score', () => {
+  const images = makeImages({ 'shop/lib:1': ['linux/arm/v6', 'linux/arm/v7'], 'shop/old:1': ['linux/arm/v6'] });
+
+  it('100 for a variant built for the node exactly, 50 for a compatible lower level; the mean over images', () => {
+    const nodes = [makeNode('v7').arch('arm').variant('v7').build(), makeNode('v6').arch('arm').variant('v6').build()];
+    expect(scores(imageVariant, makePod().image('shop/lib:1').build(), nodes, images)).toEqual([100, 100]);
+    expect(scores(imageVariant, makePod().image('shop/old:1').build(), nodes, images)).toEqual([50, 100]);
+    const both = makePod().image('shop/lib:1', 'a').image('shop/old:1', 'b').build();
+    expect(scores(imageVariant, both, nodes, images)).toEqual([75, 100]);
+  });
+
+});
+
+describe('ArchitecturePreference', () => {
+  const weigh = (weights: Record<string, number>, nodes: Node[]): number[] => {
+    const w = compileArchitectureWeights(weights);
+    if (!w.ok) throw new Error(w.error);
+    return scores(architecturePreference(w.value), makePod().build(), nodes);
+  };
+
+  it('the most specific key wins whatever the order written', () => {
+    const nodes = [makeNode('a').arch('arm64').build(), makeNode('v7').arch('arm').variant('v7').build(), makeNode('v6').arch('arm').variant('v6').build()];
+    expect(weigh({ arm64: 10, 'linux/arm64': 90 }, nodes.slice(0, 1))).toEqual([90]);
+    expect(weigh({ 'linux/arm64': 90, arm64: 10 }, nodes.slice(0, 1))).toEqual([90]);
+    expect(weigh({ 'linux/arm': 20, 'linux/arm/v7': 70 }, nodes)).toEqual([0, 70, 20]);
+    expect(weigh({ arm: 20, 'linux/arm': 30 }, nodes)).toEqual([0, 30, 30]);
+  });
+
+  it('weights from 0 to 100; anything else is refused naming the key', () => {
+    expect(weigh({ arm64: 0, amd64: 100 }, [makeNode('a').arch('arm64').build(), makeNode('b').build()])).toEqual([0, 100]);
+    for (const bad of [-1, 100.5, Number.NaN]) {
+      const r = compileArchitectureWeights({ arm64: bad });
+      expect(!r.ok && r.error).toBe(`architecturePreference["arm64"]: weight must be between 0 and 100, got ${bad}`);
+    }
+  });
+});
