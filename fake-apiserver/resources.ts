@@ -107,6 +107,8 @@ export const BUILTIN_RESOURCES: ResourceDef[] = [
   builtin('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', false, { shortNames: ['crd', 'crds'], subresources: ['status'], statusSubresource: true }),
   customResource('polyarch.io', 'v1alpha1', 'migrations', 'Migration', { shortNames: ['mig'] }),
   customResource('polyarch.io', 'v1alpha1', 'scalingpolicies', 'ScalingPolicy', { shortNames: ['sp'] }),
+  customResource('polyarch.io', 'v1alpha1', 'placementpolicies', 'PlacementPolicy', { shortNames: ['ppol'] }),
+  customResource('polyarch.io', 'v1alpha1', 'clusterplacementpolicies', 'ClusterPlacementPolicy', { namespaced: false, shortNames: ['cppol'] }),
 ];
 
 export const groupVersion = (r: Pick<ResourceDef, 'group' | 'version'>): string => (r.group ? `${r.group}/${r.version}` : r.version);

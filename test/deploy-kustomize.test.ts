@@ -27,6 +27,7 @@ const PARTS: Record<(typeof COMPONENTS)[number], string[]> = {
   scheduler: ['Deployment/polyarch-system/polyarch', 'CustomResourceDefinition/migrations.polyarch.io'],
   admission: ['Deployment/polyarch-system/polyarch-admission', 'Service/polyarch-system/polyarch-admission', 'MutatingWebhookConfiguration/polyarch', 'Certificate/polyarch-system/polyarch-admission'],
   autoscaler: ['Deployment/polyarch-system/polyarch-autoscaler', 'DaemonSet/polyarch-system/polyarch-probe', 'CustomResourceDefinition/scalingpolicies.polyarch.io'],
+  'placement-policy': ['CustomResourceDefinition/placementpolicies.polyarch.io', 'CustomResourceDefinition/clusterplacementpolicies.polyarch.io'],
 };
 
 let all: K8sObject[] = [];

@@ -11,6 +11,11 @@ import { DECISION_ANNOTATION, OPT_OUT_LABEL, parseSourceImages, PLATFORM_GATE, S
 import type { JsonPatchOp } from '../core/admission/json-patch.ts';
 import { affinityTarget, podPlatforms } from '../core/admission/platforms.ts';
 import { podImages, type PodLike } from '../core/admission/pod.ts';
+import { admissionPlatforms, policyForPod, type UnreadableAction } from '../core/placement/namespace-policy.ts';
+import type { PlacementPolicyReader } from '../ports/placement-policy.ts';
+import { containerBounds, type ScalingPolicy } from '../core/autoscale/policy.ts';
+import { boostAnnotation, boostPolicyFor, planBoost, STARTUP_BOOST_ANNOTATION, type BoostPodLike } from '../core/autoscale/startup-boost.ts';
+import { cpuMilli } from '../core/units/amounts.ts';
 import { isTransientImageError, type ImageLookupService } from './image-lookup.ts';
 
 export interface AdmissionOptions {
@@ -18,6 +23,12 @@ export interface AdmissionOptions {
   readonly preferences: readonly ArchPreference[];
   /** Never touched: kube-system and polyarch's own namespace (its pods must start for the webhook to work). */
   readonly skipNamespaces: readonly string[];
+  /** Per-namespace placement policies, read as the scheduler and the extender read them. */
+  readonly policies?: PlacementPolicyReader;
+  /** ScalingPolicies with a startupBoost, and the largest node's CPU (a snapshot kept fresh by the caller). */
+  readonly startupBoost?: StartupBoostSource;
+  /** Without policies: what to do when an image's platforms cannot be read (serve: --gate-release-after-ms 0 is Block). */
+  readonly unreadableImages?: UnreadableAction;
 }
 
 export type AdmissionOutcome = 'mutated' | 'gated' | 'skipped';
@@ -30,13 +41,71 @@ export interface AdmissionDecision {
   readonly warnings: readonly string[];
 }
 
+export interface StartupBoostSource {
+  policies(): readonly ScalingPolicy[];
+  /** The largest node's allocatable CPU in millicores; undefined when unknown. */
+  roomMilli(): number | undefined;
+}
+
+type ContainerWithCpu = { readonly name: string; readonly resources?: { readonly requests?: Record<string, string | number>; readonly limits?: Record<string, string | number> } | null };
+
+/** The boost's JSON patch, and the pod as it is after it (the placement decision is made on it). */
+export function boostAtCreation(pod: PodLike, namespace: string, source: StartupBoostSource): { patch: JsonPatchOp[]; pod: PodLike; reason: string } | undefined {
+  if (pod.metadata?.annotations?.[STARTUP_BOOST_ANNOTATION]) return undefined;
+  const policy = boostPolicyFor(source.policies(), pod as BoostPodLike, namespace);
+  if (!policy?.spec.startupBoost) return undefined;
+  const containers = (pod.spec?.containers ?? []) as readonly ContainerWithCpu[];
+  const plan = planBoost(
+    containers.map((c) => ({ name: c.name, requestMilli: cpuMilli(c.resources?.requests?.['cpu']), limitMilli: cpuMilli(c.resources?.limits?.['cpu']) })),
+    policy.spec.startupBoost,
+    (name) => {
+      const max = containerBounds(policy.spec, name).max.cpu;
+      return max === undefined ? undefined : Math.round(max * 1000);
+    },
+    source.roomMilli(),
+  );
+  if (plan.containers.length === 0) return undefined;
+  const patch: JsonPatchOp[] = [];
+  const boostedContainers = containers.map((c, i) => {
+    const b = plan.containers.find((x) => x.name === c.name);
+    if (!b) return c;
+    patch.push({ op: 'replace', path: `/spec/containers/${i}/resources/requests/cpu`, value: b.to.request });
+    if (b.to.limit !== undefined) patch.push({ op: 'replace', path: `/spec/containers/${i}/resources/limits/cpu`, value: b.to.limit });
+    return { ...c, resources: { ...c.resources, requests: { ...c.resources?.requests, cpu: b.to.request }, ...(b.to.limit !== undefined ? { limits: { ...c.resources?.limits, cpu: b.to.limit } } : {}) } };
+  });
+  const value = boostAnnotation(plan, policy.spec.startupBoost);
+  patch.push(...annotationPatch(pod, { [STARTUP_BOOST_ANNOTATION]: value }));
+  const boosted = {
+    ...pod,
+    metadata: { ...pod.metadata, annotations: { ...pod.metadata?.annotations, [STARTUP_BOOST_ANNOTATION]: value } },
+    spec: { ...pod.spec, containers: boostedContainers },
+  } as PodLike;
+  return { patch, pod: boosted, reason: `startup boost (ScalingPolicy ${policy.namespace}/${policy.name}): ${plan.reasons.join('; ')}` };
+}
+
 const skip = (reason: string, warnings: string[] = []): AdmissionDecision => ({ outcome: 'skipped', patch: [], reason, warnings });
 
+/**
+ * Admission of a pod being created: the CPU startup boost of its ScalingPolicy, if any
+ * (startup-boost.ts), then the platform constraint, decided on the boosted pod so the two
+ * patches apply one after the other.
+ */
 export function admitPod(pod: PodLike, namespace: string, opts: AdmissionOptions): AdmissionDecision {
   if (opts.skipNamespaces.includes(namespace)) return skip(`namespace ${namespace} is excluded`);
+  const boost = opts.startupBoost ? boostAtCreation(pod, namespace, opts.startupBoost) : undefined;
+  if (!boost) return admitPlacement(pod, namespace, opts);
+  const placed = admitPlacement(boost.pod, namespace, opts);
+  return { ...placed, outcome: placed.outcome === 'skipped' ? 'mutated' : placed.outcome, patch: [...boost.patch, ...placed.patch], reason: `${boost.reason}; ${placed.reason}` };
+}
+
+function admitPlacement(pod: PodLike, namespace: string, opts: AdmissionOptions): AdmissionDecision {
   if (pod.metadata?.labels?.[OPT_OUT_LABEL] === 'false') return skip(`label ${OPT_OUT_LABEL}=false`);
   if (pod.spec?.nodeName) return skip(`already assigned to node ${pod.spec.nodeName}`);
   if (hasGate(pod)) return skip(`already gated by ${PLATFORM_GATE}`);
+  const nsPolicy = opts.policies?.policyFor(namespace);
+  const policy = nsPolicy ? policyForPod(nsPolicy, pod.metadata?.labels) : undefined;
+  if (nsPolicy && !policy) return skip(`excluded by the excludePods selector of ${nsPolicy.source}`);
+  const unreadable = policy?.unreadableImages ?? opts.unreadableImages ?? 'Unconstrained';
   const images = podImages(pod);
   if (images.length === 0) return skip('no containers');
   // Re-invoked after another webhook added containers (a sidecar): their images narrow the
@@ -53,6 +122,10 @@ export function admitPod(pod: PodLike, namespace: string, opts: AdmissionOptions
 
   // Failures no retry will fix: the pod would not start anyway, so it is let through untouched.
   const permanent = failed.filter((f) => !isTransientImageError(f.error));
+  if (permanent.length > 0 && unreadable === 'Block') {
+    const reason = `held (unreadableImages: Block): ${permanent.map((f) => `container ${f.image.container}: ${f.error.message}`).join('; ')}`;
+    return { outcome: 'gated', patch: [...gatePatch(pod), ...annotationPatch(pod, { ...sourceImages, [DECISION_ANNOTATION]: reason })], reason, warnings: [`polyarch: ${reason}`] };
+  }
   if (permanent.length > 0) {
     return skip('an image cannot be resolved', permanent.map((f) => `polyarch: container ${f.image.container}: ${f.error.message}; no platform constraint added`));
   }
@@ -67,14 +140,17 @@ export function admitPod(pod: PodLike, namespace: string, opts: AdmissionOptions
     const reason = 'images differ per architecture: the platform is chosen before scheduling';
     return { outcome: 'gated', patch: [...gatePatch(pod), ...annotationPatch(pod, { ...sourceImages, [DECISION_ANNOTATION]: reason })], reason, warnings: [] };
   }
-  const target = affinityTarget(platforms.allowed);
+  const narrowed = admissionPlatforms(platforms.allowed, policy, opts.preferences);
+  const target = affinityTarget(narrowed.allowed);
   if (!target) {
-    const reason = `no platform runs every container (${platforms.reasons.join('; ')})`;
+    const reason = platforms.allowed.length > 0 && policy
+      ? `no platform the images have is allowed by ${policy.source} (${platforms.reasons.join('; ')})`
+      : `no platform runs every container (${platforms.reasons.join('; ')})`;
     return { outcome: 'skipped', patch: annotationPatch(pod, { [DECISION_ANNOTATION]: reason }), reason, warnings: [`polyarch: ${reason}`] };
   }
-  const reason = `required ${target.os}/{${target.architectures.join(',')}}: the platforms every container has an image for`;
+  const reason = `required ${target.os}/{${target.architectures.join(',')}}: the platforms every container has an image for${policy?.platforms ? ` and ${policy.source} allows` : ''}`;
   const patch = [
-    ...affinityPatch(pod, requiredExpressions(target), preferredTerms(target.architectures, opts.preferences)),
+    ...affinityPatch(pod, requiredExpressions(target), preferredTerms(target.architectures, narrowed.preferences)),
     ...annotationPatch(pod, { ...sourceImages, [DECISION_ANNOTATION]: reason }),
   ];
   return { outcome: 'mutated', patch, reason, warnings: [] };

@@ -14,6 +14,8 @@
  * how far the loop goes: Off (left alone), Recommend (status only), InPlace (pods/resize),
  * Recreate (eviction within PodDisruptionBudgets, one pod per policy per round).
  */
+import { STARTUP_BOOST_ANNOTATION } from '../core/autoscale/startup-boost.ts';
+import { takeBackStartupBoosts, type UnboostResult } from './autoscaler/startup-boost.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ClusterReader, ClusterWriter } from '../ports/cluster.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -109,8 +111,14 @@ export class Autoscaler {
     return this.feeder.observe();
   }
 
+  /** Gives boosted pods that are Ready their CPU back in place (autoscaler/startup-boost.ts); runOnce does it first. */
+  takeBackStartupBoosts(): Promise<UnboostResult[]> {
+    return takeBackStartupBoosts({ reader: this.o.reader, writer: this.o.writer, clock: this.o.clock });
+  }
+
   async runOnce(): Promise<AutoscaleRound> {
     await this.feeder.observe();
+    await this.takeBackStartupBoosts();
     const parsed = await this.o.policies.list();
     const outcomes: PolicyOutcome[] = [];
     const valid: ScalingPolicy[] = [];
@@ -124,7 +132,9 @@ export class Autoscaler {
     valid.sort((a, b) => (policyKey(a) < policyKey(b) ? -1 : policyKey(a) > policyKey(b) ? 1 : 0));
     for (const p of valid) if (p.spec.mode === 'Off') outcomes.push({ policy: policyKey(p), mode: 'Off', pods: [], reclaims: 0 });
     if (valid.every((p) => p.spec.mode === 'Off')) return { plan: undefined, policies: outcomes };
-    const pods = (await this.o.reader.listPods()).filter((p) => p.spec.nodeName && p.status?.phase === 'Running' && !p.metadata.deletionTimestamp);
+    const pods = (await this.o.reader.listPods()).filter((p) => p.spec.nodeName && p.status?.phase === 'Running' && !p.metadata.deletionTimestamp)
+      // A pod still under its startup boost is left to autoscaler/startup-boost.ts until it is Ready.
+      .filter((p) => !p.metadata.annotations?.[STARTUP_BOOST_ANNOTATION]);
     const nodes = await this.o.reader.listNodes();
 
     const { selections, taken } = selectPods(valid, pods);

@@ -12,12 +12,14 @@ import { podName, type PodLike } from '../core/admission/pod.ts';
 import type { Node, Pod } from '../core/k8s/types.ts';
 import { imageReferences } from '../core/placement/batch.ts';
 import { createFramework, evaluateNodes, runFilters, type Framework } from '../core/placement/framework.ts';
+import { applyPlacementPolicy, frameworkForPolicy, policyForPod } from '../core/placement/namespace-policy.ts';
 import { MAX_NODE_SCORE } from '../core/placement/plugin.ts';
 import { preparePod, type ImageInfo, type PodInfo } from '../core/placement/pod-info.ts';
 import { chooseImages } from '../core/placement/schedule.ts';
 import { ClusterSnapshot } from '../core/placement/snapshot.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ClusterReader, ClusterWriter } from '../ports/cluster.ts';
+import type { PlacementPolicyReader } from '../ports/placement-policy.ts';
 import type { ImageLookupService } from './image-lookup.ts';
 import type { NodeLike } from './placement-choice.ts';
 
@@ -39,6 +41,8 @@ export interface ExtenderOptions {
   /** Longest a registry lookup may hold a kube-scheduler call (its httpTimeout is 30 s by default, and it blocks a scheduling cycle). */
   readonly deadlineMs: number;
   readonly preferences: readonly ArchPreference[];
+  /** Per-namespace placement policies, read as the scheduler and the webhook read them. */
+  readonly policies?: PlacementPolicyReader;
 }
 
 /** ExtenderArgs after validation: `nodes` when kube-scheduler sends whole Nodes, `nodeNames` when nodeCacheCapable. */
@@ -66,7 +70,7 @@ export interface BindInput {
 }
 
 /** The pod's cycle state, or why there is none: an error (the call fails) or a verdict on every node. */
-type Prepared = { ok: true; info: PodInfo } | { ok: false; error: string } | { ok: false; refuseAll: string };
+type Prepared = { ok: true; info: PodInfo; framework: Framework } | { ok: false; error: string } | { ok: false; refuseAll: string };
 
 type Candidates = { ok: true; nodes: NodeLike[]; missing: Record<string, string> } | { ok: false; error: string };
 
@@ -90,7 +94,8 @@ export class Extender {
     if (!resolved.ok) return { ok: false, error: `pod ${podName(pod)}: ${resolved.error.message}` };
     const known = new Map<string, ImageInfo>(resolved.value.map((r) => [r.image.image, { ok: true, value: r.platforms }]));
     const prepared = preparePod(p, (ref) => known.get(ref));
-    if (prepared.ok) return { ok: true, info: prepared.value };
+    const policy = this.opts.policies ? policyForPod(this.opts.policies.policyFor(p.metadata?.namespace ?? 'default'), p.metadata?.labels) : undefined;
+    if (prepared.ok) return { ok: true, info: applyPlacementPolicy(prepared.value, policy), framework: frameworkForPolicy(this.framework, policy) };
     if (prepared.kind === 'invalid') return { ok: false, error: `pod ${podName(pod)}: invalid pod: ${prepared.error}` };
     return { ok: false, refuseAll: prepared.error };
   }
@@ -114,9 +119,9 @@ export class Extender {
   }
 
   /** The candidates through the extender profile's filters and scores. */
-  private evaluate(info: PodInfo, nodes: readonly NodeLike[]): ReturnType<typeof evaluateNodes> {
+  private evaluate(prepared: { info: PodInfo; framework: Framework }, nodes: readonly NodeLike[]): ReturnType<typeof evaluateNodes> {
     const snapshot = ClusterSnapshot.fromNodes(nodes as readonly Node[]);
-    return evaluateNodes(this.framework, snapshot, info, nodes.map((n) => n.metadata?.name ?? ''));
+    return evaluateNodes(prepared.framework, snapshot, prepared.info, nodes.map((n) => n.metadata?.name ?? ''));
   }
 
   async filter(input: ExtenderInput, signal?: AbortSignal): Promise<FilterAnswer> {
@@ -132,7 +137,7 @@ export class Extender {
     if (!prepared.ok) {
       for (const n of cands.nodes) unresolvable[n.metadata?.name ?? ''] = prepared.refuseAll;
     } else {
-      const out = this.evaluate(prepared.info, cands.nodes);
+      const out = this.evaluate(prepared, cands.nodes);
       passed = new Set(out.feasible.map((f) => f.node));
       const hard = new Set(out.unresolvable);
       for (const [name, reason] of Object.entries(out.failed)) {
@@ -153,8 +158,8 @@ export class Extender {
     if (!cands.ok) return { ok: false, error: cands.error };
     const totals = new Map<string, number>();
     if (prepared.ok) {
-      const weights = this.framework.scores.reduce((s, w) => s + w.weight, 0);
-      for (const f of this.evaluate(prepared.info, cands.nodes).feasible) totals.set(f.node, weights > 0 ? f.total / weights : 0);
+      const weights = prepared.framework.scores.reduce((s, w) => s + w.weight, 0);
+      for (const f of this.evaluate(prepared, cands.nodes).feasible) totals.set(f.node, weights > 0 ? f.total / weights : 0);
     }
     const scores = cands.nodes.map((n) => ({ host: n.metadata?.name ?? '', score: toExtenderPriority(totals.get(n.metadata?.name ?? '') ?? 0) }));
     for (const name of Object.keys(cands.missing)) scores.push({ host: name, score: 0 });
@@ -186,7 +191,7 @@ export class Extender {
     if (!prepared.ok) return 'error' in prepared ? prepared.error : `${where}: node ${input.node}: ${prepared.refuseAll}`;
     const info = ClusterSnapshot.fromNodes([node]).node(input.node);
     if (!info) return `${where}: node ${input.node} not found`;
-    const status = runFilters(this.framework, prepared.info, info);
+    const status = runFilters(prepared.framework, prepared.info, info);
     if (status.code !== 'Success') return `${where}: node ${input.node}: ${status.reasons.join(', ')}`;
     const choices = chooseImages(prepared.info, info);
     if (!choices) return `${where}: node ${input.node}: no variant of every image runs there`;

@@ -15,7 +15,9 @@ import { affinityTarget, needsVariantWrite, podPlatforms, type ResolvedImage } f
 import { bestVariant } from '../core/placement/pod-info.ts';
 import { podImages, podName, type PodLike } from '../core/admission/pod.ts';
 import { displayPlatform } from '../core/placement/display.ts';
+import { admissionPlatforms, policyForPod, type EffectivePlacementPolicy } from '../core/placement/namespace-policy.ts';
 import type { Clock } from '../ports/clock.ts';
+import type { PlacementPolicyReader } from '../ports/placement-policy.ts';
 import type { ClusterReader, ClusterWriter } from '../ports/cluster.ts';
 import type { PodJsonPatcher } from '../ports/pod-json-patch.ts';
 import type { ImageLookupService } from './image-lookup.ts';
@@ -36,9 +38,14 @@ export interface GateControllerOptions {
   readonly releaseAfterMs: number;
   /** Poll interval of run(). */
   readonly intervalMs: number;
+  /** Per-namespace placement policies (allowed platforms, preferences, unreadableImages), as the webhook reads them. */
+  readonly policies?: PlacementPolicyReader;
   /** Picks the platform for per-architecture-tag images; the placement core's (placement-choice.ts) by default. */
-  readonly choose?: (images: readonly ResolvedImage[], nodes: readonly NodeLike[], preferences: readonly ArchPreference[], pod: PodLike) => PlatformChoice;
+  readonly choose?: (images: readonly ResolvedImage[], nodes: readonly NodeLike[], preferences: readonly ArchPreference[], pod: PodLike, policy?: EffectivePlacementPolicy) => PlatformChoice;
 }
+
+/** How long an Unconstrained policy waits before releasing when serve's --gate-release-after-ms is 0 (its default). */
+export const DEFAULT_RELEASE_AFTER_MS = 600_000;
 
 export type GateOutcome = 'lifted' | 'released' | 'waiting' | 'refused' | 'failed';
 
@@ -84,12 +91,15 @@ export class GateController {
     const recorded = parseSourceImages(pod.metadata?.annotations?.[SOURCE_IMAGES_ANNOTATION]);
     const originals = images.map((i) => ({ ...i, image: recorded?.[i.container] ?? i.image }));
     const records: Record<string, string> = recorded ? {} : { [SOURCE_IMAGES_ANNOTATION]: sourceImagesValue(originals) };
+    const policy = this.opts.policies ? policyForPod(this.opts.policies.policyFor(ref.namespace), pod.metadata?.labels) : undefined;
+    const unreadable = policy?.unreadableImages ?? (this.opts.releaseAfterMs > 0 ? 'Unconstrained' : 'Block');
+    const releaseAfterMs = this.opts.releaseAfterMs || DEFAULT_RELEASE_AFTER_MS;
 
     const resolved = await this.opts.resolver.resolvePod(pod, originals, { waitMs: this.opts.deadlineMs, signal });
     if (!resolved.ok) {
       const created = Date.parse(String((pod.metadata as { creationTimestamp?: unknown } | undefined)?.creationTimestamp ?? ''));
       const age = Number.isFinite(created) ? this.opts.clock.now() - created : 0;
-      if (this.opts.releaseAfterMs > 0 && age >= this.opts.releaseAfterMs) {
+      if (unreadable === 'Unconstrained' && age >= releaseAfterMs) {
         const reason = `released without a platform constraint after ${Math.round(age / 1000)} s: ${resolved.error.message}`;
         return this.write(ref, name, [...annotationPatch(pod, { ...records, [DECISION_ANNOTATION]: reason }), ...removeGatePatch(pod)], 'released', reason, 'Warning', pod);
       }
@@ -107,7 +117,7 @@ export class GateController {
       } catch (err) {
         return { pod: name, outcome: 'failed', reason: `listing nodes: ${err instanceof Error ? err.message : String(err)}` };
       }
-      const choice = (this.opts.choose ?? placementChoice)(resolved.value, nodes, this.opts.preferences, pod);
+      const choice = (this.opts.choose ?? placementChoice)(resolved.value, nodes, this.opts.preferences, pod, policy);
       if (!choice.ok) return this.refuse(ref, name, pod, `no platform for the per-architecture images: ${choice.reason}`);
       const target = { os: choice.platform.os, architectures: [choice.platform.architecture] };
       if (!hasRequiredArchAffinity(pod)) ops.push(...affinityPatch(pod, requiredExpressions(target), []));
@@ -121,10 +131,11 @@ export class GateController {
       reason = `gate: chose ${choice.reason}; wrote the ${platform} variants`;
       annotations = { ...annotations, [PLATFORM_ANNOTATION]: platform };
     } else {
-      const target = affinityTarget(platforms.allowed);
-      if (!target) return this.refuse(ref, name, pod, `no platform runs every container (${platforms.reasons.join('; ')})`);
+      const narrowed = admissionPlatforms(platforms.allowed, policy, this.opts.preferences);
+      const target = affinityTarget(narrowed.allowed);
+      if (!target) return this.refuse(ref, name, pod, `no platform runs every container${policy?.platforms ? ` and is allowed by ${policy.source}` : ''} (${platforms.reasons.join('; ')})`);
       if (!hasRequiredArchAffinity(pod)) {
-        ops.push(...affinityPatch(pod, requiredExpressions(target), preferredTerms(target.architectures, this.opts.preferences)));
+        ops.push(...affinityPatch(pod, requiredExpressions(target), preferredTerms(target.architectures, narrowed.preferences)));
       }
       reason = `gate: required ${target.os}/{${target.architectures.join(',')}}: the platforms every container has an image for`;
     }

@@ -13,6 +13,7 @@ import { formatReference, parseReference } from '../core/image/reference.ts';
 import type { Node, Pod } from '../core/k8s/types.ts';
 import { createFramework } from '../core/placement/framework.ts';
 import type { ImageInfo } from '../core/placement/pod-info.ts';
+import type { EffectivePlacementPolicy } from '../core/placement/namespace-policy.ts';
 import { createRng } from '../core/rng.ts';
 import { schedulePod } from '../core/placement/schedule.ts';
 import { ClusterSnapshot } from '../core/placement/snapshot.ts';
@@ -32,7 +33,7 @@ export type PlatformChoice =
   | { readonly ok: true; readonly platform: Platform; readonly reason: string }
   | { readonly ok: false; readonly reason: string };
 
-export function placementChoice(images: readonly ResolvedImage[], nodes: readonly NodeLike[], preferences: readonly ArchPreference[], pod: PodLike): PlatformChoice {
+export function placementChoice(images: readonly ResolvedImage[], nodes: readonly NodeLike[], preferences: readonly ArchPreference[], pod: PodLike, policy?: EffectivePlacementPolicy): PlatformChoice {
   const weights: Record<string, number> = {};
   for (const p of preferences) weights[`linux/${p.architecture}`] = p.weight;
   const fw = createFramework(preferences.length ? { architecturePreference: weights } : {});
@@ -44,7 +45,7 @@ export function placementChoice(images: readonly ResolvedImage[], nodes: readonl
   }
   // Gates only hold scheduling back; the decision is for the pod once they are lifted.
   const candidate = { ...(pod as Pod), spec: { ...(pod as Pod).spec, schedulingGates: [] } } as Pod;
-  const { decision } = schedulePod(fw.value, ClusterSnapshot.fromNodes(nodes as readonly Node[]), candidate, (ref) => byRef.get(ref), createRng(1));
+  const { decision } = schedulePod(fw.value, ClusterSnapshot.fromNodes(nodes as readonly Node[]), candidate, (ref) => byRef.get(ref), createRng(1), { policy });
   if (decision.outcome !== 'scheduled' || !decision.platform || !decision.node) return { ok: false, reason: decision.reason };
   const platform = parsePlatform(decision.platform);
   if (!platform.ok) return { ok: false, reason: platform.error };

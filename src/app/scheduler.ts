@@ -16,6 +16,7 @@ import type { Decision } from '../core/placement/decision.ts';
 import type { Framework } from '../core/placement/framework.ts';
 import { DECISION_ANNOTATION, PLATFORM_ANNOTATION, SOURCE_IMAGES_ANNOTATION, sourceImages } from '../core/k8s/annotations.ts';
 import type { ImageInfo } from '../core/placement/pod-info.ts';
+import { policyForPod } from '../core/placement/namespace-policy.ts';
 import type { Rng } from '../core/rng.ts';
 import { placePod } from '../core/placement/schedule.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -23,6 +24,7 @@ import type { Cluster, ObjectRef } from '../ports/cluster.ts';
 import type { ChangeNotifier, PodConditionWriter } from '../ports/cluster-extras.ts';
 import type { RegistryCredentials } from '../ports/image-resolver.ts';
 import type { Logger } from '../ports/logger.ts';
+import type { PlacementPolicyReader } from '../ports/placement-policy.ts';
 import { noTelemetry, type Telemetry } from '../ports/telemetry.ts';
 import { isTransientImageError, type ImageLookupService } from './image-lookup.ts';
 import { isTerminal, SchedulerCache } from './scheduler-cache.ts';
@@ -34,6 +36,8 @@ export interface SchedulerOptions {
   readonly cluster: Cluster & Partial<PodConditionWriter & ChangeNotifier>;
   readonly resolver: ImageLookupService;
   readonly framework: Framework;
+  /** Per-namespace placement policies (PlacementPolicy objects); none: every platform the images have. */
+  readonly policies?: PlacementPolicyReader;
   readonly rng: Rng;
   readonly clock: Clock;
   readonly log: Logger;
@@ -243,7 +247,8 @@ export class Scheduler {
       this.queue.requeue(qp.key, false, clock.now());
       return;
     }
-    const decision = placePod(this.o.framework, this.cache.snapshot, pod, (ref) => lookup.get(ref), this.o.rng, { priority: qp.priority });
+    const policy = this.o.policies ? policyForPod(this.o.policies.policyFor(namespace), pod.metadata.labels) : undefined;
+    const decision = placePod(this.o.framework, this.cache.snapshot, pod, (ref) => lookup.get(ref), this.o.rng, { priority: qp.priority, policy });
     this.decisions.set(qp.key, decision);
     if (decision.outcome !== 'scheduled' || !decision.node || !decision.boundPod) {
       this.placements.push({ decision, result: 'unschedulable', message: decision.reason });

@@ -9,6 +9,7 @@
  * kill (OOMKilled, exit code 137); CPU above the limit is throttled. It also plays the node probe: per-application per-minute maxima, served
  * through the MetricsSource port.
  */
+import { startupMinutes } from './startup-time.ts';
 import type { AppUsageSample, MetricsSource } from '../ports/metrics-source.ts';
 import type { ContainerStatus, Pod } from '../core/k8s/types.ts';
 import { oomKill, reportContainer, restartContainer, type KubeletReport, type PodIdentity } from '../core/kube-model/kubelet.ts';
@@ -108,7 +109,12 @@ export class SimKubelet implements MetricsSource {
     private readonly usage: UsageModel,
     private readonly startMs: number,
     private readonly startupMinutes: number,
+    /** policy.startupCpu in millicores: start-up slows under a smaller request (startup-time.ts). */
+    private readonly startupCpuMilli?: number,
   ) {}
+
+  /** Minutes from bound to Ready of each pod started so far (the report's time to Ready). */
+  readonly readyMinutes: number[] = [];
 
   private platformOf(node: string): Platform | undefined {
     if (!this.nodePlatforms.has(node)) {
@@ -181,7 +187,7 @@ export class SimKubelet implements MetricsSource {
       switch (rt.state) {
         case 'ContainerCreating': {
           c.downMinutes++;
-          if (minute - rt.since < this.startupMinutes) break;
+          if (minute - rt.since < startupMinutes(this.startupMinutes, calc.reqCpu, this.startupCpuMilli)) break;
           const plat = this.platformOf(nodeName);
           const outcomes = calc.images.map((image): RuntimeOutcome => (plat ? this.registry.run(image, plat) : { kind: 'not-found' }));
           rt.startedMs = minuteMs;
@@ -210,6 +216,7 @@ export class SimKubelet implements MetricsSource {
             }
             this.cluster.setPodPhase(key, 'Running', false, 'ContainersNotReady', reports.map((r) => r.status));
           } else {
+            this.readyMinutes.push(minute - rt.since);
             rt.state = 'Running';
             rt.since = minute;
             this.cluster.setPodPhase(key, 'Running', true, undefined, reports.map((r) => r.status));

@@ -73,6 +73,8 @@ export interface AppSeries {
 }
 
 export interface RunResult {
+  /** Minutes from bound to Ready over every pod started, and how many pods the startup boost raised. */
+  readonly timeToReady?: { readonly pods: number; readonly meanMinutes: number | null; readonly boosted: number };
   readonly strategy: Strategy;
   readonly seed: number;
   readonly minutes: number;

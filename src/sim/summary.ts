@@ -37,6 +37,9 @@ export interface StrategyFigures {
   readonly controlPlaneNodes: number;
   readonly strandedCpuCoreHours: number;
   readonly strandedMemoryGiBHours: number;
+  /** Mean minutes from bound to Ready (startup-time.ts), and pods started with a CPU startup boost. */
+  readonly meanMinutesToReady: number | null;
+  readonly startupBoostedPods: number;
   readonly placementsByPlatform: Readonly<Record<string, number>>;
   readonly runningByPlatform: Readonly<Record<string, number>>;
 }
@@ -79,6 +82,8 @@ export function figuresOf(run: RunResult): StrategyFigures {
     controlPlaneNodes: run.controlPlaneNodes,
     strandedCpuCoreHours: run.stranded.cpuCoreHours,
     strandedMemoryGiBHours: run.stranded.memGiBHours,
+    meanMinutesToReady: run.timeToReady?.meanMinutes ?? null,
+    startupBoostedPods: run.timeToReady?.boosted ?? 0,
     placementsByPlatform: sortRecord(run.placementsByPlatform),
     runningByPlatform: sortRecord(run.runningByPlatform),
   };

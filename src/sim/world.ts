@@ -3,6 +3,7 @@
  * registry, the kubelets, the controllers and the clock, wired together. The runner
  * (run.ts) drives it minute by minute with one of the strategies it compares.
  */
+import { cpuMilli } from '../core/units/amounts.ts';
 import type { Node, Pod } from '../core/k8s/types.ts';
 import { SimCluster } from './cluster.ts';
 import { SimClock } from './sim-clock.ts';
@@ -42,7 +43,7 @@ export async function buildWorld(scenario: Scenario, opts: WorldOptions): Promis
   const cluster = new SimCluster(clock, scenario.startMs);
   const registry = opts.registry ?? new SimRegistry(scenario.images);
   const usage = opts.usage ?? new UsageModel(scenario.usage, scenario.durationMinutes, createRng(opts.seed).fork('usage'));
-  const kubelet = new SimKubelet(cluster, registry, usage, scenario.startMs, scenario.policy.startup);
+  const kubelet = new SimKubelet(cluster, registry, usage, scenario.startMs, scenario.policy.startup, scenario.policy.startupCpu === undefined ? undefined : cpuMilli(scenario.policy.startupCpu));
   const controllers = new SimControllers(cluster, rng.fork('controllers'), opts.controllers);
   for (const pc of scenario.priorityClasses) cluster.addPriorityClass(pc);
   for (const n of scenario.nodes) {

@@ -11,7 +11,7 @@ import { parseAllDocuments } from 'yaml';
 import type { RequestRecord } from '../../fake-apiserver/faults.ts';
 
 export const DEPLOY_DIR = join(import.meta.dirname, '..', '..', 'deploy');
-export const COMPONENTS = ['scheduler', 'admission', 'autoscaler'] as const;
+export const COMPONENTS = ['scheduler', 'admission', 'autoscaler', 'placement-policy'] as const;
 export const IMAGE = 'ghcr.io/polyarch/polyarch';
 
 export interface K8sObject {

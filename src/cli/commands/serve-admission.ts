@@ -20,6 +20,11 @@ import { parseListen } from '../../server/listen.ts';
 import { webhookRoute } from '../../server/webhook.ts';
 import { usageError } from '../errors.ts';
 import { ROLES, type ServeContext } from './serve.ts';
+import { KubeScalingPolicyStore } from '../../adapters/kube/scaling-policies.ts';
+import type { StartupBoostSource } from '../../app/admission.ts';
+import type { ScalingPolicy } from '../../core/autoscale/policy.ts';
+import { cpuMilli } from '../../core/units/amounts.ts';
+import { policiesOf, startPolicies } from './serve-policies.ts';
 import { kubeConfigFrom } from './serve-runtime.ts';
 
 interface AdmissionFlags {
@@ -84,10 +89,10 @@ ROLES['extender'] = {
   description: 'kube-scheduler extender over HTTPS (--admission-listen): /extender/filter, /prioritize, /bind',
   create: (ctx) => {
     const f = ctx.flags as unknown as AdmissionFlags;
-    const extender = new Extender({ resolver: ctx.resolver, cluster: ctx.cluster, clock: systemClock, deadlineMs: f.extenderDeadlineMs, preferences: f.archPreference });
+    const extender = new Extender({ resolver: ctx.resolver, cluster: ctx.cluster, clock: systemClock, deadlineMs: f.extenderDeadlineMs, preferences: f.archPreference, policies: policiesOf(ctx) });
     const server = serverOf(ctx);
     server.routes.push(...extenderRoutes(extender, ctx.metrics, ctx.log.child({ role: 'extender' })));
-    return { leaderOnly: false, start: (signal) => server.start(signal), run: (signal) => server.serve(signal) };
+    return { leaderOnly: false, start: async (signal) => { await startPolicies(ctx, signal); await server.start(signal); }, run: (signal) => server.serve(signal) };
   },
 };
 
@@ -97,16 +102,22 @@ ROLES['webhook'] = {
     const f = ctx.flags as unknown as AdmissionFlags;
     const server = serverOf(ctx);
     const skip = [...new Set([...f.skipNamespace, f.namespace])];
-    server.routes.push(webhookRoute({ resolver: ctx.resolver, preferences: f.archPreference, skipNamespaces: skip }, ctx.metrics, ctx.log.child({ role: 'webhook' })));
+    const policies = policiesOf(ctx);
+    const boosts = new StartupBoostCache(new KubeScalingPolicyStore(kubeConfigFrom(ctx.flags), { clock: systemClock, log: ctx.log }), ctx.cluster, ctx.log.child({ part: 'startup-boost' }));
+    server.routes.push(webhookRoute({ resolver: ctx.resolver, preferences: f.archPreference, skipNamespaces: skip, policies, startupBoost: boosts }, ctx.metrics, ctx.log.child({ role: 'webhook' })));
     const log = ctx.log.child({ role: 'gate-controller' });
     const cluster = ctx.cluster;
     const controller = new GateController({
       cluster: Object.assign(new KubePodJsonPatcher(kubeConfigFrom(ctx.flags), cluster), { listNodes: () => cluster.listNodes(), recordEvent: cluster.recordEvent.bind(cluster) }),
-      resolver: ctx.resolver, clock: systemClock, preferences: f.archPreference, deadlineMs: 10_000, releaseAfterMs: f.gateReleaseAfterMs, intervalMs: f.gateIntervalMs,
+      resolver: ctx.resolver, clock: systemClock, preferences: f.archPreference, deadlineMs: 10_000, releaseAfterMs: f.gateReleaseAfterMs, intervalMs: f.gateIntervalMs, policies,
     });
     return {
       leaderOnly: false,
-      start: (signal) => server.start(signal),
+      start: async (signal) => {
+        await startPolicies(ctx, signal);
+        await boosts.refresh();
+        await server.start(signal);
+      },
       run: async (signal) => {
         const warm = (async () => {
           // Warm the cache with the images already running, so admission finds most of them.
@@ -116,6 +127,7 @@ ROLES['webhook'] = {
           log.info({ images: images.size }, 'image cache warmed');
         })();
         await Promise.all([
+          boosts.run(signal, 5_000),
           server.serve(signal),
           controller.run(signal, (r) => (r.outcome === 'failed' ? log.warn(r, 'gate') : log.info(r, 'gate')), (err) => log.error({ error: err instanceof Error ? err.message : String(err) }, 'gate round failed')),
           warm,
@@ -124,6 +136,45 @@ ROLES['webhook'] = {
     };
   },
 };
+
+/**
+ * The webhook's snapshot of ScalingPolicies with a startupBoost and the largest node's
+ * CPU, refreshed every few seconds (admission never waits on the API server). A list that
+ * fails keeps the last snapshot and is logged.
+ */
+class StartupBoostCache implements StartupBoostSource {
+  private snapshot: readonly ScalingPolicy[] = [];
+  private room: number | undefined;
+
+  constructor(private readonly store: KubeScalingPolicyStore, private readonly cluster: ServeContext['cluster'], private readonly log: ServeContext['log']) {}
+
+  policies(): readonly ScalingPolicy[] {
+    return this.snapshot;
+  }
+
+  roomMilli(): number | undefined {
+    return this.room;
+  }
+
+  async refresh(): Promise<void> {
+    try {
+      const listed = await this.store.list();
+      this.snapshot = listed.flatMap((p) => (p.ok && p.value.spec.startupBoost ? [p.value] : []));
+    } catch (err) {
+      this.log.warn({ error: err instanceof Error ? err.message : String(err) }, 'ScalingPolicies not listed; the last snapshot is used for startup boosts');
+    }
+    const nodes = await this.cluster.listNodes();
+    const rooms = nodes.map((n) => cpuMilli(n.status?.allocatable?.['cpu'] ?? n.status?.capacity?.['cpu']) ?? 0);
+    this.room = rooms.length ? Math.max(...rooms) : undefined;
+  }
+
+  async run(signal: AbortSignal, everyMs: number): Promise<void> {
+    while (!signal.aborted) {
+      await systemClock.sleep(everyMs, signal).catch(() => undefined);
+      if (!signal.aborted) await this.refresh();
+    }
+  }
+}
 
 function parseArchPreference(text: string, prev: ArchPreference[] = []): ArchPreference[] {
   const out = [...prev];
@@ -159,7 +210,7 @@ export function registerAdmissionServeOptions(program: Command): void {
     .addOption(new Option('--arch-preference <arch=weight,...>', 'preferred architectures, weights 1-100 (webhook preferred terms, extender scores)').argParser(parseArchPreference).default([]))
     .addOption(new Option('--extender-deadline-ms <ms>', 'longest a registry lookup may hold a kube-scheduler call').argParser(integer('--extender-deadline-ms', 1)).default(2000))
     .addOption(new Option('--gate-interval-ms <ms>', 'how often the gate controller looks for gated pods').argParser(integer('--gate-interval-ms', 100)).default(2000))
-    .addOption(new Option('--gate-release-after-ms <ms>', 'release a gated pod whose images stay unresolvable this long, without a constraint (0: never)').argParser(integer('--gate-release-after-ms', 0)).default(600_000))
+    .addOption(new Option('--gate-release-after-ms <ms>', 'release a gated pod whose images stay unresolvable this long, without a constraint (0: never). The cluster default of a PlacementPolicy\'s unreadableImages: 0 is Block, otherwise Unconstrained').argParser(integer('--gate-release-after-ms', 0)).default(600_000))
     .addOption(new Option('--body-limit <bytes>', 'largest request body of the extender and webhook').argParser(integer('--body-limit', 1024)).default(7 * 1024 * 1024));
   serve.hook('preAction', (cmd) => {
     const o = cmd.opts<{ tlsCertFile?: string; tlsPrivateKeyFile?: string }>();

@@ -24,6 +24,7 @@ import { createMetrics, type ServerMetrics } from '../../server/metrics.ts';
 import { createSchedulingMetrics, type SchedulingMetrics } from '../../server/scheduling-metrics.ts';
 import { parseDuration } from '../duration.ts';
 import { autoscalerRole } from './serve-autoscaler.ts';
+import { policiesOf, startPolicies } from './serve-policies.ts';
 import { CliError, usageError } from '../errors.ts';
 import { clusterFrom, defaultIdentity, kubeConfigFrom, makeLogger, resolverFrom, type ClusterFlags } from './serve-runtime.ts';
 
@@ -69,6 +70,7 @@ export const ROLES: Record<string, RoleDefinition> = {
     description: 'schedule pending pods with spec.schedulerName (S2-S4: node, platform, image variant)',
     create: (ctx) => ({
       leaderOnly: true,
+      start: (signal) => startPolicies(ctx, signal),
       run: (signal) => {
         const fw = createFramework({});
         if (!fw.ok) throw new Error(fw.error);
@@ -76,6 +78,7 @@ export const ROLES: Record<string, RoleDefinition> = {
           cluster: ctx.cluster,
           resolver: ctx.resolver,
           framework: fw.value,
+          policies: policiesOf(ctx),
           rng: createRng(Number(ctx.flags.seed) || 1),
           clock: systemClock,
           log: ctx.log.child({ role: 'scheduler' }),

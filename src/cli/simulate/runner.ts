@@ -19,6 +19,10 @@ import { silentLogger } from '../../ports/logger.ts';
 import type { Hindsight } from '../../ports/metrics-source.ts';
 import type { Usage } from '../../sim/usage.ts';
 import { MemoryPolicyStore } from '../../sim/scaling-policies.ts';
+import { MemoryPlacementPolicies } from '../../sim/placement-policies.ts';
+import { boostAtCreation } from '../../app/admission.ts';
+import { parseScalingPolicy } from '../../core/autoscale/policy.ts';
+import type { PodLike } from '../../core/admission/pod.ts';
 import { buildWorld, deployWorkload, type World } from '../../sim/world.ts';
 import { appOf } from '../../sim/kubelet.ts';
 import { allocatableAmounts, podRequestAmounts } from '../../core/k8s/resources.ts';
@@ -153,7 +157,15 @@ const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise<RunResult> {
   const cfg = CONFIG[opts.strategy];
   const policy = scenario.policy;
-  const mutate = cfg.perArch && opts.registry ? perArchAssignment(scenario, opts.registry) : undefined;
+  const perArch = cfg.perArch && opts.registry ? perArchAssignment(scenario, opts.registry) : undefined;
+  // The CPU startup boost the webhook applies at creation (polyarch's autoscaling only; the baselines start unboosted).
+  const boost = cfg.scaling === 'predictive' || cfg.scaling === 'oracle' ? startupBoostInSim(scenario) : undefined;
+  const mutate = perArch || boost
+    ? (pod: Pod, workload: string): Pod => {
+        const placed = perArch ? perArch(pod, workload) : pod;
+        return boost ? boost.apply(placed) : placed;
+      }
+    : undefined;
   const world = await buildWorld(scenario, {
     seed: opts.seed,
     controllers: { schedulerName: cfg.schedulerName, ...(mutate ? { mutate } : {}) },
@@ -170,6 +182,8 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
   const resolver = new ImageLookupService({ source: registry, clock });
   const scheduler = new Scheduler({
     cluster, resolver, framework: framework.value, rng: world.rng.fork('scheduler'), clock, log: silentLogger, schedulerName: cfg.schedulerName,
+    // The scenario's placement policies, read as `serve` reads them (the platform-blind baselines have none).
+    ...(cfg.platformAware && scenario.placementPolicies?.length ? { policies: new MemoryPlacementPolicies(scenario.placementPolicies) } : {}),
   });
   // The migrator `serve --migrator` runs; the Kubernetes baselines configure it as Kubernetes behaves (bare pods are lost).
   const migrator = new Migrator({ cluster, clock, defaultTolerationMs: policy.evictionTimeout * 60_000, recreateBarePods: cfg.recreateBarePods });
@@ -294,6 +308,8 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
 
     kubelet.step(minute);
     t = lap('kubelet', t);
+    // The autoscaler takes each boost back once its pod is Ready (as `serve --autoscaler` does first in every round).
+    if (boost) await autoscaler.takeBackStartupBoosts();
     for (const key of kubelet.startedThisStep) {
       const pod = cluster.podObject(key);
       if (!pod) continue;
@@ -384,8 +400,37 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
     execFormat: execFormatRepairs,
     timeline,
     invariantViolations: violations.slice(0, 100),
+    timeToReady: {
+      pods: kubelet.readyMinutes.length,
+      meanMinutes: kubelet.readyMinutes.length === 0 ? null : round3(kubelet.readyMinutes.reduce((a, b) => a + b, 0) / kubelet.readyMinutes.length),
+      boosted: boost?.count() ?? 0,
+    },
     phaseMs: Object.fromEntries(Object.entries(phaseMs).map(([k, v]) => [k, Math.round(v)])),
     events,
+  };
+}
+
+/**
+ * The webhook's startup boost in the simulator: the scenario's ScalingPolicies with a
+ * startupBoost, applied to each pod as it is created, by the same function the webhook runs.
+ */
+function startupBoostInSim(scenario: Scenario): { apply: (pod: Pod) => Pod; count: () => number } | undefined {
+  const policies = scenario.scalingPolicies.flatMap((p) => {
+    const r = parseScalingPolicy({ metadata: { namespace: p.namespace, name: p.name }, spec: p.spec });
+    return r.ok && r.value.spec.startupBoost ? [r.value] : [];
+  });
+  if (policies.length === 0) return undefined;
+  const room = Math.max(0, ...scenario.nodes.map((n) => allocatableAmounts(n).cpu));
+  let boosted = 0;
+  const source = { policies: () => policies, roomMilli: () => room };
+  return {
+    apply: (pod) => {
+      const b = boostAtCreation(pod as PodLike, pod.metadata.namespace ?? 'default', source);
+      if (!b) return pod;
+      boosted++;
+      return b.pod as Pod;
+    },
+    count: () => boosted,
   };
 }
 

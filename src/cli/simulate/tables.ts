@@ -43,6 +43,7 @@ export function renderSummary(s: SummaryJson, reportPath: string | undefined): s
     ['slack memory (GiB-hours)', (f) => n(f.slackMemoryGiBHours)],
     ['used above request, CPU (core-hours)', (f) => n(f.shortfallCpuCoreHours)],
     ['resizes (deferred)', (f) => `${f.resizes} (${f.resizesDeferred})`],
+    ['mean minutes to Ready (pods with startup boost)', (f) => `${n(f.meanMinutesToReady)} (${f.startupBoostedPods})`],
     ['control-plane nodes', (f) => n(f.controlPlaneNodes)],
     ['stranded CPU (core-hours)', (f) => n(f.strandedCpuCoreHours)],
   ];

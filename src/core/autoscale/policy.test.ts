@@ -38,7 +38,7 @@ describe('ScalingPolicy', () => {
     expect(props['mode']!.enum).toEqual([...MODES]);
     const p = parseScalingPolicy({ spec: { selector: { matchLabels: { a: 'b' } } } });
     if (!p.ok) throw new Error(p.error);
-    expect(Object.keys(props).sort()).toEqual(Object.keys({ ...p.value.spec, targetRef: 1, priority: 1 }).sort());
+    expect(Object.keys(props).sort()).toEqual(Object.keys({ ...p.value.spec, targetRef: 1, priority: 1, startupBoost: 1 }).sort());
     for (const k of ['headroom', 'mode', 'application', 'migrateWhenNodeFull', 'memoryMargin'] as const) expect(props[k]!.default).toEqual(p.value.spec[k]);
   });
 });

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { amountOf } from '../units/amounts.ts';
+import { startupBoostSchema } from './startup-boost.ts';
 
 export const POLICY_GROUP = 'polyarch.io';
 export const POLICY_VERSION = 'v1alpha1';
@@ -50,6 +51,8 @@ export const scalingPolicySpecSchema = z
     migrateWhenNodeFull: z.boolean().default(false),
     /** Memory is lowered only while usage stays below (1 - margin) x the new amount. */
     memoryMargin: z.number().min(0).max(0.9).default(0.1),
+    /** More CPU from creation until Ready, taken back in place (startup-boost.ts). */
+    startupBoost: startupBoostSchema.optional(),
   })
   .refine((s) => (s.targetRef === undefined) !== (s.selector === undefined), { message: 'give exactly one of targetRef or selector', path: ['targetRef'] });
 

@@ -48,7 +48,7 @@ export const DEFAULT_WEIGHTS: Readonly<Record<ScoreName, number>> = {
 };
 
 /** The extender profile's weights: only polyarch's own scores (kube-scheduler scores the rest). */
-const EXTENDER_WEIGHTS: Readonly<Record<ScoreName, number>> = {
+export const EXTENDER_WEIGHTS: Readonly<Record<ScoreName, number>> = {
   LeastAllocated: 0, BalancedAllocation: 0, NodeAffinity: 0, TaintToleration: 0, ImageLocality: 0, ArchitecturePreference: 1, ImageVariant: 1,
 };
 

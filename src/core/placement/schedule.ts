@@ -13,6 +13,7 @@ import { failureSummary, successSummary, type Decision, type ImageChoice } from 
 import { runCycle, type Framework } from './framework.ts';
 import type { NodeInfo } from './node-info.ts';
 import { DECISION_ANNOTATION, PLATFORM_ANNOTATION, SOURCE_IMAGES_ANNOTATION } from '../k8s/annotations.ts';
+import { applyPlacementPolicy, frameworkForPolicy, type EffectivePlacementPolicy } from './namespace-policy.ts';
 import { preparePod, type ImageLookup, type PodInfo } from './pod-info.ts';
 import type { Rng } from '../rng.ts';
 import type { ClusterSnapshot } from './snapshot.ts';
@@ -69,18 +70,21 @@ export function refused(pod: Pod, priority: number, outcome: 'unschedulable' | '
 export interface ScheduleOptions {
   /** The pod's priority (from its PriorityClass); default spec.priority or 0. */
   readonly priority?: number;
+  /** The namespace's placement policy for this pod (namespace-policy.ts policyForPod): narrows its platforms. */
+  readonly policy?: EffectivePlacementPolicy | undefined;
 }
 
 /** Decides where one pod goes, without assuming it. */
-export function schedulePod(fw: Framework, snapshot: ClusterSnapshot, pod: Pod, lookup: ImageLookup, rng: Rng, options: ScheduleOptions = {}): { decision: Decision; info: PodInfo | undefined } {
+export function schedulePod(base: Framework, snapshot: ClusterSnapshot, pod: Pod, lookup: ImageLookup, rng: Rng, options: ScheduleOptions = {}): { decision: Decision; info: PodInfo | undefined } {
   const priority = options.priority ?? pod.spec.priority ?? 0;
+  const fw = frameworkForPolicy(base, options.policy);
   const prepared = preparePod(pod, fw.platformAware ? lookup : undefined, priority);
   if (!prepared.ok) {
     const total = snapshot.size;
     const reason = prepared.kind === 'invalid' ? `invalid pod: ${prepared.error}` : total === 0 ? failureSummary(0, {}) : `0/${total} nodes are available: ${prepared.error}.`;
     return { decision: refused(pod, priority, prepared.kind === 'invalid' ? 'invalid' : 'unschedulable', reason, total), info: undefined };
   }
-  const info = prepared.value;
+  const info = applyPlacementPolicy(prepared.value, options.policy);
   const cycle = runCycle(fw, snapshot, info, rng);
   const supported = info.supportedPlatforms.map(displayPlatform);
   const failures = Object.fromEntries(cycle.failures);

@@ -142,6 +142,7 @@ function comparison(figs: readonly StrategyFigures[]): string {
     ['no image for the node (ErrImagePull)', (f) => String(f.imagePullErrorPods)],
     ['pending pod-hours', (f) => String(f.pendingPodHours)],
     ['bound, not running (pod-hours)', (f) => String(f.downPodHours)],
+    ['mean minutes to Ready (startup-boosted pods)', (f) => `${f.meanMinutesToReady ?? 'n/a'} (${f.startupBoostedPods})`],
     ['exec format errors caught / repaired / blocked', (f) => `${f.execFormatCaught} / ${f.execFormatRepaired} / ${f.execFormatBlocked}`],
     ['mean minutes to repair an exec format error', (f) => (f.meanMinutesToRepair === null ? '-' : String(f.meanMinutesToRepair))],
     ['migrations completed / started', (f) => `${f.migrationsCompleted} / ${f.migrations}`],

@@ -3,6 +3,7 @@
  * document. Every error names the document (its index from 1, kind and name) and the
  * field path, e.g. `document 4 (Deployment shop/web): spec.replicas: expected number`.
  */
+import type { PlacementPolicyObject } from '../../core/placement/policy-book.ts';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseYamlDocuments, yamlValues } from '../../adapters/yaml-documents.ts';
@@ -42,6 +43,8 @@ export interface Scenario {
   readonly pdbs: readonly PodDisruptionBudget[];
   /** ScalingPolicy objects of the scenario (spec as written; validated). */
   readonly scalingPolicies: readonly { readonly namespace: string; readonly name: string; readonly spec: unknown }[];
+  /** PlacementPolicy and ClusterPlacementPolicy objects of the scenario (validated). */
+  readonly placementPolicies?: readonly PlacementPolicyObject[];
   /** Workloads created by a `deploy` event rather than at the start. */
   readonly deferred: ReadonlySet<string>;
 }
@@ -123,11 +126,11 @@ export function parseScenario(text: string, file: string): LoadResult {
   const statefulSets = of<StatefulSet>('StatefulSet');
 
   // Names must be unique per kind, as the API server would insist.
-  for (const kind of ['Node', 'Pod', 'Deployment', 'StatefulSet', 'PriorityClass', 'PodDisruptionBudget', 'ScalingPolicy'] as const) {
+  for (const kind of ['Node', 'Pod', 'Deployment', 'StatefulSet', 'PriorityClass', 'PodDisruptionBudget', 'ScalingPolicy', 'PlacementPolicy', 'ClusterPlacementPolicy'] as const) {
     const seen = new Set<string>();
     for (const o of objects.filter((x) => x.kind === kind)) {
       const m = (o.value as { metadata: { name: string; namespace?: string } }).metadata;
-      const k = kind === 'Node' || kind === 'PriorityClass' ? m.name : workloadKey(m.namespace, m.name);
+      const k = kind === 'Node' || kind === 'PriorityClass' || kind === 'ClusterPlacementPolicy' ? m.name : workloadKey(m.namespace, m.name);
       if (seen.has(k)) errors.push(`${o.label}: metadata.name: duplicate ${kind} ${k}`);
       seen.add(k);
     }
@@ -265,6 +268,10 @@ export function parseScenario(text: string, file: string): LoadResult {
       scalingPolicies: objects.filter((o) => o.kind === 'ScalingPolicy').map((o) => {
         const d = o.value as { metadata: { name: string; namespace?: string }; spec: unknown };
         return { namespace: d.metadata.namespace ?? 'default', name: d.metadata.name, spec: d.spec };
+      }),
+      placementPolicies: objects.filter((o) => o.kind === 'PlacementPolicy' || o.kind === 'ClusterPlacementPolicy').map((o) => {
+        const d = o.value as { kind: 'PlacementPolicy' | 'ClusterPlacementPolicy'; metadata: { name: string; namespace?: string }; spec: unknown };
+        return { kind: d.kind, metadata: { name: d.metadata.name, ...(d.kind === 'PlacementPolicy' ? { namespace: d.metadata.namespace ?? 'default' } : {}) }, spec: d.spec };
       }),
       deferred,
     },

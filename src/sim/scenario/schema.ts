@@ -4,6 +4,7 @@
  * `apiVersion: polyarch.io/v1alpha1, kind: Scenario`. Schemas only; load.ts reads the
  * YAML and names the document and field of every error.
  */
+import { CLUSTER_PLACEMENT_POLICY_NAME, placementPolicySpecSchema } from '../../core/placement/namespace-policy.ts';
 import { z } from 'zod';
 import { MAX_PODS } from '../../core/k8s/limits.ts';
 import { scalingPolicySpecSchema } from '../../core/autoscale/policy.ts';
@@ -247,6 +248,8 @@ export const policySchema = z.strictObject({
   evictionTimeout: minutes(0).default(5),
   /** Minutes a pod takes from bound to running (image pull and start). */
   startup: minutes(0).default(1),
+  /** The CPU request at which start-up takes `startup` minutes; a smaller request starts slower (absent: a fixed `startup`). */
+  startupCpu: quantity.optional(),
 }).default({ interval: 5, window: 60, horizon: 5, headroom: 0.05, errorQuantile: 0.95, evictionTimeout: 5, startup: 1 });
 
 export const scenarioDoc = z.looseObject({
@@ -283,13 +286,17 @@ export type ScenarioEvent = z.infer<typeof eventSchema>;
 export type Policy = z.infer<typeof policySchema>;
 export type PodSpecDoc = z.infer<typeof scenarioPodSpec>;
 
+/** A polyarch.io/v1alpha1 object of a scenario: its kind, metadata and validated spec. */
+const polyarchDoc = <K extends string, S extends z.ZodType>(kind: K, spec: S, meta: z.ZodType<z.infer<typeof metadata>> = metadata) =>
+  z.looseObject({ apiVersion: z.literal('polyarch.io/v1alpha1'), kind: z.literal(kind), metadata: meta, spec });
+
 /** A ScalingPolicy in a scenario: the workload is scaled as it says (otherwise one InPlace policy per workload). */
-export const scalingPolicyDoc = z.looseObject({
-  apiVersion: z.literal('polyarch.io/v1alpha1'),
-  kind: z.literal('ScalingPolicy'),
-  metadata,
-  spec: scalingPolicySpecSchema,
-});
+export const scalingPolicyDoc = polyarchDoc('ScalingPolicy', scalingPolicySpecSchema);
+
+/** Placement policies in a scenario (docs/placement-policy.md): read by the simulated scheduler as `serve` reads them. */
+export const placementPolicyDoc = polyarchDoc('PlacementPolicy', placementPolicySpecSchema);
+export const clusterPlacementPolicyDoc = polyarchDoc('ClusterPlacementPolicy', placementPolicySpecSchema,
+  metadata.refine((m) => m.name === CLUSTER_PLACEMENT_POLICY_NAME, { message: `only the ClusterPlacementPolicy named "${CLUSTER_PLACEMENT_POLICY_NAME}" is read`, path: ['name'] }));
 
 export const kindSchemas = {
   Node: nodeDoc,
@@ -299,6 +306,8 @@ export const kindSchemas = {
   PriorityClass: priorityClassDoc,
   PodDisruptionBudget: pdbDoc,
   ScalingPolicy: scalingPolicyDoc,
+  PlacementPolicy: placementPolicyDoc,
+  ClusterPlacementPolicy: clusterPlacementPolicyDoc,
   Scenario: scenarioDoc,
 } as const;
 export type Kind = keyof typeof kindSchemas;

@@ -1,0 +1,54 @@
+/**
+ * The placement policies of a `polyarch serve` process: one KubePlacementPolicies (two
+ * informers) shared by the scheduler, extender and webhook roles of the process, started
+ * by the first role's start() and waited for at most --cache-sync-timeout (a missing CRD
+ * is logged and the built-in default applies meanwhile). The built-in default for
+ * unreadable images comes from --gate-release-after-ms: 0 is Block, otherwise Unconstrained.
+ */
+import { KubePlacementPolicies } from '../../adapters/kube/placement-policies.ts';
+import { systemClock } from '../../adapters/system-clock.ts';
+import type { UnreadableAction } from '../../core/placement/namespace-policy.ts';
+import { parseDuration } from '../duration.ts';
+import type { ServeContext } from './serve.ts';
+import { kubeConfigFrom } from './serve-runtime.ts';
+
+const books = new WeakMap<ServeContext, { policies: KubePlacementPolicies; ready: Promise<void> | undefined }>();
+
+/** The cluster-wide default for images whose platforms cannot be read, from serve's flags. */
+export function unreadableDefault(ctx: ServeContext): UnreadableAction {
+  const ms = Number(ctx.flags['gateReleaseAfterMs'] ?? 600_000);
+  return ms > 0 ? 'Unconstrained' : 'Block';
+}
+
+export function policiesOf(ctx: ServeContext): KubePlacementPolicies {
+  let b = books.get(ctx);
+  if (!b) {
+    const policies = new KubePlacementPolicies(kubeConfigFrom(ctx.flags), {
+      clock: systemClock, log: ctx.log.child({ part: 'placement-policies' }), base: unreadableDefault(ctx), dryRun: ctx.flags['dryRun'] === true,
+    });
+    books.set(ctx, (b = { policies, ready: undefined }));
+  }
+  return b.policies;
+}
+
+/** Starts the policy informers once and waits for their first lists, at most --cache-sync-timeout; stops them when `signal` aborts. */
+export function startPolicies(ctx: ServeContext, signal: AbortSignal): Promise<void> {
+  const policies = policiesOf(ctx);
+  const b = books.get(ctx);
+  if (!b) throw new Error('startPolicies: no book');
+  b.ready ??= (async () => {
+    signal.addEventListener('abort', () => void policies.stop(), { once: true });
+    const timeout = parseDuration(String(ctx.flags.cacheSyncTimeout)) ?? 120_000;
+    const limit = new AbortController();
+    const stopWaiting = (): void => limit.abort();
+    signal.addEventListener('abort', stopWaiting, { once: true });
+    const waited = await Promise.race([
+      policies.start().then(() => 'synced' as const),
+      systemClock.sleep(timeout, limit.signal).then(() => 'timeout' as const, () => 'aborted' as const),
+    ]);
+    limit.abort();
+    signal.removeEventListener('abort', stopWaiting);
+    if (waited === 'timeout') ctx.log.warn({}, 'placement policies not listed within --cache-sync-timeout (is the PlacementPolicy CRD installed?); the built-in default applies until they are');
+  })();
+  return b.ready;
+}
