@@ -14,18 +14,18 @@ import { join } from 'node:path';
 import { CgroupReader } from '../src/adapters/probe/cgroup-fs.ts';
 import { ProbeSampler } from '../src/adapters/probe/sampler.ts';
 import { functionPodInfoSource } from '../src/adapters/probe/pod-list.ts';
-import type { PodInfo } from '../src/ports/pod-info.ts';
+import type { NodePodInfo } from '../src/ports/pod-info.ts';
 import { containerPath, writeProc, writeV2Cgroup, writeV2Root } from '../test/support/cgroup-tree.ts';
 
 const FULL = process.env['BENCH_FULL'] === '1';
 const CONTAINERS = FULL ? 1000 : 100;
 const ROUNDS = FULL ? 50 : 30;
 
-function buildTree(dir: string): { root: string; procRoot: string; pods: PodInfo[] } {
+function buildTree(dir: string): { root: string; procRoot: string; pods: NodePodInfo[] } {
   const root = join(dir, 'cgroup');
   const procRoot = join(dir, 'proc');
   writeV2Root(root, procRoot);
-  const pods: PodInfo[] = [];
+  const pods: NodePodInfo[] = [];
   for (let p = 0; p < CONTAINERS / 2; p++) {
     const uid = `0000${p.toString(16).padStart(4, '0')}-1111-4222-8333-444455556666`;
     const containers = [];

@@ -20,12 +20,14 @@ import { isDeepStrictEqual } from 'node:util';
 import type { AdmissionChain, Operation } from './admission.ts';
 import type { Clock } from './clock.ts';
 import { rfc3339 } from './clock.ts';
-import { parseQuantity as parseQ } from './quantity.ts';
+import { parseQuantity } from '../src/core/k8s/quantity.ts';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from './patch.ts';
 import type { ResourceDef, ResourceTable } from './resources.ts';
 import { customResource, groupVersion, resourceId } from './resources.ts';
-import type { LabelSelectorObject } from './selectors.ts';
-import { matches, matchesFields, parseFieldSelector, parseLabelSelector, selectorMatches } from './selectors.ts';
+import { matchesFields, parseFieldSelector, parseLabelSelector } from './selectors.ts';
+import { requirementsMatch, selectorMatches } from '../src/core/k8s/labels.ts';
+import { defaultTolerations } from '../src/core/kube-model/node-lifecycle.ts';
+import type { LabelSelector } from '../src/core/k8s/types.ts';
 import {
   ApiError, alreadyExists, badRequest, conflict, forbidden, gone, invalid, methodNotAllowed, notFound, successStatus,
   tooManyRequests, unsupportedMediaType,
@@ -287,12 +289,7 @@ export class Api {
         spec.priority = value;
         if (named) spec.preemptionPolicy ??= named.preemptionPolicy ?? 'PreemptLowerPriority';
         // DefaultTolerationSeconds admission: tolerate not-ready/unreachable for 300 s.
-        const tolerations: { key?: string; effect?: string }[] = (spec.tolerations ??= []);
-        for (const key of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']) {
-          if (!tolerations.some((t) => (t.key === key || t.key === undefined) && (t.effect === 'NoExecute' || t.effect === undefined))) {
-            tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 } as { key: string });
-          }
-        }
+        spec.tolerations = [...(spec.tolerations ?? []), ...defaultTolerations(spec.tolerations ?? [])];
         for (const c of spec.containers ?? []) {
           c.imagePullPolicy ??= typeof c.image === 'string' && (c.image.endsWith(':latest') || !/:[^/]+$/.test(c.image.split('@')[0] ?? '')) ? 'Always' : 'IfNotPresent';
           c.terminationMessagePath ??= '/dev/termination-log';
@@ -393,7 +390,7 @@ export class Api {
   }
 
   matchesSelectors(def: ResourceDef, o: KubeObject, labelSel: ReturnType<typeof parseLabelSelector>, fieldSel: ReturnType<typeof parseFieldSelector>): boolean {
-    return matches(labelSel, o.metadata.labels) && matchesFields(fieldSel, (f) => this.fieldValue(def, o, f));
+    return requirementsMatch(labelSel, o.metadata.labels) && matchesFields(fieldSel, (f) => this.fieldValue(def, o, f));
   }
 
   fieldValue(def: ResourceDef, o: KubeObject, field: string): string {
@@ -784,7 +781,7 @@ export class Api {
     const ignoresBudget = phase === 'Succeeded' || phase === 'Failed' || phase === 'Pending' || !!pod.metadata.deletionTimestamp;
     if (!ignoresBudget) {
       const pdbDef = this.resource('policy', 'poddisruptionbudgets');
-      const pdbs = this.store.scan(resourceId(pdbDef), ns).filter((p) => selectorMatches(p.spec?.selector as LabelSelectorObject, pod.metadata.labels));
+      const pdbs = this.store.scan(resourceId(pdbDef), ns).filter((p) => selectorMatches(p.spec?.selector as LabelSelector, pod.metadata.labels));
       if (pdbs.length > 1) {
         throw new ApiError(500, 'InternalError', 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.');
       }
@@ -815,7 +812,7 @@ export class Api {
    */
   disruptionStatus(pdb: KubeObject): { expectedPods: number; currentHealthy: number; desiredHealthy: number; disruptionsAllowed: number } {
     const ns = pdb.metadata.namespace ?? '';
-    const pods = this.store.scan('/pods', ns).filter((p) => selectorMatches(pdb.spec?.selector as LabelSelectorObject, p.metadata.labels));
+    const pods = this.store.scan('/pods', ns).filter((p) => selectorMatches(pdb.spec?.selector as LabelSelector, p.metadata.labels));
     const live = pods.filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
     const currentHealthy = live.filter((p) => podIsReady(p) && !p.metadata.deletionTimestamp).length;
     // Expected: for pods owned by a scalable controller, its spec.replicas; bare pods count one each.
@@ -861,8 +858,12 @@ export class Api {
 
 /** Compares two quantities numerically (-1, 0, 1); unparsable ones compare equal. */
 function compareQuantity(a: unknown, b: unknown): number {
-  const pa = parseQ(a);
-  const pb = parseQ(b);
+  const q = (v: unknown): number | undefined => {
+    const r = typeof v === 'string' || typeof v === 'number' ? parseQuantity(v) : undefined;
+    return r?.ok ? r.value : undefined;
+  };
+  const pa = q(a);
+  const pb = q(b);
   if (pa === undefined || pb === undefined) return 0;
   return pa < pb ? -1 : pa > pb ? 1 : 0;
 }

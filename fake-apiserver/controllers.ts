@@ -18,7 +18,9 @@
  *   deleted (after their tolerationSeconds). Pods bound to nodes that do not exist are
  *   deleted (pod GC) (https://kubernetes.io/docs/concepts/architecture/nodes/#node-controller).
  * - kubelet: for every node whose kubelet is "running" (see stopKubelet): renews its Lease,
- *   keeps Ready=True, starts bound pods (Running, Ready, containerStatuses), finishes
+ *   keeps Ready=True, starts bound pods with the container statuses of the shared kubelet
+ *   model (src/core/kube-model: Running, or CrashLoopBackOff after an exec format error,
+ *   ErrImagePull / ImagePullBackOff; restartCount and back-off; events; logs), finishes
  *   graceful deletions after the grace period, and actuates in-place resizes with the 1.33
  *   conditions (PodResizePending reason Infeasible / Deferred, PodResizeInProgress).
  *   Without it, graceful deletions finish after their grace period on any node.
@@ -32,11 +34,17 @@ import type { Api } from './api.ts';
 import { podIsReady, qosClass } from './api.ts';
 import type { Clock } from './clock.ts';
 import { microTime, rfc3339 } from './clock.ts';
-import { parseQuantity, podRequests } from './quantity.ts';
 import { resourceId } from './resources.ts';
 import { ApiError } from './status.ts';
 import type { Change } from './store.ts';
-import type { KubeObject, OwnerReference } from './types.ts';
+import type { KubeObject } from './types.ts';
+import { reportContainer, type KubeletReport, type PodIdentity } from '../src/core/kube-model/kubelet.ts';
+import { runImage, runtimeImage, type DeclaredImage, type RuntimeImage, type RuntimeOutcome } from '../src/core/kube-model/runtime.ts';
+import { nodePlatform, type NodePlatformSource } from '../src/core/platform/platform.ts';
+import { resizeVerdict } from '../src/core/kube-model/resize.ts';
+import { allocatableAmounts, podRequestAmounts } from '../src/core/k8s/resources.ts';
+import { TAINT_NODE_UNREACHABLE, type Node, type Pod, type Taint } from '../src/core/k8s/types.ts';
+import { markUnreachable, markedUnreachable, nodeUnheard, reachableTaints, taintEvictionAt } from '../src/core/kube-model/node-lifecycle.ts';
 
 export interface ControllerSwitches {
   replicaSet: boolean;
@@ -58,23 +66,30 @@ export interface ControllerOptions {
    * grace period. Node lifecycle reads both.
    */
   kubeletLeases?: boolean;
+  /**
+   * Images the kubelet model's runtime knows, by reference: their platforms and entries
+   * that lie (`{ platforms: ['linux/amd64', 'linux/arm64'], binaries: { 'linux/arm64': 'linux/amd64' } }`:
+   * on an arm64 node the container exits with `exec format error` and crash-loops).
+   * Images not listed run anywhere.
+   */
+  images?: Readonly<Record<string, DeclaredImage>>;
 }
 
 interface Condition { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string; lastHeartbeatTime?: string; lastProbeTime?: string | null }
 
 // Key order differs between clients' serialisations; equality must not depend on it.
 const same = (a: unknown, b: unknown): boolean => isDeepStrictEqual(a, b);
-const UNREACHABLE = 'node.kubernetes.io/unreachable';
 
 export class Controllers {
   readonly enabled: ControllerSwitches;
   /** Nodes whose kubelet is stopped: no heartbeats, no pod lifecycle (a dead or partitioned node). */
   readonly stoppedKubelets = new Set<string>();
   /**
-   * Optional check the kubelet makes before starting a container (e.g. image platform vs
-   * node architecture): a reason string keeps the container waiting with that reason.
+   * What the node's container runtime does with a container's image (core/kube-model/runtime.ts):
+   * runs, exits at once with `exec format error`, or fails to pull. Default: the images
+   * declared with `images` (ControllerOptions) decide, and any other image runs.
    */
-  imageCheck: ((pod: KubeObject, container: { name: string; image: string }, node: KubeObject | undefined) => string | undefined) | undefined;
+  containerRuntime: ((pod: KubeObject, container: { name: string; image: string }, node: KubeObject | undefined) => RuntimeOutcome) | undefined;
   /** Errors controllers met (e.g. a pod create denied by admission), newest last. */
   readonly errors: string[] = [];
 
@@ -86,7 +101,17 @@ export class Controllers {
   private readonly memoryHeartbeats = new Map<string, number>();
   private writes = 0;
 
+  /** The runtime's view of the declared images (ControllerOptions.images). */
+  private readonly images = new Map<string, RuntimeImage>();
+  /** Per pod uid: when its containers first started and what the runtime does with each; their logs. */
+  private readonly started = new Map<string, { ms: number; outcomes: RuntimeOutcome[]; logs: Map<string, string> }>();
+
   constructor(private readonly api: Api, private readonly clock: Clock, switches: Partial<ControllerSwitches> | 'all', private readonly opts: ControllerOptions) {
+    for (const [ref, d] of Object.entries(opts.images ?? {})) {
+      const r = runtimeImage(d);
+      if (!r.ok) throw new Error(`images.${ref}.${r.error}`);
+      this.images.set(ref, r.value);
+    }
     const all = switches === 'all';
     const s = all ? {} : switches;
     this.api.store.subscribe((c) => {
@@ -111,6 +136,7 @@ export class Controllers {
     const key = `${c.object.metadata.namespace ?? ''}/${c.object.metadata.name ?? ''}`;
     if (c.type !== 'DELETED' && c.object.metadata.deletionTimestamp) this.terminating.add(key);
     else this.terminating.delete(key);
+    if (c.type === 'DELETED') this.started.delete(c.object.metadata.uid ?? '');
   }
 
   private autoRun = false;
@@ -250,7 +276,7 @@ export class Controllers {
       const active = all.filter((p) => !p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
       const want: number = rs.spec?.replicas ?? 1;
       if (active.length < want) {
-        const owner: OwnerReference = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.metadata.name ?? '', uid: rs.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
+        const owner = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.metadata.name ?? '', uid: rs.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
         const tpl = rs.spec?.template ?? {};
         for (let i = active.length; i < want; i++) {
           try {
@@ -418,26 +444,52 @@ export class Controllers {
       const nodeName: string | undefined = pod.spec?.nodeName;
       if (!nodeName || !this.kubeletRuns(nodeName) || pod.metadata.deletionTimestamp) continue;
       if (pod.status?.phase === 'Pending') this.startPod(structuredClone(pod));
-      else if (pod.status?.phase === 'Running') this.resize(pod);
+      else if (pod.status?.phase === 'Running') {
+        this.restartFailed(pod);
+        this.resize(pod);
+      }
     }
+  }
+
+  /** What the runtime does with a container's image on `node`. */
+  private outcomeOf(pod: KubeObject, c: { name: string; image: string }, node: KubeObject | undefined): RuntimeOutcome {
+    if (this.containerRuntime) return this.containerRuntime(pod, c, node);
+    const image = this.images.get(c.image);
+    const platform = node ? nodePlatform(node as unknown as NodePlatformSource) : undefined;
+    if (!image) return { kind: 'runs' };
+    if (!platform?.ok) return { kind: 'not-found' };
+    return runImage(image, platform.value);
+  }
+
+  private reports(pod: KubeObject, run: { ms: number; outcomes: RuntimeOutcome[] }): KubeletReport[] {
+    const id: PodIdentity = { name: pod.metadata.name ?? '', namespace: pod.metadata.namespace ?? '', uid: pod.metadata.uid ?? '' };
+    return (pod.spec.containers ?? []).map((c: { name: string; image: string; terminationMessagePolicy?: string }, i: number) =>
+      reportContainer(id, c, run.outcomes[i] ?? { kind: 'not-found' }, run.ms, this.now()));
+  }
+
+  /** The container statuses from the shared kubelet model, with what the pod's status keeps of the old ones (resources). */
+  private containerStatuses(pod: KubeObject, reports: readonly KubeletReport[]): unknown[] {
+    const old: { name: string }[] = pod.status?.containerStatuses ?? [];
+    return (pod.spec.containers ?? []).map((c: { name: string; resources?: { requests?: Record<string, string> } }, i: number) => {
+      const prev = old.find((s) => s.name === c.name) as { allocatedResources?: unknown; resources?: unknown } | undefined;
+      return {
+        ...reports[i]?.status,
+        allocatedResources: prev?.allocatedResources ?? c.resources?.requests ?? {},
+        resources: prev?.resources ?? c.resources ?? {},
+      };
+    });
   }
 
   private startPod(pod: KubeObject): void {
     const node = this.api.store.get('/nodes', '', pod.spec.nodeName);
     const now = rfc3339(this.now());
-    const waiting: { name: string; reason: string }[] = [];
-    const containerStatuses = (pod.spec.containers ?? []).map((c: { name: string; image: string; resources?: { requests?: Record<string, string>; limits?: Record<string, string> } }) => {
-      const why = this.imageCheck?.(pod, c, node);
-      if (why) waiting.push({ name: c.name, reason: why });
-      return {
-        name: c.name, image: c.image, imageID: '', containerID: why ? undefined : `containerd://${c.name}-${pod.metadata.uid ?? ''}`,
-        ready: !why, started: !why, restartCount: 0,
-        state: why ? { waiting: { reason: why } } : { running: { startedAt: now } },
-        allocatedResources: c.resources?.requests ?? {},
-        resources: c.resources ?? {},
-      };
-    });
-    const ready = waiting.length === 0 ? 'True' : 'False';
+    const run = { ms: this.now(), outcomes: (pod.spec.containers ?? []).map((c: { name: string; image: string }) => this.outcomeOf(pod, c, node)), logs: new Map<string, string>() };
+    this.started.set(pod.metadata.uid ?? '', run);
+    const reports = this.reports(pod, run);
+    reports.forEach((r, i) => run.logs.set(pod.spec.containers[i].name, r.log));
+    for (const r of reports) if (r.event) this.event(pod, r.event);
+    const containerStatuses = this.containerStatuses(pod, reports);
+    const ready = reports.every((r) => r.running) ? 'True' : 'False';
     const conds: Condition[] = [
       { type: 'PodReadyToStartContainers', status: 'True', lastProbeTime: null, lastTransitionTime: now },
       { type: 'Initialized', status: 'True', lastProbeTime: null, lastTransitionTime: now },
@@ -458,6 +510,48 @@ export class Controllers {
     });
   }
 
+  /** Containers that crash-loop or cannot pull: the kubelet keeps trying (restartCount grows, back-off doubles to 5 min). */
+  private restartFailed(pod: KubeObject): void {
+    const run = this.started.get(pod.metadata.uid ?? '');
+    if (!run || run.outcomes.every((o) => o.kind === 'runs')) return;
+    const reports = this.reports(pod, run);
+    const old: { restartCount?: number; state?: { waiting?: { reason?: string; message?: string } } }[] = pod.status?.containerStatuses ?? [];
+    const changed = reports.some((r, i) => r.status.restartCount !== old[i]?.restartCount || r.status.state.waiting?.message !== old[i]?.state?.waiting?.message);
+    if (!changed) return;
+    for (const [i, r] of reports.entries()) {
+      if (r.event && r.status.restartCount !== old[i]?.restartCount) this.event(pod, r.event);
+    }
+    this.put('pods', '', { ...pod, status: { ...pod.status, containerStatuses: this.containerStatuses(pod, reports) } });
+  }
+
+  /** An event from the kubelet on the pod (source component kubelet, host the node). */
+  private event(pod: KubeObject, e: { type: string; reason: string; message: string }): void {
+    const ts = rfc3339(this.now());
+    this.put('events', '', {
+      apiVersion: 'v1', kind: 'Event',
+      metadata: { name: `${pod.metadata.name ?? ''}.${this.now().toString(16)}${(this.eventSeq++).toString(16)}`, namespace: pod.metadata.namespace ?? 'default' },
+      involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, namespace: pod.metadata.namespace, uid: pod.metadata.uid },
+      type: e.type, reason: e.reason, message: e.message, source: { component: 'kubelet', host: pod.spec.nodeName },
+      firstTimestamp: ts, lastTimestamp: ts, count: 1, reportingComponent: 'kubelet', reportingInstance: pod.spec.nodeName,
+    });
+  }
+
+  private eventSeq = 0;
+
+  /**
+   * The container's log as the kubelet serves pods/log: the current container's, or the last
+   * terminated one's while it waits to restart. An Error for what the API answers 400.
+   */
+  podLog(pod: KubeObject, container: string | undefined): string | Error {
+    const names: string[] = (pod.spec?.containers ?? []).map((c: { name: string }) => c.name);
+    const name = container ?? (names.length === 1 ? names[0] : undefined);
+    if (name === undefined) return new Error(`a container name must be specified for pod ${pod.metadata.name ?? ''}, choose one of: [${names.join(' ')}]`);
+    if (!names.includes(name)) return new Error(`container ${name} is not valid for pod ${pod.metadata.name ?? ''}`);
+    const run = this.started.get(pod.metadata.uid ?? '');
+    if (!run) return new Error(`container "${name}" in pod "${pod.metadata.name ?? ''}" is waiting to start: ContainerCreating`);
+    return run.logs.get(name) ?? '';
+  }
+
   /** In-place resize as the 1.33 kubelet does it: check fit against allocatable, then actuate. */
   private resize(pod: KubeObject): void {
     const statuses: { name: string; resources?: unknown; allocatedResources?: Record<string, string> }[] = pod.status?.containerStatuses ?? [];
@@ -471,23 +565,16 @@ export class Controllers {
       return;
     }
     const node = this.api.store.get('/nodes', '', pod.spec.nodeName);
-    const alloc = node?.status?.allocatable ?? node?.status?.capacity ?? {};
-    const want = podRequests(pod.spec);
     const others = this.api.store.scan('/pods').filter((p) => p.spec?.nodeName === pod.spec.nodeName && p.metadata.uid !== pod.metadata.uid && !p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
-    let verdict: Condition | undefined;
-    for (const r of ['cpu', 'memory']) {
-      const cap = parseQuantity(alloc[r]);
-      const req = want[r] ?? 0;
-      if (cap === undefined) continue;
-      const used = others.reduce((s, p) => s + (podRequests(p.spec)[r] ?? 0), 0);
-      if (req > cap) {
-        verdict = { type: 'PodResizePending', status: 'True', reason: 'Infeasible', message: `Node didn't have enough capacity: ${r}, requested: ${fmt(r, req)}, capacity: ${fmt(r, cap)}`, lastProbeTime: null, lastTransitionTime: now };
-        break;
-      }
-      if (req + used > cap && !verdict) {
-        verdict = { type: 'PodResizePending', status: 'True', reason: 'Deferred', message: `Node didn't have enough resource: ${r}, requested: ${fmt(r, req)}, used: ${fmt(r, used)}, capacity: ${fmt(r, cap)}`, lastProbeTime: null, lastTransitionTime: now };
-      }
+    const used = { cpu: 0, mem: 0 };
+    for (const p of others) {
+      const r = podRequestAmounts(p as unknown as Pod);
+      used.cpu += r.cpu;
+      used.mem += r.mem;
     }
+    const fit = node ? resizeVerdict(podRequestAmounts(pod as unknown as Pod), used, allocatableAmounts(node as unknown as Node)) : { kind: 'fits' as const };
+    const verdict: Condition | undefined = fit.kind === 'fits' ? undefined
+      : { type: 'PodResizePending', status: 'True', reason: fit.kind, message: fit.message, lastProbeTime: null, lastTransitionTime: now };
     if (verdict) {
       const cur = (pod.status?.conditions ?? []).find((c: Condition) => c.type === 'PodResizePending') as Condition | undefined;
       if (cur && cur.reason === verdict.reason && cur.message === verdict.message) return;
@@ -521,23 +608,15 @@ export class Controllers {
         ready?.lastHeartbeatTime ? Date.parse(ready.lastHeartbeatTime) : -Infinity,
         this.memoryHeartbeats.get(name) ?? -Infinity,
       );
-      const taints: { key: string; effect: string; timeAdded?: string }[] = structuredClone(node.spec?.taints ?? []);
-      if (now - heard > grace) {
-        if (ready?.status !== 'Unknown' || !taints.some((t) => t.key === UNREACHABLE && t.effect === 'NoExecute')) {
-          const ts = rfc3339(now);
-          const unknown = (type: string): Condition => ({ type, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastHeartbeatTime: ready?.lastHeartbeatTime ?? ts, lastTransitionTime: ts });
-          const types = new Set(['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure', ...conds.map((c) => c.type)]);
-          const nextConds = [...types].map((t) => {
-            const c = conds.find((x) => x.type === t);
-            return c?.status === 'Unknown' ? c : unknown(t);
-          });
-          const nextTaints = taints.filter((t) => t.key !== UNREACHABLE && t.key !== 'node.kubernetes.io/not-ready');
-          nextTaints.push({ key: UNREACHABLE, effect: 'NoSchedule' }, { key: UNREACHABLE, effect: 'NoExecute', timeAdded: ts });
-          this.put('nodes', '', { ...node, spec: { ...(node.spec ?? {}), taints: nextTaints }, status: { ...(node.status ?? {}), conditions: nextConds } });
+      const taints: Taint[] = node.spec?.taints ?? [];
+      if (nodeUnheard(heard, now, grace)) {
+        if (!markedUnreachable(conds, taints)) {
+          const next = markUnreachable(conds, taints, now);
+          this.put('nodes', '', { ...node, spec: { ...(node.spec ?? {}), taints: next.taints }, status: { ...(node.status ?? {}), conditions: next.conditions } });
           this.markPodsNotReady(name);
         }
-      } else if (ready?.status === 'True' && taints.some((t) => t.key === UNREACHABLE)) {
-        this.put('nodes', '', { ...node, spec: { ...(node.spec ?? {}), taints: taints.filter((t) => t.key !== UNREACHABLE) } });
+      } else if (ready?.status === 'True' && taints.some((t) => t.key === TAINT_NODE_UNREACHABLE)) {
+        this.put('nodes', '', { ...node, spec: { ...(node.spec ?? {}), taints: reachableTaints(taints) } });
       }
     }
     await this.taintEviction(this.api.store.scan('/nodes'));
@@ -566,19 +645,7 @@ export class Controllers {
     for (const pod of [...this.api.store.values('/pods')]) {
       const taints = tainted.get(pod.spec?.nodeName ?? '');
       if (!taints || pod.metadata.deletionTimestamp) continue;
-      const tolerations: Toleration[] = pod.spec?.tolerations ?? [];
-      // As the taint manager's getMinTolerationTime: every taint must be tolerated, else the
-      // pod goes now; then the smallest finite tolerationSeconds decides (none: it stays).
-      let evictAt = Infinity;
-      for (const taint of taints) {
-        const added = taint.timeAdded ? Date.parse(taint.timeAdded) : now;
-        for (const t of tolerations) {
-          if (!tolerates(t, taint) || t.tolerationSeconds === undefined || t.tolerationSeconds === null) continue;
-          evictAt = Math.min(evictAt, added + Math.max(0, Number(t.tolerationSeconds)) * 1000);
-        }
-      }
-      const untolerated = taints.some((taint) => !tolerations.some((t) => tolerates(t, taint)));
-      if (untolerated || now >= evictAt) {
+      if (now >= taintEvictionAt(taints, pod.spec?.tolerations ?? [], now)) {
         try {
           await this.api.delete(podDef, pod.metadata.namespace, pod.metadata.name ?? '', {});
           this.writes++;
@@ -621,18 +688,3 @@ export class Controllers {
   }
 }
 
-interface Taint { key: string; value?: string; effect: string; timeAdded?: string }
-interface Toleration { key?: string; operator?: string; value?: string; effect?: string; tolerationSeconds?: number | null }
-
-/** Toleration matching (k8s.io/api/core/v1 Toleration.ToleratesTaint). */
-function tolerates(t: Toleration, taint: Taint): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  if (t.key && t.key !== taint.key) return false;
-  if (!t.key && t.operator !== 'Exists') return false;
-  if (t.operator === 'Exists') return true;
-  return (t.value ?? '') === (taint.value ?? '');
-}
-
-function fmt(resource: string, v: number): string {
-  return resource === 'cpu' ? `${Math.round(v * 1000)}m` : `${Math.round(v)}`;
-}

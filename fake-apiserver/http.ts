@@ -28,6 +28,29 @@ export interface HttpContext {
   faults: Faults;
   log: RequestRecord[];
   serverAddress: () => string;
+  /** pods/log: the kubelet model's log of a container (an Error: 400 with its message). */
+  podLog: (pod: KubeObject, container: string | undefined) => string | Error;
+}
+
+const sendText = (res: ServerResponse, text: string): void => {
+  res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
+  res.end(text);
+};
+
+/** GET pods/NAME/log with container, tailLines and limitBytes (PodLogOptions); follow and timestamps are not modelled. */
+function podLogText(ctx: HttpContext, pod: KubeObject, q: URLSearchParams): string {
+  const log = ctx.podLog(pod, q.get('container') ?? undefined);
+  if (log instanceof Error) throw badRequest(log.message);
+  let text = log;
+  const tail = intParam(q.get('tailLines'));
+  if (tail !== undefined) {
+    const lines = text.split('\n');
+    const trailing = lines.at(-1) === '' ? 1 : 0;
+    text = tail === 0 ? '' : lines.slice(-(tail + trailing)).join('\n');
+  }
+  const limit = intParam(q.get('limitBytes'));
+  if (limit !== undefined) text = Buffer.from(text).subarray(0, limit).toString();
+  return text;
 }
 
 interface Route {
@@ -274,6 +297,7 @@ const dispatch = async (ctx: HttpContext, req: IncomingMessage, res: ServerRespo
     case 'GET':
       if (sub === 'binding' || sub === 'eviction') throw methodNotAllowed();
       if (sub === 'scale') return sendJson(res, 200, api.scaleOf(def, api.get(def, ns, name)));
+      if (sub === 'log') return sendText(res, podLogText(ctx, api.get(def, ns, name), q));
       return sendJson(res, 200, encodeOne(api.get(def, ns, name)));
     case 'POST': {
       if (def.kind === 'Pod' && sub === 'binding') return sendJson(res, 201, await api.bind(ns ?? '', name, await jsonBody()));

@@ -7,7 +7,7 @@ export type { AdmissionPlugin, AdmissionRequest, Operation } from './admission.t
 export type { ControllerSwitches } from './controllers.ts';
 export { ApiError } from './status.ts';
 export type { StatusBody } from './status.ts';
-export { RESOURCES, customResource } from './resources.ts';
+export { BUILTIN_RESOURCES, customResource } from './resources.ts';
 export type { ResourceDef } from './resources.ts';
 export { kubeconfigYaml, writeKubeconfig } from './kubeconfig.ts';
 export type { KubeObject } from './types.ts';

@@ -1,5 +1,5 @@
 /**
- * The resources the fake API server serves. Adding one is adding an entry to RESOURCES.
+ * The resources the fake API server serves. Adding one is adding an entry to BUILTIN_RESOURCES.
  *
  * Field names follow the discovery documents (APIResource in
  * https://kubernetes.io/docs/reference/generated/kubernetes-api/v1.33/#apiresource-v1-meta):
@@ -8,7 +8,7 @@
 
 import type { KubeObject } from './types.ts';
 
-export type Subresource = 'status' | 'binding' | 'eviction' | 'resize' | 'scale';
+export type Subresource = 'status' | 'binding' | 'eviction' | 'resize' | 'scale' | 'log';
 
 export interface ResourceDef {
   group: string; // '' for core
@@ -56,13 +56,13 @@ export const customResource = (group: string, version: string, plural: string, k
     subresources: ['status'], statusSubresource: true, unconditionalUpdate: false, strategicMerge: false, categories: ['polyarch'], ...extra,
   });
 
-export const RESOURCES: ResourceDef[] = [
+export const BUILTIN_RESOURCES: ResourceDef[] = [
   builtin('', 'v1', 'namespaces', 'Namespace', false, { shortNames: ['ns'], subresources: ['status'], statusSubresource: true,
     fieldSelectors: { 'status.phase': (o) => str(o.status?.phase) } }),
   builtin('', 'v1', 'nodes', 'Node', false, { shortNames: ['no'], subresources: ['status'], statusSubresource: true,
     fieldSelectors: { 'spec.unschedulable': (o) => String(o.spec?.unschedulable === true) } }),
   builtin('', 'v1', 'pods', 'Pod', true, {
-    shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding', 'eviction', 'resize'], statusSubresource: true,
+    shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding', 'eviction', 'resize', 'log'], statusSubresource: true,
     // The field selectors the pod registry supports (pkg/registry/core/pod/strategy.go, ToSelectableFields).
     fieldSelectors: {
       'spec.nodeName': (o) => str(o.spec?.nodeName),

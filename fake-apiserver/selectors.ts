@@ -4,14 +4,10 @@
  * .../field-selectors/) and as LabelSelector objects (matchLabels, matchExpressions).
  */
 import { badRequest } from './status.ts';
+import type { LabelRequirement } from '../src/core/k8s/labels.ts';
 
-export type Requirement =
-  | { key: string; op: 'exists' | '!exists' }
-  | { key: string; op: '=' | '!='; value: string }
-  | { key: string; op: 'in' | 'notin'; values: string[] }
-  | { key: string; op: 'gt' | 'lt'; value: number };
-
-export type Selector = Requirement[];
+/** Parsed label selectors are core's requirements; core matches them (src/core/k8s/labels.ts). */
+export type Selector = LabelRequirement[];
 
 /** Splits on commas that are not inside parentheses. */
 const splitTop = (s: string): string[] => {
@@ -58,25 +54,6 @@ export const parseLabelSelector = (raw: string | null | undefined): Selector => 
   return reqs;
 };
 
-export const matches = (sel: Selector, labels: Record<string, string> | undefined): boolean => {
-  const l = labels ?? {};
-  return sel.every((r) => {
-    const has = Object.prototype.hasOwnProperty.call(l, r.key);
-    const v = l[r.key];
-    switch (r.op) {
-      case 'exists': return has;
-      case '!exists': return !has;
-      case '=': return has && v === r.value;
-      case '!=': return !has || v !== r.value;
-      case 'in': return has && r.values.includes(v ?? '');
-      case 'notin': return !has || !r.values.includes(v ?? '');
-      case 'gt': return has && Number.isInteger(Number(v)) && Number(v) > r.value;
-      case 'lt': return has && Number.isInteger(Number(v)) && Number(v) < r.value;
-      default: return false;
-    }
-  });
-};
-
 export interface FieldRequirement { field: string; op: '=' | '!='; value: string }
 
 /** Field selectors support only =, == and != (fields.ParseSelector). */
@@ -93,23 +70,3 @@ export const parseFieldSelector = (raw: string | null | undefined, supported: re
 
 export const matchesFields = (reqs: FieldRequirement[], fields: (field: string) => string): boolean =>
   reqs.every((r) => (r.op === '=' ? fields(r.field) === r.value : fields(r.field) !== r.value));
-
-/** A metav1.LabelSelector object. An empty selector matches everything; null matches nothing. */
-export interface LabelSelectorObject {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[];
-}
-
-export const fromLabelSelector = (s: LabelSelectorObject): Selector => {
-  const out: Selector = Object.entries(s.matchLabels ?? {}).map(([key, value]) => ({ key, op: '=' as const, value }));
-  for (const e of s.matchExpressions ?? []) {
-    if (e.operator === 'In') out.push({ key: e.key, op: 'in', values: e.values ?? [] });
-    else if (e.operator === 'NotIn') out.push({ key: e.key, op: 'notin', values: e.values ?? [] });
-    else if (e.operator === 'Exists') out.push({ key: e.key, op: 'exists' });
-    else out.push({ key: e.key, op: '!exists' });
-  }
-  return out;
-};
-
-export const selectorMatches = (s: LabelSelectorObject | null | undefined, labels: Record<string, string> | undefined): boolean =>
-  s ? matches(fromLabelSelector(s), labels) : false;

@@ -32,14 +32,14 @@ import { AdmissionChain } from './admission.ts';
 import { Api, seededRandom } from './api.ts';
 import type { Clock } from './clock.ts';
 import { systemClock } from './clock.ts';
-import type { ControllerSwitches } from './controllers.ts';
+import type { ControllerOptions, ControllerSwitches } from './controllers.ts';
 import { Controllers } from './controllers.ts';
 import { Faults } from './faults.ts';
 import type { RequestRecord } from './faults.ts';
 import { handle } from './http.ts';
 import { kubeconfigYaml, writeKubeconfig } from './kubeconfig.ts';
 import type { ResourceDef } from './resources.ts';
-import { RESOURCES, ResourceTable, groupVersion } from './resources.ts';
+import { BUILTIN_RESOURCES, ResourceTable, groupVersion } from './resources.ts';
 import { Store } from './store.ts';
 import type { KubeObject } from './types.ts';
 import { WatchHub } from './watch.ts';
@@ -72,6 +72,11 @@ export interface FakeApiServerOptions {
   kubeletLeases?: boolean;
   /** Resources served in addition to the built-in table. */
   resources?: ResourceDef[];
+  /**
+   * The kubelet model's images: platforms, and index entries whose binary is for another
+   * platform (`binaries: { 'linux/arm64': 'linux/amd64' }`); see README "Cluster".
+   */
+  images?: ControllerOptions['images'];
 }
 
 const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -93,7 +98,7 @@ export class FakeApiServer {
 
   private constructor(private readonly opts: FakeApiServerOptions) {
     this.clock = opts.clock ?? systemClock;
-    this.table = new ResourceTable([...RESOURCES, ...(opts.resources ?? [])]);
+    this.table = new ResourceTable([...BUILTIN_RESOURCES, ...(opts.resources ?? [])]);
     this.store = new Store(opts.historyLimit ?? 10_000);
     this.api = new Api(this.store, this.table, this.clock, seededRandom(opts.seed ?? 1), this.admission);
     this.watches = new WatchHub(this.api, opts.bookmarkIntervalMs ?? 1000);
@@ -102,6 +107,7 @@ export class FakeApiServer {
       nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs ?? 40_000,
       ...(opts.podTerminationCapMs !== undefined ? { podTerminationCapMs: opts.podTerminationCapMs } : {}),
       ...(opts.kubeletLeases !== undefined ? { kubeletLeases: opts.kubeletLeases } : {}),
+      ...(opts.images !== undefined ? { images: opts.images } : {}),
     });
     this.listenPort = opts.port ?? 0;
     this.bootstrap();
@@ -133,6 +139,7 @@ export class FakeApiServer {
       void handle({
         api: this.api, watches: this.watches, faults: this.faults, log: this.requests,
         serverAddress: () => `127.0.0.1:${this.listenPort}`,
+        podLog: (pod, container) => this.controllers.podLog(pod, container),
       }, req, res);
     });
     http.on('connection', (s: Socket) => {

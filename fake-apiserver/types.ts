@@ -3,7 +3,12 @@
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
 
-export interface ObjectMeta {
+/**
+ * metav1.ObjectMeta as the server stores and writes it: plain mutable JSON with the
+ * fields only the server sets (generation, deletionGracePeriodSeconds, finalizers). The
+ * read-only view polyarch uses is src/core/k8s/types.ts ObjectMeta.
+ */
+interface StoredMeta {
   name?: string;
   generateName?: string;
   namespace?: string;
@@ -15,12 +20,13 @@ export interface ObjectMeta {
   deletionGracePeriodSeconds?: number;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
-  ownerReferences?: OwnerReference[];
+  ownerReferences?: StoredOwnerReference[];
   finalizers?: string[];
   [key: string]: unknown;
 }
 
-export interface OwnerReference {
+/** An owner reference as written (every field set; blockOwnerDeletion). */
+interface StoredOwnerReference {
   apiVersion: string;
   kind: string;
   name: string;
@@ -33,7 +39,7 @@ export interface OwnerReference {
 export interface KubeObject {
   apiVersion?: string;
   kind?: string;
-  metadata: ObjectMeta;
+  metadata: StoredMeta;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   spec?: any;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any

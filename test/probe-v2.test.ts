@@ -12,7 +12,7 @@ import { CgroupReader, detectLayout, type CgroupLayout } from '../src/adapters/p
 import { ProbeSampler, type NodeCapacity } from '../src/adapters/probe/sampler.ts';
 import { functionPodInfoSource } from '../src/adapters/probe/pod-list.ts';
 import type { Clock } from '../src/ports/clock.ts';
-import type { PodInfo } from '../src/ports/pod-info.ts';
+import type { NodePodInfo } from '../src/ports/pod-info.ts';
 import type { PodReport } from '../src/core/probe/report.ts';
 import { cpuStat, ioStat, writeProc } from './support/cgroup-tree.ts';
 import { copyFixture, FIXTURE_PODS, fixtureContainerPath, fixturePodInfo, NET_AT_START, type FixtureContainer, type FixturePod } from './support/probe-fixture.ts';
@@ -40,7 +40,7 @@ afterEach(() => {
   while (disposers.length) disposers.pop()!();
 });
 
-function setup(driver: 'systemd' | 'cgroupfs', opts: { pods?: () => PodInfo[]; warmupMs?: number; allowReclaim?: boolean; reader?: (l: CgroupLayout, proc: string) => CgroupReader } = {}) {
+function setup(driver: 'systemd' | 'cgroupfs', opts: { pods?: () => NodePodInfo[]; warmupMs?: number; allowReclaim?: boolean; reader?: (l: CgroupLayout, proc: string) => CgroupReader } = {}) {
   const fx = copyFixture(driver);
   disposers.push(fx.dispose);
   const detected = detectLayout(fx.root);

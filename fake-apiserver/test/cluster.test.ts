@@ -137,14 +137,83 @@ describe('node lifecycle and the kubelet model (manual clock)', () => {
     await expectStatus(core.readNamespacedPod({ name: 'orphan', namespace: 'default' }), 404, 'NotFound');
   });
 
-  it('an image check can keep a container waiting (e.g. an image for another architecture)', async () => {
-    server.controllers.imageCheck = (_pod, c, n) => (c.image.endsWith('-amd64') && n?.metadata.labels?.['kubernetes.io/arch'] !== 'amd64' ? 'CrashLoopBackOff' : undefined);
-    await core.createNamespacedPod({ namespace: 'default', body: { ...pod('wrong-arch', { nodeName: 'arm-1' }), spec: { nodeName: 'arm-1', containers: [{ name: 'app', image: 'registry.local/app:1-amd64' }] } } });
+  it('containerRuntime decides per container: a pull failure waits with ErrImagePull', async () => {
+    server.controllers.containerRuntime = (_pod, c) => (c.image.endsWith('-missing') ? { kind: 'no-matching-manifest' } : { kind: 'runs' });
+    await core.createNamespacedPod({ namespace: 'default', body: { ...pod('no-variant', { nodeName: 'arm-1' }), spec: { nodeName: 'arm-1', containers: [{ name: 'app', image: 'registry.local/app:1-missing' }] } } });
     await server.reconcile();
-    const p = await core.readNamespacedPod({ name: 'wrong-arch', namespace: 'default' });
-    expect(p.status?.containerStatuses?.[0]?.state?.waiting?.reason).toBe('CrashLoopBackOff');
+    const p = await core.readNamespacedPod({ name: 'no-variant', namespace: 'default' });
+    expect(p.status?.containerStatuses?.[0]?.state?.waiting).toEqual({
+      reason: 'ErrImagePull',
+      message: 'rpc error: code = NotFound desc = failed to pull and unpack image "registry.local/app:1-missing": no match for platform in manifest: not found',
+    });
     expect(p.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False');
-    server.controllers.imageCheck = undefined;
+    server.controllers.containerRuntime = undefined;
+  });
+});
+
+describe('the kubelet model on a lying image (the index says arm64, the binary is amd64)', () => {
+  const images = { 'registry.local/liar:1': { platforms: ['linux/amd64', 'linux/arm64'], binaries: { 'linux/arm64': 'linux/amd64' }, entrypoint: '/usr/bin/liar' } };
+  const liar = (name: string, nodeName: string, policy?: string): V1Pod => ({
+    ...pod(name, { nodeName }),
+    spec: { nodeName, containers: [{ name: 'app', image: 'registry.local/liar:1', ...(policy ? { terminationMessagePolicy: policy } : {}) }] },
+  });
+
+  it('on arm64 the container exits 255 with exec format error and crash-loops, restartCount growing with the 10 s doubling back-off', async () => {
+    const clock = new ManualClock();
+    const s = await FakeApiServer.start({ clock, controllerAutoRun: false, controllers: { kubelet: true }, images });
+    try {
+      s.seed(node('arm', 'arm64'), node('x86', 'amd64'));
+      const core = s.client(CoreV1Api);
+      await core.createNamespacedPod({ namespace: 'default', body: liar('on-arm', 'arm') });
+      await core.createNamespacedPod({ namespace: 'default', body: liar('on-x86', 'x86') });
+      await s.reconcile();
+      const status = async (name: string) => (await core.readNamespacedPod({ name, namespace: 'default' })).status?.containerStatuses?.[0];
+      expect((await status('on-x86'))?.state?.running).toBeDefined();
+      let st = await status('on-arm');
+      const uid = s.get('v1', 'Pod', 'on-arm')?.metadata.uid;
+      expect(st).toMatchObject({
+        ready: false, restartCount: 0,
+        state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off 10s restarting failed container=app pod=on-arm_default(${uid})` } },
+        lastState: { terminated: { exitCode: 255, reason: 'Error' } },
+      });
+      expect(st?.lastState?.terminated?.message).toBeUndefined();
+      const restarts: number[] = [];
+      for (const step of [10_000, 20_000, 40_000, 80_000]) {
+        clock.advance(step);
+        await s.reconcile();
+        st = await status('on-arm');
+        restarts.push(st?.restartCount ?? -1);
+      }
+      expect(restarts).toEqual([1, 2, 3, 4]);
+      expect(st?.state?.waiting?.message).toMatch(/^back-off 2m40s restarting failed container=app /);
+      // What kubectl logs shows: runc init's line.
+      const log = await fetch(`${s.url}/api/v1/namespaces/default/pods/on-arm/log?tailLines=10`);
+      expect(log.status).toBe(200);
+      expect(await log.text()).toBe('exec /usr/bin/liar: exec format error\n');
+      const events = s.list('v1', 'Event', 'default').filter((e) => (e as { involvedObject?: { name?: string } }).involvedObject?.name === 'on-arm');
+      expect(events.map((e) => (e as { reason?: string }).reason)).toContain('BackOff');
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('with terminationMessagePolicy FallbackToLogsOnError the log line is the terminated message', async () => {
+    const s = await FakeApiServer.start({ controllerAutoRun: false, controllers: { kubelet: true }, images });
+    try {
+      s.seed(node('arm', 'arm64'));
+      const core = s.client(CoreV1Api);
+      await core.createNamespacedPod({ namespace: 'default', body: liar('fallback', 'arm', 'FallbackToLogsOnError') });
+      await s.reconcile();
+      const st = (await core.readNamespacedPod({ name: 'fallback', namespace: 'default' })).status?.containerStatuses?.[0];
+      expect(st?.lastState?.terminated).toMatchObject({ exitCode: 255, reason: 'Error', message: 'exec /usr/bin/liar: exec format error\n' });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('refuses a declared image whose binaries name a platform it does not list', async () => {
+    await expect(FakeApiServer.start({ images: { 'r/x:1': { platforms: ['linux/amd64'], binaries: { 'linux/arm64': 'linux/amd64' } } } }))
+      .rejects.toThrow('images.r/x:1.binaries.linux/arm64: not one of the image\'s platforms');
   });
 });
 

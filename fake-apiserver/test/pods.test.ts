@@ -167,7 +167,7 @@ describe('pods/resize (in-place, 1.33 conditions)', () => {
     await server.reconcile();
     const c = await cond('rz', 'PodResizePending');
     expect(c).toMatchObject({ status: 'True', reason: 'Infeasible' });
-    expect(c?.message).toContain('cpu, requested: 8000m, capacity: 4000m');
+    expect(c?.message).toBe("Node didn't have enough capacity: cpu, requested: 8000, capacity: 4000");
   });
 
   it('more than is free now: Deferred, then applied once room is made', async () => {

@@ -18,7 +18,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { ClusterReader, ClusterWriter } from '../ports/cluster.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Hindsight, MetricsSource } from '../ports/metrics-source.ts';
-import { noTelemetry, type AutoscalerTelemetry, type NodeReclaimer, type ScalingPolicyStore } from '../ports/scaling-policy.ts';
+import { noAutoscalerTelemetry, type AutoscalerTelemetry, type NodeReclaimer, type ScalingPolicyStore } from '../ports/scaling-policy.ts';
 import type { PolicyCondition, ScalingPolicy, ScalingPolicyStatus } from '../core/autoscale/policy.ts';
 import { plan as makePlan } from '../core/scaling/plan.ts';
 import { DEFAULT_POLICY, usageKeepMinutes, type AppPlan, type Plan, type PlanPolicy } from '../core/scaling/types.ts';
@@ -83,7 +83,7 @@ export class Autoscaler {
 
   constructor(private readonly o: AutoscalerOptions) {
     this.planPolicy = { ...DEFAULT_POLICY, ...o.plan };
-    this.telemetry = o.telemetry ?? noTelemetry;
+    this.telemetry = o.telemetry ?? noAutoscalerTelemetry;
     this.forecaster = o.forecaster ?? 'dma';
     if (this.forecaster === 'oracle' && !o.hindsight) throw new Error('the oracle forecaster needs hindsight (the simulator)');
     // The usage window, or the error window with the forecast's own needs (a policy asking a longer one reads what is kept).

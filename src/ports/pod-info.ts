@@ -6,12 +6,10 @@
  * function in tests.
  */
 
-export interface ResourceAmounts {
-  /** Cores (500m = 0.5). */
-  readonly cpu?: number;
-  /** Bytes. */
-  readonly memory?: number;
-}
+import type { ResourceAmounts } from '../core/autoscale/policy.ts';
+
+/** Cores (500m = 0.5) and bytes: the autoscaler's amounts. */
+export type { ResourceAmounts };
 
 export interface ContainerInfo {
   readonly name: string;
@@ -22,7 +20,7 @@ export interface ContainerInfo {
   readonly limits: ResourceAmounts;
 }
 
-export interface PodInfo {
+export interface NodePodInfo {
   readonly uid: string;
   readonly namespace: string;
   readonly name: string;
@@ -43,7 +41,7 @@ export interface PodInfoError {
   readonly message: string;
 }
 
-export type PodInfoResult = { ok: true; pods: readonly PodInfo[] } | { ok: false; error: PodInfoError };
+export type PodInfoResult = { ok: true; pods: readonly NodePodInfo[] } | { ok: false; error: PodInfoError };
 
 export interface PodInfoSource {
   /** The pods on this node now. */

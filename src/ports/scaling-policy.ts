@@ -42,7 +42,7 @@ export interface AutoscalerTelemetry {
   action(kind: string, result: 'ok' | 'failed' | 'skipped'): void;
 }
 
-export const noTelemetry: AutoscalerTelemetry = {
+export const noAutoscalerTelemetry: AutoscalerTelemetry = {
   reclaimed: () => undefined,
   release: () => undefined,
   unmet: () => undefined,

@@ -12,12 +12,15 @@ import type { Clock } from '../ports/clock.ts';
 import type {
   ChangeEvent, ChangeFeed, ClusterReader, ClusterWriter, EventRecord, EvictResult, ObjectRef, PodFilter, PodPatch, PodResize, WriteResult,
 } from '../ports/cluster.ts';
-import type { Deployment, Node, Pod, PodCondition, PodDisruptionBudget, PriorityClass, StatefulSet, Taint } from '../core/k8s/types.ts';
+import type { ContainerStatus, Deployment, Node, Pod, PodCondition, PodDisruptionBudget, PriorityClass, StatefulSet, Taint } from '../core/k8s/types.ts';
 import { allocatableAmounts, podRequestAmounts, type ResourceTotals } from '../core/k8s/resources.ts';
 import type { MigrationRecord, MigrationStore, PodConditionWriter } from '../ports/cluster-extras.ts';
 import { OUT_OF_SERVICE_TAINT } from '../core/migration/decide.ts';
 import { resolvePriority } from '../core/k8s/priority.ts';
-import { labelsMatch, selectorMatches } from './labels.ts';
+import type { RuntimeOutcome } from '../core/kube-model/runtime.ts';
+import { resizeVerdict } from '../core/kube-model/resize.ts';
+import { markUnreachable, reachableTaints } from '../core/kube-model/node-lifecycle.ts';
+import { labelsMatch, selectorMatches } from '../core/k8s/labels.ts';
 
 /** What the simulated kubelet knows about a pod's containers. */
 export type PodState =
@@ -38,6 +41,12 @@ export interface PodRuntime {
   restarts: number;
   /** Why the pod cannot run on its node, set once it failed that way. */
   failure?: 'exec format error' | 'no matching manifest for platform';
+  /** What the runtime does with each container's image (core/kube-model/runtime.ts), once started. */
+  outcomes?: readonly RuntimeOutcome[];
+  /** Milliseconds when the kubelet first started the containers. */
+  startedMs?: number;
+  /** The failing container's log, as `kubectl logs` shows it (e.g. `exec /app: exec format error`). */
+  log?: string;
 }
 
 const nsOf = (ref: { namespace?: string | undefined }): string => ref.namespace ?? 'default';
@@ -200,18 +209,13 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
 
   // ---- the node lifecycle (node controller) --------------------------------------
 
-  /** A node stops answering: Ready=Unknown and the unreachable taints, as the node controller sets them. */
+  /** A node stops answering: conditions Unknown and the unreachable taints, as the node controller sets them (core/kube-model/node-lifecycle.ts). */
   failNode(name: string): boolean {
     const n = this.s.nodes.get(name);
     if (!n) return false;
     this.s.nodeReady.set(name, false);
-    const taints = (n.spec?.taints ?? []).filter((t) => t.key !== 'node.kubernetes.io/unreachable');
-    taints.push({ key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule' }, { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute', timeAdded: this.iso() });
-    this.s.nodes.set(name, {
-      ...n,
-      spec: { ...n.spec, taints },
-      status: { ...n.status, conditions: [{ type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' }] },
-    });
+    const marked = markUnreachable(n.status?.conditions ?? [], n.spec?.taints ?? [], this.clock.now());
+    this.s.nodes.set(name, { ...n, spec: { ...n.spec, taints: marked.taints }, status: { ...n.status, conditions: marked.conditions } });
     const m = this.minute();
     for (const key of this.s.podsByNode.get(name) ?? []) {
       const rt = this.s.runtime.get(key);
@@ -244,7 +248,7 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
     this.s.nodeReady.set(name, true);
     this.s.nodes.set(name, {
       ...n,
-      spec: { ...n.spec, taints: (n.spec?.taints ?? []).filter((t) => t.key !== 'node.kubernetes.io/unreachable' && t.key !== OUT_OF_SERVICE_TAINT) },
+      spec: { ...n.spec, taints: reachableTaints(n.spec?.taints ?? []).filter((t) => t.key !== OUT_OF_SERVICE_TAINT) },
       status: { ...n.status, conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }] },
     });
     this.change('MODIFIED', 'Node', undefined, name);
@@ -314,15 +318,18 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
     return this.s.statefulSets.get(key);
   }
 
-  /** The kubelet's status report: phase and the Ready condition (reason as kubectl shows it). */
-  setPodPhase(key: string, phase: 'Pending' | 'Running' | 'Unknown' | 'Failed', ready: boolean, reason?: string): void {
+  /**
+   * The kubelet's status report: phase, the Ready condition (reason as kubectl shows it) and,
+   * when given, the containers' statuses (core/kube-model/kubelet.ts).
+   */
+  setPodPhase(key: string, phase: 'Pending' | 'Running' | 'Unknown' | 'Failed', ready: boolean, reason?: string, containerStatuses?: readonly ContainerStatus[]): void {
     const p = this.s.pods.get(key);
     if (!p) return;
     const cur = p.status;
     const curReady = cur?.conditions?.find((c) => c.type === 'Ready');
-    if (cur?.phase === phase && (curReady?.status === 'True') === ready && curReady?.reason === reason) return;
+    if (cur?.phase === phase && (curReady?.status === 'True') === ready && curReady?.reason === reason && (containerStatuses === undefined || containerStatuses === cur.containerStatuses)) return;
     const cond = reason === undefined ? { type: 'Ready', status: ready ? 'True' : 'False' } : { type: 'Ready', status: ready ? 'True' : 'False', reason };
-    this.s.pods.set(key, { ...p, status: { ...cur, phase, conditions: [cond] } });
+    this.s.pods.set(key, { ...p, status: { ...cur, phase, conditions: [cond], ...(containerStatuses ? { containerStatuses } : {}) } });
     this.change('MODIFIED', 'Pod', p.metadata.namespace ?? 'default', p.metadata.name ?? '');
   }
 
@@ -611,11 +618,9 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
       const node = this.s.nodes.get(nodeName);
       const used = this.s.requested.get(nodeName);
       if (node && used) {
-        const alloc = allocatableAmounts(node);
-        // The kubelet defers a resize that does not fit (PodResizePending, reason Deferred).
-        if (used.cpu - before.cpu + after.cpu > alloc.cpu || used.mem - before.mem + after.mem > alloc.mem) {
-          return { ok: false, error: { kind: 'conflict', message: `pod ${key}: resize deferred, node ${nodeName} has no room` } };
-        }
+        // The kubelet's verdict (core/kube-model/resize.ts): one that does not fit is not applied.
+        const fit = resizeVerdict(after, { cpu: used.cpu - before.cpu, mem: used.mem - before.mem }, allocatableAmounts(node));
+        if (fit.kind !== 'fits') return { ok: false, error: { kind: 'conflict', message: `pod ${key}: resize ${fit.kind}: ${fit.message}` } };
         used.cpu += after.cpu - before.cpu;
         used.mem += after.mem - before.mem;
       }

@@ -10,7 +10,7 @@ import type { SimCluster } from './cluster.ts';
 import { keyOf } from './cluster.ts';
 import type { Rng } from './rng.ts';
 
-export interface ControllerOptions {
+export interface SimControllerOptions {
   /** spec.schedulerName stamped on pods (as an opt-in label or webhook would). */
   readonly schedulerName: string;
   /** Mutates each new pod before it is created (the per-architecture baseline pins a nodeSelector). */
@@ -39,11 +39,11 @@ function podFromTemplate(template: PodTemplateSpec, meta: { namespace: string; n
   };
 }
 
-export class Controllers {
+export class SimControllers {
   /** Workloads whose replicas are managed (deferred ones join on their deploy event). */
   private readonly active = new Set<string>();
 
-  constructor(private readonly cluster: SimCluster, private readonly rng: Rng, private readonly opts: ControllerOptions) {}
+  constructor(private readonly cluster: SimCluster, private readonly rng: Rng, private readonly opts: SimControllerOptions) {}
 
   activate(key: string): void {
     this.active.add(key);

@@ -1,16 +1,21 @@
 /**
  * The simulated kubelets: every minute, each bound pod starts (pulling what its node
  * would pull), runs, uses what its workload's usage source says, and fails as it would
- * in life: an image for another architecture dies with `exec format error` and goes to
- * CrashLoopBackOff; memory above the limit is an OOM kill; CPU above the limit is
- * throttled. It also plays the node probe: per-application per-minute maxima, served
+ * in life, reporting the statuses a kubelet on containerd reports (core/kube-model, the
+ * model the fake API server's kubelet shares): an image for another architecture (or an
+ * index entry whose binary lies about its platform) dies with `exec format error`, exit
+ * code 255, and goes to CrashLoopBackOff with a growing restartCount; an index with no
+ * entry for the node is ErrImagePull / ImagePullBackOff; memory above the limit is an OOM
+ * kill (OOMKilled, exit code 137); CPU above the limit is throttled. It also plays the node probe: per-application per-minute maxima, served
  * through the MetricsSource port.
  */
 import type { AppUsageSample, MetricsSource } from '../ports/metrics-source.ts';
-import type { Pod } from '../core/k8s/types.ts';
+import type { ContainerStatus, Pod } from '../core/k8s/types.ts';
+import { oomKill, reportContainer, restartContainer, type KubeletReport, type PodIdentity } from '../core/kube-model/kubelet.ts';
+import type { RuntimeOutcome } from '../core/kube-model/runtime.ts';
 import { nodePlatform, formatPlatform, type Platform } from '../core/platform/platform.ts';
 import { bytesOf, cpuMilli } from '../core/units/amounts.ts';
-import type { SimCluster } from './cluster.ts';
+import type { PodRuntime, SimCluster } from './cluster.ts';
 import type { SimRegistry } from './registry.ts';
 import type { Usage, UsageModel } from './usage.ts';
 
@@ -178,56 +183,65 @@ export class SimKubelet implements MetricsSource {
           c.downMinutes++;
           if (minute - rt.since < this.startupMinutes) break;
           const plat = this.platformOf(nodeName);
-          let failure: { reason: 'exec format error' | 'no matching manifest for platform'; image: string } | undefined;
-          for (const image of calc.images) {
-            const r = plat ? this.registry.pull(image, plat) : ({ ok: false, failure: 'not found' } as const);
-            if (!r.ok) {
-              failure = { reason: r.failure === 'exec format error' ? 'exec format error' : 'no matching manifest for platform', image };
-              break;
-            }
-          }
-          if (failure) {
-            rt.failure = failure.reason;
-            rt.state = failure.reason === 'exec format error' ? 'CrashLoopBackOff' : 'ErrImagePull';
+          const outcomes = calc.images.map((image): RuntimeOutcome => (plat ? this.registry.run(image, plat) : { kind: 'not-found' }));
+          rt.startedMs = minuteMs;
+          rt.outcomes = outcomes;
+          const reports = this.reports(pod, rt, minuteMs);
+          const bad = outcomes.findIndex((o) => o.kind !== 'runs');
+          const failed = outcomes[bad];
+          if (failed) {
+            const execFormat = failed.kind === 'exec-format-error';
+            rt.failure = execFormat ? 'exec format error' : 'no matching manifest for platform';
+            rt.state = execFormat ? 'CrashLoopBackOff' : 'ErrImagePull';
             rt.since = minute;
+            rt.log = reports[bad]?.log;
+            rt.restarts = reports[bad]?.status.restartCount ?? 0;
             if (!this.failedPods.has(key)) {
               this.failedPods.add(key);
-              if (failure.reason === 'exec format error') c.execFormatErrorPods++;
+              if (execFormat) c.execFormatErrorPods++;
               else c.imagePullErrorPods++;
-              this.failures.push({ minute, pod: key, node: nodeName, platform: plat ? formatPlatform(plat) : 'unknown', image: failure.image, reason: failure.reason });
-              void this.cluster.recordEvent({
-                involved: { kind: 'Pod', namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '' },
-                type: 'Warning',
-                reason: failure.reason === 'exec format error' ? 'BackOff' : 'Failed',
-                message: failure.reason === 'exec format error'
-                  ? `exec ${calc.images[0] ?? ''}: exec format error (image for another architecture on ${nodeName}); Back-off restarting failed container`
-                  : `Failed to pull image "${failure.image}": no matching manifest for ${plat ? formatPlatform(plat) : 'unknown'} in the manifest list entries`,
-              });
+              this.failures.push({ minute, pod: key, node: nodeName, platform: plat ? formatPlatform(plat) : 'unknown', image: calc.images[bad] ?? '', reason: rt.failure });
+              const event = reports[bad]?.event;
+              if (event) {
+                void this.cluster.recordEvent({
+                  involved: { kind: 'Pod', namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '' }, ...event,
+                });
+              }
             }
-            this.cluster.setPodPhase(key, 'Running', false, rt.state);
+            this.cluster.setPodPhase(key, 'Running', false, 'ContainersNotReady', reports.map((r) => r.status));
           } else {
             rt.state = 'Running';
             rt.since = minute;
-            this.cluster.setPodPhase(key, 'Running', true);
+            this.cluster.setPodPhase(key, 'Running', true, undefined, reports.map((r) => r.status));
             this.startedThisStep.push(key);
           }
           break;
         }
         case 'CrashLoopBackOff':
+        case 'ErrImagePull': {
           c.downMinutes++;
-          // Back-off doubles up to five minutes; count a restart per back-off period.
-          if ((minute - rt.since) % 5 === 0) rt.restarts++;
+          // The kubelet keeps restarting (10 s back-off doubling to 5 min) or re-pulling: its status moves on.
+          const reports = this.reports(pod, rt, minuteMs);
+          const restarts = reports.reduce((n, r) => n + r.status.restartCount, 0);
+          const waiting = reports.map((r) => r.status.state.waiting?.reason ?? '').join();
+          const cur = pod.status?.containerStatuses ?? [];
+          if (restarts !== rt.restarts || waiting !== cur.map((x) => x.state?.waiting?.reason ?? '').join()) {
+            rt.restarts = restarts;
+            this.cluster.setPodPhase(key, 'Running', false, 'ContainersNotReady', reports.map((r) => r.status));
+          }
           break;
-        case 'ErrImagePull':
+        }
         case 'NodeLost':
           c.downMinutes++;
           break;
-        case 'OOMKilled':
+        case 'OOMKilled': {
           c.downMinutes++;
           rt.state = 'Running';
           rt.since = minute;
-          this.cluster.setPodPhase(key, 'Running', true);
+          const statuses = pod.status?.containerStatuses ?? [];
+          this.cluster.setPodPhase(key, 'Running', true, undefined, statuses.map((x, i) => (i === 0 ? restartContainer(x as ContainerStatus, identityOf(pod), minuteMs) : x as ContainerStatus)));
           break;
+        }
         case 'Running': {
           this.usage.at(calc.app, calc.shift, minute, u, calc.reqCpu, calc.reqMem);
           if (u.mem > calc.limMem) {
@@ -235,7 +249,8 @@ export class SimKubelet implements MetricsSource {
             rt.restarts++;
             rt.state = 'OOMKilled';
             rt.since = minute;
-            this.cluster.setPodPhase(key, 'Running', false, 'OOMKilled');
+            const statuses = pod.status?.containerStatuses ?? [];
+            this.cluster.setPodPhase(key, 'Running', false, 'OOMKilled', statuses.map((x, i) => (i === 0 ? oomKill(x as ContainerStatus, minuteMs) : x as ContainerStatus)));
             void this.cluster.recordEvent({
               involved: { kind: 'Pod', namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '' },
               type: 'Warning', reason: 'OOMKilling', message: `container used ${mib(u.mem)} above its ${mib(calc.limMem)} limit`,
@@ -299,6 +314,13 @@ export class SimKubelet implements MetricsSource {
     if (minute % 60 === 0) for (const k of this.calc.keys()) if (!this.cluster.podObject(k)) this.calc.delete(k);
   }
 
+  /** What the kubelet reports for each container of a pod it started (core/kube-model/kubelet.ts). */
+  private reports(pod: Pod, rt: PodRuntime, nowMs: number): KubeletReport[] {
+    const id = identityOf(pod);
+    const started = rt.startedMs ?? nowMs;
+    return pod.spec.containers.map((ct, i) => reportContainer(id, { name: ct.name, image: ct.image ?? '', terminationMessagePolicy: ct.terminationMessagePolicy }, rt.outcomes?.[i] ?? { kind: 'not-found' }, started, nowMs));
+  }
+
   /** The node list changed (a node added): forget cached platforms. */
   nodesChanged(): void {
     this.nodePlatforms.clear();
@@ -318,4 +340,5 @@ function allocOf(node: { status?: { allocatable?: Readonly<Record<string, string
   const a = node.status?.allocatable ?? node.status?.capacity ?? {};
   return { cpu: a.cpu === undefined ? 0 : qMilli(a.cpu), mem: a.memory === undefined ? 0 : qValue(a.memory) };
 }
+const identityOf = (pod: Pod): PodIdentity => ({ name: pod.metadata.name ?? '', namespace: pod.metadata.namespace ?? 'default', uid: pod.metadata.uid ?? '' });
 const mib = (b: number): string => `${Math.round(b / 2 ** 20)}Mi`;

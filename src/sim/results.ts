@@ -15,7 +15,7 @@ export const STRATEGIES: Readonly<Record<Strategy, { readonly title: string; rea
   oracle: { title: 'oracle', placement: 'architecture-aware (as polyarch)', scaling: 'the next interval\'s actual peak (the physical limit of slack)' },
 };
 
-export interface MigrationRecord {
+export interface SimMigration {
   readonly minute: number;
   readonly pod: string;
   readonly app: string;
@@ -67,7 +67,7 @@ export interface RunResult {
   readonly placementMatrix: Readonly<Record<string, Readonly<Record<string, number>>>>;
   /** Pods running at the end, by platform. */
   readonly runningByPlatform: Readonly<Record<string, number>>;
-  readonly migrations: readonly MigrationRecord[];
+  readonly migrations: readonly SimMigration[];
   readonly evictionsRefused: number;
   readonly scaling: { readonly rounds: number; readonly resized: number; readonly deferred: number; readonly grants: number; readonly releases: number };
   /** Wanted replicas (and bare pods) not running at the end. */

@@ -8,7 +8,7 @@ import { SimCluster } from './cluster.ts';
 import { SimClock } from './sim-clock.ts';
 import { SimRegistry } from './registry.ts';
 import { SimKubelet } from './kubelet.ts';
-import { Controllers, type ControllerOptions } from './controllers.ts';
+import { SimControllers, type SimControllerOptions } from './controllers.ts';
 import { UsageModel } from './usage.ts';
 import { createRng, type Rng } from './rng.ts';
 import type { Scenario } from './scenario/load.ts';
@@ -19,14 +19,14 @@ export interface World {
   readonly cluster: SimCluster;
   readonly registry: SimRegistry;
   readonly kubelet: SimKubelet;
-  readonly controllers: Controllers;
+  readonly controllers: SimControllers;
   readonly usage: UsageModel;
   readonly rng: Rng;
 }
 
 export interface WorldOptions {
   readonly seed: number;
-  readonly controllers: ControllerOptions;
+  readonly controllers: SimControllerOptions;
   /** Changes each Node before it is added (none by default). */
   readonly mutateNode?: (node: Node) => Node;
   /** Changes each bare Pod of the scenario before it is created. */
@@ -43,7 +43,7 @@ export async function buildWorld(scenario: Scenario, opts: WorldOptions): Promis
   const registry = opts.registry ?? new SimRegistry(scenario.images);
   const usage = opts.usage ?? new UsageModel(scenario.usage, scenario.durationMinutes, createRng(opts.seed).fork('usage'));
   const kubelet = new SimKubelet(cluster, registry, usage, scenario.startMs, scenario.policy.startup);
-  const controllers = new Controllers(cluster, rng.fork('controllers'), opts.controllers);
+  const controllers = new SimControllers(cluster, rng.fork('controllers'), opts.controllers);
   for (const pc of scenario.priorityClasses) cluster.addPriorityClass(pc);
   for (const n of scenario.nodes) {
     const node = opts.mutateNode ? opts.mutateNode(n) : n;

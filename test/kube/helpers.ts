@@ -121,15 +121,14 @@ export interface Harness {
 }
 
 /**
- * The fake kubelet's pull: a pod whose image variant does not match its node's platform
- * does not start (`exec format error`), as on a real node.
+ * The fake kubelet's runtime is the simulator's registry: a pod whose image variant does not
+ * match its node's platform exits with `exec format error` and crash-loops, or fails to
+ * pull, as on a real node (core/kube-model, the model SimKubelet shares).
  */
 export function installPullCheck(server: FakeApiServer, registry: SimRegistry): void {
-  server.controllers.imageCheck = (_pod, container, n) => {
+  server.controllers.containerRuntime = (_pod, container, n) => {
     const np = n ? nodePlatform(n as unknown as Node) : undefined;
-    if (!np?.ok) return 'UnknownPlatform';
-    const r = registry.pull(container.image, np.value);
-    return r.ok ? undefined : r.failure === 'exec format error' ? 'ExecFormatError' : 'ErrImagePull';
+    return np?.ok ? registry.run(container.image, np.value) : { kind: 'not-found' };
   };
 }
 

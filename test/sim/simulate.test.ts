@@ -124,4 +124,29 @@ describe('simulate: determinism', () => {
     expect(JSON.parse(a).strategies).toHaveLength(2);
     expect(await run(4)).not.toBe(a);
   }, 120_000);
+
+  it('a lying image (the index says arm64, the binary is amd64) crash-loops on arm64 with the kubelet\'s statuses, and is not counted as a placement error', async () => {
+    const scenario = load();
+    const lying = { ...scenario, images: [...scenario.images, { reference: 'reg.test/liar:1', platforms: ['linux/amd64', 'linux/arm64'], binaries: { 'linux/arm64': 'linux/amd64' } }] };
+    const world = await buildWorld(lying, { seed: 1, controllers: { schedulerName: 'polyarch' } });
+    const c = world.cluster;
+    await c.createPod({ metadata: { name: 'liar', namespace: 'x' }, spec: { containers: [{ name: 'app', image: 'reg.test/liar:1', resources: { requests: { cpu: '100m', memory: '64Mi' } } }] } });
+    expect((await c.bindPod({ namespace: 'x', name: 'liar' }, 'arm-1')).ok).toBe(true);
+    const restarts: number[] = [];
+    for (let m = 0; m <= 8; m++) {
+      world.clock.advanceTo(lying.startMs + m * 60_000);
+      world.kubelet.step(m);
+      restarts.push(c.podObject('x/liar')?.status?.containerStatuses?.[0]?.restartCount ?? -1);
+    }
+    const st = c.podObject('x/liar')?.status?.containerStatuses?.[0];
+    expect(st).toMatchObject({ ready: false, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 255, reason: 'Error' } } });
+    expect(st?.state?.waiting?.message).toMatch(/^back-off 5m0s restarting failed container=app pod=liar_x\(uid-\d+\)$/);
+    expect(c.runtimeOf('x/liar')?.log).toBe('exec /app: exec format error\n');
+    // Started at minute 1 (startup 1 minute): attempts at 0, 10, 30, 70, 150, 310 s, then every 5 min.
+    expect(restarts).toEqual([-1, 0, 2, 3, 4, 4, 4, 5, 5]);
+    expect(world.kubelet.counters.execFormatErrorPods).toBe(1);
+    const out: string[] = [];
+    checkInvariants(world, { platformAware: true }, [], 8, out);
+    expect(out.filter((l) => l.includes('liar'))).toEqual([]);
+  });
 });

@@ -11,11 +11,8 @@ import { randomUUID } from 'node:crypto';
 import fjp from 'fast-json-patch';
 import { Agent, fetch } from 'undici';
 import { deny, type AdmissionPlugin, type AdmissionRequest, type FakeApiServer, type KubeObject } from '../../fake-apiserver/index.ts';
-
-interface LabelSelector {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: { key: string; operator: string; values?: string[] }[];
-}
+import { selectorMatches } from '../../src/core/k8s/labels.ts';
+import type { LabelSelector } from '../../src/core/k8s/types.ts';
 
 export interface RuleWithOperations {
   operations: string[];
@@ -51,21 +48,8 @@ export interface WebhookCall {
   message?: string;
 }
 
-/** Label selector semantics (metav1.LabelSelector): every matchLabels pair and every expression. An empty selector matches everything. */
-export function selectorMatches(sel: LabelSelector | undefined, labels: Record<string, string>): boolean {
-  if (!sel) return true;
-  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (labels[k] !== v) return false;
-  for (const e of sel.matchExpressions ?? []) {
-    const has = Object.hasOwn(labels, e.key);
-    const v = labels[e.key];
-    const values = e.values ?? [];
-    if (e.operator === 'In' && !(has && values.includes(v ?? ''))) return false;
-    if (e.operator === 'NotIn' && has && values.includes(v ?? '')) return false;
-    if (e.operator === 'Exists' && !has) return false;
-    if (e.operator === 'DoesNotExist' && has) return false;
-  }
-  return true;
-}
+/** A webhook's namespaceSelector / objectSelector: absent matches everything (admissionregistration/v1). */
+const hookSelects = (sel: LabelSelector | undefined, labels: Record<string, string>): boolean => (sel ? selectorMatches(sel, labels) : true);
 
 function ruleMatches(rules: RuleWithOperations[] | undefined, req: AdmissionRequest): boolean {
   const resource = req.subResource ? `${req.resource.plural}/${req.subResource}` : req.resource.plural;
@@ -96,8 +80,8 @@ export function registerMutatingWebhooks(server: FakeApiServer, config: Mutating
       mutate: async (req) => {
         if (!req.object || !ruleMatches(hook.rules, req)) return undefined;
         const nsLabels = req.resource.namespaced ? ((server.store.get('/namespaces', '', req.namespace)?.metadata.labels ?? {}) as Record<string, string>) : {};
-        if (req.resource.namespaced && !selectorMatches(hook.namespaceSelector, nsLabels)) return undefined;
-        if (!selectorMatches(hook.objectSelector, (req.object.metadata.labels ?? {}) as Record<string, string>)) return undefined;
+        if (req.resource.namespaced && !hookSelects(hook.namespaceSelector, nsLabels)) return undefined;
+        if (!hookSelects(hook.objectSelector, (req.object.metadata.labels ?? {}) as Record<string, string>)) return undefined;
         const object = `${req.namespace}/${req.object.metadata.name ?? req.object.metadata.generateName ?? ''}`;
         const fail = (message: string): KubeObject | undefined => {
           if ((hook.failurePolicy ?? 'Fail') === 'Ignore') {

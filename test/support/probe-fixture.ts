@@ -7,7 +7,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PodInfo } from '../../src/ports/pod-info.ts';
+import type { NodePodInfo } from '../../src/ports/pod-info.ts';
 import { containerPath, HOST_NETNS, podPath, writeProc, writeV2Cgroup, writeV2Root, type Driver, type Qos, type V2Values } from './cgroup-tree.ts';
 
 const id = (prefix: string, n: number): string => prefix.repeat(62) + String(n).padStart(2, '0');
@@ -116,7 +116,7 @@ export function writeFixture(driver: Driver, root: string, procRoot: string): vo
 }
 
 /** The pod list the API would give for the fixture's pods (all Ready since `readySince`). */
-export function fixturePodInfo(readySince: number, ready = true): PodInfo[] {
+export function fixturePodInfo(readySince: number, ready = true): NodePodInfo[] {
   return FIXTURE_PODS.map((p) => ({
     uid: p.uid,
     namespace: p.namespace,

@@ -9,7 +9,8 @@ import { yamlValues } from '../yaml-documents.ts';
 import type { ClusterObjects } from '../../core/placement/batch.ts';
 import { nameSuffix, type KindedObject } from '../../core/k8s/workloads.ts';
 import type { DaemonSet, Deployment, Job, Node, Pod, PodDisruptionBudget, PriorityClass, ReplicaSet, StatefulSet } from '../../core/k8s/types.ts';
-import { formatPath, schemas, type KnownKind } from './schema.ts';
+import { schemas, type KnownKind } from './schema.ts';
+import { formatPath } from '../../core/field-path.ts';
 
 export interface Manifests extends ClusterObjects {
   readonly nodes: Node[];

@@ -153,10 +153,3 @@ export const schemas = {
 } as const;
 
 export type KnownKind = keyof typeof schemas;
-
-/** `spec.template.spec.containers[0].image` from a zod issue path. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
-  return out;
-}

@@ -6,7 +6,9 @@ import type { AppUsageSample } from '../../ports/metrics-source.ts';
 
 export { appFromPodName, appOfPod, type PodOwnerView } from '../../core/probe/app-of.ts';
 
-export const MINUTE_MS = 60_000;
+import { MINUTE_MS } from '../../core/forecast/window.ts';
+
+export { MINUTE_MS };
 
 export interface PodUsage {
   readonly cpuMilli: number;

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { parseQuantity } from '../../core/k8s/quantity.ts';
 import { runtimeIdOf } from '../../core/probe/paths.ts';
 import { appOfPod } from '../../core/probe/app-of.ts';
-import type { ContainerInfo, PodInfo, PodInfoResult, PodInfoSource, ResourceAmounts } from '../../ports/pod-info.ts';
+import type { ContainerInfo, NodePodInfo, PodInfoResult, PodInfoSource, ResourceAmounts } from '../../ports/pod-info.ts';
+import { formatPath } from '../../core/field-path.ts';
 
 // Only the fields the probe reads; everything else in a Pod is let through untouched.
 const quantity = z.union([z.string(), z.number()]);
@@ -41,16 +42,15 @@ const podListSchema = z.object({ items: z.array(podSchema) }).loose();
 
 export type KubePod = z.infer<typeof podSchema>;
 
-const fieldPath = (path: readonly PropertyKey[]): string => path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
 
-/** A PodList (`kubectl get pods -o json`, or the API's list) as the probe's PodInfo. */
+/** A PodList (`kubectl get pods -o json`, or the API's list) as the probe's NodePodInfo. */
 export function podInfoFromPodList(input: unknown, options: { nodeName?: string; source: string }): PodInfoResult {
   const parsed = podListSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    return { ok: false, error: { kind: 'invalid', message: `${options.source}: ${fieldPath(issue.path) || '(root)'}: ${issue.message}` } };
+    return { ok: false, error: { kind: 'invalid', message: `${options.source}: ${formatPath(issue.path) || '(root)'}: ${issue.message}` } };
   }
-  const pods: PodInfo[] = [];
+  const pods: NodePodInfo[] = [];
   for (let i = 0; i < parsed.data.items.length; i++) {
     const pod = parsed.data.items[i]!;
     if (options.nodeName !== undefined && pod.spec.nodeName !== options.nodeName) continue;
@@ -61,7 +61,7 @@ export function podInfoFromPodList(input: unknown, options: { nodeName?: string;
   return { ok: true, pods };
 }
 
-function podInfoOf(pod: KubePod, where: string): { ok: true; value: PodInfo } | { ok: false; error: { kind: 'invalid'; message: string } } {
+function podInfoOf(pod: KubePod, where: string): { ok: true; value: NodePodInfo } | { ok: false; error: { kind: 'invalid'; message: string } } {
   const statuses = new Map((pod.status.containerStatuses ?? []).map((s) => [s.name, s]));
   const containers: ContainerInfo[] = [];
   for (let c = 0; c < pod.spec.containers.length; c++) {
@@ -133,7 +133,7 @@ export function filePodInfoSource(path: string, nodeName?: string): PodInfoSourc
 }
 
 /** Pods from a function (tests, or a caller that already holds them). */
-export function functionPodInfoSource(fn: () => readonly PodInfo[] | Promise<readonly PodInfo[]>, description = 'function'): PodInfoSource {
+export function functionPodInfoSource(fn: () => readonly NodePodInfo[] | Promise<readonly NodePodInfo[]>, description = 'function'): PodInfoSource {
   return {
     description,
     async list() {

@@ -9,7 +9,7 @@ import { chooseBasis, monitoringState, ratesBetween, type Amount, type Basis, ty
 import type { CgroupDriver, QosClass, Runtime } from '../../core/probe/paths.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { NodeProbe } from '../../ports/node-probe.ts';
-import type { ContainerInfo, PodInfo, PodInfoSource } from '../../ports/pod-info.ts';
+import type { ContainerInfo, NodePodInfo, PodInfoSource } from '../../ports/pod-info.ts';
 import type { CgroupReader, DiscoveredContainer, DiscoveredPod, NetResult } from './cgroup-fs.ts';
 import { reclaimMemory } from './reclaim.ts';
 
@@ -89,7 +89,7 @@ interface PodState {
   uid: string;
   qos: QosClass;
   path: string;
-  info: PodInfo | undefined;
+  info: NodePodInfo | undefined;
   firstSeenReady: number | undefined;
   monitoring: MonitoringState;
   net: Series;
@@ -111,7 +111,7 @@ export class ProbeSampler implements NodeProbe {
   private readonly pods = new Map<string, PodState>();
   private driver: CgroupDriver | undefined;
   private podInfoError: string | undefined;
-  private lastPodInfo: Map<string, PodInfo> | undefined;
+  private lastPodInfo: Map<string, NodePodInfo> | undefined;
   private lastOutcome: (SampleOutcome & { skipped: number }) | undefined;
   private errors: ProbeError[] = [];
 

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { Clock } from '../../ports/clock.ts';
 import type { Credential } from './credentials.ts';
-import { formatBytes, hostname, type Deadline, type RegistryHttp, type Result } from './http.ts';
+import { describeSize, hostname, type Deadline, type RegistryHttp, type Result } from './http.ts';
 
 export interface Challenge {
   readonly scheme: 'basic' | 'bearer';
@@ -123,7 +123,7 @@ export class TokenStore {
     const res = await this.http.send({ method, url: url.toString(), headers, body, limit: this.options.limit, what: 'token response', deadline }, registry);
     if (!res.ok) {
       const e = res.error;
-      return { ok: false, error: e.kind === 'too-large' ? { kind: 'too-large', cause: `token response from ${url.host} for registry ${registry} is larger than the ${formatBytes(this.options.limit)} limit` } : e };
+      return { ok: false, error: e.kind === 'too-large' ? { kind: 'too-large', cause: `token response from ${url.host} for registry ${registry} is larger than the ${describeSize(this.options.limit)} limit` } : e };
     }
     const status = res.value.status;
     if (status === 401 || status === 403) {

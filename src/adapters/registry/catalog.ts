@@ -27,6 +27,7 @@ import { formatReference, parseReference, repositoryName, type ImageReference } 
 import type { ImagePlatforms, PlatformImage, PlatformSource } from '../../core/image/types.ts';
 import { comparePlatforms, makePlatform, parsePlatform, type Platform } from '../../core/platform/platform.ts';
 import type { ImageSource, ResolveResult } from '../../ports/image-resolver.ts';
+import { formatPath } from '../../core/field-path.ts';
 
 const DIGEST = /^sha(256:[a-f0-9]{64}|512:[a-f0-9]{128})$/;
 const digest = z.string().regex(DIGEST, 'expected sha256:<64 hex> (or sha512)');
@@ -56,7 +57,6 @@ const imageMap = z.looseObject({ images: z.record(z.string(), z.array(mapEntry))
 
 export type CatalogResult = { ok: true; value: ImageCatalog } | { ok: false; error: string };
 
-const PATH = (path: readonly PropertyKey[]): string => path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
 
 export class ImageCatalog implements ImageSource {
   constructor(private readonly entries: ReadonlyMap<string, ImagePlatforms>, readonly origin: string) {}
@@ -175,7 +175,7 @@ export function parseImageCatalog(text: string, origin: string): CatalogResult {
     const r = inspectOutput.safeParse(raw);
     if (!r.success) {
       const issue = r.error.issues[0];
-      return { ok: false, error: `${where}: ${issue ? PATH(issue.path) || 'object' : 'object'}: ${issue?.message ?? 'invalid'}` };
+      return { ok: false, error: `${where}: ${issue ? formatPath(issue.path) || 'object' : 'object'}: ${issue?.message ?? 'invalid'}` };
     }
     const v = r.data;
     return add(v.reference, where, (repo) => {
@@ -205,7 +205,7 @@ export function parseImageCatalog(text: string, origin: string): CatalogResult {
       const m = imageMap.safeParse(doc);
       if (!m.success) {
         const issue = m.error.issues[0];
-        return { ok: false, error: `${where}: ${issue ? PATH(issue.path) : 'images'}: ${issue?.message ?? 'invalid'}` };
+        return { ok: false, error: `${where}: ${issue ? formatPath(issue.path) : 'images'}: ${issue?.message ?? 'invalid'}` };
       }
       for (const [reference, list] of Object.entries(m.data.images)) {
         const at = `${where}: images["${reference}"]`;

@@ -217,7 +217,7 @@ export class RegistryHttp {
       const body = await readLimited(res, limit);
       if (!body.ok) {
         if (body.tooLarge && res.statusCode < 400) {
-          return { ok: false, retryable: false, error: { kind: 'too-large', cause: `${req.what} from registry ${registry} is larger than the ${formatBytes(req.limit)} limit` } };
+          return { ok: false, retryable: false, error: { kind: 'too-large', cause: `${req.what} from registry ${registry} is larger than the ${describeSize(req.limit)} limit` } };
         }
         if (!body.tooLarge) return networkFail(body.error, registry, this.options.timeoutMs);
       }
@@ -266,7 +266,7 @@ function networkFail(err: unknown, registry: string, timeoutMs: number): Attempt
   return fail('unreachable', `registry ${registry} unreachable (${code === 'ERROR' ? errorText(err) : `${code}: ${errorText(err)}`})`);
 }
 
-export function formatBytes(n: number): string {
+export function describeSize(n: number): string {
   if (n >= 1024 * 1024 && n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MiB`;
   if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KiB`;
   return `${n} bytes`;

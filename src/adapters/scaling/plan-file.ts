@@ -10,6 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { parseQuantity } from '../../core/k8s/quantity.ts';
 import { DEFAULT_POLICY, type PlanInput } from '../../core/scaling/types.ts';
+import { formatPath } from '../../core/field-path.ts';
 
 export const MAX_USAGE_MINUTES = 60;
 
@@ -88,11 +89,6 @@ export const planInputSchema = z
   });
 
 /** A zod path as a reader writes it: apps[1].allocation.memory */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let s = '';
-  for (const p of path) s += typeof p === 'number' ? `[${p}]` : s === '' ? String(p) : `.${String(p)}`;
-  return s === '' ? '(top level)' : s;
-}
 
 export type PlanFileResult = { readonly ok: true; readonly value: PlanInput } | { readonly ok: false; readonly error: string };
 
@@ -102,7 +98,7 @@ export function validatePlanInput(doc: unknown): PlanFileResult {
   if (!r.success) {
     const i = r.error.issues[0]!;
     const more = r.error.issues.length > 1 ? ` (and ${r.error.issues.length - 1} more)` : '';
-    return { ok: false, error: `${formatPath(i.path)}: ${i.message}${more}` };
+    return { ok: false, error: `${formatPath(i.path) || '(top level)'}: ${i.message}${more}` };
   }
   const v = r.data;
   return {

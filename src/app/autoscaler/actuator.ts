@@ -13,7 +13,7 @@
 import type { ClusterWriter, PodResize } from '../../ports/cluster.ts';
 import type { AutoscalerTelemetry, NodeReclaimer } from '../../ports/scaling-policy.ts';
 import type { Pod } from '../../core/k8s/types.ts';
-import { decidePod, RES, type ContainerState, type PodDecision, type Res, type ResizeState } from '../../core/autoscale/decide.ts';
+import { decidePod, RES, type ContainerSizing, type PodDecision, type Res, type ResizeState } from '../../core/autoscale/decide.ts';
 import { containerBounds, type PolicyAction, type ScalingPolicy, type ScalingPolicyStatus } from '../../core/autoscale/policy.ts';
 import type { AppPlan } from '../../core/scaling/types.ts';
 import { amountOf, formatCpu, formatMemory } from '../../core/units/amounts.ts';
@@ -62,7 +62,7 @@ function resizeState(pod: Pod): ResizeState {
   return { kind: 'none' };
 }
 
-function containersOf(policy: ScalingPolicy, pod: Pod): ContainerState[] {
+function containersOf(policy: ScalingPolicy, pod: Pod): ContainerSizing[] {
   const view = pod as unknown as PodView;
   return pod.spec.containers.map((c, i) => {
     const b = containerBounds(policy.spec, c.name);
@@ -94,7 +94,7 @@ export function toResize(d: PodDecision): PodResize {
   return out;
 }
 
-function describeResize(before: readonly ContainerState[], d: PodDecision): string {
+function describeResize(before: readonly ContainerSizing[], d: PodDecision): string {
   const parts: string[] = [];
   d.containers.forEach((c, i) => {
     const b = before[i];

@@ -6,7 +6,8 @@
  * because it is the one place that knows both the simulator and the app.
  */
 import type { Pod } from '../../core/k8s/types.ts';
-import { formatPlatform, nodePlatform } from '../../core/platform/platform.ts';
+import { canRun, formatPlatform, nodePlatform } from '../../core/platform/platform.ts';
+import { describeOutcome } from '../../core/kube-model/runtime.ts';
 import { Scheduler } from '../../app/scheduler.ts';
 import { createFramework } from '../../core/placement/framework.ts';
 import { ImageLookupService } from '../../app/image-lookup.ts';
@@ -22,8 +23,8 @@ import { allocatableAmounts, podRequestAmounts } from '../../core/k8s/resources.
 import type { SimRegistry } from '../../sim/registry.ts';
 import type { UsageModel } from '../../sim/usage.ts';
 import type { Scenario } from '../../sim/scenario/load.ts';
-import { selectorMatches } from '../../sim/labels.ts';
-import type { AppSeries, MigrationRecord, PlatformSeries, RunResult, Strategy } from '../../sim/results.ts';
+import { selectorMatches } from '../../core/k8s/labels.ts';
+import type { AppSeries, SimMigration, PlatformSeries, RunResult, Strategy } from '../../sim/results.ts';
 
 export interface RunOptions {
   readonly seed: number;
@@ -191,7 +192,7 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
   }
   const placementsByPlatform: Record<string, number> = {};
   const matrix: Record<string, Record<string, number>> = {};
-  const migrations: MigrationRecord[] = [];
+  const migrations: SimMigration[] = [];
   const refusals = new Map<string, number>();
   let evictionsRefused = 0;
   const scaling = { rounds: 0, resized: 0, deferred: 0, grants: 0, releases: 0 };
@@ -466,7 +467,7 @@ function sample(world: World, minute: number, timeline: { minutes: number[]; pla
 }
 
 /** The invariants checked after every minute; exported so a test can show they catch a violation. */
-export function checkInvariants(world: World, cfg: Pick<StrategyConfig, 'platformAware'>, migrations: readonly MigrationRecord[], minute: number, out: string[]): void {
+export function checkInvariants(world: World, cfg: Pick<StrategyConfig, 'platformAware'>, migrations: readonly SimMigration[], minute: number, out: string[]): void {
   if (out.length >= 100) return;
   const { cluster, registry } = world;
   for (const name of cluster.nodeNames()) {
@@ -480,8 +481,10 @@ export function checkInvariants(world: World, cfg: Pick<StrategyConfig, 'platfor
       const pod = cluster.podObject(key);
       if (!pod || !plat.ok) continue;
       for (const c of pod.spec.containers) {
-        const pull = registry.pull(c.image ?? '', plat.value);
-        if (!pull.ok) out.push(`minute ${minute}: pod ${key} on ${name} (${formatPlatform(plat.value)}) cannot run ${c.image}: ${pull.failure}`);
+        const run = registry.run(c.image ?? '', plat.value);
+        // An index entry whose binary lies about its platform is not the placement's fault: only its first failure can tell.
+        if (run.kind === 'runs' || (run.kind === 'exec-format-error' && canRun(run.platform, plat.value))) continue;
+        out.push(`minute ${minute}: pod ${key} on ${name} (${formatPlatform(plat.value)}) cannot run ${c.image}: ${describeOutcome(run)}`);
       }
     }
   }

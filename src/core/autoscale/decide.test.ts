@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { decidePod, type ContainerState, type PodDecisionInput } from './decide.ts';
+import { decidePod, type ContainerSizing, type PodDecisionInput } from './decide.ts';
 
 const Mi = 2 ** 20;
 
-const container = (name: string): fc.Arbitrary<ContainerState> =>
+const container = (name: string): fc.Arbitrary<ContainerSizing> =>
   fc
     .record({
       cpu: fc.integer({ min: 10, max: 4000 }),
@@ -141,7 +141,7 @@ describe('decidePod', () => {
   });
 
   it("with a limit floor (polyarch's rule) a limit is never lowered, rises to the floor, and stays within the max", () => {
-    const c: ContainerState = { name: 'app', request: { cpu: 0.5, memory: 512 * Mi }, limit: { cpu: 1, memory: 1024 * Mi }, min: {}, max: { cpu: 2, memory: 4096 * Mi } };
+    const c: ContainerSizing = { name: 'app', request: { cpu: 0.5, memory: 512 * Mi }, limit: { cpu: 1, memory: 1024 * Mi }, min: {}, max: { cpu: 2, memory: 4096 * Mi } };
     const quiet = { ...base, containers: [c], usage: { memory: 100 * Mi }, nodeFree: { cpu: 8, memory: 8192 * Mi } };
     // The request falls with the forecast; the limit, a safety cap, stays where it was (VPA's proportional rule would halve it).
     const down = decidePod({ ...quiet, target: { cpu: 0.25, memory: 256 * Mi }, limitFloor: { cpu: 0.3, memory: 300 * Mi } });

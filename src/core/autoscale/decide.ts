@@ -24,7 +24,7 @@ export interface Amount2 {
   readonly memory: number;
 }
 
-export interface ContainerState {
+export interface ContainerSizing {
   readonly name: string;
   readonly request: Amount2;
   /** Absent: no limit. */
@@ -40,7 +40,7 @@ export interface ContainerState {
 export type ResizeState = { readonly kind: 'none' } | { readonly kind: 'in-progress' } | { readonly kind: 'deferred' | 'infeasible'; readonly message: string };
 
 export interface PodDecisionInput {
-  readonly containers: readonly ContainerState[];
+  readonly containers: readonly ContainerSizing[];
   /** The plan's per-pod target (sum over the managed containers). */
   readonly target: Amount2;
   readonly manage: readonly Res[];
@@ -83,11 +83,11 @@ export interface PodDecision {
   readonly nodeFull: boolean;
 }
 
-const sum = (cs: readonly ContainerState[], r: Res): number => cs.reduce((s, c) => s + c.request[r], 0);
+const sum = (cs: readonly ContainerSizing[], r: Res): number => cs.reduce((s, c) => s + c.request[r], 0);
 const round = (r: Res, x: number): number => (r === 'cpu' ? Math.ceil(x * 1000 - 1e-9) / 1000 : Math.ceil(x / 2 ** 20 - 1e-9) * 2 ** 20);
 const fmt = (r: Res, x: number): string => (r === 'cpu' ? `${Math.round(x * 1000)}m` : `${Math.round(x / 2 ** 20)}Mi`);
 
-function withLimits(c: ContainerState, requests: Amount2, floor: { readonly cpu?: number; readonly memory?: number } = {}): ContainerResources {
+function withLimits(c: ContainerSizing, requests: Amount2, floor: { readonly cpu?: number; readonly memory?: number } = {}): ContainerResources {
   const limits: { cpu?: number; memory?: number } = {};
   for (const r of RES) {
     const l = c.limit[r];

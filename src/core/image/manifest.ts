@@ -9,6 +9,7 @@
 
 import { z } from 'zod';
 import { makePlatform, type ParseResult, type Platform } from '../platform/platform.ts';
+import { formatPath } from '../field-path.ts';
 
 export const MEDIA_TYPES = {
   ociIndex: 'application/vnd.oci.image.index.v1+json',
@@ -95,10 +96,7 @@ export type Manifest =
 function describeIssues(error: z.ZodError): string {
   const first = error.issues[0];
   if (!first) return 'invalid';
-  const path = first.path
-    .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`))
-    .join('');
-  return `${path || '(root)'}: ${first.message}`;
+  return `${formatPath(first.path) || '(root)'}: ${first.message}`;
 }
 
 function parseJson(text: string, what: string): ParseResult<unknown> {

@@ -1,4 +1,5 @@
 export * from './annotations.ts';
+export * from './labels.ts';
 export * from './limits.ts';
 export * from './node-selector.ts';
 export * from './priority.ts';

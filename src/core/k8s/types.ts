@@ -185,6 +185,7 @@ export interface Container {
   readonly resources?: ResourceRequirements | null;
   /** `Always` on an init container makes it a sidecar (restartable init container). */
   readonly restartPolicy?: 'Always' | string | null;
+  readonly terminationMessagePolicy?: 'File' | 'FallbackToLogsOnError' | string | null;
 }
 
 export interface LocalObjectReference {
@@ -218,10 +219,39 @@ export interface PodCondition {
   readonly message?: string;
 }
 
+export interface ContainerStateWaiting { readonly reason?: string; readonly message?: string }
+export interface ContainerStateRunning { readonly startedAt?: string }
+export interface ContainerStateTerminated {
+  readonly exitCode: number;
+  readonly reason?: string;
+  readonly message?: string;
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+  readonly containerID?: string;
+}
+export interface ContainerState {
+  readonly waiting?: ContainerStateWaiting | null;
+  readonly running?: ContainerStateRunning | null;
+  readonly terminated?: ContainerStateTerminated | null;
+}
+
+export interface ContainerStatus {
+  readonly name: string;
+  readonly image?: string;
+  readonly imageID?: string;
+  readonly containerID?: string;
+  readonly ready?: boolean;
+  readonly started?: boolean;
+  readonly restartCount?: number;
+  readonly state?: ContainerState | null;
+  readonly lastState?: ContainerState | null;
+}
+
 export interface PodStatus {
   readonly phase?: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown' | string;
   readonly conditions?: readonly PodCondition[] | null;
   readonly nominatedNodeName?: string;
+  readonly containerStatuses?: readonly ContainerStatus[] | null;
 }
 
 export interface Pod {

@@ -9,7 +9,7 @@ import { displayPlatform } from './display.ts';
 import { nodeAffinity } from './filters/node-affinity.ts';
 import { nodePorts } from './filters/node-ports.ts';
 import { nodeName, nodeReady, nodeUnschedulable } from './filters/node-state.ts';
-import { nodePlatform } from './filters/platform.ts';
+import { nodePlatformPlugin } from './filters/platform.ts';
 import { resourcesFit } from './filters/resources-fit.ts';
 import { taintToleration } from './filters/taint-toleration.ts';
 import type { NodeInfo } from './node-info.ts';
@@ -106,7 +106,7 @@ export interface Framework {
 }
 
 /** Filters in kube-scheduler's order, cheap ones first; NodePlatform before the resource arithmetic. */
-export const DEFAULT_FILTERS: readonly FilterPlugin[] = [nodeUnschedulable, nodeReady, nodeName, taintToleration, nodeAffinity, nodePlatform, nodePorts, resourcesFit];
+export const DEFAULT_FILTERS: readonly FilterPlugin[] = [nodeUnschedulable, nodeReady, nodeName, taintToleration, nodeAffinity, nodePlatformPlugin, nodePorts, resourcesFit];
 /** kube-scheduler's default filters that polyarch implements, in its order. */
 const KUBE_SCHEDULER_FILTERS: readonly FilterPlugin[] = [nodeUnschedulable, nodeName, taintToleration, nodeAffinity, nodePorts, resourcesFit];
 
@@ -142,7 +142,7 @@ export function createFramework(policy: PlacementPolicy = {}): FrameworkResult {
   // Without a policy the architecture score is 0 everywhere: leave it out of decisions.
   const hasArchPolicy = Object.keys(policy.architecturePreference ?? {}).length > 0;
   const scores = (Object.keys(plugins) as ScoreName[]).filter((k) => weights[k] > 0 && (k !== 'ArchitecturePreference' || hasArchPolicy)).map((k) => ({ plugin: plugins[k], weight: weights[k] }));
-  const filters = profile === 'polyarch' ? DEFAULT_FILTERS : profile === 'extender' ? [nodePlatform] : KUBE_SCHEDULER_FILTERS;
+  const filters = profile === 'polyarch' ? DEFAULT_FILTERS : profile === 'extender' ? [nodePlatformPlugin] : KUBE_SCHEDULER_FILTERS;
   return { ok: true, value: { profile, platformAware, filters, scores, topNodes, percentageOfNodesToScore: pct, nextStartIndex: 0, scratch: [] } };
 }
 

@@ -81,22 +81,22 @@ ${node}`);
   events: [{at: 10m, type: drain, node: nope}, {at: 3h, type: scale, workload: shop/web, replicas: 2}]
   usage: [{workload: shop/none, trace: {file: ${fixture.replace('test/fixtures/small-scenario.yaml', 'examples/traces/bitbrains-rnd-5vm-3d.csv')}, series: vm-999}, peak: {cpu: 1, memory: 1Gi}}]`)}
 ${node}`);
-    expect(errors2).toContain('document 1 (Scenario t): spec.events.0.node: no Node "nope" in the scenario');
-    expect(errors2).toContain('document 1 (Scenario t): spec.events.1.at: 180 minutes is after the end (120)');
-    expect(errors2).toContain('document 1 (Scenario t): spec.events.1.workload: no Deployment or StatefulSet shop/web in the scenario');
-    expect(errors2).toContain('document 1 (Scenario t): spec.usage.0.workload: no Deployment, StatefulSet or Pod shop/none in the scenario');
-    expect(errors2.some((e) => /spec\.usage\.0\.trace\.series: no series "vm-999" in .* \(has vm-17, vm-256/.test(e))).toBe(true);
+    expect(errors2).toContain('document 1 (Scenario t): spec.events[0].node: no Node "nope" in the scenario');
+    expect(errors2).toContain('document 1 (Scenario t): spec.events[1].at: 180 minutes is after the end (120)');
+    expect(errors2).toContain('document 1 (Scenario t): spec.events[1].workload: no Deployment or StatefulSet shop/web in the scenario');
+    expect(errors2).toContain('document 1 (Scenario t): spec.usage[0].workload: no Deployment, StatefulSet or Pod shop/none in the scenario');
+    expect(errors2.some((e) => /spec\.usage\[0\]\.trace\.series: no series "vm-999" in .* \(has vm-17, vm-256/.test(e))).toBe(true);
   });
 
   it('rejects an event of an unknown type and a usage entry with both trace and pattern', () => {
     const errors = errorsOf(`${scenarioDoc(`  duration: 2h
   events: [{at: 10m, type: explode, node: n1}]`)}
 ${node}`);
-    expect(errors[0]).toMatch(/^document 1 \(Scenario t\): spec\.events\.0\.type: /);
+    expect(errors[0]).toMatch(/^document 1 \(Scenario t\): spec\.events\[0\]\.type: /);
     const errors2 = errorsOf(`${scenarioDoc(`  duration: 2h
   usage: [{workload: x, peak: {cpu: 1, memory: 1Gi}}]`)}
 ${node}`);
-    expect(errors2).toEqual(['document 1 (Scenario t): spec.usage.0: give exactly one of trace and pattern']);
+    expect(errors2).toEqual(['document 1 (Scenario t): spec.usage[0]: give exactly one of trace and pattern']);
   });
 
   it('requires a node architecture and allocatable, and a PDB with exactly one of its two fields', () => {
@@ -122,7 +122,7 @@ apiVersion: v1
 kind: Pod
 metadata: {name: p}
 spec: {containers: [{name: c, image: 'r/a:1', resources: {requests: {cpu: lots}}}]}`);
-    expect(errors).toContain('document 3 (Pod p): spec.containers.0.resources.requests.cpu: not a Kubernetes quantity (e.g. 500m, 2, 4Gi)');
+    expect(errors).toContain('document 3 (Pod p): spec.containers[0].resources.requests.cpu: not a Kubernetes quantity (e.g. 500m, 2, 4Gi)');
   });
 
   it('reads the image catalog from a file next to the scenario, and names a bad entry in it', () => {
@@ -134,6 +134,6 @@ spec: {containers: [{name: c, image: 'r/a:1', resources: {requests: {cpu: lots}}
     writeFileSync(join(dir, 'bad.yaml'), "images:\n  - {reference: 'r/a:1'}\n");
     const bad = parseScenario(`${scenarioDoc('  duration: 1h\n  catalogFile: bad.yaml')}\n${node}`, join(dir, 'scenario.yaml'));
     expect(bad.ok).toBe(false);
-    if (!bad.ok) expect(bad.errors[0]).toMatch(/^document 1 \(Scenario t\): spec\.catalogFile bad\.yaml: images\.0/);
+    if (!bad.ok) expect(bad.errors[0]).toMatch(/^document 1 \(Scenario t\): spec\.catalogFile bad\.yaml: images\[0\]/);
   });
 });

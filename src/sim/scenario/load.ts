@@ -13,6 +13,7 @@ import { MAX_NODES, MAX_PODS, tooManyPods } from '../../core/k8s/limits.ts';
 import { parsePlatform } from '../../core/platform/platform.ts';
 import { catalogFile, kindSchemas, type CatalogImage, type Kind, type Policy, type ScenarioEvent, type UsageEntry } from './schema.ts';
 import { loadTrace, type UsageSeries } from '../trace.ts';
+import { formatPath } from '../../core/field-path.ts';
 
 export interface UsageSource {
   readonly workload: string;
@@ -49,9 +50,6 @@ export type LoadResult = { ok: true; value: Scenario } | { ok: false; errors: st
 
 type Issue = z.core.$ZodIssue;
 
-function formatPath(path: readonly PropertyKey[]): string {
-  return path.map((p) => String(p)).join('.') || '(document)';
-}
 
 /** The deepest, most useful issue: zod reports unions as one issue with nested errors. */
 function flattenIssue(issue: Issue): { path: PropertyKey[]; message: string } {
@@ -103,7 +101,7 @@ export function parseScenario(text: string, file: string): LoadResult {
       if (!parsed.success) {
         for (const issue of parsed.error.issues.slice(0, 5)) {
           const f = flattenIssue(issue);
-          errors.push(`${label}: ${formatPath(f.path)}: ${f.message}`);
+          errors.push(`${label}: ${formatPath(f.path) || '(document)'}: ${f.message}`);
         }
         return;
       }
@@ -170,7 +168,7 @@ export function parseScenario(text: string, file: string): LoadResult {
       if (!docs.ok) throw new Error(docs.error);
       const parsed = catalogFile.safeParse(docs.value[0] ?? {});
       if (parsed.success) images.push(...parsed.data.images);
-      else for (const i of parsed.error.issues.slice(0, 5)) errors.push(`${scLabel}: spec.catalogFile ${spec.catalogFile}: ${formatPath(i.path)}: ${i.message}`);
+      else for (const i of parsed.error.issues.slice(0, 5)) errors.push(`${scLabel}: spec.catalogFile ${spec.catalogFile}: ${formatPath(i.path) || '(document)'}: ${i.message}`);
     } catch (err) {
       errors.push(`${scLabel}: spec.catalogFile: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err))}`);
     }
@@ -179,7 +177,7 @@ export function parseScenario(text: string, file: string): LoadResult {
     const plats = 'platforms' in img ? img.platforms : Object.keys(img.tags);
     for (const p of plats) {
       const r = parsePlatform(p);
-      if (!r.ok) errors.push(`${scLabel}: spec.images.${i}: ${r.error}`);
+      if (!r.ok) errors.push(`${scLabel}: spec.images[${i}]: ${r.error}`);
     }
   });
 
@@ -188,7 +186,7 @@ export function parseScenario(text: string, file: string): LoadResult {
   const usage = new Map<string, UsageSource>();
   spec.usage.forEach((u, i) => {
     const key = normaliseKey(u.workload);
-    const path = `spec.usage.${i}`;
+    const path = `spec.usage[${i}]`;
     if (!workloads.has(key) && !podKeys.has(key)) errors.push(`${scLabel}: ${path}.workload: no Deployment, StatefulSet or Pod ${key} in the scenario`);
     const cpu = cpuMilli(u.peak.cpu);
     const mem = bytesOf(u.peak.memory);
@@ -232,7 +230,7 @@ export function parseScenario(text: string, file: string): LoadResult {
 
   const deferred = new Set<string>();
   spec.events.forEach((e, i) => {
-    const path = `spec.events.${i}`;
+    const path = `spec.events[${i}]`;
     if (e.at > spec.duration) errors.push(`${scLabel}: ${path}.at: ${e.at} minutes is after the end (${spec.duration})`);
     if ((e.type === 'node-failure' || e.type === 'drain' || e.type === 'recovery' || e.type === 'fence') && !nodeNames.has(e.node)) {
       errors.push(`${scLabel}: ${path}.node: no Node "${e.node}" in the scenario`);

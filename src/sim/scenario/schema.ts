@@ -62,7 +62,7 @@ const container = z.looseObject({
   resources: z.looseObject({ requests: resourceList.optional(), limits: resourceList.optional() }).optional(),
 });
 
-export const podSpec = z.looseObject({
+export const scenarioPodSpec = z.looseObject({
   containers: z.array(container).min(1),
   initContainers: z.array(container).optional(),
   nodeName: z.string().optional(),
@@ -81,7 +81,7 @@ const labelSelector = z.looseObject({
 
 const podTemplate = z.looseObject({
   metadata: z.looseObject({ labels: labels.optional(), annotations: labels.optional() }).optional(),
-  spec: podSpec,
+  spec: scenarioPodSpec,
 });
 
 export const nodeDoc = z.looseObject({
@@ -100,7 +100,7 @@ export const podDoc = z.looseObject({
   apiVersion: z.literal('v1'),
   kind: z.literal('Pod'),
   metadata,
-  spec: podSpec,
+  spec: scenarioPodSpec,
 });
 
 const workloadSpec = z.looseObject({
@@ -164,16 +164,26 @@ export const duration = z.union([
 
 const platformText = z.string().regex(/^[a-z0-9]+\/[a-z0-9_]+(\/v[0-9.]+)?$/, 'a platform such as linux/arm64 or linux/arm/v7');
 
+/** The path runc names in `exec /app: exec format error` (default /app). */
+const entrypoint = z.string().regex(/^\//, 'an absolute path such as /app').optional();
+
 export const catalogImage = z.union([
   z.strictObject({
     reference: z.string().min(1),
     /** An OCI image index (multi-arch) when several, a single-platform image when one. */
     platforms: z.array(platformText).min(1),
-  }),
+    /**
+     * Entries that lie: platform the entry declares -> platform its binary was built for
+     * (`{linux/arm64: linux/amd64}`: pulled on arm64, it dies with exec format error).
+     */
+    binaries: z.record(platformText, platformText).optional(),
+    entrypoint,
+  }).refine((i) => Object.keys(i.binaries ?? {}).every((k) => i.platforms.includes(k)), { message: 'every key must be one of the image\'s platforms', path: ['binaries'] }),
   z.strictObject({
     reference: z.string().min(1),
     /** One image per platform under its own tag or repository (`app:1.4-arm64`). */
     tags: z.record(platformText, z.string().min(1)).refine((t) => Object.keys(t).length > 0, 'at least one platform'),
+    entrypoint,
   }),
 ]);
 export const catalogFile = z.strictObject({ images: z.array(catalogImage) });
@@ -271,7 +281,7 @@ export type CatalogImage = z.infer<typeof catalogImage>;
 export type UsageEntry = z.infer<typeof usageEntry>;
 export type ScenarioEvent = z.infer<typeof eventSchema>;
 export type Policy = z.infer<typeof policySchema>;
-export type PodSpecDoc = z.infer<typeof podSpec>;
+export type PodSpecDoc = z.infer<typeof scenarioPodSpec>;
 
 /** A ScalingPolicy in a scenario: the workload is scaled as it says (otherwise one InPlace policy per workload). */
 export const scalingPolicyDoc = z.looseObject({

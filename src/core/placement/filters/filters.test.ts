@@ -7,7 +7,7 @@ import type { Code } from '../status.ts';
 import { nodeAffinity } from './node-affinity.ts';
 import { nodePorts } from './node-ports.ts';
 import { nodeName, nodeReady, nodeUnschedulable } from './node-state.ts';
-import { nodePlatform } from './platform.ts';
+import { nodePlatformPlugin } from './platform.ts';
 import { resourcesFit } from './resources-fit.ts';
 import { taintToleration } from './taint-toleration.ts';
 
@@ -159,17 +159,17 @@ describe('NodePlatform', () => {
     ['node known only by nodeInfo', makePod().image('shop/legacy:1').build(), makeNode().nodeInfoOnly('x86_64').build(), 'Success'],
     ['init container image counts too', makePod().init('shop/legacy:1').image('shop/web:1').build(), makeNode().arch('arm64').build(), 'UnschedulableAndUnresolvable'],
   ] as [string, Pod, Node, Code][])('%s', (_n, pod, node, code) => {
-    expect(run(nodePlatform, pod, node, [], images).code).toBe(code);
+    expect(run(nodePlatformPlugin, pod, node, [], images).code).toBe(code);
   });
 
   it('names the image and its platforms', () => {
-    const st = run(nodePlatform, makePod().image('shop/legacy:1').build(), makeNode().arch('arm64').build(), [], images);
+    const st = run(nodePlatformPlugin, makePod().image('shop/legacy:1').build(), makeNode().arch('arm64').build(), [], images);
     expect(st.reasons).toEqual(["node(s) can't run any platform of image shop/legacy:1 (has linux/amd64)"]);
   });
 
   it('a node without any platform is refused with a reason', () => {
     const node = makeNode().build();
     const bare: Node = { ...node, metadata: { name: 'bare', labels: {} }, status: { allocatable: { cpu: '1' } } };
-    expect(run(nodePlatform, makePod().image('shop/web:1').build(), bare, [], images).reasons).toEqual(['node(s) had no known platform']);
+    expect(run(nodePlatformPlugin, makePod().image('shop/web:1').build(), bare, [], images).reasons).toEqual(['node(s) had no known platform']);
   });
 });

@@ -8,7 +8,7 @@ import { Reasons, SUCCESS, unresolvable } from '../status.ts';
 
 const NO_PLATFORM = Object.freeze(unresolvable('NodePlatform', Reasons.nodeNoPlatform));
 
-export const nodePlatform: FilterPlugin = {
+export const nodePlatformPlugin: FilterPlugin = {
   name: 'NodePlatform',
   filter(pod, node) {
     if (pod.images.length === 0) return SUCCESS;

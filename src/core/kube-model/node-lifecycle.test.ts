@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { defaultTolerations, markUnreachable, markedUnreachable, nodeUnheard, reachableTaints, taintEvictionAt } from './node-lifecycle.ts';
+
+const T0 = Date.UTC(2026, 0, 5, 6);
+const unreachable = { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute', timeAdded: '2026-01-05T06:00:00Z' };
+
+describe('the node lifecycle controller', () => {
+  it('marks a node unheard past the grace: every condition Unknown, unreachable NoSchedule + NoExecute replacing not-ready', () => {
+    expect(nodeUnheard(T0, T0 + 40_000)).toBe(false);
+    expect(nodeUnheard(T0, T0 + 40_001)).toBe(true);
+    const m = markUnreachable([{ type: 'Ready', status: 'True', lastHeartbeatTime: '2026-01-05T05:59:00Z' }], [{ key: 'node.kubernetes.io/not-ready', effect: 'NoExecute' }, { key: 'x', effect: 'NoSchedule' }], T0);
+    expect(m.conditions.map((c) => [c.type, c.status, c.reason])).toEqual([
+      ['Ready', 'Unknown', 'NodeStatusUnknown'], ['MemoryPressure', 'Unknown', 'NodeStatusUnknown'], ['DiskPressure', 'Unknown', 'NodeStatusUnknown'], ['PIDPressure', 'Unknown', 'NodeStatusUnknown'],
+    ]);
+    expect(m.conditions[0]).toMatchObject({ message: 'Kubelet stopped posting node status.', lastHeartbeatTime: '2026-01-05T05:59:00Z', lastTransitionTime: '2026-01-05T06:00:00Z' });
+    expect(m.taints).toEqual([{ key: 'x', effect: 'NoSchedule' }, { key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule' }, unreachable]);
+    expect(markedUnreachable(m.conditions, m.taints)).toBe(true);
+    expect(reachableTaints(m.taints)).toEqual([{ key: 'x', effect: 'NoSchedule' }]);
+  });
+});
+
+describe('the taint manager', () => {
+  it('evicts at once without a toleration, after the smallest bounded tolerationSeconds, never when unbounded', () => {
+    expect(taintEvictionAt([unreachable], [], T0 + 5)).toBe(T0 + 5);
+    expect(taintEvictionAt([unreachable], defaultTolerations([]), T0 + 5)).toBe(T0 + 300_000);
+    expect(taintEvictionAt([unreachable], [{ operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 60 }, { key: unreachable.key, operator: 'Exists', tolerationSeconds: 30 }], T0)).toBe(T0 + 30_000);
+    expect(taintEvictionAt([unreachable], [{ operator: 'Exists' }], T0)).toBe(Infinity);
+    expect(taintEvictionAt([{ key: 'x', effect: 'NoSchedule' }], [], T0)).toBe(Infinity);
+  });
+
+  it('DefaultTolerationSeconds adds 300 s for not-ready and unreachable unless the pod has them', () => {
+    expect(defaultTolerations([]).map((t) => [t.key, t.tolerationSeconds])).toEqual([['node.kubernetes.io/not-ready', 300], ['node.kubernetes.io/unreachable', 300]]);
+    expect(defaultTolerations([{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 10 }]).map((t) => t.key)).toEqual(['node.kubernetes.io/not-ready']);
+  });
+});
