@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AppUsageSample } from '../../ports/metrics-source.ts';
-import { noTelemetry } from '../../ports/scaling-policy.ts';
+import { noAutoscalerTelemetry } from '../../ports/scaling-policy.ts';
 import { UsageFeeder } from './feeder.ts';
 
 const Mi = 2 ** 20;
@@ -16,7 +16,7 @@ describe('UsageFeeder', () => {
       // A small one: +100 MiB is the larger bump.
       { app: 'ns/a', minuteMs: 180_000, cpuMilli: 100, memoryBytes: 100 * Mi, net: 0, disk: 0, pods: 1, oomKills: 1, memoryRequestBytes: 64 * Mi },
     ];
-    const f = new UsageFeeder({ appUsage: async (since) => samples.filter((s) => s.minuteMs >= since) }, { keepMinutes: 60, forecaster: 'dma', telemetry: noTelemetry });
+    const f = new UsageFeeder({ appUsage: async (since) => samples.filter((s) => s.minuteMs >= since) }, { keepMinutes: 60, forecaster: 'dma', telemetry: noAutoscalerTelemetry });
     await f.observe();
     const w = f.window(['ns/a'])!;
     expect(w.cpu).toEqual([0.5, 2, 0.1, 0.1]);
