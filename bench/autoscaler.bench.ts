@@ -16,7 +16,7 @@ import { silentLogger } from '../src/ports/logger.ts';
 import type { NodeProbe } from '../src/ports/node-probe.ts';
 import type { PolicyRef, ScalingPolicyStore } from '../src/ports/scaling-policy.ts';
 import { startProbeServer, type ProbeServer } from '../src/server/probe-server.ts';
-import { mulberry32 } from '../src/core/placement/rng.ts';
+import { createRng } from '../src/core/rng.ts';
 import { cpuMs } from './support/cpu.ts';
 
 const FULL = process.env.BENCH_FULL === '1';
@@ -26,8 +26,8 @@ const MINUTES = 60;
 const Mi = 2 ** 20;
 const T0 = Date.UTC(2026, 0, 1, 12, 0);
 
-/** A seeded generator (core's mulberry32), so every run measures the same data. */
-const rng = (seed: number): (() => number) => mulberry32(seed).next;
+/** A seeded generator (core's createRng), so every run measures the same data. */
+const rng = (seed: number): (() => number) => createRng(seed).next;
 
 export default async function bench(): Promise<void> {
   // Fresh connections per round: a kept-alive socket the server is closing reads as ECONNRESET.

@@ -4,13 +4,13 @@
 // and adds a 100,000-application plan.
 import { DmaBank, dmaDirect, METRICS, WindowStore } from '../src/core/forecast/index.ts';
 import { DEFAULT_POLICY, plan, type AppInput, type PlanInput } from '../src/core/scaling/index.ts';
-import { mulberry32 } from '../src/core/placement/rng.ts';
+import { createRng } from '../src/core/rng.ts';
 import { cpuMs } from './support/cpu.ts';
 
 const FULL = process.env.BENCH_FULL === '1';
 
-/** A seeded generator (core's mulberry32), so every run measures the same data. */
-const rng = (seed: number): (() => number) => mulberry32(seed).next;
+/** A seeded generator (core's createRng), so every run measures the same data. */
+const rng = (seed: number): (() => number) => createRng(seed).next;
 
 function forecasts(apps: number, minutes: number): void {
   const N = 10;

@@ -15,7 +15,7 @@ import { Scheduler } from '../src/app/scheduler.ts';
 import { ImageLookupService } from '../src/app/image-lookup.ts';
 import type { Node, Pod } from '../src/core/k8s/types.ts';
 import { createFramework } from '../src/core/placement/framework.ts';
-import { mulberry32 } from '../src/core/placement/rng.ts';
+import { createRng } from '../src/core/rng.ts';
 import type { Cluster } from '../src/ports/cluster.ts';
 import { silentLogger } from '../src/ports/logger.ts';
 import { SimCluster } from '../src/sim/cluster.ts';
@@ -62,7 +62,7 @@ function pod(i: number, image = IMAGES[i % 3 === 2 ? 2 : i % 5 === 1 ? 1 : 0] ??
 function scheduler(cluster: Cluster): Scheduler {
   const fw = createFramework({ percentageOfNodesToScore: 0 });
   if (!fw.ok) throw new Error(fw.error);
-  return new Scheduler({ cluster, resolver: new ImageLookupService({ source: new SimRegistry(CATALOG as never), clock: systemClock }), framework: fw.value, rng: mulberry32(1), clock: systemClock, log: silentLogger, bindConcurrency: 32 });
+  return new Scheduler({ cluster, resolver: new ImageLookupService({ source: new SimRegistry(CATALOG as never), clock: systemClock }), framework: fw.value, rng: createRng(1), clock: systemClock, log: silentLogger, bindConcurrency: 32 });
 }
 
 async function until(check: () => boolean | Promise<boolean>, ms: number, what = 'a condition'): Promise<void> {

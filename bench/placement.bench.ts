@@ -21,7 +21,7 @@ import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import type { Node, Pod } from '../src/core/k8s/types.ts';
 import {
-  ClusterSnapshot, createFramework, mulberry32, placePods, preparePod, type Framework, type ImageLookup, type NodeInfo, type Rng,
+  ClusterSnapshot, createFramework, createRng, placePods, preparePod, type Framework, type ImageLookup, type NodeInfo, type Rng,
 } from '../src/core/placement/index.ts';
 import { makeImages, makeNode, makePod } from '../test/builders/index.ts';
 
@@ -120,20 +120,20 @@ export default async function bench(): Promise<void> {
   console.log('placements per CPU-second (wall-clock in brackets)');
   console.log('nodes  mode      placements/s          scheduled  | first N  baseline/s  same pods/s  ratio | cache bytes/node');
   for (const size of SIZES) {
-    const nodes = cluster(size, mulberry32(size));
-    const queue = pendingPods(PODS, mulberry32(7)).map((pod) => ({ pod, priority: 0 }));
+    const nodes = cluster(size, createRng(size));
+    const queue = pendingPods(PODS, createRng(7)).map((pod) => ({ pod, priority: 0 }));
 
     // Baseline for ~BASELINE_SECONDS, then the framework on exactly the same pods.
     const all = framework(100);
     const baseSnap = ClusterSnapshot.fromNodes(nodes);
-    const rng = mulberry32(1);
+    const rng = createRng(1);
     let n = 0;
     let c = process.cpuUsage();
     while (n < queue.length && (n < 3 || cpuSince(c) < BASELINE_SECONDS)) baselinePlace(all, baseSnap, (queue[n++] as { pod: Pod }).pod, rng);
     const baseRate = n / cpuSince(c);
     const headSnap = ClusterSnapshot.fromNodes(nodes);
     c = process.cpuUsage();
-    placePods(all, headSnap, queue.slice(0, n), lookup, mulberry32(1));
+    placePods(all, headSnap, queue.slice(0, n), lookup, createRng(1));
     const sameRate = n / cpuSince(c);
     const mem = heapPerNode(nodes);
 
@@ -141,7 +141,7 @@ export default async function bench(): Promise<void> {
       const snapshot = ClusterSnapshot.fromNodes(nodes);
       const c0 = process.cpuUsage();
       const t = performance.now();
-      const decisions = placePods(framework(pct), snapshot, queue, lookup, mulberry32(1));
+      const decisions = placePods(framework(pct), snapshot, queue, lookup, createRng(1));
       const rate = PODS / cpuSince(c0);
       const wall = PODS / ((performance.now() - t) / 1000);
       const scheduled = decisions.filter((d) => d.outcome === 'scheduled').length;

@@ -14,7 +14,7 @@ import type { CatalogImage, ScenarioEvent } from '../src/sim/scenario/schema.ts'
 import { runStrategy } from '../src/cli/simulate/runner.ts';
 import { SimRegistry } from '../src/sim/registry.ts';
 import { UsageModel } from '../src/sim/usage.ts';
-import { createRng } from '../src/sim/rng.ts';
+import { createRng } from '../src/core/rng.ts';
 import { figuresOf } from '../src/sim/summary.ts';
 import type { Strategy } from '../src/sim/results.ts';
 

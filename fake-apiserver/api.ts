@@ -36,7 +36,7 @@ import type { StatusBody } from './status.ts';
 import type { Store } from './store.ts';
 import type { KubeObject } from './types.ts';
 import { validate } from './validation.ts';
-import { mulberry32 } from '../src/core/placement/rng.ts';
+import { createRng } from '../src/core/rng.ts';
 
 export interface ListQuery {
   labelSelector?: string | null;
@@ -67,7 +67,7 @@ export interface WriteOptions { dryRun?: boolean; subResource?: string; /** gene
 class StaleRead extends Error {}
 
 /** A seeded generator, so names and uids are reproducible in tests. */
-export const seededRandom = (seed: number): (() => number) => mulberry32(seed).next;
+export const seededRandom = (seed: number): (() => number) => createRng(seed).next;
 
 /** The alphabet of apiserver's generateName suffixes (k8s.io/apimachinery/pkg/util/rand): no vowels, no look-alikes. */
 const NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';

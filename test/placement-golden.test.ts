@@ -15,7 +15,7 @@ import { readManifests } from '../src/adapters/manifests/read.ts';
 import { loadImageCatalog } from '../src/adapters/registry/catalog.ts';
 import { systemClock } from '../src/adapters/system-clock.ts';
 import { ImageLookupService } from '../src/app/image-lookup.ts';
-import { createFramework, imageReferences, mulberry32, scheduleCluster, splitPods, type Decision } from '../src/core/placement/index.ts';
+import { createFramework, imageReferences, createRng, scheduleCluster, splitPods, type Decision } from '../src/core/placement/index.ts';
 
 const root = join(import.meta.dirname, 'fixtures', 'placement');
 
@@ -30,7 +30,7 @@ async function plan(name: string) {
   const fw = createFramework();
   if (!fw.ok) throw new Error(fw.error);
   const { lookup } = await new ImageLookupService({ source: catalog.value, clock: systemClock }).resolveAll(imageReferences(splitPods(manifests.value).pending.map((p) => p.pod)));
-  return { objects: manifests.value, result: scheduleCluster(fw.value, manifests.value, lookup, mulberry32(1)) };
+  return { objects: manifests.value, result: scheduleCluster(fw.value, manifests.value, lookup, createRng(1)) };
 }
 
 function golden(name: string, decisions: readonly Decision[]): void {
@@ -119,7 +119,7 @@ describe('examples/placement', () => {
     const fw = createFramework();
     if (!fw.ok) throw new Error(fw.error);
     const { lookup } = await new ImageLookupService({ source: catalog.value, clock: systemClock }).resolveAll(imageReferences(splitPods(manifests.value).pending.map((p) => p.pod)));
-    const d = scheduleCluster(fw.value, manifests.value, lookup, mulberry32(1)).decisions;
+    const d = scheduleCluster(fw.value, manifests.value, lookup, createRng(1)).decisions;
     expect(d.filter((x) => x.outcome === 'scheduled')).toHaveLength(8);
     expect(d.filter((x) => x.outcome !== 'scheduled').map((x) => x.reason.slice(0, 25))).toEqual(['0/6 nodes are available: ', '0/6 nodes are available: ']);
   });

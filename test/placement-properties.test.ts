@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { podResources } from '../src/core/k8s/resources.ts';
 import type { Node, Pod, Toleration } from '../src/core/k8s/types.ts';
-import { createFramework, mulberry32, placePods, ClusterSnapshot, type ImageLookup } from '../src/core/placement/index.ts';
+import { createFramework, createRng, placePods, ClusterSnapshot, type ImageLookup } from '../src/core/placement/index.ts';
 import { makeImages, makeNode, makePod } from './builders/index.ts';
 import { oracleBest, oracleCanRun } from './support/platform-oracle.ts';
 
@@ -168,7 +168,7 @@ describe('placement properties', () => {
         const nodes = ns.map((n, i) => buildNode(i, n));
         const pods = ps.map((p, i) => buildPod(i, p));
         const snapshot = ClusterSnapshot.fromNodes(nodes);
-        const decisions = placePods(fw.value, snapshot, pods.map((pod) => ({ pod, priority: pod.spec.priority ?? 0 })), lookup, mulberry32(seed));
+        const decisions = placePods(fw.value, snapshot, pods.map((pod) => ({ pod, priority: pod.spec.priority ?? 0 })), lookup, createRng(seed));
         const held = new Map<string, Held>(nodes.map((n) => [n.metadata.name ?? '', { cpu: 0, mem: 0, pods: 0, ports: 0 }]));
         decisions.forEach((d, i) => {
           const pod = pods[i] as Pod;
@@ -209,8 +209,8 @@ describe('placement properties', () => {
       fc.property(fc.array(nodeArb, { minLength: 1, maxLength: 8 }), fc.array(podArb, { minLength: 1, maxLength: 8 }), (ns, ps) => {
         const nodes = ns.map((n, i) => buildNode(i, n));
         const queue = ps.map((p, i) => ({ pod: buildPod(i, p), priority: 0 }));
-        const a = placePods(fw.value, ClusterSnapshot.fromNodes(nodes), queue, lookup, mulberry32(3));
-        const b = placePods(plain, ClusterSnapshot.fromNodes(nodes), queue, lookup, mulberry32(3));
+        const a = placePods(fw.value, ClusterSnapshot.fromNodes(nodes), queue, lookup, createRng(3));
+        const b = placePods(plain, ClusterSnapshot.fromNodes(nodes), queue, lookup, createRng(3));
         expect(a.map((d) => [d.node, d.reason])).toEqual(b.map((d) => [d.node, d.reason]));
       }),
       { numRuns: 60 },

@@ -4,6 +4,7 @@
  * required node affinity (and, for per-architecture-tag images, pick the platform and
  * write that variant), then lift the gate, all in one patch.
  */
+import { runEvery } from './run-loop.ts';
 import {
   affinityPatch, annotationPatch, hasRequiredArchAffinity, imagePatch, preferredTerms, removeGatePatch, requiredExpressions, type ArchPreference,
 } from '../core/admission/affinity.ts';
@@ -62,12 +63,18 @@ export class GateController {
     return out;
   }
 
-  /** Polls until the signal aborts; each pass is independent, so a crash-restart carries on from the API's state. */
-  async run(signal: AbortSignal, onResult?: (r: GateResult) => void): Promise<void> {
-    while (!signal.aborted) {
-      for (const r of await this.runOnce(signal)) onResult?.(r);
-      await this.opts.clock.sleep(this.opts.intervalMs, signal).catch(() => undefined);
-    }
+  /**
+   * Polls until the signal aborts, through the app's one loop (run-loop.ts runEvery): a
+   * pass that throws is reported to `onError` and the next pass goes on, as the migrator
+   * and the autoscaler do. Each pass is independent, so a restart carries on from the API's state.
+   */
+  run(signal: AbortSignal, onResult: (r: GateResult) => void, onError: (err: unknown) => void): Promise<void> {
+    return runEvery({
+      signal, clock: this.opts.clock, intervalMs: this.opts.intervalMs, onError,
+      round: async () => {
+        for (const r of await this.runOnce(signal)) onResult(r);
+      },
+    });
   }
 
   async reconcile(pod: PodLike, signal?: AbortSignal): Promise<GateResult> {

@@ -17,7 +17,7 @@ import type { Pod, Taint } from '../core/k8s/types.ts';
 import { podKey } from '../core/k8s/types.ts';
 import { imageReferences, snapshotWithBoundPods } from '../core/placement/batch.ts';
 import { createFramework } from '../core/placement/framework.ts';
-import { mulberry32 } from '../core/placement/rng.ts';
+import { createRng } from '../core/rng.ts';
 import { schedulePod } from '../core/placement/schedule.ts';
 import { advance, capture, refusedStatus, sameStatus, viewNode, type EventSpec, type NodeView, type Step } from '../core/migration/decide.ts';
 import { DRAIN_TAINT } from '../core/migration/plan.ts';
@@ -125,7 +125,7 @@ export async function checkManualMove(reader: ClusterReader, images: ImageLookup
   for (const [ref, r] of results) if (!r.ok) return { ok: false, reason: `image ${ref}: ${r.error}` };
   const fw = createFramework({});
   if (!fw.ok) return { ok: false, reason: fw.error };
-  const { decision } = schedulePod(fw.value, snapshot, template, lookup, mulberry32(1));
+  const { decision } = schedulePod(fw.value, snapshot, template, lookup, createRng(1));
   return decision.outcome === 'scheduled' ? { ok: true } : { ok: false, reason: `no node can run ${key} as ${platform}: ${decision.reason}` };
 }
 

@@ -13,7 +13,7 @@ import { formatReference, parseReference } from '../core/image/reference.ts';
 import type { Node, Pod } from '../core/k8s/types.ts';
 import { createFramework } from '../core/placement/framework.ts';
 import type { ImageInfo } from '../core/placement/pod-info.ts';
-import { mulberry32 } from '../core/placement/rng.ts';
+import { createRng } from '../core/rng.ts';
 import { schedulePod } from '../core/placement/schedule.ts';
 import { ClusterSnapshot } from '../core/placement/snapshot.ts';
 import { parsePlatform, type NodePlatformSource, type Platform } from '../core/platform/platform.ts';
@@ -44,7 +44,7 @@ export function placementChoice(images: readonly ResolvedImage[], nodes: readonl
   }
   // Gates only hold scheduling back; the decision is for the pod once they are lifted.
   const candidate = { ...(pod as Pod), spec: { ...(pod as Pod).spec, schedulingGates: [] } } as Pod;
-  const { decision } = schedulePod(fw.value, ClusterSnapshot.fromNodes(nodes as readonly Node[]), candidate, (ref) => byRef.get(ref), mulberry32(1));
+  const { decision } = schedulePod(fw.value, ClusterSnapshot.fromNodes(nodes as readonly Node[]), candidate, (ref) => byRef.get(ref), createRng(1));
   if (decision.outcome !== 'scheduled' || !decision.platform || !decision.node) return { ok: false, reason: decision.reason };
   const platform = parsePlatform(decision.platform);
   if (!platform.ok) return { ok: false, reason: platform.error };

@@ -16,7 +16,7 @@ import type { Decision } from '../core/placement/decision.ts';
 import type { Framework } from '../core/placement/framework.ts';
 import { DECISION_ANNOTATION, PLATFORM_ANNOTATION, SOURCE_IMAGES_ANNOTATION, sourceImages } from '../core/k8s/annotations.ts';
 import type { ImageInfo } from '../core/placement/pod-info.ts';
-import type { Rng } from '../core/placement/rng.ts';
+import type { Rng } from '../core/rng.ts';
 import { placePod } from '../core/placement/schedule.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Cluster, ObjectRef } from '../ports/cluster.ts';

@@ -8,7 +8,7 @@
 import type { Deployment, Pod, PodTemplateSpec, StatefulSet } from '../core/k8s/types.ts';
 import type { SimCluster } from './cluster.ts';
 import { keyOf } from './cluster.ts';
-import type { Rng } from './rng.ts';
+import type { Rng } from '../core/rng.ts';
 
 export interface SimControllerOptions {
   /** spec.schedulerName stamped on pods (as an opt-in label or webhook would). */

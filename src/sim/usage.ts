@@ -3,7 +3,7 @@
  * generated pattern), scaled to its peak, with each replica shifted by a few minutes so
  * replicas are alike but not identical (the shift comes from the seed).
  */
-import type { Rng } from './rng.ts';
+import type { Rng } from '../core/rng.ts';
 import type { UsageSource } from './scenario/load.ts';
 
 export interface Usage {

@@ -10,7 +10,7 @@ import { SimRegistry } from './registry.ts';
 import { SimKubelet } from './kubelet.ts';
 import { SimControllers, type SimControllerOptions } from './controllers.ts';
 import { UsageModel } from './usage.ts';
-import { createRng, type Rng } from './rng.ts';
+import { createRng, type Rng } from '../core/rng.ts';
 import type { Scenario } from './scenario/load.ts';
 
 export interface World {

@@ -14,7 +14,7 @@ import type { MigrationStore } from '../../src/ports/cluster-extras.ts';
 import { Scheduler } from '../../src/app/scheduler.ts';
 import type { Node, Pod, PriorityClass } from '../../src/core/k8s/types.ts';
 import { createFramework, type ProfileName } from '../../src/core/placement/framework.ts';
-import { mulberry32 } from '../../src/core/placement/rng.ts';
+import { createRng } from '../../src/core/rng.ts';
 import type { Clock } from '../../src/ports/clock.ts';
 import type { Cluster } from '../../src/ports/cluster.ts';
 import { silentLogger } from '../../src/ports/logger.ts';
@@ -59,7 +59,7 @@ const PODS: Pod[] = Array.from({ length: 30 }, (_, i) => {
 async function schedule(cluster: Cluster, settle: () => Promise<void>, profile: ProfileName): Promise<Map<string, string>> {
   const fw = createFramework({ profile });
   if (!fw.ok) throw new Error(fw.error);
-  const scheduler = new Scheduler({ cluster, resolver: new ImageLookupService({ source: resolver(), clock: frozen }), framework: fw.value, rng: mulberry32(42), clock: frozen, log: silentLogger, queue: { initialBackoffMs: 0, maxBackoffMs: 0 } });
+  const scheduler = new Scheduler({ cluster, resolver: new ImageLookupService({ source: resolver(), clock: frozen }), framework: fw.value, rng: createRng(42), clock: frozen, log: silentLogger, queue: { initialBackoffMs: 0, maxBackoffMs: 0 } });
   // Every pod gets its attempt; the unschedulable ones stay so.
   for (let round = 0; round < 10; round++) {
     await scheduler.runOnce();

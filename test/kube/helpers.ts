@@ -6,7 +6,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { KubeCluster } from '../../src/adapters/kube/cluster.ts';
 import { systemClock } from '../../src/adapters/system-clock.ts';
 import { createFramework } from '../../src/core/placement/framework.ts';
-import { mulberry32 } from '../../src/core/placement/rng.ts';
+import { createRng } from '../../src/core/rng.ts';
 import { Scheduler, type SchedulerOptions } from '../../src/app/scheduler.ts';
 import type { Logger } from '../../src/ports/logger.ts';
 import { SimRegistry } from '../../src/sim/registry.ts';
@@ -152,7 +152,7 @@ export async function startHarness(
     cluster,
     resolver: new ImageLookupService({ source: registry, clock: systemClock }),
     framework: fw.value,
-    rng: mulberry32(7),
+    rng: createRng(7),
     clock: systemClock,
     log,
     queue: { initialBackoffMs: 50, maxBackoffMs: 500, maxUnschedulableMs: 60_000 },

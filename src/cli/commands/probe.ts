@@ -1,4 +1,5 @@
 import { parseDuration } from '../duration.ts';
+import { parseListen } from '../../server/listen.ts';
 import { readFileSync } from 'node:fs';
 import { cpus, hostname, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -50,11 +51,11 @@ function parseAmount(text: string, flag: string): number {
   return q.value;
 }
 
-function parseListen(text: string): { host: string; port: number } {
-  const m = /^(?:(.*):)?(\d{1,5})$/.exec(text);
-  const port = m ? Number(m[2]) : Number.NaN;
-  if (!m || port > 65535) throw usageError(`--listen: expected [HOST:]PORT, got "${text}"`);
-  return { host: m[1] === undefined || m[1] === '' ? '0.0.0.0' : m[1].replace(/^\[|\]$/g, ''), port };
+/** `--listen` parsed as every command parses it (server/listen.ts); no host: every IPv4 interface. */
+function listenAddress(text: string): { host: string; port: number } {
+  const r = parseListen(text);
+  if (!r.ok) throw usageError(r.error);
+  return { host: r.host ?? '0.0.0.0', port: r.port };
 }
 
 function nodeCapacity(flags: ProbeFlags): NodeCapacity {
@@ -149,7 +150,7 @@ export function registerProbe(program: Command): void {
       const intervalMs = durationFlag(flags.interval, '--interval');
       if (intervalMs < 100) throw usageError('--interval: at least 100ms');
       const warmupMs = durationFlag(flags.warmup, '--warmup');
-      const listen = flags.once ? undefined : parseListen(flags.listen);
+      const listen = flags.once ? undefined : listenAddress(flags.listen);
       // Fail closed: reclaim is served only behind a token, so asking for it without one is a usage error, not an open endpoint.
       const token = process.env['POLYARCH_PROBE_TOKEN'] || undefined;
       if (flags.allowReclaim && !flags.once && token === undefined) throw usageError('--allow-reclaim needs a bearer token in $POLYARCH_PROBE_TOKEN: POST /reclaim is never served without one');

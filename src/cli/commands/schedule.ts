@@ -10,7 +10,7 @@ import { readManifests } from '../../adapters/manifests/read.ts';
 import { MAX_NODES, MAX_PODS, tooManyPods, workloadPodCount } from '../../core/k8s/index.ts';
 import { systemClock } from '../../adapters/system-clock.ts';
 import { ImageLookupService } from '../../app/image-lookup.ts';
-import { createFramework, imageReferences, mulberry32, scheduleCluster, splitPods, type Decision, type Framework } from '../../core/placement/index.ts';
+import { createFramework, imageReferences, createRng, scheduleCluster, splitPods, type Decision, type Framework } from '../../core/placement/index.ts';
 import { CliError, usageError } from '../errors.ts';
 import { formatTable, outputOption, printJson, type OutputFormat } from '../output.ts';
 import { addRegistryOptions, imageLookupFromFlags, type RegistryFlags } from '../registry-flags.ts';
@@ -89,7 +89,7 @@ async function scheduleWith(files: readonly string[], flags: Flags, fw: Framewor
   if (pods > MAX_PODS) throw usageError(tooManyPods(pods));
   const { pending } = splitPods(objects);
   const { lookup } = await images.resolveAll(imageReferences(pending.map((p) => p.pod)));
-  const plan = scheduleCluster(fw, objects, lookup, mulberry32(Number(flags.seed)));
+  const plan = scheduleCluster(fw, objects, lookup, createRng(Number(flags.seed)));
   for (const w of plan.warnings) process.stderr.write(`polyarch: warning: ${w}\n`);
 
   if (flags.explain !== undefined) {

@@ -117,7 +117,7 @@ ROLES['webhook'] = {
         })();
         await Promise.all([
           server.serve(signal),
-          controller.run(signal, (r) => (r.outcome === 'failed' ? log.warn(r, 'gate') : log.info(r, 'gate'))),
+          controller.run(signal, (r) => (r.outcome === 'failed' ? log.warn(r, 'gate') : log.info(r, 'gate')), (err) => log.error({ error: err instanceof Error ? err.message : String(err) }, 'gate round failed')),
           warm,
         ]);
       },

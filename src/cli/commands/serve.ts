@@ -14,7 +14,7 @@ import { systemClock } from '../../adapters/system-clock.ts';
 import { Migrator } from '../../app/migrator.ts';
 import { Scheduler } from '../../app/scheduler.ts';
 import { createFramework } from '../../core/placement/framework.ts';
-import { mulberry32 } from '../../core/placement/rng.ts';
+import { createRng } from '../../core/rng.ts';
 import type { ImageLookupService } from '../../app/image-lookup.ts';
 import type { Logger } from '../../ports/logger.ts';
 import { startServer, ServerStartError, type JsonRoute, type RunningServer } from '../../server/http-server.ts';
@@ -74,7 +74,7 @@ export const ROLES: Record<string, RoleDefinition> = {
           cluster: ctx.cluster,
           resolver: ctx.resolver,
           framework: fw.value,
-          rng: mulberry32(Number(ctx.flags.seed) || 1),
+          rng: createRng(Number(ctx.flags.seed) || 1),
           clock: systemClock,
           log: ctx.log.child({ role: 'scheduler' }),
           telemetry: ctx.telemetry,

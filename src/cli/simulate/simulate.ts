@@ -5,7 +5,7 @@
 import { nodePlatform, formatPlatform } from '../../core/platform/platform.ts';
 import { SimRegistry } from '../../sim/registry.ts';
 import { UsageModel } from '../../sim/usage.ts';
-import { createRng } from '../../sim/rng.ts';
+import { createRng } from '../../core/rng.ts';
 import type { Scenario } from '../../sim/scenario/load.ts';
 import type { RunResult, SimulationReport, Strategy, TradeoffPoint } from '../../sim/results.ts';
 import { tradeoffPoint } from '../../sim/summary.ts';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { anyImage, makeNode, makePod } from '../../../test/builders/index.ts';
 import { imageReferences, scheduleCluster } from './batch.ts';
 import { createFramework } from './framework.ts';
-import { mulberry32 } from './rng.ts';
+import { createRng } from '../rng.ts';
 
 describe('scheduleCluster', () => {
   const fw = (() => {
@@ -17,21 +17,21 @@ describe('scheduleCluster', () => {
     const done = { ...makePod('done').requests({ cpu: '2' }).nodeName('a').build(), status: { phase: 'Succeeded' } };
     const low = makePod('low').requests({ cpu: '1' }).build();
     const high = makePod('high').requests({ cpu: '1' }).priorityClass('high').build();
-    const plan = scheduleCluster(fw, { nodes, pods: [running, done, low, high], priorityClasses: [{ metadata: { name: 'high' }, value: 10 }] }, anyImage(), mulberry32(1));
+    const plan = scheduleCluster(fw, { nodes, pods: [running, done, low, high], priorityClasses: [{ metadata: { name: 'high' }, value: 10 }] }, anyImage(), createRng(1));
     // 2 cpu - 1 running = 1 free: the high-priority pod gets it, low does not (the finished pod holds nothing)
     expect(plan.decisions.map((d) => [d.pod, d.node])).toEqual([['default/high', 'a'], ['default/low', null]]);
     expect(plan.decisions[1]?.reason).toBe('0/1 nodes are available: 1 Insufficient cpu.');
   });
 
   it('a pod naming a missing PriorityClass gets an invalid decision, not silence', () => {
-    const plan = scheduleCluster(fw, { nodes: [makeNode('a').build()], pods: [makePod('p').priorityClass('gold').build()] }, anyImage(), mulberry32(1));
+    const plan = scheduleCluster(fw, { nodes: [makeNode('a').build()], pods: [makePod('p').priorityClass('gold').build()] }, anyImage(), createRng(1));
     expect(plan.decisions).toHaveLength(1);
     expect(plan.decisions[0]?.outcome).toBe('invalid');
     expect(plan.decisions[0]?.reason).toBe('invalid pod: spec.priorityClassName: no PriorityClass named "gold"');
   });
 
   it('warns about a bound pod on an unknown node', () => {
-    const plan = scheduleCluster(fw, { nodes: [makeNode('a').build()], pods: [makePod('lost').nodeName('gone').build()] }, anyImage(), mulberry32(1));
+    const plan = scheduleCluster(fw, { nodes: [makeNode('a').build()], pods: [makePod('lost').nodeName('gone').build()] }, anyImage(), createRng(1));
     expect(plan.warnings).toEqual(['pod default/lost bound to gone: node gone is not in the snapshot; not counted']);
   });
 

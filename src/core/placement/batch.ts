@@ -14,7 +14,7 @@ import type { Decision } from './decision.ts';
 import type { Framework } from './framework.ts';
 import { sourceImages } from '../k8s/annotations.ts';
 import type { ImageLookup } from './pod-info.ts';
-import type { Rng } from './rng.ts';
+import type { Rng } from '../rng.ts';
 import { placePods, refused, type PodWithPriority } from './schedule.ts';
 import { ClusterSnapshot } from './snapshot.ts';
 

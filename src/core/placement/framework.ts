@@ -15,7 +15,7 @@ import { taintToleration } from './filters/taint-toleration.ts';
 import type { NodeInfo } from './node-info.ts';
 import type { FilterPlugin, ScorePlugin } from './plugin.ts';
 import type { PodInfo } from './pod-info.ts';
-import type { Rng } from './rng.ts';
+import type { Rng } from '../rng.ts';
 import { architecturePreference, compileArchitectureWeights, type ArchitectureWeights } from './scores/architecture-preference.ts';
 import { imageLocality } from './scores/image-locality.ts';
 import { imageVariant } from './scores/image-variant.ts';

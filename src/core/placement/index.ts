@@ -4,7 +4,7 @@ export * from './framework.ts';
 export * from './node-info.ts';
 export * from './plugin.ts';
 export * from './pod-info.ts';
-export * from './rng.ts';
+export * from '../rng.ts';
 export * from './schedule.ts';
 export * from './snapshot.ts';
 export * from './status.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeImages, makeNode, makePod, snapshotOf } from '../../../test/builders/index.ts';
 import { createFramework, type Framework, type PlacementPolicy } from './framework.ts';
-import { mulberry32 } from './rng.ts';
+import { createRng } from '../rng.ts';
 import { schedulePod } from './schedule.ts';
 
 const fw = (policy: PlacementPolicy): Framework => {
@@ -31,7 +31,7 @@ describe('the kube-scheduler profile', () => {
   const pod = makePod('legacy').image('shop/legacy:2').requests({ cpu: '500m', memory: '1Gi' }).build();
 
   it('reproduces kube-scheduler\'s default choice and scores, platform-blind', () => {
-    const { decision } = schedulePod(fw({ profile: 'kube-scheduler' }), snapshotOf(nodes, [busy]), pod, images, mulberry32(1));
+    const { decision } = schedulePod(fw({ profile: 'kube-scheduler' }), snapshotOf(nodes, [busy]), pod, images, createRng(1));
     expect(decision.node).toBe('b');
     expect(decision.candidates.map((c) => [c.node, c.total, c.scores])).toEqual([
       ['b', 474, { LeastAllocated: 81, BalancedAllocation: 93, NodeAffinity: 0, TaintToleration: 100, ImageLocality: 0 }],
@@ -45,13 +45,13 @@ describe('the kube-scheduler profile', () => {
 
   it('keeps a not-ready node out by its taint, as kube-scheduler does (no NodeReady filter)', () => {
     const lost = makeNode('b').arch('arm64').allocatable({ cpu: '2', memory: '8Gi' }).taint('node.kubernetes.io/unreachable', undefined, 'NoSchedule').build();
-    const { decision } = schedulePod(fw({ profile: 'kube-scheduler' }), snapshotOf([nodes[0]!, lost], [busy]), pod, images, mulberry32(1));
+    const { decision } = schedulePod(fw({ profile: 'kube-scheduler' }), snapshotOf([nodes[0]!, lost], [busy]), pod, images, createRng(1));
     expect(decision.node).toBe('a');
     expect(fw({ profile: 'kube-scheduler' }).filters.map((f) => f.name)).toEqual(['NodeUnschedulable', 'NodeName', 'TaintToleration', 'NodeAffinity', 'NodePorts', 'NodeResourcesFit']);
   });
 
   it('the polyarch profile, same weights plus the platform filter, sends the amd64-only image to a', () => {
-    const { decision } = schedulePod(fw({}), snapshotOf(nodes, [busy]), pod, images, mulberry32(1));
+    const { decision } = schedulePod(fw({}), snapshotOf(nodes, [busy]), pod, images, createRng(1));
     expect(decision.node).toBe('a');
     expect(decision.failures).toEqual({ "node(s) can't run any platform of image shop/legacy:2 (has linux/amd64)": 1 });
   });

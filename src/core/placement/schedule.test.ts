@@ -3,7 +3,7 @@ import { anyImage, makeImages, makeNode, makePod, snapshotOf } from '../../../te
 import { createFramework, type Framework, type PlacementPolicy } from './framework.ts';
 import { failureSummary } from './decision.ts';
 import { PLATFORM_ANNOTATION, SOURCE_IMAGES_ANNOTATION } from '../k8s/annotations.ts';
-import { mulberry32 } from './rng.ts';
+import { createRng } from '../rng.ts';
 import { placePod, schedulePod } from './schedule.ts';
 
 const fw = (policy: PlacementPolicy = {}): Framework => {
@@ -22,7 +22,7 @@ const images = makeImages({
 describe('schedulePod', () => {
   it('places, selects the variant, pins it by digest and records the original (S2-S4)', () => {
     const snap = snapshotOf([makeNode('x86').allocatable({ cpu: '2' }).build(), makeNode('arm').arch('arm64').allocatable({ cpu: '16' }).build()]);
-    const { decision } = schedulePod(fw(), snap, makePod('web').image('shop/web:1.4', 'web').requests({ cpu: '1' }).build(), images, mulberry32(1));
+    const { decision } = schedulePod(fw(), snap, makePod('web').image('shop/web:1.4', 'web').requests({ cpu: '1' }).build(), images, createRng(1));
     // least allocated: arm has 15/16 left, x86 1/2: arm wins
     expect(decision.outcome).toBe('scheduled');
     expect(decision.node).toBe('arm');
@@ -40,20 +40,20 @@ describe('schedulePod', () => {
   });
 
   it('reads the recorded original back when a placed pod moves (migration)', () => {
-    const first = schedulePod(fw(), snapshotOf([makeNode('arm').arch('arm64').build()]), makePod('web').image('shop/web:1.4', 'web').build(), images, mulberry32(1));
+    const first = schedulePod(fw(), snapshotOf([makeNode('arm').arch('arm64').build()]), makePod('web').image('shop/web:1.4', 'web').build(), images, createRng(1));
     const moved = first.decision.boundPod;
     if (!moved) throw new Error('not placed');
-    const again = schedulePod(fw(), snapshotOf([makeNode('x86').build()]), { ...moved, spec: { ...moved.spec, nodeName: '' } }, images, mulberry32(1));
+    const again = schedulePod(fw(), snapshotOf([makeNode('x86').build()]), { ...moved, spec: { ...moved.spec, nodeName: '' } }, images, createRng(1));
     expect(again.decision.node).toBe('x86');
     expect(again.decision.platform).toBe('linux/amd64');
     expect(again.decision.choices[0]?.original).toBe('shop/web:1.4');
   });
 
   it('chooses the exact variant before a compatible lower one', () => {
-    const { decision } = schedulePod(fw(), snapshotOf([makeNode('pi').arch('arm').variant('v7').build()]), makePod().image('shop/lib:1', 'lib').build(), images, mulberry32(1));
+    const { decision } = schedulePod(fw(), snapshotOf([makeNode('pi').arch('arm').variant('v7').build()]), makePod().image('shop/lib:1', 'lib').build(), images, createRng(1));
     expect(decision.choices[0]?.platform).toBe('linux/arm/v7');
     expect(decision.choices[0]?.exact).toBe(true);
-    const { decision: old } = schedulePod(fw(), snapshotOf([makeNode('pi').arch('arm').variant('v8').build()]), makePod().image('shop/lib:1', 'lib').build(), images, mulberry32(1));
+    const { decision: old } = schedulePod(fw(), snapshotOf([makeNode('pi').arch('arm').variant('v8').build()]), makePod().image('shop/lib:1', 'lib').build(), images, createRng(1));
     // an arm/v8 (32-bit) node runs v7 and v6: the highest compatible, v7
     expect(old.choices[0]?.platform).toBe('linux/arm/v7');
     expect(old.choices[0]?.exact).toBe(false);
@@ -65,7 +65,7 @@ describe('schedulePod', () => {
       makeNode('small').allocatable({ cpu: '500m' }).build(),
       makeNode('cordoned').unschedulable().build(),
     ];
-    const { decision } = schedulePod(fw(), snapshotOf(nodes), makePod().image('shop/web:1.4').requests({ cpu: '1' }).build(), images, mulberry32(1));
+    const { decision } = schedulePod(fw(), snapshotOf(nodes), makePod().image('shop/web:1.4').requests({ cpu: '1' }).build(), images, createRng(1));
     expect(decision.outcome).toBe('unschedulable');
     expect(decision.node).toBeNull();
     expect(decision.images).toEqual({});
@@ -73,30 +73,30 @@ describe('schedulePod', () => {
   });
 
   it('names the image and its platforms when no node can run it', () => {
-    const { decision } = schedulePod(fw(), snapshotOf([makeNode('a').arch('arm64').build(), makeNode('b').arch('arm64').build()]), makePod().image('shop/legacy:2').build(), images, mulberry32(1));
+    const { decision } = schedulePod(fw(), snapshotOf([makeNode('a').arch('arm64').build(), makeNode('b').arch('arm64').build()]), makePod().image('shop/legacy:2').build(), images, createRng(1));
     expect(decision.reason).toBe("0/2 nodes are available: 2 node(s) can't run any platform of image shop/legacy:2 (has linux/amd64).");
   });
 
   it('refuses a pod whose images share no platform, naming them', () => {
-    const { decision } = schedulePod(fw(), snapshotOf([makeNode('a').build()]), makePod().image('shop/legacy:2').image('shop/armonly:1').build(), images, mulberry32(1));
+    const { decision } = schedulePod(fw(), snapshotOf([makeNode('a').build()]), makePod().image('shop/legacy:2').image('shop/armonly:1').build(), images, createRng(1));
     expect(decision.outcome).toBe('unschedulable');
     expect(decision.reason).toBe("0/1 nodes are available: the pod's images share no platform: shop/legacy:2 (linux/amd64), shop/armonly:1 (linux/arm64).");
   });
 
   it('refuses a pod whose image did not resolve, with the resolver message', () => {
-    const { decision } = schedulePod(fw(), snapshotOf([makeNode('a').build()]), makePod().image('shop/missing:1').build(), images, mulberry32(1));
+    const { decision } = schedulePod(fw(), snapshotOf([makeNode('a').build()]), makePod().image('shop/missing:1').build(), images, createRng(1));
     expect(decision.reason).toContain('image docker.io/shop/missing:1: not found');
   });
 
   it('refuses an invalid pod as invalid, naming the field', () => {
-    const { decision } = schedulePod(fw(), snapshotOf([makeNode('a').build()]), makePod().requests({ cpu: 'lots' }).build(), anyImage(), mulberry32(1));
+    const { decision } = schedulePod(fw(), snapshotOf([makeNode('a').build()]), makePod().requests({ cpu: 'lots' }).build(), anyImage(), createRng(1));
     expect(decision.outcome).toBe('invalid');
     expect(decision.reason).toContain('spec.containers[0].resources.requests.cpu');
   });
 
   it('breaks ties with the seeded RNG: same seed, same node; several seeds, several nodes', () => {
     const nodes = Array.from({ length: 8 }, (_, i) => makeNode(`n${i}`).build());
-    const pick = (seed: number) => schedulePod(fw(), snapshotOf(nodes), makePod().build(), anyImage(), mulberry32(seed)).decision.node;
+    const pick = (seed: number) => schedulePod(fw(), snapshotOf(nodes), makePod().build(), anyImage(), createRng(seed)).decision.node;
     expect(pick(7)).toBe(pick(7));
     expect(new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(pick)).size).toBeGreaterThan(1);
   });
@@ -104,15 +104,15 @@ describe('schedulePod', () => {
   it('an architecture preference can outweigh free capacity', () => {
     const nodes = [makeNode('x86').allocatable({ cpu: '16' }).build(), makeNode('arm').arch('arm64').allocatable({ cpu: '8' }).build()];
     const pod = makePod().image('shop/web:1.4').requests({ cpu: '1' }).build();
-    expect(schedulePod(fw(), snapshotOf(nodes), pod, images, mulberry32(1)).decision.node).toBe('x86');
-    expect(schedulePod(fw({ architecturePreference: { arm64: 100 } }), snapshotOf(nodes), pod, images, mulberry32(1)).decision.node).toBe('arm');
+    expect(schedulePod(fw(), snapshotOf(nodes), pod, images, createRng(1)).decision.node).toBe('x86');
+    expect(schedulePod(fw({ architecturePreference: { arm64: 100 } }), snapshotOf(nodes), pod, images, createRng(1)).decision.node).toBe('arm');
   });
 
   it('placePod assumes: the next pod sees the allocation', () => {
     const snap = snapshotOf([makeNode('a').allocatable({ cpu: '2' }).build()]);
     const f = fw();
-    expect(placePod(f, snap, makePod('p1').requests({ cpu: '1500m' }).build(), anyImage(), mulberry32(1)).node).toBe('a');
-    const second = placePod(f, snap, makePod('p2').requests({ cpu: '1' }).build(), anyImage(), mulberry32(1));
+    expect(placePod(f, snap, makePod('p1').requests({ cpu: '1500m' }).build(), anyImage(), createRng(1)).node).toBe('a');
+    const second = placePod(f, snap, makePod('p2').requests({ cpu: '1' }).build(), anyImage(), createRng(1));
     expect(second.outcome).toBe('unschedulable');
     expect(second.reason).toBe('0/1 nodes are available: 1 Insufficient cpu.');
   });
@@ -120,9 +120,9 @@ describe('schedulePod', () => {
   it('percentageOfNodesToScore stops early but never misses a feasible node when few exist', () => {
     const nodes = Array.from({ length: 300 }, (_, i) => makeNode(`n${i}`).arch(i === 299 ? 'arm64' : 'amd64').build());
     const f = fw({ percentageOfNodesToScore: 10 });
-    const d = schedulePod(f, snapshotOf(nodes), makePod().image('shop/armonly:1').build(), images, mulberry32(1)).decision;
+    const d = schedulePod(f, snapshotOf(nodes), makePod().image('shop/armonly:1').build(), images, createRng(1)).decision;
     expect(d.node).toBe('n299');
-    const wide = schedulePod(f, snapshotOf(nodes), makePod().image('shop/web:1.4').build(), images, mulberry32(1)).decision;
+    const wide = schedulePod(f, snapshotOf(nodes), makePod().image('shop/web:1.4').build(), images, createRng(1)).decision;
     // max(100, 300 * 10%) = 100 feasible nodes wanted: stops after 100
     expect(wide.nodes.evaluated).toBe(100);
   });

@@ -14,7 +14,7 @@ import { runCycle, type Framework } from './framework.ts';
 import type { NodeInfo } from './node-info.ts';
 import { DECISION_ANNOTATION, PLATFORM_ANNOTATION, SOURCE_IMAGES_ANNOTATION } from '../k8s/annotations.ts';
 import { preparePod, type ImageLookup, type PodInfo } from './pod-info.ts';
-import type { Rng } from './rng.ts';
+import type { Rng } from '../rng.ts';
 import type { ClusterSnapshot } from './snapshot.ts';
 
 /** S3: the variant of each image for the node's platform; undefined if one has none (the platform filter prevents it). */

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { mulberry32 } from '../placement/rng.ts';
+import { createRng } from '../rng.ts';
 import { forecastWithHeadroom, plan } from './plan.ts';
 import { DEFAULT_POLICY, type AppInput, type PlanPolicy } from './types.ts';
 
@@ -131,7 +131,7 @@ describe('headroom from the forecaster\'s own errors', () => {
 
   for (const q of [0.8, 0.9, 0.95]) {
     it(`a noisy series gets the coverage it asked for (P${q * 100}, generated series)`, () => {
-      const rng = mulberry32(7);
+      const rng = createRng(7);
       const n = 4000;
       const xs: number[] = [];
       for (let t = 0; t < n; t++) xs.push(Math.max(0, 2 + 0.5 * Math.sin(t / 90) + (rng.next() - 0.5) * 1.2 + (rng.next() < 0.03 ? rng.next() * 1.5 : 0)));

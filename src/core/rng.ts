@@ -1,7 +1,11 @@
 /**
- * A small seeded PRNG (sfc32 seeded through splitmix32), so a scenario run is the same
- * for the same seed on every machine. Not for cryptography.
+ * The one seeded PRNG (sfc32 seeded through splitmix32): the scheduler's tie-breaks, the
+ * simulator's streams and the fake API server's names all draw from it, so a run is the
+ * same for the same seed on every machine. Pure: core/ takes no ambient randomness. Not
+ * for cryptography.
  */
+import { fnv32a } from './k8s/workloads.ts';
+
 export interface Rng {
   /** Uniform in [0, 1). */
   next(): number;
@@ -22,15 +26,6 @@ function splitmix32(seed: number): () => number {
   };
 }
 
-/** FNV-1a: a stable 32-bit hash of a label, to derive independent streams. */
-export function hashString(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
-}
 
 export function createRng(seed: number): Rng {
   const init = splitmix32(seed);
@@ -53,6 +48,6 @@ export function createRng(seed: number): Rng {
   return {
     next,
     int: (n) => Math.floor(next() * n),
-    fork: (label) => createRng((seed ^ hashString(label)) >>> 0),
+    fork: (label) => createRng((seed ^ fnv32a(label)) >>> 0),
   };
 }
