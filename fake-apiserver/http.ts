@@ -15,7 +15,8 @@ import { openapiV3Doc, openapiV3Index } from './openapi.ts';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.ts';
 import type { Faults, RequestRecord } from './faults.ts';
 import type { ResourceDef } from './resources.ts';
-import { ApiError, badRequest, methodNotAllowed, notFound } from './status.ts';
+import { ApiError, badRequest, invalid, methodNotAllowed, notFound } from './status.ts';
+import { podLogTail } from '../src/core/kube-model/kubelet.ts';
 import { toTable, wantsTable } from './tables.ts';
 import type { KubeObject } from './types.ts';
 import type { WatchHub } from './watch.ts';
@@ -41,16 +42,9 @@ const sendText = (res: ServerResponse, text: string): void => {
 function podLogText(ctx: HttpContext, pod: KubeObject, q: URLSearchParams): string {
   const log = ctx.podLog(pod, q.get('container') ?? undefined);
   if (log instanceof Error) throw badRequest(log.message);
-  let text = log;
-  const tail = intParam(q.get('tailLines'));
-  if (tail !== undefined) {
-    const lines = text.split('\n');
-    const trailing = lines.at(-1) === '' ? 1 : 0;
-    text = tail === 0 ? '' : lines.slice(-(tail + trailing)).join('\n');
-  }
-  const limit = intParam(q.get('limitBytes'));
-  if (limit !== undefined) text = Buffer.from(text).subarray(0, limit).toString();
-  return text;
+  const r = podLogTail(log, { tailLines: intParam(q.get('tailLines')), limitBytes: intParam(q.get('limitBytes')) });
+  if (!r.ok) throw invalid('PodLogOptions', '', pod.metadata.name ?? '', [{ reason: 'FieldValueInvalid', field: r.field, message: r.error }]);
+  return r.value;
 }
 
 interface Route {

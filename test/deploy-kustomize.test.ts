@@ -80,6 +80,42 @@ describe('kubectl kustomize deploy/', () => {
   });
 });
 
+interface Rule { apiGroups?: string[]; resources?: string[]; resourceNames?: string[]; verbs?: string[] }
+/**
+ * Whether the rendered RBAC lets a ServiceAccount do `verb` on `resource` (in `namespace`, on
+ * object `name`), through its ClusterRoleBindings and the RoleBindings of that namespace.
+ */
+function allowed(objs: readonly K8sObject[], sa: string, verb: string, resource: string, where: { namespace?: string; name?: string } = {}): boolean {
+  const bound = (o: K8sObject): boolean => ((o['subjects'] as { kind: string; name: string; namespace?: string }[] | undefined) ?? []).some((x) => x.kind === 'ServiceAccount' && x.name === sa && x.namespace === 'polyarch-system');
+  const roleOf = (b: K8sObject): K8sObject | undefined => {
+    const ref = b['roleRef'] as { kind: string; name: string };
+    return objs.find((o) => o.kind === ref.kind && o.metadata.name === ref.name && (ref.kind === 'ClusterRole' || o.metadata.namespace === b.metadata.namespace));
+  };
+  const bindings = objs.filter((o) => (o.kind === 'ClusterRoleBinding' || (o.kind === 'RoleBinding' && o.metadata.namespace === where.namespace)) && bound(o));
+  return bindings.some((b) => ((roleOf(b)?.['rules'] as Rule[] | undefined) ?? []).some((r) =>
+    (r.apiGroups ?? []).includes('') && (r.resources ?? []).includes(resource) && (r.verbs ?? []).includes(verb) && (r.resourceNames === undefined || (where.name !== undefined && r.resourceNames.includes(where.name)))));
+}
+
+describe('the rendered RBAC of `serve --exec-format` (docs/exec-format.md)', () => {
+  const record = { namespace: 'polyarch-system', name: 'polyarch-exec-format' };
+  it('lets the polyarch Deployment read log tails, and create, read and patch the record', () => {
+    const args = podSpec(all.find((o) => o.kind === 'Deployment' && o.metadata.name === 'polyarch')!).containers[0]?.args ?? [];
+    expect(args).toContain('--exec-format');
+    expect(allowed(all, 'polyarch', 'get', 'pods/log', { namespace: 'shop', name: 'web-1' })).toBe(true);
+    expect(allowed(all, 'polyarch', 'create', 'configmaps', { namespace: 'polyarch-system' })).toBe(true);
+    for (const verb of ['get', 'patch']) expect(allowed(all, 'polyarch', verb, 'configmaps', record), verb).toBe(true);
+    // Nothing more: no other ConfigMap, in no other namespace.
+    expect(allowed(all, 'polyarch', 'get', 'configmaps', { namespace: 'polyarch-system', name: 'other' })).toBe(false);
+    expect(allowed(all, 'polyarch', 'patch', 'configmaps', { ...record, namespace: 'default' })).toBe(false);
+  });
+
+  it('lets the extender and webhook read the record, and only read it', () => {
+    expect(allowed(all, 'polyarch-admission', 'get', 'configmaps', record)).toBe(true);
+    expect(allowed(all, 'polyarch-admission', 'patch', 'configmaps', record)).toBe(false);
+    expect(allowed(all, 'polyarch-admission', 'get', 'pods/log', { namespace: 'shop', name: 'web-1' })).toBe(false);
+  });
+});
+
 describe('kubectl apply -k deploy/ against the fake API server', () => {
   let server: FakeApiServer;
   let kubeconfig: string;

@@ -56,7 +56,7 @@ function serve(args: string[]): Promise<{ code: number | null; stderr: string }>
   });
 }
 
-const ROLES = ['scheduler', 'migrator', 'autoscaler', 'extender', 'webhook'] as const;
+const ROLES = ['scheduler', 'migrator', 'autoscaler', 'extender', 'webhook', 'exec-format'] as const;
 const TLS_ROLES = ['extender', 'webhook'] as const;
 const tlsFlags = (cert: string, key: string): string[] => ['--tls-cert-file', cert, '--tls-private-key-file', key, '--admission-listen', '127.0.0.1:0'];
 
@@ -127,6 +127,12 @@ describe.concurrent('polyarch serve stops at start-up, naming the cause, when it
 });
 
 describe('flag errors name the flag', () => {
+  it('--exec-format-interval soon is reported as an --exec-format-interval error (exit 2)', async () => {
+    const r = await inProcess('serve', '--exec-format', '--exec-format-interval', 'soon');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^polyarch: --exec-format-interval: "soon" is not a duration/);
+  });
+
   it('--admission-listen 127.0.0.1:99999 is reported as an --admission-listen error (exit 2)', async () => {
     const r = await inProcess('serve', '--webhook', '--admission-listen', '127.0.0.1:99999');
     expect(r.code).toBe(2);

@@ -97,4 +97,35 @@ describe('ImageLookupService', () => {
     expect(lookup('reg.example/private/b:1')).toEqual({ ok: false, error: 'reg.example/private/b:1: 401' });
     expect(lookup('Not/A:Ref!')?.ok).toBe(false);
   });
+
+  it('no answer, cached, fresh or peeked, offers a digest for a platform it was seen not to run on', async () => {
+    const arm = `sha256:${'a'.repeat(64)}`;
+    const amd = `sha256:${'b'.repeat(64)}`;
+    const answer: ResolveResult = {
+      ok: true,
+      value: {
+        reference: 'reg.example/open/web:1', source: 'index', warnings: [],
+        platforms: [
+          { platform: { os: 'linux', architecture: 'amd64', variant: '' }, digest: amd, image: `reg.example/open/web@${amd}` },
+          { platform: { os: 'linux', architecture: 'arm64', variant: 'v8' }, digest: arm, image: `reg.example/open/web@${arm}` },
+        ],
+      },
+    };
+    const src: ImageSource = { identity: () => '', lookup: async () => answer };
+    const s = new ImageLookupService({ source: src, clock: clockAt({ now: 0 }) });
+    const before = await s.resolve('reg.example/open/web:1');
+    expect(before.ok && before.value.platforms.length).toBe(2);
+    const bad = { digest: arm, platform: 'linux/arm64/v8', image: 'reg.example/open/web:1', pod: 'default/web', node: 'arm-1', message: 'exec format error', at: '2026-01-05T00:00:00Z' };
+    expect(s.noteBadPlatforms([bad, bad])).toBe(1);
+    const digests = (r: ResolveResult | undefined): string[] => (r?.ok ? r.value.platforms.map((p) => p.digest) : []);
+    expect(digests(s.cached('reg.example/open/web:1'))).toEqual([amd]);
+    expect(digests(await s.resolve('reg.example/open/web:1'))).toEqual([amd]);
+    const pod = await s.resolvePod({}, [{ kind: 'containers', index: 0, container: 'web', image: 'reg.example/open/web:1' }], { waitMs: 1_000 });
+    expect(pod.ok && pod.value[0]?.platforms.platforms.map((p) => p.digest)).toEqual([amd]);
+    expect(s.cachedPod([{ kind: 'containers', index: 0, container: 'web', image: 'reg.example/open/web:1' }]).resolved[0]?.platforms.platforms.map((p) => p.digest)).toEqual([amd]);
+    const peeking = new ImageLookupService({ source: { ...src, peek: () => answer }, clock: clockAt({ now: 0 }) });
+    peeking.noteBadPlatforms([bad]);
+    expect(digests(peeking.cached('reg.example/open/web:1'))).toEqual([amd]);
+    expect(s.badPlatforms()).toEqual([bad]);
+  });
 });

@@ -12,13 +12,17 @@
  *   and whether a caller waits and retries or gives up;
  * - deadlines: a whole-lookup deadline handed to the source (every request, retry and
  *   backoff ends by then), and a caller's own wait (`resolvePod`'s `waitMs`);
- * - pull-secret credentials of a pod (its imagePullSecrets, then its service account's).
+ * - pull-secret credentials of a pod (its imagePullSecrets, then its service account's);
+ * - the negative record (core/exec-format): an image digest seen not to run on a platform
+ *   (an exec format error) is removed from every answer, cached or fresh, so no caller
+ *   offers it for that platform again.
  */
 import { SingleFlight, TtlCache } from '../core/cache.ts';
 import type { SpecImage } from '../core/admission/pod.ts';
 import type { ResolvedImage } from '../core/admission/platforms.ts';
 import { formatReference, parseReference, type ImageReference } from '../core/image/reference.ts';
 import type { ImageInfo, ImageLookup } from '../core/placement/pod-info.ts';
+import { BadPlatformIndex, withoutBadPlatforms, type BadPlatform } from '../core/exec-format/bad-platforms.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ImageSource, RegistryCredentials, ResolveError, ResolveResult } from '../ports/image-resolver.ts';
 
@@ -62,6 +66,7 @@ type Parsed = { ok: true; ref: ImageReference; name: string } | { ok: false; res
 export class ImageLookupService {
   private readonly answers: TtlCache<ResolveResult>;
   private readonly flight = new SingleFlight<ResolveResult>();
+  private readonly bad = new BadPlatformIndex();
   private readonly o: Required<Omit<ImageLookupOptions, 'pullSecrets'>> & Pick<ImageLookupOptions, 'pullSecrets'>;
 
   constructor(options: ImageLookupOptions) {
@@ -75,6 +80,28 @@ export class ImageLookupService {
       ...options,
     };
     this.answers = new TtlCache(options.clock, this.o.maxEntries);
+  }
+
+  /**
+   * Adds (digest, platform) pairs seen not to run (exec format errors): from now on no
+   * answer offers them. Returns how many were new.
+   */
+  noteBadPlatforms(entries: readonly BadPlatform[]): number {
+    let added = 0;
+    for (const e of entries) if (this.bad.add(e)) added++;
+    return added;
+  }
+
+  /** The (digest, platform) pairs known not to run. */
+  badPlatforms(): BadPlatform[] {
+    return this.bad.entries();
+  }
+
+  /** An answer as callers get it: without the platforms seen not to run. */
+  private honest(r: ResolveResult): ResolveResult {
+    if (!r.ok) return r;
+    const value = withoutBadPlatforms(r.value, this.bad);
+    return value === r.value ? r : { ok: true, value };
   }
 
   /** Lookups running now (one per reference and identity). */
@@ -99,13 +126,14 @@ export class ImageLookupService {
 
   private hit(ref: ImageReference, name: string, identity: string): ResolveResult | undefined {
     const own = this.answers.get(`${name}|${identity}`);
-    if (own) return own;
+    if (own) return this.honest(own);
     // What anyone may read (obtained with no credential) is good for every caller; a failure is not.
     if (identity !== '') {
       const open = this.answers.get(`${name}|`);
-      if (open?.ok) return open;
+      if (open?.ok) return this.honest(open);
     }
-    return this.o.source.peek?.(ref);
+    const peeked = this.o.source.peek?.(ref);
+    return peeked && this.honest(peeked);
   }
 
   /** The answer from the cache (or an in-memory source) alone, never any I/O; undefined on a miss. */
@@ -139,7 +167,7 @@ export class ImageLookupService {
       }
       this.answers.set(key, r, this.ttl(p.ref, r));
       return r;
-    });
+    }).then((r) => this.honest(r));
     const signal = options.signal;
     if (!signal) return shared;
     return new Promise<ResolveResult>((resolve) => {

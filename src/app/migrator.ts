@@ -28,7 +28,7 @@ import type { MigrationStore } from '../ports/cluster-extras.ts';
 import { silentLogger, type Logger } from '../ports/logger.ts';
 import { noTelemetry, type Telemetry } from '../ports/telemetry.ts';
 import type { ImageLookupService } from './image-lookup.ts';
-import { runEvery } from './run-loop.ts';
+import { runRounds } from './run-loop.ts';
 
 export interface MigratorOptions {
   readonly cluster: Cluster & MigrationStore;
@@ -147,14 +147,8 @@ export class Migrator {
     this.telemetry = o.telemetry ?? noTelemetry;
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    await runEvery({
-      signal,
-      clock: this.o.clock,
-      intervalMs: this.o.intervalMs ?? 1_000,
-      round: () => this.runOnce(),
-      onError: (err) => this.log.error({ error: err instanceof Error ? err.message : String(err) }, 'migration round failed'),
-    });
+  run(signal: AbortSignal): Promise<void> {
+    return runRounds(this, { signal, clock: this.o.clock, intervalMs: this.o.intervalMs ?? 1_000, log: this.log, what: 'migration round failed' });
   }
 
   async runOnce(): Promise<RoundResult> {
@@ -233,15 +227,17 @@ export class Migrator {
    * False when a record exists already or the pod stays (DaemonSet, mirror, finished).
    * A pod whose replacement cannot be built is recorded as Failed, with the reason.
    */
-  async start(pod: Pod, fromNode: string, why: { reason: 'node-lost' | 'drain' } | { reason: 'manual'; toPlatform: string }): Promise<boolean> {
+  async start(pod: Pod, fromNode: string, why: { reason: 'node-lost' | 'drain' | 'exec-format-error' } | { reason: 'manual'; toPlatform: string }, options: { blocked?: string } = {}): Promise<boolean> {
     const { cluster } = this.o;
     const c = capture(pod, fromNode, why, { defaultTolerationSeconds: (this.o.defaultTolerationMs ?? 300_000) / 1000, recreateBarePods: this.o.recreateBarePods ?? true });
     if (c.kind === 'stays') return false;
     const key = `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name ?? ''}`;
-    const record: MigrationRecord =
+    let record: MigrationRecord =
       c.kind === 'record'
         ? c.record
         : { name: migrationName(pod), spec: { pod: key, ...(pod.metadata.uid ? { podUID: pod.metadata.uid } : {}), reason: why.reason, fromNode, method: 'recreate' }, status: { phase: 'Failed', message: c.reason, attempts: 0 } };
+    // Can run nowhere else: recorded held (the phase machine keeps it Blocked) and the pod is left where it is.
+    if (options.blocked !== undefined && c.kind === 'record') record = { ...record, spec: { ...record.spec, heldReason: options.blocked }, status: { phase: 'Blocked', attempts: 0, message: options.blocked } };
     const r = await cluster.createMigration(record);
     if (!r.ok) {
       if (r.error.kind !== 'conflict') this.log.warn({ pod: key, error: r.error.message }, 'cannot record migration');
@@ -251,6 +247,11 @@ export class Migrator {
       await this.event(key, { type: 'Warning', reason: 'MigrationFailed', message: c.reason });
       this.telemetry.migration(why.reason, 'failed');
       return false;
+    }
+    if (record.spec.heldReason !== undefined) {
+      // A status sent with a create is dropped (status subresource): written now, and the event with it.
+      await this.write({ ...record, status: undefined }, record.status ?? { phase: 'Blocked' }, { type: 'Warning', reason: 'MigrationBlocked', message: record.spec.heldReason });
+      return true;
     }
     this.log.info({ pod: key, node: fromNode, reason: why.reason, method: record.spec.method }, 'migration recorded');
     return true;

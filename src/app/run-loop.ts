@@ -6,6 +6,7 @@
  * no listener per round.
  */
 import type { Clock } from '../ports/clock.ts';
+import type { Logger } from '../ports/logger.ts';
 
 export interface RunLoopOptions {
   readonly signal: AbortSignal;
@@ -26,4 +27,15 @@ export async function runEvery(o: RunLoopOptions): Promise<void> {
     // An aborted sleep rejects: that is the loop's end, not an error.
     await o.clock.sleep(o.intervalMs, o.signal).catch(() => undefined);
   }
+}
+
+/** A controller's loop: its `runOnce` every interval; a round that throws is logged as an error with `what`. */
+export function runRounds(controller: { runOnce(): Promise<unknown> }, o: { readonly signal: AbortSignal; readonly clock: Clock; readonly intervalMs: number; readonly log: Logger; readonly what: string }): Promise<void> {
+  return runEvery({
+    signal: o.signal,
+    clock: o.clock,
+    intervalMs: o.intervalMs,
+    round: () => controller.runOnce(),
+    onError: (err) => o.log.error({ error: err instanceof Error ? err.message : String(err) }, o.what),
+  });
 }

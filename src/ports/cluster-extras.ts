@@ -4,6 +4,7 @@
  */
 import type { PodCondition } from '../core/k8s/types.ts';
 import type { MigrationRecord } from '../core/migration/record.ts';
+import type { BadPlatform } from '../core/exec-format/bad-platforms.ts';
 import type { ObjectRef, WriteResult } from './cluster.ts';
 
 /** pods/status: set one condition (merged by type), as kube-scheduler writes PodScheduled. */
@@ -25,4 +26,19 @@ export interface MigrationStore {
   createMigration(record: MigrationRecord): Promise<WriteResult>;
   updateMigrationStatus(name: string, status: NonNullable<MigrationRecord['status']>): Promise<WriteResult>;
   deleteMigration(name: string): Promise<WriteResult>;
+}
+
+/** The negative record of S1 (core/exec-format): a ConfigMap on a cluster, memory on the simulator. */
+export type { BadPlatform } from '../core/exec-format/bad-platforms.ts';
+
+export interface BadPlatformStore {
+  /** Every entry; `errors` names the entries left out because they do not parse. */
+  listBadPlatforms(): Promise<{ entries: readonly BadPlatform[]; errors: readonly string[] }>;
+  /** Adds an entry (kept if that digest and platform are recorded already). */
+  recordBadPlatform(entry: BadPlatform): Promise<WriteResult>;
+}
+
+/** pods/log, the tail only: at most `tailLines` lines and `limitBytes` bytes. */
+export interface PodLogReader {
+  readPodLog(pod: ObjectRef, options: { container: string; previous: boolean; tailLines: number; limitBytes: number }): Promise<{ ok: true; value: string } | { ok: false; error: string }>;
 }

@@ -14,6 +14,8 @@ export interface Telemetry {
   migration(reason: string, outcome: string): void;
   /** One image lookup; `cached` when answered from the resolver's cache. */
   registryLookup(cached: boolean, ok: boolean): void;
+  /** One container seen failing with an exec format error: its image and the node's platform. */
+  execFormatError(image: string, platform: string): void;
 }
 
 export const noTelemetry: Telemetry = {
@@ -22,4 +24,5 @@ export const noTelemetry: Telemetry = {
   pendingPods: () => undefined,
   migration: () => undefined,
   registryLookup: () => undefined,
+  execFormatError: () => undefined,
 };

@@ -14,6 +14,7 @@ export interface SchedulingMetrics extends Telemetry {
   readonly migrations: Counter<'reason' | 'outcome'>;
   readonly registryLookups: Counter<'cache' | 'result'>;
   readonly leader: Gauge<'role'>;
+  readonly execFormatErrors: Counter<'image' | 'platform'>;
 }
 
 export function createSchedulingMetrics(registry: Registry): SchedulingMetrics {
@@ -33,8 +34,14 @@ export function createSchedulingMetrics(registry: Registry): SchedulingMetrics {
     registers,
   });
   const pending = new Gauge({ name: 'polyarch_pending_pods', help: 'Pods waiting to be scheduled, by queue (active, backoff, unschedulable, gated = waiting for a registry lookup).', labelNames: ['queue'], registers });
-  const migrations = new Counter({ name: 'polyarch_migrations_total', help: 'Pod migrations, by reason (node-lost, drain, manual) and outcome (succeeded, failed, blocked).', labelNames: ['reason', 'outcome'], registers });
+  const migrations = new Counter({ name: 'polyarch_migrations_total', help: 'Pod migrations, by reason (node-lost, drain, manual, exec-format-error) and outcome (succeeded, failed, blocked).', labelNames: ['reason', 'outcome'], registers });
   const registryLookups = new Counter({ name: 'polyarch_registry_lookups_total', help: 'Image platform lookups, by cache (hit, miss) and result (ok, error).', labelNames: ['cache', 'result'], registers });
+  const execFormatErrors = new Counter({
+    name: 'polyarch_exec_format_errors_total',
+    help: 'Containers seen failing with an exec format error (the image digest does not run on the node\'s platform), by architecture-neutral image and node platform.',
+    labelNames: ['image', 'platform'] as const,
+    registers,
+  });
   const leader = new Gauge({ name: 'polyarch_leader', help: '1 while this replica holds the leader Lease of the role.', labelNames: ['role'] as const, registers });
   return {
     attempts,
@@ -44,6 +51,7 @@ export function createSchedulingMetrics(registry: Registry): SchedulingMetrics {
     migrations,
     registryLookups,
     leader,
+    execFormatErrors,
     schedulingAttempt(result: AttemptResult, seconds: number) {
       attempts.inc({ result });
       attemptDuration.observe({ result }, seconds);
@@ -59,6 +67,9 @@ export function createSchedulingMetrics(registry: Registry): SchedulingMetrics {
     },
     registryLookup(cached, ok) {
       registryLookups.inc({ cache: cached ? 'hit' : 'miss', result: ok ? 'ok' : 'error' });
+    },
+    execFormatError(image, platform) {
+      execFormatErrors.inc({ image, platform });
     },
   };
 }

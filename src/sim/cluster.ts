@@ -14,7 +14,8 @@ import type {
 } from '../ports/cluster.ts';
 import type { ContainerStatus, Deployment, Node, Pod, PodCondition, PodDisruptionBudget, PriorityClass, StatefulSet, Taint } from '../core/k8s/types.ts';
 import { allocatableAmounts, podRequestAmounts, type ResourceTotals } from '../core/k8s/resources.ts';
-import type { MigrationRecord, MigrationStore, PodConditionWriter } from '../ports/cluster-extras.ts';
+import type { MigrationRecord, MigrationStore, PodConditionWriter, PodLogReader } from '../ports/cluster-extras.ts';
+import { execFormatErrorLog, podLogTail } from '../core/kube-model/kubelet.ts';
 import { OUT_OF_SERVICE_TAINT } from '../core/migration/decide.ts';
 import { resolvePriority } from '../core/k8s/priority.ts';
 import type { RuntimeOutcome } from '../core/kube-model/runtime.ts';
@@ -93,7 +94,7 @@ function copyState(s: State): State {
   };
 }
 
-export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore, PodConditionWriter {
+export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore, PodConditionWriter, PodLogReader {
   private s: State = {
     nodes: new Map(), pods: new Map(), deployments: new Map(), statefulSets: new Map(), pdbs: new Map(), priorityClasses: new Map(),
     podsByNode: new Map(), pending: new Set(), requested: new Map(), podRequest: new Map(), runtime: new Map(), nodeReady: new Map(),
@@ -260,6 +261,20 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
   }
 
   // ---- kubelet side ------------------------------------------------------------
+
+  /** pods/log of the simulated kubelet: what the runtime wrote (runc's exec error), tail only. */
+  async readPodLog(ref: ObjectRef, options: { container: string; previous: boolean; tailLines: number; limitBytes: number }): Promise<{ ok: true; value: string } | { ok: false; error: string }> {
+    const key = `${nsOf(ref)}/${ref.name}`;
+    const pod = this.s.pods.get(key);
+    if (!pod) return { ok: false, error: `pods "${ref.name}" not found` };
+    const i = pod.spec.containers.findIndex((c) => c.name === options.container);
+    if (i < 0) return { ok: false, error: `container ${options.container} is not valid for pod ${ref.name}` };
+    const outcome = this.s.runtime.get(key)?.outcomes?.[i];
+    if (!outcome) return { ok: false, error: `container "${options.container}" in pod "${ref.name}" is waiting to start: ContainerCreating` };
+    const log = outcome.kind === 'exec-format-error' ? execFormatErrorLog(outcome.entrypoint) : '';
+    const r = podLogTail(log, { tailLines: options.tailLines, limitBytes: options.limitBytes });
+    return r.ok ? r : { ok: false, error: `${r.field}: ${r.error}` };
+  }
 
   runtimeOf(key: string): PodRuntime | undefined {
     return this.s.runtime.get(key);

@@ -19,10 +19,11 @@ export interface SimMigration {
   readonly minute: number;
   readonly pod: string;
   readonly app: string;
-  readonly reason: 'node-failure' | 'drain';
+  /** exec-format: the pod's image failed with exec format error on its node (it moves to another platform). */
+  readonly reason: 'node-failure' | 'drain' | 'exec-format';
   readonly fromNode: string;
   readonly fromPlatform: string;
-  /** When the pod stopped serving: the node's failure (node-failure) or the removal (drain). */
+  /** When the pod stopped serving: the node's failure (node-failure), its first exec format error (exec-format), or the removal (drain). */
   readonly outSince: number;
   /** Filled when a replacement runs. */
   toPod?: string;
@@ -31,6 +32,21 @@ export interface SimMigration {
   recoveredMinute?: number;
   /** Evictions refused by a PodDisruptionBudget before this one went through. */
   refusals: number;
+}
+
+/** A pod caught with an exec format error (app/exec-format.ts) and what polyarch did. */
+export interface ExecFormatRepair {
+  /** When it was caught, and when the pod first failed. */
+  readonly minute: number;
+  readonly failedMinute: number;
+  readonly pod: string;
+  readonly node: string;
+  readonly platform: string;
+  readonly image: string;
+  readonly digest: string;
+  /** moving: a Migration moves it to another platform; blocked: its image runs on no platform of the cluster. */
+  readonly outcome: 'moving' | 'blocked';
+  readonly reason: string;
 }
 
 export interface PlatformSeries {
@@ -77,6 +93,8 @@ export interface RunResult {
   /** Free capacity in one architecture's cluster while pods waited in another's, core-hours and GiB-hours. */
   readonly stranded: { readonly cpuCoreHours: number; readonly memGiBHours: number };
   readonly failures: readonly { minute: number; pod: string; node: string; platform: string; image: string; reason: string }[];
+  /** Exec format errors caught and what was done (platform-aware strategies; empty for the platform-blind baselines). */
+  readonly execFormat: readonly ExecFormatRepair[];
   readonly timeline: {
     readonly minutes: number[];
     readonly platforms: Readonly<Record<string, PlatformSeries>>;

@@ -12,6 +12,12 @@ export interface StrategyFigures {
   readonly podsWanted: number;
   readonly podsLost: number;
   readonly execFormatErrorPods: number;
+  /** Pods caught with an exec format error, repaired (running on another platform), left blocked (their image runs nowhere). */
+  readonly execFormatCaught: number;
+  readonly execFormatRepaired: number;
+  readonly execFormatBlocked: number;
+  /** Mean minutes from a pod's first exec format error to its replacement running on another platform. */
+  readonly meanMinutesToRepair: number | null;
   readonly imagePullErrorPods: number;
   readonly pendingPodHours: number;
   readonly downPodHours: number;
@@ -45,6 +51,7 @@ const r2 = (x: number): number => Math.round(x * 100) / 100;
 export function figuresOf(run: RunResult): StrategyFigures {
   const c = run.counters;
   const done = run.migrations.filter((m) => m.recoveredMinute !== undefined);
+  const repaired = done.filter((m) => m.reason === 'exec-format');
   const s = STRATEGIES[run.strategy];
   return {
     strategy: run.strategy,
@@ -54,6 +61,10 @@ export function figuresOf(run: RunResult): StrategyFigures {
     podsWanted: run.podsWanted,
     podsLost: run.podsLost,
     execFormatErrorPods: c.execFormatErrorPods,
+    execFormatCaught: run.execFormat.length,
+    execFormatRepaired: repaired.length,
+    execFormatBlocked: run.execFormat.filter((e) => e.outcome === 'blocked').length,
+    meanMinutesToRepair: repaired.length === 0 ? null : r2(repaired.reduce((a, m) => a + (m.recoveredMinute! - m.outSince), 0) / repaired.length),
     imagePullErrorPods: c.imagePullErrorPods,
     pendingPodHours: r2(c.pendingMinutes / 60),
     downPodHours: r2(c.downMinutes / 60),
@@ -95,6 +106,8 @@ export interface SummaryJson {
   }[];
   readonly placementMatrix: Readonly<Record<string, Readonly<Record<string, number>>>>;
   readonly execFormatErrors: RunResult['failures'];
+  /** polyarch's run: the exec format errors it caught and what it did. */
+  readonly execFormatRepairs: RunResult['execFormat'];
   readonly events: RunResult['events'];
   readonly invariantViolations: readonly string[];
 }
@@ -114,6 +127,7 @@ export function summaryJson(report: SimulationReport): SummaryJson {
     })),
     placementMatrix: Object.fromEntries(Object.entries(poly?.placementMatrix ?? {}).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, sortRecord(v)])),
     execFormatErrors: (kube?.failures ?? []).slice(0, 50),
+    execFormatRepairs: poly?.execFormat ?? [],
     events: poly?.events ?? [],
     invariantViolations: report.runs.flatMap((r) => r.invariantViolations.map((v) => `${r.strategy}: ${v}`)),
   };

@@ -196,10 +196,10 @@ export function events(server: FakeApiServer, namespace = 'default'): KubeObject
   return server.list('v1', 'Event', namespace);
 }
 
-/** The catalog as `polyarch inspect -o json` would print it, for `serve --images`. */
-export async function catalogFile(dir: string): Promise<string> {
-  const reg = resolver();
-  const docs = CATALOG.map((c) => {
+/** A catalog (CATALOG by default) as `polyarch inspect -o json` would print it, for `serve --images`. */
+export async function catalogFile(dir: string, catalog: readonly { readonly reference: string }[] = CATALOG): Promise<string> {
+  const reg = new SimRegistry(catalog as never);
+  const docs = catalog.map((c) => {
     const r = reg.answer(c.reference);
     if (!r?.ok) throw new Error(c.reference);
     return {

@@ -25,7 +25,8 @@ import type {
   WriteError,
   WriteResult,
 } from '../../ports/cluster.ts';
-import type { ChangeNotifier, MigrationRecord, MigrationStore, PodConditionWriter } from '../../ports/cluster-extras.ts';
+import type { BadPlatform, BadPlatformStore, ChangeNotifier, MigrationRecord, MigrationStore, PodConditionWriter, PodLogReader } from '../../ports/cluster-extras.ts';
+import { BAD_PLATFORMS_CONFIGMAP, badPlatformData, parseBadPlatforms } from '../../core/exec-format/bad-platforms.ts';
 import { parseMigration } from '../../core/migration/record.ts';
 import type { Logger } from '../../ports/logger.ts';
 import { Backoff } from './backoff.ts';
@@ -65,7 +66,7 @@ export interface KubeClusterOptions {
  * are the API's own verbs (pods/binding, pods/eviction, JSON patch, pods/status) and a
  * refusal comes back as a value.
  */
-export class KubeCluster implements Cluster, PodConditionWriter, ChangeNotifier, MigrationStore {
+export class KubeCluster implements Cluster, PodConditionWriter, ChangeNotifier, MigrationStore, BadPlatformStore, PodLogReader {
   private readonly core: CoreV1Api;
   private readonly apps: AppsV1Api;
   private readonly policy: PolicyV1Api;
@@ -447,6 +448,57 @@ export class KubeCluster implements Cluster, PodConditionWriter, ChangeNotifier,
     return this.write('delete-migration', `migration ${name}`, () =>
       this.custom.deleteNamespacedCustomObject({ group: MIGRATION_GROUP, version: MIGRATION_VERSION, namespace: this.namespace, plural: MIGRATION_PLURAL, name }, this.req()),
     );
+  }
+
+  // ---- exec format errors: the negative record (ConfigMap) and pods/log -------------
+
+  async listBadPlatforms(): Promise<{ entries: readonly BadPlatform[]; errors: readonly string[] }> {
+    try {
+      const cm = await this.count('get-configmap', () => this.core.readNamespacedConfigMap({ name: BAD_PLATFORMS_CONFIGMAP, namespace: this.namespace }, this.req()));
+      const r = parseBadPlatforms(cm.data);
+      return { entries: r.entries, errors: r.errors.map((e) => `ConfigMap ${this.namespace}/${BAD_PLATFORMS_CONFIGMAP}: ${e}`) };
+    } catch (err) {
+      const f = apiFailure(err);
+      if (f.status === 404) return { entries: [], errors: [] };
+      throw new Error(`reading ConfigMap ${this.namespace}/${BAD_PLATFORMS_CONFIGMAP}: ${f.message}`);
+    }
+  }
+
+  /**
+   * One data key per entry, added by a merge patch (two writers adding different entries
+   * never conflict); the ConfigMap is created on the first entry.
+   */
+  async recordBadPlatform(entry: BadPlatform): Promise<WriteResult> {
+    const [key, value] = badPlatformData(entry);
+    const what = `ConfigMap ${this.namespace}/${BAD_PLATFORMS_CONFIGMAP} ${key}`;
+    const patch = (): Promise<WriteResult> =>
+      this.write('patch-configmap', what, () =>
+        this.core.patchNamespacedConfigMap({ name: BAD_PLATFORMS_CONFIGMAP, namespace: this.namespace, body: { data: { [key]: value } } }, this.req(PatchStrategy.MergePatch)),
+      );
+    const first = await patch();
+    if (first.ok || first.error.kind !== 'not-found') return first;
+    const created = await this.write('create-configmap', what, () =>
+      this.core.createNamespacedConfigMap({
+        namespace: this.namespace,
+        body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: BAD_PLATFORMS_CONFIGMAP, namespace: this.namespace, labels: { 'app.kubernetes.io/managed-by': 'polyarch' } }, data: { [key]: value } },
+      }, this.req()),
+    );
+    // Someone else created it meanwhile: add to theirs.
+    return created.ok || created.error.kind !== 'conflict' ? created : patch();
+  }
+
+  async readPodLog(pod: ObjectRef, options: { container: string; previous: boolean; tailLines: number; limitBytes: number }): Promise<{ ok: true; value: string } | { ok: false; error: string }> {
+    const namespace = pod.namespace ?? 'default';
+    try {
+      const text = await this.count('get-pod-log', () =>
+        this.core.readNamespacedPodLog({ name: pod.name, namespace, container: options.container, previous: options.previous, tailLines: options.tailLines, limitBytes: options.limitBytes }, this.req()),
+      );
+      const s = typeof text === 'string' ? text : String(text);
+      // The server honours limitBytes; what a server sends beyond it is not looked at.
+      return { ok: true, value: s.length > options.limitBytes ? s.slice(-options.limitBytes) : s };
+    } catch (err) {
+      return { ok: false, error: `log of pod ${namespace}/${pod.name} container ${options.container}: ${apiFailure(err).message}` };
+    }
   }
 
   // ---- plumbing -----------------------------------------------------------------

@@ -12,6 +12,8 @@ import type { KubeCluster } from '../../adapters/kube/cluster.ts';
 import type { PullSecretSource } from '../../adapters/kube/credentials.ts';
 import { systemClock } from '../../adapters/system-clock.ts';
 import { Migrator } from '../../app/migrator.ts';
+import { ExecFormatController, loadBadPlatforms } from '../../app/exec-format.ts';
+import { runEvery } from '../../app/run-loop.ts';
 import { Scheduler } from '../../app/scheduler.ts';
 import { createFramework } from '../../core/placement/framework.ts';
 import { createRng } from '../../core/rng.ts';
@@ -100,8 +102,38 @@ export const ROLES: Record<string, RoleDefinition> = {
         }).run(signal),
     }),
   },
+  'exec-format': {
+    description: 'catch containers failing with exec format error (pod status, log tail), record the image digest as not running on that platform (ConfigMap polyarch-exec-format) and move the pod through a Migration',
+    create: (ctx) => ({
+      leaderOnly: true,
+      run: (signal) => {
+        const log = ctx.log.child({ role: 'exec-format' });
+        // The one migration path: this Migrator only records the moves; the --migrator role carries them out.
+        const migrator = new Migrator({
+          cluster: ctx.cluster,
+          clock: systemClock,
+          log,
+          telemetry: ctx.telemetry,
+          defaultTolerationMs: durationFlag('--default-toleration', ctx.flags.defaultToleration),
+        });
+        return new ExecFormatController({
+          cluster: ctx.cluster,
+          store: ctx.cluster,
+          resolver: ctx.resolver,
+          migrator,
+          clock: systemClock,
+          log,
+          telemetry: ctx.telemetry,
+          intervalMs: durationFlag('--exec-format-interval', ctx.flags.execFormatInterval),
+        }).run(signal);
+      },
+    }),
+  },
   autoscaler: autoscalerRole,
 };
+
+/** Roles that place pods through the image lookup service: their process keeps its record of digests that do not run current. */
+const IMAGE_ROLES: ReadonlySet<string> = new Set(['scheduler', 'extender', 'webhook', 'exec-format']);
 
 export interface ServeFlags extends ClusterFlags {
   listen: string;
@@ -117,6 +149,7 @@ export interface ServeFlags extends ClusterFlags {
   nodeLostGrace: string;
   defaultToleration: string;
   migratorInterval: string;
+  execFormatInterval: string;
   seed: string;
   [role: string]: unknown;
 }
@@ -179,13 +212,15 @@ export function registerServe(program: Command): void {
     .option('--node-lost-grace <d>', 'how long a Node object must stay missing (deleted) before its pods move at once (pods on an unreachable node move after their toleration)', '30s')
     .option('--default-toleration <d>', 'how long pods with no toleration of node.kubernetes.io/unreachable stay on an unreachable node (the DefaultTolerationSeconds admission gives them 300s)', '5m')
     .option('--migrator-interval <d>', 'interval of migration rounds', '2s')
+    .option('--exec-format-interval <d>', 'interval of exec format rounds (--exec-format), and of re-reading the record of digests that do not run (--scheduler, --extender, --webhook)', '10s')
     .option('--probe-port <port>', 'port of the node probes (GET /windows, POST /reclaim) on each node\'s InternalIP, for --autoscaler', '9477')
     .option('--autoscaler-interval <d>', 'interval of autoscaler rounds', '60s')
     .option('--autoscaler-max-changes <n>', 'disruption budget: pods the autoscaler may resize or evict per round (default: no limit)')
     .option('--seed <n>', 'seed of the tie-breaking random generator', '1')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .action(async (flags: ServeFlags) => {
-      const selected = Object.keys(ROLES).filter((r) => flags[r] === true);
+      // commander names the flag of a role like `exec-format` execFormat.
+      const selected = Object.keys(ROLES).filter((r) => flags[r.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase())] === true);
       if (selected.length === 0) throw usageError(`serve: give at least one role (${Object.keys(ROLES).map((r) => `--${r}`).join(', ')})`);
       const leaseDurationMs = durationFlag('--lease-duration', flags.leaseDuration);
       const renewDeadlineMs = durationFlag('--renew-deadline', flags.renewDeadline);
@@ -193,6 +228,7 @@ export function registerServe(program: Command): void {
       durationFlag('--node-lost-grace', flags.nodeLostGrace);
       durationFlag('--default-toleration', flags.defaultToleration);
       durationFlag('--migrator-interval', flags.migratorInterval);
+      const execFormatIntervalMs = durationFlag('--exec-format-interval', flags.execFormatInterval);
       if (!(leaseDurationMs > renewDeadlineMs && renewDeadlineMs > retryPeriodMs)) throw usageError('want --lease-duration > --renew-deadline > --retry-period');
       const cacheSyncTimeoutMs = durationFlag('--cache-sync-timeout', flags.cacheSyncTimeout);
       const identity = flags.identity ?? defaultIdentity();
@@ -254,6 +290,20 @@ export function registerServe(program: Command): void {
 
         // Roles that do not write run on every replica; the others only while holding their Lease.
         const running = roles.filter((r) => !r.role.leaderOnly).map((r) => runRole(r.name, r.role, shutdown.signal));
+        // Every replica that places pods honours the record of digests that do not run (kept current; a failed read keeps the last one).
+        if (selected.some((r) => IMAGE_ROLES.has(r))) {
+          running.push(runEvery({
+            signal: shutdown.signal,
+            clock: systemClock,
+            intervalMs: execFormatIntervalMs,
+            round: async () => {
+              const r = await loadBadPlatforms(cluster, resolver);
+              if (r.added > 0) log.info({ added: r.added, known: resolver.badPlatforms().length }, 'image digests that do not run on a platform: record read');
+              for (const e of r.errors) log.warn({ error: e }, 'exec format record ignored: invalid entry');
+            },
+            onError: (err) => log.warn({ error: err instanceof Error ? err.message : String(err) }, 'cannot read the record of digests that do not run; keeping the last one read'),
+          }));
+        }
         const writers = roles.filter((r) => r.role.leaderOnly).map((r) => r.name);
         // A fresh instance per term: no state carried over from a previous leadership.
         const runTerm = (names: readonly string[], signal: AbortSignal): Promise<unknown> => Promise.all(names.map((name) => runRole(name, createRole(name), signal)));

@@ -12,6 +12,8 @@ import { Scheduler } from '../../app/scheduler.ts';
 import { createFramework } from '../../core/placement/framework.ts';
 import { ImageLookupService } from '../../app/image-lookup.ts';
 import { Migrator, requestDrain, undoDrain } from '../../app/migrator.ts';
+import { ExecFormatController } from '../../app/exec-format.ts';
+import { MemoryBadPlatformStore } from '../../sim/bad-platforms.ts';
 import { Autoscaler } from '../../app/autoscaler.ts';
 import { silentLogger } from '../../ports/logger.ts';
 import type { Hindsight } from '../../ports/metrics-source.ts';
@@ -24,7 +26,7 @@ import type { SimRegistry } from '../../sim/registry.ts';
 import type { UsageModel } from '../../sim/usage.ts';
 import type { Scenario } from '../../sim/scenario/load.ts';
 import { selectorMatches } from '../../core/k8s/labels.ts';
-import type { AppSeries, SimMigration, PlatformSeries, RunResult, Strategy } from '../../sim/results.ts';
+import type { AppSeries, ExecFormatRepair, SimMigration, PlatformSeries, RunResult, Strategy } from '../../sim/results.ts';
 
 export interface RunOptions {
   readonly seed: number;
@@ -164,11 +166,22 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
   // `serve --scheduler`'s scheduler and profile; the platform-blind baselines run kube-scheduler's default profile.
   const framework = createFramework(cfg.platformAware ? {} : { profile: 'kube-scheduler' });
   if (!framework.ok) throw new Error(`scheduling profile: ${framework.error}`);
+  // The one image lookup service (S1): the scheduler and the exec format controller share it, negative record included.
+  const resolver = new ImageLookupService({ source: registry, clock });
   const scheduler = new Scheduler({
-    cluster, resolver: new ImageLookupService({ source: registry, clock }), framework: framework.value, rng: world.rng.fork('scheduler'), clock, log: silentLogger, schedulerName: cfg.schedulerName,
+    cluster, resolver, framework: framework.value, rng: world.rng.fork('scheduler'), clock, log: silentLogger, schedulerName: cfg.schedulerName,
   });
   // The migrator `serve --migrator` runs; the Kubernetes baselines configure it as Kubernetes behaves (bare pods are lost).
   const migrator = new Migrator({ cluster, clock, defaultTolerationMs: policy.evictionTimeout * 60_000, recreateBarePods: cfg.recreateBarePods });
+  // `serve --exec-format`: exec format errors caught and repaired through the migrator; the platform-blind baselines have none (Kubernetes reports, nothing acts).
+  const execFormat = cfg.platformAware ? new ExecFormatController({ cluster, store: new MemoryBadPlatformStore(), resolver, migrator, clock, log: silentLogger }) : undefined;
+  const execFormatRepairs: ExecFormatRepair[] = [];
+  /** The minute a pod's current incarnation first failed (the kubelet's record), for time to repair. */
+  const failedMinute = (pod: string, atOrBefore: number): number => {
+    let at = atOrBefore;
+    for (const f of kubelet.failures) if (f.pod === pod && f.minute <= atOrBefore) at = f.minute;
+    return at;
+  };
   // The one autoscaler, as `serve --autoscaler` runs it; the baselines differ by forecaster (VPA) or mode (Off: static requests).
   const autoscaler = new Autoscaler({
     reader: cluster,
@@ -244,6 +257,10 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
 
     let t = performance.now();
     await controllers.reconcile();
+    for (const c of (await execFormat?.runOnce())?.cases ?? []) {
+      if (c.outcome === 'waiting') continue;
+      execFormatRepairs.push({ minute, pod: c.pod, node: c.node, platform: c.platform, image: c.image, digest: c.digest, outcome: c.outcome, failedMinute: failedMinute(c.pod, minute), reason: c.reason });
+    }
     const round = await migrator.runOnce();
     for (const o of round.moves) {
       const key = o.record.spec.pod;
@@ -253,11 +270,12 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
         continue;
       }
       const from = o.record.spec.fromNode ?? '';
-      const drained = o.record.spec.reason !== 'node-lost';
+      const why = o.record.spec.reason;
+      const reason = why === 'node-lost' ? 'node-failure' : why === 'exec-format-error' ? 'exec-format' : 'drain';
       migrations.push({
-        minute, pod: key, app: appOf(o.pod), reason: drained ? 'drain' : 'node-failure',
+        minute, pod: key, app: appOf(o.pod), reason,
         fromNode: from, fromPlatform: nodePlat.get(from) ?? 'unknown', refusals: refusals.get(key) ?? 0,
-        outSince: drained ? minute : Math.min(minute, failedAt.get(from) ?? minute),
+        outSince: reason === 'drain' ? minute : reason === 'exec-format' ? failedMinute(key, minute) : Math.min(minute, failedAt.get(from) ?? minute),
       });
     }
     await controllers.reconcile();
@@ -363,6 +381,7 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
     controlPlaneNodes: scenario.controlPlaneNodesPerCluster * (cfg.perArch ? archClusters.size : 1),
     stranded: { cpuCoreHours: round3(stranded.cpu / 1000 / 60), memGiBHours: round3(stranded.mem / 2 ** 30 / 60) },
     failures: kubelet.failures.slice(0, 200),
+    execFormat: execFormatRepairs,
     timeline,
     invariantViolations: violations.slice(0, 100),
     phaseMs: Object.fromEntries(Object.entries(phaseMs).map(([k, v]) => [k, Math.round(v)])),

@@ -20,10 +20,18 @@ export function renderSummary(s: SummaryJson, reportPath: string | undefined): s
     ])));
     if (s.migrations.length > 20) out.push(`... ${s.migrations.length - 20} more (--output json lists all)`);
   }
+  if (s.execFormatRepairs.length > 0) {
+    out.push('', `Exec format errors caught (polyarch): ${s.execFormatRepairs.length}`);
+    out.push(formatTable(['minute', 'pod', 'node (platform)', 'image', 'digest', 'done'], s.execFormatRepairs.slice(0, 10).map((e) => [
+      String(e.minute), e.pod, `${e.node} (${e.platform})`, e.image, e.digest.slice(0, 19), e.outcome === 'moving' ? 'recorded, moved' : 'blocked: runs nowhere',
+    ])));
+  }
   out.push('', 'polyarch against the baselines (same scenario, same seed)');
   const rows: [string, (f: StrategyFigures) => string][] = [
     ['pods lost (wanted, not running at end)', (f) => `${f.podsLost}/${f.podsWanted}`],
     ['pods with exec format error', (f) => n(f.execFormatErrorPods)],
+    ['  caught / repaired / blocked', (f) => `${f.execFormatCaught}/${f.execFormatRepaired}/${f.execFormatBlocked}`],
+    ['  minutes to repair (mean)', (f) => n(f.meanMinutesToRepair)],
     ['pods with no image for the node', (f) => n(f.imagePullErrorPods)],
     ['pending time (pod-hours)', (f) => n(f.pendingPodHours)],
     ['not running while bound (pod-hours)', (f) => n(f.downPodHours)],

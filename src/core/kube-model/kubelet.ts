@@ -209,3 +209,26 @@ export function restartContainer(status: ContainerStatus, pod: PodIdentity, atMs
     lastState: status.state?.terminated ? { terminated: status.state.terminated } : status.lastState ?? {},
   };
 }
+
+/**
+ * What `GET pods/NAME/log` sends of a log (PodLogOptions, as the kubelet applies them):
+ * the last `tailLines` lines, then at most `limitBytes` bytes from their start. A negative
+ * tailLines or a limitBytes below 1 is refused (the API's validation), naming the field.
+ */
+export function podLogTail(log: string, options: { readonly tailLines?: number | undefined; readonly limitBytes?: number | undefined }): { ok: true; value: string } | { ok: false; field: 'tailLines' | 'limitBytes'; error: string } {
+  const { tailLines: tail, limitBytes: limit } = options;
+  if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) return { ok: false, field: 'tailLines', error: `Invalid value: ${tail}: must be greater than or equal to 0` };
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) return { ok: false, field: 'limitBytes', error: `Invalid value: ${limit}: must be greater than 0` };
+  let text = log;
+  if (tail !== undefined) {
+    const lines = text.split('\n');
+    const trailing = lines.at(-1) === '' ? 1 : 0;
+    text = tail === 0 ? '' : lines.slice(-(tail + trailing)).join('\n');
+  }
+  if (limit !== undefined) {
+    const bytes = new TextEncoder().encode(text);
+    if (bytes.length > limit) text = new TextDecoder().decode(bytes.subarray(0, limit));
+  }
+  return { ok: true, value: text };
+}
+

@@ -137,6 +137,29 @@ describe('how each pod moves', () => {
   });
 });
 
+describe('exec format errors', () => {
+  it('moves a bare pod from a live node by re-creating it, whatever recreateBarePods says', () => {
+    const c = capture(pod('p'), 'n', { reason: 'exec-format-error' }, { ...opts, recreateBarePods: false });
+    expect(c.kind === 'record' && [c.record.spec.reason, c.record.spec.method]).toEqual(['exec-format-error', 'recreate']);
+    if (c.kind !== 'record') return;
+    const step = advance(c.record, { pod: pod('p'), node: { kind: 'ready' }, nowMs: T });
+    expect(step.action).toBe('evict');
+  });
+
+  it('holds a record whose spec says why the pod cannot move: the pod stays, the record is Blocked (an event the first time)', () => {
+    const c = capture(pod('p', { owner: 'ReplicaSet' }), 'n', { reason: 'exec-format-error' }, opts);
+    if (c.kind !== 'record') throw new Error(c.kind);
+    // As read back from a cluster: the status sent with the create was dropped.
+    const held: MigrationRecord = { name: c.record.name, spec: { ...c.record.spec, heldReason: 'runs nowhere' } };
+    const first = advance(held, { pod: pod('p', { owner: 'ReplicaSet' }), node: { kind: 'ready' }, nowMs: T });
+    expect(first).toEqual({ action: 'none', status: { phase: 'Blocked', message: 'runs nowhere', attempts: 0 }, event: { type: 'Warning', reason: 'MigrationBlocked', message: 'runs nowhere' } });
+    const again = advance({ ...held, status: first.action === 'none' ? first.status : undefined }, { pod: pod('p', { owner: 'ReplicaSet' }), node: { kind: 'ready' }, nowMs: T });
+    expect(again).toEqual({ action: 'none', status: { phase: 'Blocked', message: 'runs nowhere', attempts: 0 } });
+    // Without the hold the same record evicts.
+    expect(advance({ name: held.name, spec: c.record.spec }, { pod: pod('p', { owner: 'ReplicaSet' }), node: { kind: 'ready' }, nowMs: T }).action).toBe('evict');
+  });
+});
+
 describe('manual moves', () => {
   it('replaces the architecture a pod was pinned to instead of adding a second one', () => {
     const first = pinPlatform(pod('solo'), 'linux/arm64');

@@ -159,12 +159,13 @@ export type Capture =
  * touched: for a bare pod the replacement is built now, so nothing the pod carried is
  * lost if pod GC removes it before the move (a deleted Node).
  */
-export function capture(pod: Pod, fromNode: string, why: { readonly reason: 'node-lost' | 'drain' } | { readonly reason: 'manual'; readonly toPlatform: string }, opts: CaptureOptions): Capture {
+export function capture(pod: Pod, fromNode: string, why: { readonly reason: 'node-lost' | 'drain' | 'exec-format-error' } | { readonly reason: 'manual'; readonly toPlatform: string }, opts: CaptureOptions): Capture {
   const stays = staysReason(pod);
   if (stays) return { kind: 'stays', reason: stays };
   const owner = controllerOf(pod);
   const manual = why.reason === 'manual';
-  let method: MigrationMethod = owner ? 'evict' : opts.recreateBarePods || manual ? 'recreate' : 'evict';
+  // A pod that cannot run where it is (an exec format error) is re-created whatever recreateBarePods says, as a manual move is.
+  let method: MigrationMethod = owner ? 'evict' : opts.recreateBarePods || manual || why.reason === 'exec-format-error' ? 'recreate' : 'evict';
   if (owner?.kind === 'StatefulSet') method = 'delete';
   let template: Pod | undefined;
   if (method === 'recreate') {
@@ -246,6 +247,11 @@ function nextStep(record: MigrationRecord, observed: Observed): Step {
   const succeeded = (message: string, extra: Partial<MigrationStatus> = {}) => ({ status: status('Succeeded', message, extra), event: { type: 'Normal' as const, reason: 'Migrated' as const, message } });
 
   if (old) {
+    // Held (it can run nowhere else): it stays where it is, and the record stays Blocked.
+    if (spec.heldReason !== undefined) {
+      const message = spec.heldReason;
+      return { action: 'none', status: status('Blocked', message), ...(record.status?.phase === 'Blocked' ? {} : { event: { type: 'Warning' as const, reason: 'MigrationBlocked' as const, message } }) };
+    }
     const lostNow = node.kind === 'lost' || node.kind === 'gone';
     if (!lostNow && !old.metadata.deletionTimestamp) {
       if (spec.reason === 'node-lost') return { action: 'cancel', event: { type: 'Normal', reason: 'MigrationCancelled', message: `node ${from} is back before pod ${spec.pod} had to move` } };

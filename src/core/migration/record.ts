@@ -7,7 +7,8 @@
  */
 import { z } from 'zod';
 
-export type MigrationReason = 'node-lost' | 'drain' | 'manual';
+/** `exec-format-error`: a container of the pod cannot run on its node's platform (core/exec-format). */
+export type MigrationReason = 'node-lost' | 'drain' | 'manual' | 'exec-format-error';
 
 /**
  * How the pod moves:
@@ -21,7 +22,8 @@ export type MigrationMethod = 'evict' | 'recreate' | 'delete';
 /**
  * Pending (recorded; waiting for the pod's toleration or the node's confirmation),
  * Evicting (an eviction was refused, retried), WaitingForReplacement, Blocked (the
- * replacement can run nowhere now: the scheduler's reason; it may still succeed),
+ * replacement can run nowhere now: the scheduler's reason; it may still succeed; or,
+ * recorded so before anything moved, the pod can run nowhere and stays where it is),
  * Succeeded, Failed.
  */
 export type MigrationPhase = 'Pending' | 'Evicting' | 'WaitingForReplacement' | 'Blocked' | 'Succeeded' | 'Failed';
@@ -44,6 +46,12 @@ export interface MigrationSpec {
    * fenced). Absent on drains and manual moves.
    */
   readonly tolerationSeconds?: number | null;
+  /**
+   * Set when the pod is not to be moved at all (an exec format error and its image runs on
+   * no other platform of the cluster): why. The record stays Blocked and the pod where it
+   * is. In the spec, not only the status, because a status written with a create is dropped.
+   */
+  readonly heldReason?: string;
 }
 
 export interface MigrationStatus {
@@ -79,12 +87,13 @@ export function migrationName(pod: { readonly metadata: { readonly name?: string
 const specSchema = z.looseObject({
   pod: z.string().regex(/^[^/]+\/[^/]+$/, 'expected namespace/name'),
   podUID: z.string().optional(),
-  reason: z.enum(['node-lost', 'drain', 'manual']),
+  reason: z.enum(['node-lost', 'drain', 'manual', 'exec-format-error']),
   fromNode: z.string().optional(),
   toPlatform: z.string().optional(),
   method: z.enum(['evict', 'recreate', 'delete']),
   template: z.unknown().optional(),
   tolerationSeconds: z.number().int().min(0).nullable().optional(),
+  heldReason: z.string().optional(),
 });
 
 const statusSchema = z.looseObject({
