@@ -9,7 +9,7 @@ import type { BadPlatform } from '../src/core/exec-format/bad-platforms.ts';
 import type { Node, Pod } from '../src/core/k8s/types.ts';
 import { createFramework } from '../src/core/placement/framework.ts';
 import type { ImageInfo } from '../src/core/placement/pod-info.ts';
-import { mulberry32 } from '../src/core/placement/rng.ts';
+import { createRng } from '../src/core/rng.ts';
 import { placePod } from '../src/core/placement/schedule.ts';
 import { ClusterSnapshot } from '../src/core/placement/snapshot.ts';
 import { SimRegistry } from '../src/sim/registry.ts';
@@ -39,7 +39,7 @@ async function answers(resolver: ImageLookupService): Promise<{ scheduler: strin
   const scheduler: string[] = [];
   let left = nodes;
   for (;;) {
-    const d = placePod(fw.value, ClusterSnapshot.fromNodes(left), pod, lookup, mulberry32(1));
+    const d = placePod(fw.value, ClusterSnapshot.fromNodes(left), pod, lookup, createRng(1));
     if (d.outcome !== 'scheduled' || !d.node) break;
     scheduler.push(d.node);
     left = left.filter((n) => n.metadata.name !== d.node);

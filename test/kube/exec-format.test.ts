@@ -16,7 +16,7 @@ import { ImageLookupService } from '../../src/app/image-lookup.ts';
 import { Scheduler } from '../../src/app/scheduler.ts';
 import { BAD_PLATFORMS_CONFIGMAP, parseBadPlatforms } from '../../src/core/exec-format/bad-platforms.ts';
 import { createFramework } from '../../src/core/placement/framework.ts';
-import { mulberry32 } from '../../src/core/placement/rng.ts';
+import { createRng } from '../../src/core/rng.ts';
 import { noTelemetry, type Telemetry } from '../../src/ports/telemetry.ts';
 import { SimRegistry } from '../../src/sim/registry.ts';
 import type { KubeObject } from '../../fake-apiserver/index.ts';
@@ -95,7 +95,7 @@ describe('exec format errors caught at run time and repaired', () => {
     expect(await loadBadPlatforms(h.cluster, restarted)).toEqual({ added: 1, errors: [] });
     const fw = createFramework({});
     if (!fw.ok) throw new Error(fw.error);
-    const scheduler = new Scheduler({ cluster: h.cluster, resolver: restarted, framework: fw.value, rng: mulberry32(1), clock: systemClock, log: h.log, schedulerName: 'polyarch-restarted', queue: { initialBackoffMs: 10, maxBackoffMs: 50 } });
+    const scheduler = new Scheduler({ cluster: h.cluster, resolver: restarted, framework: fw.value, rng: createRng(1), clock: systemClock, log: h.log, schedulerName: 'polyarch-restarted', queue: { initialBackoffMs: 10, maxBackoffMs: 50 } });
     // amd-1 full (cordoned): only arm-1 has room, and the digest does not run there.
     const cordon = await h.cluster.cordonNode('amd-1', true);
     expect(cordon.ok).toBe(true);
