@@ -53,7 +53,7 @@ export interface AutoscalerOptions {
   readonly minChange?: number;
   /** Round interval (default 60 s). */
   readonly intervalMs?: number;
-  /** How limits move (default 'raise-only': never lowered, raised to the window's peak demand; the VPA baseline: 'proportional'). */
+  /** How limits move for policies that do not set `controlledValues` (default RaiseOnly: never lowered, raised to the window's peak demand; the VPA baseline: RequestsAndLimits). */
   readonly limits?: LimitRule;
 }
 
@@ -92,7 +92,7 @@ export class Autoscaler {
     this.feeder = new UsageFeeder(o.metrics, { keepMinutes: usageKeepMinutes(this.planPolicy), forecaster: this.forecaster, telemetry: this.telemetry });
     const now = (): number => o.clock.now();
     this.reporter = new PolicyReporter({ writer: o.writer, policies: o.policies, log: o.log, now });
-    this.actuator = new Actuator({ writer: o.writer, reclaimer: o.reclaimer, telemetry: this.telemetry, reporter: this.reporter, minChange: o.minChange ?? 0.05, now, limits: o.limits ?? 'raise-only', usageMinutes: this.planPolicy.usageMinutes });
+    this.actuator = new Actuator({ writer: o.writer, reclaimer: o.reclaimer, telemetry: this.telemetry, reporter: this.reporter, minChange: o.minChange ?? 0.05, now, limits: o.limits ?? 'RaiseOnly', usageMinutes: this.planPolicy.usageMinutes });
   }
 
   /** Rounds every `intervalMs` until the signal aborts; a failed round is logged and the next goes on. */

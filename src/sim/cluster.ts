@@ -357,6 +357,20 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
     this.change('MODIFIED', 'Pod', p.metadata.namespace ?? 'default', p.metadata.name ?? '');
   }
 
+  /**
+   * The kubelet evicted a pod for node pressure: status `Failed`, reason `Evicted`, the
+   * kubelet's message, an `Evicted` event; then the pod is removed at once (the simulator's
+   * pod garbage collection), so its controller makes a replacement.
+   */
+  evictByKubelet(key: string, message: string): void {
+    const p = this.s.pods.get(key);
+    if (!p) return;
+    this.s.pods.set(key, { ...p, status: { ...p.status, phase: 'Failed', reason: 'Evicted', message, conditions: [{ type: 'Ready', status: 'False' }] } });
+    this.change('MODIFIED', 'Pod', p.metadata.namespace ?? 'default', p.metadata.name ?? '');
+    void this.recordEvent({ involved: { kind: 'Pod', namespace: p.metadata.namespace ?? 'default', name: p.metadata.name ?? '' }, type: 'Warning', reason: 'Evicted', message });
+    this.removePod(key);
+  }
+
   // ---- ClusterReader -------------------------------------------------------------
 
   async listNodes(): Promise<readonly Node[]> {

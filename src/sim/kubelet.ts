@@ -6,7 +6,9 @@
  * index entry whose binary lies about its platform) dies with `exec format error`, exit
  * code 255, and goes to CrashLoopBackOff with a growing restartCount; an index with no
  * entry for the node is ErrImagePull / ImagePullBackOff; memory above the limit is an OOM
- * kill (OOMKilled, exit code 137); CPU above the limit is throttled. It also plays the node probe: per-application per-minute maxima, served
+ * kill (OOMKilled, exit code 137); CPU above the limit is throttled; a node whose pods want
+ * more than it has shares its cores by CFS shares and evicts pods under memory pressure
+ * (core/kube-model/contention.ts). It also plays the node probe: per-application per-minute maxima, served
  * through the MetricsSource port.
  */
 import { startupMinutes } from './startup-time.ts';
@@ -14,6 +16,7 @@ import type { AppUsageSample, MetricsSource } from '../ports/metrics-source.ts';
 import type { ContainerStatus, Pod } from '../core/k8s/types.ts';
 import { oomKill, reportContainer, restartContainer, type KubeletReport, type PodIdentity } from '../core/kube-model/kubelet.ts';
 import type { RuntimeOutcome } from '../core/kube-model/runtime.ts';
+import { memoryPressureEvictions, shareCpu } from '../core/kube-model/contention.ts';
 import { nodePlatform, formatPlatform, type Platform } from '../core/platform/platform.ts';
 import { bytesOf, cpuMilli } from '../core/units/amounts.ts';
 import type { PodRuntime, SimCluster } from './cluster.ts';
@@ -28,6 +31,12 @@ export interface RunCounters {
   oomKills: number;
   /** Pod-minutes with CPU demand above the limit. */
   throttledMinutes: number;
+  /** Pod-minutes that got less CPU than they could use within their limit: the node's cores were contended (CFS shares). */
+  starvedMinutes: number;
+  /** The CPU they did not get: millicore-minutes. */
+  starvedCpu: number;
+  /** Pods the kubelet evicted for memory pressure (node working sets above capacity − 100Mi). */
+  nodePressureEvictions: number;
   /** Pod-minutes waiting for a node (unbound). */
   pendingMinutes: number;
   /** Pod-minutes bound but not running (starting, crash-looping, node lost). */
@@ -43,9 +52,23 @@ export interface RunCounters {
 }
 
 export const emptyCounters = (): RunCounters => ({
-  execFormatErrorPods: 0, imagePullErrorPods: 0, oomKills: 0, throttledMinutes: 0, pendingMinutes: 0, downMinutes: 0,
+  execFormatErrorPods: 0, imagePullErrorPods: 0, oomKills: 0, throttledMinutes: 0, starvedMinutes: 0, starvedCpu: 0, nodePressureEvictions: 0, pendingMinutes: 0, downMinutes: 0,
   slackCpu: 0, slackMem: 0, shortfallCpu: 0, shortfallMem: 0, runningMinutes: 0,
 });
+
+type AppNow = { cpu: number; mem: number; reqCpu: number; reqMem: number; limCpu: number; limMem: number; running: number };
+
+/** A running pod this minute and what it would use. */
+interface RunningPod {
+  key: string;
+  pod: Pod;
+  calc: PodCalc;
+  rt: PodRuntime;
+  cpu: number;
+  mem: number;
+  net: number;
+  disk: number;
+}
 
 interface PodCalc {
   pod: Pod;
@@ -97,7 +120,7 @@ export class SimKubelet implements MetricsSource {
   /** Per platform, this minute. */
   platformNow = new Map<string, PlatformSample>();
   /** Per app, this minute: usage max and the allocation of one pod (for the report). */
-  appNow = new Map<string, { cpu: number; mem: number; reqCpu: number; reqMem: number; limCpu: number; limMem: number; running: number }>();
+  appNow = new Map<string, AppNow>();
   /** Pods that started running in the last step (a migration is complete when its replacement runs). */
   startedThisStep: string[] = [];
   /** Failures seen this run, for the report's list. */
@@ -157,7 +180,7 @@ export class SimKubelet implements MetricsSource {
     const byApp = new Map<string, AppUsageSample>();
     this.startedThisStep = [];
     const platforms = new Map<string, PlatformSample>();
-    const apps = new Map<string, { cpu: number; mem: number; reqCpu: number; reqMem: number; limCpu: number; limMem: number; running: number }>();
+    const apps = new Map<string, AppNow>();
     for (const name of this.cluster.nodeNames()) {
       const key = this.platformKeyOf(name);
       let s = platforms.get(key);
@@ -175,6 +198,7 @@ export class SimKubelet implements MetricsSource {
         s.allocatableMem += a.mem;
       }
     }
+    const running = new Map<string, RunningPod[]>();
     for (const [key, pod] of this.cluster.podEntries()) {
       const rt = this.cluster.runtimeOf(key);
       if (!rt) continue;
@@ -251,74 +275,121 @@ export class SimKubelet implements MetricsSource {
         }
         case 'Running': {
           this.usage.at(calc.app, calc.shift, minute, u, calc.reqCpu, calc.reqMem);
-          if (u.mem > calc.limMem) {
-            c.oomKills++;
-            rt.restarts++;
-            rt.state = 'OOMKilled';
-            rt.since = minute;
-            const statuses = pod.status?.containerStatuses ?? [];
-            this.cluster.setPodPhase(key, 'Running', false, 'OOMKilled', statuses.map((x, i) => (i === 0 ? oomKill(x as ContainerStatus, minuteMs) : x as ContainerStatus)));
-            void this.cluster.recordEvent({
-              involved: { kind: 'Pod', namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '' },
-              type: 'Warning', reason: 'OOMKilling', message: `container used ${mib(u.mem)} above its ${mib(calc.limMem)} limit`,
-            });
-          }
-          let cpu = u.cpu;
-          // CFS throttling at the limit: the pod gets its limit and is throttled 1 - limit/demand of the time.
-          let throttled = 0;
-          if (cpu > calc.limCpu) {
-            c.throttledMinutes++;
-            throttled = 1 - calc.limCpu / cpu;
-            cpu = calc.limCpu;
-          }
-          const oom = rt.state === 'OOMKilled';
-          const mem = Math.min(u.mem, calc.limMem);
-          c.runningMinutes++;
-          if (calc.reqCpu > cpu) c.slackCpu += calc.reqCpu - cpu;
-          else c.shortfallCpu += cpu - calc.reqCpu;
-          if (calc.reqMem > mem) c.slackMem += calc.reqMem - mem;
-          else c.shortfallMem += mem - calc.reqMem;
-          const ps = platforms.get(this.platformKeyOf(nodeName));
-          if (ps) {
-            ps.usedCpu += cpu;
-            ps.usedMem += mem;
-          }
-          // One mutable sample per application and minute (100,000 pods: no object per pod).
-          const prev = byApp.get(calc.app) as MutableSample | undefined;
-          // What a probe sees: the CPU the pod got and how long it was throttled; the memory it reached; an OOM kill.
-          if (!prev) byApp.set(calc.app, { app: calc.app, minuteMs, cpuMilli: cpu, cpuThrottled: throttled, memoryBytes: u.mem, net: u.net, disk: u.disk, pods: 1, oomKills: oom ? 1 : 0, memoryRequestBytes: calc.reqMem });
-          else {
-            if (cpu > prev.cpuMilli) prev.cpuMilli = cpu;
-            if (throttled > (prev.cpuThrottled ?? 0)) prev.cpuThrottled = throttled;
-            if (oom) {
-              prev.oomKills = (prev.oomKills ?? 0) + 1;
-              prev.memoryRequestBytes = calc.reqMem;
-            }
-            if (u.mem > prev.memoryBytes) prev.memoryBytes = u.mem;
-            if (u.net > prev.net) prev.net = u.net;
-            if (u.disk > prev.disk) prev.disk = u.disk;
-            prev.pods++;
-          }
-          if (!this.tracked.has(calc.app)) break;
-          const a = apps.get(calc.app);
-          if (!a) apps.set(calc.app, { cpu: u.cpu, mem: u.mem, reqCpu: calc.reqCpu, reqMem: calc.reqMem, limCpu: calc.limCpu, limMem: calc.limMem, running: 1 });
-          else {
-            a.cpu = Math.max(a.cpu, u.cpu);
-            a.mem = Math.max(a.mem, u.mem);
-            a.running++;
-          }
+          let list = running.get(nodeName);
+          if (!list) running.set(nodeName, (list = []));
+          list.push({ key, pod, calc, rt, cpu: u.cpu, mem: u.mem, net: u.net, disk: u.disk });
           break;
         }
         default:
           break;
       }
     }
+    for (const [nodeName, list] of running) this.runNode(nodeName, list, minute, minuteMs, platforms, byApp, apps);
     this.samples.push({ minuteMs, byApp });
     if (this.samples.length > SAMPLES_KEEP_MINUTES) this.samples.shift();
     this.platformNow = platforms;
     this.appNow = apps;
     // Forget the caches of pods that are gone, now and then.
     if (minute % 60 === 0) for (const k of this.calc.keys()) if (!this.cluster.podObject(k)) this.calc.delete(k);
+  }
+
+  /**
+   * The running pods of one node this minute: OOM kills at the limit, then node-pressure
+   * eviction and CPU contention (core/kube-model/contention.ts), then the accounting.
+   */
+  private runNode(nodeName: string, list: RunningPod[], minute: number, minuteMs: number, platforms: Map<string, PlatformSample>, byApp: Map<string, AppUsageSample>, apps: Map<string, AppNow>): void {
+    const c = this.counters;
+    const node = this.cluster.nodeObject(nodeName);
+    const alloc = node ? allocOf(node) : { cpu: Infinity, mem: Infinity };
+    const capMem = node ? capacityMem(node) : Infinity;
+    for (const r of list) {
+      const { pod, calc, rt } = r;
+      if (r.mem > calc.limMem) {
+        c.oomKills++;
+        rt.restarts++;
+        rt.state = 'OOMKilled';
+        rt.since = minute;
+        const statuses = pod.status?.containerStatuses ?? [];
+        this.cluster.setPodPhase(r.key, 'Running', false, 'OOMKilled', statuses.map((x, i) => (i === 0 ? oomKill(x as ContainerStatus, minuteMs) : x as ContainerStatus)));
+        void this.cluster.recordEvent({
+          involved: { kind: 'Pod', namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '' },
+          type: 'Warning', reason: 'OOMKilling', message: `container used ${mib(r.mem)} above its ${mib(calc.limMem)} limit`,
+        });
+      }
+    }
+    // Node-pressure eviction: the working sets of the pods still running (an OOM-killed container holds nothing).
+    const holding = list.filter((r) => r.rt.state === 'Running');
+    const evictions = memoryPressureEvictions(capMem, holding.map((r) => ({
+      usage: r.mem, request: r.calc.reqMem, priority: r.pod.spec.priority ?? 0, container: r.pod.spec.containers[0]?.name ?? '',
+    })));
+    const evicted = new Set<RunningPod>();
+    for (const e of evictions) {
+      const r = holding[e.index]!;
+      evicted.add(r);
+      c.nodePressureEvictions++;
+      c.downMinutes++;
+      this.cluster.evictByKubelet(r.key, e.message);
+    }
+    const stay = list.filter((r) => !evicted.has(r));
+    // CPU: the kernel shares the node's cores among the pods by their requests.
+    const granted = shareCpu(alloc.cpu, stay.map((r) => ({ request: r.calc.reqCpu, limit: r.calc.limCpu, demand: r.cpu })));
+    stay.forEach((r, i) => this.account(r, granted[i] ?? 0, nodeName, minuteMs, platforms, byApp, apps));
+  }
+
+  /** One running pod's minute: throttling at its limit, starvation by contention, slack, and the probe's sample. */
+  private account(r: RunningPod, got: number, nodeName: string, minuteMs: number, platforms: Map<string, PlatformSample>, byApp: Map<string, AppUsageSample>, apps: Map<string, AppNow>): void {
+    const c = this.counters;
+    const { calc, rt } = r;
+    const u = r;
+    // CFS throttling at the limit: the pod gets at most its limit and is throttled 1 - limit/demand of the time.
+    let throttled = 0;
+    if (u.cpu > calc.limCpu) {
+      c.throttledMinutes++;
+      throttled = 1 - calc.limCpu / u.cpu;
+    }
+    // Contention: the share of the node's cores it got (shareCpu) is below what it could use.
+    const cpu = got;
+    const starved = Math.min(u.cpu, calc.limCpu) - got;
+    if (starved > 1e-6) {
+      c.starvedMinutes++;
+      c.starvedCpu += starved;
+    }
+    const oom = rt.state === 'OOMKilled';
+    const mem = Math.min(u.mem, calc.limMem);
+    c.runningMinutes++;
+    if (calc.reqCpu > cpu) c.slackCpu += calc.reqCpu - cpu;
+    else c.shortfallCpu += cpu - calc.reqCpu;
+    if (calc.reqMem > mem) c.slackMem += calc.reqMem - mem;
+    else c.shortfallMem += mem - calc.reqMem;
+    const ps = platforms.get(this.platformKeyOf(nodeName));
+    if (ps) {
+      ps.usedCpu += cpu;
+      ps.usedMem += mem;
+    }
+    // One mutable sample per application and minute (100,000 pods: no object per pod).
+    const prev = byApp.get(calc.app) as MutableSample | undefined;
+    // What a probe sees: the CPU the pod got and how long it was throttled; the memory it reached; an OOM kill.
+    if (!prev) byApp.set(calc.app, { app: calc.app, minuteMs, cpuMilli: cpu, cpuThrottled: throttled, memoryBytes: u.mem, net: u.net, disk: u.disk, pods: 1, oomKills: oom ? 1 : 0, memoryRequestBytes: calc.reqMem });
+    else {
+      if (cpu > prev.cpuMilli) prev.cpuMilli = cpu;
+      if (throttled > (prev.cpuThrottled ?? 0)) prev.cpuThrottled = throttled;
+      if (oom) {
+        prev.oomKills = (prev.oomKills ?? 0) + 1;
+        prev.memoryRequestBytes = calc.reqMem;
+      }
+      if (u.mem > prev.memoryBytes) prev.memoryBytes = u.mem;
+      if (u.net > prev.net) prev.net = u.net;
+      if (u.disk > prev.disk) prev.disk = u.disk;
+      prev.pods++;
+    }
+    if (!this.tracked.has(calc.app)) return;
+    const a = apps.get(calc.app);
+    if (!a) apps.set(calc.app, { cpu: u.cpu, mem: u.mem, reqCpu: calc.reqCpu, reqMem: calc.reqMem, limCpu: calc.limCpu, limMem: calc.limMem, running: 1 });
+    else {
+      a.cpu = Math.max(a.cpu, u.cpu);
+      a.mem = Math.max(a.mem, u.mem);
+      a.running++;
+    }
   }
 
   /** What the kubelet reports for each container of a pod it started (core/kube-model/kubelet.ts). */
@@ -346,6 +417,11 @@ const qValue = (q: string | number): number => bytesOf(q) ?? Infinity;
 function allocOf(node: { status?: { allocatable?: Readonly<Record<string, string | number>> | null; capacity?: Readonly<Record<string, string | number>> | null } | null }): { cpu: number; mem: number } {
   const a = node.status?.allocatable ?? node.status?.capacity ?? {};
   return { cpu: a.cpu === undefined ? 0 : qMilli(a.cpu), mem: a.memory === undefined ? 0 : qValue(a.memory) };
+}
+/** Memory capacity: the kubelet's memory.available signal is capacity − working sets. */
+function capacityMem(node: { status?: { allocatable?: Readonly<Record<string, string | number>> | null; capacity?: Readonly<Record<string, string | number>> | null } | null }): number {
+  const q = node.status?.capacity?.memory ?? node.status?.allocatable?.memory;
+  return q === undefined ? Infinity : qValue(q);
 }
 const identityOf = (pod: Pod): PodIdentity => ({ name: pod.metadata.name ?? '', namespace: pod.metadata.namespace ?? 'default', uid: pod.metadata.uid ?? '' });
 const mib = (b: number): string => `${Math.round(b / 2 ** 20)}Mi`;

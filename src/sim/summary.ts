@@ -28,6 +28,11 @@ export interface StrategyFigures {
   readonly evictionsRefusedByBudget: number;
   readonly oomKills: number;
   readonly throttledPodMinutes: number;
+  /** Pod-minutes that got less CPU than they wanted within their limit (the node's cores contended), and the CPU not had. */
+  readonly starvedPodMinutes: number;
+  readonly starvedCpuCoreHours: number;
+  /** Pods the kubelet evicted for memory pressure. */
+  readonly nodePressureEvictions: number;
   readonly slackCpuCoreHours: number;
   readonly slackMemoryGiBHours: number;
   readonly shortfallCpuCoreHours: number;
@@ -73,6 +78,9 @@ export function figuresOf(run: RunResult): StrategyFigures {
     evictionsRefusedByBudget: run.evictionsRefused,
     oomKills: c.oomKills,
     throttledPodMinutes: c.throttledMinutes,
+    starvedPodMinutes: c.starvedMinutes,
+    starvedCpuCoreHours: r2(c.starvedCpu / 1000 / 60),
+    nodePressureEvictions: c.nodePressureEvictions,
     slackCpuCoreHours: r2(c.slackCpu / 1000 / 60),
     slackMemoryGiBHours: r2(c.slackMem / 2 ** 30 / 60),
     shortfallCpuCoreHours: r2(c.shortfallCpu / 1000 / 60),

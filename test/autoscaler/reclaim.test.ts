@@ -85,6 +85,23 @@ describe('autoscaler reclaim end to end', () => {
     expect(h.policy('idle').status.lastActions.some((a: { reason: string }) => a.reason === 'OldSurplusCompacted')).toBe(true);
   });
 
+  it("a policy's controlledValues wins over the autoscaler's default: RequestsAndLimits lowers the limit with the request, RequestsOnly leaves it", async () => {
+    h = await Harness.start([{ name: 'n1', cpu: '8', memory: '8Gi' }], 30);
+    const idle = { node: 'n1', cpu: '1', memory: '1024Mi', memoryLimit: '1024Mi', cpuUse: () => 0.2, memUse: () => 200 * Mi };
+    await h.addApp('prop', idle);
+    await h.addApp('only', idle);
+    const spec = (name: string, controlledValues: string): Record<string, unknown> => ({ targetRef: { kind: 'StatefulSet', name }, mode: 'InPlace', resources: ['memory'], forecast: { window: 5, horizon: 5 }, controlledValues });
+    await h.addPolicy('prop', spec('prop', 'RequestsAndLimits'));
+    await h.addPolicy('only', spec('only', 'RequestsOnly'));
+    await h.settle();
+    for (let i = 0; i < 3; i++) await h.round();
+    const lim = (name: string): number => amountOf(h!.pod(name).spec.containers[0].resources.limits.memory)!;
+    expect(amountOf(h.request('prop', 'memory'))).toBeLessThan(1024 * Mi);
+    expect(lim('prop')).toBeLessThan(1024 * Mi);
+    expect(amountOf(h.request('only', 'memory'))).toBeLessThan(1024 * Mi);
+    expect(lim('only')).toBe(1024 * Mi);
+  });
+
   it('reports a resize the node cannot take, once, and does not loop on it', async () => {
     // The cluster has room (n2), the pod's node has not.
     h = await Harness.start([{ name: 'n1', cpu: '1', memory: '4Gi' }, { name: 'n2', cpu: '8', memory: '4Gi' }]);

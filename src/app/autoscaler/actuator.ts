@@ -5,12 +5,13 @@
  * (Recreate, or a node that cannot take an increase with migrateWhenNodeFull; one pod per
  * policy per round), and first asks the node's probe for a proactive memory reclaim when
  * the plan lowers memory through an old generation. Limits: never lowered, raised with the
- * request's ratio or to the window's peak demand with a margin ('raise-only', polyarch's
+ * request's ratio or to the window's peak demand with a margin ('RaiseOnly', polyarch's
  * rule: the request, what the scheduler reserves, follows the forecast; the limit is a
  * safety cap, and lowering it would free nothing but add OOM kills and throttling), or in
- * proportion to the request ('proportional', VPA's default RequestsAndLimits).
+ * proportion to the request (RequestsAndLimits, VPA's default), or left as written (RequestsOnly); per ScalingPolicy (`controlledValues`).
  */
 import type { ClusterWriter, PodResize } from '../../ports/cluster.ts';
+import type { ControlledValues } from '../../core/autoscale/policy.ts';
 import type { AutoscalerTelemetry, NodeReclaimer } from '../../ports/scaling-policy.ts';
 import type { Pod } from '../../core/k8s/types.ts';
 import { decidePod, RES, type ContainerSizing, type PodDecision, type Res, type ResizeState } from '../../core/autoscale/decide.ts';
@@ -38,7 +39,7 @@ export interface Actuation {
 }
 
 /** How limits move when requests do. */
-export type LimitRule = 'raise-only' | 'proportional';
+export type LimitRule = ControlledValues;
 
 /** CPU limits rise to this share above the window's peak CPU demand (VPA's safety margin); memory limits use the policy's memoryMargin. */
 export const CPU_LIMIT_MARGIN = 0.15;
@@ -113,7 +114,7 @@ export class Actuator {
       readonly reporter: PolicyReporter;
       readonly minChange: number;
       readonly now: () => number;
-      /** 'raise-only': limits never lowered, raised to the window's peak demand with a margin; 'proportional': limits keep their ratio to the request (VPA's default). */
+      /** How limits move for a policy that does not say (its spec.controlledValues wins; core/autoscale/policy.ts). */
       readonly limits: LimitRule;
       /** The usage window (minutes) whose peak the limits rise to. */
       readonly usageMinutes: number;
@@ -142,7 +143,8 @@ export class Actuator {
       add({ kind: `plan-${a.kind}`, resource: a.resource, from: fmt(a.resource, a.from), to: fmt(a.resource, a.to), reason: a.reason, message: a.detail });
     }
 
-    const limitFloor = this.o.limits === 'raise-only' ? { cpu: windowMax(w.cpu, this.o.usageMinutes) * (1 + CPU_LIMIT_MARGIN), memory: windowMax(w.mem, this.o.usageMinutes) / (1 - spec.memoryMargin) } : undefined;
+    const controlledValues = spec.controlledValues ?? this.o.limits;
+    const limitFloor = controlledValues === 'RaiseOnly' ? { cpu: windowMax(w.cpu, this.o.usageMinutes) * (1 + CPU_LIMIT_MARGIN), memory: windowMax(w.mem, this.o.usageMinutes) / (1 - spec.memoryMargin) } : undefined;
     const latestMem = w.mem[w.mem.length - 1];
     const latestCpu = w.cpu[w.cpu.length - 1];
     const outcomes: PodOutcome[] = [];
@@ -177,6 +179,7 @@ export class Actuator {
         memoryMargin: spec.memoryMargin,
         minChange: this.o.minChange,
         ...(limitFloor ? { limitFloor } : {}),
+        controlledValues,
       };
       recommendation ??= decidePod({ ...base, nodeFree: { cpu: Infinity, memory: Infinity }, resize: { kind: 'none' }, allowRestart: true, minChange: 0 }).containers.map((c) => ({
         container: c.name,

@@ -206,7 +206,7 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
     log: silentLogger,
     forecaster: cfg.scaling === 'vpa' ? 'vpa' : cfg.scaling === 'oracle' ? 'oracle' : 'dma',
     // VPA keeps limits in proportion to requests (RequestsAndLimits, its default); the oracle is about requests alone.
-    limits: cfg.scaling === 'predictive' ? 'raise-only' : 'proportional',
+    limits: cfg.scaling === 'predictive' ? 'RaiseOnly' : 'RequestsAndLimits',
     hindsight: hindsightOf(world),
     intervalMs: policy.interval * 60_000,
     plan: { usageMinutes: policy.window, maxPodChanges: policy.maxPodChanges },

@@ -39,6 +39,8 @@ export function renderSummary(s: SummaryJson, reportPath: string | undefined): s
     ['  of which to another platform', (f) => n(f.migrationsCrossPlatform)],
     ['OOM kills', (f) => n(f.oomKills)],
     ['CPU-throttled pod-minutes', (f) => n(f.throttledPodMinutes)],
+    ['CPU-starved pod-minutes (node contention)', (f) => n(f.starvedPodMinutes)],
+    ['evictions (node pressure)', (f) => n(f.nodePressureEvictions)],
     ['slack CPU (core-hours requested, unused)', (f) => n(f.slackCpuCoreHours)],
     ['slack memory (GiB-hours)', (f) => n(f.slackMemoryGiBHours)],
     ['used above request, CPU (core-hours)', (f) => n(f.shortfallCpuCoreHours)],

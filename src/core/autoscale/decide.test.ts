@@ -161,6 +161,21 @@ describe('decidePod', () => {
     expect(decidePod({ ...quiet, target: { cpu: 0.5, memory: 512 * Mi }, limitFloor: { cpu: 0.9, memory: 900 * Mi } }).kind).toBe('none');
   });
 
+  it('controlledValues: RequestsAndLimits keeps the ratio, RequestsOnly leaves limits as written (up to the request), RaiseOnly never lowers', () => {
+    const c: ContainerSizing = { name: 'app', request: { cpu: 0.5, memory: 512 * Mi }, limit: { cpu: 1, memory: 1024 * Mi }, min: {}, max: {} };
+    const quiet = { ...base, containers: [c], usage: { memory: 100 * Mi }, nodeFree: { cpu: 8, memory: 8192 * Mi } };
+    const down = { ...quiet, target: { cpu: 0.25, memory: 256 * Mi } };
+    const up = { ...quiet, target: { cpu: 1.5, memory: 768 * Mi } };
+    const floor = { limitFloor: { cpu: 0.3, memory: 300 * Mi } };
+    expect(decidePod({ ...down, controlledValues: 'RequestsAndLimits' }).containers[0]!.limits).toEqual({ cpu: 0.5, memory: 512 * Mi });
+    expect(decidePod({ ...up, controlledValues: 'RequestsAndLimits' }).containers[0]!.limits).toEqual({ cpu: 3, memory: 1536 * Mi });
+    expect(decidePod({ ...down, controlledValues: 'RequestsOnly' }).containers[0]!.limits).toEqual({ cpu: 1, memory: 1024 * Mi });
+    // A request passing the limit takes the limit with it (the API server refuses request > limit).
+    expect(decidePod({ ...up, controlledValues: 'RequestsOnly' }).containers[0]!.limits).toEqual({ cpu: 1.5, memory: 1024 * Mi });
+    expect(decidePod({ ...down, ...floor, controlledValues: 'RaiseOnly' }).containers[0]!.limits).toEqual({ cpu: 1, memory: 1024 * Mi });
+    expect(decidePod({ ...up, ...floor, controlledValues: 'RaiseOnly' }).containers[0]!.limits).toEqual({ cpu: 3, memory: 1536 * Mi });
+  });
+
   it('waits for a resize in flight and reverts an infeasible one once', () => {
     expect(decidePod({ ...base, resize: { kind: 'in-progress' } }).kind).toBe('wait');
     expect(decidePod({ ...base, resize: { kind: 'deferred', message: 'x' } }).kind).toBe('wait');

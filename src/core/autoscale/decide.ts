@@ -14,6 +14,9 @@
  * - a resize already in flight (PodResizeInProgress, or PodResizePending Deferred) is
  *   waited for; one the node cannot take (Infeasible) is reported and reverted, not resent.
  */
+
+import type { ControlledValues } from './policy.ts';
+
 export type Res = 'cpu' | 'memory';
 export const RES: readonly Res[] = ['cpu', 'memory'];
 
@@ -60,6 +63,8 @@ export interface PodDecisionInput {
    * are), never lowered. Absent: limits keep their ratio to the request (VPA's way).
    */
   readonly limitFloor?: { readonly cpu?: number; readonly memory?: number };
+  /** RequestsOnly: limits stay as written (raised to the request only if it passes them); otherwise as above. */
+  readonly controlledValues?: ControlledValues;
 }
 
 export interface ContainerResources {
@@ -87,11 +92,16 @@ const sum = (cs: readonly ContainerSizing[], r: Res): number => cs.reduce((s, c)
 const round = (r: Res, x: number): number => (r === 'cpu' ? Math.ceil(x * 1000 - 1e-9) / 1000 : Math.ceil(x / 2 ** 20 - 1e-9) * 2 ** 20);
 const fmt = (r: Res, x: number): string => (r === 'cpu' ? `${Math.round(x * 1000)}m` : `${Math.round(x / 2 ** 20)}Mi`);
 
-function withLimits(c: ContainerSizing, requests: Amount2, floor: { readonly cpu?: number; readonly memory?: number } = {}): ContainerResources {
+function withLimits(c: ContainerSizing, requests: Amount2, floor: { readonly cpu?: number; readonly memory?: number } = {}, controlled?: ControlledValues): ContainerResources {
   const limits: { cpu?: number; memory?: number } = {};
   for (const r of RES) {
     const l = c.limit[r];
     if (l === undefined) continue;
+    // RequestsOnly: the limit as written; a request above it would be refused by the API server.
+    if (controlled === 'RequestsOnly') {
+      limits[r] = Math.max(requests[r], l);
+      continue;
+    }
     // Limits keep the ratio to the request that was written; with a floor (polyarch's rule) they only rise: with the
     // request's ratio or to the floor, never lowered. Within the container's max when they change; never below the request.
     const scaled = requests[r] === c.request[r] ? l : c.request[r] > 0 ? round(r, (l * requests[r]) / c.request[r]) : l;
@@ -168,7 +178,7 @@ export function decidePod(input: PodDecisionInput): PodDecision {
     }
     return f;
   };
-  const out = containers.map((c, i) => withLimits(c, next[i]!, floorOf(i)));
+  const out = containers.map((c, i) => withLimits(c, next[i]!, floorOf(i), input.controlledValues));
   // A limit raised to the floor is a change too (after an OOM kill or throttling, with the requests where they are).
   const changed = out.some((o, i) => RES.some((r) => o.requests[r] !== containers[i]!.request[r] || (o.limits[r] ?? 0) > (containers[i]!.limit[r] ?? Infinity)));
   return { kind: changed ? 'resize' : 'none', containers: out, notes, nodeFull };

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { containerBounds, MODES, parseScalingPolicy } from './policy.ts';
+import { containerBounds, CONTROLLED_VALUES, MODES, parseScalingPolicy } from './policy.ts';
 
 describe('ScalingPolicy', () => {
   it('fills the defaults and reads bounds per container, "*" for the rest', () => {
@@ -20,6 +20,7 @@ describe('ScalingPolicy', () => {
       return p.ok ? 'ok' : p.error;
     };
     expect(bad({ targetRef: { kind: 'Deployment', name: 'w' }, mode: 'Auto' })).toMatch(/^spec\.mode: /);
+    expect(bad({ targetRef: { kind: 'Deployment', name: 'w' }, controlledValues: 'Limits' })).toMatch(/^spec\.controlledValues: .*RaiseOnly.*RequestsAndLimits.*RequestsOnly/);
     expect(bad({ targetRef: { kind: 'Deployment', name: 'w' }, containers: [{ name: 'a', max: { memory: '1Gx' } }] })).toBe('spec.containers.0.max.memory: not a Kubernetes quantity (e.g. 250m, 2, 512Mi, 1Gi)');
     expect(bad({})).toBe('spec.targetRef: give exactly one of targetRef or selector');
     expect(bad({ targetRef: { kind: 'Deployment', name: 'w' }, headroom: 0.1, typo: 1 })).toMatch(/^spec: .*typo/);
@@ -38,7 +39,8 @@ describe('ScalingPolicy', () => {
     expect(props['mode']!.enum).toEqual([...MODES]);
     const p = parseScalingPolicy({ spec: { selector: { matchLabels: { a: 'b' } } } });
     if (!p.ok) throw new Error(p.error);
-    expect(Object.keys(props).sort()).toEqual(Object.keys({ ...p.value.spec, targetRef: 1, priority: 1, startupBoost: 1 }).sort());
+    expect(props['controlledValues']!.enum).toEqual([...CONTROLLED_VALUES]);
+    expect(Object.keys(props).sort()).toEqual(Object.keys({ ...p.value.spec, targetRef: 1, priority: 1, startupBoost: 1, controlledValues: 1 }).sort());
     for (const k of ['headroom', 'mode', 'application', 'migrateWhenNodeFull', 'memoryMargin'] as const) expect(props[k]!.default).toEqual(p.value.spec[k]);
   });
 });

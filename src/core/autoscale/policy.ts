@@ -15,6 +15,14 @@ export const POLICY_KIND = 'ScalingPolicy';
 
 export const MODES = ['Off', 'Recommend', 'InPlace', 'Recreate'] as const;
 export type Mode = (typeof MODES)[number];
+/**
+ * How limits move, as VPA's `controlledValues`: RequestsAndLimits (VPA's default: limits keep
+ * their ratio to the request), RequestsOnly (limits untouched, raised to the request only when
+ * the request passes them), RaiseOnly (polyarch's default: never lowered, raised to the
+ * window's peak demand with a margin).
+ */
+export const CONTROLLED_VALUES = ['RaiseOnly', 'RequestsAndLimits', 'RequestsOnly'] as const;
+export type ControlledValues = (typeof CONTROLLED_VALUES)[number];
 
 const quantity = z.union([z.string(), z.number()]).refine((q) => {
   const v = amountOf(q);
@@ -53,6 +61,8 @@ export const scalingPolicySpecSchema = z
     memoryMargin: z.number().min(0).max(0.9).default(0.1),
     /** More CPU from creation until Ready, taken back in place (startup-boost.ts). */
     startupBoost: startupBoostSchema.optional(),
+    /** How limits move; unset: the autoscaler's default (RaiseOnly). */
+    controlledValues: z.enum(CONTROLLED_VALUES).optional(),
   })
   .refine((s) => (s.targetRef === undefined) !== (s.selector === undefined), { message: 'give exactly one of targetRef or selector', path: ['targetRef'] });
 

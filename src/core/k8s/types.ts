@@ -252,6 +252,9 @@ export interface PodStatus {
   readonly conditions?: readonly PodCondition[] | null;
   readonly nominatedNodeName?: string;
   readonly containerStatuses?: readonly ContainerStatus[] | null;
+  /** Why the pod is in this phase, e.g. `Evicted` by the kubelet. */
+  readonly reason?: string;
+  readonly message?: string;
 }
 
 export interface Pod {
