@@ -31,8 +31,23 @@ export function policiesOf(ctx: ServeContext): KubePlacementPolicies {
   return b.policies;
 }
 
-/** Starts the policy informers once and waits for their first lists, at most --cache-sync-timeout; stops them when `signal` aborts. */
+/**
+ * Starts the policy informers once (stopped when `signal` aborts) and returns at once: a
+ * role's start() checks its listeners, and serve checks the API server, before anything
+ * waits on a list. `policiesSynced` is what serve awaits, after the API server answered.
+ */
 export function startPolicies(ctx: ServeContext, signal: AbortSignal): Promise<void> {
+  // A failure surfaces where serve awaits policiesSynced; handled here so it is never an unhandled rejection meanwhile.
+  syncPolicies(ctx, signal).catch(() => undefined);
+  return Promise.resolve();
+}
+
+/** The first lists of the policy informers, waited for at most --cache-sync-timeout (resolved at once when no role started them). */
+export function policiesSynced(ctx: ServeContext): Promise<void> {
+  return books.get(ctx)?.ready ?? Promise.resolve();
+}
+
+function syncPolicies(ctx: ServeContext, signal: AbortSignal): Promise<void> {
   const policies = policiesOf(ctx);
   const b = books.get(ctx);
   if (!b) throw new Error('startPolicies: no book');

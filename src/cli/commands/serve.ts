@@ -24,7 +24,7 @@ import { createMetrics, type ServerMetrics } from '../../server/metrics.ts';
 import { createSchedulingMetrics, type SchedulingMetrics } from '../../server/scheduling-metrics.ts';
 import { parseDuration } from '../duration.ts';
 import { autoscalerRole } from './serve-autoscaler.ts';
-import { policiesOf, startPolicies } from './serve-policies.ts';
+import { policiesOf, policiesSynced, startPolicies } from './serve-policies.ts';
 import { CliError, usageError } from '../errors.ts';
 import { clusterFrom, defaultIdentity, kubeConfigFrom, makeLogger, resolverFrom, type ClusterFlags } from './serve-runtime.ts';
 
@@ -290,6 +290,9 @@ export function registerServe(program: Command): void {
         if (synced === 'timeout') throw new CliError(`informers (nodes, pods) did not sync within --cache-sync-timeout ${flags.cacheSyncTimeout}; see the 'watch failed' warnings above`);
         if (synced === 'aborted') return;
         log.info({ nodes: (await cluster.listNodes()).length, pods: (await cluster.listPods()).length }, 'informers synced');
+        // The placement policies' first lists (started by the roles that read them), at most --cache-sync-timeout.
+        await policiesSynced(ctx);
+        if (shutdown.signal.aborted) return;
 
         // Roles that do not write run on every replica; the others only while holding their Lease.
         const running = roles.filter((r) => !r.role.leaderOnly).map((r) => runRole(r.name, r.role, shutdown.signal));
