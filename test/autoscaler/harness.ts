@@ -19,6 +19,7 @@ import { startProbeServer, type ProbeServer } from '../../src/server/probe-serve
 import { systemClock } from '../../src/adapters/system-clock.ts';
 import { Registry } from 'prom-client';
 import { createAutoscalerMetrics, type AutoscalerMetrics } from '../../src/server/autoscaler-metrics.ts';
+import { waitFor } from '../support/wait.ts';
 import { FakeApiServer, type KubeObject } from '../../fake-apiserver/index.ts';
 import { node } from '../kube/helpers.ts';
 
@@ -199,14 +200,11 @@ export class Harness {
   /** Lets the kubelet model act and the informers catch up. */
   async settle(): Promise<void> {
     await this.server.reconcile();
-    const deadline = Date.now() + 5_000;
-    for (;;) {
+    await waitFor(async () => {
       const stored = this.server.list('v1', 'Pod', 'default');
       const seen = await Promise.all(stored.map((p) => this.cluster.getPod({ namespace: 'default', name: p.metadata.name ?? '' })));
-      if (stored.every((p, i) => seen[i]?.metadata.resourceVersion === p.metadata.resourceVersion)) return;
-      if (Date.now() > deadline) throw new Error('informer did not catch up');
-      await new Promise((r) => setTimeout(r, 10));
-    }
+      return stored.every((p, i) => seen[i]?.metadata.resourceVersion === p.metadata.resourceVersion);
+    }, { what: 'the informer to show every pod the API server stores' });
   }
 
   /** One round: the minute closes, the autoscaler runs, the kubelet acts. */

@@ -316,16 +316,11 @@ describe('simulator and API server, scaling', () => {
     kube = new KubeCluster({ kc: srv.kubeConfig(), clock: frozen, log: silentLogger });
     await kube.start();
     const k = kube;
-    const caughtUp = async (): Promise<void> => {
-      const deadline = Date.now() + 5_000;
-      for (;;) {
-        const stored = srv.list('v1', 'Pod', 'default');
-        const seen = await Promise.all(stored.map((p) => k.getPod({ namespace: 'default', name: p.metadata.name ?? '' })));
-        if (stored.every((p, i) => seen[i]?.metadata.resourceVersion === p.metadata.resourceVersion)) return;
-        if (Date.now() > deadline) throw new Error('the informer did not show the pods the API server stores within 5 s');
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    };
+    const caughtUp = (): Promise<boolean> => waitFor(async () => {
+      const stored = srv.list('v1', 'Pod', 'default');
+      const seen = await Promise.all(stored.map((p) => k.getPod({ namespace: 'default', name: p.metadata.name ?? '' })));
+      return stored.every((p, i) => seen[i]?.metadata.resourceVersion === p.metadata.resourceVersion);
+    }, { what: 'the informer to show the pods the API server stores' });
     await caughtUp();
     const viaKube = await scaleRun(kube, async () => {
       await srv.reconcile();
