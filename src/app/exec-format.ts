@@ -88,6 +88,12 @@ export class ExecFormatController {
   private readonly logsRead = new Set<string>();
   /** Entries the store refused to take (retried every round). */
   private unsaved: BadPlatform[] = [];
+  /**
+   * What detectExecFormat said of a status object: an informer (or the simulator) hands
+   * the same object back until the pod changes, so an unchanged pod is not parsed again
+   * every round (100,000 pods every 5 s). Keyed weakly: a replaced status is forgotten.
+   */
+  private readonly detected = new WeakMap<object, ReturnType<typeof detectExecFormat>>();
 
   constructor(private readonly o: ExecFormatOptions) {
     this.log = o.log ?? silentLogger;
@@ -113,7 +119,7 @@ export class ExecFormatController {
     for (const pod of await cluster.listPods()) {
       const nodeName = pod.spec.nodeName;
       if (!nodeName || pod.metadata.deletionTimestamp || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
-      if (known.has(migrationName(pod))) continue;
+      if (known.size > 0 && known.has(migrationName(pod))) continue;
       const finding = await this.findingOf(pod, errors);
       if (!finding) continue;
       const c = await this.repair(pod, finding, byName.get(nodeName), nodes, errors);
@@ -125,7 +131,12 @@ export class ExecFormatController {
   /** The first exec format error the pod shows: in its status, else in the log tail of a container that exited at once. */
   private async findingOf(pod: Pod, errors: string[]): Promise<ExecFormatFinding | undefined> {
     const key = podKey(pod);
-    const d = detectExecFormat(pod.status);
+    const status = pod.status;
+    let d = status ? this.detected.get(status) : undefined;
+    if (!d) {
+      d = detectExecFormat(status);
+      if (status) this.detected.set(status, d);
+    }
     if (!d.ok) {
       const msg = `pod ${key}: ${d.error}`;
       errors.push(msg);

@@ -16,7 +16,7 @@ import type { AppUsageSample, MetricsSource } from '../ports/metrics-source.ts';
 import type { ContainerStatus, Pod } from '../core/k8s/types.ts';
 import { oomKill, reportContainer, restartContainer, type KubeletReport, type PodIdentity } from '../core/kube-model/kubelet.ts';
 import type { RuntimeOutcome } from '../core/kube-model/runtime.ts';
-import { memoryPressureEvictions, shareCpu } from '../core/kube-model/contention.ts';
+import { MEMORY_AVAILABLE_THRESHOLD, memoryPressureEvictions, shareCpu } from '../core/kube-model/contention.ts';
 import { nodePlatform, formatPlatform, type Platform } from '../core/platform/platform.ts';
 import { bytesOf, cpuMilli } from '../core/units/amounts.ts';
 import type { PodRuntime, SimCluster } from './cluster.ts';
@@ -318,20 +318,34 @@ export class SimKubelet implements MetricsSource {
       }
     }
     // Node-pressure eviction: the working sets of the pods still running (an OOM-killed container holds nothing).
-    const holding = list.filter((r) => r.rt.state === 'Running');
-    const evictions = memoryPressureEvictions(capMem, holding.map((r) => ({
-      usage: r.mem, request: r.calc.reqMem, priority: r.pod.spec.priority ?? 0, container: r.pod.spec.containers[0]?.name ?? '',
-    })));
-    const evicted = new Set<RunningPod>();
-    for (const e of evictions) {
-      const r = holding[e.index]!;
-      evicted.add(r);
-      c.nodePressureEvictions++;
-      c.downMinutes++;
-      this.cluster.evictByKubelet(r.key, e.message);
+    // Most nodes are far from pressure: the claims are only built when the sum (the
+    // function's own, in the same order) leaves less than the threshold available.
+    let stay = list;
+    let used = 0;
+    for (const r of list) if (r.rt.state === 'Running') used += r.mem;
+    if (capMem - used < MEMORY_AVAILABLE_THRESHOLD) {
+      const holding = list.filter((r) => r.rt.state === 'Running');
+      const evictions = memoryPressureEvictions(capMem, holding.map((r) => ({
+        usage: r.mem, request: r.calc.reqMem, priority: r.pod.spec.priority ?? 0, container: r.pod.spec.containers[0]?.name ?? '',
+      })));
+      const evicted = new Set<RunningPod>();
+      for (const e of evictions) {
+        const r = holding[e.index]!;
+        evicted.add(r);
+        c.nodePressureEvictions++;
+        c.downMinutes++;
+        this.cluster.evictByKubelet(r.key, e.message);
+      }
+      if (evicted.size > 0) stay = list.filter((r) => !evicted.has(r));
     }
-    const stay = list.filter((r) => !evicted.has(r));
-    // CPU: the kernel shares the node's cores among the pods by their requests.
+    // CPU: the kernel shares the node's cores among the pods by their requests; while
+    // what they want fits, each gets what it wants (shareCpu's first answer, without the arrays).
+    let want = 0;
+    for (const r of stay) want += Math.max(0, Math.min(r.cpu, r.calc.limCpu));
+    if (want <= alloc.cpu) {
+      for (const r of stay) this.account(r, Math.max(0, Math.min(r.cpu, r.calc.limCpu)), nodeName, minuteMs, platforms, byApp, apps);
+      return;
+    }
     const granted = shareCpu(alloc.cpu, stay.map((r) => ({ request: r.calc.reqCpu, limit: r.calc.limCpu, demand: r.cpu })));
     stay.forEach((r, i) => this.account(r, granted[i] ?? 0, nodeName, minuteMs, platforms, byApp, apps));
   }

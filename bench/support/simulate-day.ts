@@ -1,0 +1,46 @@
+/**
+ * One strategy of `npm run bench simulate`'s generated scenario, alone in its process, so
+ * that `/usr/bin/time -v` gives its CPU time and maximum RSS (the full day of issue 16):
+ *
+ *   /usr/bin/time -v node --import tsx bench/support/simulate-day.ts 5000 100000 24 polyarch
+ *   /usr/bin/time -v node --import tsx bench/support/simulate-day.ts 5000 100000 24 kube-scheduler
+ *
+ * Arguments: nodes, pods, simulated hours, strategy. It runs `runStrategy`, what `polyarch
+ * simulate` runs for each strategy, on the scenario bench/simulate.bench.ts generates (seeded:
+ * the same every time). Prints progress every simulated hour on stderr (simulated minute, CPU
+ * seconds so far, RSS) and one JSON line of figures at the end.
+ */
+import { generateScenario } from '../simulate.bench.ts';
+import { runStrategy } from '../../src/cli/simulate/runner.ts';
+import { SimRegistry } from '../../src/sim/registry.ts';
+import { UsageModel } from '../../src/sim/usage.ts';
+import { createRng } from '../../src/core/rng.ts';
+import { figuresOf } from '../../src/sim/summary.ts';
+import { ALL_STRATEGIES } from '../../src/cli/simulate/simulate.ts';
+import type { Strategy } from '../../src/sim/results.ts';
+
+const [nodes, pods, hours] = [2, 3, 4].map((i) => Number(process.argv[i]));
+const strategy = process.argv[5] as Strategy;
+if (!(nodes! > 0 && pods! > 0 && hours! > 0) || !ALL_STRATEGIES.includes(strategy)) {
+  process.stderr.write(`usage: simulate-day.ts NODES PODS HOURS STRATEGY (one of ${ALL_STRATEGIES.join(', ')})\n`);
+  process.exit(2);
+}
+const cpuS = (): number => {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1e6;
+};
+const t0 = performance.now();
+const scenario = generateScenario(nodes!, pods!, Math.round(hours! * 60));
+const shared = { registry: new SimRegistry(scenario.images), usage: new UsageModel(scenario.usage, scenario.durationMinutes, createRng(1).fork('usage')) };
+const cpu0 = cpuS();
+const result = await runStrategy(scenario, {
+  seed: 1, strategy, ...shared,
+  onProgress: (m) => {
+    if (m % 60 === 0 || m === 1) process.stderr.write(`minute ${m}/${scenario.durationMinutes}: ${cpuS().toFixed(1)} s cpu, ${((performance.now() - t0) / 1000).toFixed(0)} s wall, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB\n`);
+  },
+});
+console.log(JSON.stringify({
+  scenario: scenario.name, minutes: scenario.durationMinutes, strategy,
+  cpuSeconds: +cpuS().toFixed(1), runCpuSeconds: +(cpuS() - cpu0).toFixed(1), wallSeconds: +((performance.now() - t0) / 1000).toFixed(1),
+  maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), phaseMs: result.phaseMs, figures: figuresOf(result),
+}));
