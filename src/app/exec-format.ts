@@ -119,6 +119,9 @@ export class ExecFormatController {
     for (const pod of await cluster.listPods()) {
       const nodeName = pod.spec.nodeName;
       if (!nodeName || pod.metadata.deletionTimestamp || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
+      // A status with nothing to look at (the detection is pure and kept per status object) needs no Migration lookup either.
+      const d = this.detect(pod);
+      if (d.ok && d.value.findings.length === 0 && d.value.needsLog.length === 0) continue;
       if (known.size > 0 && known.has(migrationName(pod))) continue;
       const finding = await this.findingOf(pod, errors);
       if (!finding) continue;
@@ -128,15 +131,21 @@ export class ExecFormatController {
     return { cases, errors };
   }
 
-  /** The first exec format error the pod shows: in its status, else in the log tail of a container that exited at once. */
-  private async findingOf(pod: Pod, errors: string[]): Promise<ExecFormatFinding | undefined> {
-    const key = podKey(pod);
+  /** detectExecFormat of the pod's status, once per status object. */
+  private detect(pod: Pod): ReturnType<typeof detectExecFormat> {
     const status = pod.status;
     let d = status ? this.detected.get(status) : undefined;
     if (!d) {
       d = detectExecFormat(status);
       if (status) this.detected.set(status, d);
     }
+    return d;
+  }
+
+  /** The first exec format error the pod shows: in its status, else in the log tail of a container that exited at once. */
+  private async findingOf(pod: Pod, errors: string[]): Promise<ExecFormatFinding | undefined> {
+    const key = podKey(pod);
+    const d = this.detect(pod);
     if (!d.ok) {
       const msg = `pod ${key}: ${d.error}`;
       errors.push(msg);

@@ -63,15 +63,34 @@ function resizeState(pod: Pod): ResizeState {
   return { kind: 'none' };
 }
 
+type Container = Pod['spec']['containers'][number];
+/**
+ * A container's requests and limits as amounts, kept per container object: a pod's
+ * containers are the same objects round after round until a resize replaces them, and
+ * 100,000 pods are looked at every round.
+ */
+const amountsMemo = new WeakMap<Container, { readonly req: { cpu: number; memory: number }; readonly lc: number | undefined; readonly lm: number | undefined }>();
+function containerAmounts(c: Container): { readonly req: { cpu: number; memory: number }; readonly lc: number | undefined; readonly lm: number | undefined } {
+  let a = amountsMemo.get(c);
+  if (!a) {
+    a = {
+      req: { cpu: amountOf(c.resources?.requests?.cpu ?? c.resources?.limits?.cpu) ?? 0, memory: amountOf(c.resources?.requests?.memory ?? c.resources?.limits?.memory) ?? 0 },
+      lc: amountOf(c.resources?.limits?.cpu),
+      lm: amountOf(c.resources?.limits?.memory),
+    };
+    amountsMemo.set(c, a);
+  }
+  return a;
+}
+
 function containersOf(policy: ScalingPolicy, pod: Pod): ContainerSizing[] {
   const view = pod as unknown as PodView;
   return pod.spec.containers.map((c, i) => {
     const b = containerBounds(policy.spec, c.name);
     const alloc = view.status?.containerStatuses?.find((s) => s.name === c.name)?.allocatedResources;
     const restartOn = (view.spec.containers[i]?.resizePolicy ?? []).filter((p) => p.restartPolicy === 'RestartContainer').map((p) => p.resourceName as Res);
-    const req = { cpu: amountOf(c.resources?.requests?.cpu ?? c.resources?.limits?.cpu) ?? 0, memory: amountOf(c.resources?.requests?.memory ?? c.resources?.limits?.memory) ?? 0 };
-    const lc = amountOf(c.resources?.limits?.cpu);
-    const lm = amountOf(c.resources?.limits?.memory);
+    const { lc, lm } = containerAmounts(c);
+    const req = { ...containerAmounts(c).req };
     return {
       name: c.name,
       request: req,
