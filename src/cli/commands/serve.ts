@@ -24,7 +24,7 @@ import { createMetrics, type ServerMetrics } from '../../server/metrics.ts';
 import { createSchedulingMetrics, type SchedulingMetrics } from '../../server/scheduling-metrics.ts';
 import { parseDuration } from '../duration.ts';
 import { autoscalerRole } from './serve-autoscaler.ts';
-import { policiesOf, policiesSynced, startPolicies } from './serve-policies.ts';
+import { policiesOf, policiesSynced, startPolicies, unreadableFallback } from './serve-policies.ts';
 import { CliError, usageError } from '../errors.ts';
 import { clusterFrom, defaultIdentity, kubeConfigFrom, makeLogger, resolverFrom, type ClusterFlags } from './serve-runtime.ts';
 
@@ -79,6 +79,7 @@ export const ROLES: Record<string, RoleDefinition> = {
           resolver: ctx.resolver,
           framework: fw.value,
           policies: policiesOf(ctx),
+          unreadable: unreadableFallback(ctx),
           rng: createRng(Number(ctx.flags.seed) || 1),
           clock: systemClock,
           log: ctx.log.child({ role: 'scheduler' }),
