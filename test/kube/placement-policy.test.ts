@@ -169,6 +169,9 @@ describe('polyarch serve --scheduler with placement policies', () => {
     try {
       server.seed(ns('polyarch-system'), ns('team-a'), node('amd-1', 'amd64', { cpu: '16' }), node('arm-1', 'arm64'), node('riscv-1', 'riscv64', { cpu: '16' }));
       await server.create({ apiVersion: 'polyarch.io/v1alpha1', kind: 'PlacementPolicy', metadata: { name: 'arm-only', namespace: 'team-a' }, spec: { platforms: ['linux/arm64'] } });
+      // A second, newer policy in the same namespace, named to sort first: refused (the oldest is in force), and said so in its status.
+      await eventually(() => Date.now() - Date.parse(String(server.get('polyarch.io/v1alpha1', 'PlacementPolicy', 'arm-only', 'team-a')?.metadata?.creationTimestamp)) >= 1_000, 5_000, 'a second later (creationTimestamp has 1 s resolution)');
+      await server.create({ apiVersion: 'polyarch.io/v1alpha1', kind: 'PlacementPolicy', metadata: { name: 'a-riscv', namespace: 'team-a' }, spec: { platforms: ['linux/riscv64'] } });
       await server.create({ apiVersion: 'polyarch.io/v1alpha1', kind: 'ClusterPlacementPolicy', metadata: { name: 'cluster' }, spec: { preferences: [{ platform: 'linux/riscv64', weight: 0 }] } });
       const dir = await mkdtemp(join(tmpdir(), 'polyarch-policy-'));
       const serve = spawnServe(['--scheduler', '--no-leader-elect', '--kubeconfig', await server.writeKubeconfig(join(dir, 'kubeconfig')), '--images', await catalogFile(dir), '--listen', '127.0.0.1:0']);
@@ -180,6 +183,11 @@ describe('polyarch serve --scheduler with placement policies', () => {
           return server.get('v1', 'Pod', 'web', 'team-a')?.spec?.['nodeName'] as string | undefined;
         }, 20_000, 'team-a/web bound by polyarch serve');
         expect(bound).toBe('arm-1');
+        const accepted = (name: string): Record<string, unknown> | undefined =>
+          (server.get('polyarch.io/v1alpha1', 'PlacementPolicy', name, 'team-a')?.status?.['conditions'] as Record<string, unknown>[] | undefined)?.find((c) => c['type'] === 'Accepted');
+        const refused = await eventually(() => accepted('a-riscv'), 10_000, 'the Accepted condition of team-a/a-riscv');
+        expect(refused).toMatchObject({ status: 'False', reason: 'Conflict', message: 'PlacementPolicy team-a/a-riscv: ignored: namespace team-a already has arm-only (one policy per namespace: the oldest is in force)' });
+        expect(await eventually(() => accepted('arm-only'), 10_000, 'the Accepted condition of team-a/arm-only')).toMatchObject({ status: 'True', reason: 'InForce' });
         const line = await eventually(() => serve.out.find((l) => l.includes('invalid placement policy')), 10_000, "serve's 'invalid placement policy' log line");
         expect(line).toContain('ClusterPlacementPolicy cluster: spec.preferences[0].weight: Too small');
       } finally {

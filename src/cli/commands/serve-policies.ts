@@ -24,6 +24,8 @@ export function policiesOf(ctx: ServeContext): KubePlacementPolicies {
   if (!b) {
     const policies = new KubePlacementPolicies(kubeConfigFrom(ctx.flags), {
       clock: systemClock, log: ctx.log.child({ part: 'placement-policies' }), base: unreadableFallback(ctx).action, dryRun: ctx.flags['dryRun'] === true,
+      // The scheduler's process writes each policy's Accepted condition (its RBAC has placementpolicies/status).
+      writeStatus: ctx.flags['scheduler'] === true,
     });
     books.set(ctx, (b = { policies, ready: undefined }));
   }
