@@ -92,6 +92,14 @@ export class ImageLookupService {
     return added;
   }
 
+  /**
+   * The record as the store has it now (entries someone removed are offered again): how
+   * many pairs were added and removed.
+   */
+  replaceBadPlatforms(entries: readonly BadPlatform[]): { added: number; removed: number } {
+    return this.bad.replace(entries);
+  }
+
   /** The (digest, platform) pairs known not to run. */
   badPlatforms(): BadPlatform[] {
     return this.bad.entries();

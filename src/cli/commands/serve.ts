@@ -305,7 +305,7 @@ export function registerServe(program: Command): void {
             intervalMs: execFormatIntervalMs,
             round: async () => {
               const r = await loadBadPlatforms(cluster, resolver);
-              if (r.added > 0) log.info({ added: r.added, known: resolver.badPlatforms().length }, 'image digests that do not run on a platform: record read');
+              if (r.added > 0 || r.removed > 0) log.info({ added: r.added, removed: r.removed, known: resolver.badPlatforms().length }, 'image digests that do not run on a platform: record read');
               for (const e of r.errors) log.warn({ error: e }, 'exec format record ignored: invalid entry');
             },
             onError: (err) => log.warn({ error: err instanceof Error ? err.message : String(err) }, 'cannot read the record of digests that do not run; keeping the last one read'),
