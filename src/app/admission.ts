@@ -26,7 +26,7 @@ export interface AdmissionOptions {
   readonly skipNamespaces: readonly string[];
   /** Per-namespace placement policies, read as the scheduler and the extender read them. */
   readonly policies?: PlacementPolicyReader;
-  /** ScalingPolicies with a startupBoost, and the largest node's CPU (a snapshot kept fresh by the caller). */
+  /** ScalingPolicies with a startupBoost, and the CPU room of the nodes (a snapshot kept fresh by the caller). */
   readonly startupBoost?: StartupBoostSource;
   /** When no policy says what to do with an image whose platforms cannot be read (serve: --gate-release-after-ms; default Unconstrained). */
   readonly unreadable?: UnreadableFallback;
@@ -44,7 +44,7 @@ export interface AdmissionDecision {
 
 export interface StartupBoostSource {
   policies(): readonly ScalingPolicy[];
-  /** The largest node's allocatable CPU in millicores; undefined when unknown. */
+  /** The most CPU (millicores) a pod may get and still fit a node; undefined when unknown (then no pod is boosted). */
   roomMilli(): number | undefined;
 }
 
@@ -55,6 +55,9 @@ export function boostAtCreation(pod: PodLike, namespace: string, source: Startup
   if (pod.metadata?.annotations?.[STARTUP_BOOST_ANNOTATION]) return undefined;
   const policy = boostPolicyFor(source.policies(), pod as BoostPodLike, namespace);
   if (!policy?.spec.startupBoost) return undefined;
+  // The boost is never above the nodes' room: with the nodes not read yet (a webhook just started), no boost.
+  const room = source.roomMilli();
+  if (room === undefined) return undefined;
   const containers = (pod.spec?.containers ?? []) as readonly ContainerWithCpu[];
   const plan = planBoost(
     containers.map((c) => ({ name: c.name, requestMilli: cpuMilli(c.resources?.requests?.['cpu']), limitMilli: cpuMilli(c.resources?.limits?.['cpu']) })),
@@ -63,7 +66,7 @@ export function boostAtCreation(pod: PodLike, namespace: string, source: Startup
       const max = containerBounds(policy.spec, name).max.cpu;
       return max === undefined ? undefined : Math.round(max * 1000);
     },
-    source.roomMilli(),
+    room,
   );
   if (plan.containers.length === 0) return undefined;
   const patch: JsonPatchOp[] = [];

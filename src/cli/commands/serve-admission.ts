@@ -23,7 +23,7 @@ import { ROLES, type ServeContext } from './serve.ts';
 import { KubeScalingPolicyStore } from '../../adapters/kube/scaling-policies.ts';
 import type { StartupBoostSource } from '../../app/admission.ts';
 import type { ScalingPolicy } from '../../core/autoscale/policy.ts';
-import { cpuMilli } from '../../core/units/amounts.ts';
+import { largestFreeCpuMilli } from '../../core/autoscale/startup-boost.ts';
 import { policiesOf, startPolicies, unreadableFallback } from './serve-policies.ts';
 import { kubeConfigFrom } from './serve-runtime.ts';
 
@@ -138,9 +138,9 @@ ROLES['webhook'] = {
 };
 
 /**
- * The webhook's snapshot of ScalingPolicies with a startupBoost and the largest node's
- * CPU, refreshed every few seconds (admission never waits on the API server). A list that
- * fails keeps the last snapshot and is logged.
+ * The webhook's snapshot of ScalingPolicies with a startupBoost and the most CPU free on
+ * one node (largestFreeCpuMilli), refreshed every few seconds (admission never waits on
+ * the API server). A list that fails keeps the last snapshot and is logged.
  */
 class StartupBoostCache implements StartupBoostSource {
   private snapshot: readonly ScalingPolicy[] = [];
@@ -163,15 +163,19 @@ class StartupBoostCache implements StartupBoostSource {
     } catch (err) {
       this.log.warn({ error: err instanceof Error ? err.message : String(err) }, 'ScalingPolicies not listed; the last snapshot is used for startup boosts');
     }
-    const nodes = await this.cluster.listNodes();
-    const rooms = nodes.map((n) => cpuMilli(n.status?.allocatable?.['cpu'] ?? n.status?.capacity?.['cpu']) ?? 0);
-    this.room = rooms.length ? Math.max(...rooms) : undefined;
+    const room = largestFreeCpuMilli(await this.cluster.listNodes(), await this.cluster.listPods());
+    if (room !== this.room || this.snapshot.length !== this.logged) this.log.info({ policies: this.snapshot.length, roomMilli: room }, 'startup boost snapshot');
+    this.room = room;
+    this.logged = this.snapshot.length;
   }
 
+  private logged = -1;
+
+  /** Refreshes at once (run() starts once the node informer has synced), then every `everyMs`. */
   async run(signal: AbortSignal, everyMs: number): Promise<void> {
     while (!signal.aborted) {
+      await this.refresh();
       await systemClock.sleep(everyMs, signal).catch(() => undefined);
-      if (!signal.aborted) await this.refresh();
     }
   }
 }
