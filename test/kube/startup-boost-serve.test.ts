@@ -60,6 +60,8 @@ describe('polyarch serve: CPU startup boost through the HTTPS webhook', () => {
     await s.create({ apiVersion: 'polyarch.io/v1alpha1', kind: 'ScalingPolicy', metadata: { name: 'java', namespace: 'shop' }, spec: { selector: { matchLabels: { app: 'java' } }, mode: 'Off', containers: [{ name: '*', max: { cpu: '1500m' } }], startupBoost: { cpu: { type: 'Factor', factor: 4 } } } });
     await s.create({ apiVersion: 'polyarch.io/v1alpha1', kind: 'ScalingPolicy', metadata: { name: 'big', namespace: 'shop' }, spec: { selector: { matchLabels: { app: 'big' } }, mode: 'Off', startupBoost: { cpu: { type: 'Quantity', quantity: '8' } } } });
 
+    // The namespace's placement policy, read by the same process's webhook and scheduler: arm64 only as v8 (arm-1 is unlabelled: v8).
+    await s.create({ apiVersion: 'polyarch.io/v1alpha1', kind: 'PlacementPolicy', metadata: { name: 'shop', namespace: 'shop' }, spec: { platforms: ['linux/amd64', 'linux/arm64/v8'] } });
     const dir = await mkdtemp(join(tmpdir(), 'polyarch-boost-serve-'));
     expect(await run(['certs', '--service', 'polyarch-admission', '--namespace', 'polyarch-system', '--out', dir, '--output', 'json'])).toBe(0);
     const port = await freePort();
@@ -94,6 +96,13 @@ describe('polyarch serve: CPU startup boost through the HTTPS webhook', () => {
     // 500m x4 = 2, capped at the policy's 1500m (its limit kept in ratio: 3).
     expect(cpuOf(java)).toEqual({ request: '1500m', limit: '3' });
     expect(registered.calls.filter((c) => c.outcome === 'patched').map((c) => c.object)).toEqual(['shop/big', 'shop/java']);
+    // The platform constraint in the same admission, the policy's variant included.
+    expect(java.spec?.schedulingGates ?? []).toEqual([]);
+    expect(java.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms.map((t) => t.matchExpressions?.map((e) => `${e.key} ${e.operator} ${(e.values ?? []).join(',')}`.trim()))).toEqual([
+      ['kubernetes.io/arch In amd64', 'kubernetes.io/os In linux'],
+      ['kubernetes.io/arch In arm64', 'kubernetes.io/os In linux', 'polyarch.io/arch-variant In v8'],
+      ['kubernetes.io/arch In arm64', 'kubernetes.io/os In linux', 'polyarch.io/arch-variant DoesNotExist'],
+    ]);
 
     // Bound, started, Ready; then the autoscaler's round gives the CPU back in place.
     let seen: V1Pod[] = [];
@@ -113,6 +122,8 @@ describe('polyarch serve: CPU startup boost through the HTTPS webhook', () => {
     expect(after.get('big')?.metadata?.uid).toBe(big.metadata?.uid);
     expect(after.get('big')?.spec?.nodeName).toBe('amd-1'); // 4 cores at creation: only amd-1 had room
     expect(s.requests.filter((r) => r.resource === 'pods' && r.subresource === 'resize').length).toBeGreaterThanOrEqual(2);
-    expect(events(s, 'shop').filter((e) => e['reason'] === 'StartupBoostRemoved').map((e) => (e['involvedObject'] as { name?: string }).name).sort()).toEqual(['big', 'java']);
+    const removed = (): string[] => events(s, 'shop').filter((e) => e['reason'] === 'StartupBoostRemoved').map((e) => (e['involvedObject'] as { name?: string }).name ?? '').sort();
+    // The event follows the resize (the pod shows the take-back first).
+    expect(await eventually(() => removed().length === 2 && removed(), 10_000, 'two StartupBoostRemoved events')).toEqual(['big', 'java']);
   }, 120_000);
 });
