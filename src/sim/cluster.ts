@@ -20,7 +20,7 @@ import { OUT_OF_SERVICE_TAINT } from '../core/migration/decide.ts';
 import { resolvePriority } from '../core/k8s/priority.ts';
 import type { RuntimeOutcome } from '../core/kube-model/runtime.ts';
 import { resizeVerdict } from '../core/kube-model/resize.ts';
-import { markUnreachable, reachableTaints } from '../core/kube-model/node-lifecycle.ts';
+import { DEFAULT_TOLERATION_SECONDS, defaultTolerations, markUnreachable, reachableTaints, taintEvictionAt } from '../core/kube-model/node-lifecycle.ts';
 import { labelsMatch, selectorMatches } from '../core/k8s/labels.ts';
 
 /** What the simulated kubelet knows about a pod's containers. */
@@ -114,7 +114,17 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
   eventLimit = 5_000;
   eventsDropped = 0;
 
-  constructor(private readonly clock: Clock, private readonly startMs: number) {}
+  /**
+   * `defaultTolerationSeconds`: what the API server's DefaultTolerationSeconds admission
+   * gives pods for not-ready and unreachable nodes (kube-apiserver's
+   * --default-not-ready-toleration-seconds and --default-unreachable-toleration-seconds, 300).
+   */
+  constructor(private readonly clock: Clock, private readonly startMs: number, private readonly opts: { readonly defaultTolerationSeconds?: number } = {}) {}
+
+  /** The clock's time in milliseconds (for the controllers' decisions). */
+  now(): number {
+    return this.clock.now();
+  }
 
   /** The simulated minute (0 at the scenario's start). */
   minute(): number {
@@ -255,7 +265,12 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
     // The kubelet is back and starts again the pods still bound to it (a StatefulSet pod
     // waits there for its node, as in Kubernetes).
     const m = this.minute();
-    for (const key of this.s.podsByNode.get(name) ?? []) {
+    for (const key of [...(this.s.podsByNode.get(name) ?? [])]) {
+      // The kubelet finishes the deletions it could not confirm while the node was away.
+      if (this.s.pods.get(key)?.metadata.deletionTimestamp) {
+        this.removePod(key);
+        continue;
+      }
       const rt = this.s.runtime.get(key);
       if (rt?.state !== 'NodeLost') continue;
       Object.assign(rt, { state: 'ContainerCreating', since: m });
@@ -267,6 +282,53 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
 
   isNodeReady(name: string): boolean {
     return this.s.nodeReady.get(name) ?? false;
+  }
+
+  /**
+   * kube-controller-manager's NoExecute taint manager and pod garbage collector, on the
+   * shared model (core/kube-model/node-lifecycle.ts): a pod on a node with a NoExecute
+   * taint is deleted (gracefully) once its tolerations run out (at once without one; the
+   * 300 s of DefaultTolerationSeconds for unreachable nodes); a pod terminating on a node
+   * that is not ready and tainted out-of-service (non-graceful shutdown) is removed.
+   * Returns the pods evicted.
+   */
+  taintManager(): number {
+    const now = this.clock.now();
+    let evicted = 0;
+    for (const [name, node] of this.s.nodes) {
+      const taints = (node.spec?.taints ?? []).filter((t) => t.effect === 'NoExecute');
+      if (taints.length === 0) continue;
+      const outOfService = !this.isNodeReady(name) && taints.some((t) => t.key === OUT_OF_SERVICE_TAINT);
+      for (const key of [...(this.s.podsByNode.get(name) ?? [])]) {
+        const pod = this.s.pods.get(key);
+        if (!pod) continue;
+        if (!pod.metadata.deletionTimestamp && now >= taintEvictionAt(taints, pod.spec.tolerations ?? [], now)) {
+          this.deleteGracefully(key);
+          evicted++;
+        }
+        if (outOfService && this.s.pods.get(key)?.metadata.deletionTimestamp) this.removePod(key);
+      }
+    }
+    return evicted;
+  }
+
+  /**
+   * A delete as the controllers send it (graceful): the kubelet of a ready node confirms at
+   * once (the simulator's minute is longer than a grace period); on a node that is not
+   * ready the pod stays, terminating (deletionTimestamp), until the node is back, fenced,
+   * or the pod is force-deleted.
+   */
+  deleteGracefully(key: string): void {
+    const p = this.s.pods.get(key);
+    if (!p || p.metadata.deletionTimestamp) return;
+    const nodeName = p.spec.nodeName;
+    if (!nodeName || this.isNodeReady(nodeName)) {
+      this.removePod(key);
+      return;
+    }
+    this.epoch++;
+    this.s.pods.set(key, { ...p, metadata: { ...p.metadata, deletionTimestamp: this.iso() } });
+    this.change('MODIFIED', 'Pod', nsOf(p.metadata), p.metadata.name ?? '');
   }
 
   // ---- kubelet side ------------------------------------------------------------
@@ -352,6 +414,8 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
     const cur = p.status;
     const curReady = cur?.conditions?.find((c) => c.type === 'Ready');
     if (cur?.phase === phase && (curReady?.status === 'True') === ready && curReady?.reason === reason && (containerStatuses === undefined || containerStatuses === cur.containerStatuses)) return;
+    // A StatefulSet (OrderedReady) waits on its pods' readiness: its controller looks again.
+    if ((curReady?.status === 'True') !== ready && p.metadata.ownerReferences?.some((r) => r.controller && r.kind === 'StatefulSet')) this.epoch++;
     const cond = reason === undefined ? { type: 'Ready', status: ready ? 'True' : 'False' } : { type: 'Ready', status: ready ? 'True' : 'False', reason };
     this.s.pods.set(key, { ...p, status: { ...cur, phase, conditions: [cond], ...(containerStatuses ? { containerStatuses } : {}) } });
     this.change('MODIFIED', 'Pod', p.metadata.namespace ?? 'default', p.metadata.name ?? '');
@@ -446,7 +510,8 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { ...pod.metadata, name, namespace: ns, uid: `uid-${++this.s.uid}`, creationTimestamp: this.iso() },
-      spec: { ...pod.spec, ...admitted.value, nodeName: undefined },
+      // DefaultTolerationSeconds admission: not-ready and unreachable tolerated for 300 s unless the pod says otherwise.
+      spec: { ...pod.spec, ...admitted.value, tolerations: [...(pod.spec.tolerations ?? []), ...defaultTolerations(pod.spec.tolerations ?? [], this.opts.defaultTolerationSeconds ?? DEFAULT_TOLERATION_SECONDS)], nodeName: undefined },
       // As the API server: no conditions until a scheduler writes PodScheduled.
       status: { phase: 'Pending' },
     };
