@@ -684,13 +684,14 @@ export class Controllers {
 
   private disruption(): void {
     for (const pdb of this.api.store.scan('policy/poddisruptionbudgets')) {
-      const s = this.api.disruptionStatus(pdb);
+      const { error, ...s } = this.api.disruptionStatus(pdb);
       const status = {
         ...s,
         observedGeneration: pdb.metadata.generation ?? 1,
         conditions: [{
           type: 'DisruptionAllowed', status: s.disruptionsAllowed > 0 ? 'True' : 'False',
-          reason: s.disruptionsAllowed > 0 ? 'SufficientPods' : 'InsufficientPods', message: '',
+          // A budget the controller cannot compute fails safe (SyncFailed, the reason as message).
+          reason: error !== undefined ? 'SyncFailed' : s.disruptionsAllowed > 0 ? 'SufficientPods' : 'InsufficientPods', message: error ?? '',
           observedGeneration: pdb.metadata.generation ?? 1,
           lastTransitionTime: ((pdb.status?.conditions ?? [])[0] as Condition | undefined)?.status === (s.disruptionsAllowed > 0 ? 'True' : 'False')
             ? ((pdb.status?.conditions ?? [])[0] as Condition).lastTransitionTime : rfc3339(this.now()),

@@ -22,6 +22,7 @@ import type { RuntimeOutcome } from '../core/kube-model/runtime.ts';
 import { resizeVerdict } from '../core/kube-model/resize.ts';
 import { DEFAULT_TOLERATION_SECONDS, defaultTolerations, markUnreachable, reachableTaints, taintEvictionAt } from '../core/kube-model/node-lifecycle.ts';
 import { labelsMatch, selectorMatches } from '../core/k8s/labels.ts';
+import { disruptionNumbers, evictionAllowed, ignoresBudgets, type DisruptionNumbers } from '../core/kube-model/disruption.ts';
 
 /** What the simulated kubelet knows about a pod's containers. */
 export type PodState =
@@ -634,61 +635,37 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
     return ok;
   }
 
-  /** Ready pods count as healthy, as the disruption controller counts them. */
-  private isHealthy(key: string): boolean {
-    return this.s.runtime.get(key)?.state === 'Running';
-  }
-
-  private pdbNumbers(pdb: PodDisruptionBudget): { expected: number; healthy: number; desired: number } {
+  /** The budget's numbers as the disruption controller computes them (core/kube-model/disruption.ts). */
+  private pdbNumbers(pdb: PodDisruptionBudget): DisruptionNumbers {
     const ns = nsOf(pdb.metadata);
-    let expected = 0;
-    let healthy = 0;
-    // As the disruption controller: pods of a controller count as its scale (spec.replicas),
-    // so a pod already gone still counts as unavailable; bare pods count as themselves.
-    const owners = new Map<string, number>();
-    for (const [k, p] of this.s.pods) {
-      if ((p.metadata.namespace ?? 'default') !== ns || !selectorMatches(pdb.spec.selector, p.metadata.labels)) continue;
-      if (this.isHealthy(k)) healthy++;
-      const o = p.metadata.ownerReferences?.find((r) => r.controller);
-      const key = `${ns}/${o?.name ?? ''}`;
-      const scale = o?.kind === 'Deployment' ? this.s.deployments.get(key)?.spec.replicas : o?.kind === 'StatefulSet' ? this.s.statefulSets.get(key)?.spec.replicas : undefined;
-      if (o && scale !== undefined && scale !== null) owners.set(`${o.kind}/${key}`, scale);
-      else expected++;
-    }
-    for (const scale of owners.values()) expected += scale;
-    const resolve = (v: number | string, roundUp: boolean): number => {
-      if (typeof v === 'number') return v;
-      const pct = Number(v.slice(0, -1)) / 100;
-      return roundUp ? Math.ceil(pct * expected) : Math.floor(pct * expected);
-    };
-    let desired: number;
-    if (pdb.spec.minAvailable !== undefined && pdb.spec.minAvailable !== null) desired = resolve(pdb.spec.minAvailable, true);
-    else desired = Math.max(0, expected - resolve(pdb.spec.maxUnavailable ?? 0, true));
-    return { expected, healthy, desired };
+    const pods: Pod[] = [];
+    for (const p of this.s.pods.values()) if (nsOf(p.metadata) === ns && selectorMatches(pdb.spec.selector, p.metadata.labels)) pods.push(p);
+    return disruptionNumbers(pdb, pods, (o, namespace) => {
+      const key = `${namespace}/${o.name ?? ''}`;
+      const scale = o.kind === 'Deployment' ? this.s.deployments.get(key)?.spec.replicas : o.kind === 'StatefulSet' ? this.s.statefulSets.get(key)?.spec.replicas : undefined;
+      return scale === null ? 1 : scale;
+    });
   }
 
   private withPdbStatus(pdb: PodDisruptionBudget): PodDisruptionBudget {
     const n = this.pdbNumbers(pdb);
-    return { ...pdb, status: { currentHealthy: n.healthy, desiredHealthy: n.desired, expectedPods: n.expected, disruptionsAllowed: Math.max(0, n.healthy - n.desired) } };
+    return { ...pdb, status: { currentHealthy: n.currentHealthy, desiredHealthy: n.desiredHealthy, expectedPods: n.expectedPods, disruptionsAllowed: n.disruptionsAllowed } };
   }
 
   async evictPod(ref: ObjectRef): Promise<EvictResult> {
     const key = keyOf(ref);
     const p = this.s.pods.get(key);
     if (!p) return { ok: false, refused: 'not-found', message: `pod ${key} not found` };
-    const podHealthy = this.isHealthy(key);
-    for (const pdb of this.s.pdbs.values()) {
+    for (const pdb of ignoresBudgets(p) ? [] : this.s.pdbs.values()) {
       if (nsOf(pdb.metadata) !== (p.metadata.namespace ?? 'default') || !selectorMatches(pdb.spec.selector, p.metadata.labels)) continue;
       const n = this.pdbNumbers(pdb);
-      // An unhealthy pod may go while the budget holds (unhealthyPodEvictionPolicy IfHealthyBudget).
-      const allowed = podHealthy ? n.healthy - n.desired >= 1 : n.healthy >= n.desired;
-      if (!allowed) {
+      if (!evictionAllowed(pdb, n, p)) {
         const budget = `${nsOf(pdb.metadata)}/${pdb.metadata.name ?? ''}`;
         return {
           ok: false,
           refused: 'disruption-budget',
           budget,
-          message: `Cannot evict pod as it would violate the pod's disruption budget ${budget} (healthy ${n.healthy}, needs ${n.desired})`,
+          message: `Cannot evict pod as it would violate the pod's disruption budget ${budget} (healthy ${n.currentHealthy}, needs ${n.desiredHealthy}${n.error ? `; ${n.error}` : ''})`,
         };
       }
     }
