@@ -1,8 +1,11 @@
 /**
  * The embedded cluster: Kubernetes objects in memory behind the ClusterReader and
- * ClusterWriter ports, with what the API server enforces (binding only pending pods to
- * existing nodes that have room, PodDisruptionBudgets on eviction, resize only within
- * the node) and what the kubelet reports (pod phase and readiness, set by kubelet.ts).
+ * ClusterWriter ports, with what the API server enforces (admission: Priority and
+ * DefaultTolerationSeconds; binding only pending pods to existing nodes that have room,
+ * PodDisruptionBudgets on eviction, resize only within the node), what the node
+ * lifecycle controller and the taint manager do (failNode, taintManager), and what the
+ * kubelet reports (pod phase and readiness, set by kubelet.ts). Kubernetes' own decisions
+ * are the shared model of core/kube-model/, which the fake API server applies too.
  *
  * Objects are immutable values: a write replaces the object, so a snapshot (fork) is a
  * shallow copy of the maps and `revert` puts them back (cluster-autoscaler's
