@@ -15,7 +15,8 @@ import { podKey } from '../core/k8s/types.ts';
 import type { Decision } from '../core/placement/decision.ts';
 import type { Framework } from '../core/placement/framework.ts';
 import { DECISION_ANNOTATION, PLATFORM_ANNOTATION, SOURCE_IMAGES_ANNOTATION, sourceImages } from '../core/k8s/annotations.ts';
-import type { ImageInfo } from '../core/placement/pod-info.ts';
+import { unconstrainedImage, type ImageInfo } from '../core/placement/pod-info.ts';
+import { podAgeMs, unreadableVerdict, type UnreadableFallback, type UnreadableImage } from '../core/placement/unreadable-images.ts';
 import { policyForPod } from '../core/placement/namespace-policy.ts';
 import type { Rng } from '../core/rng.ts';
 import { placePod } from '../core/placement/schedule.ts';
@@ -38,6 +39,8 @@ export interface SchedulerOptions {
   readonly framework: Framework;
   /** Per-namespace placement policies (PlacementPolicy objects); none: every platform the images have. */
   readonly policies?: PlacementPolicyReader;
+  /** When no policy says what to do with an image whose platforms cannot be read (serve: --gate-release-after-ms; default Block). */
+  readonly unreadable?: UnreadableFallback;
   readonly rng: Rng;
   readonly clock: Clock;
   readonly log: Logger;
@@ -238,17 +241,24 @@ export class Scheduler {
       await this.refuse(pod, qp, 'invalid pod: spec.containers: must have at least one container', started);
       return;
     }
-    const lookup = this.o.framework.platformAware ? await this.imagesFor(pod, qp) : new Map<string, ImageInfo>();
+    const lookup = this.o.framework.platformAware ? await this.imagesFor(pod, qp) : { images: new Map<string, ImageInfo>(), failed: [] };
     if (lookup === 'waiting') return;
-    if (typeof lookup === 'object' && 'transient' in lookup) {
+    const policy = this.o.policies ? policyForPod(this.o.policies.policyFor(namespace), pod.metadata.labels) : undefined;
+    // The one unreadableImages verdict (the webhook, its gate controller and the extender make it too).
+    const verdict = unreadableVerdict(policy, this.o.unreadable ?? { action: 'Block', releaseAfterMs: 0 }, lookup.failed, podAgeMs(pod, clock.now()));
+    if (verdict?.action === 'wait') {
       this.stats.errors++;
       this.telemetry.schedulingAttempt('error', (clock.now() - started) / 1000);
-      await cluster.recordEvent({ involved: { kind: 'Pod', namespace, name }, type: 'Warning', reason: 'FailedScheduling', message: lookup.transient });
+      await cluster.recordEvent({ involved: { kind: 'Pod', namespace, name }, type: 'Warning', reason: 'FailedScheduling', message: verdict.reason });
       this.queue.requeue(qp.key, false, clock.now());
       return;
     }
-    const policy = this.o.policies ? policyForPod(this.o.policies.policyFor(namespace), pod.metadata.labels) : undefined;
-    const decision = placePod(this.o.framework, this.cache.snapshot, pod, (ref) => lookup.get(ref), this.o.rng, { priority: qp.priority, policy });
+    if (verdict?.action === 'block') {
+      await this.refuse(pod, qp, verdict.reason, started);
+      return;
+    }
+    if (verdict?.action === 'unconstrained') for (const ref of verdict.images) lookup.images.set(ref, unconstrainedImage(ref, verdict.reason));
+    const decision = placePod(this.o.framework, this.cache.snapshot, pod, (ref) => lookup.images.get(ref), this.o.rng, { priority: qp.priority, policy });
     this.decisions.set(qp.key, decision);
     if (decision.outcome !== 'scheduled' || !decision.node || !decision.boundPod) {
       this.placements.push({ decision, result: 'unschedulable', message: decision.reason });
@@ -353,12 +363,14 @@ export class Scheduler {
   /**
    * The platforms of each image of the pod, with its pull secrets, from the image lookup
    * service's cache or from lookups started in the background: a pod whose registry is
-   * slow waits aside (gated) and does not hold up the pods behind it.
+   * slow waits aside (gated) and does not hold up the pods behind it. The images that
+   * could not be read are returned for the unreadableImages verdict.
    */
-  private async imagesFor(pod: Pod, qp: QueuedPod): Promise<Map<string, ImageInfo> | 'waiting' | { transient: string }> {
+  private async imagesFor(pod: Pod, qp: QueuedPod): Promise<{ images: Map<string, ImageInfo>; failed: UnreadableImage[] } | 'waiting'> {
     const { resolver } = this.o;
     const credentials = await resolver.credentialsOf(pod);
     const out = new Map<string, ImageInfo>();
+    const failed: UnreadableImage[] = [];
     const recorded = sourceImages(pod);
     const missing: string[] = [];
     for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
@@ -373,13 +385,13 @@ export class Scheduler {
         continue;
       }
       this.telemetry.registryLookup(true, cached.ok);
-      if (!cached.ok && isTransientImageError(cached.error)) {
-        const host = parsed.value.registry;
-        return { transient: `cannot reach registry ${host} for image ${ref}: ${cached.error.message}` };
+      if (cached.ok) out.set(ref, cached);
+      else {
+        const transient = isTransientImageError(cached.error);
+        failed.push({ image: ref, container: c.name, transient, message: transient ? `cannot reach registry ${parsed.value.registry} for image ${ref}: ${cached.error.message}` : cached.error.message });
       }
-      out.set(ref, cached.ok ? cached : { ok: false, error: cached.error.message });
     }
-    if (missing.length === 0) return out;
+    if (missing.length === 0) return { images: out, failed };
     this.queue.gate(qp.key);
     for (const ref of missing) this.startLookup(ref, credentials, qp.key);
     return 'waiting';

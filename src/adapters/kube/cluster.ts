@@ -499,6 +499,15 @@ export class KubeCluster implements Cluster, PodConditionWriter, ChangeNotifier,
     return created.ok || created.error.kind !== 'conflict' ? created : patch();
   }
 
+  /** Removes data keys by a merge patch (null deletes a key); a missing ConfigMap has nothing to forget. */
+  async forgetBadPlatforms(keys: readonly string[]): Promise<WriteResult> {
+    if (keys.length === 0) return { ok: true, value: undefined };
+    const r = await this.write('patch-configmap', `ConfigMap ${this.namespace}/${BAD_PLATFORMS_CONFIGMAP}`, () =>
+      this.core.patchNamespacedConfigMap({ name: BAD_PLATFORMS_CONFIGMAP, namespace: this.namespace, body: { data: Object.fromEntries(keys.map((k) => [k, null])) } }, this.req(PatchStrategy.MergePatch)),
+    );
+    return !r.ok && r.error.kind === 'not-found' ? { ok: true, value: undefined } : r;
+  }
+
   async readPodLog(pod: ObjectRef, options: { container: string; previous: boolean; tailLines: number; limitBytes: number }): Promise<{ ok: true; value: string } | { ok: false; error: string }> {
     const namespace = pod.namespace ?? 'default';
     try {

@@ -24,7 +24,7 @@ import { createMetrics, type ServerMetrics } from '../../server/metrics.ts';
 import { createSchedulingMetrics, type SchedulingMetrics } from '../../server/scheduling-metrics.ts';
 import { parseDuration } from '../duration.ts';
 import { autoscalerRole } from './serve-autoscaler.ts';
-import { policiesOf, policiesSynced, startPolicies } from './serve-policies.ts';
+import { policiesOf, policiesSynced, startPolicies, unreadableFallback } from './serve-policies.ts';
 import { CliError, usageError } from '../errors.ts';
 import { clusterFrom, defaultIdentity, kubeConfigFrom, makeLogger, resolverFrom, type ClusterFlags } from './serve-runtime.ts';
 
@@ -79,6 +79,7 @@ export const ROLES: Record<string, RoleDefinition> = {
           resolver: ctx.resolver,
           framework: fw.value,
           policies: policiesOf(ctx),
+          unreadable: unreadableFallback(ctx),
           rng: createRng(Number(ctx.flags.seed) || 1),
           clock: systemClock,
           log: ctx.log.child({ role: 'scheduler' }),
@@ -304,7 +305,7 @@ export function registerServe(program: Command): void {
             intervalMs: execFormatIntervalMs,
             round: async () => {
               const r = await loadBadPlatforms(cluster, resolver);
-              if (r.added > 0) log.info({ added: r.added, known: resolver.badPlatforms().length }, 'image digests that do not run on a platform: record read');
+              if (r.added > 0 || r.removed > 0) log.info({ added: r.added, removed: r.removed, known: resolver.badPlatforms().length }, 'image digests that do not run on a platform: record read');
               for (const e of r.errors) log.warn({ error: e }, 'exec format record ignored: invalid entry');
             },
             onError: (err) => log.warn({ error: err instanceof Error ? err.message : String(err) }, 'cannot read the record of digests that do not run; keeping the last one read'),

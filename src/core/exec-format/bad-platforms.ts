@@ -89,6 +89,11 @@ export function badPlatformData(entry: BadPlatform): [string, string] {
   return [key, JSON.stringify(entry)];
 }
 
+const pairOf = (e: BadPlatform): string => {
+  const p = parsePlatform(e.platform);
+  return p.ok ? `${e.digest}|${p.value.os}/${p.value.architecture}` : e.digest;
+};
+
 /** Entries indexed for the filter: digest -> the os/architecture pairs it does not run on. */
 export class BadPlatformIndex {
   private readonly byDigest = new Map<string, Map<string, BadPlatform>>();
@@ -122,6 +127,16 @@ export class BadPlatformIndex {
 
   entries(): BadPlatform[] {
     return [...this.byDigest.values()].flatMap((m) => [...m.values()]);
+  }
+
+  /** Keeps only the (digest, os/architecture) pairs of `entries`; how many were added and removed. */
+  replace(entries: readonly BadPlatform[]): { added: number; removed: number } {
+    const next = new BadPlatformIndex(entries);
+    const had = new Set(this.entries().map(pairOf));
+    const has = new Set(next.entries().map(pairOf));
+    this.byDigest.clear();
+    for (const e of next.entries()) this.add(e);
+    return { added: [...has].filter((k) => !had.has(k)).length, removed: [...had].filter((k) => !has.has(k)).length };
   }
 }
 
