@@ -68,12 +68,21 @@ describe('the disruption budget', () => {
     const p = run({ cpu: 6 }, [idle('a', 12, { marked: { cpu: 1 } }), grow], { maxPodChanges: 0 });
     expect(of(p, 'a').marks).toEqual({ cpu: 1 });
     // Said once, though both the deficit and the give-back tried it.
-    expect(kinds(p, 'a')).toEqual(['held']);
+    expect(of(p, 'a').actions.filter((x) => x.resource === 'cpu')).toEqual([expect.objectContaining({ kind: 'held', amount: 1, detail: 'decrease of 1 waits: this round\'s disruption budget is spent' })]);
     // Unmarked: held, then marked for the next plans.
     const q = run({ cpu: 6 }, [idle('a', 12), grow], { maxPodChanges: 0 });
     expect(kinds(q, 'a')).toEqual(['held', 'mark']);
     expect(of(q, 'a').marks).toEqual({ cpu: 2.75 });
     expect(of(p, 'a').allocation.cpu).toBe(4);
+  });
+
+  it('each resource\'s change that waits is said, once per resource', () => {
+    // Young surplus in cpu and memory (2Gi used for the last 5 minutes, the usage window), old in network.
+    const a = idle('a', 5, { demand: { ...idle('x', 5).demand, mem: [...flat(6.4 * Gi, 15), ...flat(2 * Gi, 5)], net: flat(0.4e9) } });
+    const p = run({}, [a], { maxPodChanges: 0, usageMinutes: 5 });
+    expect(kinds(p, 'a', 'cpu')).toEqual(['held']);
+    expect(kinds(p, 'a', 'memory')).toEqual(['held']);
+    expect(kinds(p, 'a', 'network')).toEqual(['mark']);
   });
 
   it('an increase with nothing to grant costs no budget: it is unmet, and the budget goes to the next', () => {
@@ -105,7 +114,10 @@ describe('tie-breaks', () => {
     const a = app('a', 2, flat(0.8), { runningMinutes: 60, demand: { ...app('a', 2, []).demand, cpu: flat(0.8), mem: flat(1 * Gi) } });
     const b = idle('b', 5, { runningMinutes: 60 });
     const grow = app('grow', 2, flat(2), { priority: 1000, runningMinutes: 60 });
-    const p = run({ cpu: 8.5 }, [a, b, grow], { usageMinutes: 60 });
+    // Memory capacity 24Gi, all allocated: a's 6.75Gi memory surplus (28 % of it) and 1 cpu (12 %) would
+    // outweigh b's 2.75 cpu (32 %) if memory counted.
+    const p = run({ cpu: 8, memory: 24 * Gi }, [a, b, grow], { usageMinutes: 60 });
+    expect([p.resources.cpu.deficit, p.resources.memory.deficit]).toEqual([0.5, 0]);
     expect(p.releases[0]).toMatchObject({ app: 'b', resource: 'cpu' });
   });
 
@@ -141,6 +153,12 @@ describe('what the plan reads of each application', () => {
       expect(of(p, n).desired.network).toBe(0);
       expect(kinds(p, n, 'network')).toEqual([]);
     }
+  });
+
+  it('a minimum on a resource the application has no allocation of is granted, named as the minimum', () => {
+    // No cpu request yet (allocation 0; the demand is a utilisation): no forecast-based desired, but the minimum holds.
+    const p = run({}, [app('a', 0, flat(0.5), { min: { cpu: 0.25 } })]);
+    expect(of(p, 'a').actions.filter((x) => x.resource === 'cpu')).toEqual([expect.objectContaining({ kind: 'grant', amount: 0.25, from: 0, to: 0.25, detail: 'minimum allocation = 250m: +250m granted' })]);
   });
 
   it('marks lists only the resources with a mark', () => {

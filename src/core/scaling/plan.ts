@@ -9,7 +9,7 @@
  *    + headroom, rounded up to the resource's resolution; memory never below the highest
  *    demand of the usage window (which includes current use); within min/max. No forecast
  *    (still starting): desired = allocation. A resource the application has no allocation
- *    of is not planned. Increase wanted = desired - allocation where positive; surplus
+ *    of gets no forecast-based desired (only a `min` raises it). Increase wanted = desired - allocation where positive; surplus
  *    e = allocation - desired where positive.
  * 2. Per resource: P = sum of increases, Q = capacity - sum of allocations.
  * 3. Deficit (P > Q): applications give back their e in descending score (ties: lower
