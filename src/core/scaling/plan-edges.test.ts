@@ -161,6 +161,22 @@ describe('what the plan reads of each application', () => {
     expect(of(p, 'a').actions.filter((x) => x.resource === 'cpu')).toEqual([expect.objectContaining({ kind: 'grant', amount: 0.25, from: 0, to: 0.25, detail: 'minimum allocation = 250m: +250m granted' })]);
   });
 
+  it('an application at its desired allocation gets no action', () => {
+    const p = run({}, [app('a', 2, flat(1.6))]);
+    expect(of(p, 'a').actions).toEqual([]);
+    expect(of(p, 'a').allocation).toEqual(app('a', 2, []).allocation);
+  });
+
+  it('in a deficit of two resources, a resource already at its recommendation is not touched', () => {
+    // cpu and memory both short; 'rec' gives back cpu (recommended 1 of 4) but is recommended its whole memory.
+    const rec = app('rec', 4, flat(2), { recommended: { cpu: 1, memory: 8 * Gi } });
+    const grow = app('grow', 2, flat(2), { priority: 1000, demand: { ...app('g', 2, []).demand, cpu: flat(2), mem: flat(8 * Gi) } });
+    const p = run({ cpu: 6, memory: 16 * Gi }, [rec, grow]);
+    expect([p.resources.cpu.deficit > 0, p.resources.memory.deficit > 0]).toEqual([true, true]);
+    expect(kinds(p, 'rec')).toEqual(['release']);
+    expect(kinds(p, 'rec', 'memory')).toEqual([]);
+  });
+
   it('marks lists only the resources with a mark', () => {
     expect(of(run({}, [app('a', 2, flat(1.6))]), 'a').marks).toEqual({});
   });
