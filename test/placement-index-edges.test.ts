@@ -64,6 +64,31 @@ describe('placement index bookkeeping', () => {
   });
 });
 
+describe('state classes tell apart what the dynamic filters read', () => {
+  // n0 and n1 alike, each running one pod that requests nothing but what the test is about:
+  // the same pod count and cpu and memory totals, so only that tells their states apart.
+  const gpuNode = (name: string): Node => makeNode(name).arch('amd64').allocatable({ cpu: '4', memory: '8Gi', pods: '10', 'example.com/gpu': '1' }).build();
+  const check = (a: PodInfo, b: PodInfo, next: PodInfo): void => {
+    const snap = ClusterSnapshot.fromNodes([gpuNode('n0'), gpuNode('n1')]);
+    const twin = ClusterSnapshot.fromNodes([gpuNode('n0'), gpuNode('n1')]);
+    for (const s of [snap, twin]) {
+      expect(s.assume(a, 'n0')).toEqual({ ok: true });
+      expect(s.assume(b, 'n1')).toEqual({ ok: true });
+    }
+    const c = runCycle(fw, snap, next, createRng(1));
+    expect([c.node?.name, c.feasible]).toEqual(['n1', 1]);
+    expect(view(c)).toEqual(view(scanCycle(fw, twin, next, createRng(1))));
+  };
+
+  it('extended resources in use (a GPU)', () => {
+    check(pod(makePod('a').image('p/multi:1').requests({ 'example.com/gpu': '1' })), pod(makePod('b').image('p/multi:1')), pod(makePod('c').image('p/multi:1').requests({ 'example.com/gpu': '1' })));
+  });
+
+  it('host ports in use', () => {
+    check(pod(makePod('a').image('p/multi:1').hostPort(80)), pod(makePod('b').image('p/multi:1').hostPort(443)), pod(makePod('c').image('p/multi:1').hostPort(80)));
+  });
+});
+
 describe('cycles the index leaves to the scan, or must read as the scan does', () => {
   const nodes = Array.from({ length: 8 }, (_, i) => node(`n${i}`, i % 2 ? 'arm64' : 'amd64'));
 
