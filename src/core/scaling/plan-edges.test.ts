@@ -8,30 +8,15 @@
 import { describe, expect, it } from 'vitest';
 import { dmaErrors } from '../forecast/dma.ts';
 import { forecastWithHeadroom, plan } from './plan.ts';
-import { DEFAULT_POLICY, usageKeepMinutes, type Action, type AppInput, type Plan, type PlanInput, type Resource } from './types.ts';
+import { Gi, actionsOf, appOf, flat, idleApp, roomy, runPlan, scalingApp, scalingPolicy } from '../../../test/builders/scaling.ts';
+import { DEFAULT_POLICY, usageKeepMinutes, type Action, type AppInput, type Plan, type Resource } from './types.ts';
 
-const Gi = 2 ** 30;
-const flat = (v: number, n = 20): number[] => new Array<number>(n).fill(v);
-// Forecast = the last usage when it is flat (window 2, horizon 1); desired = forecast x 1.25.
-const policy = { ...DEFAULT_POLICY, window: 2, horizon: 1, headroom: 0.25, errorQuantile: 0, youngMinutes: 10, compactStep: 0.25 };
-const roomy = { cpu: 1000, memory: 1024 * Gi, network: 1e11, disk: 1e11 };
-// Memory, network and disk used at 80 %: desired = allocation, so only cpu acts unless a test says otherwise.
-const app = (name: string, cpu: number, cpuUsage: number[], extra: Partial<AppInput> = {}): AppInput => ({
-  name, priority: 100, system: false, runningMinutes: 30,
-  allocation: { cpu, memory: 8 * Gi, network: 1e9, disk: 2e8 },
-  demand: { cpu: cpuUsage, mem: flat(6.4 * Gi), net: flat(0.8e9), disk: flat(1.6e8) },
-  ...extra,
-});
-const of = (p: Plan, name: string): Plan['apps'][number] => {
-  const a = p.apps.find((x) => x.name === name);
-  if (!a) throw new Error(`no application ${name} in the plan`);
-  return a;
-};
-const kinds = (p: Plan, name: string, r: Resource = 'cpu'): Action['kind'][] => of(p, name).actions.filter((x) => x.resource === r).map((x) => x.kind);
-const run = (capacity: Partial<PlanInput['capacity']>, apps: AppInput[], extra: Partial<typeof policy & { maxPodChanges: number }> = {}): Plan =>
-  plan({ capacity: { ...roomy, ...capacity }, policy: { ...policy, ...extra }, apps });
-// 4 cpu, 1 core used for the last k minutes after 2: desired 1.25, surplus 2.75 idle k minutes.
-const idle = (name: string, k: number, extra: Partial<AppInput> = {}): AppInput => app(name, 4, [...flat(2, 20 - k), ...flat(1, k)], extra);
+const policy = scalingPolicy;
+const app = scalingApp;
+const of = appOf;
+const run = runPlan;
+const idle = idleApp;
+const kinds = (p: Plan, name: string, r: Resource = 'cpu'): Action['kind'][] => actionsOf(p, name, r).map((x) => x.kind);
 
 describe('the disruption budget', () => {
   it('an application changed in one resource changes others at no further cost', () => {

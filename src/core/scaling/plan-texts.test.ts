@@ -4,29 +4,14 @@
  * before and after. `polyarch plan` and the autoscaler's status print these texts as they are.
  */
 import { describe, expect, it } from 'vitest';
-import { describeAmount, plan } from './plan.ts';
-import { DEFAULT_POLICY, type Action, type AppInput, type Plan, type PlanInput, type Resource } from './types.ts';
+import { Gi, actionsOf, flat, runPlan, scalingApp } from '../../../test/builders/scaling.ts';
+import { describeAmount } from './plan.ts';
+import type { Action, AppInput } from './types.ts';
 
-const Gi = 2 ** 30;
 const Mi = 2 ** 20;
-const flat = (v: number, n = 20): number[] => new Array<number>(n).fill(v);
-// Forecast = the last usage when it is flat (window 2, horizon 1); desired = forecast x 1.25.
-const policy = { ...DEFAULT_POLICY, window: 2, horizon: 1, headroom: 0.25, errorQuantile: 0, youngMinutes: 10, compactStep: 0.25 };
-const roomy = { cpu: 1000, memory: 1024 * Gi, network: 1e11, disk: 1e11 };
-// Memory, network and disk used in full: nothing to give back or grant there, so only cpu acts.
-const app = (name: string, cpu: number, cpuUsage: number[], extra: Partial<AppInput> = {}): AppInput => ({
-  name, priority: 100, system: false, runningMinutes: 30,
-  allocation: { cpu, memory: 8 * Gi, network: 1e9, disk: 2e8 },
-  demand: { cpu: cpuUsage, mem: flat(6.4 * Gi), net: flat(0.8e9), disk: flat(1.6e8) },
-  ...extra,
-});
-const acts = (p: Plan, name: string, r: Resource = 'cpu'): Action[] => {
-  const a = p.apps.find((x) => x.name === name);
-  if (!a) throw new Error(`no application ${name} in the plan`);
-  return a.actions.filter((x) => x.resource === r);
-};
-const run = (capacity: Partial<PlanInput['capacity']>, apps: AppInput[], extra: Partial<typeof policy & { maxPodChanges: number }> = {}): Plan =>
-  plan({ capacity: { ...roomy, ...capacity }, policy: { ...policy, ...extra }, apps });
+const app = scalingApp;
+const acts = actionsOf;
+const run = runPlan;
 
 describe('describeAmount: quantities as an operator reads them', () => {
   it('cpu in cores or millicores, rounded to the millicore', () => {
