@@ -17,7 +17,21 @@ interface RequestContextLike {
   setAgent(agent: HttpAgent | HttpsAgent): void;
 }
 
-export function requestOptions(timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS, contentType?: PatchStrategy): { middleware: unknown[]; middlewareMergeStrategy: 'append' } {
+type RequestOptions = { middleware: unknown[]; middlewareMergeStrategy: 'append' };
+/** The options hold no per-request state (the deadline starts in `pre`): one per (timeout, content type). */
+const made = new Map<string, RequestOptions>();
+
+export function requestOptions(timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS, contentType?: PatchStrategy): RequestOptions {
+  const key = `${timeoutMs}|${contentType ?? ''}`;
+  let options = made.get(key);
+  if (!options) {
+    options = build(timeoutMs, contentType);
+    made.set(key, options);
+  }
+  return options;
+}
+
+function build(timeoutMs: number, contentType: PatchStrategy | undefined): RequestOptions {
   return {
     middleware: [
       {
