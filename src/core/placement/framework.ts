@@ -310,9 +310,10 @@ export interface NodeEvaluation {
 /**
  * Filters and scores a given set of nodes for a prepared pod, without choosing: what a
  * scheduler extender answers (filter, then prioritize). Names not in the snapshot are
- * refused as unknown.
+ * refused as unknown. `score: false` (a filter call) leaves the scores out: the feasible
+ * nodes come in the given order, with total 0.
  */
-export function evaluateNodes(fw: Framework, snapshot: ClusterSnapshot, pod: PodInfo, names: readonly string[]): NodeEvaluation {
+export function evaluateNodes(fw: Framework, snapshot: ClusterSnapshot, pod: PodInfo, names: readonly string[], { score = true }: { score?: boolean } = {}): NodeEvaluation {
   const failed: Record<string, string> = {};
   const unresolvable: string[] = [];
   const feasible: NodeInfo[] = [];
@@ -329,6 +330,7 @@ export function evaluateNodes(fw: Framework, snapshot: ClusterSnapshot, pod: Pod
       if (st.code === 'UnschedulableAndUnresolvable') unresolvable.push(name);
     }
   }
+  if (!score) return { feasible: feasible.map((node) => ({ node: node.name, platform: node.platformKey, total: 0, scores: {} })), failed, unresolvable };
   const perPlugin = fw.scores.map(({ plugin }) => {
     const s = new Float64Array(feasible.map((n) => plugin.score(pod, n, snapshot)));
     plugin.normalize?.(s, s.length);
