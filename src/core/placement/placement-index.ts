@@ -287,7 +287,9 @@ export class PlacementIndex implements SnapshotObserver {
         }
         plugin.normalize?.(column, feasibleGroups);
       }
-      for (let i = 0; i < len && integral; i++) integral = small(column[i] as number);
+      // A dynamic plugin's scores are integers by its word (ScorePlugin.integral); the others' are checked.
+      if (dynamic[p] === 1 && constant === undefined) integral &&= plugin.integral === true;
+      else for (let i = 0; i < len && integral; i++) integral = small(column[i] as number);
     }
     // Totals. The scan sums weight x score plugin by plugin in the framework's order; when
     // every weight and score is a small integer (as the built-in scores are, with integer

@@ -30,6 +30,12 @@ export interface ScorePlugin {
   readonly name: string;
   /** As FilterPlugin.dynamic: true when the score reads the node's running totals. */
   readonly dynamic?: boolean;
+  /**
+   * True when every score it gives (after normalize) is an integer from 0 to
+   * MAX_NODE_SCORE: the placement index may then add a node's terms in any order (the
+   * sums are exact), without checking each node's score.
+   */
+  readonly integral?: boolean;
   /** A raw score for a node that passed every filter; 0..100 unless normalize() maps it there. */
   score(pod: PodInfo, node: NodeInfo, snapshot: ClusterSnapshot): number;
   /**

@@ -11,7 +11,8 @@
  * at 1, from actual requests; prefers nodes whose cpu and memory fill up evenly.
  *
  * Each score is one function of the node's numbers, used by score() for one node and by
- * scoreMany() for the placement index's batches (NodeTable).
+ * scoreMany() for the placement index's batches (NodeTable); both give integers from 0
+ * to 100 (floor, trunc), hence `integral`.
  */
 
 import type { NodeInfo, NodeTable } from '../node-info.ts';
@@ -48,6 +49,7 @@ function balancedAllocationOf(allocCpu: number, allocMem: number, cpuRequested: 
 export const leastAllocated: ScorePlugin = {
   name: 'LeastAllocated',
   dynamic: true,
+  integral: true,
   score: (pod, node: NodeInfo) =>
     leastAllocatedOf(node.allocatable.milliCPU, node.allocatable.memory, node.nonZeroMilliCPU + pod.nonZeroMilliCPU, node.nonZeroMemory + pod.nonZeroMemory),
   scoreMany(pod, t: NodeTable, at, count, out) {
@@ -63,6 +65,7 @@ export const leastAllocated: ScorePlugin = {
 export const balancedAllocation: ScorePlugin = {
   name: 'BalancedAllocation',
   dynamic: true,
+  integral: true,
   score: (pod, node: NodeInfo) =>
     balancedAllocationOf(node.allocatable.milliCPU, node.allocatable.memory, node.requested.milliCPU + pod.requests.milliCPU, node.requested.memory + pod.requests.memory),
   scoreMany(pod, t: NodeTable, at, count, out) {
