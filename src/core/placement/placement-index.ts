@@ -1,25 +1,27 @@
 /**
  * The placement index: the nodes of a snapshot grouped so that a scheduling cycle that
- * examines every node does the work once per group instead of once per node.
+ * examines every node does the non-dynamic work once per group instead of once per node,
+ * and the dynamic work in batches over per-node columns.
  *
  * - A group holds the nodes that every non-dynamic plugin reads alike: conditions,
  *   cordon, platform, taints, allocatable, images, and the labels that some pod's
  *   selector or affinity has named so far (a pod naming a new label key regroups).
  *   Non-dynamic filters and scores run once per group, on any of its nodes.
- * - Inside a group, a state class holds the nodes whose running totals are equal
- *   (requests, non-zero requests, pod count, host ports in use): the dynamic plugins
- *   (NodeResourcesFit, NodePorts, LeastAllocated, BalancedAllocation) run once per
- *   class. Classes keep their nodes' positions in the snapshot's order, and a node moves
- *   between classes when a pod is assumed on it or forgotten (SnapshotObserver), so the
- *   index is kept up to date incrementally; adding or removing a node rebuilds it on the
- *   next cycle.
+ * - The dynamic plugins (NodePorts, NodeResourcesFit, LeastAllocated,
+ *   BalancedAllocation) read each node's running totals. The index keeps them, with
+ *   each node's room, in columns by position in snapshot.nodes (NodeTable), written
+ *   when a pod is assumed on the node or forgotten (SnapshotObserver), and runs each
+ *   such plugin over the candidate nodes in one batch (filterMany, scoreMany). A node
+ *   updated in place is regrouped at once; adding or removing a node rebuilds the index
+ *   on the next cycle.
  *
  * Every node is still accounted for: the failures map counts each refused node, the
  * feasible count is exact, normalisation sees the same set of values (normalisers
  * depend on the set, not on multiplicities; see ScorePlugin.normalize), and totals are
- * summed in the same order as the exhaustive scan, so the decision (the node, its score,
- * the runners-up, the summary) equals the exhaustive scan's; a property test on random
- * clusters and pods holds it to that (test/placement-index.test.ts).
+ * the exhaustive scan's sums (term by term in the plugins' order, or in any order when
+ * every term is a small integer, where the sums are exact), so the decision (the node,
+ * its score, the runners-up, the summary) equals the exhaustive scan's; property tests
+ * on random clusters and pods hold it to that (test/placement-index.test.ts).
  *
  * The index answers only for what it can answer exactly: a full scan (every node
  * examined), a pod without spec.nodeName and without matchFields (those read the node's
