@@ -20,7 +20,7 @@
  *   server.requests                                              // every request, with verb/resource
  *   await server.close();
  *
- * Options: { controllers: 'all' | { replicaSet, deployment, garbageCollector, nodeLifecycle,
+ * Options: { controllers: 'all' | { replicaSet, deployment, statefulSet, garbageCollector, nodeLifecycle,
  * kubelet, disruption } } to run what a cluster would; { clock: new ManualClock() } to
  * move time by hand (then `await server.reconcile()`); see FakeApiServerOptions.
  * What is and is not modelled: README.md beside this file.
