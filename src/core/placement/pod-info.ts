@@ -54,6 +54,8 @@ export interface PodInfo extends PodAccount {
   readonly pod: Pod;
   readonly priority: number;
   readonly hasRequests: boolean;
+  /** The names in requests.scalar (extended resources, hugepages), listed once for the filters. */
+  readonly scalarRequests: readonly string[];
   readonly tolerations: readonly Toleration[];
   readonly nodeSelector: readonly (readonly [string, string])[];
   readonly requiredAffinity: NodeSelector | undefined;
@@ -153,6 +155,7 @@ export function preparePod(pod: Pod, lookup: ImageLookup | undefined, priority =
     nonZeroMilliCPU: res.value.nonZeroMilliCPU,
     nonZeroMemory: res.value.nonZeroMemory,
     hasRequests: hasAny(res.value.requests),
+    scalarRequests: Object.keys(res.value.requests.scalar),
     tolerations: pod.spec.tolerations ?? [],
     nodeSelector: Object.entries(pod.spec.nodeSelector ?? {}),
     requiredAffinity: affinity?.requiredDuringSchedulingIgnoredDuringExecution ?? undefined,
