@@ -27,7 +27,8 @@ import { customResource, groupVersion, resourceId } from './resources.ts';
 import { matchesFields, parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import { requirementsMatch, selectorMatches } from '../src/core/k8s/labels.ts';
 import { defaultTolerations } from '../src/core/kube-model/node-lifecycle.ts';
-import type { LabelSelector } from '../src/core/k8s/types.ts';
+import type { LabelSelector, Pod, PodDisruptionBudget } from '../src/core/k8s/types.ts';
+import { disruptionNumbers, evictionAllowed, ignoresBudgets, type DisruptionNumbers } from '../src/core/kube-model/disruption.ts';
 import {
   ApiError, alreadyExists, badRequest, conflict, forbidden, gone, invalid, methodNotAllowed, notFound, successStatus,
   tooManyRequests, unsupportedMediaType,
@@ -777,9 +778,7 @@ export class Api {
     if (opts.preconditions?.uid && opts.preconditions.uid !== pod.metadata.uid) {
       throw conflict('', 'pods', name, `Precondition failed: UID in precondition: ${opts.preconditions.uid}, UID in object meta: ${pod.metadata.uid ?? ''}`);
     }
-    const phase = pod.status?.phase;
-    const ignoresBudget = phase === 'Succeeded' || phase === 'Failed' || phase === 'Pending' || !!pod.metadata.deletionTimestamp;
-    if (!ignoresBudget) {
+    if (!ignoresBudgets(pod as unknown as Pod)) {
       const pdbDef = this.resource('policy', 'poddisruptionbudgets');
       const pdbs = this.store.scan(resourceId(pdbDef), ns).filter((p) => selectorMatches(p.spec?.selector as LabelSelector, pod.metadata.labels));
       if (pdbs.length > 1) {
@@ -788,12 +787,9 @@ export class Api {
       const pdb = pdbs[0];
       if (pdb) {
         const s = this.disruptionStatus(pdb);
-        // An unhealthy (not Ready) pod does not spend a disruption: with the default
-        // unhealthyPodEvictionPolicy IfHealthyBudget it may go while the budget's healthy
-        // count is met; AlwaysAllow lets it go regardless.
-        const policy = pdb.spec?.unhealthyPodEvictionPolicy ?? 'IfHealthyBudget';
-        const unhealthyMayGo = !podIsReady(pod) && (policy === 'AlwaysAllow' || s.currentHealthy >= s.desiredHealthy);
-        if (!unhealthyMayGo && s.disruptionsAllowed <= 0) {
+        // core/kube-model/disruption.ts: a Ready pod spends a disruption; one that is not may
+        // go while the budget is met (IfHealthyBudget) or always (AlwaysAllow).
+        if (!evictionAllowed(pdb as unknown as PodDisruptionBudget, s, pod as unknown as Pod)) {
           throw tooManyRequests('Cannot evict pod as it would violate the pod\'s disruption budget.', [{
             reason: 'DisruptionBudget',
             message: `The disruption budget ${pdb.metadata.name ?? ''} needs ${s.desiredHealthy} healthy pods and has ${s.currentHealthy} currently`,
@@ -806,36 +802,23 @@ export class Api {
   }
 
   /**
-   * A PodDisruptionBudget's status as the disruption controller computes it: expected pods
-   * (the matching pods, or the replicas of their controllers), healthy = Ready and not
-   * terminating, desired from minAvailable or maxUnavailable (int or percent, rounded up).
+   * A PodDisruptionBudget's status as the disruption controller computes it
+   * (core/kube-model/disruption.ts), a ReplicaSet's pods counting as its Deployment's scale.
    */
-  disruptionStatus(pdb: KubeObject): { expectedPods: number; currentHealthy: number; desiredHealthy: number; disruptionsAllowed: number } {
+  disruptionStatus(pdb: KubeObject): DisruptionNumbers {
     const ns = pdb.metadata.namespace ?? '';
     const pods = this.store.scan('/pods', ns).filter((p) => selectorMatches(pdb.spec?.selector as LabelSelector, p.metadata.labels));
-    const live = pods.filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
-    const currentHealthy = live.filter((p) => podIsReady(p) && !p.metadata.deletionTimestamp).length;
-    // Expected: for pods owned by a scalable controller, its spec.replicas; bare pods count one each.
-    let expected = 0;
-    const seen = new Set<string>();
-    for (const p of live) {
-      const owner = p.metadata.ownerReferences?.find((o) => o.controller);
-      if (owner && (owner.kind === 'ReplicaSet' || owner.kind === 'Deployment' || owner.kind === 'StatefulSet')) {
-        if (seen.has(owner.uid)) continue;
-        seen.add(owner.uid);
-        const ctl = owner.kind === 'ReplicaSet' ? this.store.get('apps/replicasets', ns, owner.name) : undefined;
-        expected += typeof ctl?.spec?.replicas === 'number' ? ctl.spec.replicas : live.filter((x) => x.metadata.ownerReferences?.some((o) => o.uid === owner.uid)).length;
-      } else expected += 1;
-    }
-    const scaled = (v: unknown): number => {
-      if (typeof v === 'number') return v;
-      if (typeof v === 'string' && v.endsWith('%')) return Math.ceil((Number(v.slice(0, -1)) * expected) / 100);
-      return Number(v) || 0;
-    };
-    let desiredHealthy: number;
-    if (pdb.spec?.maxUnavailable !== undefined) desiredHealthy = Math.max(0, expected - scaled(pdb.spec.maxUnavailable));
-    else desiredHealthy = scaled(pdb.spec?.minAvailable ?? 1);
-    return { expectedPods: expected, currentHealthy, desiredHealthy, disruptionsAllowed: Math.max(0, currentHealthy - desiredHealthy) };
+    const replicasOf = (o: KubeObject | undefined): number | undefined => (o ? (typeof o.spec?.replicas === 'number' ? o.spec.replicas : 1) : undefined);
+    return disruptionNumbers(pdb as unknown as PodDisruptionBudget, pods as unknown as Pod[], (ref) => {
+      if (ref.kind === 'ReplicaSet') {
+        const rs = this.store.get('apps/replicasets', ns, ref.name ?? '');
+        const d = rs?.metadata.ownerReferences?.find((r) => r.controller && r.kind === 'Deployment');
+        return d ? replicasOf(this.store.get('apps/deployments', ns, d.name)) : replicasOf(rs);
+      }
+      if (ref.kind === 'Deployment') return replicasOf(this.store.get('apps/deployments', ns, ref.name ?? ''));
+      if (ref.kind === 'StatefulSet') return replicasOf(this.store.get('apps/statefulsets', ns, ref.name ?? ''));
+      return undefined;
+    });
   }
 
   /** Writes with the server's authority, bypassing admission and strategies: for controllers and seeding. */

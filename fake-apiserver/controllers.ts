@@ -3,12 +3,19 @@
  * switchable. They act through the same Api (new resourceVersions, watch events;
  * pods are created through the create path, so admission plugins see them).
  *
- * - replicaSet: keeps spec.replicas pods from the template (generateName "<rs>-",
- *   controller ownerReference), re-creates deleted pods, removes extra ones, writes status
+ * The workload controllers' decisions are the shared model in
+ * src/core/kube-model/workload-controllers.ts (also run by the simulator's SimControllers);
+ * here they are applied through the API:
+ * - replicaSet: keeps spec.replicas active pods from the template (generateName "<rs>-",
+ *   controller ownerReference), re-creates deleted, terminating or finished pods, removes
+ *   extra ones in the controller's deletion ranking, writes status
  *   (https://kubernetes.io/docs/concepts/workloads/controllers/replicaset/).
  * - deployment: one ReplicaSet per template ("<deploy>-<pod-template-hash>"), older ones
- *   scaled to 0 (a Recreate-like rollout), status
+ *   scaled to 0 at once (no rolling update), status
  *   (https://kubernetes.io/docs/concepts/workloads/controllers/deployment/).
+ * - statefulSet: pods "<set>-<ordinal>", OrderedReady (one at a time, after the lower ones
+ *   are Running and Ready) or Parallel, failed members re-created, highest ordinal removed
+ *   first, status (https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/).
  * - garbageCollector: deletes objects whose controller owner no longer exists (background
  *   propagation, https://kubernetes.io/docs/concepts/architecture/garbage-collection/).
  * - nodeLifecycle: a node whose Lease in kube-node-lease is not renewed for the grace period
@@ -31,7 +38,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { createHash } from 'node:crypto';
 import type { Api } from './api.ts';
-import { podIsReady, qosClass } from './api.ts';
+import { qosClass } from './api.ts';
 import type { Clock } from './clock.ts';
 import { microTime, rfc3339 } from './clock.ts';
 import { resourceId } from './resources.ts';
@@ -43,12 +50,15 @@ import { runImage, runtimeImage, type DeclaredImage, type RuntimeImage, type Run
 import { nodePlatform, type NodePlatformSource } from '../src/core/platform/platform.ts';
 import { resizeVerdict } from '../src/core/kube-model/resize.ts';
 import { allocatableAmounts, podRequestAmounts } from '../src/core/k8s/resources.ts';
-import { TAINT_NODE_UNREACHABLE, type Node, type Pod, type Taint } from '../src/core/k8s/types.ts';
+import { TAINT_NODE_UNREACHABLE, type Deployment, type Node, type Pod, type PodTemplateSpec, type ReplicaSet, type StatefulSet, type Taint } from '../src/core/k8s/types.ts';
+import { deploymentPlan, replicaSetPlan, statefulSetPlan } from '../src/core/kube-model/workload-controllers.ts';
+import { podFromTemplate, statefulSetPod } from '../src/core/k8s/workloads.ts';
 import { markUnreachable, markedUnreachable, nodeUnheard, reachableTaints, taintEvictionAt } from '../src/core/kube-model/node-lifecycle.ts';
 
 export interface ControllerSwitches {
   replicaSet: boolean;
   deployment: boolean;
+  statefulSet: boolean;
   garbageCollector: boolean;
   nodeLifecycle: boolean;
   kubelet: boolean;
@@ -121,6 +131,7 @@ export class Controllers {
     this.enabled = {
       replicaSet: all || !!s.replicaSet,
       deployment: all || !!s.deployment,
+      statefulSet: all || !!s.statefulSet,
       garbageCollector: all || !!s.garbageCollector,
       nodeLifecycle: all || !!s.nodeLifecycle,
       kubelet: all || !!s.kubelet,
@@ -192,6 +203,7 @@ export class Controllers {
     this.ensureServiceAccounts();
     if (this.enabled.deployment) await this.deployments();
     if (this.enabled.replicaSet) await this.replicaSets();
+    if (this.enabled.statefulSet) await this.statefulSets();
     if (this.enabled.garbageCollector) await this.garbageCollect();
     if (this.enabled.kubelet) this.kubelets();
     if (this.enabled.nodeLifecycle) await this.nodeLifecycle();
@@ -267,100 +279,101 @@ export class Controllers {
     return this.api.store.scan(`${group}/${plural}`, ns).filter((o) => o.metadata.ownerReferences?.some((r) => r.controller && r.uid === uid));
   }
 
-  private async replicaSets(): Promise<void> {
+  /** Writes spec.replicas of an object the controller owns (a new generation). */
+  private scaleTo(plural: string, obj: KubeObject, replicas: number): KubeObject {
+    return this.put(plural, 'apps', { ...obj, spec: { ...obj.spec, replicas }, metadata: { ...obj.metadata, generation: (obj.metadata.generation ?? 1) + 1 } });
+  }
+
+  /** Deletes pods through the API (graceful, as the controllers do), in order. */
+  private async deletePods(ns: string, names: readonly string[]): Promise<void> {
     const podDef = this.api.resource('', 'pods');
-    for (const rs of this.api.store.scan('apps/replicasets')) {
-      if (rs.metadata.deletionTimestamp) continue;
-      const ns = rs.metadata.namespace ?? '';
-      const all = this.ownedBy(rs.metadata.uid, ns, 'pods', '');
-      const active = all.filter((p) => !p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
-      const want: number = rs.spec?.replicas ?? 1;
-      if (active.length < want) {
-        const owner = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.metadata.name ?? '', uid: rs.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
-        const tpl = rs.spec?.template ?? {};
-        for (let i = active.length; i < want; i++) {
-          try {
-            await this.api.create(podDef, ns, {
-              apiVersion: 'v1', kind: 'Pod',
-              metadata: { ...(tpl.metadata ?? {}), generateName: `${rs.metadata.name ?? ''}-`, namespace: ns, ownerReferences: [owner] },
-              spec: structuredClone(tpl.spec ?? {}),
-            });
-            this.writes++;
-          } catch (e) {
-            this.note(e);
-            break;
-          }
-        }
-      } else if (active.length > want) {
-        // Deletion preference of the ReplicaSet controller: unscheduled, then not ready, then newest.
-        const rank = (p: KubeObject): number => (p.spec?.nodeName ? 2 : 0) + (podIsReady(p) ? 1 : 0);
-        const victims = [...active].sort((a, b) => rank(a) - rank(b) || (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '')).slice(0, active.length - want);
-        for (const v of victims) {
-          await this.api.delete(podDef, ns, v.metadata.name ?? '', {});
-          this.writes++;
-        }
+    for (const name of names) {
+      try {
+        await this.api.delete(podDef, ns, name, {});
+        this.writes++;
+      } catch (e) {
+        this.note(e);
       }
-      const now = this.ownedBy(rs.metadata.uid, ns, 'pods', '').filter((p) => !p.metadata.deletionTimestamp);
-      const ready = now.filter(podIsReady).length;
-      const status = {
-        replicas: now.length,
-        fullyLabeledReplicas: now.length,
-        readyReplicas: ready,
-        availableReplicas: ready,
-        observedGeneration: rs.metadata.generation ?? 1,
-      };
-      const fresh = this.api.store.get('apps/replicasets', ns, rs.metadata.name ?? '');
-      if (fresh && !same(fresh.status, status)) this.put('replicasets', 'apps', { ...fresh, status });
     }
   }
 
+  /** Creates pods through the API (admission sees them); stops at the first refusal, as the controllers' slow start does. */
+  private async createPods(ns: string, pods: readonly Pod[]): Promise<void> {
+    const podDef = this.api.resource('', 'pods');
+    for (const pod of pods) {
+      try {
+        await this.api.create(podDef, ns, structuredClone(pod) as unknown as KubeObject);
+        this.writes++;
+      } catch (e) {
+        this.note(e);
+        break;
+      }
+    }
+  }
+
+  private writeStatus(plural: string, ns: string, name: string, status: object): void {
+    const fresh = this.api.store.get(`apps/${plural}`, ns, name);
+    if (fresh && !same(fresh.status, status)) this.put(plural, 'apps', { ...fresh, status });
+  }
+
+  /** The ReplicaSet controller: the decision is core/kube-model/workload-controllers.ts `replicaSetPlan`. */
+  private async replicaSets(): Promise<void> {
+    for (const rs of this.api.store.scan('apps/replicasets')) {
+      if (rs.metadata.deletionTimestamp) continue;
+      const ns = rs.metadata.namespace ?? '';
+      const name = rs.metadata.name ?? '';
+      const pods = this.ownedBy(rs.metadata.uid, ns, 'pods', '') as unknown as Pod[];
+      // The pods of every ReplicaSet of the same Deployment rank co-location on scale-down.
+      const deploy = rs.metadata.ownerReferences?.find((r) => r.controller && r.kind === 'Deployment');
+      const related = deploy ? this.ownedBy(deploy.uid, ns, 'replicasets', 'apps').flatMap((r) => this.ownedBy(r.metadata.uid, ns, 'pods', '')) as unknown as Pod[] : pods;
+      const plan = replicaSetPlan(rs as unknown as ReplicaSet, pods, this.now(), related);
+      const owner = { kind: 'ReplicaSet', apiVersion: 'apps/v1', metadata: rs.metadata };
+      const template = (rs.spec?.template ?? { spec: { containers: [] } }) as PodTemplateSpec;
+      await this.createPods(ns, Array.from({ length: plan.create }, () => podFromTemplate(owner, template, { generateName: `${name}-` })));
+      await this.deletePods(ns, plan.delete.map((p) => p.metadata.name ?? ''));
+      // The status of what is there now, after the writes.
+      const after = replicaSetPlan(rs as unknown as ReplicaSet, this.ownedBy(rs.metadata.uid, ns, 'pods', '') as unknown as Pod[], this.now());
+      this.writeStatus('replicasets', ns, name, { ...after.status, observedGeneration: rs.metadata.generation ?? 1 });
+    }
+  }
+
+  /** The Deployment controller: core/kube-model/workload-controllers.ts `deploymentPlan`. */
   private async deployments(): Promise<void> {
     const rsDef = this.api.resource('apps', 'replicasets');
     for (const d of this.api.store.scan('apps/deployments')) {
       if (d.metadata.deletionTimestamp) continue;
       const ns = d.metadata.namespace ?? '';
-      const tpl = d.spec?.template ?? {};
-      const hash = createHash('sha256').update(JSON.stringify(tpl)).digest('hex').slice(0, 10).replace(/[aeiou]/g, 'x');
-      const name = `${d.metadata.name ?? ''}-${hash}`;
       const owned = this.ownedBy(d.metadata.uid, ns, 'replicasets', 'apps');
-      const replicas: number = d.spec?.replicas ?? 1;
-      let current = owned.find((r) => r.metadata.name === name);
-      if (!current) {
-        const labels = { ...(tpl.metadata?.labels ?? {}), 'pod-template-hash': hash };
+      const plan = deploymentPlan(d as unknown as Deployment, owned as unknown as ReplicaSet[]);
+      if (plan.createReplicaSet) {
         try {
-          current = await this.api.create(rsDef, ns, {
-            apiVersion: 'apps/v1', kind: 'ReplicaSet',
-            metadata: { name, namespace: ns, labels, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata.name ?? '', uid: d.metadata.uid ?? '', controller: true, blockOwnerDeletion: true }] },
-            spec: {
-              replicas,
-              selector: { ...(d.spec?.selector ?? {}), matchLabels: { ...(d.spec?.selector?.matchLabels ?? {}), 'pod-template-hash': hash } },
-              template: { ...tpl, metadata: { ...(tpl.metadata ?? {}), labels } },
-            },
-          });
+          await this.api.create(rsDef, ns, structuredClone(plan.createReplicaSet) as unknown as KubeObject);
           this.writes++;
         } catch (e) {
           this.note(e);
           continue;
         }
-      } else if (current.spec?.replicas !== replicas) {
-        current = this.put('replicasets', 'apps', { ...current, spec: { ...current.spec, replicas }, metadata: { ...current.metadata, generation: (current.metadata.generation ?? 1) + 1 } });
       }
-      for (const old of owned) {
-        if (old.metadata.name !== name && old.spec?.replicas !== 0) {
-          this.put('replicasets', 'apps', { ...old, spec: { ...old.spec, replicas: 0 }, metadata: { ...old.metadata, generation: (old.metadata.generation ?? 1) + 1 } });
-        }
+      for (const s of plan.scale) {
+        const rs = owned.find((r) => r.metadata.name === s.name);
+        if (rs) this.scaleTo('replicasets', rs, s.replicas);
       }
-      const rsStatus = current.status ?? {};
-      const status = {
-        observedGeneration: d.metadata.generation ?? 1,
-        replicas: rsStatus.replicas ?? 0,
-        updatedReplicas: rsStatus.replicas ?? 0,
-        readyReplicas: rsStatus.readyReplicas ?? 0,
-        availableReplicas: rsStatus.availableReplicas ?? 0,
-        unavailableReplicas: Math.max(0, replicas - (rsStatus.availableReplicas ?? 0)),
-      };
-      const fresh = this.api.store.get('apps/deployments', ns, d.metadata.name ?? '');
-      if (fresh && !same(fresh.status, status)) this.put('deployments', 'apps', { ...fresh, status });
+      const now = this.ownedBy(d.metadata.uid, ns, 'replicasets', 'apps');
+      this.writeStatus('deployments', ns, d.metadata.name ?? '', { observedGeneration: d.metadata.generation ?? 1, ...deploymentPlan(d as unknown as Deployment, now as unknown as ReplicaSet[]).status });
+    }
+  }
+
+  /** The StatefulSet controller: core/kube-model/workload-controllers.ts `statefulSetPlan`. */
+  private async statefulSets(): Promise<void> {
+    for (const s of this.api.store.scan('apps/statefulsets')) {
+      if (s.metadata.deletionTimestamp) continue;
+      const ns = s.metadata.namespace ?? '';
+      const set = s as unknown as StatefulSet;
+      const plan = statefulSetPlan(set, this.ownedBy(s.metadata.uid, ns, 'pods', '') as unknown as Pod[]);
+      await this.createPods(ns, plan.create.map((ord) => statefulSetPod(set, ord)));
+      await this.deletePods(ns, plan.delete);
+      const after = statefulSetPlan(set, this.ownedBy(s.metadata.uid, ns, 'pods', '') as unknown as Pod[]);
+      this.writeStatus('statefulsets', ns, s.metadata.name ?? '', { ...after.status, observedGeneration: s.metadata.generation ?? 1 });
     }
   }
 
@@ -671,13 +684,14 @@ export class Controllers {
 
   private disruption(): void {
     for (const pdb of this.api.store.scan('policy/poddisruptionbudgets')) {
-      const s = this.api.disruptionStatus(pdb);
+      const { error, ...s } = this.api.disruptionStatus(pdb);
       const status = {
         ...s,
         observedGeneration: pdb.metadata.generation ?? 1,
         conditions: [{
           type: 'DisruptionAllowed', status: s.disruptionsAllowed > 0 ? 'True' : 'False',
-          reason: s.disruptionsAllowed > 0 ? 'SufficientPods' : 'InsufficientPods', message: '',
+          // A budget the controller cannot compute fails safe (SyncFailed, the reason as message).
+          reason: error !== undefined ? 'SyncFailed' : s.disruptionsAllowed > 0 ? 'SufficientPods' : 'InsufficientPods', message: error ?? '',
           observedGeneration: pdb.metadata.generation ?? 1,
           lastTransitionTime: ((pdb.status?.conditions ?? [])[0] as Condition | undefined)?.status === (s.disruptionsAllowed > 0 ? 'True' : 'False')
             ? ((pdb.status?.conditions ?? [])[0] as Condition).lastTransitionTime : rfc3339(this.now()),

@@ -58,6 +58,63 @@ describe('workload controllers (running by themselves)', () => {
   });
 });
 
+describe('workload controllers on the shared model (src/core/kube-model/workload-controllers.ts; manual clock)', () => {
+  const clock = new ManualClock(Date.UTC(2026, 10, 25, 12, 0, 0));
+  let server: FakeApiServer;
+  let core: CoreV1Api;
+  let apps: AppsV1Api;
+  beforeAll(async () => {
+    server = await FakeApiServer.start({ clock, controllerAutoRun: false, controllers: { replicaSet: true, statefulSet: true, kubelet: true } });
+    core = server.client(CoreV1Api);
+    apps = server.client(AppsV1Api);
+    server.seed(node('n1'), node('n2'));
+  });
+  afterAll(() => server.close());
+
+  const names = async (app: string): Promise<string[]> =>
+    (await core.listNamespacedPod({ namespace: 'default', labelSelector: `app=${app}` })).items.filter((p) => !p.metadata?.deletionTimestamp).map((p) => p.metadata?.name ?? '').sort();
+  const bind = (name: string, nodeName: string): Promise<unknown> => core.createNamespacedPodBinding({ name, namespace: 'default', body: { metadata: { name }, target: { kind: 'Node', name: nodeName } } });
+
+  it('a StatefulSet (OrderedReady) creates db-0, and db-1 only once db-0 is Running and Ready; scale-down removes the highest ordinal', async () => {
+    await apps.createNamespacedStatefulSet({ namespace: 'default', body: { metadata: { name: 'db' }, spec: { replicas: 2, serviceName: 'db', selector: { matchLabels: { app: 'db' } }, template: template('db') } } });
+    await server.reconcile();
+    expect(await names('db')).toEqual(['db-0']);
+    const p0 = await core.readNamespacedPod({ name: 'db-0', namespace: 'default' });
+    expect(p0.metadata?.labels).toMatchObject({ 'statefulset.kubernetes.io/pod-name': 'db-0', 'apps.kubernetes.io/pod-index': '0' });
+    expect(p0.spec).toMatchObject({ hostname: 'db-0', subdomain: 'db' });
+    await bind('db-0', 'n1');
+    await server.reconcile();
+    expect(await names('db')).toEqual(['db-0', 'db-1']);
+    await bind('db-1', 'n2');
+    await server.reconcile();
+    expect((await apps.readNamespacedStatefulSet({ name: 'db', namespace: 'default' })).status).toMatchObject({ replicas: 2, readyReplicas: 2 });
+    await apps.patchNamespacedStatefulSetScale({ name: 'db', namespace: 'default', body: { spec: { replicas: 1 } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    await server.reconcile();
+    expect(await names('db')).toEqual(['db-0']);
+  });
+
+  it('a ReplicaSet replaces a Failed pod and does not count it in status.replicas; scale-down takes the unassigned pod first', async () => {
+    await apps.createNamespacedReplicaSet({ namespace: 'default', body: { metadata: { name: 'web' }, spec: { replicas: 2, selector: { matchLabels: { app: 'web' } }, template: template('web') } } });
+    await server.reconcile();
+    const [a = '', b = ''] = await names('web');
+    await bind(a, 'n1');
+    await bind(b, 'n2');
+    await server.reconcile();
+    const failed = await core.readNamespacedPod({ name: b, namespace: 'default' });
+    await core.replaceNamespacedPodStatus({ name: b, namespace: 'default', body: { ...failed, status: { ...failed.status, phase: 'Failed', reason: 'Evicted' } } });
+    await server.reconcile();
+    const now = await names('web');
+    expect(now).toHaveLength(3);
+    expect((await apps.readNamespacedReplicaSet({ name: 'web', namespace: 'default' })).status?.replicas).toBe(2);
+    const fresh = now.find((n) => n !== a && n !== b) ?? '';
+    await apps.patchNamespacedReplicaSetScale({ name: 'web', namespace: 'default', body: { spec: { replicas: 1 } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    await server.reconcile();
+    const left = await names('web');
+    expect(left).toContain(a);
+    expect(left).not.toContain(fresh);
+  });
+});
+
 describe('node lifecycle and the kubelet model (manual clock)', () => {
   const clock = new ManualClock(Date.UTC(2026, 10, 25, 12, 0, 0));
   let server: FakeApiServer;

@@ -79,15 +79,24 @@ describe('pods/eviction and PodDisruptionBudgets', () => {
     expect((await core.readNamespacedPod({ name: 'web-2', namespace: 'default' })).metadata?.deletionTimestamp).toBeUndefined();
   });
 
-  it('maxUnavailable as a percent (rounded up) and pods being deleted count as unavailable', async () => {
+  it('maxUnavailable as a percent (rounded up, of the controller\'s replicas) and pods being deleted count as unavailable', async () => {
+    // A scale-based budget counts the pods' controller: a ReplicaSet of 3 owns them.
+    server.seed({ apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'web', namespace: 'default', uid: 'rs-web' }, spec: { replicas: 3, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'x' }] } } } } as never);
+    for (const n of ['web-1', 'web-2', 'web-3']) {
+      const p = readyPod(n, { app: 'web' });
+      server.seed({ ...p, metadata: { ...p.metadata, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web', uid: 'rs-web', controller: true }] } });
+    }
     await pdb('max34', { maxUnavailable: '34%' }); // ceil(0.34 * 3) = 2 may be unavailable
     await evict('web-1'); // graceful: web-1 is terminating, so no longer healthy
     await evict('web-2');
     await expectStatus(evict('web-3'), 429, 'TooManyRequests');
   });
 
-  it('minAvailable as a percent', async () => {
+  it('minAvailable as a percent; a scale-based budget over pods without a controller fails safe', async () => {
     await pdb('pct', { minAvailable: '100%' });
+    await expectStatus(evict('web-3'), 429, 'TooManyRequests');
+    await policy.deleteNamespacedPodDisruptionBudget({ name: 'pct', namespace: 'default' });
+    await pdb('bare', { maxUnavailable: 2 });
     await expectStatus(evict('web-3'), 429, 'TooManyRequests');
   });
 

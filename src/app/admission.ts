@@ -5,13 +5,14 @@
  * controller finishes the job (scheduling gates can only be added at creation).
  */
 import {
-  affinityPatch, annotationPatch, gatePatch, hasGate, hasRequiredArchAffinity, preferredTerms, requiredExpressions, type ArchPreference,
+  annotationPatch, gatePatch, hasGate, hasRequiredArchAffinity, preferredPlatformTerms, requiredTerms, termsPatch, type ArchPreference,
 } from '../core/admission/affinity.ts';
 import { DECISION_ANNOTATION, OPT_OUT_LABEL, parseSourceImages, PLATFORM_GATE, SOURCE_IMAGES_ANNOTATION, sourceImagesValue } from '../core/k8s/annotations.ts';
 import type { JsonPatchOp } from '../core/admission/json-patch.ts';
 import { affinityTarget, podPlatforms } from '../core/admission/platforms.ts';
 import { podImages, type PodLike } from '../core/admission/pod.ts';
-import { admissionPlatforms, policyForPod, type UnreadableAction } from '../core/placement/namespace-policy.ts';
+import { admissionPlatforms, policyForPod } from '../core/placement/namespace-policy.ts';
+import { DEFAULT_RELEASE_AFTER_MS, unreadableVerdict, type UnreadableFallback } from '../core/placement/unreadable-images.ts';
 import type { PlacementPolicyReader } from '../ports/placement-policy.ts';
 import { containerBounds, type ScalingPolicy } from '../core/autoscale/policy.ts';
 import { boostAnnotation, boostPolicyFor, planBoost, STARTUP_BOOST_ANNOTATION, type BoostPodLike } from '../core/autoscale/startup-boost.ts';
@@ -25,10 +26,10 @@ export interface AdmissionOptions {
   readonly skipNamespaces: readonly string[];
   /** Per-namespace placement policies, read as the scheduler and the extender read them. */
   readonly policies?: PlacementPolicyReader;
-  /** ScalingPolicies with a startupBoost, and the largest node's CPU (a snapshot kept fresh by the caller). */
+  /** ScalingPolicies with a startupBoost, and the CPU room of the nodes (a snapshot kept fresh by the caller). */
   readonly startupBoost?: StartupBoostSource;
-  /** Without policies: what to do when an image's platforms cannot be read (serve: --gate-release-after-ms 0 is Block). */
-  readonly unreadableImages?: UnreadableAction;
+  /** When no policy says what to do with an image whose platforms cannot be read (serve: --gate-release-after-ms; default Unconstrained). */
+  readonly unreadable?: UnreadableFallback;
 }
 
 export type AdmissionOutcome = 'mutated' | 'gated' | 'skipped';
@@ -43,7 +44,7 @@ export interface AdmissionDecision {
 
 export interface StartupBoostSource {
   policies(): readonly ScalingPolicy[];
-  /** The largest node's allocatable CPU in millicores; undefined when unknown. */
+  /** The most CPU (millicores) a pod may get and still fit a node; undefined when unknown (then no pod is boosted). */
   roomMilli(): number | undefined;
 }
 
@@ -54,6 +55,9 @@ export function boostAtCreation(pod: PodLike, namespace: string, source: Startup
   if (pod.metadata?.annotations?.[STARTUP_BOOST_ANNOTATION]) return undefined;
   const policy = boostPolicyFor(source.policies(), pod as BoostPodLike, namespace);
   if (!policy?.spec.startupBoost) return undefined;
+  // The boost is never above the nodes' room: with the nodes not read yet (a webhook just started), no boost.
+  const room = source.roomMilli();
+  if (room === undefined) return undefined;
   const containers = (pod.spec?.containers ?? []) as readonly ContainerWithCpu[];
   const plan = planBoost(
     containers.map((c) => ({ name: c.name, requestMilli: cpuMilli(c.resources?.requests?.['cpu']), limitMilli: cpuMilli(c.resources?.limits?.['cpu']) })),
@@ -62,7 +66,7 @@ export function boostAtCreation(pod: PodLike, namespace: string, source: Startup
       const max = containerBounds(policy.spec, name).max.cpu;
       return max === undefined ? undefined : Math.round(max * 1000);
     },
-    source.roomMilli(),
+    room,
   );
   if (plan.containers.length === 0) return undefined;
   const patch: JsonPatchOp[] = [];
@@ -105,7 +109,6 @@ function admitPlacement(pod: PodLike, namespace: string, opts: AdmissionOptions)
   const nsPolicy = opts.policies?.policyFor(namespace);
   const policy = nsPolicy ? policyForPod(nsPolicy, pod.metadata?.labels) : undefined;
   if (nsPolicy && !policy) return skip(`excluded by the excludePods selector of ${nsPolicy.source}`);
-  const unreadable = policy?.unreadableImages ?? opts.unreadableImages ?? 'Unconstrained';
   const images = podImages(pod);
   if (images.length === 0) return skip('no containers');
   // Re-invoked after another webhook added containers (a sidecar): their images narrow the
@@ -120,27 +123,31 @@ function admitPlacement(pod: PodLike, namespace: string, opts: AdmissionOptions)
     : added.length > 0 ? { [SOURCE_IMAGES_ANNOTATION]: JSON.stringify({ ...recorded, ...JSON.parse(sourceImagesValue(added)) as Record<string, string> }) } : {};
   const { resolved, missing, failed } = opts.resolver.cachedPod(images);
 
-  // Failures no retry will fix: the pod would not start anyway, so it is let through untouched.
-  const permanent = failed.filter((f) => !isTransientImageError(f.error));
-  if (permanent.length > 0 && unreadable === 'Block') {
-    const reason = `held (unreadableImages: Block): ${permanent.map((f) => `container ${f.image.container}: ${f.error.message}`).join('; ')}`;
-    return { outcome: 'gated', patch: [...gatePatch(pod), ...annotationPatch(pod, { ...sourceImages, [DECISION_ANNOTATION]: reason })], reason, warnings: [`polyarch: ${reason}`] };
+  // Images whose platforms cannot be read: the one verdict the gate controller, the extender and the scheduler make too (at creation the pod's age is 0).
+  const fallback = opts.unreadable ?? { action: 'Unconstrained', releaseAfterMs: DEFAULT_RELEASE_AFTER_MS };
+  const verdict = unreadableVerdict(policy, fallback, failed.map((f) => ({ image: f.image.image, container: f.image.container, message: f.error.message, transient: isTransientImageError(f.error) })), 0);
+  if (verdict?.action === 'block') {
+    return { outcome: 'gated', patch: [...gatePatch(pod), ...annotationPatch(pod, { ...sourceImages, [DECISION_ANNOTATION]: verdict.reason })], reason: verdict.reason, warnings: [`polyarch: ${verdict.reason}`] };
   }
-  if (permanent.length > 0) {
-    return skip('an image cannot be resolved', permanent.map((f) => `polyarch: container ${f.image.container}: ${f.error.message}; no platform constraint added`));
-  }
-  if (missing.length > 0 || failed.length > 0) {
+  if (missing.length > 0 || verdict?.action === 'wait') {
     const waiting = [...missing.map((m) => m.image), ...failed.map((f) => f.image.image)];
     const reason = `waiting for the platforms of ${[...new Set(waiting)].join(', ')}`;
     return { outcome: 'gated', patch: [...gatePatch(pod), ...annotationPatch(pod, { ...sourceImages, [DECISION_ANNOTATION]: reason })], reason, warnings: [] };
   }
+  const unconstrained = verdict?.action === 'unconstrained' ? verdict : undefined;
 
   const platforms = podPlatforms(resolved);
   if (platforms.perArchTag) {
     const reason = 'images differ per architecture: the platform is chosen before scheduling';
     return { outcome: 'gated', patch: [...gatePatch(pod), ...annotationPatch(pod, { ...sourceImages, [DECISION_ANNOTATION]: reason })], reason, warnings: [] };
   }
-  const narrowed = admissionPlatforms(platforms.allowed, policy, opts.preferences);
+  // Unconstrained images add no constraint; with none read, only the policy's platforms constrain.
+  const narrowed = admissionPlatforms(resolved.length > 0 ? platforms.allowed : undefined, policy, opts.preferences);
+  const warnings = unconstrained ? [`polyarch: ${unconstrained.reason}`] : [];
+  if (!narrowed.allowed) {
+    const reason = unconstrained?.reason ?? 'no image to constrain';
+    return { outcome: 'skipped', patch: annotationPatch(pod, { ...sourceImages, [DECISION_ANNOTATION]: reason }), reason, warnings };
+  }
   const target = affinityTarget(narrowed.allowed);
   if (!target) {
     const reason = platforms.allowed.length > 0 && policy
@@ -148,10 +155,12 @@ function admitPlacement(pod: PodLike, namespace: string, opts: AdmissionOptions)
       : `no platform runs every container (${platforms.reasons.join('; ')})`;
     return { outcome: 'skipped', patch: annotationPatch(pod, { [DECISION_ANNOTATION]: reason }), reason, warnings: [`polyarch: ${reason}`] };
   }
-  const reason = `required ${target.os}/{${target.architectures.join(',')}}: the platforms every container has an image for${policy?.platforms ? ` and ${policy.source} allows` : ''}`;
+  const variants = Object.entries(narrowed.variants).filter(([a]) => target.architectures.includes(a)).map(([a, vs]) => `${a}/{${vs.map((v) => v || 'v1').join(',')}}`);
+  const reason = `required ${target.os}/{${target.architectures.join(',')}}${variants.length ? ` (variants ${variants.join(', ')})` : ''}: ${resolved.length > 0 ? 'the platforms every container has an image for' : 'every platform'}${policy?.platforms ? ` and ${policy.source} allows` : ''}${unconstrained ? `; ${unconstrained.reason}` : ''}`;
+  const affinity = termsPatch(pod, requiredTerms(target, narrowed.variants), preferredPlatformTerms(target.architectures, narrowed.preferences), true);
   const patch = [
-    ...affinityPatch(pod, requiredExpressions(target), preferredTerms(target.architectures, narrowed.preferences)),
+    ...affinity.ops,
     ...annotationPatch(pod, { ...sourceImages, [DECISION_ANNOTATION]: reason }),
   ];
-  return { outcome: 'mutated', patch, reason, warnings: [] };
+  return { outcome: 'mutated', patch, reason, warnings };
 }

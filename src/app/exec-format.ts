@@ -23,7 +23,7 @@ import { decideRepair } from '../core/exec-format/repair.ts';
 import { sourceImages } from '../core/k8s/annotations.ts';
 import type { Node, Pod } from '../core/k8s/types.ts';
 import { podKey } from '../core/k8s/types.ts';
-import { migrationName } from '../core/migration/record.ts';
+import { migrationName, type MigrationRecord } from '../core/migration/record.ts';
 import { imageReferences } from '../core/placement/batch.ts';
 import type { ImageInfo } from '../core/placement/pod-info.ts';
 import { formatPlatform, nodePlatform } from '../core/platform/platform.ts';
@@ -68,14 +68,20 @@ export interface ExecFormatCase {
 
 export interface ExecFormatRound {
   readonly cases: readonly ExecFormatCase[];
+  /** Pods held before (their images ran nowhere else) that can move now: a node of another platform came, the image got a new digest, or an entry was forgotten. */
+  readonly resumed: readonly { readonly pod: string; readonly reason: string }[];
   /** Entries of the store left out because they do not parse, and pods whose status could not be read. */
   readonly errors: readonly string[];
 }
 
-/** Reads the store into the image lookup service; the number of entries new to it, and the store's invalid entries. */
-export async function loadBadPlatforms(store: BadPlatformStore, resolver: ImageLookupService): Promise<{ added: number; errors: readonly string[] }> {
+/**
+ * Reads the store into the image lookup service, replacing what it knew (an entry removed
+ * with `polyarch exec-format forget` is offered again); `keep`: entries not saved yet. The
+ * numbers of entries added and removed, and the store's invalid entries.
+ */
+export async function loadBadPlatforms(store: BadPlatformStore, resolver: ImageLookupService, keep: readonly BadPlatform[] = []): Promise<{ added: number; removed: number; errors: readonly string[] }> {
   const r = await store.listBadPlatforms();
-  return { added: resolver.noteBadPlatforms(r.entries), errors: r.errors };
+  return { ...resolver.replaceBadPlatforms([...r.entries, ...keep]), errors: r.errors };
 }
 
 export class ExecFormatController {
@@ -101,16 +107,24 @@ export class ExecFormatController {
   async runOnce(): Promise<ExecFormatRound> {
     const { cluster, resolver } = this.o;
     const errors: string[] = [];
-    const loaded = await loadBadPlatforms(this.o.store, resolver);
+    const loaded = await loadBadPlatforms(this.o.store, resolver, this.unsaved);
     for (const e of loaded.errors) this.warnOnce(`store:${e}`, { error: e }, 'exec format record ignored: invalid entry');
     errors.push(...loaded.errors);
     await this.saveUnsaved();
 
-    const known = new Set((await cluster.listMigrations()).map((r) => r.name));
+    const migrations = await cluster.listMigrations();
+    const known = new Set(migrations.map((r) => r.name));
     const nodes = await cluster.listNodes();
     const byName = new Map(nodes.map((n) => [n.metadata.name ?? '', n]));
     const cases: ExecFormatCase[] = [];
-    for (const pod of await cluster.listPods()) {
+    const all = await cluster.listPods();
+    const resumed: { pod: string; reason: string }[] = [];
+    for (const held of migrations) {
+      if (held.spec.reason !== 'exec-format-error' || held.spec.heldReason === undefined) continue;
+      const r = await this.reexamine(held, all, nodes);
+      if (r) resumed.push(r);
+    }
+    for (const pod of all) {
       const nodeName = pod.spec.nodeName;
       if (!nodeName || pod.metadata.deletionTimestamp || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
       if (known.has(migrationName(pod))) continue;
@@ -119,7 +133,35 @@ export class ExecFormatController {
       const c = await this.repair(pod, finding, byName.get(nodeName), nodes, errors);
       if (c) cases.push(c);
     }
-    return { cases, errors };
+    return { cases, resumed, errors };
+  }
+
+  /**
+   * A pod held because its images ran nowhere else, looked at again every round with what
+   * is known now (the nodes, the images' current digests, the record without the entries
+   * someone forgot): when it can run somewhere, the held Migration is replaced by a move.
+   */
+  private async reexamine(held: MigrationRecord, pods: readonly Pod[], nodes: readonly Node[]): Promise<{ pod: string; reason: string } | undefined> {
+    const { cluster, resolver } = this.o;
+    const pod = pods.find((p) => podKey(p) === held.spec.pod && (!held.spec.podUID || p.metadata.uid === held.spec.podUID));
+    if (!pod?.spec.nodeName || pod.metadata.deletionTimestamp) return undefined;
+    const refs = imageReferences([pod]);
+    const resolved = await resolver.resolvePod(pod, refs.map((image, index) => ({ kind: 'containers' as const, index, container: image, image })), { waitMs: this.o.lookupWaitMs ?? 10_000 });
+    if (!resolved.ok) return undefined;
+    const known = new Map<string, ImageInfo>(resolved.value.map((r) => [r.image.image, { ok: true, value: r.platforms }]));
+    const seen = (held.spec.heldReason ?? '').split('; ')[0] ?? '';
+    const repair = decideRepair(pod, (r) => known.get(r), nodes, { seen: `${seen}; looked at again` });
+    if (repair.kind !== 'move') return undefined;
+    const gone = await cluster.deleteMigration(held.name);
+    if (!gone.ok && gone.error.kind !== 'not-found') {
+      this.log.warn({ pod: held.spec.pod, error: gone.error.message }, 'cannot replace the held Migration; retried next round');
+      return undefined;
+    }
+    const key = podKey(pod);
+    await cluster.recordEvent({ involved: { kind: 'Pod', namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '' }, type: 'Normal', reason: 'ExecFormatRepairResumed', message: repair.reason });
+    await this.o.migrator.start(pod, pod.spec.nodeName, { reason: 'exec-format-error' });
+    this.log.info({ pod: key }, repair.reason);
+    return { pod: key, reason: repair.reason };
   }
 
   /** The first exec format error the pod shows: in its status, else in the log tail of a container that exited at once. */
@@ -165,7 +207,8 @@ export class ExecFormatController {
     const answer = await resolver.resolve(original, { credentials });
     const bad = badPlatformOf(finding, {
       pod: key, node: nodeName, platform: np.value, image: original, at: new Date(clock.now()).toISOString(),
-      ...(answer.ok ? { platforms: answer.value.platforms } : {}),
+      // Every entry the runtime may pull, those already seen not to run included.
+      ...(answer.ok ? { platforms: [...answer.value.platforms, ...(answer.value.withheld ?? [])] } : {}),
     });
     if (!bad.ok) {
       errors.push(`pod ${key}: ${bad.error}`);

@@ -10,17 +10,18 @@ import type { ArchPreference } from '../core/admission/affinity.ts';
 import { DECISION_ANNOTATION, PLATFORM_ANNOTATION, SOURCE_IMAGES_ANNOTATION, sourceImages, sourceImagesValue } from '../core/k8s/annotations.ts';
 import { podName, type PodLike } from '../core/admission/pod.ts';
 import type { Node, Pod } from '../core/k8s/types.ts';
-import { imageReferences } from '../core/placement/batch.ts';
+import { podImageReferences } from '../core/placement/batch.ts';
 import { createFramework, evaluateNodes, runFilters, type Framework } from '../core/placement/framework.ts';
 import { applyPlacementPolicy, frameworkForPolicy, policyForPod } from '../core/placement/namespace-policy.ts';
 import { MAX_NODE_SCORE } from '../core/placement/plugin.ts';
-import { preparePod, type ImageInfo, type PodInfo } from '../core/placement/pod-info.ts';
+import { preparePod, unconstrainedImage, type ImageInfo, type PodInfo } from '../core/placement/pod-info.ts';
+import { podAgeMs, unreadableVerdict, type UnreadableFallback } from '../core/placement/unreadable-images.ts';
 import { chooseImages } from '../core/placement/schedule.ts';
 import { ClusterSnapshot } from '../core/placement/snapshot.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ClusterReader, ClusterWriter } from '../ports/cluster.ts';
 import type { PlacementPolicyReader } from '../ports/placement-policy.ts';
-import type { ImageLookupService } from './image-lookup.ts';
+import { isTransientImageError, type ImageLookupService } from './image-lookup.ts';
 import type { NodeLike } from './placement-choice.ts';
 
 /** k8s.io/kube-scheduler/extender/v1 MaxExtenderPriority. */
@@ -43,6 +44,8 @@ export interface ExtenderOptions {
   readonly preferences: readonly ArchPreference[];
   /** Per-namespace placement policies, read as the scheduler and the webhook read them. */
   readonly policies?: PlacementPolicyReader;
+  /** When no policy says what to do with an image whose platforms cannot be read (serve: --gate-release-after-ms; default Block). */
+  readonly unreadable?: UnreadableFallback;
 }
 
 /** ExtenderArgs after validation: `nodes` when kube-scheduler sends whole Nodes, `nodeNames` when nodeCacheCapable. */
@@ -76,6 +79,7 @@ type Candidates = { ok: true; nodes: NodeLike[]; missing: Record<string, string>
 
 export class Extender {
   private readonly framework: Framework;
+  private lastSnapshot: { readonly nodes: readonly NodeLike[]; readonly snapshot: ClusterSnapshot } | undefined;
 
   constructor(private readonly opts: ExtenderOptions) {
     const architecturePreference: Record<string, number> = {};
@@ -89,12 +93,18 @@ export class Extender {
   private async prepare(pod: PodLike, signal?: AbortSignal): Promise<Prepared> {
     const p = pod as Pod;
     if (!Array.isArray(p.spec?.containers)) return { ok: false, error: `pod ${podName(pod)}: spec.containers: required` };
-    const refs = imageReferences([p]);
-    const resolved = await this.opts.resolver.resolvePod(p, refs.map((image, index) => ({ kind: 'containers' as const, index, container: image, image })), { waitMs: this.opts.deadlineMs, signal });
-    if (!resolved.ok) return { ok: false, error: `pod ${podName(pod)}: ${resolved.error.message}` };
-    const known = new Map<string, ImageInfo>(resolved.value.map((r) => [r.image.image, { ok: true, value: r.platforms }]));
-    const prepared = preparePod(p, (ref) => known.get(ref));
+    const refs = podImageReferences(p);
+    const settled = await this.opts.resolver.settlePod(p, refs.map((r, index) => ({ kind: 'containers' as const, index, container: r.container, image: r.reference })), { waitMs: this.opts.deadlineMs, signal });
     const policy = this.opts.policies ? policyForPod(this.opts.policies.policyFor(p.metadata?.namespace ?? 'default'), p.metadata?.labels) : undefined;
+    // The one unreadableImages verdict (the webhook, its gate controller and the scheduler make it too).
+    const verdict = unreadableVerdict(policy, this.opts.unreadable ?? { action: 'Block', releaseAfterMs: 0 }, settled.failed.map((f) => ({
+      image: f.image.image, container: f.image.container, message: f.error.message, transient: isTransientImageError(f.error),
+    })), podAgeMs(p, this.opts.clock.now()));
+    if (verdict?.action === 'wait') return { ok: false, error: `pod ${podName(pod)}: ${verdict.reason}` };
+    if (verdict?.action === 'block') return { ok: false, refuseAll: verdict.reason };
+    const known = new Map<string, ImageInfo>(settled.resolved.map((r) => [r.image.image, { ok: true, value: r.platforms }]));
+    if (verdict?.action === 'unconstrained') for (const ref of verdict.images) known.set(ref, unconstrainedImage(ref, verdict.reason));
+    const prepared = preparePod(p, (ref) => known.get(ref));
     if (prepared.ok) return { ok: true, info: applyPlacementPolicy(prepared.value, policy), framework: frameworkForPolicy(this.framework, policy) };
     if (prepared.kind === 'invalid') return { ok: false, error: `pod ${podName(pod)}: invalid pod: ${prepared.error}` };
     return { ok: false, refuseAll: prepared.error };
@@ -119,9 +129,22 @@ export class Extender {
   }
 
   /** The candidates through the extender profile's filters and scores. */
-  private evaluate(prepared: { info: PodInfo; framework: Framework }, nodes: readonly NodeLike[]): ReturnType<typeof evaluateNodes> {
+  private evaluate(prepared: { info: PodInfo; framework: Framework }, nodes: readonly NodeLike[], score: boolean): ReturnType<typeof evaluateNodes> {
+    return evaluateNodes(prepared.framework, this.snapshotOf(nodes), prepared.info, nodes.map((n) => n.metadata?.name ?? ''), { score });
+  }
+
+  /**
+   * The candidates' snapshot, kept for the next request with the same node objects:
+   * kube-scheduler asks about the same nodes pod after pod, and the node cache hands out
+   * the same object until the node changes (a changed node is a new object), so the
+   * nodes' state is not rebuilt per request. Evaluation only reads the snapshot.
+   */
+  private snapshotOf(nodes: readonly NodeLike[]): ClusterSnapshot {
+    const last = this.lastSnapshot;
+    if (last && last.nodes.length === nodes.length && last.nodes.every((n, i) => n === nodes[i])) return last.snapshot;
     const snapshot = ClusterSnapshot.fromNodes(nodes as readonly Node[]);
-    return evaluateNodes(prepared.framework, snapshot, prepared.info, nodes.map((n) => n.metadata?.name ?? ''));
+    this.lastSnapshot = { nodes: [...nodes], snapshot };
+    return snapshot;
   }
 
   async filter(input: ExtenderInput, signal?: AbortSignal): Promise<FilterAnswer> {
@@ -137,7 +160,7 @@ export class Extender {
     if (!prepared.ok) {
       for (const n of cands.nodes) unresolvable[n.metadata?.name ?? ''] = prepared.refuseAll;
     } else {
-      const out = this.evaluate(prepared, cands.nodes);
+      const out = this.evaluate(prepared, cands.nodes, false);
       passed = new Set(out.feasible.map((f) => f.node));
       const hard = new Set(out.unresolvable);
       for (const [name, reason] of Object.entries(out.failed)) {
@@ -159,7 +182,7 @@ export class Extender {
     const totals = new Map<string, number>();
     if (prepared.ok) {
       const weights = prepared.framework.scores.reduce((s, w) => s + w.weight, 0);
-      for (const f of this.evaluate(prepared, cands.nodes).feasible) totals.set(f.node, weights > 0 ? f.total / weights : 0);
+      for (const f of this.evaluate(prepared, cands.nodes, true).feasible) totals.set(f.node, weights > 0 ? f.total / weights : 0);
     }
     const scores = cands.nodes.map((n) => ({ host: n.metadata?.name ?? '', score: toExtenderPriority(totals.get(n.metadata?.name ?? '') ?? 0) }));
     for (const name of Object.keys(cands.missing)) scores.push({ host: name, score: 0 });

@@ -6,7 +6,7 @@
  */
 import { runEvery } from './run-loop.ts';
 import {
-  affinityPatch, annotationPatch, hasRequiredArchAffinity, imagePatch, preferredTerms, removeGatePatch, requiredExpressions, type ArchPreference,
+  affinityPatch, annotationPatch, hasRequiredArchAffinity, imagePatch, preferredPlatformTerms, removeGatePatch, requiredExpressions, requiredTerms, termsPatch, type ArchPreference,
 } from '../core/admission/affinity.ts';
 import { DECISION_ANNOTATION, PLATFORM_ANNOTATION, PLATFORM_GATE, parseSourceImages, SOURCE_IMAGES_ANNOTATION, sourceImagesValue } from '../core/k8s/annotations.ts';
 import { placementChoice, type NodeLike, type PlatformChoice } from './placement-choice.ts';
@@ -16,11 +16,12 @@ import { bestVariant } from '../core/placement/pod-info.ts';
 import { podImages, podName, type PodLike } from '../core/admission/pod.ts';
 import { displayPlatform } from '../core/placement/display.ts';
 import { admissionPlatforms, policyForPod, type EffectivePlacementPolicy } from '../core/placement/namespace-policy.ts';
+import { fallbackFromReleaseAfter, podAgeMs, unreadableVerdict } from '../core/placement/unreadable-images.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { PlacementPolicyReader } from '../ports/placement-policy.ts';
 import type { ClusterReader, ClusterWriter } from '../ports/cluster.ts';
 import type { PodJsonPatcher } from '../ports/pod-json-patch.ts';
-import type { ImageLookupService } from './image-lookup.ts';
+import { isTransientImageError, type ImageLookupService } from './image-lookup.ts';
 
 export type GateCluster = Pick<ClusterReader, 'listNodes'> & Pick<ClusterWriter, 'recordEvent'> & PodJsonPatcher;
 
@@ -31,9 +32,10 @@ export interface GateControllerOptions {
   readonly preferences: readonly ArchPreference[];
   readonly deadlineMs: number;
   /**
-   * A pod whose images still cannot be resolved after this long is released without a
-   * platform constraint (as failurePolicy Ignore would have admitted it) rather than
-   * kept pending forever. 0 keeps it gated.
+   * serve's --gate-release-after-ms: the built-in unreadableImages fallback
+   * (core/placement/unreadable-images.ts fallbackFromReleaseAfter): a pod whose images
+   * still cannot be read after this long is released without a constraint from them (as
+   * failurePolicy Ignore would have admitted it) rather than kept pending forever. 0: Block.
    */
   readonly releaseAfterMs: number;
   /** Poll interval of run(). */
@@ -43,9 +45,6 @@ export interface GateControllerOptions {
   /** Picks the platform for per-architecture-tag images; the placement core's (placement-choice.ts) by default. */
   readonly choose?: (images: readonly ResolvedImage[], nodes: readonly NodeLike[], preferences: readonly ArchPreference[], pod: PodLike, policy?: EffectivePlacementPolicy) => PlatformChoice;
 }
-
-/** How long an Unconstrained policy waits before releasing when serve's --gate-release-after-ms is 0 (its default). */
-export const DEFAULT_RELEASE_AFTER_MS = 600_000;
 
 export type GateOutcome = 'lifted' | 'released' | 'waiting' | 'refused' | 'failed';
 
@@ -92,18 +91,17 @@ export class GateController {
     const originals = images.map((i) => ({ ...i, image: recorded?.[i.container] ?? i.image }));
     const records: Record<string, string> = recorded ? {} : { [SOURCE_IMAGES_ANNOTATION]: sourceImagesValue(originals) };
     const policy = this.opts.policies ? policyForPod(this.opts.policies.policyFor(ref.namespace), pod.metadata?.labels) : undefined;
-    const unreadable = policy?.unreadableImages ?? (this.opts.releaseAfterMs > 0 ? 'Unconstrained' : 'Block');
-    const releaseAfterMs = this.opts.releaseAfterMs || DEFAULT_RELEASE_AFTER_MS;
-
-    const resolved = await this.opts.resolver.resolvePod(pod, originals, { waitMs: this.opts.deadlineMs, signal });
-    if (!resolved.ok) {
-      const created = Date.parse(String((pod.metadata as { creationTimestamp?: unknown } | undefined)?.creationTimestamp ?? ''));
-      const age = Number.isFinite(created) ? this.opts.clock.now() - created : 0;
-      if (unreadable === 'Unconstrained' && age >= releaseAfterMs) {
-        const reason = `released without a platform constraint after ${Math.round(age / 1000)} s: ${resolved.error.message}`;
-        return this.write(ref, name, [...annotationPatch(pod, { ...records, [DECISION_ANNOTATION]: reason }), ...removeGatePatch(pod)], 'released', reason, 'Warning', pod);
-      }
-      return { pod: name, outcome: 'waiting', reason: resolved.error.message };
+    const settled = await this.opts.resolver.settlePod(pod, originals, { waitMs: this.opts.deadlineMs, signal });
+    // The one unreadableImages verdict (the webhook, the extender and the scheduler make it too).
+    const verdict = unreadableVerdict(policy, fallbackFromReleaseAfter(this.opts.releaseAfterMs), settled.failed.map((f) => ({
+      image: f.image.image, container: f.image.container, message: f.error.message, transient: isTransientImageError(f.error),
+    })), podAgeMs(pod as { metadata?: { creationTimestamp?: unknown } }, this.opts.clock.now()));
+    if (verdict?.action === 'wait') return { pod: name, outcome: 'waiting', reason: verdict.reason };
+    if (verdict?.action === 'block') return this.refuse(ref, name, pod, verdict.reason, 'PlatformHeld');
+    const resolved = { value: settled.resolved };
+    if (verdict?.action === 'unconstrained' && resolved.value.length === 0 && !policy?.platforms) {
+      const reason = `released without a platform constraint: ${verdict.reason}`;
+      return this.write(ref, name, [...annotationPatch(pod, { ...records, [DECISION_ANNOTATION]: reason }), ...removeGatePatch(pod)], 'released', reason, 'Warning', pod);
     }
 
     const platforms = podPlatforms(resolved.value);
@@ -121,9 +119,9 @@ export class GateController {
       if (!choice.ok) return this.refuse(ref, name, pod, `no platform for the per-architecture images: ${choice.reason}`);
       const target = { os: choice.platform.os, architectures: [choice.platform.architecture] };
       if (!hasRequiredArchAffinity(pod)) ops.push(...affinityPatch(pod, requiredExpressions(target), []));
-      const changes = resolved.value.flatMap((r, i) => {
+      const changes = resolved.value.flatMap((r) => {
         const v = needsVariantWrite(r.platforms) ? bestVariant(r.platforms.platforms, choice.platform) : undefined;
-        const current = images[i];
+        const current = images.find((x) => x.kind === r.image.kind && x.index === r.image.index);
         return v && current ? [{ image: current, to: v.image }] : [];
       });
       ops.push(...imagePatch(changes));
@@ -131,13 +129,17 @@ export class GateController {
       reason = `gate: chose ${choice.reason}; wrote the ${platform} variants`;
       annotations = { ...annotations, [PLATFORM_ANNOTATION]: platform };
     } else {
-      const narrowed = admissionPlatforms(platforms.allowed, policy, this.opts.preferences);
-      const target = affinityTarget(narrowed.allowed);
+      const narrowed = admissionPlatforms(resolved.value.length > 0 ? platforms.allowed : undefined, policy, this.opts.preferences);
+      const target = affinityTarget(narrowed.allowed ?? []);
       if (!target) return this.refuse(ref, name, pod, `no platform runs every container${policy?.platforms ? ` and is allowed by ${policy.source}` : ''} (${platforms.reasons.join('; ')})`);
+      let exact = true;
       if (!hasRequiredArchAffinity(pod)) {
-        ops.push(...affinityPatch(pod, requiredExpressions(target), preferredTerms(target.architectures, narrowed.preferences)));
+        // A gated pod's terms can only gain expressions (KEP-3838): variants only when it has no terms of its own.
+        const written = termsPatch(pod, requiredTerms(target, narrowed.variants), preferredPlatformTerms(target.architectures, narrowed.preferences), false);
+        ops.push(...written.ops);
+        exact = written.exact;
       }
-      reason = `gate: required ${target.os}/{${target.architectures.join(',')}}: the platforms every container has an image for`;
+      reason = `gate: required ${target.os}/{${target.architectures.join(',')}}: ${resolved.value.length > 0 ? 'the platforms every container has an image for' : 'every platform'}${policy?.platforms ? ` and ${policy.source} allows` : ''}${exact ? '' : ' (variants left to the scheduler: the pod has terms of its own)'}${verdict ? `; ${verdict.reason}` : ''}`;
     }
     ops.push(...annotationPatch(pod, { ...annotations, [DECISION_ANNOTATION]: reason }), ...removeGatePatch(pod));
     return this.write(ref, name, ops, 'lifted', reason, 'Normal', pod);

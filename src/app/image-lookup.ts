@@ -92,6 +92,14 @@ export class ImageLookupService {
     return added;
   }
 
+  /**
+   * The record as the store has it now (entries someone removed are offered again): how
+   * many pairs were added and removed.
+   */
+  replaceBadPlatforms(entries: readonly BadPlatform[]): { added: number; removed: number } {
+    return this.bad.replace(entries);
+  }
+
   /** The (digest, platform) pairs known not to run. */
   badPlatforms(): BadPlatform[] {
     return this.bad.entries();
@@ -206,13 +214,29 @@ export class ImageLookupService {
   /**
    * Every image of a pod, with the pod's pull secrets, waiting at most `waitMs` (a
    * kube-scheduler call or a controller pass must not hang on a slow registry; the
-   * lookups carry on to their own deadline and are cached for the next call).
+   * lookups carry on to their own deadline and are cached for the next call). The first
+   * failure, if any (`settlePod` gives every one).
    */
   async resolvePod(pod: PullSecretPod, images: readonly SpecImage[], options: { waitMs: number; signal?: AbortSignal }): Promise<ImagesResult> {
-    const bad = images.find((i) => !i.image);
-    if (bad) return { ok: false, error: { kind: 'invalid-reference', message: `container ${bad.container}: no image`, image: '' } };
+    const r = await this.settlePod(pod, images, options);
+    const first = r.failed[0];
+    return first ? { ok: false, error: { ...first.error, image: first.image.image } } : { ok: true, value: r.resolved };
+  }
+
+  /**
+   * As resolvePod, with the outcome of each image: those read, and those that failed (a
+   * lookup still running after `waitMs` fails with kind `timeout`), in the pod's order.
+   */
+  async settlePod(pod: PullSecretPod, images: readonly SpecImage[], options: { waitMs: number; signal?: AbortSignal }): Promise<{ resolved: ResolvedImage[]; failed: { image: SpecImage; error: ResolveError }[] }> {
+    const resolved: ResolvedImage[] = [];
+    const failed: { image: SpecImage; error: ResolveError }[] = [];
+    const named = images.filter((i) => {
+      if (i.image) return true;
+      failed.push({ image: i, error: { kind: 'invalid-reference', message: `container ${i.container}: no image` } });
+      return false;
+    });
     const credentials = await this.credentialsOf(pod);
-    const refs = [...new Set(images.map((i) => i.image))];
+    const refs = [...new Set(named.map((i) => i.image))];
     const results = new Map<string, ResolveResult>();
     const todo: string[] = [];
     for (const ref of refs) {
@@ -225,26 +249,23 @@ export class ImageLookupService {
       const onAbort = (): void => abort.abort();
       options.signal?.addEventListener('abort', onAbort, { once: true });
       try {
-        const lookups = Promise.all(todo.map(async (ref) => [ref, await this.resolve(ref, { credentials, signal: abort.signal })] as const));
+        const lookups = todo.map(async (ref) => results.set(ref, await this.resolve(ref, { credentials, signal: abort.signal })));
         const timer = this.o.clock.sleep(options.waitMs, abort.signal).then(() => 'timeout' as const, () => 'timeout' as const);
-        const got = await Promise.race([lookups, timer]);
-        if (got === 'timeout') {
-          return { ok: false, error: { kind: 'timeout', message: `registry lookup of ${todo.join(', ')} took longer than ${options.waitMs} ms`, image: todo[0] ?? '' } };
-        }
-        for (const [ref, r] of got) results.set(ref, r);
+        await Promise.race([Promise.all(lookups), timer]);
       } finally {
         abort.abort();
         options.signal?.removeEventListener('abort', onAbort);
       }
+      const late = todo.filter((ref) => !results.has(ref));
+      for (const ref of late) results.set(ref, { ok: false, error: { kind: 'timeout', message: `registry lookup of ${late.join(', ')} took longer than ${options.waitMs} ms` } });
     }
-    const value: ResolvedImage[] = [];
-    for (const image of images) {
+    for (const image of named) {
       const r = results.get(image.image);
-      if (!r) return { ok: false, error: { kind: 'other', message: `no result for ${image.image}`, image: image.image } };
-      if (!r.ok) return { ok: false, error: { ...r.error, image: image.image } };
-      value.push({ image, platforms: r.value });
+      if (!r) failed.push({ image, error: { kind: 'other', message: `no result for ${image.image}` } });
+      else if (!r.ok) failed.push({ image, error: r.error });
+      else resolved.push({ image, platforms: r.value });
     }
-    return { ok: true, value };
+    return { resolved, failed };
   }
 
   /** Many references at once (the CLI's `schedule`), `concurrency` lookups at a time, failures kept as messages. */

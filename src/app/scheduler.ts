@@ -15,7 +15,8 @@ import { podKey } from '../core/k8s/types.ts';
 import type { Decision } from '../core/placement/decision.ts';
 import type { Framework } from '../core/placement/framework.ts';
 import { DECISION_ANNOTATION, PLATFORM_ANNOTATION, SOURCE_IMAGES_ANNOTATION, sourceImages } from '../core/k8s/annotations.ts';
-import type { ImageInfo } from '../core/placement/pod-info.ts';
+import { unconstrainedImage, type ImageInfo } from '../core/placement/pod-info.ts';
+import { podAgeMs, unreadableVerdict, type UnreadableFallback, type UnreadableImage } from '../core/placement/unreadable-images.ts';
 import { policyForPod } from '../core/placement/namespace-policy.ts';
 import type { Rng } from '../core/rng.ts';
 import { placePod } from '../core/placement/schedule.ts';
@@ -38,6 +39,8 @@ export interface SchedulerOptions {
   readonly framework: Framework;
   /** Per-namespace placement policies (PlacementPolicy objects); none: every platform the images have. */
   readonly policies?: PlacementPolicyReader;
+  /** When no policy says what to do with an image whose platforms cannot be read (serve: --gate-release-after-ms; default Block). */
+  readonly unreadable?: UnreadableFallback;
   readonly rng: Rng;
   readonly clock: Clock;
   readonly log: Logger;
@@ -238,17 +241,24 @@ export class Scheduler {
       await this.refuse(pod, qp, 'invalid pod: spec.containers: must have at least one container', started);
       return;
     }
-    const lookup = this.o.framework.platformAware ? await this.imagesFor(pod, qp) : new Map<string, ImageInfo>();
+    const lookup = this.o.framework.platformAware ? await this.imagesFor(pod, qp) : { images: new Map<string, ImageInfo>(), failed: [] };
     if (lookup === 'waiting') return;
-    if (typeof lookup === 'object' && 'transient' in lookup) {
+    const policy = this.o.policies ? policyForPod(this.o.policies.policyFor(namespace), pod.metadata.labels) : undefined;
+    // The one unreadableImages verdict (the webhook, its gate controller and the extender make it too).
+    const verdict = unreadableVerdict(policy, this.o.unreadable ?? { action: 'Block', releaseAfterMs: 0 }, lookup.failed, podAgeMs(pod, clock.now()));
+    if (verdict?.action === 'wait') {
       this.stats.errors++;
       this.telemetry.schedulingAttempt('error', (clock.now() - started) / 1000);
-      await cluster.recordEvent({ involved: { kind: 'Pod', namespace, name }, type: 'Warning', reason: 'FailedScheduling', message: lookup.transient });
+      await cluster.recordEvent({ involved: { kind: 'Pod', namespace, name }, type: 'Warning', reason: 'FailedScheduling', message: verdict.reason });
       this.queue.requeue(qp.key, false, clock.now());
       return;
     }
-    const policy = this.o.policies ? policyForPod(this.o.policies.policyFor(namespace), pod.metadata.labels) : undefined;
-    const decision = placePod(this.o.framework, this.cache.snapshot, pod, (ref) => lookup.get(ref), this.o.rng, { priority: qp.priority, policy });
+    if (verdict?.action === 'block') {
+      await this.refuse(pod, qp, verdict.reason, started);
+      return;
+    }
+    if (verdict?.action === 'unconstrained') for (const ref of verdict.images) lookup.images.set(ref, unconstrainedImage(ref, verdict.reason));
+    const decision = placePod(this.o.framework, this.cache.snapshot, pod, (ref) => lookup.images.get(ref), this.o.rng, { priority: qp.priority, policy });
     this.decisions.set(qp.key, decision);
     if (decision.outcome !== 'scheduled' || !decision.node || !decision.boundPod) {
       this.placements.push({ decision, result: 'unschedulable', message: decision.reason });
@@ -263,30 +273,34 @@ export class Scheduler {
     if (this.inflight.size >= (this.o.bindConcurrency ?? 16)) await Promise.race(this.inflight);
   }
 
-  /** S4 on the API: the variants and the record of the originals, then the binding. */
+  /**
+   * S4 on the API. The variants the pod must name (ImageChoice.write) are patched in with
+   * the record of the originals first, so the binding never reaches the kubelet before
+   * the image it is to run; a pod whose own references give the node the chosen variants
+   * is not patched, and its record of originals travels with the binding, as the
+   * platform and the decision always do.
+   */
   private async bind(pod: Pod, decision: Decision, qp: QueuedPod): Promise<void> {
     const { cluster, clock, log } = this.o;
     const ref = { namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '' };
-    const bound = decision.boundPod;
     const node = decision.node ?? '';
-    const annotations = bound?.metadata.annotations ?? {};
+    const annotations = decision.boundPod?.metadata.annotations ?? {};
     const images: Record<string, string> = {};
-    for (const c of decision.choices) images[c.container] = c.image;
+    for (const c of decision.choices) if (c.write) images[c.container] = c.image;
     // A platform-blind profile (kube-scheduler as shipped) only binds.
-    const patch = !this.o.framework.platformAware ? ({ ok: true } as const) : await cluster.patchPod(ref, {
-      images,
-      annotations: {
-        [SOURCE_IMAGES_ANNOTATION]: annotations[SOURCE_IMAGES_ANNOTATION] ?? null,
-        [PLATFORM_ANNOTATION]: annotations[PLATFORM_ANNOTATION] ?? null,
-        [DECISION_ANNOTATION]: annotations[DECISION_ANNOTATION] ?? null,
-      },
-    });
-    if (!patch.ok) {
-      this.cache.forget(qp.key);
-      this.writeFailed(decision, qp, 'patch', patch.error);
-      return;
+    const patched = this.o.framework.platformAware && Object.keys(images).length > 0;
+    if (patched) {
+      const patch = await cluster.patchPod(ref, { images, annotations: { [SOURCE_IMAGES_ANNOTATION]: annotations[SOURCE_IMAGES_ANNOTATION] ?? null } });
+      if (!patch.ok) {
+        this.cache.forget(qp.key);
+        this.writeFailed(decision, qp, 'patch', patch.error);
+        return;
+      }
     }
-    const result = await cluster.bindPod(ref, node);
+    const records: Record<string, string> = {};
+    const kinds = patched ? [PLATFORM_ANNOTATION, DECISION_ANNOTATION] : [SOURCE_IMAGES_ANNOTATION, PLATFORM_ANNOTATION, DECISION_ANNOTATION];
+    for (const k of kinds) if (this.o.framework.platformAware && annotations[k] !== undefined) records[k] = annotations[k];
+    const result = await cluster.bindPod(ref, node, Object.keys(records).length > 0 ? { annotations: records } : {});
     if (!result.ok) {
       this.cache.forget(qp.key);
       if (result.error.kind === 'conflict') {
@@ -295,7 +309,7 @@ export class Scheduler {
         this.stats.bindConflicts++;
         this.placements.push({ decision, result: 'conflict', message: result.error.message });
         log.warn({ pod: qp.key, node, error: result.error.message }, 'bind refused: pod already bound');
-        if (this.o.framework.platformAware) await this.undoPatch(pod, ref);
+        if (patched) await this.undoPatch(pod, ref);
         this.queue.done(qp.key);
         this.pendingFingerprint.delete(qp.key);
         return;
@@ -353,12 +367,14 @@ export class Scheduler {
   /**
    * The platforms of each image of the pod, with its pull secrets, from the image lookup
    * service's cache or from lookups started in the background: a pod whose registry is
-   * slow waits aside (gated) and does not hold up the pods behind it.
+   * slow waits aside (gated) and does not hold up the pods behind it. The images that
+   * could not be read are returned for the unreadableImages verdict.
    */
-  private async imagesFor(pod: Pod, qp: QueuedPod): Promise<Map<string, ImageInfo> | 'waiting' | { transient: string }> {
+  private async imagesFor(pod: Pod, qp: QueuedPod): Promise<{ images: Map<string, ImageInfo>; failed: UnreadableImage[] } | 'waiting'> {
     const { resolver } = this.o;
     const credentials = await resolver.credentialsOf(pod);
     const out = new Map<string, ImageInfo>();
+    const failed: UnreadableImage[] = [];
     const recorded = sourceImages(pod);
     const missing: string[] = [];
     for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
@@ -373,13 +389,13 @@ export class Scheduler {
         continue;
       }
       this.telemetry.registryLookup(true, cached.ok);
-      if (!cached.ok && isTransientImageError(cached.error)) {
-        const host = parsed.value.registry;
-        return { transient: `cannot reach registry ${host} for image ${ref}: ${cached.error.message}` };
+      if (cached.ok) out.set(ref, cached);
+      else {
+        const transient = isTransientImageError(cached.error);
+        failed.push({ image: ref, container: c.name, transient, message: transient ? `cannot reach registry ${parsed.value.registry} for image ${ref}: ${cached.error.message}` : cached.error.message });
       }
-      out.set(ref, cached.ok ? cached : { ok: false, error: cached.error.message });
     }
-    if (missing.length === 0) return out;
+    if (missing.length === 0) return { images: out, failed };
     this.queue.gate(qp.key);
     for (const ref of missing) this.startLookup(ref, credentials, qp.key);
     return 'waiting';

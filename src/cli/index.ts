@@ -60,6 +60,11 @@ const COMMANDS: readonly CommandEntry[] = [
     load: async () => [(await import('./commands/migrate.ts')).registerMigrate],
   },
   {
+    name: 'exec-format',
+    description: 'list or forget the image digests recorded as not running on a platform (exec format errors)',
+    load: async () => [(await import('./commands/exec-format.ts')).registerExecFormat],
+  },
+  {
     name: 'probe',
     description: 'the node probe (DaemonSet): per-minute maxima of CPU, memory, network and disk from the cgroups of the pods on this node',
     load: async () => [(await import('./commands/probe.ts')).registerProbe],

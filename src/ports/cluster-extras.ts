@@ -36,6 +36,8 @@ export interface BadPlatformStore {
   listBadPlatforms(): Promise<{ entries: readonly BadPlatform[]; errors: readonly string[] }>;
   /** Adds an entry (kept if that digest and platform are recorded already). */
   recordBadPlatform(entry: BadPlatform): Promise<WriteResult>;
+  /** Removes entries by data key (core/exec-format badPlatformData); keys not recorded are no error. */
+  forgetBadPlatforms(keys: readonly string[]): Promise<WriteResult>;
 }
 
 /** pods/log, the tail only: at most `tailLines` lines and `limitBytes` bytes. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Node, Pod } from '../core/k8s/types.ts';
 import { SimCluster } from './cluster.ts';
 import { SimClock } from './sim-clock.ts';
+import { SimControllers } from './controllers.ts';
 import { Migrator, requestDrain } from '../app/migrator.ts';
 import { SOURCE_IMAGES_ANNOTATION } from '../core/k8s/annotations.ts';
 
@@ -190,5 +191,74 @@ describe('Migrator on the embedded cluster (SimCluster as the MigrationStore)', 
     clock.advanceTo(T0 + 300_000);
     expect((await kube.runOnce()).moves.map((o) => o.outcome)).toEqual(['moved']);
     expect(await c.getPod({ name: 'bare' })).toBeUndefined();
+  });
+});
+
+describe('SimCluster node loss: DefaultTolerationSeconds admission and the taint manager (core/kube-model/node-lifecycle.ts)', () => {
+  const deployment = { metadata: { name: 'web', namespace: 'default' }, spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: pod('t').spec } } };
+  const statefulSet = { metadata: { name: 'db', namespace: 'default' }, spec: { replicas: 1, selector: { matchLabels: { app: 'db' } }, template: { metadata: { labels: { app: 'db' } }, spec: pod('t').spec } } };
+
+  it('admission adds the not-ready and unreachable NoExecute tolerations (the configured seconds) unless the pod has them', async () => {
+    const clock = new SimClock(T0);
+    const c = new SimCluster(clock, T0, { defaultTolerationSeconds: 120 });
+    const plain = await c.createPod(pod('plain'));
+    expect(plain.ok && plain.value.spec.tolerations).toEqual([
+      { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 120 },
+      { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 120 },
+    ]);
+    const own = await c.createPod({ ...pod('own'), spec: { ...pod('own').spec, tolerations: [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' }] } });
+    expect(own.ok && own.value.spec.tolerations?.map((t) => [t.key, t.tolerationSeconds])).toEqual([['node.kubernetes.io/unreachable', undefined], ['node.kubernetes.io/not-ready', 120]]);
+  });
+
+  it('a lost node: pods evicted once their toleration runs out (terminating: the kubelet cannot confirm), Deployment pods replaced at once, a StatefulSet pod only once the node is fenced', async () => {
+    const { clock, c } = setup();
+    const ctl = new SimControllers(c, { schedulerName: 'polyarch' });
+    c.addDeployment(deployment);
+    c.addStatefulSet(statefulSet);
+    ctl.activate('default/web');
+    ctl.activate('default/db');
+    await ctl.reconcile();
+    for (const [key] of c.podEntries()) await c.bindPod({ name: key.slice('default/'.length) }, 'a');
+    runAll(c);
+    const web = [...c.podEntries()].find(([, p]) => p.metadata.labels?.app === 'web')?.[1];
+    expect(web?.metadata.name).toMatch(/^web-[bcdfghjklmnpqrstvwxz2456789]+-/);
+    expect(web?.metadata.labels?.['pod-template-hash']).toBeDefined();
+    c.failNode('a');
+    clock.advanceTo(T0 + 299_000);
+    await ctl.reconcile();
+    expect([...c.podEntries()].map(([, p]) => !!p.metadata.deletionTimestamp)).toEqual([false, false]);
+    clock.advanceTo(T0 + 300_000);
+    await ctl.reconcile();
+    // Both terminating on the lost node; the Deployment has a new pod, the StatefulSet waits (db-0 still exists).
+    const now = [...c.podEntries()].map(([k, p]) => `${k}${p.metadata.deletionTimestamp ? ' terminating' : ''}`);
+    expect(now.filter((x) => x.endsWith('terminating')).sort()).toEqual(['default/db-0 terminating', `default/${web?.metadata.name ?? ''} terminating`]);
+    expect(now.filter((x) => x.startsWith('default/web-') && !x.endsWith('terminating'))).toHaveLength(1);
+    expect(c.podObject('default/db-0')?.spec.nodeName).toBe('a');
+    // Fenced (out-of-service): the taint manager's pod GC removes what terminates there; the StatefulSet makes db-0 again.
+    c.fenceNode('a');
+    await ctl.reconcile();
+    expect(c.podsOn('a').size).toBe(0);
+    await ctl.reconcile();
+    expect(c.podObject('default/db-0')?.spec.nodeName).toBeUndefined();
+    expect(c.podObject('default/db-0')?.metadata.deletionTimestamp).toBeUndefined();
+  });
+
+  it('a node back before the toleration runs out keeps its pods; one back after finishes the deletions it could not confirm', async () => {
+    const { clock, c } = setup();
+    await c.createPod(pod('stays'));
+    await c.bindPod({ name: 'stays' }, 'a');
+    c.failNode('a');
+    clock.advanceTo(T0 + 120_000);
+    expect(c.taintManager()).toBe(0);
+    c.recoverNode('a');
+    clock.advanceTo(T0 + 600_000);
+    expect(c.taintManager()).toBe(0);
+    expect(c.podObject('default/stays')?.spec.nodeName).toBe('a');
+    c.failNode('a');
+    clock.advanceTo(T0 + 900_000 + 1);
+    expect(c.taintManager()).toBe(1);
+    expect(c.podObject('default/stays')?.metadata.deletionTimestamp).toBeDefined();
+    c.recoverNode('a');
+    expect(c.podObject('default/stays')).toBeUndefined();
   });
 });

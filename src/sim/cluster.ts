@@ -1,8 +1,11 @@
 /**
  * The embedded cluster: Kubernetes objects in memory behind the ClusterReader and
- * ClusterWriter ports, with what the API server enforces (binding only pending pods to
- * existing nodes that have room, PodDisruptionBudgets on eviction, resize only within
- * the node) and what the kubelet reports (pod phase and readiness, set by kubelet.ts).
+ * ClusterWriter ports, with what the API server enforces (admission: Priority and
+ * DefaultTolerationSeconds; binding only pending pods to existing nodes that have room,
+ * PodDisruptionBudgets on eviction, resize only within the node), what the node
+ * lifecycle controller and the taint manager do (failNode, taintManager), and what the
+ * kubelet reports (pod phase and readiness, set by kubelet.ts). Kubernetes' own decisions
+ * are the shared model of core/kube-model/, which the fake API server applies too.
  *
  * Objects are immutable values: a write replaces the object, so a snapshot (fork) is a
  * shallow copy of the maps and `revert` puts them back (cluster-autoscaler's
@@ -10,7 +13,7 @@
  */
 import type { Clock } from '../ports/clock.ts';
 import type {
-  ChangeEvent, ChangeFeed, ClusterReader, ClusterWriter, EventRecord, EvictResult, ObjectRef, PodFilter, PodPatch, PodResize, WriteResult,
+  BindOptions, ChangeEvent, ChangeFeed, ClusterReader, ClusterWriter, EventRecord, EvictResult, ObjectRef, PodFilter, PodPatch, PodResize, WriteResult,
 } from '../ports/cluster.ts';
 import type { ContainerStatus, Deployment, Node, Pod, PodCondition, PodDisruptionBudget, PriorityClass, StatefulSet, Taint } from '../core/k8s/types.ts';
 import { allocatableAmounts, podRequestAmounts, type ResourceTotals } from '../core/k8s/resources.ts';
@@ -20,8 +23,9 @@ import { OUT_OF_SERVICE_TAINT } from '../core/migration/decide.ts';
 import { resolvePriority } from '../core/k8s/priority.ts';
 import type { RuntimeOutcome } from '../core/kube-model/runtime.ts';
 import { resizeVerdict } from '../core/kube-model/resize.ts';
-import { markUnreachable, reachableTaints } from '../core/kube-model/node-lifecycle.ts';
+import { DEFAULT_TOLERATION_SECONDS, defaultTolerations, markUnreachable, reachableTaints, taintEvictionAt } from '../core/kube-model/node-lifecycle.ts';
 import { labelsMatch, selectorMatches } from '../core/k8s/labels.ts';
+import { disruptionNumbers, evictionAllowed, ignoresBudgets, type DisruptionNumbers } from '../core/kube-model/disruption.ts';
 
 /** What the simulated kubelet knows about a pod's containers. */
 export type PodState =
@@ -114,7 +118,17 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
   eventLimit = 5_000;
   eventsDropped = 0;
 
-  constructor(private readonly clock: Clock, private readonly startMs: number) {}
+  /**
+   * `defaultTolerationSeconds`: what the API server's DefaultTolerationSeconds admission
+   * gives pods for not-ready and unreachable nodes (kube-apiserver's
+   * --default-not-ready-toleration-seconds and --default-unreachable-toleration-seconds, 300).
+   */
+  constructor(private readonly clock: Clock, private readonly startMs: number, private readonly opts: { readonly defaultTolerationSeconds?: number } = {}) {}
+
+  /** The clock's time in milliseconds (for the controllers' decisions). */
+  now(): number {
+    return this.clock.now();
+  }
 
   /** The simulated minute (0 at the scenario's start). */
   minute(): number {
@@ -255,7 +269,12 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
     // The kubelet is back and starts again the pods still bound to it (a StatefulSet pod
     // waits there for its node, as in Kubernetes).
     const m = this.minute();
-    for (const key of this.s.podsByNode.get(name) ?? []) {
+    for (const key of [...(this.s.podsByNode.get(name) ?? [])]) {
+      // The kubelet finishes the deletions it could not confirm while the node was away.
+      if (this.s.pods.get(key)?.metadata.deletionTimestamp) {
+        this.removePod(key);
+        continue;
+      }
       const rt = this.s.runtime.get(key);
       if (rt?.state !== 'NodeLost') continue;
       Object.assign(rt, { state: 'ContainerCreating', since: m });
@@ -267,6 +286,53 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
 
   isNodeReady(name: string): boolean {
     return this.s.nodeReady.get(name) ?? false;
+  }
+
+  /**
+   * kube-controller-manager's NoExecute taint manager and pod garbage collector, on the
+   * shared model (core/kube-model/node-lifecycle.ts): a pod on a node with a NoExecute
+   * taint is deleted (gracefully) once its tolerations run out (at once without one; the
+   * 300 s of DefaultTolerationSeconds for unreachable nodes); a pod terminating on a node
+   * that is not ready and tainted out-of-service (non-graceful shutdown) is removed.
+   * Returns the pods evicted.
+   */
+  taintManager(): number {
+    const now = this.clock.now();
+    let evicted = 0;
+    for (const [name, node] of this.s.nodes) {
+      const taints = (node.spec?.taints ?? []).filter((t) => t.effect === 'NoExecute');
+      if (taints.length === 0) continue;
+      const outOfService = !this.isNodeReady(name) && taints.some((t) => t.key === OUT_OF_SERVICE_TAINT);
+      for (const key of [...(this.s.podsByNode.get(name) ?? [])]) {
+        const pod = this.s.pods.get(key);
+        if (!pod) continue;
+        if (!pod.metadata.deletionTimestamp && now >= taintEvictionAt(taints, pod.spec.tolerations ?? [], now)) {
+          this.deleteGracefully(key);
+          evicted++;
+        }
+        if (outOfService && this.s.pods.get(key)?.metadata.deletionTimestamp) this.removePod(key);
+      }
+    }
+    return evicted;
+  }
+
+  /**
+   * A delete as the controllers send it (graceful): the kubelet of a ready node confirms at
+   * once (the simulator's minute is longer than a grace period); on a node that is not
+   * ready the pod stays, terminating (deletionTimestamp), until the node is back, fenced,
+   * or the pod is force-deleted.
+   */
+  deleteGracefully(key: string): void {
+    const p = this.s.pods.get(key);
+    if (!p || p.metadata.deletionTimestamp) return;
+    const nodeName = p.spec.nodeName;
+    if (!nodeName || this.isNodeReady(nodeName)) {
+      this.removePod(key);
+      return;
+    }
+    this.epoch++;
+    this.s.pods.set(key, { ...p, metadata: { ...p.metadata, deletionTimestamp: this.iso() } });
+    this.change('MODIFIED', 'Pod', nsOf(p.metadata), p.metadata.name ?? '');
   }
 
   // ---- kubelet side ------------------------------------------------------------
@@ -352,6 +418,8 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
     const cur = p.status;
     const curReady = cur?.conditions?.find((c) => c.type === 'Ready');
     if (cur?.phase === phase && (curReady?.status === 'True') === ready && curReady?.reason === reason && (containerStatuses === undefined || containerStatuses === cur.containerStatuses)) return;
+    // A StatefulSet (OrderedReady) waits on its pods' readiness: its controller looks again.
+    if ((curReady?.status === 'True') !== ready && p.metadata.ownerReferences?.some((r) => r.controller && r.kind === 'StatefulSet')) this.epoch++;
     const cond = reason === undefined ? { type: 'Ready', status: ready ? 'True' : 'False' } : { type: 'Ready', status: ready ? 'True' : 'False', reason };
     this.s.pods.set(key, { ...p, status: { ...cur, phase, conditions: [cond], ...(containerStatuses ? { containerStatuses } : {}) } });
     this.change('MODIFIED', 'Pod', p.metadata.namespace ?? 'default', p.metadata.name ?? '');
@@ -446,7 +514,8 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { ...pod.metadata, name, namespace: ns, uid: `uid-${++this.s.uid}`, creationTimestamp: this.iso() },
-      spec: { ...pod.spec, ...admitted.value, nodeName: undefined },
+      // DefaultTolerationSeconds admission: not-ready and unreachable tolerated for 300 s unless the pod says otherwise.
+      spec: { ...pod.spec, ...admitted.value, tolerations: [...(pod.spec.tolerations ?? []), ...defaultTolerations(pod.spec.tolerations ?? [], this.opts.defaultTolerationSeconds ?? DEFAULT_TOLERATION_SECONDS)], nodeName: undefined },
       // As the API server: no conditions until a scheduler writes PodScheduled.
       status: { phase: 'Pending' },
     };
@@ -480,7 +549,7 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
     return { ok: true, value: { priority: r.value, ...(def ? { priorityClassName: def } : {}) } };
   }
 
-  async bindPod(ref: ObjectRef, nodeName: string): Promise<WriteResult> {
+  async bindPod(ref: ObjectRef, nodeName: string, options: BindOptions = {}): Promise<WriteResult> {
     const key = keyOf(ref);
     const p = this.s.pods.get(key);
     if (!p) return notFound(`pod ${key}`);
@@ -502,6 +571,7 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
     this.s.pending.delete(key);
     this.s.pods.set(key, {
       ...p,
+      ...(options.annotations ? { metadata: { ...p.metadata, annotations: { ...(p.metadata.annotations ?? {}), ...options.annotations } } } : {}),
       spec: { ...p.spec, nodeName },
       status: { ...p.status, phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True' }, { type: 'Ready', status: 'False', reason: 'ContainerCreating' }] },
     });
@@ -569,61 +639,37 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
     return ok;
   }
 
-  /** Ready pods count as healthy, as the disruption controller counts them. */
-  private isHealthy(key: string): boolean {
-    return this.s.runtime.get(key)?.state === 'Running';
-  }
-
-  private pdbNumbers(pdb: PodDisruptionBudget): { expected: number; healthy: number; desired: number } {
+  /** The budget's numbers as the disruption controller computes them (core/kube-model/disruption.ts). */
+  private pdbNumbers(pdb: PodDisruptionBudget): DisruptionNumbers {
     const ns = nsOf(pdb.metadata);
-    let expected = 0;
-    let healthy = 0;
-    // As the disruption controller: pods of a controller count as its scale (spec.replicas),
-    // so a pod already gone still counts as unavailable; bare pods count as themselves.
-    const owners = new Map<string, number>();
-    for (const [k, p] of this.s.pods) {
-      if ((p.metadata.namespace ?? 'default') !== ns || !selectorMatches(pdb.spec.selector, p.metadata.labels)) continue;
-      if (this.isHealthy(k)) healthy++;
-      const o = p.metadata.ownerReferences?.find((r) => r.controller);
-      const key = `${ns}/${o?.name ?? ''}`;
-      const scale = o?.kind === 'Deployment' ? this.s.deployments.get(key)?.spec.replicas : o?.kind === 'StatefulSet' ? this.s.statefulSets.get(key)?.spec.replicas : undefined;
-      if (o && scale !== undefined && scale !== null) owners.set(`${o.kind}/${key}`, scale);
-      else expected++;
-    }
-    for (const scale of owners.values()) expected += scale;
-    const resolve = (v: number | string, roundUp: boolean): number => {
-      if (typeof v === 'number') return v;
-      const pct = Number(v.slice(0, -1)) / 100;
-      return roundUp ? Math.ceil(pct * expected) : Math.floor(pct * expected);
-    };
-    let desired: number;
-    if (pdb.spec.minAvailable !== undefined && pdb.spec.minAvailable !== null) desired = resolve(pdb.spec.minAvailable, true);
-    else desired = Math.max(0, expected - resolve(pdb.spec.maxUnavailable ?? 0, true));
-    return { expected, healthy, desired };
+    const pods: Pod[] = [];
+    for (const p of this.s.pods.values()) if (nsOf(p.metadata) === ns && selectorMatches(pdb.spec.selector, p.metadata.labels)) pods.push(p);
+    return disruptionNumbers(pdb, pods, (o, namespace) => {
+      const key = `${namespace}/${o.name ?? ''}`;
+      const scale = o.kind === 'Deployment' ? this.s.deployments.get(key)?.spec.replicas : o.kind === 'StatefulSet' ? this.s.statefulSets.get(key)?.spec.replicas : undefined;
+      return scale === null ? 1 : scale;
+    });
   }
 
   private withPdbStatus(pdb: PodDisruptionBudget): PodDisruptionBudget {
     const n = this.pdbNumbers(pdb);
-    return { ...pdb, status: { currentHealthy: n.healthy, desiredHealthy: n.desired, expectedPods: n.expected, disruptionsAllowed: Math.max(0, n.healthy - n.desired) } };
+    return { ...pdb, status: { currentHealthy: n.currentHealthy, desiredHealthy: n.desiredHealthy, expectedPods: n.expectedPods, disruptionsAllowed: n.disruptionsAllowed } };
   }
 
   async evictPod(ref: ObjectRef): Promise<EvictResult> {
     const key = keyOf(ref);
     const p = this.s.pods.get(key);
     if (!p) return { ok: false, refused: 'not-found', message: `pod ${key} not found` };
-    const podHealthy = this.isHealthy(key);
-    for (const pdb of this.s.pdbs.values()) {
+    for (const pdb of ignoresBudgets(p) ? [] : this.s.pdbs.values()) {
       if (nsOf(pdb.metadata) !== (p.metadata.namespace ?? 'default') || !selectorMatches(pdb.spec.selector, p.metadata.labels)) continue;
       const n = this.pdbNumbers(pdb);
-      // An unhealthy pod may go while the budget holds (unhealthyPodEvictionPolicy IfHealthyBudget).
-      const allowed = podHealthy ? n.healthy - n.desired >= 1 : n.healthy >= n.desired;
-      if (!allowed) {
+      if (!evictionAllowed(pdb, n, p)) {
         const budget = `${nsOf(pdb.metadata)}/${pdb.metadata.name ?? ''}`;
         return {
           ok: false,
           refused: 'disruption-budget',
           budget,
-          message: `Cannot evict pod as it would violate the pod's disruption budget ${budget} (healthy ${n.healthy}, needs ${n.desired})`,
+          message: `Cannot evict pod as it would violate the pod's disruption budget ${budget} (healthy ${n.currentHealthy}, needs ${n.desiredHealthy}${n.error ? `; ${n.error}` : ''})`,
         };
       }
     }

@@ -1,14 +1,21 @@
 /**
- * The controllers of kube-controller-manager the simulator needs: ReplicaSet (through
- * Deployments) and StatefulSet keep the wanted number of pods, creating them from the
- * template. (The taint manager's part, deleting pods from a node unreachable past their
- * toleration, is played by app/migrator.ts: for the Kubernetes baselines configured as
- * Kubernetes behaves, bare pods not re-created.)
+ * The controllers of kube-controller-manager the simulator needs, as a thin shell over
+ * the shared model (core/kube-model/): the workload controllers' decisions
+ * (workload-controllers.ts: which pods to create and delete, their names, the StatefulSet
+ * ordinal rules) and the NoExecute taint manager with pod garbage collection
+ * (node-lifecycle.ts). The fake API server (fake-apiserver/controllers.ts) applies the
+ * same decisions through its API.
+ *
+ * A Deployment's pods are made as its ReplicaSet `<name>-<pod-template-hash>` makes them
+ * (generateName, the pod-template-hash label), but the simulator keeps no ReplicaSet
+ * object: its templates never change, so a Deployment has exactly one, and its pods name
+ * the Deployment as their controller.
  */
-import type { Deployment, Pod, PodTemplateSpec, StatefulSet } from '../core/k8s/types.ts';
+import type { Deployment, Pod, StatefulSet } from '../core/k8s/types.ts';
 import type { SimCluster } from './cluster.ts';
 import { keyOf } from './cluster.ts';
-import type { Rng } from '../core/rng.ts';
+import { deploymentReplicaSet, podFromTemplate, statefulSetPod } from '../core/k8s/workloads.ts';
+import { replicaSetPlan, statefulSetPlan } from '../core/kube-model/workload-controllers.ts';
 
 export interface SimControllerOptions {
   /** spec.schedulerName stamped on pods (as an opt-in label or webhook would). */
@@ -17,33 +24,11 @@ export interface SimControllerOptions {
   readonly mutate?: (pod: Pod, workload: string) => Pod;
 }
 
-const podHash = (rng: Rng): string => {
-  const chars = 'bcdfghjklmnpqrstvwxz2456789';
-  let s = '';
-  for (let i = 0; i < 5; i++) s += chars[rng.int(chars.length)];
-  return s;
-};
-
-function podFromTemplate(template: PodTemplateSpec, meta: { namespace: string; name?: string; generateName?: string; owner: { kind: string; name: string } }, schedulerName: string): Pod {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      ...(meta.name ? { name: meta.name } : { generateName: meta.generateName }),
-      namespace: meta.namespace,
-      labels: { ...(template.metadata?.labels ?? {}) },
-      annotations: { ...(template.metadata?.annotations ?? {}) },
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: meta.owner.kind, name: meta.owner.name, controller: true }],
-    },
-    spec: { ...template.spec, schedulerName },
-  };
-}
-
 export class SimControllers {
   /** Workloads whose replicas are managed (deferred ones join on their deploy event). */
   private readonly active = new Set<string>();
 
-  constructor(private readonly cluster: SimCluster, private readonly rng: Rng, private readonly opts: SimControllerOptions) {}
+  constructor(private readonly cluster: SimCluster, private readonly opts: SimControllerOptions) {}
 
   activate(key: string): void {
     this.active.add(key);
@@ -53,19 +38,9 @@ export class SimControllers {
   /** The cluster's controller epoch at the last full pass: nothing to do while it stays. */
   private seenEpoch = -1;
 
-  /** Pods owned by a workload, by the controller owner reference. */
-  private owned(ns: string, kind: string, name: string): Pod[] {
-    const out: Pod[] = [];
-    for (const [, p] of this.cluster.podEntries()) {
-      if ((p.metadata.namespace ?? 'default') !== ns) continue;
-      const o = p.metadata.ownerReferences?.find((r) => r.controller);
-      if (o?.kind === kind && o.name === name) out.push(p);
-    }
-    return out;
-  }
-
-  /** One reconcile pass of every active workload. Returns pods created. */
+  /** One pass of the controllers: the taint manager and pod GC, then every active workload. Returns pods created. */
   async reconcile(): Promise<number> {
+    this.cluster.taintManager();
     if (this.cluster.controllerEpoch === this.seenEpoch) return 0;
     let created = 0;
     // Index pods by owner once per pass (a cluster has 100,000 pods).
@@ -89,49 +64,44 @@ export class SimControllers {
     return created;
   }
 
+  private async create(key: string, pod: Pod): Promise<boolean> {
+    const stamped: Pod = { ...pod, spec: { ...pod.spec, schedulerName: this.opts.schedulerName } };
+    const r = await this.cluster.createPod(this.opts.mutate ? this.opts.mutate(stamped, key) : stamped);
+    return r.ok;
+  }
+
+  /** The Deployment's one ReplicaSet: core/kube-model/workload-controllers.ts `replicaSetPlan`. */
   private async reconcileDeployment(key: string, d: Deployment, pods: Pod[]): Promise<number> {
     const ns = d.metadata.namespace ?? 'default';
-    const name = d.metadata.name ?? '';
-    const want = d.spec.replicas ?? 1;
+    const rs = deploymentReplicaSet(d);
+    const plan = replicaSetPlan({ spec: { replicas: d.spec.replicas ?? 1, template: rs.template } }, pods, this.cluster.now());
     let created = 0;
-    for (let i = pods.length; i < want; i++) {
-      let pod = podFromTemplate(d.spec.template, { namespace: ns, generateName: `${name}-${podHash(this.rng)}-`, owner: { kind: 'Deployment', name } }, this.opts.schedulerName);
-      if (this.opts.mutate) pod = this.opts.mutate(pod, key);
-      const r = await this.cluster.createPod(pod);
-      if (r.ok) created++;
-    }
-    if (pods.length > want) {
-      // Scale down removes unbound pods first, then the newest (ReplicaSet's ranking, simplified).
-      const ranked = [...pods].sort((a, b) => Number(!!a.spec.nodeName) - Number(!!b.spec.nodeName) || (b.metadata.name ?? '').localeCompare(a.metadata.name ?? ''));
-      for (const p of ranked.slice(0, pods.length - want)) await this.cluster.deletePod({ namespace: ns, name: p.metadata.name ?? '' });
-    }
+    const owner = { kind: 'Deployment', apiVersion: 'apps/v1', metadata: d.metadata };
+    for (let i = 0; i < plan.create; i++) if (await this.create(key, podFromTemplate(owner, rs.template, { generateName: `${rs.name}-` }))) created++;
+    for (const p of plan.delete) this.cluster.deleteGracefully(`${ns}/${p.metadata.name ?? ''}`);
     return created;
   }
 
+  /** core/kube-model/workload-controllers.ts `statefulSetPlan` (OrderedReady unless the set says Parallel). */
   private async reconcileStatefulSet(key: string, s: StatefulSet, pods: Pod[]): Promise<number> {
     const ns = s.metadata.namespace ?? 'default';
-    const name = s.metadata.name ?? '';
-    const want = s.spec.replicas ?? 1;
-    const have = new Set(pods.map((p) => p.metadata.name ?? ''));
+    const plan = statefulSetPlan(s, pods);
     let created = 0;
-    // Parallel pod management: every missing ordinal at once, with its stable name.
-    for (let i = 0; i < want; i++) {
-      const podName = `${name}-${i}`;
-      if (have.has(podName)) continue;
-      let pod = podFromTemplate(s.spec.template, { namespace: ns, name: podName, owner: { kind: 'StatefulSet', name } }, this.opts.schedulerName);
-      if (this.opts.mutate) pod = this.opts.mutate(pod, key);
-      const r = await this.cluster.createPod(pod);
-      if (r.ok) created++;
-    }
-    for (const p of pods) {
-      const ord = Number((p.metadata.name ?? '').slice(name.length + 1));
-      if (ord >= want) await this.cluster.deletePod({ namespace: ns, name: p.metadata.name ?? '' });
-    }
+    for (const ord of plan.create) if (await this.create(key, statefulSetPod(s, ord))) created++;
+    for (const name of plan.delete) this.cluster.deleteGracefully(`${ns}/${name}`);
     return created;
   }
 
+  /** Pods owned by a workload, by the controller owner reference. */
   ownedBy(ref: { namespace?: string; name: string }, kind: string): Pod[] {
-    return this.owned(ref.namespace ?? 'default', kind, ref.name);
+    const ns = ref.namespace ?? 'default';
+    const out: Pod[] = [];
+    for (const [, p] of this.cluster.podEntries()) {
+      if ((p.metadata.namespace ?? 'default') !== ns) continue;
+      const o = p.metadata.ownerReferences?.find((r) => r.controller);
+      if (o?.kind === kind && o.name === ref.name) out.push(p);
+    }
+    return out;
   }
 
   static keyOf = keyOf;

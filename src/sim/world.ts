@@ -40,11 +40,12 @@ export interface WorldOptions {
 export async function buildWorld(scenario: Scenario, opts: WorldOptions): Promise<World> {
   const rng = createRng(opts.seed);
   const clock = new SimClock(scenario.startMs);
-  const cluster = new SimCluster(clock, scenario.startMs);
+  // The scenario's evictionTimeout is the API server's default toleration of not-ready and unreachable nodes.
+  const cluster = new SimCluster(clock, scenario.startMs, { defaultTolerationSeconds: scenario.policy.evictionTimeout * 60 });
   const registry = opts.registry ?? new SimRegistry(scenario.images);
   const usage = opts.usage ?? new UsageModel(scenario.usage, scenario.durationMinutes, createRng(opts.seed).fork('usage'));
   const kubelet = new SimKubelet(cluster, registry, usage, scenario.startMs, scenario.policy.startup, scenario.policy.startupCpu === undefined ? undefined : cpuMilli(scenario.policy.startupCpu));
-  const controllers = new SimControllers(cluster, rng.fork('controllers'), opts.controllers);
+  const controllers = new SimControllers(cluster, opts.controllers);
   for (const pc of scenario.priorityClasses) cluster.addPriorityClass(pc);
   for (const n of scenario.nodes) {
     const node = opts.mutateNode ? opts.mutateNode(n) : n;

@@ -9,7 +9,11 @@
  * record back and the scheduler never places that digest on arm64 again. A pod whose
  * image runs nowhere ends blocked, and stays so.
  */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { run } from '../../src/cli/index.ts';
 import { systemClock } from '../../src/adapters/system-clock.ts';
 import { ExecFormatController, loadBadPlatforms } from '../../src/app/exec-format.ts';
 import { ImageLookupService } from '../../src/app/image-lookup.ts';
@@ -24,12 +28,27 @@ import { barePod, deployment, eventually, events, installPullCheck, node, pods, 
 
 const LIAR = 'registry.example/ml/liar:1';
 const NOWHERE = 'registry.example/ml/nowhere:1';
+const LATER = 'registry.example/ml/later:1';
 const CATALOG = [
   // The index's linux/arm64 entry holds an amd64 binary.
   { reference: LIAR, platforms: ['linux/amd64', 'linux/arm64'], binaries: { 'linux/arm64': 'linux/amd64' } },
   // Its only entry lies: it runs on no node of this cluster.
   { reference: NOWHERE, platforms: ['linux/arm64'], binaries: { 'linux/arm64': 'linux/amd64' } },
+  // Its arm64 entry lies; it also exists for riscv64, which no node has at first.
+  { reference: LATER, platforms: ['linux/arm64', 'linux/riscv64'], binaries: { 'linux/arm64': 'linux/amd64' } },
 ];
+
+/** What `run` printed on stdout (the CLI writes with process.stdout.write), and its exit code. */
+async function captureStdout(f: () => Promise<number>): Promise<{ code: number; out: string }> {
+  const write = process.stdout.write.bind(process.stdout);
+  let out = '';
+  process.stdout.write = ((chunk: string | Uint8Array) => ((out += String(chunk)), true)) as typeof process.stdout.write;
+  try {
+    return { code: await f(), out };
+  } finally {
+    process.stdout.write = write;
+  }
+}
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -92,7 +111,7 @@ describe('exec format errors caught at run time and repaired', () => {
     const restarted = new ImageLookupService({ source: registry, clock: systemClock });
     const before = await restarted.resolve(LIAR);
     expect(before.ok && before.value.platforms.map((p) => p.digest)).toContain(armDigest);
-    expect(await loadBadPlatforms(h.cluster, restarted)).toEqual({ added: 1, errors: [] });
+    expect(await loadBadPlatforms(h.cluster, restarted)).toEqual({ added: 1, removed: 0, errors: [] });
     const fw = createFramework({});
     if (!fw.ok) throw new Error(fw.error);
     const scheduler = new Scheduler({ cluster: h.cluster, resolver: restarted, framework: fw.value, rng: createRng(1), clock: systemClock, log: h.log, schedulerName: 'polyarch-restarted', queue: { initialBackoffMs: 10, maxBackoffMs: 50 } });
@@ -142,5 +161,42 @@ describe('exec format errors caught at run time and repaired', () => {
     const records = (await h.cluster.listMigrations()).filter((r) => r.spec.pod === 'default/stuck');
     expect(records.map((r) => r.status?.phase)).toEqual(['Blocked']);
     expect(blockedEvents()).toBe(told);
+  }, 120_000);
+
+  it('a held pod is looked at again when what held it changes: a node of another platform joins, or its entry is forgotten with `polyarch exec-format forget`', async () => {
+    const { h, controller } = await setUp();
+    h.server.seed(node('arm-1', 'arm64'), node('amd-1', 'amd64'));
+    await h.server.create(barePod('later', { app: LATER }));
+    await h.server.create(barePod('stuck', { app: NOWHERE }));
+    await eventually(() => ['later', 'stuck'].every((n) => pods(h.server).some((p) => p.metadata.name === n && p.spec?.['nodeName'] === 'arm-1' && crashLooping(p))) || undefined, 30_000, 'both pods crash-looping on arm-1');
+    const held = async (pod: string): Promise<boolean> => (await h.cluster.listMigrations()).some((r) => r.spec.pod === `default/${pod}` && r.spec.heldReason !== undefined);
+    await eventually(async () => (await controller.runOnce(), (await held('later')) && (await held('stuck'))) || undefined, 20_000, 'both pods held');
+    expect((await controller.runOnce()).resumed).toEqual([]);
+
+    // A riscv64 node joins: `later` can run there now; `stuck` still cannot.
+    h.server.seed(node('riscv-1', 'riscv64'));
+    await eventually(async () => (await h.cluster.getNode('riscv-1')) !== undefined || undefined, 10_000, 'riscv-1 in the cache');
+    const round = await controller.runOnce();
+    expect(round.resumed).toEqual([{ pod: 'default/later', reason: expect.stringMatching(/does not run on linux\/arm64\/v8 .*looked at again: moving it to linux\/riscv64$/) as unknown as string }]);
+    expect(await held('later')).toBe(false);
+    expect(await held('stuck')).toBe(true);
+    expect(events(h.server).some((e) => e['reason'] === 'ExecFormatRepairResumed' && (e['involvedObject'] as { name?: string }).name === 'later')).toBe(true);
+    const moved = await eventually(() => pods(h.server).find((p) => p.metadata.name === 'later' && p.spec?.['nodeName'] === 'riscv-1' && running(p)), 30_000, 'later re-created and running on riscv-1');
+    expect(moved.spec?.['containers']).toEqual([expect.objectContaining({ image: expect.stringMatching(/^registry\.example\/ml\/later@sha256:/) as unknown as string })]);
+
+    // The CLI lists the record and forgets the entry of `stuck`'s image: held no more (its image claims arm64 again).
+    const cli = ['--kubeconfig', await h.server.writeKubeconfig(join(await mkdtemp(join(tmpdir(), 'polyarch-ef-')), 'kubeconfig')), '--namespace', 'polyarch-system'];
+    const listed = await captureStdout(() => run(['exec-format', 'list', ...cli, '--output', 'json']));
+    expect(listed.code).toBe(0);
+    const entries = (JSON.parse(listed.out) as { entries: { key: string; image: string; platform: string }[] }).entries;
+    expect(entries.map((e) => [e.image, e.platform]).sort()).toEqual([[LATER, 'linux/arm64/v8'], [NOWHERE, 'linux/arm64/v8']]);
+    expect(await run(['exec-format', 'forget', ...cli])).toBe(2);
+    expect(await run(['exec-format', 'forget', 'sha256-nope.linux-arm64', ...cli])).toBe(1);
+    const forgot = await captureStdout(() => run(['exec-format', 'forget', '--image', NOWHERE, ...cli, '--output', 'json']));
+    expect(forgot).toEqual({ code: 0, out: `${JSON.stringify({ forgotten: [entries.find((e) => e.image === NOWHERE)?.key], dryRun: false }, null, 2)}\n` });
+    expect(parseBadPlatforms(h.server.get('v1', 'ConfigMap', BAD_PLATFORMS_CONFIGMAP, 'polyarch-system')?.['data'] as Record<string, string>).entries.map((e) => e.image)).toEqual([LATER]);
+    const again = await controller.runOnce();
+    expect(again.resumed.map((r) => r.pod)).toEqual(['default/stuck']);
+    expect(await held('stuck')).toBe(false);
   }, 120_000);
 });

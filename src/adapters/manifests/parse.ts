@@ -10,7 +10,7 @@ import type { ClusterObjects } from '../../core/placement/batch.ts';
 import { nameSuffix, type KindedObject } from '../../core/k8s/workloads.ts';
 import type { DaemonSet, Deployment, Job, Node, Pod, PodDisruptionBudget, PriorityClass, ReplicaSet, StatefulSet } from '../../core/k8s/types.ts';
 import { schemas, type KnownKind } from './schema.ts';
-import { formatPath } from '../../core/field-path.ts';
+import { describeIssue } from '../../core/field-path.ts';
 
 export interface Manifests extends ClusterObjects {
   readonly nodes: Node[];
@@ -72,8 +72,7 @@ function addObject(value: unknown, where: string, into: Manifests): { ok: true }
   const parsed = schemas[k].safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const path = issue ? formatPath(issue.path) : '';
-    return { ok: false, error: `${where} (${kind}${name ? ` ${name}` : ''}): ${path || 'object'}: ${issue?.message ?? 'invalid'}` };
+    return { ok: false, error: `${where} (${kind}${name ? ` ${name}` : ''}): ${issue ? describeIssue(issue) : 'object: invalid'}` };
   }
   // The schema checked every field placement reads; the rest passes through unchanged.
   let obj: unknown = parsed.data;

@@ -1,21 +1,13 @@
 /**
- * Schemas of the Kubernetes objects `polyarch schedule` reads from manifests. They check
- * the fields placement uses, with the API's rules where a mistake would change a
- * decision (quantities parse, toleration and selector operators, effects), and let every
- * other field through untouched.
+ * Schemas of the Kubernetes objects `polyarch schedule` reads from manifests: the
+ * objects' own fields here; pod specs, templates, taints and quantities are the one schema
+ * of core/k8s/schema.ts (shared with scenario files), which checks the fields placement
+ * uses with the API's rules and lets every other field through untouched.
  */
 
 import { z } from 'zod';
-import { parseQuantityExact } from '../../core/k8s/quantity.ts';
 import { MAX_PODS } from '../../core/k8s/limits.ts';
-
-const quantity = z.union([z.string(), z.number()]).superRefine((v, ctx) => {
-  const q = parseQuantityExact(v);
-  if (!q.ok) ctx.addIssue({ code: 'custom', message: q.error });
-  else if (q.value.nano < 0n) ctx.addIssue({ code: 'custom', message: `quantity "${v}" must not be negative` });
-});
-const resourceList = z.record(z.string(), quantity);
-const stringMap = z.record(z.string(), z.string());
+import { podSpec, podTemplate, resourceList, stringMap, taint } from '../../core/k8s/schema.ts';
 
 const metaFields = {
   name: z.string().min(1, 'name is required'),
@@ -34,84 +26,7 @@ const generatedMeta = z.looseObject({ ...metaFields, name: metaFields.name.optio
   path: ['name'],
 });
 
-const templateMeta = z.looseObject(metaFields).partial();
-
-const taintEffect = z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']);
-
-const toleration = z
-  .looseObject({
-    key: z.string().optional(),
-    operator: z.enum(['Exists', 'Equal']).optional(),
-    value: z.string().optional(),
-    effect: z.union([taintEffect, z.literal('')]).optional(),
-    tolerationSeconds: z.number().int().nullish(),
-  })
-  .superRefine((t, ctx) => {
-    if (t.operator === 'Exists' && t.value) ctx.addIssue({ code: 'custom', path: ['value'], message: 'must be empty when operator is Exists' });
-    if (!t.key && t.operator !== 'Exists') ctx.addIssue({ code: 'custom', path: ['operator'], message: 'must be Exists when key is empty' });
-  });
-
-const selectorRequirement = z
-  .looseObject({
-    key: z.string().min(1),
-    operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt']),
-    values: z.array(z.string()).nullish(),
-  })
-  .superRefine((r, ctx) => {
-    const n = r.values?.length ?? 0;
-    if ((r.operator === 'In' || r.operator === 'NotIn') && n === 0) ctx.addIssue({ code: 'custom', path: ['values'], message: `must be non-empty for ${r.operator}` });
-    if ((r.operator === 'Exists' || r.operator === 'DoesNotExist') && n > 0) ctx.addIssue({ code: 'custom', path: ['values'], message: `must be empty for ${r.operator}` });
-    if ((r.operator === 'Gt' || r.operator === 'Lt') && (n !== 1 || !/^[+-]?[0-9]+$/.test(r.values?.[0] ?? ''))) {
-      ctx.addIssue({ code: 'custom', path: ['values'], message: `must be a single integer for ${r.operator}` });
-    }
-  });
-
-const nodeSelectorTerm = z.looseObject({
-  matchExpressions: z.array(selectorRequirement).nullish(),
-  matchFields: z.array(selectorRequirement).nullish(),
-});
-
-const affinity = z.looseObject({
-  nodeAffinity: z
-    .looseObject({
-      requiredDuringSchedulingIgnoredDuringExecution: z.looseObject({ nodeSelectorTerms: z.array(nodeSelectorTerm).min(1) }).nullish(),
-      preferredDuringSchedulingIgnoredDuringExecution: z
-        .array(z.looseObject({ weight: z.number().int().min(1).max(100), preference: nodeSelectorTerm }))
-        .nullish(),
-    })
-    .nullish(),
-});
-
-const port = z.looseObject({
-  containerPort: z.number().int().min(1).max(65535),
-  hostPort: z.number().int().min(0).max(65535).optional(),
-  hostIP: z.string().optional(),
-  protocol: z.enum(['TCP', 'UDP', 'SCTP']).optional(),
-});
-
-const container = z.looseObject({
-  name: z.string().min(1),
-  image: z.string().min(1, 'image is required'),
-  ports: z.array(port).nullish(),
-  resources: z.looseObject({ requests: resourceList.nullish(), limits: resourceList.nullish() }).nullish(),
-  restartPolicy: z.string().nullish(),
-});
-
-export const podSpec = z.looseObject({
-  containers: z.array(container).min(1, 'at least one container is required'),
-  initContainers: z.array(container).nullish(),
-  nodeName: z.string().optional(),
-  nodeSelector: stringMap.nullish(),
-  affinity: affinity.nullish(),
-  tolerations: z.array(toleration).nullish(),
-  priorityClassName: z.string().optional(),
-  priority: z.number().int().nullish(),
-  overhead: resourceList.nullish(),
-  resources: z.looseObject({ requests: resourceList.nullish(), limits: resourceList.nullish() }).nullish(),
-  hostNetwork: z.boolean().optional(),
-});
-
-const template = z.looseObject({ metadata: templateMeta.nullish(), spec: podSpec });
+const template = podTemplate;
 const replicas = z.number().int().min(0).max(MAX_PODS, `at most ${MAX_PODS} (Kubernetes' tested maximum of pods per cluster)`).nullish();
 
 export const schemas = {
@@ -120,7 +35,7 @@ export const schemas = {
     spec: z
       .looseObject({
         unschedulable: z.boolean().optional(),
-        taints: z.array(z.looseObject({ key: z.string().min(1), value: z.string().optional(), effect: taintEffect })).nullish(),
+        taints: z.array(taint).nullish(),
       })
       .nullish(),
     status: z

@@ -23,8 +23,8 @@ import { ROLES, type ServeContext } from './serve.ts';
 import { KubeScalingPolicyStore } from '../../adapters/kube/scaling-policies.ts';
 import type { StartupBoostSource } from '../../app/admission.ts';
 import type { ScalingPolicy } from '../../core/autoscale/policy.ts';
-import { cpuMilli } from '../../core/units/amounts.ts';
-import { policiesOf, startPolicies } from './serve-policies.ts';
+import { largestFreeCpuMilli } from '../../core/autoscale/startup-boost.ts';
+import { policiesOf, startPolicies, unreadableFallback } from './serve-policies.ts';
 import { kubeConfigFrom } from './serve-runtime.ts';
 
 interface AdmissionFlags {
@@ -89,7 +89,7 @@ ROLES['extender'] = {
   description: 'kube-scheduler extender over HTTPS (--admission-listen): /extender/filter, /prioritize, /bind',
   create: (ctx) => {
     const f = ctx.flags as unknown as AdmissionFlags;
-    const extender = new Extender({ resolver: ctx.resolver, cluster: ctx.cluster, clock: systemClock, deadlineMs: f.extenderDeadlineMs, preferences: f.archPreference, policies: policiesOf(ctx) });
+    const extender = new Extender({ resolver: ctx.resolver, cluster: ctx.cluster, clock: systemClock, deadlineMs: f.extenderDeadlineMs, preferences: f.archPreference, policies: policiesOf(ctx), unreadable: unreadableFallback(ctx) });
     const server = serverOf(ctx);
     server.routes.push(...extenderRoutes(extender, ctx.metrics, ctx.log.child({ role: 'extender' })));
     return { leaderOnly: false, start: async (signal) => { await startPolicies(ctx, signal); await server.start(signal); }, run: (signal) => server.serve(signal) };
@@ -104,7 +104,7 @@ ROLES['webhook'] = {
     const skip = [...new Set([...f.skipNamespace, f.namespace])];
     const policies = policiesOf(ctx);
     const boosts = new StartupBoostCache(new KubeScalingPolicyStore(kubeConfigFrom(ctx.flags), { clock: systemClock, log: ctx.log }), ctx.cluster, ctx.log.child({ part: 'startup-boost' }));
-    server.routes.push(webhookRoute({ resolver: ctx.resolver, preferences: f.archPreference, skipNamespaces: skip, policies, startupBoost: boosts }, ctx.metrics, ctx.log.child({ role: 'webhook' })));
+    server.routes.push(webhookRoute({ resolver: ctx.resolver, preferences: f.archPreference, skipNamespaces: skip, policies, startupBoost: boosts, unreadable: unreadableFallback(ctx) }, ctx.metrics, ctx.log.child({ role: 'webhook' })));
     const log = ctx.log.child({ role: 'gate-controller' });
     const cluster = ctx.cluster;
     const controller = new GateController({
@@ -138,9 +138,9 @@ ROLES['webhook'] = {
 };
 
 /**
- * The webhook's snapshot of ScalingPolicies with a startupBoost and the largest node's
- * CPU, refreshed every few seconds (admission never waits on the API server). A list that
- * fails keeps the last snapshot and is logged.
+ * The webhook's snapshot of ScalingPolicies with a startupBoost and the most CPU free on
+ * one node (largestFreeCpuMilli), refreshed every few seconds (admission never waits on
+ * the API server). A list that fails keeps the last snapshot and is logged.
  */
 class StartupBoostCache implements StartupBoostSource {
   private snapshot: readonly ScalingPolicy[] = [];
@@ -163,15 +163,19 @@ class StartupBoostCache implements StartupBoostSource {
     } catch (err) {
       this.log.warn({ error: err instanceof Error ? err.message : String(err) }, 'ScalingPolicies not listed; the last snapshot is used for startup boosts');
     }
-    const nodes = await this.cluster.listNodes();
-    const rooms = nodes.map((n) => cpuMilli(n.status?.allocatable?.['cpu'] ?? n.status?.capacity?.['cpu']) ?? 0);
-    this.room = rooms.length ? Math.max(...rooms) : undefined;
+    const room = largestFreeCpuMilli(await this.cluster.listNodes(), await this.cluster.listPods());
+    if (room !== this.room || this.snapshot.length !== this.logged) this.log.info({ policies: this.snapshot.length, roomMilli: room }, 'startup boost snapshot');
+    this.room = room;
+    this.logged = this.snapshot.length;
   }
 
+  private logged = -1;
+
+  /** Refreshes at once (run() starts once the node informer has synced), then every `everyMs`. */
   async run(signal: AbortSignal, everyMs: number): Promise<void> {
     while (!signal.aborted) {
+      await this.refresh();
       await systemClock.sleep(everyMs, signal).catch(() => undefined);
-      if (!signal.aborted) await this.refresh();
     }
   }
 }
@@ -210,7 +214,7 @@ export function registerAdmissionServeOptions(program: Command): void {
     .addOption(new Option('--arch-preference <arch=weight,...>', 'preferred architectures, weights 1-100 (webhook preferred terms, extender scores)').argParser(parseArchPreference).default([]))
     .addOption(new Option('--extender-deadline-ms <ms>', 'longest a registry lookup may hold a kube-scheduler call').argParser(integer('--extender-deadline-ms', 1)).default(2000))
     .addOption(new Option('--gate-interval-ms <ms>', 'how often the gate controller looks for gated pods').argParser(integer('--gate-interval-ms', 100)).default(2000))
-    .addOption(new Option('--gate-release-after-ms <ms>', 'release a gated pod whose images stay unresolvable this long, without a constraint (0: never). The cluster default of a PlacementPolicy\'s unreadableImages: 0 is Block, otherwise Unconstrained').argParser(integer('--gate-release-after-ms', 0)).default(600_000))
+    .addOption(new Option('--gate-release-after-ms <ms>', 'the cluster default of a PlacementPolicy\'s unreadableImages, for the scheduler, the extender, the webhook and its gate controller alike: 0 is Block (a pod whose image platforms cannot be read is held); otherwise Unconstrained (an unknown image is placed at once without a constraint from it, an unreachable registry after the pod is this old)').argParser(integer('--gate-release-after-ms', 0)).default(600_000))
     .addOption(new Option('--body-limit <bytes>', 'largest request body of the extender and webhook').argParser(integer('--body-limit', 1024)).default(7 * 1024 * 1024));
   serve.hook('preAction', (cmd) => {
     const o = cmd.opts<{ tlsCertFile?: string; tlsPrivateKeyFile?: string }>();

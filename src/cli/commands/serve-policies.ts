@@ -7,24 +7,25 @@
  */
 import { KubePlacementPolicies } from '../../adapters/kube/placement-policies.ts';
 import { systemClock } from '../../adapters/system-clock.ts';
-import type { UnreadableAction } from '../../core/placement/namespace-policy.ts';
+import { fallbackFromReleaseAfter, type UnreadableFallback } from '../../core/placement/unreadable-images.ts';
 import { parseDuration } from '../duration.ts';
 import type { ServeContext } from './serve.ts';
 import { kubeConfigFrom } from './serve-runtime.ts';
 
 const books = new WeakMap<ServeContext, { policies: KubePlacementPolicies; ready: Promise<void> | undefined }>();
 
-/** The cluster-wide default for images whose platforms cannot be read, from serve's flags. */
-export function unreadableDefault(ctx: ServeContext): UnreadableAction {
-  const ms = Number(ctx.flags['gateReleaseAfterMs'] ?? 600_000);
-  return ms > 0 ? 'Unconstrained' : 'Block';
+/** The cluster-wide fallback for images whose platforms cannot be read, from --gate-release-after-ms: the scheduler, the extender, the webhook and its gate controller all get it. */
+export function unreadableFallback(ctx: ServeContext): UnreadableFallback {
+  return fallbackFromReleaseAfter(Number(ctx.flags['gateReleaseAfterMs'] ?? 600_000));
 }
 
 export function policiesOf(ctx: ServeContext): KubePlacementPolicies {
   let b = books.get(ctx);
   if (!b) {
     const policies = new KubePlacementPolicies(kubeConfigFrom(ctx.flags), {
-      clock: systemClock, log: ctx.log.child({ part: 'placement-policies' }), base: unreadableDefault(ctx), dryRun: ctx.flags['dryRun'] === true,
+      clock: systemClock, log: ctx.log.child({ part: 'placement-policies' }), base: unreadableFallback(ctx).action, dryRun: ctx.flags['dryRun'] === true,
+      // The scheduler's process writes each policy's Accepted condition (its RBAC has placementpolicies/status).
+      writeStatus: ctx.flags['scheduler'] === true,
     });
     books.set(ctx, (b = { policies, ready: undefined }));
   }

@@ -24,7 +24,7 @@ import { createMetrics, type ServerMetrics } from '../../server/metrics.ts';
 import { createSchedulingMetrics, type SchedulingMetrics } from '../../server/scheduling-metrics.ts';
 import { parseDuration } from '../duration.ts';
 import { autoscalerRole } from './serve-autoscaler.ts';
-import { policiesOf, policiesSynced, startPolicies } from './serve-policies.ts';
+import { policiesOf, policiesSynced, startPolicies, unreadableFallback } from './serve-policies.ts';
 import { CliError, usageError } from '../errors.ts';
 import { clusterFrom, defaultIdentity, kubeConfigFrom, makeLogger, resolverFrom, type ClusterFlags } from './serve-runtime.ts';
 
@@ -72,13 +72,14 @@ export const ROLES: Record<string, RoleDefinition> = {
       leaderOnly: true,
       start: (signal) => startPolicies(ctx, signal),
       run: (signal) => {
-        const fw = createFramework({});
+        const fw = createFramework({ pinImages: ctx.flags.pinImages === true });
         if (!fw.ok) throw new Error(fw.error);
         const scheduler = new Scheduler({
           cluster: ctx.cluster,
           resolver: ctx.resolver,
           framework: fw.value,
           policies: policiesOf(ctx),
+          unreadable: unreadableFallback(ctx),
           rng: createRng(Number(ctx.flags.seed) || 1),
           clock: systemClock,
           log: ctx.log.child({ role: 'scheduler' }),
@@ -141,6 +142,7 @@ const IMAGE_ROLES: ReadonlySet<string> = new Set(['scheduler', 'extender', 'webh
 export interface ServeFlags extends ClusterFlags {
   listen: string;
   schedulerName: string;
+  pinImages?: boolean;
   leaderElect: boolean;
   leaderElectNamespace?: string;
   leaderElectName?: string;
@@ -201,6 +203,7 @@ export function registerServe(program: Command): void {
     .option('--dry-run', 'decide and log, write nothing to the cluster')
     .option('--listen <addr>', 'address of /healthz, /readyz and /metrics', ':8080')
     .option('--scheduler-name <name>', 'spec.schedulerName of the pods to schedule', 'polyarch')
+    .option('--pin-images', "scheduler: write every chosen variant into the pod by digest (default: only where the pod's own reference would not give the node that variant, e.g. a per-architecture tag); one more API request per pod")
     .option('--images <file>', 'offline image catalog (polyarch inspect -o json output) instead of the registries')
     .option('--auth-file <file>', 'registry credentials (docker config.json) besides the pods\' pull secrets')
     .addOption(new Option('--insecure-registry <host>', 'registry spoken to over plain HTTP (repeatable)').argParser(collect).default([]))
@@ -304,7 +307,7 @@ export function registerServe(program: Command): void {
             intervalMs: execFormatIntervalMs,
             round: async () => {
               const r = await loadBadPlatforms(cluster, resolver);
-              if (r.added > 0) log.info({ added: r.added, known: resolver.badPlatforms().length }, 'image digests that do not run on a platform: record read');
+              if (r.added > 0 || r.removed > 0) log.info({ added: r.added, removed: r.removed, known: resolver.badPlatforms().length }, 'image digests that do not run on a platform: record read');
               for (const e of r.errors) log.warn({ error: e }, 'exec format record ignored: invalid entry');
             },
             onError: (err) => log.warn({ error: err instanceof Error ? err.message : String(err) }, 'cannot read the record of digests that do not run; keeping the last one read'),

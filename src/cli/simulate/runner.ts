@@ -1,6 +1,6 @@
 /**
  * Runs a scenario on the embedded cluster with one strategy, minute by minute: the
- * timeline's events, the controllers, the migrator, the scheduler, the kubelets and,
+ * timeline's events, the migrator, the controllers of kube-controller-manager, the scheduler, the kubelets and,
  * every interval, the autoscaler. polyarch and the baselines run the same app loops
  * (app/) over the same ports, configured differently. The composition lives in cli/
  * because it is the one place that knows both the simulator and the app.
@@ -186,6 +186,7 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
     ...(cfg.platformAware && scenario.placementPolicies?.length ? { policies: new MemoryPlacementPolicies(scenario.placementPolicies) } : {}),
   });
   // The migrator `serve --migrator` runs; the Kubernetes baselines configure it as Kubernetes behaves (bare pods are lost).
+  // Its default toleration is the one the simulated API server's admission gives pods (world.ts).
   const migrator = new Migrator({ cluster, clock, defaultTolerationMs: policy.evictionTimeout * 60_000, recreateBarePods: cfg.recreateBarePods });
   // `serve --exec-format`: exec format errors caught and repaired through the migrator; the platform-blind baselines have none (Kubernetes reports, nothing acts).
   const execFormat = cfg.platformAware ? new ExecFormatController({ cluster, store: new MemoryBadPlatformStore(), resolver, migrator, clock, log: silentLogger }) : undefined;
@@ -270,7 +271,6 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
     }
 
     let t = performance.now();
-    await controllers.reconcile();
     for (const c of (await execFormat?.runOnce())?.cases ?? []) {
       if (c.outcome === 'waiting') continue;
       execFormatRepairs.push({ minute, pod: c.pod, node: c.node, platform: c.platform, image: c.image, digest: c.digest, outcome: c.outcome, failedMinute: failedMinute(c.pod, minute), reason: c.reason });
@@ -292,6 +292,10 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
         outSince: reason === 'drain' ? minute : reason === 'exec-format' ? failedMinute(key, minute) : Math.min(minute, failedAt.get(from) ?? minute),
       });
     }
+    // kube-controller-manager after the migrator (on a cluster they race; here in a fixed
+    // order): the taint manager evicts what the lost nodes' tolerations no longer cover and
+    // pod GC removes what terminates on fenced nodes, then the workload controllers create
+    // the replacements, all before the scheduler runs.
     await controllers.reconcile();
     t = lap('controllers+migrator', t);
     const sched = await scheduler.runOnce();

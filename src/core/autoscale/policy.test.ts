@@ -21,7 +21,7 @@ describe('ScalingPolicy', () => {
     };
     expect(bad({ targetRef: { kind: 'Deployment', name: 'w' }, mode: 'Auto' })).toMatch(/^spec\.mode: /);
     expect(bad({ targetRef: { kind: 'Deployment', name: 'w' }, controlledValues: 'Limits' })).toMatch(/^spec\.controlledValues: .*RaiseOnly.*RequestsAndLimits.*RequestsOnly/);
-    expect(bad({ targetRef: { kind: 'Deployment', name: 'w' }, containers: [{ name: 'a', max: { memory: '1Gx' } }] })).toBe('spec.containers.0.max.memory: not a Kubernetes quantity (e.g. 250m, 2, 512Mi, 1Gi)');
+    expect(bad({ targetRef: { kind: 'Deployment', name: 'w' }, containers: [{ name: 'a', max: { memory: '1Gx' } }] })).toBe('spec.containers.0.max.memory: invalid quantity "1Gx": unknown suffix "Gx"');
     expect(bad({})).toBe('spec.targetRef: give exactly one of targetRef or selector');
     expect(bad({ targetRef: { kind: 'Deployment', name: 'w' }, headroom: 0.1, typo: 1 })).toMatch(/^spec: .*typo/);
   });

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { amountOf } from '../units/amounts.ts';
+import { quantity } from '../k8s/schema.ts';
 import { startupBoostSchema } from './startup-boost.ts';
 
 export const POLICY_GROUP = 'polyarch.io';
@@ -24,10 +25,6 @@ export type Mode = (typeof MODES)[number];
 export const CONTROLLED_VALUES = ['RaiseOnly', 'RequestsAndLimits', 'RequestsOnly'] as const;
 export type ControlledValues = (typeof CONTROLLED_VALUES)[number];
 
-const quantity = z.union([z.string(), z.number()]).refine((q) => {
-  const v = amountOf(q);
-  return v !== undefined && v >= 0;
-}, 'not a Kubernetes quantity (e.g. 250m, 2, 512Mi, 1Gi)');
 
 const bounds = z.strictObject({ cpu: quantity.optional(), memory: quantity.optional() });
 

@@ -13,6 +13,8 @@
  * - The original values are recorded in the pod (annotation polyarch.io/startup-boost),
  *   which the autoscaler reads back to restore them: no other state.
  */
+import { allocatableAmounts, podResources } from '../k8s/resources.ts';
+import type { Node, Pod } from '../k8s/types.ts';
 import { z } from 'zod';
 import { amountOf, formatCpu } from '../units/amounts.ts';
 
@@ -60,8 +62,9 @@ export interface BoostPlan {
 
 /**
  * The boosted CPU of each container. `maxMilli(name)` is the policy's maximum for the
- * container (undefined: none); `roomMilli` the largest node's allocatable CPU (undefined:
- * unknown). A container with no CPU request is not boosted (there is nothing to scale).
+ * container (undefined: none); `roomMilli` the CPU the pod may have at most so it still
+ * fits a node (serve's webhook: largestFreeCpuMilli; the simulator: the largest node's
+ * allocatable; undefined: no cap). A container with no CPU request is not boosted (there is nothing to scale).
  */
 export function planBoost(containers: readonly ContainerCpu[], boost: StartupBoost, maxMilli: (name: string) => number | undefined, roomMilli: number | undefined): BoostPlan {
   const out: BoostedContainer[] = [];
@@ -184,4 +187,21 @@ export function boostPolicyFor<P extends BoostPolicyLike>(policies: readonly P[]
   return policies
     .filter((p) => p.namespace === namespace && p.spec.startupBoost !== undefined && manages(p))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))[0];
+}
+
+/**
+ * The room a boost may use: the most CPU (millicores) free on one schedulable node, its
+ * allocatable less the requests of the pods bound to it that have not finished; undefined
+ * with no node. A pod boosted to at most this still fits on that node.
+ */
+export function largestFreeCpuMilli(nodes: readonly Node[], pods: readonly Pod[]): number | undefined {
+  const used = new Map<string, number>();
+  for (const p of pods) {
+    const on = p.spec.nodeName;
+    if (!on || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') continue;
+    const r = podResources(p);
+    used.set(on, (used.get(on) ?? 0) + (r.ok ? r.value.requests.milliCPU : 0));
+  }
+  const free = nodes.filter((n) => !n.spec?.unschedulable).map((n) => allocatableAmounts(n).cpu - (used.get(n.metadata.name ?? '') ?? 0));
+  return free.length ? Math.max(0, ...free) : undefined;
 }

@@ -89,6 +89,11 @@ export function badPlatformData(entry: BadPlatform): [string, string] {
   return [key, JSON.stringify(entry)];
 }
 
+const pairOf = (e: BadPlatform): string => {
+  const p = parsePlatform(e.platform);
+  return p.ok ? `${e.digest}|${p.value.os}/${p.value.architecture}` : e.digest;
+};
+
 /** Entries indexed for the filter: digest -> the os/architecture pairs it does not run on. */
 export class BadPlatformIndex {
   private readonly byDigest = new Map<string, Map<string, BadPlatform>>();
@@ -123,6 +128,16 @@ export class BadPlatformIndex {
   entries(): BadPlatform[] {
     return [...this.byDigest.values()].flatMap((m) => [...m.values()]);
   }
+
+  /** Keeps only the (digest, os/architecture) pairs of `entries`; how many were added and removed. */
+  replace(entries: readonly BadPlatform[]): { added: number; removed: number } {
+    const next = new BadPlatformIndex(entries);
+    const had = new Set(this.entries().map(pairOf));
+    const has = new Set(next.entries().map(pairOf));
+    this.byDigest.clear();
+    for (const e of next.entries()) this.add(e);
+    return { added: [...has].filter((k) => !had.has(k)).length, removed: [...had].filter((k) => !has.has(k)).length };
+  }
 }
 
 /**
@@ -132,13 +147,17 @@ export class BadPlatformIndex {
 export function withoutBadPlatforms(answer: ImagePlatforms, bad: BadPlatformIndex): ImagePlatforms {
   if (bad.size === 0) return answer;
   const removed: string[] = [];
+  const withheld: PlatformImage[] = [...(answer.withheld ?? [])];
   const platforms = answer.platforms.filter((p) => {
     const hit = bad.find(p.digest, p.platform);
-    if (hit) removed.push(`${formatPlatform(p.platform)} (${p.digest.slice(0, 19)}) removed: exec format error on node ${hit.node} at ${hit.at}`);
+    if (hit) {
+      removed.push(`${formatPlatform(p.platform)} (${p.digest.slice(0, 19)}) removed: exec format error on node ${hit.node} at ${hit.at}`);
+      withheld.push(p);
+    }
     return !hit;
   });
   if (removed.length === 0) return answer;
-  return { ...answer, platforms, warnings: [...answer.warnings, ...removed] };
+  return { ...answer, platforms, warnings: [...answer.warnings, ...removed], withheld };
 }
 
 /**

@@ -17,11 +17,12 @@ export type Repair =
   | { readonly kind: 'blocked'; readonly reason: string };
 
 /**
- * The repair of `pod` after `bad` was recorded. `lookup` answers with the bad entries
- * removed (the image lookup service's answers); `nodes` are the cluster's nodes.
+ * The repair of `pod` after `bad` was recorded (or, for a pod held before and looked at
+ * again, what was seen then: `seen`). `lookup` answers with the bad entries removed (the
+ * image lookup service's answers); `nodes` are the cluster's nodes.
  */
-export function decideRepair(pod: Pod, lookup: ImageLookup, nodes: readonly Node[], bad: BadPlatform): Repair {
-  const seen = `${bad.image} does not run on ${bad.platform} (exec format error on node ${bad.node})`;
+export function decideRepair(pod: Pod, lookup: ImageLookup, nodes: readonly Node[], bad: BadPlatform | { readonly seen: string }): Repair {
+  const seen = 'seen' in bad ? bad.seen : `${bad.image} does not run on ${bad.platform} (exec format error on node ${bad.node})`;
   const info = preparePod(pod, lookup);
   if (!info.ok) return { kind: 'blocked', reason: `${seen}; ${info.error}` };
   const platforms = new Map<string, Platform>();

@@ -210,6 +210,9 @@ export interface PodSpec {
   readonly restartPolicy?: 'Always' | 'OnFailure' | 'Never' | string;
   readonly imagePullSecrets?: readonly LocalObjectReference[] | null;
   readonly serviceAccountName?: string;
+  /** A StatefulSet pod's stable host name (its own name) and its governing service. */
+  readonly hostname?: string;
+  readonly subdomain?: string;
 }
 
 export interface PodCondition {

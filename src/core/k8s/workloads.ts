@@ -87,37 +87,56 @@ export interface Workloads {
   readonly jobs?: readonly Job[];
 }
 
-type Owner = { readonly kind: string; readonly apiVersion: string; readonly metadata: ObjectMeta };
+/** The object a pod is made for: its kind, API version and metadata (name, namespace, uid). */
+export type Owner = { readonly kind: string; readonly apiVersion: string; readonly metadata: ObjectMeta };
 
-function podFrom(owner: Owner, template: PodTemplateSpec, name: string, extraLabels: Record<string, string> = {}): Pod {
+/** The controller owner reference a controller writes on what it creates (controller and blockOwnerDeletion true). */
+export function controllerRef(owner: Owner): OwnerReference & { readonly blockOwnerDeletion: true } {
+  return { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name ?? '', ...(owner.metadata.uid ? { uid: owner.metadata.uid } : {}), controller: true, blockOwnerDeletion: true };
+}
+
+/**
+ * A pod from a template as a controller creates it (controller.GetPodFromTemplate): the
+ * template's labels (plus `extraLabels`), annotations and spec, the owner's namespace,
+ * the controller reference, and either a fixed name or a generateName.
+ */
+export function podFromTemplate(owner: Owner, template: PodTemplateSpec, naming: { readonly name: string } | { readonly generateName: string }, extraLabels: Record<string, string> = {}): Pod {
   const meta = template.metadata ?? {};
-  const ref: OwnerReference = { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name ?? '', controller: true, ...(owner.metadata.uid ? { uid: owner.metadata.uid } : {}) };
   return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
       ...meta,
-      name,
+      ...naming,
       namespace: owner.metadata.namespace ?? 'default',
       labels: { ...(meta.labels ?? {}), ...extraLabels },
-      ownerReferences: [ref],
-      ...(owner.metadata.creationTimestamp ? { creationTimestamp: owner.metadata.creationTimestamp } : {}),
+      ownerReferences: [controllerRef(owner)],
     },
     spec: template.spec,
   };
+}
+
+/** A pod named by `polyarch schedule` (a deterministic name, the owner's creation time for the queue order). */
+function podFrom(owner: Owner, template: PodTemplateSpec, name: string, extraLabels: Record<string, string> = {}): Pod {
+  const pod = podFromTemplate(owner, template, { name }, extraLabels);
+  return owner.metadata.creationTimestamp ? { ...pod, metadata: { ...pod.metadata, creationTimestamp: owner.metadata.creationTimestamp } } : pod;
 }
 
 function replicasOf(n: number | null | undefined): number {
   return n === null || n === undefined ? 1 : Math.max(0, Math.floor(n));
 }
 
-export function expandDeployment(d: Deployment): Pod[] {
+/** The ReplicaSet a Deployment runs its template in: `<deployment>-<pod-template-hash>`, with the hash label. */
+export function deploymentReplicaSet(d: Deployment): { readonly name: string; readonly hash: string; readonly template: PodTemplateSpec } {
   const hash = podTemplateHash(d.spec.template);
-  const rsName = `${d.metadata.name ?? ''}-${hash}`;
-  const rsMeta: ObjectMeta = { ...d.metadata, name: rsName };
-  const rs: Owner = { kind: 'ReplicaSet', apiVersion: 'apps/v1', metadata: rsMeta };
-  return Array.from({ length: replicasOf(d.spec.replicas) }, (_, i) =>
-    podFrom(rs, d.spec.template, `${rsName}-${nameSuffix(`${rsName}/${i}`)}`, { 'pod-template-hash': hash }));
+  const t = d.spec.template;
+  return { name: `${d.metadata.name ?? ''}-${hash}`, hash, template: { ...t, metadata: { ...(t.metadata ?? {}), labels: { ...(t.metadata?.labels ?? {}), 'pod-template-hash': hash } } } };
+}
+
+export function expandDeployment(d: Deployment): Pod[] {
+  const rsOf = deploymentReplicaSet(d);
+  const rs: Owner = { kind: 'ReplicaSet', apiVersion: 'apps/v1', metadata: { ...d.metadata, name: rsOf.name } };
+  return Array.from({ length: replicasOf(d.spec.replicas) }, (_, i) => podFrom(rs, rsOf.template, `${rsOf.name}-${nameSuffix(`${rsOf.name}/${i}`)}`));
 }
 
 export function expandReplicaSet(rs: ReplicaSet): Pod[] {
@@ -126,13 +145,26 @@ export function expandReplicaSet(rs: ReplicaSet): Pod[] {
   return Array.from({ length: replicasOf(rs.spec.replicas) }, (_, i) => podFrom(owner, rs.spec.template, `${name}-${nameSuffix(`${name}/${i}`)}`));
 }
 
+/** The first ordinal of a StatefulSet (spec.ordinals.start, 0 by default). */
+export const statefulSetStart = (s: StatefulSet): number => Math.max(0, Math.floor(s.spec.ordinals?.start ?? 0));
+
+/**
+ * The pod of one ordinal as the StatefulSet controller makes it (newVersionedStatefulSetPod):
+ * name `<set>-<ordinal>`, the pod-name and pod-index labels, hostname its name and
+ * subdomain the governing service.
+ */
+export function statefulSetPod(s: StatefulSet, ordinal: number, owner: Owner = { kind: 'StatefulSet', apiVersion: 'apps/v1', metadata: s.metadata }): Pod {
+  const name = `${s.metadata.name ?? ''}-${ordinal}`;
+  const pod = podFromTemplate(owner, s.spec.template, { name }, { 'statefulset.kubernetes.io/pod-name': name, 'apps.kubernetes.io/pod-index': String(ordinal) });
+  return { ...pod, spec: { ...pod.spec, hostname: name, ...(s.spec.serviceName ? { subdomain: s.spec.serviceName } : {}) } };
+}
+
 export function expandStatefulSet(s: StatefulSet): Pod[] {
-  const name = s.metadata.name ?? '';
-  const start = s.spec.ordinals?.start ?? 0;
+  const start = statefulSetStart(s);
   const owner: Owner = { kind: 'StatefulSet', apiVersion: 'apps/v1', metadata: s.metadata };
   return Array.from({ length: replicasOf(s.spec.replicas) }, (_, i) => {
-    const pod = `${name}-${start + i}`;
-    return podFrom(owner, s.spec.template, pod, { 'statefulset.kubernetes.io/pod-name': pod, 'apps.kubernetes.io/pod-index': String(start + i) });
+    const pod = statefulSetPod(s, start + i, owner);
+    return s.metadata.creationTimestamp ? { ...pod, metadata: { ...pod.metadata, creationTimestamp: s.metadata.creationTimestamp } } : pod;
   });
 }
 

@@ -67,12 +67,15 @@ export function taintEvictionAt(taints: readonly Taint[], tolerations: readonly 
   return at;
 }
 
-/** The tolerations DefaultTolerationSeconds admission adds to a pod that has none for not-ready / unreachable. */
-export function defaultTolerations(tolerations: readonly Toleration[]): Toleration[] {
+/**
+ * The tolerations DefaultTolerationSeconds admission adds to a pod that has none for
+ * not-ready / unreachable (`seconds`: kube-apiserver's --default-*-toleration-seconds, 300).
+ */
+export function defaultTolerations(tolerations: readonly Toleration[], seconds = DEFAULT_TOLERATION_SECONDS): Toleration[] {
   const add: Toleration[] = [];
   for (const key of [TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE]) {
     if (!tolerations.some((t) => (t.key === key || t.key === undefined) && (t.effect === 'NoExecute' || t.effect === undefined))) {
-      add.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: DEFAULT_TOLERATION_SECONDS });
+      add.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: seconds });
     }
   }
   return add;

@@ -54,17 +54,20 @@ export function splitPods(objects: ClusterObjects): { pending: PodWithPriority[]
 
 /** The normalised image references a set of pods needs resolved (recorded originals first). */
 export function imageReferences(pods: readonly Pod[]): string[] {
-  const refs = new Set<string>();
-  for (const pod of pods) {
-    const recorded = sourceImages(pod);
-    for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
-      const original = recorded[c.name] ?? c.image;
-      if (!original) continue;
-      const r = parseReference(original);
-      if (r.ok) refs.add(formatReference(r.value));
-    }
+  return [...new Set(pods.flatMap((pod) => podImageReferences(pod).map((i) => i.reference)))].sort();
+}
+
+/** Each container's architecture-neutral image (the recorded original, else as written), normalised; images that do not parse are left out. */
+export function podImageReferences(pod: Pod): { container: string; reference: string }[] {
+  const recorded = sourceImages(pod);
+  const out: { container: string; reference: string }[] = [];
+  for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
+    const original = recorded[c.name] ?? c.image;
+    if (!original) continue;
+    const r = parseReference(original);
+    if (r.ok) out.push({ container: c.name, reference: formatReference(r.value) });
   }
-  return [...refs].sort();
+  return out;
 }
 
 export function snapshotWithBoundPods(nodes: readonly Node[], bound: readonly Pod[]): { snapshot: ClusterSnapshot; warnings: string[] } {

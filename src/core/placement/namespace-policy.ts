@@ -21,6 +21,7 @@ import { canRun, formatPlatform, parsePlatform, type Platform } from '../platfor
 import { DEFAULT_WEIGHTS, EXTENDER_WEIGHTS, type Framework } from './framework.ts';
 import type { PodInfo } from './pod-info.ts';
 import { architecturePreference, compileArchitectureWeights } from './scores/architecture-preference.ts';
+import type { PlatformPreference } from '../admission/affinity.ts';
 import { unresolvable, type Status } from './status.ts';
 
 export const PLACEMENT_POLICY_GROUP = 'polyarch.io';
@@ -228,24 +229,44 @@ export function frameworkForPolicy(fw: Framework, policy: EffectivePlacementPoli
   return out;
 }
 
+/** What the webhook and the gate controller write under a policy (admissionPlatforms). */
+export interface AdmissionPlatforms<T> {
+  /** (os, architecture) pairs allowed; undefined: no constraint at all (no image was read and the policy names no platform). */
+  readonly allowed: T[] | undefined;
+  /** Per architecture the policy narrows to variants (every rule naming it names a variant): the canonical variants. */
+  readonly variants: Record<string, string[]>;
+  readonly preferences: PlatformPreference[];
+}
+
 /**
- * What the webhook and the gate controller write under a policy: node affinity names
- * (os, architecture) pairs, so the allowed pairs are those the images have and some rule
- * names, and the preferred terms are the policy's preferences per architecture (the
- * highest weight an architecture's rules give), else the flag's. A variant written in a
- * rule is enforced by the scheduler and the extender, which see the node's variant.
+ * What the webhook and the gate controller write under a policy, as the scheduler and the
+ * extender judge it: the (os, architecture) pairs the images have (`allowed`; undefined
+ * when none was read: unreadableImages Unconstrained) and some rule names; per
+ * architecture, the variants the policy narrows it to, written as the node's
+ * `polyarch.io/arch-variant` label (affinity.ts requiredTerms); the policy's preferences
+ * with their variants (affinity.ts preferredPlatformTerms), else the flag's.
  */
 export function admissionPlatforms<T extends { readonly os: string; readonly architecture: string }>(
-  allowed: readonly T[], policy: EffectivePlacementPolicy | undefined, preferences: readonly { readonly architecture: string; readonly weight: number }[],
-): { allowed: T[]; preferences: { architecture: string; weight: number }[] } {
-  if (!policy) return { allowed: [...allowed], preferences: [...preferences] };
+  allowed: readonly T[] | undefined, policy: EffectivePlacementPolicy | undefined, preferences: readonly { readonly architecture: string; readonly weight: number }[],
+): AdmissionPlatforms<T | { os: string; architecture: string }> {
+  const flag = preferences.map((p) => ({ architecture: p.architecture, weight: p.weight }));
+  if (!policy) return { allowed: allowed ? [...allowed] : undefined, variants: {}, preferences: flag };
   const rules = policy.platforms;
-  const kept = rules ? allowed.filter((p) => rules.some((r) => r.platform.os === p.os && r.platform.architecture === p.architecture)) : [...allowed];
-  if (policy.preferences.length === 0) return { allowed: kept, preferences: [...preferences] };
-  const byArch = new Map<string, number>();
-  for (const p of policy.preferences) {
-    const arch = rule(p.platform).platform.architecture;
-    byArch.set(arch, Math.max(byArch.get(arch) ?? 0, p.weight));
+  const pairs = (rs: readonly PlatformRule[]): { os: string; architecture: string }[] =>
+    [...new Map(rs.map((r) => [`${r.platform.os}/${r.platform.architecture}`, { os: r.platform.os, architecture: r.platform.architecture }])).values()];
+  const kept = !rules ? (allowed ? [...allowed] : undefined) : allowed ? allowed.filter((p) => rules.some((r) => r.platform.os === p.os && r.platform.architecture === p.architecture)) : pairs(rules);
+  const variants: Record<string, string[]> = {};
+  for (const p of kept ?? []) {
+    const mine = (rules ?? []).filter((r) => r.platform.os === p.os && r.platform.architecture === p.architecture);
+    if (mine.length > 0 && mine.every((r) => r.exactVariant)) variants[p.architecture] = [...new Set(mine.map((r) => r.platform.variant))].sort();
   }
-  return { allowed: kept, preferences: [...byArch].map(([architecture, weight]) => ({ architecture, weight })) };
+  if (policy.preferences.length === 0) return { allowed: kept, variants, preferences: flag };
+  return {
+    allowed: kept,
+    variants,
+    preferences: policy.preferences.map((p) => {
+      const r = rule(p.platform);
+      return { architecture: r.platform.architecture, ...(r.exactVariant ? { variant: r.platform.variant } : {}), weight: p.weight };
+    }),
+  };
 }

@@ -9,7 +9,7 @@
 import { canRun, comparePlatforms, formatPlatform, variantFit, type Platform } from '../platform/platform.ts';
 import { displayPlatform } from './display.ts';
 import { formatReference, parseReference } from '../image/reference.ts';
-import type { ImagePlatforms, PlatformImage } from '../image/types.ts';
+import type { ImagePlatforms, PlatformImage, PlatformSource } from '../image/types.ts';
 import { sourceImages } from '../k8s/annotations.ts';
 import { podResources, type Resources } from '../k8s/resources.ts';
 import { podKey, type Container, type NodeSelector, type Pod, type PreferredSchedulingTerm, type Toleration } from '../k8s/types.ts';
@@ -18,8 +18,13 @@ import { podHostPorts } from './snapshot.ts';
 import { Reasons, SUCCESS, unresolvable, type Status } from './status.ts';
 
 
-/** What the image resolver said about one reference, resolved before the cycle (S1). */
-export type ImageInfo = { ok: true; value: ImagePlatforms } | { ok: false; error: string };
+/**
+ * What the image resolver said about one reference, resolved before the cycle (S1).
+ * `unconstrained` (the reason): the platforms could not be read and the pod's
+ * unreadableImages verdict (unreadable-images.ts) places it without a constraint from
+ * this image: it runs as written on any platform.
+ */
+export type ImageInfo = { ok: true; value: ImagePlatforms; unconstrained?: string } | { ok: false; error: string };
 
 /** Looks an image up by its normalised reference (registry/repository:tag[@digest]). */
 export type ImageLookup = (reference: string) => ImageInfo | undefined;
@@ -34,13 +39,23 @@ export interface PodImage {
   readonly original: string;
   /** original, normalised. */
   readonly reference: string;
+  /** The container's image as the pod has it now (the original, unless it was written before). */
+  readonly current: string;
   readonly platforms: readonly PlatformImage[];
+  /** Its platforms could not be read and it is placed without a constraint (ImageInfo.unconstrained): it runs as written anywhere. */
+  readonly unconstrained?: boolean;
+  /** How the registry serves the reference (S1's answer); undefined without a lookup. */
+  readonly source?: PlatformSource;
+  /** Entries of the reference not offered in `platforms` (seen not to run), which a runtime still pulls. */
+  readonly withheld?: readonly PlatformImage[];
 }
 
 export interface PodInfo extends PodAccount {
   readonly pod: Pod;
   readonly priority: number;
   readonly hasRequests: boolean;
+  /** The names in requests.scalar (extended resources, hugepages), listed once for the filters. */
+  readonly scalarRequests: readonly string[];
   readonly tolerations: readonly Toleration[];
   readonly nodeSelector: readonly (readonly [string, string])[];
   readonly requiredAffinity: NodeSelector | undefined;
@@ -92,7 +107,7 @@ export function preparePod(pod: Pod, lookup: ImageLookup | undefined, priority =
     if (!ref.ok) return { ok: false, kind: 'invalid', error: `${where}.image: ${ref.error}` };
     const reference = formatReference(ref.value);
     if (!lookup) {
-      images.push({ container: c.name, init, original, reference, platforms: [] });
+      images.push({ container: c.name, init, original, reference, current: c.image ?? original, platforms: [] });
       continue;
     }
     const info = lookup(reference);
@@ -104,14 +119,19 @@ export function preparePod(pod: Pod, lookup: ImageLookup | undefined, priority =
       unresolved.push(info.error);
       continue;
     }
-    images.push({ container: c.name, init, original, reference, platforms: info.value.platforms });
+    images.push({
+      container: c.name, init, original, reference, current: c.image ?? original, platforms: info.value.platforms, source: info.value.source,
+      ...(info.value.withheld ? { withheld: info.value.withheld } : {}),
+      ...(info.unconstrained !== undefined ? { unconstrained: true } : {}),
+    });
   }
   if (unresolved.length > 0) return { ok: false, kind: 'images', error: unresolved.join('; ') };
 
-  const supported = lookup ? supportedPlatforms(images) : [];
-  if (lookup && images.length > 0 && supported.length === 0) {
+  const constrained = images.filter((img) => !img.unconstrained);
+  const supported = lookup ? supportedPlatforms(constrained) : [];
+  if (lookup && constrained.length > 0 && supported.length === 0) {
     const distinct = new Map<string, string>();
-    for (const img of images) distinct.set(img.original, `${img.original} (${formatPlatforms(img.platforms)})`);
+    for (const img of constrained) distinct.set(img.original, `${img.original} (${formatPlatforms(img.platforms)})`);
     return { ok: false, kind: 'images', error: `the pod's images share no platform: ${[...distinct.values()].join(', ')}` };
   }
 
@@ -123,7 +143,7 @@ export function preparePod(pod: Pod, lookup: ImageLookup | undefined, priority =
   const platformVerdict = (node: Platform): PodImage | undefined => {
     const k = keyOf(node);
     if (verdicts.has(k)) return verdicts.get(k);
-    const bad = images.find((img) => !img.platforms.some((p) => canRun(p.platform, node)));
+    const bad = constrained.find((img) => !img.platforms.some((p) => canRun(p.platform, node)));
     verdicts.set(k, bad);
     return bad;
   };
@@ -135,6 +155,7 @@ export function preparePod(pod: Pod, lookup: ImageLookup | undefined, priority =
     nonZeroMilliCPU: res.value.nonZeroMilliCPU,
     nonZeroMemory: res.value.nonZeroMemory,
     hasRequests: hasAny(res.value.requests),
+    scalarRequests: Object.keys(res.value.requests.scalar),
     tolerations: pod.spec.tolerations ?? [],
     nodeSelector: Object.entries(pod.spec.nodeSelector ?? {}),
     requiredAffinity: affinity?.requiredDuringSchedulingIgnoredDuringExecution ?? undefined,
@@ -157,7 +178,8 @@ export function preparePod(pod: Pod, lookup: ImageLookup | undefined, priority =
       const k = keyOf(node);
       let v = variants.get(k);
       if (!v) {
-        v = images.map((img) => bestVariant(img.platforms, node)).filter((x): x is PlatformImage => x !== undefined);
+        // An unconstrained image runs as written: its "variant" is itself.
+        v = images.map((img) => (img.unconstrained ? { platform: node, digest: '', image: img.original } : bestVariant(img.platforms, node))).filter((x): x is PlatformImage => x !== undefined);
         variants.set(k, v);
       }
       return v;
@@ -191,4 +213,9 @@ export function bestVariant(platforms: readonly PlatformImage[], node: Platform)
     }
   }
   return best;
+}
+
+/** The ImageInfo of an image placed without a constraint (its platforms could not be read; unreadable-images.ts). */
+export function unconstrainedImage(reference: string, reason: string): ImageInfo {
+  return { ok: true, value: { reference, source: 'manifest', platforms: [], warnings: [reason] }, unconstrained: reason };
 }

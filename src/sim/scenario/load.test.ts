@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseScenario } from './load.ts';
+import { parseManifests } from '../../adapters/manifests/parse.ts';
 
 const fixture = fileURLToPath(new URL('../../../test/fixtures/small-scenario.yaml', import.meta.url));
 const text = readFileSync(fixture, 'utf8');
@@ -122,7 +123,7 @@ apiVersion: v1
 kind: Pod
 metadata: {name: p}
 spec: {containers: [{name: c, image: 'r/a:1', resources: {requests: {cpu: lots}}}]}`);
-    expect(errors).toContain('document 3 (Pod p): spec.containers[0].resources.requests.cpu: not a Kubernetes quantity (e.g. 500m, 2, 4Gi)');
+    expect(errors).toContain('document 3 (Pod p): spec.containers[0].resources.requests.cpu: invalid quantity "lots": no digits');
   });
 
   it('reads the image catalog from a file next to the scenario, and names a bad entry in it', () => {
@@ -136,4 +137,25 @@ spec: {containers: [{name: c, image: 'r/a:1', resources: {requests: {cpu: lots}}
     expect(bad.ok).toBe(false);
     if (!bad.ok) expect(bad.errors[0]).toMatch(/^document 1 \(Scenario t\): spec\.catalogFile bad\.yaml: images\[0\]/);
   });
+});
+
+describe('one pod-spec schema (src/core/k8s/schema.ts) for scenario files and manifests', () => {
+  // The same bad pod spec, in a scenario and in a manifest for `polyarch schedule`: the same field, the same words.
+  const specs = [
+    '{containers: [{name: c, image: r/a:1, resources: {requests: {memory: 1GB}}}]}',
+    '{containers: [{name: c, image: r/a:1}], tolerations: [{value: b}]}',
+    '{containers: [{name: C_1, image: r/a:1}]}',
+    '{containers: [{name: c, image: r/a:1}], affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: a, operator: In}]}]}}}}',
+    '{containers: []}',
+  ];
+  for (const spec of specs) {
+    it(`names the field alike: ${spec}`, () => {
+      const scenario = errorsOf(`${scenarioDoc('  duration: 1h')}\n${node}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: ${spec}`);
+      const manifest = parseManifests(`apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: ${spec}\n`, 'm.yaml');
+      expect(manifest.ok).toBe(false);
+      const tail = (s: string): string => s.slice(s.indexOf('): ') + 3);
+      expect(scenario.map(tail)).toEqual([tail(manifest.ok ? '' : manifest.error)]);
+      expect(tail(scenario[0] ?? '')).toMatch(/^spec\.[a-zA-Z[\].0-9]+: /);
+    });
+  }
 });

@@ -14,7 +14,7 @@ import { MAX_NODES, MAX_PODS, tooManyPods } from '../../core/k8s/limits.ts';
 import { parsePlatform } from '../../core/platform/platform.ts';
 import { catalogFile, kindSchemas, type CatalogImage, type Kind, type Policy, type ScenarioEvent, type UsageEntry } from './schema.ts';
 import { loadTrace, type UsageSeries } from '../trace.ts';
-import { formatPath } from '../../core/field-path.ts';
+import { describeIssue } from '../../core/field-path.ts';
 
 export interface UsageSource {
   readonly workload: string;
@@ -51,26 +51,6 @@ export interface Scenario {
 
 export type LoadResult = { ok: true; value: Scenario } | { ok: false; errors: string[] };
 
-type Issue = z.core.$ZodIssue;
-
-
-/** The deepest, most useful issue: zod reports unions as one issue with nested errors. */
-function flattenIssue(issue: Issue): { path: PropertyKey[]; message: string } {
-  if (issue.code === 'invalid_union' && 'errors' in issue && Array.isArray(issue.errors) && issue.errors.length > 0) {
-    // Pick the branch that got furthest (longest path), the likeliest intent.
-    let best: { path: PropertyKey[]; message: string } | undefined;
-    for (const branch of issue.errors as Issue[][]) {
-      for (const sub of branch) {
-        const f = flattenIssue(sub);
-        const cand = { path: [...issue.path, ...f.path], message: f.message };
-        if (!best || cand.path.length > best.path.length) best = cand;
-      }
-    }
-    if (best) return best;
-  }
-  return { path: [...issue.path], message: issue.message };
-}
-
 const workloadKey = (ns: string | undefined, name: string | undefined): string => `${ns ?? 'default'}/${name ?? ''}`;
 const normaliseKey = (ref: string): string => (ref.includes('/') ? ref : `default/${ref}`);
 
@@ -102,10 +82,7 @@ export function parseScenario(text: string, file: string): LoadResult {
       }
       const parsed = kindSchemas[kind as Kind].safeParse(item);
       if (!parsed.success) {
-        for (const issue of parsed.error.issues.slice(0, 5)) {
-          const f = flattenIssue(issue);
-          errors.push(`${label}: ${formatPath(f.path) || '(document)'}: ${f.message}`);
-        }
+        for (const issue of parsed.error.issues.slice(0, 5)) errors.push(`${label}: ${describeIssue(issue, '(document)')}`);
         return;
       }
       objects.push({ index, kind: kind as Kind, value: parsed.data, label });
@@ -171,7 +148,7 @@ export function parseScenario(text: string, file: string): LoadResult {
       if (!docs.ok) throw new Error(docs.error);
       const parsed = catalogFile.safeParse(docs.value[0] ?? {});
       if (parsed.success) images.push(...parsed.data.images);
-      else for (const i of parsed.error.issues.slice(0, 5)) errors.push(`${scLabel}: spec.catalogFile ${spec.catalogFile}: ${formatPath(i.path) || '(document)'}: ${i.message}`);
+      else for (const i of parsed.error.issues.slice(0, 5)) errors.push(`${scLabel}: spec.catalogFile ${spec.catalogFile}: ${describeIssue(i, '(document)')}`);
     } catch (err) {
       errors.push(`${scLabel}: spec.catalogFile: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err))}`);
     }

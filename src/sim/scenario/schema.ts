@@ -8,14 +8,11 @@ import { CLUSTER_PLACEMENT_POLICY_NAME, placementPolicySpecSchema } from '../../
 import { z } from 'zod';
 import { MAX_PODS } from '../../core/k8s/limits.ts';
 import { scalingPolicySpecSchema } from '../../core/autoscale/policy.ts';
+import { labelSelector, podSpec, podTemplate, quantity, resourceList, stringMap, taint } from '../../core/k8s/schema.ts';
 
 const replicas = z.number().int().min(0).max(MAX_PODS, `at most ${MAX_PODS} (Kubernetes' tested maximum of pods per cluster)`);
 
-const QUANTITY_RE = /^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|e[0-9]+)?$/;
-export const quantity = z.union([z.string().regex(QUANTITY_RE, 'not a Kubernetes quantity (e.g. 500m, 2, 4Gi)'), z.number().nonnegative()])
-  .transform((q) => String(q));
-const resourceList = z.record(z.string(), quantity);
-const labels = z.record(z.string(), z.string());
+const labels = stringMap;
 const name = z.string().min(1).max(253).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'not a DNS-1123 name');
 
 const metadata = z.looseObject({
@@ -23,66 +20,6 @@ const metadata = z.looseObject({
   namespace: name.optional(),
   labels: labels.optional(),
   annotations: labels.optional(),
-});
-
-const taint = z.looseObject({
-  key: z.string().min(1),
-  value: z.string().optional(),
-  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']),
-});
-
-const toleration = z.looseObject({
-  key: z.string().optional(),
-  operator: z.enum(['Exists', 'Equal']).optional(),
-  value: z.string().optional(),
-  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute', '']).optional(),
-  tolerationSeconds: z.number().int().optional(),
-});
-
-const selectorRequirement = z.looseObject({
-  key: z.string().min(1),
-  operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt']),
-  values: z.array(z.string()).optional(),
-});
-
-const nodeSelectorTerm = z.looseObject({
-  matchExpressions: z.array(selectorRequirement).optional(),
-  matchFields: z.array(selectorRequirement).optional(),
-});
-
-const affinity = z.looseObject({
-  nodeAffinity: z.looseObject({
-    requiredDuringSchedulingIgnoredDuringExecution: z.looseObject({ nodeSelectorTerms: z.array(nodeSelectorTerm) }).optional(),
-    preferredDuringSchedulingIgnoredDuringExecution: z.array(z.looseObject({ weight: z.number().int().min(1).max(100), preference: nodeSelectorTerm })).optional(),
-  }).optional(),
-});
-
-const container = z.looseObject({
-  name,
-  image: z.string().min(1),
-  resources: z.looseObject({ requests: resourceList.optional(), limits: resourceList.optional() }).optional(),
-});
-
-export const scenarioPodSpec = z.looseObject({
-  containers: z.array(container).min(1),
-  initContainers: z.array(container).optional(),
-  nodeName: z.string().optional(),
-  nodeSelector: labels.optional(),
-  affinity: affinity.optional(),
-  tolerations: z.array(toleration).optional(),
-  priorityClassName: z.string().optional(),
-  priority: z.number().int().optional(),
-  schedulerName: z.string().optional(),
-});
-
-const labelSelector = z.looseObject({
-  matchLabels: labels.optional(),
-  matchExpressions: z.array(selectorRequirement).optional(),
-});
-
-const podTemplate = z.looseObject({
-  metadata: z.looseObject({ labels: labels.optional(), annotations: labels.optional() }).optional(),
-  spec: scenarioPodSpec,
 });
 
 export const nodeDoc = z.looseObject({
@@ -101,7 +38,8 @@ export const podDoc = z.looseObject({
   apiVersion: z.literal('v1'),
   kind: z.literal('Pod'),
   metadata,
-  spec: scenarioPodSpec,
+  // The pod spec and template are the one schema of core/k8s/schema.ts, shared with manifests.
+  spec: podSpec,
 });
 
 const workloadSpec = z.looseObject({
@@ -284,7 +222,6 @@ export type CatalogImage = z.infer<typeof catalogImage>;
 export type UsageEntry = z.infer<typeof usageEntry>;
 export type ScenarioEvent = z.infer<typeof eventSchema>;
 export type Policy = z.infer<typeof policySchema>;
-export type PodSpecDoc = z.infer<typeof scenarioPodSpec>;
 
 /** A polyarch.io/v1alpha1 object of a scenario: its kind, metadata and validated spec. */
 const polyarchDoc = <K extends string, S extends z.ZodType>(kind: K, spec: S, meta: z.ZodType<z.infer<typeof metadata>> = metadata) =>
