@@ -1,7 +1,8 @@
 /**
  * The placement index's bookkeeping and the cycles it declines, through the public API:
- * `placementIndex(snapshot).shape` (how many groups and state classes a cycle works on)
- * as pods are assumed and forgotten and nodes replaced and removed, and runCycle equal to
+ * `placementIndex(snapshot).shape` (how many groups a cycle works on) as pods are assumed
+ * and forgotten and nodes replaced and removed, two alike nodes told apart by the running
+ * totals only, and runCycle equal to
  * the node-by-node scanCycle where the index must not answer (a pod whose affinity reads
  * the node's name) or meets a node it cannot read (allocatable unreadable).
  */
@@ -33,26 +34,26 @@ const both = (nodes: Node[], p: PodInfo): { indexed: CycleResult; scanned: Cycle
 });
 
 describe('placement index bookkeeping', () => {
-  it('classes and groups follow assumed and forgotten pods, replaced and removed nodes', () => {
+  it('groups follow replaced and removed nodes; assumed pods change no group', () => {
     const snap = ClusterSnapshot.fromNodes([node('a0', 'amd64'), node('a1', 'amd64'), node('a2', 'amd64'), node('r0', 'arm64'), node('r1', 'arm64')]);
     const idx = placementIndex(snap);
     const p = pod(makePod('w').image('p/multi:1').requests({ cpu: '1' }));
     expect(runCycle(fw, snap, p, createRng(1)).feasible).toBe(5);
-    expect(idx.shape).toEqual({ groups: 2, classes: 2 });
-    // A pod on a0: a0 in a state class of its own; forgotten: back with the others.
+    expect(idx.shape).toEqual({ groups: 2 });
+    // A pod on a0 changes its running totals, not its group; the cycles still equal the scan's.
     expect(snap.assume(p, 'a0')).toEqual({ ok: true });
-    expect(idx.shape).toEqual({ groups: 2, classes: 3 });
+    expect(idx.shape).toEqual({ groups: 2 });
+    expect(view(runCycle(fw, snap, p, createRng(1)))).toEqual(view(scanCycle(fw, snap, p, createRng(1))));
     snap.forget(p.key);
-    expect(idx.shape).toEqual({ groups: 2, classes: 2 });
     // a1 replaced by a tainted node: a group of its own; untainted again: the group is gone.
     snap.setNode(makeNode('a1').arch('amd64').label('kubernetes.io/hostname', 'a1').allocatable({ cpu: '4', memory: '8Gi', pods: '10' }).taint('k', 'v', 'NoSchedule').build());
-    expect(idx.shape).toEqual({ groups: 3, classes: 3 });
+    expect(idx.shape).toEqual({ groups: 3 });
     snap.setNode(node('a1', 'amd64'));
-    expect(idx.shape).toEqual({ groups: 2, classes: 2 });
+    expect(idx.shape).toEqual({ groups: 2 });
     // The arm64 nodes removed: their group is gone, and cycles go on deciding over what is left.
     snap.removeNode('r0');
     snap.removeNode('r1');
-    expect(idx.shape).toEqual({ groups: 1, classes: 1 });
+    expect(idx.shape).toEqual({ groups: 1 });
     const c = runCycle(fw, snap, p, createRng(1));
     expect(c.feasible).toBe(3);
     expect(view(c)).toEqual(view(scanCycle(fw, snap, p, createRng(1))));
@@ -64,7 +65,7 @@ describe('placement index bookkeeping', () => {
   });
 });
 
-describe('state classes tell apart what the dynamic filters read', () => {
+describe('the running totals the dynamic filters read, per node', () => {
   // n0 and n1 alike, each running one pod that requests nothing but what the test is about:
   // the same pod count and cpu and memory totals, so only that tells their states apart.
   const gpuNode = (name: string): Node => makeNode(name).arch('amd64').allocatable({ cpu: '4', memory: '8Gi', pods: '10', 'example.com/gpu': '1' }).build();
