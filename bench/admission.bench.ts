@@ -4,8 +4,12 @@
  * happened before, latency is measured from when it was due (so a stall shows up in the
  * tail instead of slowing the generator down: no coordinated omission), and at most
  * MAX_IN_FLIGHT requests are outstanding (beyond that a request is counted as dropped).
- * The server runs in a child process; its CPU time over the run is the share of a core
- * used. Everything is reported against a no-op route on the same server.
+ * The server runs in a child process pinned to one core (taskset, when the machine has
+ * two or more); the server's CPU time over the run is the
+ * share of its core used, and it reports the service time of each request (arrival to
+ * response end, inside the server: without the generator's waiting, which on a shared
+ * machine dominates the client-side latency). Everything is reported against a no-op
+ * route with the same body on the same server, in the same run.
  *
  *   npm run bench admission             # 3 s per scenario
  *   BENCH_FULL=1 npm run bench admission # 15 s per scenario
@@ -13,7 +17,8 @@
  * When the generator cannot keep the rate (a loaded machine), `req/s` says so and the
  * latencies include its own queueing; CPU ms per request stays a fair comparison.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { makePod } from '../test/builders/pod.ts';
@@ -32,6 +37,9 @@ interface Result {
   p50: number;
   p99: number;
   max: number;
+  /** Service time inside the server, ms. */
+  serviceP50: number;
+  serviceP99: number;
   cpuShare: number;
   /** Server CPU time per request, ms. */
   cpuPerRequest: number;
@@ -42,12 +50,12 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
-async function cpu(child: ChildProcess): Promise<{ micros: number; ns: bigint }> {
+async function cpu(child: ChildProcess): Promise<{ micros: number; ns: bigint; serviceMs: number[] }> {
   return new Promise((resolve) => {
-    const on = (m: { type: string; usage: NodeJS.CpuUsage; at: string }): void => {
+    const on = (m: { type: string; usage: NodeJS.CpuUsage; at: string; serviceMs: number[] }): void => {
       if (m.type !== 'cpu') return;
       child.off('message', on);
-      resolve({ micros: m.usage.user + m.usage.system, ns: BigInt(m.at) });
+      resolve({ micros: m.usage.user + m.usage.system, ns: BigInt(m.at), serviceMs: m.serviceMs });
     };
     child.on('message', on);
     child.send({ type: 'cpu' });
@@ -97,16 +105,28 @@ async function scenario(name: string, pool: Pool, child: ChildProcess, path: str
   const after = await cpu(child);
   const wallMicros = Number(after.ns - before.ns) / 1000;
   latencies.sort((a, b) => a - b);
+  const service = after.serviceMs.sort((a, b) => a - b);
   return {
     name, sent, dropped, errors, achieved: sent / elapsed,
     p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? NaN,
+    serviceP50: percentile(service, 50), serviceP99: percentile(service, 99),
     cpuShare: (after.micros - before.micros) / wallMicros,
     cpuPerRequest: (after.micros - before.micros) / 1000 / Math.max(1, sent),
   };
 }
 
+/** The server pinned to core 1 (taskset, when there and the machine has two cores); BENCH_CPU_PROF=DIR profiles it. */
+function startServerProcess(): { child: ChildProcess; pinned: boolean } {
+  const script = fileURLToPath(new URL('./support/admission-server.ts', import.meta.url));
+  const pinned = availableParallelism() >= 2 && spawnSync('taskset', ['-c', '1', 'true'], { stdio: 'ignore' }).status === 0;
+  const child = pinned
+    ? spawn('taskset', ['-c', '1', process.execPath, ...(process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`] : []), '--import', 'tsx', script], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    : fork(script, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return { child, pinned };
+}
+
 export default async function bench(): Promise<void> {
-  const child = fork(fileURLToPath(new URL('./support/admission-server.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const { child, pinned } = startServerProcess();
   const url = await new Promise<string>((resolve) => child.on('message', (m: { type: string; url: string }) => m.type === 'ready' && resolve(m.url)));
   const pool = new Pool(url, { connections: 32, pipelining: 1 });
   const pod = makePod('web').ns('shop').image('example.com/shop/web:1.4', 'web').image('example.com/mesh/proxy:2.0', 'proxy')
@@ -120,11 +140,11 @@ export default async function bench(): Promise<void> {
     results.push(await scenario('extender /filter: 100 node names (nodeCacheCapable)', pool, child, '/extender/filter', filterArgs, (s, t) => s === 200 && t.includes('"Error":""')));
     results.push(await scenario('extender /prioritize: 100 node names', pool, child, '/extender/prioritize', filterArgs, (s) => s === 200));
     const base = results[0] as Result;
-    console.log(`open-loop ${RATE} req/s for ${SECONDS} s per scenario, loopback, server in its own process (at most ${MAX_IN_FLIGHT} in flight)`);
-    console.log('| scenario | req/s | p50 ms | p99 ms | max ms | core share | CPU ms/req | p50 / baseline | p99 / baseline | core / baseline | dropped | errors |');
-    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+    console.log(`open-loop ${RATE} req/s for ${SECONDS} s per scenario, loopback, server in its own process${pinned ? ' pinned to core 1' : ' (not pinned: taskset or a second core missing)'} (at most ${MAX_IN_FLIGHT} in flight); load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    console.log('| scenario | req/s | p50 ms | p99 ms | max ms | server p50 ms | server p99 ms | core share | CPU ms/req | p99 / baseline | server p99 / baseline | core / baseline | dropped | errors |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of results) {
-      console.log(`| ${r.name} | ${r.achieved.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.max.toFixed(1)} | ${(r.cpuShare * 100).toFixed(1)}% | ${r.cpuPerRequest.toFixed(3)} | ${(r.p50 / base.p50).toFixed(2)}x | ${(r.p99 / base.p99).toFixed(2)}x | ${(r.cpuShare / base.cpuShare).toFixed(2)}x | ${r.dropped} | ${r.errors} |`);
+      console.log(`| ${r.name} | ${r.achieved.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.max.toFixed(1)} | ${r.serviceP50.toFixed(2)} | ${r.serviceP99.toFixed(2)} | ${(r.cpuShare * 100).toFixed(1)}% | ${r.cpuPerRequest.toFixed(3)} | ${(r.p99 / base.p99).toFixed(2)}x | ${(r.serviceP99 / base.serviceP99).toFixed(2)}x | ${(r.cpuShare / base.cpuShare).toFixed(2)}x | ${r.dropped} | ${r.errors} |`);
     }
   } finally {
     await pool.close();

@@ -94,6 +94,8 @@ export class FakeApiServer {
   readonly requests: RequestRecord[] = [];
   private http: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  /** TCP connections accepted so far (a client that keeps connections alive opens few). */
+  connectionsAccepted = 0;
   private listenPort: number;
 
   private constructor(private readonly opts: FakeApiServerOptions) {
@@ -144,6 +146,7 @@ export class FakeApiServer {
     });
     http.on('connection', (s: Socket) => {
       this.sockets.add(s);
+      this.connectionsAccepted += 1;
       s.on('close', () => this.sockets.delete(s));
     });
     this.http = http;

@@ -227,7 +227,8 @@ export class ExecFormatController {
     const answer = await resolver.resolve(original, { credentials });
     const bad = badPlatformOf(finding, {
       pod: key, node: nodeName, platform: np.value, image: original, at: new Date(clock.now()).toISOString(),
-      ...(answer.ok ? { platforms: answer.value.platforms } : {}),
+      // Every entry the runtime may pull, those already seen not to run included.
+      ...(answer.ok ? { platforms: [...answer.value.platforms, ...(answer.value.withheld ?? [])] } : {}),
     });
     if (!bad.ok) {
       errors.push(`pod ${key}: ${bad.error}`);

@@ -79,6 +79,7 @@ type Candidates = { ok: true; nodes: NodeLike[]; missing: Record<string, string>
 
 export class Extender {
   private readonly framework: Framework;
+  private lastSnapshot: { readonly nodes: readonly NodeLike[]; readonly snapshot: ClusterSnapshot } | undefined;
 
   constructor(private readonly opts: ExtenderOptions) {
     const architecturePreference: Record<string, number> = {};
@@ -128,9 +129,22 @@ export class Extender {
   }
 
   /** The candidates through the extender profile's filters and scores. */
-  private evaluate(prepared: { info: PodInfo; framework: Framework }, nodes: readonly NodeLike[]): ReturnType<typeof evaluateNodes> {
+  private evaluate(prepared: { info: PodInfo; framework: Framework }, nodes: readonly NodeLike[], score: boolean): ReturnType<typeof evaluateNodes> {
+    return evaluateNodes(prepared.framework, this.snapshotOf(nodes), prepared.info, nodes.map((n) => n.metadata?.name ?? ''), { score });
+  }
+
+  /**
+   * The candidates' snapshot, kept for the next request with the same node objects:
+   * kube-scheduler asks about the same nodes pod after pod, and the node cache hands out
+   * the same object until the node changes (a changed node is a new object), so the
+   * nodes' state is not rebuilt per request. Evaluation only reads the snapshot.
+   */
+  private snapshotOf(nodes: readonly NodeLike[]): ClusterSnapshot {
+    const last = this.lastSnapshot;
+    if (last && last.nodes.length === nodes.length && last.nodes.every((n, i) => n === nodes[i])) return last.snapshot;
     const snapshot = ClusterSnapshot.fromNodes(nodes as readonly Node[]);
-    return evaluateNodes(prepared.framework, snapshot, prepared.info, nodes.map((n) => n.metadata?.name ?? ''));
+    this.lastSnapshot = { nodes: [...nodes], snapshot };
+    return snapshot;
   }
 
   async filter(input: ExtenderInput, signal?: AbortSignal): Promise<FilterAnswer> {
@@ -146,7 +160,7 @@ export class Extender {
     if (!prepared.ok) {
       for (const n of cands.nodes) unresolvable[n.metadata?.name ?? ''] = prepared.refuseAll;
     } else {
-      const out = this.evaluate(prepared, cands.nodes);
+      const out = this.evaluate(prepared, cands.nodes, false);
       passed = new Set(out.feasible.map((f) => f.node));
       const hard = new Set(out.unresolvable);
       for (const [name, reason] of Object.entries(out.failed)) {
@@ -168,7 +182,7 @@ export class Extender {
     const totals = new Map<string, number>();
     if (prepared.ok) {
       const weights = prepared.framework.scores.reduce((s, w) => s + w.weight, 0);
-      for (const f of this.evaluate(prepared, cands.nodes).feasible) totals.set(f.node, weights > 0 ? f.total / weights : 0);
+      for (const f of this.evaluate(prepared, cands.nodes, true).feasible) totals.set(f.node, weights > 0 ? f.total / weights : 0);
     }
     const scores = cands.nodes.map((n) => ({ host: n.metadata?.name ?? '', score: toExtenderPriority(totals.get(n.metadata?.name ?? '') ?? 0) }));
     for (const name of Object.keys(cands.missing)) scores.push({ host: name, score: 0 });

@@ -273,30 +273,34 @@ export class Scheduler {
     if (this.inflight.size >= (this.o.bindConcurrency ?? 16)) await Promise.race(this.inflight);
   }
 
-  /** S4 on the API: the variants and the record of the originals, then the binding. */
+  /**
+   * S4 on the API. The variants the pod must name (ImageChoice.write) are patched in with
+   * the record of the originals first, so the binding never reaches the kubelet before
+   * the image it is to run; a pod whose own references give the node the chosen variants
+   * is not patched, and its record of originals travels with the binding, as the
+   * platform and the decision always do.
+   */
   private async bind(pod: Pod, decision: Decision, qp: QueuedPod): Promise<void> {
     const { cluster, clock, log } = this.o;
     const ref = { namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '' };
-    const bound = decision.boundPod;
     const node = decision.node ?? '';
-    const annotations = bound?.metadata.annotations ?? {};
+    const annotations = decision.boundPod?.metadata.annotations ?? {};
     const images: Record<string, string> = {};
-    for (const c of decision.choices) images[c.container] = c.image;
+    for (const c of decision.choices) if (c.write) images[c.container] = c.image;
     // A platform-blind profile (kube-scheduler as shipped) only binds.
-    const patch = !this.o.framework.platformAware ? ({ ok: true } as const) : await cluster.patchPod(ref, {
-      images,
-      annotations: {
-        [SOURCE_IMAGES_ANNOTATION]: annotations[SOURCE_IMAGES_ANNOTATION] ?? null,
-        [PLATFORM_ANNOTATION]: annotations[PLATFORM_ANNOTATION] ?? null,
-        [DECISION_ANNOTATION]: annotations[DECISION_ANNOTATION] ?? null,
-      },
-    });
-    if (!patch.ok) {
-      this.cache.forget(qp.key);
-      this.writeFailed(decision, qp, 'patch', patch.error);
-      return;
+    const patched = this.o.framework.platformAware && Object.keys(images).length > 0;
+    if (patched) {
+      const patch = await cluster.patchPod(ref, { images, annotations: { [SOURCE_IMAGES_ANNOTATION]: annotations[SOURCE_IMAGES_ANNOTATION] ?? null } });
+      if (!patch.ok) {
+        this.cache.forget(qp.key);
+        this.writeFailed(decision, qp, 'patch', patch.error);
+        return;
+      }
     }
-    const result = await cluster.bindPod(ref, node);
+    const records: Record<string, string> = {};
+    const kinds = patched ? [PLATFORM_ANNOTATION, DECISION_ANNOTATION] : [SOURCE_IMAGES_ANNOTATION, PLATFORM_ANNOTATION, DECISION_ANNOTATION];
+    for (const k of kinds) if (this.o.framework.platformAware && annotations[k] !== undefined) records[k] = annotations[k];
+    const result = await cluster.bindPod(ref, node, Object.keys(records).length > 0 ? { annotations: records } : {});
     if (!result.ok) {
       this.cache.forget(qp.key);
       if (result.error.kind === 'conflict') {
@@ -305,7 +309,7 @@ export class Scheduler {
         this.stats.bindConflicts++;
         this.placements.push({ decision, result: 'conflict', message: result.error.message });
         log.warn({ pod: qp.key, node, error: result.error.message }, 'bind refused: pod already bound');
-        if (this.o.framework.platformAware) await this.undoPatch(pod, ref);
+        if (patched) await this.undoPatch(pod, ref);
         this.queue.done(qp.key);
         this.pendingFingerprint.delete(qp.key);
         return;

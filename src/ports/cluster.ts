@@ -84,6 +84,10 @@ export interface PodPatch {
 /** In-place resize (pods/resize): per container, the new requests and limits. */
 export type PodResize = Readonly<Record<string, { readonly requests?: ResourceList; readonly limits?: ResourceList }>>;
 
+export interface BindOptions {
+  readonly annotations?: Readonly<Record<string, string>>;
+}
+
 export interface EventRecord {
   readonly involved: { readonly kind: 'Pod' | 'Node'; readonly namespace?: string; readonly name: string };
   readonly type: 'Normal' | 'Warning';
@@ -93,8 +97,12 @@ export interface EventRecord {
 }
 
 export interface ClusterWriter {
-  /** pods/binding: assigns a pending pod to a node. */
-  bindPod(pod: ObjectRef, nodeName: string): Promise<WriteResult>;
+  /**
+   * pods/binding: assigns a pending pod to a node. The binding's annotations are set on
+   * the pod with it (as the API server's binding does): records that need no request of
+   * their own.
+   */
+  bindPod(pod: ObjectRef, nodeName: string, options?: BindOptions): Promise<WriteResult>;
   /** Sets container images and annotations of a pod that is not yet bound. */
   patchPod(pod: ObjectRef, patch: PodPatch): Promise<WriteResult>;
   /** pods/eviction: respects PodDisruptionBudgets; a refusal is a value. */

@@ -13,7 +13,7 @@
  */
 import type { Clock } from '../ports/clock.ts';
 import type {
-  ChangeEvent, ChangeFeed, ClusterReader, ClusterWriter, EventRecord, EvictResult, ObjectRef, PodFilter, PodPatch, PodResize, WriteResult,
+  BindOptions, ChangeEvent, ChangeFeed, ClusterReader, ClusterWriter, EventRecord, EvictResult, ObjectRef, PodFilter, PodPatch, PodResize, WriteResult,
 } from '../ports/cluster.ts';
 import type { ContainerStatus, Deployment, Node, Pod, PodCondition, PodDisruptionBudget, PriorityClass, StatefulSet, Taint } from '../core/k8s/types.ts';
 import { allocatableAmounts, podRequestAmounts, type ResourceTotals } from '../core/k8s/resources.ts';
@@ -549,7 +549,7 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
     return { ok: true, value: { priority: r.value, ...(def ? { priorityClassName: def } : {}) } };
   }
 
-  async bindPod(ref: ObjectRef, nodeName: string): Promise<WriteResult> {
+  async bindPod(ref: ObjectRef, nodeName: string, options: BindOptions = {}): Promise<WriteResult> {
     const key = keyOf(ref);
     const p = this.s.pods.get(key);
     if (!p) return notFound(`pod ${key}`);
@@ -571,6 +571,7 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
     this.s.pending.delete(key);
     this.s.pods.set(key, {
       ...p,
+      ...(options.annotations ? { metadata: { ...p.metadata, annotations: { ...(p.metadata.annotations ?? {}), ...options.annotations } } } : {}),
       spec: { ...p.spec, nodeName },
       status: { ...p.status, phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True' }, { type: 'Ready', status: 'False', reason: 'ContainerCreating' }] },
     });

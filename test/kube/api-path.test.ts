@@ -1,14 +1,19 @@
 /**
- * The API path of a placement, counted on the fake API server's request log: each bound
- * pod costs its image patch and its binding, nothing else on the way (reads come from
- * the informers); events go through the recorder, which folds repeats, combines similar
- * messages, drops an object's spam and writes in the background.
+ * The API path of a placement, counted on the fake API server's request log: a pod whose
+ * image reference already gives the node the chosen variant (an index with one entry per
+ * architecture) costs its binding alone, the records travelling with it; a pod whose
+ * variant must be written (a per-architecture tag) costs the image patch, then the
+ * binding, and the binding never lands before the image; nothing else on the way (reads
+ * come from the informers), over connections kept alive. Events go through the recorder,
+ * which folds repeats, combines similar messages, drops an object's spam and writes in
+ * the background.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventRecorder } from '../../src/adapters/kube/events.ts';
 import { systemClock } from '../../src/adapters/system-clock.ts';
 import { silentLogger } from '../../src/ports/logger.ts';
-import { FakeApiServer } from '../../fake-apiserver/index.ts';
+import { KubeCluster } from '../../src/adapters/kube/cluster.ts';
+import { FakeApiServer, type KubeObject } from '../../fake-apiserver/index.ts';
 import { barePod, eventually, events, node, pods, startHarness, type Harness } from './helpers.ts';
 
 let h: Harness | undefined;
@@ -20,27 +25,83 @@ afterEach(async () => {
   server = undefined;
 });
 
+const WEB = 'registry.example/shop/web:1.4';
+const AGENT = 'registry.example/tools/agent:2.0';
+
 describe('API path', () => {
-  it('binds each pod with two requests on its path: the image patch and the binding', async () => {
+  it('binds a pod of an index image with one request, a pod of a per-architecture tag with the image patch first', async () => {
     h = await startHarness();
-    const PODS = 30;
+    const INDEXED = 30;
+    const TAGGED = 10;
     for (const n of ['a1', 'a2', 'r1']) h.server.seed(node(n, n.startsWith('a') ? 'amd64' : 'arm64'));
     await eventually(async () => (await h!.cluster.listNodes()).length === 3, 10_000, 'the nodes in the informer');
-    for (let i = 0; i < PODS; i++) await h.server.create(barePod(`p${i}`, { app: 'registry.example/shop/web:1.4' }));
+    const start = h.server.store.currentRv;
+    const connections = h.server.connectionsAccepted;
+    for (let i = 0; i < INDEXED; i++) await h.server.create(barePod(`w${i}`, { app: WEB }));
+    for (let i = 0; i < TAGGED; i++) await h.server.create(barePod(`t${i}`, { app: AGENT }));
     const created = h.server.requests.length;
-    await eventually(() => pods(h!.server).filter((p) => p.spec?.['nodeName']).length === PODS, 20_000, 'all pods bound');
+    await eventually(() => pods(h!.server).filter((p) => p.spec?.['nodeName']).length === INDEXED + TAGGED, 20_000, 'all pods bound');
     const made = h.server.requests.slice(created).filter((r) => !r.watch && r.resource !== 'events');
     const patches = made.filter((r) => r.resource === 'pods' && r.method === 'PATCH' && !r.subresource);
     const bindings = made.filter((r) => r.resource === 'pods' && r.subresource === 'binding');
-    expect(patches.length).toBe(PODS);
-    expect(bindings.length).toBe(PODS);
+    // The index pods: the binding only. The tagged pods: the patch, then the binding.
+    expect(bindings.length).toBe(INDEXED + TAGGED);
+    expect(patches.map((r) => r.name).sort()).toEqual(Array.from({ length: TAGGED }, (_, i) => `t${i}`).sort());
+    for (const p of patches) expect(made.indexOf(p), `${p.name} patched before its binding`).toBeLessThan(made.findIndex((b) => b.subresource === 'binding' && b.name === p.name));
     // Nothing else: no GET per pod, no status write for a pod that was placed.
     const other = made.filter((r) => !patches.includes(r) && !bindings.includes(r));
     expect(other.map((r) => `${r.method} ${r.path}`)).toEqual([]);
+
+    // What the kubelet sees: every pod's first state with a node names the image it is to run.
+    const firstBound = new Map<string, KubeObject>();
+    for (const c of h.server.store.changesSince(start)) {
+      if (c.resource === '/pods' && c.object.spec?.['nodeName'] && !firstBound.has(c.object.metadata.name ?? '')) firstBound.set(c.object.metadata.name ?? '', c.object);
+    }
+    expect(firstBound.size).toBe(INDEXED + TAGGED);
+    for (const [name, p] of firstBound) {
+      const image = (p.spec?.['containers'] as { image: string }[])[0]?.image;
+      if (name.startsWith('t')) expect(image, `${name} bound with its variant`).toMatch(/^registry\.example\/tools\/agent@sha256:[0-9a-f]{64}$/);
+      else expect(image, `${name} keeps its reference`).toBe(WEB);
+      // The records came with the binding (or the patch): the original, the platform, the decision.
+      const annotations = p.metadata.annotations ?? {};
+      expect(JSON.parse(annotations['polyarch.io/source-images'] ?? '{}'), name).toEqual({ app: name.startsWith('t') ? AGENT : WEB });
+      expect(annotations['polyarch.io/platform'], name).toMatch(/^linux\/(amd64|arm64)/);
+      expect(annotations['polyarch.io/decision'], name).toContain(String(p.spec?.['nodeName']));
+    }
     // The Scheduled events arrive in the background, one per pod.
     await h.cluster.flushEvents();
     const scheduled = events(h.server).filter((e) => e['reason'] === 'Scheduled');
-    expect(scheduled.length).toBe(PODS);
+    expect(scheduled.length).toBe(INDEXED + TAGGED);
+    // Connections are kept alive: at most one per request in flight at once (16 writes,
+    // 2 event writers), not one per request (90 here).
+    const requests = h.server.requests.slice(created).filter((r) => !r.watch).length;
+    expect(requests).toBeGreaterThanOrEqual(90);
+    expect(h.server.connectionsAccepted - connections).toBeLessThanOrEqual(18);
+  });
+
+  it('never binds a re-created pod of the same name: the binding carries the uid the decision saw', async () => {
+    server = await FakeApiServer.start();
+    const cluster = new KubeCluster({ kc: server.kubeConfig(), clock: systemClock, log: silentLogger });
+    try {
+      server.seed(node('a1', 'amd64'));
+      await server.create(barePod('p', { app: WEB }));
+      await cluster.start();
+      await eventually(async () => (await cluster.getPod({ namespace: 'default', name: 'p' })) !== undefined, 10_000, 'the pod in the informer');
+      // Re-created while the informer does not look (its watch stopped, its cache kept):
+      // the binding names the old uid, the server refuses it.
+      await cluster.pods.stop();
+      const old = server.get('v1', 'Pod', 'p', 'default');
+      expect((await cluster.getPod({ namespace: 'default', name: 'p' }))?.metadata.uid).toBe(old?.metadata.uid);
+      server.store.remove('/pods', 'default', 'p');
+      server.seed({ ...barePod('p', { app: WEB }), metadata: { name: 'p', namespace: 'default', uid: 'another-uid' } });
+      expect(old?.metadata.uid).not.toBe('another-uid');
+      const r = await cluster.bindPod({ namespace: 'default', name: 'p' }, 'a1', { annotations: { 'polyarch.io/platform': 'linux/amd64' } });
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.error.kind).toBe('conflict');
+      expect(server.get('v1', 'Pod', 'p', 'default')?.spec?.['nodeName']).toBeUndefined();
+    } finally {
+      await cluster.stop();
+    }
   });
 });
 

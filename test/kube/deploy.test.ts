@@ -31,7 +31,9 @@ describe('deploy/', () => {
     await server.create(deployment('web', 3, { web: 'registry.example/shop/web:1.4' }));
     await server.create(barePod('solo', { solo: 'registry.example/shop/web:1.4' }));
     await server.create(barePod('db', { db: 'registry.example/mainframe/db:9' }));
-    await eventually(() => (pods(server).filter((p) => p.spec?.['nodeName']).length === 4 ? true : undefined), 15_000, 'four bound');
+    // A per-architecture tag: the scheduler patches its variant in (an index's pods are only bound).
+    await server.create(barePod('tool', { tool: 'registry.example/tools/agent:2.0' }));
+    await eventually(() => (pods(server).filter((p) => p.spec?.['nodeName']).length === 5 ? true : undefined), 15_000, 'five bound');
     expect((await requestDrain(cluster, cluster, 'amd-1')).ok).toBe(true);
     await eventually(() => (pods(server).filter((p) => p.spec?.['nodeName'] === 'amd-1').length === 0 ? true : undefined), 15_000, 'amd-1 drained');
 

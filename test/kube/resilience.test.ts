@@ -12,6 +12,7 @@ afterEach(async () => {
 });
 
 const WEB = 'registry.example/shop/web:1.4';
+const AGENT = 'registry.example/tools/agent:2.0';
 const nodeOf = (p: KubeObject): string => (p.spec?.['nodeName'] as string | undefined) ?? '';
 const milli = (q: string): number => (q.endsWith('m') ? Number(q.slice(0, -1)) : Number(q) * 1000);
 
@@ -73,12 +74,13 @@ describe('the scheduler when the API misbehaves', () => {
         }
       },
     });
-    await server.create(barePod('contested', { app: WEB }));
+    // A per-architecture tag: polyarch writes its variant before binding (an index's pod would only be bound).
+    await server.create(barePod('contested', { app: AGENT }));
     await eventually(() => (scheduler.stats.bindConflicts === 1 ? true : undefined), 10_000, 'a bind conflict');
     // Bound where the rival put it; our variant (chosen for another node) undone: the pod keeps the reference its owner wrote.
     const contested = await eventually(() => {
       const p = server.get('v1', 'Pod', 'contested');
-      return p?.spec?.['nodeName'] === 'arm-1' && (p.spec?.['containers'] as { image: string }[])[0]?.image === WEB ? p : undefined;
+      return p?.spec?.['nodeName'] === 'arm-1' && (p.spec?.['containers'] as { image: string }[])[0]?.image === AGENT ? p : undefined;
     }, 10_000, 'contested bound to arm-1 with its original image');
     expect(contested.metadata?.annotations?.['polyarch.io/platform']).toBeUndefined();
     expect(log.lines.some((l) => l.message === 'bind refused: pod already bound')).toBe(true);

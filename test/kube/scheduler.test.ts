@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { canRun, nodePlatform, parsePlatform } from '../../src/core/platform/platform.ts';
 import type { Node } from '../../src/core/k8s/types.ts';
+import { createFramework } from '../../src/core/placement/framework.ts';
 import { barePod, CATALOG, deployment, eventually, events, node, pods, startHarness, type Harness } from './helpers.ts';
 
 let h: Harness | undefined;
@@ -17,7 +18,7 @@ function catalogPlatforms(ref: string): string[] {
 }
 
 describe('polyarch scheduler on the API server', () => {
-  it('places a mixed workload on four platforms, pins digests, and refuses the pod no node can run', async () => {
+  it('places a mixed workload on four platforms, writes the per-architecture tags\' variants, and refuses the pod no node can run', async () => {
     h = await startHarness();
     const { server } = h;
     server.seed(node('amd-1', 'amd64'), node('arm-1', 'arm64'), node('loong-1', 'loong64'), node('riscv-1', 'riscv64'));
@@ -41,9 +42,14 @@ describe('polyarch scheduler on the API server', () => {
       expect(np.ok).toBe(true);
       const sources = JSON.parse(annotations['polyarch.io/source-images'] ?? '{}') as Record<string, string>;
       for (const c of spec.containers) {
-        expect(c.image, `${p.metadata?.name} pinned`).toMatch(/@sha256:[0-9a-f]{64}$/);
         const original = sources[c.name];
         expect(original, `${p.metadata?.name} records its original image`).toBeDefined();
+        // A per-architecture tag is written as the variant's digest; an index (one entry
+        // per architecture) or a single image keeps its reference: the node pulls the
+        // chosen entry from it anyway.
+        const perArchTag = CATALOG.some((e) => e.reference === original && 'tags' in e);
+        if (perArchTag) expect(c.image, `${p.metadata?.name} pinned`).toMatch(/^registry\.example\/tools\/agent@sha256:[0-9a-f]{64}$/);
+        else expect(c.image, `${p.metadata?.name} as written`).toBe(original);
         // The node can run one of the platforms the original exists for.
         const platforms = catalogPlatforms(original ?? '').map((x) => parsePlatform(x));
         expect(platforms.some((x) => x.ok && np.ok && canRun(x.value, np.value)), `${p.metadata?.name} on ${spec.nodeName}`).toBe(true);
@@ -73,5 +79,23 @@ describe('polyarch scheduler on the API server', () => {
     );
     expect(ev['type']).toBe('Warning');
     await eventually(() => (events(server).filter((e) => e['reason'] === 'Scheduled').length === 9 ? true : undefined), 5_000, 'nine Scheduled events');
+  });
+
+  it('pins every image by digest when the framework says pinImages', async () => {
+    const fw = createFramework({ pinImages: true });
+    if (!fw.ok) throw new Error(fw.error);
+    h = await startHarness({}, { framework: fw.value });
+    const { server } = h;
+    server.seed(node('amd-1', 'amd64'), node('arm-1', 'arm64'));
+    await server.create(barePod('web', { web: 'registry.example/shop/web:1.4' }));
+    await server.create(barePod('report', { report: 'registry.example/legacy/report:7' }));
+    const bound = await eventually(() => {
+      const done = pods(server).filter((p) => p.spec?.nodeName);
+      return done.length === 2 ? done : undefined;
+    }, 15_000, 'both pods bound');
+    for (const p of bound) {
+      const [c] = (p.spec as { containers: { image: string }[] }).containers;
+      expect(c?.image, `${p.metadata?.name} pinned`).toMatch(/@sha256:[0-9a-f]{64}$/);
+    }
   });
 });

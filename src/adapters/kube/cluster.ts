@@ -13,6 +13,7 @@ import {
 import type { Deployment, Node, Pod, PodCondition, PodDisruptionBudget, PriorityClass, StatefulSet, Taint } from '../../core/k8s/types.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type {
+  BindOptions,
   ChangeEvent,
   ChangeFeed,
   Cluster,
@@ -230,13 +231,20 @@ export class KubeCluster implements Cluster, PodConditionWriter, ChangeNotifier,
 
   // ---- writes -----------------------------------------------------------------
 
-  bindPod(pod: ObjectRef, nodeName: string): Promise<WriteResult> {
+  /**
+   * POST pods/binding, with the uid of the pod the informer holds as a precondition (as
+   * kube-scheduler's binder sends it: a pod deleted and re-created under the same name is
+   * never bound) and the annotations the API server copies onto the pod.
+   */
+  bindPod(pod: ObjectRef, nodeName: string, options: BindOptions = {}): Promise<WriteResult> {
     const namespace = pod.namespace ?? 'default';
+    const uid = this.pods.get(pod.name, namespace)?.metadata?.uid;
+    const metadata = { name: pod.name, namespace, ...(uid ? { uid } : {}), ...(options.annotations ? { annotations: { ...options.annotations } } : {}) };
     return this.write('bind', `pod ${namespace}/${pod.name} -> ${nodeName}`, () =>
       this.core.createNamespacedPodBinding({
         name: pod.name,
         namespace,
-        body: { apiVersion: 'v1', kind: 'Binding', metadata: { name: pod.name, namespace }, target: { apiVersion: 'v1', kind: 'Node', name: nodeName } },
+        body: { apiVersion: 'v1', kind: 'Binding', metadata, target: { apiVersion: 'v1', kind: 'Node', name: nodeName } },
       }, this.req()),
     );
   }

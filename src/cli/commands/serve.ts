@@ -72,7 +72,7 @@ export const ROLES: Record<string, RoleDefinition> = {
       leaderOnly: true,
       start: (signal) => startPolicies(ctx, signal),
       run: (signal) => {
-        const fw = createFramework({});
+        const fw = createFramework({ pinImages: ctx.flags.pinImages === true });
         if (!fw.ok) throw new Error(fw.error);
         const scheduler = new Scheduler({
           cluster: ctx.cluster,
@@ -142,6 +142,7 @@ const IMAGE_ROLES: ReadonlySet<string> = new Set(['scheduler', 'extender', 'webh
 export interface ServeFlags extends ClusterFlags {
   listen: string;
   schedulerName: string;
+  pinImages?: boolean;
   leaderElect: boolean;
   leaderElectNamespace?: string;
   leaderElectName?: string;
@@ -202,6 +203,7 @@ export function registerServe(program: Command): void {
     .option('--dry-run', 'decide and log, write nothing to the cluster')
     .option('--listen <addr>', 'address of /healthz, /readyz and /metrics', ':8080')
     .option('--scheduler-name <name>', 'spec.schedulerName of the pods to schedule', 'polyarch')
+    .option('--pin-images', "scheduler: write every chosen variant into the pod by digest (default: only where the pod's own reference would not give the node that variant, e.g. a per-architecture tag); one more API request per pod")
     .option('--images <file>', 'offline image catalog (polyarch inspect -o json output) instead of the registries')
     .option('--auth-file <file>', 'registry credentials (docker config.json) besides the pods\' pull secrets')
     .addOption(new Option('--insecure-registry <host>', 'registry spoken to over plain HTTP (repeatable)').argParser(collect).default([]))

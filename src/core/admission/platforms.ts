@@ -4,7 +4,7 @@
  * supportedPlatforms (every container, init containers included, has a variant that
  * runs there) reduced to (os, architecture) pairs.
  */
-import type { ImagePlatforms } from '../image/types.ts';
+import { needsVariantWrite, type ImagePlatforms } from '../image/types.ts';
 import { supportedPlatforms } from '../placement/pod-info.ts';
 import type { SpecImage } from './pod.ts';
 
@@ -33,10 +33,7 @@ export interface PodPlatforms {
 
 const key = (p: OsArch): string => `${p.os}/${p.architecture}`;
 
-/** An image needs its reference rewritten per platform unless the registry serves every platform under it (an index) or there is only one. */
-export function needsVariantWrite(p: ImagePlatforms): boolean {
-  return p.source === 'tag-convention' || p.source === 'catalog';
-}
+export { needsVariantWrite };
 
 export function podPlatforms(images: readonly ResolvedImage[]): PodPlatforms {
   const reasons = images.map((r) => {

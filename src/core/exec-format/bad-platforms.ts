@@ -147,13 +147,17 @@ export class BadPlatformIndex {
 export function withoutBadPlatforms(answer: ImagePlatforms, bad: BadPlatformIndex): ImagePlatforms {
   if (bad.size === 0) return answer;
   const removed: string[] = [];
+  const withheld: PlatformImage[] = [...(answer.withheld ?? [])];
   const platforms = answer.platforms.filter((p) => {
     const hit = bad.find(p.digest, p.platform);
-    if (hit) removed.push(`${formatPlatform(p.platform)} (${p.digest.slice(0, 19)}) removed: exec format error on node ${hit.node} at ${hit.at}`);
+    if (hit) {
+      removed.push(`${formatPlatform(p.platform)} (${p.digest.slice(0, 19)}) removed: exec format error on node ${hit.node} at ${hit.at}`);
+      withheld.push(p);
+    }
     return !hit;
   });
   if (removed.length === 0) return answer;
-  return { ...answer, platforms, warnings: [...answer.warnings, ...removed] };
+  return { ...answer, platforms, warnings: [...answer.warnings, ...removed], withheld };
 }
 
 /**

@@ -26,4 +26,14 @@ export interface ImagePlatforms {
   /** Sorted by os, architecture, variant. */
   readonly platforms: readonly PlatformImage[];
   readonly warnings: readonly string[];
+  /**
+   * Entries the registry lists under the reference that are not offered in `platforms`
+   * (seen not to run: exec format errors). A node's runtime still pulls them.
+   */
+  readonly withheld?: readonly PlatformImage[];
+}
+
+/** An image needs its reference rewritten per platform unless the registry serves every platform under it (an index) or there is only one. */
+export function needsVariantWrite(p: Pick<ImagePlatforms, 'source'>): boolean {
+  return p.source === 'tag-convention' || p.source === 'catalog';
 }

@@ -19,6 +19,12 @@ export interface ImageChoice {
   readonly platform: string;
   /** True when the variant was built for exactly the node's platform, false for a compatible lower level. */
   readonly exact: boolean;
+  /**
+   * Whether `image` is written into the pod (S4). False when the node's runtime pulls
+   * exactly this variant from what the pod already names (see schedule.ts mustWrite)
+   * and the framework does not pin images: the pod then keeps its reference.
+   */
+  readonly write: boolean;
 }
 
 export interface Decision {

@@ -89,6 +89,15 @@ export interface PlacementPolicy {
    * default is 0, as kube-scheduler's.
    */
   readonly percentageOfNodesToScore?: number;
+  /**
+   * Write the chosen variant's digest into every pod (true), or only where the pod's
+   * own reference would not make the node pull that variant (false, the default: a
+   * per-architecture tag, an index with several entries for the node's architecture).
+   * Pinning makes a pod run exactly the manifest that was decided even if its tag is
+   * pushed again before the node pulls, at the cost of one more API request per pod
+   * before its binding.
+   */
+  readonly pinImages?: boolean;
 }
 
 export interface WeightedScore {
@@ -104,6 +113,8 @@ export interface Framework {
   readonly scores: readonly WeightedScore[];
   readonly topNodes: number;
   readonly percentageOfNodesToScore: number;
+  /** Every chosen variant written into the pod by digest (PlacementPolicy.pinImages). */
+  readonly pinImages: boolean;
   /** Where the next partial scan starts, so partial scans rotate over the nodes. */
   nextStartIndex: number;
   /** Score buffers reused from cycle to cycle (one per score plugin, plus totals). */
@@ -133,6 +144,8 @@ export function createFramework(policy: PlacementPolicy = {}): FrameworkResult {
   if (!arch.ok) return arch;
   const pct = policy.percentageOfNodesToScore ?? (platformAware ? 100 : 0);
   if (!Number.isFinite(pct) || pct < 0 || pct > 100) return { ok: false, error: `percentageOfNodesToScore: must be between 0 and 100, got ${pct}` };
+  const pinImages = policy.pinImages ?? false;
+  if (typeof pinImages !== 'boolean') return { ok: false, error: `pinImages: must be true or false, got ${JSON.stringify(pinImages)}` };
   const topNodes = policy.topNodes ?? 3;
   if (!Number.isInteger(topNodes) || topNodes < 1) return { ok: false, error: `topNodes: must be an integer >= 1, got ${topNodes}` };
   const plugins: Record<ScoreName, ScorePlugin> = {
@@ -148,7 +161,7 @@ export function createFramework(policy: PlacementPolicy = {}): FrameworkResult {
   const hasArchPolicy = Object.keys(policy.architecturePreference ?? {}).length > 0;
   const scores = (Object.keys(plugins) as ScoreName[]).filter((k) => weights[k] > 0 && (k !== 'ArchitecturePreference' || hasArchPolicy)).map((k) => ({ plugin: plugins[k], weight: weights[k] }));
   const filters = profile === 'polyarch' ? DEFAULT_FILTERS : profile === 'extender' ? [nodePlatformPlugin] : KUBE_SCHEDULER_FILTERS;
-  return { ok: true, value: { profile, platformAware, filters, scores, topNodes, percentageOfNodesToScore: pct, nextStartIndex: 0, scratch: [] } };
+  return { ok: true, value: { profile, platformAware, filters, scores, topNodes, percentageOfNodesToScore: pct, pinImages, nextStartIndex: 0, scratch: [] } };
 }
 
 /** kube-scheduler's numFeasibleNodesToFind. */
@@ -190,13 +203,21 @@ export function runFilters(fw: Framework, pod: PodInfo, node: NodeInfo): Status 
 }
 
 /**
+ * Below this many nodes a cycle scans node by node: the index's fixed work per cycle
+ * (per group, per batch) costs about what it saves (`npm run bench placement`: 0.8x to
+ * 1.0x the scan at 100 nodes, 2x and more from 1,000).
+ */
+export const INDEX_MIN_NODES = 200;
+
+/**
  * One scheduling cycle for a prepared pod over the snapshot: on the placement index when
- * every node is to be examined and the index can answer exactly, else node by node.
+ * there are at least INDEX_MIN_NODES nodes, every node is to be examined and the index
+ * can answer exactly, else node by node.
  * Pure except for the RNG and fw.nextStartIndex.
  */
 export function runCycle(fw: Framework, snapshot: ClusterSnapshot, pod: PodInfo, rng: Rng): CycleResult {
   const n = snapshot.size;
-  if (n > 0 && feasibleNodesToFind(fw, n) === n) {
+  if (n >= INDEX_MIN_NODES && feasibleNodesToFind(fw, n) === n) {
     const indexed = placementIndex(snapshot).cycle(fw, pod, rng);
     if (indexed) return indexed;
   }
@@ -297,9 +318,10 @@ export interface NodeEvaluation {
 /**
  * Filters and scores a given set of nodes for a prepared pod, without choosing: what a
  * scheduler extender answers (filter, then prioritize). Names not in the snapshot are
- * refused as unknown.
+ * refused as unknown. `score: false` (a filter call) leaves the scores out: the feasible
+ * nodes come in the given order, with total 0.
  */
-export function evaluateNodes(fw: Framework, snapshot: ClusterSnapshot, pod: PodInfo, names: readonly string[]): NodeEvaluation {
+export function evaluateNodes(fw: Framework, snapshot: ClusterSnapshot, pod: PodInfo, names: readonly string[], { score = true }: { score?: boolean } = {}): NodeEvaluation {
   const failed: Record<string, string> = {};
   const unresolvable: string[] = [];
   const feasible: NodeInfo[] = [];
@@ -316,6 +338,7 @@ export function evaluateNodes(fw: Framework, snapshot: ClusterSnapshot, pod: Pod
       if (st.code === 'UnschedulableAndUnresolvable') unresolvable.push(name);
     }
   }
+  if (!score) return { feasible: feasible.map((node) => ({ node: node.name, platform: node.platformKey, total: 0, scores: {} })), failed, unresolvable };
   const perPlugin = fw.scores.map(({ plugin }) => {
     const s = new Float64Array(feasible.map((n) => plugin.score(pod, n, snapshot)));
     plugin.normalize?.(s, s.length);

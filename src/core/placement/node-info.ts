@@ -90,6 +90,26 @@ export class NodeInfo {
   }
 }
 
+/**
+ * The snapshot's nodes with the numbers the dynamic plugins read (room and running
+ * totals) laid out per position in snapshot.nodes, kept by the placement index for its
+ * batches (FilterPlugin.filterMany, ScorePlugin.scoreMany): reading them is reading
+ * the NodeInfo fields of the same name, without visiting each node's objects.
+ */
+export interface NodeTable {
+  readonly infos: readonly NodeInfo[];
+  readonly allocatableMilliCPU: Float64Array;
+  readonly allocatableMemory: Float64Array;
+  readonly allocatableEphemeralStorage: Float64Array;
+  readonly allowedPods: Float64Array;
+  readonly requestedMilliCPU: Float64Array;
+  readonly requestedMemory: Float64Array;
+  readonly requestedEphemeralStorage: Float64Array;
+  readonly nonZeroMilliCPU: Float64Array;
+  readonly nonZeroMemory: Float64Array;
+  readonly podCount: Float64Array;
+}
+
 /** The form image names are compared in: fully qualified, `latest` made explicit. */
 export function normaliseImageName(name: string): string | undefined {
   const r = parseReference(name);

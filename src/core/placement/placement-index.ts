@@ -1,25 +1,27 @@
 /**
  * The placement index: the nodes of a snapshot grouped so that a scheduling cycle that
- * examines every node does the work once per group instead of once per node.
+ * examines every node does the non-dynamic work once per group instead of once per node,
+ * and the dynamic work in batches over per-node columns.
  *
  * - A group holds the nodes that every non-dynamic plugin reads alike: conditions,
  *   cordon, platform, taints, allocatable, images, and the labels that some pod's
  *   selector or affinity has named so far (a pod naming a new label key regroups).
  *   Non-dynamic filters and scores run once per group, on any of its nodes.
- * - Inside a group, a state class holds the nodes whose running totals are equal
- *   (requests, non-zero requests, pod count, host ports in use): the dynamic plugins
- *   (NodeResourcesFit, NodePorts, LeastAllocated, BalancedAllocation) run once per
- *   class. Classes keep their nodes' positions in the snapshot's order, and a node moves
- *   between classes when a pod is assumed on it or forgotten (SnapshotObserver), so the
- *   index is kept up to date incrementally; adding or removing a node rebuilds it on the
- *   next cycle.
+ * - The dynamic plugins (NodePorts, NodeResourcesFit, LeastAllocated,
+ *   BalancedAllocation) read each node's running totals. The index keeps them, with
+ *   each node's room, in columns by position in snapshot.nodes (NodeTable), written
+ *   when a pod is assumed on the node or forgotten (SnapshotObserver), and runs each
+ *   such plugin over the candidate nodes in one batch (filterMany, scoreMany). A node
+ *   updated in place is regrouped at once; adding or removing a node rebuilds the index
+ *   on the next cycle.
  *
  * Every node is still accounted for: the failures map counts each refused node, the
  * feasible count is exact, normalisation sees the same set of values (normalisers
  * depend on the set, not on multiplicities; see ScorePlugin.normalize), and totals are
- * summed in the same order as the exhaustive scan, so the decision (the node, its score,
- * the runners-up, the summary) equals the exhaustive scan's; a property test on random
- * clusters and pods holds it to that (test/placement-index.test.ts).
+ * the exhaustive scan's sums (term by term in the plugins' order, or in any order when
+ * every term is a small integer, where the sums are exact), so the decision (the node,
+ * its score, the runners-up, the summary) equals the exhaustive scan's; property tests
+ * on random clusters and pods hold it to that (test/placement-index.test.ts).
  *
  * The index answers only for what it can answer exactly: a full scan (every node
  * examined), a pod without spec.nodeName and without matchFields (those read the node's
@@ -30,25 +32,19 @@
 import { displayPlatform } from './display.ts';
 import type { CycleResult, Framework, NodeScore } from './framework.ts';
 import type { FilterPlugin, ScorePlugin } from './plugin.ts';
-import type { NodeInfo } from './node-info.ts';
+import type { NodeInfo, NodeTable } from './node-info.ts';
 import type { PodInfo } from './pod-info.ts';
 import type { Rng } from '../rng.ts';
 import type { ClusterSnapshot, SnapshotObserver } from './snapshot.ts';
 import type { Status } from './status.ts';
 
-interface StateClass {
-  readonly key: string;
-  readonly group: Group;
-  /** Positions of its nodes in snapshot.nodes, ascending. */
-  readonly positions: number[];
-}
-
 interface Group {
   readonly key: string;
   /** A node of the group; its non-running fields (all non-dynamic plugins read) are the group's. */
-  readonly rep: NodeInfo;
+  rep: NodeInfo;
   size: number;
-  readonly classes: Map<string, StateClass>;
+  /** Where it is in PlacementIndex.groupList. */
+  at: number;
 }
 
 /** The index of one snapshot, created on first use and kept current by observing it. */
@@ -56,47 +52,56 @@ export class PlacementIndex implements SnapshotObserver {
   private stale = true;
   private readonly labelKeys = new Set<string>();
   private readonly groups = new Map<string, Group>();
-  private readonly classOf = new Map<NodeInfo, StateClass>();
+  private readonly groupList: Group[] = [];
   private readonly position = new Map<NodeInfo, number>();
-  private classCount = 0;
-  /** Per-cycle buffers, reused: raw scores per feasible class and per feasible group (row-major by plugin), each class's group. */
-  private classRaw = new Float64Array(0);
-  private classGroup = new Int32Array(0);
-  private groupRaw = new Float64Array(0);
-  private readonly feasible: StateClass[] = [];
+  /** Per position in snapshot.nodes: its group's place in groupList. */
+  private groupAt = new Int32Array(0);
+  /** The numbers the dynamic plugins read, per position (written on every change the snapshot reports). */
+  private table: NodeTable;
+  /**
+   * Per-cycle buffers, reused: the positions still feasible, a batch filter's verdicts,
+   * per score plugin a column of scores (per feasible node for a dynamic plugin, per
+   * feasible group for the others), the tied nodes, the totals, each feasible node's
+   * feasible group, and per group its feasible-group number (or -1).
+   */
+  private at = new Int32Array(0);
+  private pass = new Uint8Array(0);
+  private columns: Float64Array[] = [];
+  private tied = new Int32Array(0);
+  private totals = new Float64Array(0);
+  private groupOf = new Int32Array(0);
+  private feasibleGroup = new Int32Array(0);
+  private groupTotal = new Float64Array(0);
 
   constructor(private readonly snapshot: ClusterSnapshot) {
+    this.table = nodeTable(snapshot.nodes, 0);
     snapshot.observe(this);
   }
 
-  /** The groups and classes, for tests and benches: how much work a cycle does. */
-  get shape(): { groups: number; classes: number } {
+  /** The number of groups, for tests and benches: how much of a cycle's work is done once per group. */
+  get shape(): { groups: number } {
     this.fresh();
-    return { groups: this.groups.size, classes: this.classCount };
+    return { groups: this.groups.size };
   }
 
   nodeState(info: NodeInfo): void {
     if (this.stale) return;
-    const from = this.classOf.get(info);
     const pos = this.position.get(info);
-    if (!from || pos === undefined) return;
-    if (from.key === stateKey(info)) return;
-    this.detach(info, from, pos);
-    this.attach(info, pos);
+    if (pos !== undefined) writeTotals(this.table, pos, info);
   }
 
   nodeReplaced(prev: NodeInfo, next: NodeInfo): void {
     if (this.stale) return;
-    const from = this.classOf.get(prev);
     const pos = this.position.get(prev);
-    if (!from || pos === undefined) {
+    if (pos === undefined) {
       this.stale = true;
       return;
     }
-    this.detach(prev, from, pos);
+    this.detach(prev, pos);
     this.position.delete(prev);
     this.position.set(next, pos);
     this.attach(next, pos);
+    writeNode(this.table, pos, next);
   }
 
   nodesMoved(): void {
@@ -121,14 +126,18 @@ export class PlacementIndex implements SnapshotObserver {
   private fresh(): void {
     if (!this.stale) return;
     this.groups.clear();
-    this.classOf.clear();
+    this.groupList.length = 0;
     this.position.clear();
-    this.classCount = 0;
     const nodes = this.snapshot.nodes;
+    if (this.groupAt.length < nodes.length) {
+      this.groupAt = new Int32Array(2 * nodes.length);
+      this.table = nodeTable(nodes, 2 * nodes.length);
+    }
     for (let i = 0; i < nodes.length; i++) {
       const node = nodes[i] as NodeInfo;
       this.position.set(node, i);
       this.attach(node, i);
+      writeNode(this.table, i, node);
     }
     this.stale = false;
   }
@@ -136,29 +145,40 @@ export class PlacementIndex implements SnapshotObserver {
   private attach(node: NodeInfo, pos: number): void {
     const gk = this.groupKey(node);
     let g = this.groups.get(gk);
-    if (!g) this.groups.set(gk, (g = { key: gk, rep: node, size: 0, classes: new Map() }));
-    const ck = stateKey(node);
-    let c = g.classes.get(ck);
-    if (!c) {
-      g.classes.set(ck, (c = { key: ck, group: g, positions: [] }));
-      this.classCount++;
+    if (!g) {
+      g = { key: gk, rep: node, size: 0, at: this.groupList.length };
+      this.groups.set(gk, g);
+      this.groupList.push(g);
     }
-    insertSorted(c.positions, pos);
     g.size++;
-    this.classOf.set(node, c);
+    this.groupAt[pos] = g.at;
   }
 
-  private detach(node: NodeInfo, c: StateClass, pos: number): void {
-    const at = lowerBound(c.positions, pos);
-    if (c.positions[at] === pos) c.positions.splice(at, 1);
-    this.classOf.delete(node);
-    const g = c.group;
+  private detach(node: NodeInfo, pos: number): void {
+    const g = this.groupList[this.groupAt[pos] as number] as Group;
     g.size--;
-    if (c.positions.length === 0) {
-      g.classes.delete(c.key);
-      this.classCount--;
+    const n = this.snapshot.size;
+    if (g.size > 0) {
+      if (g.rep === node) {
+        // Another node of the group stands for it (the node at `pos` is already the new one).
+        for (let i = 0; i < n; i++) {
+          if (i !== pos && this.groupAt[i] === g.at) {
+            g.rep = this.snapshot.nodes[i] as NodeInfo;
+            break;
+          }
+        }
+      }
+      return;
     }
-    if (g.size === 0) this.groups.delete(g.key);
+    this.groups.delete(g.key);
+    const last = this.groupList.pop() as Group;
+    if (last !== g) {
+      // The last group takes the removed one's place.
+      const from = last.at;
+      last.at = g.at;
+      this.groupList[g.at] = last;
+      for (let i = 0; i < n; i++) if (this.groupAt[i] === from) this.groupAt[i] = g.at;
+    }
   }
 
   private groupKey(node: NodeInfo): string {
@@ -172,14 +192,34 @@ export class PlacementIndex implements SnapshotObserver {
     ]);
   }
 
+  private buffers(n: number, groups: number, np: number): void {
+    if (this.at.length < n || this.columns.length !== np) {
+      const size = Math.max(16, 2 * n);
+      this.at = new Int32Array(size);
+      this.pass = new Uint8Array(size);
+      this.tied = new Int32Array(size);
+      this.totals = new Float64Array(size);
+      this.groupOf = new Int32Array(size);
+      this.columns = Array.from({ length: np }, () => new Float64Array(size));
+    }
+    if (this.feasibleGroup.length < groups) {
+      this.feasibleGroup = new Int32Array(Math.max(16, 2 * groups));
+      this.groupTotal = new Float64Array(Math.max(16, 2 * groups));
+    }
+  }
+
   /**
    * One scheduling cycle examining every node, or undefined when the index cannot
    * answer it exactly (see the file comment); runCycle then scans node by node.
-   * Pass 1 runs the non-dynamic filters and scores once per group and the dynamic ones
-   * once per state class; the non-dynamic scores are normalised over the feasible
-   * groups (the same set of values as over the feasible nodes); pass 2 totals each
-   * feasible class in the plugins' order (the same sums as the exhaustive scan's) and
-   * keeps the best and the runners-up as it goes.
+   * 1. The non-dynamic filters run once per group; the nodes of the groups that pass
+   *    are the candidates, in position order.
+   * 2. Each dynamic filter runs over the remaining candidates in one batch (filterMany);
+   *    the nodes it refuses are counted with its reasons (filter() on that node).
+   * 3. The non-dynamic scores run once per group that kept a feasible node and are
+   *    normalised over those groups (the same set of values as over the feasible nodes);
+   *    the dynamic ones run in one batch each (scoreMany) over the feasible nodes.
+   * 4. Each feasible node's total is summed in the plugins' order (the same sums as the
+   *    exhaustive scan's); the best, the tied and the runners-up are kept as it goes.
    */
   cycle(fw: Framework, pod: PodInfo, rng: Rng): CycleResult | undefined {
     const plan = planOf(fw);
@@ -190,138 +230,151 @@ export class PlacementIndex implements SnapshotObserver {
     const nodes = snapshot.nodes;
     const n = nodes.length;
     const failures = new Map<string, number>();
-    const { staticFilters, dynamicFilters, scores } = plan;
+    const { staticFilters, dynamicFilters, scores, weights, dynamic } = plan;
     const np = scores.length;
-    const constants = scores.map((s) => s.plugin.constant?.(pod, snapshot));
+    const groupList = this.groupList;
+    const groupCount = groupList.length;
+    this.buffers(n, groupCount, np);
+    const { at, pass, columns, tied, totals, groupOf, feasibleGroup, groupTotal } = this;
 
-    if (this.classRaw.length < this.classCount * np || this.groupRaw.length < this.groups.size * np) {
-      this.classRaw = new Float64Array(Math.max(16, 2 * this.classCount * np));
-      this.classGroup = new Int32Array(Math.max(16, 2 * this.classCount));
-      this.groupRaw = new Float64Array(Math.max(16, 2 * this.groups.size * np));
+    // 1. Non-dynamic filters per group (feasibleGroup: 0 passes, -1 refused).
+    for (let g = 0; g < groupCount; g++) {
+      const group = groupList[g] as Group;
+      const refused = firstFailure(staticFilters, pod, group.rep);
+      feasibleGroup[g] = refused ? -1 : 0;
+      if (refused) countFailure(failures, refused, group.size);
     }
-    const { classRaw, classGroup, groupRaw } = this;
-    const feasible = this.feasible;
-    feasible.length = 0;
+    const groupAt = this.groupAt;
+    let m = 0;
+    for (let pos = 0; pos < n; pos++) if (feasibleGroup[groupAt[pos] as number] === 0) at[m++] = pos;
+
+    // 2. Dynamic filters, one batch each, in the framework's order.
+    for (let f = 0; f < dynamicFilters.length && m > 0; f++) {
+      const filter = dynamicFilters[f] as FilterPlugin;
+      if (filter.filterMany) filter.filterMany(pod, this.table, at, m, pass);
+      else for (let i = 0; i < m; i++) pass[i] = filter.filter(pod, nodes[at[i] as number] as NodeInfo).code === 'Success' ? 1 : 0;
+      let kept = 0;
+      for (let i = 0; i < m; i++) {
+        const pos = at[i] as number;
+        if (pass[i] === 1) at[kept++] = pos;
+        else countFailure(failures, filter.filter(pod, nodes[pos] as NodeInfo), 1);
+      }
+      m = kept;
+    }
+    if (m === 0) return { node: undefined, total: n, evaluated: n, feasible: 0, failures, candidates: [] };
+
+    // 3. Scores: non-dynamic ones per group that kept a feasible node (numbered 1.. in feasibleGroup), dynamic ones per node.
     let feasibleGroups = 0;
-    let feasibleNodes = 0;
-    for (const g of this.groups.values()) {
-      const refused = firstFailure(staticFilters, pod, g.rep);
-      if (refused) {
-        countFailure(failures, refused, g.size);
-        continue;
-      }
-      const gi = feasibleGroups;
-      for (let p = 0; p < np; p++) {
-        const s = scores[p] as PlanScore;
-        if (constants[p] === undefined && !s.dynamic) groupRaw[gi * np + p] = s.plugin.score(pod, g.rep, snapshot);
-      }
-      let any = false;
-      for (const c of g.classes.values()) {
-        const rep = nodes[c.positions[0] as number] as NodeInfo;
-        const st = firstFailure(dynamicFilters, pod, rep);
-        if (st) {
-          countFailure(failures, st, c.positions.length);
-          continue;
-        }
-        any = true;
-        const ci = feasible.length;
-        feasible.push(c);
-        classGroup[ci] = gi;
-        feasibleNodes += c.positions.length;
-        for (let p = 0; p < np; p++) {
-          const s = scores[p] as PlanScore;
-          if (constants[p] === undefined && s.dynamic) classRaw[ci * np + p] = s.plugin.score(pod, rep, snapshot);
-        }
-      }
-      if (any) feasibleGroups++;
+    for (let i = 0; i < m; i++) {
+      const g = groupAt[at[i] as number] as number;
+      if (feasibleGroup[g] === 0) feasibleGroup[g] = ++feasibleGroups;
+      groupOf[i] = (feasibleGroup[g] as number) - 1;
     }
-    const count = feasible.length;
-    if (count === 0) return { node: undefined, total: n, evaluated: n, feasible: 0, failures, candidates: [] };
-
-    // Normalise each plugin over its values: per group for the non-dynamic ones, per class for the dynamic ones.
+    // 4. Each plugin's column: per feasible node for a dynamic plugin, per feasible group for the others.
+    let integral = plan.integralWeights;
     for (let p = 0; p < np; p++) {
-      const s = scores[p] as PlanScore;
-      if (constants[p] !== undefined || !s.plugin.normalize) continue;
-      const [raw, len] = s.dynamic ? [classRaw, count] : [groupRaw, feasibleGroups];
-      const column = new Float64Array(len);
-      for (let i = 0; i < len; i++) column[i] = raw[i * np + p] as number;
-      s.plugin.normalize(column, len);
-      for (let i = 0; i < len; i++) raw[i * np + p] = column[i] as number;
+      const plugin = scores[p] as ScorePlugin;
+      const column = columns[p] as Float64Array;
+      const constant = plugin.constant?.(pod, snapshot);
+      const len = dynamic[p] === 1 ? m : feasibleGroups;
+      if (constant !== undefined) column.fill(constant, 0, len);
+      else if (dynamic[p] === 1) {
+        if (plugin.scoreMany) plugin.scoreMany(pod, this.table, at, m, column, snapshot);
+        else for (let i = 0; i < m; i++) column[i] = plugin.score(pod, nodes[at[i] as number] as NodeInfo, snapshot);
+        plugin.normalize?.(column, m);
+      } else {
+        for (let g = 0; g < groupCount; g++) {
+          const fg = feasibleGroup[g] as number;
+          if (fg > 0) column[fg - 1] = plugin.score(pod, (groupList[g] as Group).rep, snapshot);
+        }
+        plugin.normalize?.(column, feasibleGroups);
+      }
+      // A dynamic plugin's scores are integers by its word (ScorePlugin.integral); the others' are checked.
+      if (dynamic[p] === 1 && constant === undefined) integral &&= plugin.integral === true;
+      else for (let i = 0; i < len && integral; i++) integral = small(column[i] as number);
     }
-    const value = (ci: number, p: number): number => {
-      const c = constants[p];
-      if (c !== undefined) return c;
-      return (scores[p] as PlanScore).dynamic ? (classRaw[ci * np + p] as number) : (groupRaw[(classGroup[ci] as number) * np + p] as number);
-    };
+    // Totals. The scan sums weight x score plugin by plugin in the framework's order; when
+    // every weight and score is a small integer (as the built-in scores are, with integer
+    // weights) every partial sum is an exact integer, the same in any order, so each
+    // group's non-dynamic terms are added up once.
+    if (integral) {
+      for (let g = 0; g < feasibleGroups; g++) {
+        let t = 0;
+        for (let p = 0; p < np; p++) if (dynamic[p] === 0) t += (weights[p] as number) * ((columns[p] as Float64Array)[g] as number);
+        groupTotal[g] = t;
+      }
+      for (let i = 0; i < m; i++) totals[i] = groupTotal[groupOf[i] as number] as number;
+      for (let p = 0; p < np; p++) {
+        if (dynamic[p] === 0) continue;
+        const w = weights[p] as number;
+        const column = columns[p] as Float64Array;
+        for (let i = 0; i < m; i++) totals[i] = (totals[i] as number) + w * (column[i] as number);
+      }
+    } else {
+      totals.fill(0, 0, m);
+      for (let p = 0; p < np; p++) {
+        const w = weights[p] as number;
+        const column = columns[p] as Float64Array;
+        if (dynamic[p] === 1) for (let i = 0; i < m; i++) totals[i] = (totals[i] as number) + w * (column[i] as number);
+        else for (let i = 0; i < m; i++) totals[i] = (totals[i] as number) + w * (column[groupOf[i] as number] as number);
+      }
+    }
+    const value = (i: number, p: number): number => (columns[p] as Float64Array)[dynamic[p] === 1 ? i : (groupOf[i] as number)] as number;
 
-    // Pass 2: totals, the classes tied at the top, and the top nodes by (total, position).
+    // 5. The best, the tied nodes (in position order) and the top nodes by (total, position).
     const keep = fw.topNodes;
     const top: TopEntry[] = [];
     let max = -Infinity;
-    const tied: number[] = [];
-    let tiedNodes = 0;
-    for (let ci = 0; ci < count; ci++) {
-      let t = 0;
-      for (let p = 0; p < np; p++) t = t + (scores[p] as PlanScore).weight * value(ci, p);
-      const ps = (feasible[ci] as StateClass).positions;
+    let ties = 0;
+    for (let i = 0; i < m; i++) {
+      const t = totals[i] as number;
       if (t > max) {
         max = t;
-        tied.length = 0;
-        tiedNodes = 0;
+        ties = 0;
       }
-      if (t === max) {
-        tied.push(ci);
-        tiedNodes += ps.length;
-      }
-      for (let k = 0; k < ps.length && k < keep; k++) {
-        const pos = ps[k] as number;
-        const last = top[top.length - 1];
-        if (top.length === keep && last && (t < last.total || (t === last.total && pos > last.pos))) break;
-        let at = top.length;
-        while (at > 0 && ((top[at - 1] as TopEntry).total < t || ((top[at - 1] as TopEntry).total === t && (top[at - 1] as TopEntry).pos > pos))) at--;
-        top.splice(at, 0, { ci, pos, total: t });
-        if (top.length > keep) top.pop();
-      }
+      if (t === max) tied[ties++] = i;
+      // Positions ascend, so a node enters the top only ahead of lower totals.
+      if (top.length === keep && t <= (top[keep - 1] as TopEntry).total) continue;
+      let k = top.length;
+      while (k > 0 && (top[k - 1] as TopEntry).total < t) k--;
+      top.splice(k, 0, { i, total: t });
+      if (top.length > keep) top.pop();
     }
-    const describe = (ci: number, pos: number, total: number): NodeScore => {
-      const node = nodes[pos] as NodeInfo;
+    const describe = (i: number, total: number): NodeScore => {
+      const node = nodes[at[i] as number] as NodeInfo;
       const byPlugin: Record<string, number> = {};
-      for (let p = 0; p < np; p++) byPlugin[(scores[p] as PlanScore).plugin.name] = value(ci, p);
+      for (let p = 0; p < np; p++) byPlugin[(scores[p] as ScorePlugin).name] = value(i, p);
       return { node: node.name, platform: node.platform ? displayPlatform(node.platform) : '', total, scores: byPlugin };
     };
     // The tie rule (framework.ts pickTied): the k-th tied node in position order, k drawn uniformly.
-    const k = rng.int(tiedNodes);
-    const bestPos = kthPosition(tied.map((ci) => (feasible[ci] as StateClass).positions), k, n);
-    const bestClass = tied.find((ci) => (feasible[ci] as StateClass).positions.includes(bestPos)) as number;
-    const runnersUp = top.filter((e) => e.pos !== bestPos).slice(0, keep - 1);
+    const best = tied[rng.int(ties)] as number;
+    const runnersUp = top.filter((e) => e.i !== best).slice(0, keep - 1);
     return {
-      node: nodes[bestPos],
+      node: nodes[at[best] as number],
       total: n,
       evaluated: n,
-      feasible: feasibleNodes,
+      feasible: m,
       failures,
-      candidates: [describe(bestClass, bestPos, max), ...runnersUp.map((e) => describe(e.ci, e.pos, e.total))],
+      candidates: [describe(best, max), ...runnersUp.map((e) => describe(e.i, e.total))],
     };
   }
 }
 
 interface TopEntry {
-  readonly ci: number;
-  readonly pos: number;
+  /** Index among the feasible nodes (into `at`). */
+  readonly i: number;
   readonly total: number;
-}
-
-interface PlanScore {
-  readonly plugin: ScorePlugin;
-  readonly weight: number;
-  readonly dynamic: boolean;
 }
 
 /** A framework's plugins split for the index; null when its filters cannot be split (a dynamic filter before a non-dynamic one). */
 interface Plan {
   readonly staticFilters: readonly FilterPlugin[];
   readonly dynamicFilters: readonly FilterPlugin[];
-  readonly scores: readonly PlanScore[];
+  readonly scores: readonly ScorePlugin[];
+  readonly weights: Float64Array;
+  /** Per score plugin: 1 when it reads the running totals. */
+  readonly dynamic: Uint8Array;
+  readonly integralWeights: boolean;
 }
 
 const plans = new WeakMap<Framework, Plan | null>();
@@ -333,10 +386,22 @@ function planOf(fw: Framework): Plan | null {
   const d = first < 0 ? fw.filters.length : first;
   const splittable = fw.filters.slice(d).every((f) => f.dynamic === true);
   plan = splittable
-    ? { staticFilters: fw.filters.slice(0, d), dynamicFilters: fw.filters.slice(d), scores: fw.scores.map(({ plugin, weight }) => ({ plugin, weight, dynamic: plugin.dynamic === true })) }
+    ? {
+        staticFilters: fw.filters.slice(0, d),
+        dynamicFilters: fw.filters.slice(d),
+        scores: fw.scores.map((s) => s.plugin),
+        weights: Float64Array.from(fw.scores, (s) => s.weight),
+        dynamic: Uint8Array.from(fw.scores, (s) => (s.plugin.dynamic === true ? 1 : 0)),
+        integralWeights: fw.scores.every((s) => small(s.weight)),
+      }
     : null;
   plans.set(fw, plan);
   return plan;
+}
+
+/** An integer whose products and sums with others of its kind stay exact (|x| <= 2^20: 7 terms of 2^40 stay below 2^53). */
+function small(x: number): boolean {
+  return Number.isInteger(x) && Math.abs(x) <= 1_048_576;
 }
 
 function firstFailure(filters: readonly FilterPlugin[], pod: PodInfo, node: NodeInfo): Status | undefined {
@@ -351,6 +416,32 @@ function countFailure(failures: Map<string, number>, st: Status, nodes: number):
   for (const r of st.reasons) failures.set(r, (failures.get(r) ?? 0) + nodes);
 }
 
+function nodeTable(infos: readonly NodeInfo[], size: number): NodeTable {
+  const column = (): Float64Array => new Float64Array(size);
+  return {
+    infos,
+    allocatableMilliCPU: column(), allocatableMemory: column(), allocatableEphemeralStorage: column(), allowedPods: column(),
+    requestedMilliCPU: column(), requestedMemory: column(), requestedEphemeralStorage: column(), nonZeroMilliCPU: column(), nonZeroMemory: column(), podCount: column(),
+  };
+}
+
+function writeNode(t: NodeTable, pos: number, node: NodeInfo): void {
+  t.allocatableMilliCPU[pos] = node.allocatable.milliCPU;
+  t.allocatableMemory[pos] = node.allocatable.memory;
+  t.allocatableEphemeralStorage[pos] = node.allocatable.ephemeralStorage;
+  t.allowedPods[pos] = node.allowedPods;
+  writeTotals(t, pos, node);
+}
+
+function writeTotals(t: NodeTable, pos: number, node: NodeInfo): void {
+  t.requestedMilliCPU[pos] = node.requested.milliCPU;
+  t.requestedMemory[pos] = node.requested.memory;
+  t.requestedEphemeralStorage[pos] = node.requested.ephemeralStorage;
+  t.nonZeroMilliCPU[pos] = node.nonZeroMilliCPU;
+  t.nonZeroMemory[pos] = node.nonZeroMemory;
+  t.podCount[pos] = node.podCount;
+}
+
 const indexes = new WeakMap<ClusterSnapshot, PlacementIndex>();
 
 /** The snapshot's index, created (and subscribed to the snapshot) on first use. */
@@ -360,55 +451,10 @@ export function placementIndex(snapshot: ClusterSnapshot): PlacementIndex {
   return idx;
 }
 
-/** What the dynamic plugins read: the node's running totals. */
-function stateKey(node: NodeInfo): string {
-  const r = node.requested;
-  let key = `${r.milliCPU},${r.memory},${r.ephemeralStorage},${node.nonZeroMilliCPU},${node.nonZeroMemory},${node.podCount}`;
-  const scalar = Object.keys(r.scalar);
-  if (scalar.length > 0) key += `|${scalar.sort().map((k) => `${k}=${r.scalar[k]}`).join(',')}`;
-  if (node.usedPorts.size > 0) {
-    const ports: string[] = [];
-    for (const [ip, set] of node.usedPorts) for (const p of set) ports.push(`${ip}:${p}`);
-    key += `|${ports.sort().join(',')}`;
-  }
-  return key;
-}
 
 /** A required or preferred term with matchFields reads the node's name. */
 function readsNodeName(pod: PodInfo): boolean {
   for (const t of pod.requiredAffinity?.nodeSelectorTerms ?? []) if ((t.matchFields?.length ?? 0) > 0) return true;
   for (const t of pod.preferredAffinity) if ((t.preference.matchFields?.length ?? 0) > 0) return true;
   return false;
-}
-
-/** The k-th smallest (from 0) of the positions in several sorted lists, found by bisecting on the position. */
-function kthPosition(lists: readonly (readonly number[])[], k: number, n: number): number {
-  if (lists.length === 1) return (lists[0] as readonly number[])[k] as number;
-  let lo = 0;
-  let hi = n - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    let atMost = 0;
-    for (const l of lists) atMost += lowerBound(l, mid + 1);
-    if (atMost > k) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
-}
-
-function lowerBound(a: readonly number[], x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((a[mid] as number) < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-function insertSorted(a: number[], x: number): void {
-  const at = lowerBound(a, x);
-  if (at === a.length) a.push(x);
-  else a.splice(at, 0, x);
 }

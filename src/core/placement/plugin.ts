@@ -1,6 +1,6 @@
 /** Plugin contracts, after kube-scheduler's framework (Filter, Score, NormalizeScore). */
 
-import type { NodeInfo } from './node-info.ts';
+import type { NodeInfo, NodeTable } from './node-info.ts';
 import type { PodInfo } from './pod-info.ts';
 import type { ClusterSnapshot } from './snapshot.ts';
 import type { Status } from './status.ts';
@@ -18,14 +18,32 @@ export interface FilterPlugin {
   readonly dynamic?: boolean;
   /** SUCCESS when the pod may run on the node; otherwise why not. Must not mutate anything. */
   filter(pod: PodInfo, node: NodeInfo): Status;
+  /**
+   * The same verdicts for many nodes at once (the placement index's form, for a dynamic
+   * filter): for i < count, pass[i] = 1 when nodes.infos[at[i]] passes, else 0. Must agree
+   * with filter(); without it the index calls filter() node by node.
+   */
+  filterMany?(pod: PodInfo, nodes: NodeTable, at: Int32Array, count: number, pass: Uint8Array): void;
 }
 
 export interface ScorePlugin {
   readonly name: string;
   /** As FilterPlugin.dynamic: true when the score reads the node's running totals. */
   readonly dynamic?: boolean;
+  /**
+   * True when every score it gives (after normalize) is an integer from 0 to
+   * MAX_NODE_SCORE: the placement index may then add a node's terms in any order (the
+   * sums are exact), without checking each node's score.
+   */
+  readonly integral?: boolean;
   /** A raw score for a node that passed every filter; 0..100 unless normalize() maps it there. */
   score(pod: PodInfo, node: NodeInfo, snapshot: ClusterSnapshot): number;
+  /**
+   * The same raw scores for many nodes at once (the placement index's form, for a
+   * dynamic score): out[i] = score(pod, nodes.infos[at[i]]) for i < count. Without it
+   * the index calls score() node by node.
+   */
+  scoreMany?(pod: PodInfo, nodes: NodeTable, at: Int32Array, count: number, out: Float64Array, snapshot: ClusterSnapshot): void;
   /**
    * Maps the raw scores of all feasible nodes to 0..100 in place. Must depend on the set
    * of values, not on how many nodes share one (defaultNormalize scales by the maximum):

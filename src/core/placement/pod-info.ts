@@ -9,7 +9,7 @@
 import { canRun, comparePlatforms, formatPlatform, variantFit, type Platform } from '../platform/platform.ts';
 import { displayPlatform } from './display.ts';
 import { formatReference, parseReference } from '../image/reference.ts';
-import type { ImagePlatforms, PlatformImage } from '../image/types.ts';
+import type { ImagePlatforms, PlatformImage, PlatformSource } from '../image/types.ts';
 import { sourceImages } from '../k8s/annotations.ts';
 import { podResources, type Resources } from '../k8s/resources.ts';
 import { podKey, type Container, type NodeSelector, type Pod, type PreferredSchedulingTerm, type Toleration } from '../k8s/types.ts';
@@ -39,15 +39,23 @@ export interface PodImage {
   readonly original: string;
   /** original, normalised. */
   readonly reference: string;
+  /** The container's image as the pod has it now (the original, unless it was written before). */
+  readonly current: string;
   readonly platforms: readonly PlatformImage[];
   /** Its platforms could not be read and it is placed without a constraint (ImageInfo.unconstrained): it runs as written anywhere. */
   readonly unconstrained?: boolean;
+  /** How the registry serves the reference (S1's answer); undefined without a lookup. */
+  readonly source?: PlatformSource;
+  /** Entries of the reference not offered in `platforms` (seen not to run), which a runtime still pulls. */
+  readonly withheld?: readonly PlatformImage[];
 }
 
 export interface PodInfo extends PodAccount {
   readonly pod: Pod;
   readonly priority: number;
   readonly hasRequests: boolean;
+  /** The names in requests.scalar (extended resources, hugepages), listed once for the filters. */
+  readonly scalarRequests: readonly string[];
   readonly tolerations: readonly Toleration[];
   readonly nodeSelector: readonly (readonly [string, string])[];
   readonly requiredAffinity: NodeSelector | undefined;
@@ -99,7 +107,7 @@ export function preparePod(pod: Pod, lookup: ImageLookup | undefined, priority =
     if (!ref.ok) return { ok: false, kind: 'invalid', error: `${where}.image: ${ref.error}` };
     const reference = formatReference(ref.value);
     if (!lookup) {
-      images.push({ container: c.name, init, original, reference, platforms: [] });
+      images.push({ container: c.name, init, original, reference, current: c.image ?? original, platforms: [] });
       continue;
     }
     const info = lookup(reference);
@@ -111,7 +119,11 @@ export function preparePod(pod: Pod, lookup: ImageLookup | undefined, priority =
       unresolved.push(info.error);
       continue;
     }
-    images.push({ container: c.name, init, original, reference, platforms: info.value.platforms, ...(info.unconstrained !== undefined ? { unconstrained: true } : {}) });
+    images.push({
+      container: c.name, init, original, reference, current: c.image ?? original, platforms: info.value.platforms, source: info.value.source,
+      ...(info.value.withheld ? { withheld: info.value.withheld } : {}),
+      ...(info.unconstrained !== undefined ? { unconstrained: true } : {}),
+    });
   }
   if (unresolved.length > 0) return { ok: false, kind: 'images', error: unresolved.join('; ') };
 
@@ -143,6 +155,7 @@ export function preparePod(pod: Pod, lookup: ImageLookup | undefined, priority =
     nonZeroMilliCPU: res.value.nonZeroMilliCPU,
     nonZeroMemory: res.value.nonZeroMemory,
     hasRequests: hasAny(res.value.requests),
+    scalarRequests: Object.keys(res.value.requests.scalar),
     tolerations: pod.spec.tolerations ?? [],
     nodeSelector: Object.entries(pod.spec.nodeSelector ?? {}),
     requiredAffinity: affinity?.requiredDuringSchedulingIgnoredDuringExecution ?? undefined,

@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { anyImage, makeImages, makeNode, makePod, snapshotOf } from '../../../test/builders/index.ts';
+import { anyImage, digestOf, makeImage, makeImages, makeNode, makePod, snapshotOf } from '../../../test/builders/index.ts';
+import type { PlatformSource } from '../image/types.ts';
+import { parsePlatform } from '../platform/platform.ts';
+import type { PodImage } from './pod-info.ts';
 import { createFramework, type Framework, type PlacementPolicy } from './framework.ts';
 import { failureSummary } from './decision.ts';
 import { PLATFORM_ANNOTATION, SOURCE_IMAGES_ANNOTATION } from '../k8s/annotations.ts';
 import { createRng } from '../rng.ts';
-import { placePod, schedulePod } from './schedule.ts';
+import { mustWrite, placePod, schedulePod } from './schedule.ts';
 
 const fw = (policy: PlacementPolicy = {}): Framework => {
   const r = createFramework(policy);
@@ -154,5 +157,61 @@ describe('evaluateNodes (extender view)', () => {
       arm: "node(s) can't run any platform of image shop/legacy:2 (has linux/amd64)",
       ghost: 'node(s) were not found in the scheduler cache',
     });
+  });
+});
+
+describe('mustWrite: whether the pod must name the chosen variant (S4)', () => {
+  const plat = (text: string) => {
+    const p = parsePlatform(text);
+    if (!p.ok) throw new Error(p.error);
+    return p.value;
+  };
+  const ORIGINAL = 'registry.example/shop/web:1.4';
+  const entry = (p: string) => ({ platform: plat(p), digest: digestOf(p), image: `registry.example/shop/web@${digestOf(p)}` });
+  const image = (source: PlatformSource, platforms: string[], extra: Partial<PodImage> = {}): PodImage => ({
+    container: 'web', init: false, original: ORIGINAL, reference: ORIGINAL, current: ORIGINAL, platforms: platforms.map(entry), source, ...extra,
+  });
+  const amd64 = entry('linux/amd64');
+
+  it('keeps an index or single-image reference whose only entry for the node architecture is the chosen one', () => {
+    expect(mustWrite(image('index', ['linux/amd64', 'linux/arm64']), amd64, plat('linux/amd64'))).toBe(false);
+    expect(mustWrite(image('manifest', ['linux/amd64']), amd64, plat('linux/amd64'))).toBe(false);
+  });
+
+  it('writes a per-architecture tag, a declared variant, an index with several entries for the architecture, and a withheld one', () => {
+    expect(mustWrite(image('tag-convention', ['linux/amd64']), amd64, plat('linux/amd64'))).toBe(true);
+    expect(mustWrite(image('catalog', ['linux/amd64']), amd64, plat('linux/amd64'))).toBe(true);
+    // amd64 and amd64/v3: which one a runtime pulls depends on what it believes the CPU is.
+    expect(mustWrite(image('index', ['linux/amd64', 'linux/amd64/v3']), amd64, plat('linux/amd64'))).toBe(true);
+    // The other amd64 entry was seen not to run: the runtime would still pull it.
+    expect(mustWrite(image('index', ['linux/amd64'], { withheld: [entry('linux/amd64/v3')] }), amd64, plat('linux/amd64/v3'))).toBe(true);
+    // A withheld entry of another architecture changes nothing here.
+    expect(mustWrite(image('index', ['linux/amd64'], { withheld: [entry('linux/arm64')] }), amd64, plat('linux/amd64'))).toBe(false);
+  });
+
+  it('looks at what the pod names now: already the chosen digest, or something else than the original', () => {
+    expect(mustWrite(image('tag-convention', ['linux/amd64'], { current: amd64.image }), amd64, plat('linux/amd64'))).toBe(false);
+    expect(mustWrite(image('index', ['linux/amd64'], { current: `registry.example/shop/web@${digestOf('other')}` }), amd64, plat('linux/amd64'))).toBe(true);
+    // Without a lookup (a platform-blind profile) nothing is known: write.
+    expect(mustWrite(image('index', ['linux/amd64'], { source: undefined }), amd64, plat('linux/amd64'))).toBe(true);
+  });
+
+  it('is what chooseImages and the bound pod follow, unless the framework pins images', () => {
+    const lookup = (ref: string) => ref === 'docker.io/shop/web:1.4'
+      ? { ok: true as const, value: { ...makeImage('shop/web:1.4', ['linux/amd64', 'linux/arm64']), source: 'index' as const } }
+      : undefined;
+    const snap = () => snapshotOf([makeNode('x86').build()]);
+    const pod = makePod('web').image('shop/web:1.4', 'web').build();
+    const kept = schedulePod(fw(), snap(), pod, lookup, createRng(1)).decision;
+    expect(kept.choices[0]?.write).toBe(false);
+    expect(kept.boundPod?.spec.containers[0]?.image).toBe('shop/web:1.4');
+    expect(kept.images['web']).toMatch(/@sha256:/);
+    const pinned = schedulePod(fw({ pinImages: true }), snap(), pod, lookup, createRng(1)).decision;
+    expect(pinned.choices[0]?.write).toBe(true);
+    expect(pinned.boundPod?.spec.containers[0]?.image).toBe(pinned.images['web']);
+  });
+
+  it('pinImages must be a boolean', () => {
+    expect(createFramework({ pinImages: 'yes' as never })).toEqual({ ok: false, error: 'pinImages: must be true or false, got "yes"' });
   });
 });

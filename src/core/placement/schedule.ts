@@ -5,7 +5,8 @@
  * snapshot before the next pod, as kube-scheduler's cache does.
  */
 
-import { samePlatform } from '../platform/platform.ts';
+import { samePlatform, type Platform } from '../platform/platform.ts';
+import { needsVariantWrite, type PlatformImage } from '../image/types.ts';
 import { displayPlatform } from './display.ts';
 import type { Container, Pod } from '../k8s/types.ts';
 import { podKey } from '../k8s/types.ts';
@@ -14,28 +15,51 @@ import { runCycle, type Framework } from './framework.ts';
 import type { NodeInfo } from './node-info.ts';
 import { DECISION_ANNOTATION, PLATFORM_ANNOTATION, SOURCE_IMAGES_ANNOTATION } from '../k8s/annotations.ts';
 import { applyPlacementPolicy, frameworkForPolicy, type EffectivePlacementPolicy } from './namespace-policy.ts';
-import { preparePod, type ImageLookup, type PodInfo } from './pod-info.ts';
+import { preparePod, type ImageLookup, type PodImage, type PodInfo } from './pod-info.ts';
 import type { Rng } from '../rng.ts';
 import type { ClusterSnapshot } from './snapshot.ts';
 
-/** S3: the variant of each image for the node's platform; undefined if one has none (the platform filter prevents it). */
-export function chooseImages(pod: PodInfo, node: NodeInfo): ImageChoice[] | undefined {
-  if (!node.platform) return pod.images.length === 0 ? [] : undefined;
-  const variants = pod.variantsFor(node.platform);
+/**
+ * S3: the variant of each image for the node's platform; undefined if one has none (the
+ * platform filter prevents it). `pin`: every variant is written into the pod, not only
+ * those the pod's own reference would not give (the framework's pinImages).
+ */
+export function chooseImages(pod: PodInfo, node: NodeInfo, pin = false): ImageChoice[] | undefined {
+  const platform = node.platform;
+  if (!platform) return pod.images.length === 0 ? [] : undefined;
+  const variants = pod.variantsFor(platform);
   if (variants.length !== pod.images.length) return undefined;
   return pod.images.map((img, i) => {
     const v = variants[i];
     if (!v) throw new Error('unreachable: variants and images differ in length');
-    return { container: img.container, init: img.init, original: img.original, image: v.image, platform: displayPlatform(v.platform), exact: node.platform !== undefined && samePlatform(v.platform, node.platform) };
+    return {
+      container: img.container, init: img.init, original: img.original, image: v.image, platform: displayPlatform(v.platform),
+      exact: samePlatform(v.platform, platform), write: pin || mustWrite(img, v, platform),
+    };
   });
 }
 
-/** S4: the pod with the chosen variants, the original references and platform recorded, bound to the node. */
+/**
+ * Whether the node runs `chosen` only if the pod names it. Not when the pod still has
+ * the reference that was looked up (or names `chosen` already), the registry serves that
+ * reference itself as an index or a single image (not as per-architecture tags), and
+ * the list has no other entry for the node's OS and architecture, withheld entries
+ * included: whatever variant the node's runtime believes it has, the only entry it can
+ * pull for its architecture is the chosen one (core/kube-model/runtime.ts).
+ */
+export function mustWrite(img: PodImage, chosen: PlatformImage, node: Platform): boolean {
+  if (img.current === chosen.image) return false;
+  if (img.current !== img.original || img.source === undefined || needsVariantWrite({ source: img.source })) return true;
+  const sameArch = (p: PlatformImage): boolean => p.platform.os === node.os && p.platform.architecture === node.architecture;
+  return img.platforms.filter(sameArch).length + (img.withheld ?? []).filter(sameArch).length !== 1;
+}
+
+/** S4: the pod with the chosen variants that are written, the original references and platform recorded, bound to the node. */
 export function bindPod(pod: Pod, nodeName: string, platform: string, choices: readonly ImageChoice[], reason: string): Pod {
   const byName = new Map(choices.map((c) => [`${c.init ? 'init' : 'app'}/${c.container}`, c]));
   const swap = (init: boolean) => (c: Container): Container => {
     const choice = byName.get(`${init ? 'init' : 'app'}/${c.name}`);
-    return choice ? { ...c, image: choice.image } : c;
+    return choice?.write ? { ...c, image: choice.image } : c;
   };
   const sources: Record<string, string> = {};
   for (const c of choices) sources[c.container] = c.original;
@@ -91,7 +115,7 @@ export function schedulePod(base: Framework, snapshot: ClusterSnapshot, pod: Pod
   const nodes = { total: cycle.total, evaluated: cycle.evaluated, feasible: cycle.feasible };
   const chosen = cycle.node;
   // A platform-blind profile starts the images as written (S3 and S4 are polyarch's).
-  const choices = chosen ? (fw.platformAware ? chooseImages(info, chosen) : []) : undefined;
+  const choices = chosen ? (fw.platformAware ? chooseImages(info, chosen, fw.pinImages) : []) : undefined;
   if (!chosen || !choices) {
     return {
       decision: { ...refused(pod, priority, 'unschedulable', failureSummary(cycle.total, cycle.failures), cycle.total), nodes, failures, supportedPlatforms: supported, candidates: cycle.candidates },

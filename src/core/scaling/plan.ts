@@ -9,7 +9,7 @@
  *    + headroom, rounded up to the resource's resolution; memory never below the highest
  *    demand of the usage window (which includes current use); within min/max. No forecast
  *    (still starting): desired = allocation. A resource the application has no allocation
- *    of is not planned. Increase wanted = desired - allocation where positive; surplus
+ *    of gets no forecast-based desired (only a `min` raises it). Increase wanted = desired - allocation where positive; surplus
  *    e = allocation - desired where positive.
  * 2. Per resource: P = sum of increases, Q = capacity - sum of allocations.
  * 3. Deficit (P > Q): applications give back their e in descending score (ties: lower
@@ -327,6 +327,8 @@ const NOTHING: Reclaimed = { amount: 0, generation: 'old', kind: 'compact' };
 
 function hold(w: Work, r: number, amount: number, what: 'increase' | 'decrease'): void {
   const res = RESOURCES[r]!;
+  // A resource's change waits once, though a deficit's compaction and the give-back both try it.
+  if (w.actions.some((a) => a.kind === 'held' && a.resource === res)) return;
   const at = fromUnits(res, w.alloc[r]!);
   w.actions.push({
     kind: 'held', resource: res, amount: fromUnits(res, amount), from: at, to: at, reason: Reason.DisruptionBudget,
@@ -376,8 +378,8 @@ function reclaim(w: Work, r: number, policy: PlanPolicy, budget: Budget, need: n
   const step = need !== undefined ? Math.min(e, Math.max(need, stepCap)) : Math.min(marked, e, stepCap);
   if (step <= 0) return NOTHING;
   if (!budget.take(w)) {
+    // Unmarked surplus is then marked by the give-back, for the next plans.
     hold(w, r, step, 'decrease');
-    if (need !== undefined && marked <= 0) w.marks[r] = e;
     return NOTHING;
   }
   if (res === 'memory') proactive(w, res, step, alloc, 'old');

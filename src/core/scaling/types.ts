@@ -39,8 +39,12 @@ export interface PlanPolicy {
 
 export const DEFAULT_POLICY: PlanPolicy = { window: 10, horizon: 5, headroom: 0.05, errorQuantile: 0.95, errorWindow: 60, youngMinutes: 10, compactStep: 0.25, usageMinutes: 60 };
 
-/** Minutes of usage the plan reads for a policy: the usage window, or enough for the error window. */
-export const usageKeepMinutes = (p: Pick<PlanPolicy, 'usageMinutes' | 'errorWindow' | 'window' | 'horizon'>): number => Math.max(p.usageMinutes, p.errorWindow + 2 * p.window - 1 + p.horizon);
+/**
+ * Minutes of usage the plan reads for a policy: the usage window, or enough for the error
+ * window: the oldest of its errors is `errorWindow` minutes back, judging a forecast made
+ * `horizon` minutes before that from the `2 x window - 1` minutes a double moving average needs.
+ */
+export const usageKeepMinutes = (p: Pick<PlanPolicy, 'usageMinutes' | 'errorWindow' | 'window' | 'horizon'>): number => Math.max(p.usageMinutes, p.errorWindow + 2 * p.window - 2 + p.horizon);
 
 export interface AppInput {
   readonly name: string;
