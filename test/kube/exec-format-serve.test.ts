@@ -77,7 +77,8 @@ describe('polyarch serve --exec-format', () => {
     const url = await first.url();
     await s.create(deployment('liar', 1, { app: LIAR }));
     await s.create(barePod('stuck', { app: NOWHERE }));
-    const failing = await eventually(() => pods(s).find((p) => p.spec?.['nodeName'] === 'arm-1' && statusOf(p).containerStatuses?.[0]?.lastState?.terminated?.exitCode === 255), 30_000, 'the pod crash-looping on arm-1');
+    // The liar's pod, not `stuck` (whose image also fails on arm-1; which crashes first is a race).
+    const failing = await eventually(() => pods(s).find((p) => p.metadata.name?.startsWith('liar-') && p.spec?.['nodeName'] === 'arm-1' && statusOf(p).containerStatuses?.[0]?.lastState?.terminated?.exitCode === 255), 30_000, 'the pod crash-looping on arm-1');
     // Caught and recorded; the pod is evicted; its replacement waits for room.
     const record = await eventually(() => {
       const data = s.get('v1', 'ConfigMap', BAD_PLATFORMS_CONFIGMAP, 'polyarch-system')?.['data'] as Record<string, string> | undefined;
