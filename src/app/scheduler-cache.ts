@@ -14,6 +14,15 @@ export function isTerminal(pod: Pod): boolean {
   return phase === 'Succeeded' || phase === 'Failed';
 }
 
+/** The pod's requests as written (containers, init containers, overhead): what a resize in place changes. */
+function requestsSignature(pod: Pod): string {
+  let sig = '';
+  for (const c of pod.spec.initContainers ?? []) sig += `${JSON.stringify(c.resources?.requests ?? {})};`;
+  sig += '|';
+  for (const c of pod.spec.containers) sig += `${JSON.stringify(c.resources?.requests ?? {})};`;
+  return pod.spec.overhead ? `${sig}|${JSON.stringify(pod.spec.overhead)}` : sig;
+}
+
 export class SchedulerCache {
   snapshot = new ClusterSnapshot();
   /** Pods we assumed and whose binding the API has not shown us yet: key -> node. */
@@ -80,7 +89,8 @@ export class SchedulerCache {
     // between two looks (a StatefulSet pod moved by the migrator); release the old one.
     if (!node) return this.bound.has(key) ? this.removePod(key) : false;
     if (isTerminal(pod)) return this.removePod(key);
-    const id = `${pod.metadata.uid ?? ''}|${node}`;
+    // The requests are part of what is counted: a resize in place keeps uid and node.
+    const id = `${pod.metadata.uid ?? ''}|${node}|${requestsSignature(pod)}`;
     const assumedOn = this.assumed.get(key);
     if (assumedOn !== undefined) {
       this.assumed.delete(key);
@@ -91,13 +101,14 @@ export class SchedulerCache {
       this.snapshot.forget(key);
     } else if (this.bound.get(key) === id) {
       return false;
-    } else if (this.bound.has(key)) {
-      this.snapshot.forget(key);
     }
+    // Counted before on this node with other requests: resized in place (smaller: room for pending pods).
+    const resized = this.bound.get(key)?.startsWith(`${pod.metadata.uid ?? ''}|${node}|`) === true;
+    if (this.bound.has(key)) this.snapshot.forget(key);
     const r = this.snapshot.assumePod(pod, node);
     if (r.ok) this.bound.set(key, id);
     else if (this.snapshot.node(node)) this.log.warn({ pod: key, node }, `cannot count pod on its node: ${r.error}`);
-    return false;
+    return resized;
   }
 
   /** The pod is gone (or finished): release what it held. */
