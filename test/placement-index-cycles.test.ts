@@ -1,0 +1,269 @@
+/**
+ * The placement index's cycle on hand-built clusters, for what the random clusters of
+ * test/placement-index.test.ts rarely or never make: frameworks the index must decline
+ * or whose dynamic plugins have no batch form, sums whose order matters (scores and
+ * weights that are not small integers), clusters where no node or no group is feasible,
+ * the top-N list at other lengths, a group's representative or slot replaced, buffers
+ * outgrown, and resources the random clusters never request (ephemeral storage). Every
+ * case compares `placementIndex(snapshot).cycle` with scanCycle on a twin snapshot with
+ * the same RNG seed.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Node } from '../src/core/k8s/types.ts';
+import {
+  ClusterSnapshot, createFramework, createRng, placementIndex, preparePod, scanCycle,
+  type CycleResult, type FilterPlugin, type Framework, type PodInfo, type PlacementPolicy, type ScorePlugin, type WeightedScore,
+} from '../src/core/placement/index.ts';
+import { makeImages, makeNode, makePod } from './builders/index.ts';
+
+const lookup = makeImages({ 'p/multi:1': ['linux/amd64', 'linux/arm64', 'linux/loong64'], 'p/amd:1': ['linux/amd64'], 'p/loong:1': ['linux/loong64'] });
+const framework = (policy: PlacementPolicy = {}): Framework => {
+  const f = createFramework({ profile: 'polyarch', percentageOfNodesToScore: 100, ...policy });
+  if (!f.ok) throw new Error(f.error);
+  return f.value;
+};
+const fw = framework();
+/** A framework with other plugins (a fresh object: the index keeps its plan per framework). */
+const custom = (filters: readonly FilterPlugin[], scores: readonly WeightedScore[], topNodes = fw.topNodes): Framework => ({ ...fw, filters, scores, topNodes, scratch: [] });
+const filter = (name: string): FilterPlugin => fw.filters.find((f) => f.name === name) ?? (() => { throw new Error(`no filter ${name}`); })();
+
+const node = (name: string, arch = 'amd64', alloc: Record<string, string> = { cpu: '4', memory: '8Gi', pods: '10' }): Node =>
+  makeNode(name).arch(arch).label('kubernetes.io/hostname', name).allocatable(alloc).build();
+const pod = (b: ReturnType<typeof makePod>): PodInfo => {
+  const info = preparePod(b.build(), lookup);
+  if (!info.ok) throw new Error(info.error);
+  return info.value;
+};
+const view = (c: CycleResult) => ({ node: c.node?.name, total: c.total, evaluated: c.evaluated, feasible: c.feasible, failures: Object.fromEntries([...c.failures].sort()), candidates: c.candidates });
+
+/** Two snapshots of the same nodes: one decided on by the index, one scanned. */
+function twins(nodes: readonly Node[]): { snap: ClusterSnapshot; twin: ClusterSnapshot; both: (f: Framework, p: PodInfo, seed?: number) => CycleResult; assume: (p: PodInfo, on: string) => void } {
+  const snap = ClusterSnapshot.fromNodes(nodes);
+  const twin = ClusterSnapshot.fromNodes(nodes);
+  return {
+    snap,
+    twin,
+    both: (f, p, seed = 5) => {
+      const indexed = placementIndex(snap).cycle(f, p, createRng(seed));
+      if (!indexed) throw new Error('the index declined a cycle it should answer');
+      expect(view(indexed)).toEqual(view(scanCycle(f, twin, p, createRng(seed))));
+      return indexed;
+    },
+    assume: (p, on) => {
+      for (const s of [snap, twin]) expect(s.assume(p, on)).toEqual({ ok: true });
+    },
+  };
+}
+
+/** A score plugin giving every node `value`, read per node (dynamic) or once per group. */
+const fixedScore = (name: string, value: number, dynamic: boolean, integral = false): ScorePlugin => ({ name, ...(dynamic ? { dynamic: true } : {}), ...(integral ? { integral: true } : {}), score: () => value });
+
+const mixed = Array.from({ length: 12 }, (_, i) => node(`n${i}`, ['amd64', 'arm64', 'loong64'][i % 3], { cpu: `${1 + (i % 4)}`, memory: '8Gi', pods: '10' }));
+const web = pod(makePod('web').image('p/multi:1').requests({ cpu: '500m', memory: '1Gi' }));
+
+describe('frameworks the index answers, and the ones it declines', () => {
+  it('declines a framework with a dynamic filter before a non-dynamic one; answers once they are in order', () => {
+    const reordered = custom([filter('NodeResourcesFit'), ...fw.filters.filter((f) => f.name !== 'NodeResourcesFit')], fw.scores);
+    const snap = ClusterSnapshot.fromNodes(mixed);
+    expect(placementIndex(snap).cycle(reordered, web, createRng(1))).toBeUndefined();
+    expect(placementIndex(snap).cycle(fw, web, createRng(1))).toBeDefined();
+  });
+
+  it('answers with only non-dynamic filters (extender) and with only dynamic ones', () => {
+    const extender = framework({ profile: 'extender' });
+    const t = twins(mixed);
+    expect(t.both(extender, web).feasible).toBe(12);
+    const onlyDynamic = custom([filter('NodePorts'), filter('NodeResourcesFit')], fw.scores);
+    const big = pod(makePod('big').image('p/multi:1').requests({ cpu: '3' }));
+    // 3 cpu fits the nodes of 3 and 4 cpu only: n2, n3, n6, n7, n10, n11.
+    expect(t.both(onlyDynamic, big).feasible).toBe(6);
+  });
+
+  it('declines a pod naming its node, and one whose terms read the node\'s name; answers terms on labels only', () => {
+    const snap = ClusterSnapshot.fromNodes(mixed);
+    const idx = placementIndex(snap);
+    expect(idx.cycle(fw, pod(makePod('named').image('p/multi:1').nodeName('n3')), createRng(1))).toBeUndefined();
+    expect(idx.cycle(fw, pod(makePod('req').image('p/multi:1').requiredTerms({ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['n3'] }] })), createRng(1))).toBeUndefined();
+    expect(idx.cycle(fw, pod(makePod('pref').image('p/multi:1').preferred(10, { matchFields: [{ key: 'metadata.name', operator: 'In', values: ['n3'] }] })), createRng(1))).toBeUndefined();
+    const labelsOnly = pod(makePod('labels').image('p/multi:1')
+      .requiredTerms({ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['n3', 'n4'] }] })
+      .preferred(10, { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['n4'] }] }));
+    expect(idx.cycle(fw, labelsOnly, createRng(1))?.node?.name).toBe('n4');
+  });
+
+  it('dynamic plugins without their batch forms decide as the scan', () => {
+    const strip = <T extends object>(p: T, key: string): T => Object.fromEntries(Object.entries(p).filter(([k]) => k !== key)) as T;
+    const plain = custom(
+      fw.filters.map((f) => strip(f, 'filterMany')),
+      fw.scores.map((s) => ({ plugin: strip(s.plugin, 'scoreMany'), weight: s.weight })),
+    );
+    expect(plain.filters.some((f) => f.filterMany)).toBe(false);
+    const t = twins(mixed);
+    const hog = pod(makePod('hog').image('p/multi:1').requests({ cpu: '2' }).hostPort(80));
+    t.assume(hog, 'n3');
+    t.assume(pod(makePod('hog2').image('p/multi:1').requests({ cpu: '3' })), 'n7');
+    // n3 refused for its port, n7 (1 cpu left) and the 1-cpu nodes for cpu; the other 7 scored by plain score().
+    const c = t.both(plain, pod(makePod('next').image('p/multi:1').requests({ cpu: '1500m' }).hostPort(80)));
+    expect(c.feasible).toBe(7);
+    expect(c.failures.size).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('totals summed as the scan sums them', () => {
+  // Weights 1: the scan adds ((0 + a) + b) + c in the plugins' order; adding a group's
+  // non-dynamic terms first would give another double wherever the terms are not small integers.
+  const order = (scores: readonly ScorePlugin[], weights: readonly number[] = scores.map(() => 1)): Framework => custom(fw.filters, scores.map((plugin, i) => ({ plugin, weight: weights[i] as number })));
+
+  it('a dynamic score that is not integral (1, 1/3, 1: 2.333333333333333, not 2.3333333333333335)', () => {
+    const c = twins(mixed).both(order([fixedScore('A', 1, false), fixedScore('D', 1 / 3, true), fixedScore('B', 1, false)]), web);
+    expect(c.candidates[0]?.total).toBe(((0 + 1) + 1 / 3) + 1);
+  });
+
+  it('a non-dynamic score that is not an integer (1, 1, 1/3)', () => {
+    const c = twins(mixed).both(order([fixedScore('A', 1, false), fixedScore('D', 1, true, true), fixedScore('B', 1 / 3, false)]), web);
+    expect(c.candidates[0]?.total).toBe(((0 + 1) + 1) + 1 / 3);
+  });
+
+  it('a weight that is not an integer', () => {
+    const c = twins(mixed).both(order([fixedScore('A', 1, false), fixedScore('D', 1, true, true), fixedScore('B', 1, false)], [1, 1 / 3, 1]), web);
+    expect(c.candidates[0]?.total).toBe(((0 + 1) + 1 / 3) + 1);
+  });
+
+  it('non-dynamic scores beyond the small integers (2^53 and 1)', () => {
+    // ((0 + 1) + 2^53) + 1 rounds twice; (2^53 + 1) + 1 too, but 2^53 + 2 exactly once the group's terms are summed first.
+    const big = 2 ** 53;
+    const c = twins(mixed).both(order([fixedScore('D', 1, true, true), fixedScore('A', big, false), fixedScore('B', 1, false)]), web);
+    expect(c.candidates[0]?.total).toBe(((0 + 1) + big) + 1);
+    const neg = twins(mixed).both(order([fixedScore('D', 1, true, true), fixedScore('A', -big, false), fixedScore('B', -1, false)]), web);
+    expect(neg.candidates[0]?.total).toBe(((0 + 1) - big) - 1);
+  });
+
+  it('the built-in scores with a weight of 0.5 and an architecture preference', () => {
+    const f = framework({ weights: { LeastAllocated: 0.5, BalancedAllocation: 1.5 }, architecturePreference: { arm64: 70, loong64: 35 } });
+    const t = twins(mixed);
+    t.assume(pod(makePod('x').image('p/multi:1').requests({ cpu: '300m', memory: '700Mi' })), 'n5');
+    t.both(f, web);
+  });
+});
+
+describe('clusters where nothing fits', () => {
+  it('every group refused by a non-dynamic filter: each node counted once, no candidate', () => {
+    const c = twins(mixed).both(fw, pod(makePod('amd').image('p/amd:1').nodeSelector({ 'kubernetes.io/hostname': 'nowhere' })));
+    expect([c.node, c.feasible, c.candidates]).toEqual([undefined, 0, []]);
+    expect([...c.failures.values()].reduce((a, b) => a + b, 0)).toBe(12);
+  });
+
+  it('groups refused by different non-dynamic filters are each counted with their size', () => {
+    // 4 amd64 nodes pass the platform filter; the 8 others are refused for it; a taint on 2 amd64 nodes refuses those.
+    const nodes = mixed.map((n, i) => (i === 0 || i === 3 ? makeNode(`n${i}`).arch('amd64').label('kubernetes.io/hostname', `n${i}`).allocatable({ cpu: '1', memory: '8Gi', pods: '10' }).taint('k', 'v', 'NoSchedule').build() : n));
+    const c = twins(nodes).both(fw, pod(makePod('amd').image('p/amd:1')));
+    expect(c.feasible).toBe(2);
+  });
+
+  it('every node refused by a dynamic filter: counted with its reasons', () => {
+    const c = twins(mixed).both(fw, pod(makePod('huge').image('p/multi:1').requests({ cpu: '64' })));
+    expect([c.node, c.feasible, c.candidates]).toEqual([undefined, 0, []]);
+    expect([...c.failures.values()]).toEqual([12]);
+  });
+
+  it('an empty cluster', () => {
+    const c = twins([]).both(fw, web);
+    expect([c.node, c.total, c.feasible]).toEqual([undefined, 0, 0]);
+  });
+});
+
+describe('the chosen node and the runners-up', () => {
+  it('equal the scan for every top-N length, with ties and without', () => {
+    const t = twins(mixed);
+    t.assume(pod(makePod('x').image('p/multi:1').requests({ cpu: '1', memory: '2Gi' })), 'n3');
+    t.assume(pod(makePod('y').image('p/multi:1').requests({ cpu: '500m' })), 'n10');
+    for (const topNodes of [1, 2, 3, 5, 12, 20]) {
+      for (const seed of [1, 2, 3, 4]) {
+        const c = t.both(custom(fw.filters, fw.scores, topNodes), web, seed);
+        expect(c.candidates.length).toBe(Math.min(topNodes, 12));
+      }
+    }
+    // Twelve alike nodes: every one tied; the draw picks among them, the runners-up follow in position order.
+    const alike = twins(Array.from({ length: 12 }, (_, i) => node(`a${i}`)));
+    const picked = new Set<string>();
+    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) picked.add(alike.both(custom(fw.filters, fw.scores, 4), web, seed).node?.name ?? '');
+    expect(picked.size).toBeGreaterThan(1);
+  });
+});
+
+describe('the index kept current between cycles', () => {
+  it('the representative of a group replaced by a node of another group: the rest of the group still decides by its own fields', () => {
+    const nodes = [node('a0'), node('a1'), node('a2'), node('r0', 'arm64')];
+    const t = twins(nodes);
+    const amd = pod(makePod('amd').image('p/amd:1'));
+    expect(t.both(fw, amd).feasible).toBe(3);
+    // a0 (the first node of its group, which stands for it) tainted: a1 and a2 stay feasible.
+    const tainted = makeNode('a0').arch('amd64').label('kubernetes.io/hostname', 'a0').allocatable({ cpu: '4', memory: '8Gi', pods: '10' }).taint('k', 'v', 'NoSchedule').build();
+    for (const s of [t.snap, t.twin]) s.setNode(tainted);
+    expect(placementIndex(t.snap).shape).toEqual({ groups: 3 });
+    const c = t.both(fw, amd);
+    expect(c.feasible).toBe(2);
+    expect(c.failures.size).toBe(2);
+    // And replaced again by an amd64 node like the others: back in the group.
+    for (const s of [t.snap, t.twin]) s.setNode(node('a0'));
+    expect(placementIndex(t.snap).shape).toEqual({ groups: 2 });
+    expect(t.both(fw, amd).feasible).toBe(3);
+  });
+
+  it('a group emptied by a replacement gives its slot to the last group', () => {
+    // Groups in order: x (amd64, alone), arm64, loong64. x becomes arm64: its group goes, loong64 moves into its slot.
+    const t = twins([node('x'), node('r0', 'arm64'), node('r1', 'arm64'), node('l0', 'loong64'), node('l1', 'loong64')]);
+    const loong = pod(makePod('l').image('p/loong:1'));
+    expect(t.both(fw, loong).feasible).toBe(2);
+    for (const s of [t.snap, t.twin]) s.setNode(node('x', 'arm64'));
+    expect(placementIndex(t.snap).shape).toEqual({ groups: 2 });
+    const c = t.both(fw, loong);
+    expect(c.feasible).toBe(2);
+    expect(c.candidates.map((s) => s.node).sort()).toEqual(['l0', 'l1']);
+    expect(t.both(fw, pod(makePod('a').image('p/amd:1'))).feasible).toBe(0);
+    expect(t.both(fw, web).feasible).toBe(5);
+  });
+
+  it('nodes added after the first cycle outgrow its buffers; another framework on the same snapshot', () => {
+    const t = twins([node('n0')]);
+    expect(t.both(fw, web).feasible).toBe(1);
+    for (let i = 1; i <= 40; i++) for (const s of [t.snap, t.twin]) s.setNode(node(`n${i}`, i % 2 ? 'arm64' : 'amd64', { cpu: `${1 + (i % 5)}`, memory: '8Gi', pods: '10' }));
+    expect(t.both(fw, web).feasible).toBe(41);
+    // A node per group (a selector on the hostname), more groups than the first buffers held.
+    const pinned = pod(makePod('pin').image('p/multi:1').nodeSelector({ 'kubernetes.io/hostname': 'n33' }));
+    expect(t.both(fw, pinned).node?.name).toBe('n33');
+    expect(placementIndex(t.snap).shape.groups).toBe(41);
+    t.assume(pod(makePod('fill').image('p/multi:1').requests({ cpu: '2' })), 'n4');
+    // Fewer, then more score plugins than the last cycle used.
+    t.both(framework({ profile: 'extender' }), web);
+    t.both(framework({ architecturePreference: { arm64: 90 } }), web);
+    t.both(fw, pod(makePod('last').image('p/multi:1').requests({ cpu: '3' })));
+  });
+
+  it('ephemeral storage and pod counts assumed and forgotten are read per node', () => {
+    const alloc = { cpu: '4', memory: '8Gi', pods: '2', 'ephemeral-storage': '10Gi' };
+    const t = twins([node('e0', 'amd64', alloc), node('e1', 'amd64', alloc), node('e2', 'amd64', alloc)]);
+    const disk = (name: string, gi: number): PodInfo => pod(makePod(name).image('p/multi:1').requests({ 'ephemeral-storage': `${gi}Gi` }));
+    const scratch = disk('scratch', 8);
+    t.assume(scratch, 'e0');
+    t.assume(disk('small1', 1), 'e1');
+    t.assume(disk('small2', 1), 'e1');
+    // e0 has 2Gi left, e1 no pod left (2 of 2): only e2 fits a 4Gi pod.
+    const next = disk('next', 4);
+    expect(t.both(fw, next).node?.name).toBe('e2');
+    // e0's pod forgotten: e0 fits again, alike e2.
+    for (const s of [t.snap, t.twin]) s.forget(scratch.key);
+    expect(t.both(fw, next).feasible).toBe(2);
+    // Nothing requested: the non-zero defaults are what the scores read.
+    t.assume(pod(makePod('bare').image('p/multi:1')), 'e2');
+    t.both(fw, pod(makePod('bare2').image('p/multi:1')));
+  });
+
+  it('a node replaced with another allocatable is read with its new room', () => {
+    const t = twins([node('s0', 'amd64', { cpu: '1', memory: '8Gi', pods: '10' }), node('s1', 'amd64', { cpu: '1', memory: '8Gi', pods: '10' })]);
+    const two = pod(makePod('two').image('p/multi:1').requests({ cpu: '2' }));
+    expect(t.both(fw, two).feasible).toBe(0);
+    for (const s of [t.snap, t.twin]) s.setNode(node('s1', 'amd64', { cpu: '3', memory: '8Gi', pods: '10' }));
+    expect(t.both(fw, two).node?.name).toBe('s1');
+  });
+});
