@@ -43,7 +43,9 @@ function twins(nodes: readonly Node[]): { snap: ClusterSnapshot; twin: ClusterSn
   return {
     snap,
     twin,
-    both: (f, p, seed = 5) => {
+    both: (given, p, seed = 5) => {
+      // A copy per cycle: the index plans once per framework object, so each test plans its own.
+      const f: Framework = { ...given, scratch: [] };
       const indexed = placementIndex(snap).cycle(f, p, createRng(seed));
       if (!indexed) throw new Error('the index declined a cycle it should answer');
       expect(view(indexed)).toEqual(view(scanCycle(f, twin, p, createRng(seed))));
@@ -59,6 +61,8 @@ function twins(nodes: readonly Node[]): { snap: ClusterSnapshot; twin: ClusterSn
 const fixedScore = (name: string, value: number, dynamic: boolean, integral = false): ScorePlugin => ({ name, ...(dynamic ? { dynamic: true } : {}), ...(integral ? { integral: true } : {}), score: () => value });
 
 const mixed = Array.from({ length: 12 }, (_, i) => node(`n${i}`, ['amd64', 'arm64', 'loong64'][i % 3], { cpu: `${1 + (i % 4)}`, memory: '8Gi', pods: '10' }));
+/** Twelve nodes of two kinds: two groups of six. */
+const pairs = Array.from({ length: 12 }, (_, i) => node(`k${i}`, i % 2 ? 'arm64' : 'amd64'));
 const web = pod(makePod('web').image('p/multi:1').requests({ cpu: '500m', memory: '1Gi' }));
 
 describe('frameworks the index answers, and the ones it declines', () => {
@@ -138,11 +142,20 @@ describe('totals summed as the scan sums them', () => {
     expect(neg.candidates[0]?.total).toBe(((0 + 1) - big) - 1);
   });
 
-  it('the built-in scores with a weight of 0.5 and an architecture preference', () => {
-    const f = framework({ weights: { LeastAllocated: 0.5, BalancedAllocation: 1.5 }, architecturePreference: { arm64: 70, loong64: 35 } });
-    const t = twins(mixed);
-    t.assume(pod(makePod('x').image('p/multi:1').requests({ cpu: '300m', memory: '700Mi' })), 'n5');
-    t.both(f, web);
+  it('the built-in scores with a weight of 0.5 and an architecture preference, on groups of several nodes', () => {
+    const f = framework({ weights: { LeastAllocated: 0.5, BalancedAllocation: 1.5 }, architecturePreference: { arm64: 70, loong64: 35 }, topNodes: 12 });
+    for (const nodes of [mixed, pairs]) {
+      const t = twins(nodes);
+      t.assume(pod(makePod('x').image('p/multi:1').requests({ cpu: '300m', memory: '700Mi' })), nodes[5]?.metadata.name ?? '');
+      t.assume(pod(makePod('y').image('p/multi:1').requests({ cpu: '500m', memory: '100Mi' })), nodes[8]?.metadata.name ?? '');
+      expect(t.both(f, web).candidates.length).toBe(12);
+    }
+  });
+
+  it('a dynamic score that knows every node\'s score (constant) gives it to every feasible node', () => {
+    const known: ScorePlugin = { name: 'K', dynamic: true, integral: true, score: () => 7, constant: () => 7 };
+    const c = twins(pairs).both(custom(fw.filters, [{ plugin: known, weight: 1 }, { plugin: fixedScore('A', 1, false), weight: 1 }], 12), web);
+    expect(c.candidates.map((x) => x.scores['K'])).toEqual(Array.from({ length: 12 }, () => 7));
   });
 });
 
@@ -210,6 +223,15 @@ describe('the index kept current between cycles', () => {
     expect(t.both(fw, amd).feasible).toBe(3);
   });
 
+  it('the representative of a group replaced, a node of another group before the rest of it', () => {
+    const t = twins([node('r0', 'arm64'), node('a0'), node('a1')]);
+    const amd = pod(makePod('amd').image('p/amd:1'));
+    expect(t.both(fw, amd).feasible).toBe(2);
+    const tainted = makeNode('a0').arch('amd64').label('kubernetes.io/hostname', 'a0').allocatable({ cpu: '4', memory: '8Gi', pods: '10' }).taint('k', 'v', 'NoSchedule').build();
+    for (const s of [t.snap, t.twin]) s.setNode(tainted);
+    expect(t.both(fw, amd).node?.name).toBe('a1');
+  });
+
   it('a group emptied by a replacement gives its slot to the last group', () => {
     // Groups in order: x (amd64, alone), arm64, loong64. x becomes arm64: its group goes, loong64 moves into its slot.
     const t = twins([node('x'), node('r0', 'arm64'), node('r1', 'arm64'), node('l0', 'loong64'), node('l1', 'loong64')]);
@@ -265,5 +287,42 @@ describe('the index kept current between cycles', () => {
     expect(t.both(fw, two).feasible).toBe(0);
     for (const s of [t.snap, t.twin]) s.setNode(node('s1', 'amd64', { cpu: '3', memory: '8Gi', pods: '10' }));
     expect(t.both(fw, two).node?.name).toBe('s1');
+  });
+});
+
+describe('what sets nodes apart into groups', () => {
+  const labelled = (name: string, labels: Record<string, string>): Node => {
+    let b = makeNode(name).arch('amd64').allocatable({ cpu: '4', memory: '8Gi', pods: '10' });
+    for (const [k, v] of Object.entries(labels)) b = b.label(k, v);
+    return b.build();
+  };
+  const disks = [labelled('d0', { disk: 'hdd' }), labelled('d1', { disk: 'ssd' }), labelled('d2', { disk: 'hdd' }), labelled('d3', { disk: 'ssd' })];
+
+  it('a label named only by a required term, or only by a preferred one', () => {
+    const req = twins(disks).both(fw, pod(makePod('r').image('p/multi:1').requiredTerms({ matchExpressions: [{ key: 'disk', operator: 'In', values: ['ssd'] }] })));
+    expect(req.feasible).toBe(2);
+    const pref = twins(disks).both(fw, pod(makePod('p').image('p/multi:1').preferred(50, { matchExpressions: [{ key: 'disk', operator: 'In', values: ['ssd'] }] })));
+    expect(['d1', 'd3']).toContain(pref.node?.name);
+  });
+
+  it('a label whose value is the word "undefined" is not a missing label', () => {
+    const c = twins([labelled('u0', {}), labelled('u1', { tier: 'undefined' })]).both(fw, pod(makePod('t').image('p/multi:1').nodeSelector({ tier: 'undefined' })));
+    expect([c.node?.name, c.feasible]).toEqual(['u1', 1]);
+  });
+
+  it('the images a node holds, in any order', () => {
+    const GB = 1024 ** 3;
+    const nodes = [
+      makeNode('i0').arch('amd64').build(),
+      makeNode('i1').arch('amd64').image(['docker.io/p/multi:1'], GB).build(),
+      makeNode('i2').arch('amd64').image(['docker.io/p/multi:1'], GB).image(['docker.io/p/amd:1'], GB).build(),
+      makeNode('i3').arch('amd64').image(['docker.io/p/amd:1'], GB).image(['docker.io/p/multi:1'], GB).build(),
+    ];
+    const t = twins(nodes);
+    // The node holding only the pod's image scores best for it (the other two hold another image too: alike for this pod).
+    const c = t.both(fw, pod(makePod('m').image('p/multi:1')));
+    expect(c.candidates[0]?.scores['ImageLocality']).toBeGreaterThan(0);
+    // i2 and i3 hold the same images, listed in another order: one group.
+    expect(placementIndex(t.snap).shape).toEqual({ groups: 3 });
   });
 });
