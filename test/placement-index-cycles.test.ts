@@ -173,6 +173,18 @@ describe('clusters where nothing fits', () => {
     expect(c.feasible).toBe(2);
   });
 
+  it('a group whose every node a dynamic filter refuses takes no part in normalising the scores', () => {
+    // z0 (zone a, preferred most) is full; the zone b nodes (preferred half as much) are the best there is: NodeAffinity 100.
+    const zone = (name: string, z: string, cpu: string): Node => makeNode(name).arch('amd64').label('zone', z).allocatable({ cpu, memory: '8Gi', pods: '10' }).build();
+    const t = twins([zone('b0', 'b', '4'), zone('b1', 'b', '4'), zone('z0', 'a', '1')]);
+    const p = pod(makePod('p').image('p/multi:1').requests({ cpu: '2' })
+      .preferred(100, { matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] })
+      .preferred(50, { matchExpressions: [{ key: 'zone', operator: 'In', values: ['b'] }] }));
+    const c = t.both(fw, p);
+    expect(c.feasible).toBe(2);
+    expect(c.candidates[0]?.scores['NodeAffinity']).toBe(100);
+  });
+
   it('every node refused by a dynamic filter: counted with its reasons', () => {
     const c = twins(mixed).both(fw, pod(makePod('huge').image('p/multi:1').requests({ cpu: '64' })));
     expect([c.node, c.feasible, c.candidates]).toEqual([undefined, 0, []]);
