@@ -198,6 +198,12 @@ describe('clusters where nothing fits', () => {
 });
 
 describe('the chosen node and the runners-up', () => {
+  it('a node of no known platform is listed without one (the platform-blind profile)', () => {
+    const blind = framework({ profile: 'kube-scheduler', percentageOfNodesToScore: 100 });
+    const c = twins([makeNode('q0').nodeInfoOnly('').build(), node('q1')]).both(blind, web);
+    expect(c.candidates.map((x) => [x.node, x.platform]).sort()).toEqual([['q0', ''], ['q1', 'linux/amd64']]);
+  });
+
   it('equal the scan for every top-N length, with ties and without', () => {
     const t = twins(mixed);
     t.assume(pod(makePod('x').image('p/multi:1').requests({ cpu: '1', memory: '2Gi' })), 'n3');
