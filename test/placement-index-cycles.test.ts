@@ -142,6 +142,12 @@ describe('totals summed as the scan sums them', () => {
     expect(neg.candidates[0]?.total).toBe(((0 + 1) - big) - 1);
   });
 
+  it('weights and scores that are integers above 2^20 (their products and sums round)', () => {
+    const w = 2 ** 21;
+    const c = twins(mixed).both(order([fixedScore('A', 2 ** 21 + 1, false), fixedScore('D', 3, true, true), fixedScore('B', 2 ** 53 + 2, false)], [w, w, w]), web);
+    expect(c.candidates[0]?.total).toBe(((0 + w * (2 ** 21 + 1)) + w * 3) + w * (2 ** 53 + 2));
+  });
+
   it('the built-in scores with a weight of 0.5 and an architecture preference, on groups of several nodes', () => {
     const f = framework({ weights: { LeastAllocated: 0.5, BalancedAllocation: 1.5 }, architecturePreference: { arm64: 70, loong64: 35 }, topNodes: 12 });
     for (const nodes of [mixed, pairs]) {
