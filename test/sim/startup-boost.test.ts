@@ -2,6 +2,9 @@
 // (sim/startup-time.ts); polyarch boosts them at creation and takes the boost back once
 // Ready, so its time to Ready is shorter than the unboosted baseline's, and no pod keeps
 // the boost.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runStrategy } from '../../src/cli/simulate/runner.ts';
@@ -43,5 +46,32 @@ describe('simulate: CPU startup boost', () => {
     // Given back: no pod keeps 2 cores (the boosted request); the autoscaler may have resized them since.
     expect(cpuAtEnd.length).toBe(6);
     for (const cpu of cpuAtEnd) expect(cpu).not.toBe('2');
+  });
+
+  it('a boost is never above the CPU free on one node now (as the webhook refreshes it), so a boosted pod still fits', async () => {
+    // Two 1500m nodes, two java pods (each boosted to 1500m at minute 0, 500m again once
+    // Ready), a third at 20 min: 1000m free on each node then. Capped at the largest
+    // node's allocatable (1500m), it would fit nowhere and never start.
+    const text = readFileSync(file, 'utf8')
+      .replaceAll("cpu: '8', memory: 16Gi", "cpu: 1500m, memory: 16Gi")
+      .replace('replicas: 6}', 'replicas: 3}')
+      .replace('replicas: 3\n', 'replicas: 2\n');
+    const tight = join(mkdtempSync(join(tmpdir(), 'polyarch-boost-')), 'scenario.yaml');
+    writeFileSync(tight, text);
+    const r = loadScenario(tight);
+    if (!r.ok) throw new Error(r.errors.join('\n'));
+    const scenario = r.value;
+    expect(scenario.nodes.map((n) => n.status?.allocatable?.['cpu'])).toEqual(['1500m', '1500m']);
+    const boostedCpu = new Map<string, string>();
+    const run = await runStrategy(scenario, {
+      seed: 5, strategy: 'polyarch', checkInvariants: true, registry: new SimRegistry(scenario.images),
+      onMinute: (_m, w) => {
+        for (const [key, p] of w.cluster.podEntries()) {
+          if (p.metadata.annotations?.['polyarch.io/startup-boost'] && !boostedCpu.has(key)) boostedCpu.set(key, String(p.spec.containers[0]?.resources?.requests?.['cpu']));
+        }
+      },
+    });
+    expect([...boostedCpu.values()].sort()).toEqual(['1', '1500m', '1500m']);
+    expect(run.timeToReady).toMatchObject({ pods: 3, boosted: 3 });
   });
 });

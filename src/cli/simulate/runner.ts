@@ -5,7 +5,7 @@
  * (app/) over the same ports, configured differently. The composition lives in cli/
  * because it is the one place that knows both the simulator and the app.
  */
-import type { Pod } from '../../core/k8s/types.ts';
+import type { Node, Pod } from '../../core/k8s/types.ts';
 import { canRun, formatPlatform, nodePlatform } from '../../core/platform/platform.ts';
 import { describeOutcome } from '../../core/kube-model/runtime.ts';
 import { Scheduler } from '../../app/scheduler.ts';
@@ -21,6 +21,7 @@ import type { Usage } from '../../sim/usage.ts';
 import { MemoryPolicyStore } from '../../sim/scaling-policies.ts';
 import { MemoryPlacementPolicies } from '../../sim/placement-policies.ts';
 import { boostAtCreation } from '../../app/admission.ts';
+import { largestFreeCpuMilli } from '../../core/autoscale/startup-boost.ts';
 import { parseScalingPolicy } from '../../core/autoscale/policy.ts';
 import type { PodLike } from '../../core/admission/pod.ts';
 import { buildWorld, deployWorkload, type World } from '../../sim/world.ts';
@@ -296,6 +297,8 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
     // order): the taint manager evicts what the lost nodes' tolerations no longer cover and
     // pod GC removes what terminates on fenced nodes, then the workload controllers create
     // the replacements, all before the scheduler runs.
+    // The webhook's room for a boost, as serve refreshes it: the most CPU free on one node now.
+    if (boost) boost.refresh(await cluster.listNodes(), await cluster.listPods());
     await controllers.reconcile();
     t = lap('controllers+migrator', t);
     const sched = await scheduler.runOnce();
@@ -418,13 +421,14 @@ export async function runStrategy(scenario: Scenario, opts: RunOptions): Promise
  * The webhook's startup boost in the simulator: the scenario's ScalingPolicies with a
  * startupBoost, applied to each pod as it is created, by the same function the webhook runs.
  */
-function startupBoostInSim(scenario: Scenario): { apply: (pod: Pod) => Pod; count: () => number } | undefined {
+function startupBoostInSim(scenario: Scenario): { apply: (pod: Pod) => Pod; count: () => number; refresh: (nodes: readonly Node[], pods: readonly Pod[]) => void } | undefined {
   const policies = scenario.scalingPolicies.flatMap((p) => {
     const r = parseScalingPolicy({ metadata: { namespace: p.namespace, name: p.name }, spec: p.spec });
     return r.ok && r.value.spec.startupBoost ? [r.value] : [];
   });
   if (policies.length === 0) return undefined;
-  const room = Math.max(0, ...scenario.nodes.map((n) => allocatableAmounts(n).cpu));
+  // Before the first refresh (the pods of minute 0) every node is empty: its allocatable is its room.
+  let room: number | undefined = Math.max(0, ...scenario.nodes.map((n) => allocatableAmounts(n).cpu));
   let boosted = 0;
   const source = { policies: () => policies, roomMilli: () => room };
   return {
@@ -435,6 +439,9 @@ function startupBoostInSim(scenario: Scenario): { apply: (pod: Pod) => Pod; coun
       return b.pod as Pod;
     },
     count: () => boosted,
+    refresh: (nodes, pods) => {
+      room = largestFreeCpuMilli(nodes, pods);
+    },
   };
 }
 
