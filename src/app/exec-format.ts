@@ -25,14 +25,13 @@ import type { Node, Pod } from '../core/k8s/types.ts';
 import { podKey } from '../core/k8s/types.ts';
 import { migrationName, type MigrationRecord } from '../core/migration/record.ts';
 import { imageReferences } from '../core/placement/batch.ts';
-import type { ImageInfo } from '../core/placement/pod-info.ts';
 import { formatPlatform, nodePlatform } from '../core/platform/platform.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Cluster } from '../ports/cluster.ts';
 import type { BadPlatformStore, MigrationStore, PodLogReader } from '../ports/cluster-extras.ts';
 import { silentLogger, type Logger } from '../ports/logger.ts';
 import { noTelemetry, type Telemetry } from '../ports/telemetry.ts';
-import type { ImageLookupService } from './image-lookup.ts';
+import { knownImages, type ImageLookupService } from './image-lookup.ts';
 import type { Migrator } from './migrator.ts';
 import { runRounds } from './run-loop.ts';
 
@@ -145,19 +144,24 @@ export class ExecFormatController {
     return { cases, resumed, errors };
   }
 
+  /** The pod's images as the scheduler will see them (without every platform seen not to run). */
+  private lookUp(pod: Pod): ReturnType<ImageLookupService['resolvePod']> {
+    const refs = imageReferences([pod]);
+    return this.o.resolver.resolvePod(pod, refs.map((image, index) => ({ kind: 'containers' as const, index, container: image, image })), { waitMs: this.o.lookupWaitMs ?? 10_000 });
+  }
+
   /**
    * A pod held because its images ran nowhere else, looked at again every round with what
    * is known now (the nodes, the images' current digests, the record without the entries
    * someone forgot): when it can run somewhere, the held Migration is replaced by a move.
    */
   private async reexamine(held: MigrationRecord, pods: readonly Pod[], nodes: readonly Node[]): Promise<{ pod: string; reason: string } | undefined> {
-    const { cluster, resolver } = this.o;
+    const { cluster } = this.o;
     const pod = pods.find((p) => podKey(p) === held.spec.pod && (!held.spec.podUID || p.metadata.uid === held.spec.podUID));
     if (!pod?.spec.nodeName || pod.metadata.deletionTimestamp) return undefined;
-    const refs = imageReferences([pod]);
-    const resolved = await resolver.resolvePod(pod, refs.map((image, index) => ({ kind: 'containers' as const, index, container: image, image })), { waitMs: this.o.lookupWaitMs ?? 10_000 });
+    const resolved = await this.lookUp(pod);
     if (!resolved.ok) return undefined;
-    const known = new Map<string, ImageInfo>(resolved.value.map((r) => [r.image.image, { ok: true, value: r.platforms }]));
+    const known = knownImages(resolved.value);
     const seen = (held.spec.heldReason ?? '').split('; ')[0] ?? '';
     const repair = decideRepair(pod, (r) => known.get(r), nodes, { seen: `${seen}; looked at again` });
     if (repair.kind !== 'move') return undefined;
@@ -255,12 +259,11 @@ export class ExecFormatController {
     }
     const base = { pod: key, node: nodeName, platform: entry.platform, container: finding.container, image: original, digest: entry.digest, evidence: finding.evidence };
     // The pod's images as the scheduler will see them: without every platform seen not to run.
-    const refs = imageReferences([pod]);
-    const resolved = await resolver.resolvePod(pod, refs.map((image, index) => ({ kind: 'containers' as const, index, container: image, image })), { waitMs: this.o.lookupWaitMs ?? 10_000 });
+    const resolved = await this.lookUp(pod);
     if (!resolved.ok && resolved.error.kind !== 'not-found' && resolved.error.kind !== 'invalid-reference') {
       return { ...base, outcome: 'waiting', reason: `images not readable now: ${resolved.error.message}` };
     }
-    const known = new Map<string, ImageInfo>(resolved.ok ? resolved.value.map((r) => [r.image.image, { ok: true, value: r.platforms }]) : []);
+    const known = knownImages(resolved.ok ? resolved.value : []);
     if (!resolved.ok) known.set(resolved.error.image, { ok: false, error: resolved.error.message });
     const repair = decideRepair(pod, (r) => known.get(r), nodes, entry);
     const started = await this.o.migrator.start(pod, nodeName, { reason: 'exec-format-error' }, repair.kind === 'blocked' ? { blocked: repair.reason } : {});

@@ -14,14 +14,14 @@ import { podImageReferences } from '../core/placement/batch.ts';
 import { createFramework, evaluateNodes, runFilters, type Framework } from '../core/placement/framework.ts';
 import { applyPlacementPolicy, frameworkForPolicy, policyForPod } from '../core/placement/namespace-policy.ts';
 import { MAX_NODE_SCORE } from '../core/placement/plugin.ts';
-import { preparePod, unconstrainedImage, type ImageInfo, type PodInfo } from '../core/placement/pod-info.ts';
+import { preparePod, unconstrainedImage, type PodInfo } from '../core/placement/pod-info.ts';
 import { podAgeMs, unreadableVerdict, type UnreadableFallback } from '../core/placement/unreadable-images.ts';
 import { chooseImages } from '../core/placement/schedule.ts';
 import { ClusterSnapshot } from '../core/placement/snapshot.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ClusterReader, ClusterWriter } from '../ports/cluster.ts';
 import type { PlacementPolicyReader } from '../ports/placement-policy.ts';
-import { isTransientImageError, type ImageLookupService } from './image-lookup.ts';
+import { isTransientImageError, knownImages, type ImageLookupService } from './image-lookup.ts';
 import type { NodeLike } from './placement-choice.ts';
 
 /** k8s.io/kube-scheduler/extender/v1 MaxExtenderPriority. */
@@ -102,7 +102,7 @@ export class Extender {
     })), podAgeMs(p, this.opts.clock.now()));
     if (verdict?.action === 'wait') return { ok: false, error: `pod ${podName(pod)}: ${verdict.reason}` };
     if (verdict?.action === 'block') return { ok: false, refuseAll: verdict.reason };
-    const known = new Map<string, ImageInfo>(settled.resolved.map((r) => [r.image.image, { ok: true, value: r.platforms }]));
+    const known = knownImages(settled.resolved);
     if (verdict?.action === 'unconstrained') for (const ref of verdict.images) known.set(ref, unconstrainedImage(ref, verdict.reason));
     const prepared = preparePod(p, (ref) => known.get(ref));
     if (prepared.ok) return { ok: true, info: applyPlacementPolicy(prepared.value, policy), framework: frameworkForPolicy(this.framework, policy) };

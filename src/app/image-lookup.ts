@@ -63,6 +63,11 @@ export type ImagesResult = { ok: true; value: ResolvedImage[] } | { ok: false; e
 
 type Parsed = { ok: true; ref: ImageReference; name: string } | { ok: false; result: ResolveResult };
 
+/** The resolved images of a pod as S2's lookup reads them: reference -> its platforms. */
+export function knownImages(resolved: readonly ResolvedImage[]): Map<string, ImageInfo> {
+  return new Map<string, ImageInfo>(resolved.map((r) => [r.image.image, { ok: true, value: r.platforms }]));
+}
+
 export class ImageLookupService {
   private readonly answers: TtlCache<ResolveResult>;
   private readonly flight = new SingleFlight<ResolveResult>();
