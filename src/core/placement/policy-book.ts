@@ -126,14 +126,16 @@ export class PlacementPolicies {
     this.onStatus(st);
   }
 
+  /** Records a problem and reports it (onError: a log line and an event), once per change: not again while it is the object's problem. */
   private report(id: string, e: PolicyError): void {
+    if (this.problems.get(id)?.message === e.message) return;
     this.problems.set(id, e);
     this.onError(e);
   }
 
   private recomputeAll(): void {
     this.recompute('');
-    for (const ns of [...this.effective.keys()]) if (ns !== '') this.recompute(ns);
+    // Every namespace with a merged policy of its own has (or had) one in `namespaced`.
     for (const ns of this.namespaced.keys()) this.recompute(ns);
   }
 
@@ -146,10 +148,11 @@ export class PlacementPolicies {
       const id = `${PLACEMENT_POLICY_KIND}/${namespace}/${extra.name}`;
       const message = `${PLACEMENT_POLICY_KIND} ${namespace}/${extra.name}: ignored: namespace ${namespace} already has ${chosen?.name ?? ''} (one policy per namespace: the oldest is in force)`;
       this.setStatus(id, { kind: PLACEMENT_POLICY_KIND, namespace, name: extra.name, accepted: false, reason: 'Conflict', message });
-      if (this.problems.get(id)?.message !== message) this.report(id, { kind: PLACEMENT_POLICY_KIND, namespace, name: extra.name, message });
+      this.report(id, { kind: PLACEMENT_POLICY_KIND, namespace, name: extra.name, message });
     }
     if (namespace && !chosen) {
       this.effective.delete(namespace);
+      this.problems.delete(`merge/${namespace}`);
       return;
     }
     const merged = mergePlacementPolicies(this.cluster, chosen ? { ...chosen, namespace } : undefined, this.base);
@@ -163,8 +166,10 @@ export class PlacementPolicies {
       this.effective.set(namespace, merged.value);
       return;
     }
-    if (chosen) this.setStatus(chosenId, { kind: PLACEMENT_POLICY_KIND, namespace, name: chosen.name, accepted: false, reason: 'MergeFailed', message: `${merged.error}; the last good policy stays in force` });
-    this.report(`merge/${namespace}`, { kind: PLACEMENT_POLICY_KIND, namespace, name: chosen?.name ?? '', message: `${merged.error}; the last good policy stays in force` });
-    if (!this.effective.has(namespace) && !namespace) this.effective.set('', { platforms: undefined, preferences: [], unreadableImages: this.base, exclude: [], source: 'no policy' });
+    // Only a namespace's own policy fails to merge (the cluster default alone always merges: its platforms are validated non-empty); the namespace's last good merge keeps serving.
+    if (!chosen) return;
+    const message = `${merged.error}; the last good policy stays in force`;
+    this.setStatus(chosenId, { kind: PLACEMENT_POLICY_KIND, namespace, name: chosen.name, accepted: false, reason: 'MergeFailed', message });
+    this.report(`merge/${namespace}`, { kind: PLACEMENT_POLICY_KIND, namespace, name: chosen.name, message });
   }
 }

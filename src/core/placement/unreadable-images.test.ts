@@ -42,3 +42,47 @@ describe('unreadableVerdict: the one fallback of the webhook, the gate controlle
     expect(podAgeMs({ metadata: { creationTimestamp: '2026-01-01T00:00:00Z' } }, Date.parse('2025-12-31T00:00:00Z'))).toBe(0);
   });
 });
+
+describe('unreadableVerdict: the reasons, as the pod\'s event and condition show them', () => {
+  // Two containers on one image (named once), and a second image; every failure is described, in container order.
+  const a1: UnreadableImage = { image: 'r/app:1', container: 'app', message: 'r/app:1: not found', transient: false };
+  const a2: UnreadableImage = { image: 'r/app:1', container: 'helper', message: 'r/app:1: not found', transient: false };
+  const side: UnreadableImage = { image: 'r/side:2', container: 'side', message: 'r/side:2: registry unreachable', transient: true };
+  const side2: UnreadableImage = { image: 'r/db:3', container: 'db', message: 'r/db:3: 503 Service Unavailable', transient: true };
+  const block = policy('Block');
+  const open = policy('Unconstrained');
+  const tenMin = fallbackFromReleaseAfter(0);
+
+  it('Block: held, naming only the failures no retry cures; waiting, naming every image and failure', () => {
+    expect(unreadableVerdict(block, tenMin, [a1, side, a2], 0)).toEqual({
+      action: 'block', reason: 'held (unreadableImages: Block): container app: r/app:1: not found; container helper: r/app:1: not found',
+    });
+    expect(unreadableVerdict(block, tenMin, [side, side2], 0)).toEqual({
+      action: 'wait', reason: 'waiting for the platforms of r/side:2, r/db:3: container side: r/side:2: registry unreachable; container db: r/db:3: 503 Service Unavailable',
+    });
+  });
+
+  it('Unconstrained: at once for failures no retry cures, each image named once', () => {
+    expect(unreadableVerdict(open, tenMin, [a1, a2], 0)).toEqual({
+      action: 'unconstrained', images: ['r/app:1'],
+      reason: 'no platform constraint from r/app:1 (unreadableImages: Unconstrained): container app: r/app:1: not found; container helper: r/app:1: not found',
+    });
+  });
+
+  it('Unconstrained: a transient failure waits, saying when it is released (in seconds), then is released saying after how long', () => {
+    expect(unreadableVerdict(open, tenMin, [a1, side], 599_999)).toEqual({
+      action: 'wait',
+      reason: 'waiting for the platforms of r/app:1, r/side:2 (unreadableImages: Unconstrained releases it after 600 s): container app: r/app:1: not found; container side: r/side:2: registry unreachable',
+    });
+    expect(unreadableVerdict(open, tenMin, [side, side2], 754_400)).toEqual({
+      action: 'unconstrained', images: ['r/side:2', 'r/db:3'],
+      reason: 'no platform constraint from r/side:2, r/db:3 after 754 s (unreadableImages: Unconstrained): container side: r/side:2: registry unreachable; container db: r/db:3: 503 Service Unavailable',
+    });
+  });
+
+  it('serve\'s --gate-release-after-ms above 0 is Unconstrained after that long; a pod without metadata is 0 ms old', () => {
+    expect(fallbackFromReleaseAfter(5_000)).toEqual({ action: 'Unconstrained', releaseAfterMs: 5_000 });
+    expect(podAgeMs({}, 123)).toBe(0);
+    expect(podAgeMs({ metadata: null }, 123)).toBe(0);
+  });
+});
