@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { anyImage, makeNode, makePod } from '../../../test/builders/index.ts';
-import { imageReferences, scheduleCluster } from './batch.ts';
+import { imageReferences, podImageReferences, scheduleCluster, splitPods } from './batch.ts';
 import { createFramework } from './framework.ts';
 import { createRng } from '../rng.ts';
 
@@ -21,6 +21,14 @@ describe('scheduleCluster', () => {
     // 2 cpu - 1 running = 1 free: the high-priority pod gets it, low does not (the finished pod holds nothing)
     expect(plan.decisions.map((d) => [d.pod, d.node])).toEqual([['default/high', 'a'], ['default/low', null]]);
     expect(plan.decisions[1]?.reason).toBe('0/1 nodes are available: 1 Insufficient cpu.');
+    expect(plan.warnings).toEqual([]);
+  });
+
+  it('a finished pod, Succeeded or Failed, is neither bound nor pending', () => {
+    const finished = (phase: string) => ({ ...makePod(phase).nodeName('a').build(), status: { phase } });
+    const pendingFailed = { ...makePod('never-bound').build(), status: { phase: 'Failed' } };
+    const split = splitPods({ nodes: [], pods: [finished('Succeeded'), finished('Failed'), pendingFailed, makePod('running').nodeName('a').build()] });
+    expect([split.bound.map((p) => p.metadata.name), split.pending.length]).toEqual([['running'], 0]);
   });
 
   it('a pod naming a missing PriorityClass gets an invalid decision, not silence', () => {
@@ -38,5 +46,13 @@ describe('scheduleCluster', () => {
   it('lists the normalised references to resolve, originals first', () => {
     const placed = makePod('m').image('registry.example.com/a@sha256:' + 'a'.repeat(64), 'app').annotation('polyarch.io/source-images', '{"app":"registry.example.com/a:1"}').build();
     expect(imageReferences([placed, makePod('n').image('nginx').build()])).toEqual(['docker.io/library/nginx:latest', 'registry.example.com/a:1']);
+  });
+
+  it('each container\'s reference, init containers first; a container without an image or with one that does not parse is left out', () => {
+    const pod = makePod('p').init('busybox:1', 'setup').image('nginx:1.27', 'web').image('Not A Reference!', 'bad').build();
+    const noImage = { ...pod, spec: { ...pod.spec, containers: [...pod.spec.containers, { name: 'none' }] } };
+    expect(podImageReferences(noImage as never)).toEqual([
+      { container: 'setup', reference: 'docker.io/library/busybox:1' }, { container: 'web', reference: 'docker.io/library/nginx:1.27' },
+    ]);
   });
 });

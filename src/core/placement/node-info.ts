@@ -83,11 +83,6 @@ export class NodeInfo {
     }
     this.images = images;
   }
-
-  /** `name (platform)` for messages. */
-  describe(): string {
-    return `${this.name} (${this.platformKey || 'unknown platform'})`;
-  }
 }
 
 /**

@@ -4,7 +4,7 @@ import type { PlatformSource } from '../image/types.ts';
 import { parsePlatform } from '../platform/platform.ts';
 import type { PodImage } from './pod-info.ts';
 import { createFramework, type Framework, type PlacementPolicy } from './framework.ts';
-import { failureSummary } from './decision.ts';
+import { failureSummary, successSummary } from './decision.ts';
 import { PLATFORM_ANNOTATION, SOURCE_IMAGES_ANNOTATION } from '../k8s/annotations.ts';
 import { createRng } from '../rng.ts';
 import { mustWrite, placePod, schedulePod } from './schedule.ts';
@@ -142,6 +142,25 @@ describe('failureSummary', () => {
     expect(failureSummary(12, new Map([['node(s) had untolerated taint {kubernetes.io/arch: arm64}', 5], ['Insufficient cpu', 4], ["node(s) can't run any platform of image X (has linux/amd64)", 3]])))
       .toBe("0/12 nodes are available: 3 node(s) can't run any platform of image X (has linux/amd64), 4 Insufficient cpu, 5 node(s) had untolerated taint {kubernetes.io/arch: arm64}.");
     expect(failureSummary(0, {})).toBe('no nodes available to schedule pods');
+    // Nodes that refused nothing countable (none examined): no colon, no list.
+    expect(failureSummary(3, {})).toBe('0/3 nodes are available.');
+  });
+});
+
+describe('successSummary', () => {
+  it('a partial scan says how many nodes it examined of how many (kube-scheduler\'s percentageOfNodesToScore)', () => {
+    const nodes = Array.from({ length: 150 }, (_, i) => makeNode(`n${i}`).build());
+    const f = fw({ percentageOfNodesToScore: 10, weights: { ImageLocality: 0 } });
+    const { decision } = schedulePod(f, snapshotOf(nodes), makePod('p').image('shop/web:1.4').build(), images, createRng(1));
+    // 10 % of 150 is 15, raised to kube-scheduler's minimum of 100 feasible nodes; empty equal nodes all score the same.
+    expect(decision.nodes).toEqual({ total: 150, evaluated: 100, feasible: 100 });
+    expect(decision.reason).toMatch(/^best of 100 feasible node\(s\) of 100 examined of 150, score \d+ \(LeastAllocated \d+x1, BalancedAllocation \d+x1, NodeAffinity 0x2, TaintToleration 100x3\)$/);
+    const full = schedulePod(fw({ weights: { ImageLocality: 0 } }), snapshotOf(nodes.slice(0, 12)), makePod('p').image('shop/web:1.4').build(), images, createRng(1)).decision;
+    expect(full.reason).toMatch(/^best of 12 feasible node\(s\) of 12, score /);
+  });
+
+  it('a cycle with no candidate has no success line', () => {
+    expect(successSummary(fw(), { node: undefined, total: 3, evaluated: 3, feasible: 0, failures: new Map(), candidates: [] })).toBe('');
   });
 });
 

@@ -2,7 +2,8 @@
  * The result of a filter plugin, modelled on kube-scheduler's framework.Status:
  * Unschedulable may be resolved by evicting pods from the node (preemption) or by
  * resources freeing up; UnschedulableAndUnresolvable cannot be resolved on that node;
- * Error is a bug or bad input, not a verdict on the node.
+ * Error is a bug or bad input, not a verdict on the node (kube-scheduler's; no plugin here
+ * returns it).
  */
 
 import { formatTaint } from '../k8s/taints.ts';
@@ -22,7 +23,6 @@ export const SUCCESS: Status = Object.freeze({ code: 'Success', reasons: [] });
 
 export const unschedulable = (plugin: string, ...reasons: string[]): Status => ({ code: 'Unschedulable', reasons, plugin });
 export const unresolvable = (plugin: string, ...reasons: string[]): Status => ({ code: 'UnschedulableAndUnresolvable', reasons, plugin });
-export const errorStatus = (plugin: string, reason: string): Status => ({ code: 'Error', reasons: [reason], plugin });
 
 /** Reason strings, as kube-scheduler prints them where it has one. */
 export const Reasons = {
