@@ -95,6 +95,20 @@ describe('candidates', () => {
     expect(again.candidates).toEqual(first.candidates);
   });
 
+  it('runners-up with equal totals are listed in node order', () => {
+    const alike = snapshotOf(['a', 'b', 'c', 'd', 'e'].map((n) => makeNode(n).build()));
+    for (const seed of [1, 2, 3]) {
+      const r = runCycle(fw({ topNodes: 5 }), alike, pod, createRng(seed));
+      const best = r.candidates[0]?.node ?? '';
+      expect(r.candidates.slice(1).map((c) => c.node), `seed ${seed}`).toEqual(['a', 'b', 'c', 'd', 'e'].filter((n) => n !== best));
+    }
+  });
+
+  it('a platform-blind profile may choose a node of no known platform: its platform is listed as ""', () => {
+    const r = runCycle(fw({ profile: 'kube-scheduler' }), snapshotOf([makeNode('odd').arch('sparc').build()]), prepared(makePod().build(), undefined), createRng(1));
+    expect(r.candidates.map((c) => [c.node, c.platform])).toEqual([['odd', '']]);
+  });
+
   it('a score that is the same on every node (no soft taints) still counts with its weight', () => {
     const r = runCycle(fw({ weights: { LeastAllocated: 0, BalancedAllocation: 0, NodeAffinity: 0, ImageLocality: 0, TaintToleration: 3 } }), snap(), pod, createRng(1));
     expect(r.candidates[0]?.scores).toEqual({ TaintToleration: 100 });

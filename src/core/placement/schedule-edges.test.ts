@@ -8,7 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { makeImages, makeNode, makePod, snapshotOf } from '../../../test/builders/index.ts';
 import { createFramework, type Framework, type PlacementPolicy } from './framework.ts';
 import { createRng } from '../rng.ts';
-import { placePod, placePods, schedulePod } from './schedule.ts';
+import { chooseImages, placePod, placePods, schedulePod } from './schedule.ts';
+import { DECISION_ANNOTATION } from '../k8s/annotations.ts';
+import { NodeInfo } from './node-info.ts';
+import { prepared } from '../../../test/builders/index.ts';
 
 const fw = (policy: PlacementPolicy = {}): Framework => {
   const r = createFramework(policy);
@@ -68,5 +71,44 @@ describe('schedulePod edges', () => {
     const again = placePod(fw(), snap, makePod('one').image('shop/web:1').requests({ cpu: '100m' }).build(), images, createRng(1));
     expect(again.outcome).toBe('invalid');
     expect(again.reason).toBe('pod default/one is already assumed on a');
+  });
+});
+
+describe('S3/S4 records', () => {
+  it('the decision annotation says node (platform): why', () => {
+    const { decision } = schedulePod(fw(), snapshotOf([makeNode('arm').arch('arm64').build()]), makePod('w').image('shop/web:1').build(), images, createRng(1));
+    expect(decision.boundPod?.metadata.annotations?.[DECISION_ANNOTATION]).toBe(`arm (linux/arm64): ${decision.reason}`);
+    expect(decision.reason).toMatch(/^best of 1 feasible node\(s\) of 1, score /);
+  });
+
+  it('placePods gives each decision the queue\'s priority (from the PriorityClass), not spec.priority', () => {
+    const [d] = placePods(fw(), snapshotOf([makeNode('a').build()]), [{ pod: makePod('p').image('shop/web:1').priority(1).build(), priority: 1000 }], images, createRng(1));
+    expect(d?.priority).toBe(1000);
+  });
+
+  it('chooseImages: no choice on a node of no known platform, or without a variant of every image', () => {
+    const pod = prepared(makePod('a').image('shop/armonly:1').build(), images);
+    expect(chooseImages(pod, new NodeInfo(makeNode('odd').arch('sparc').build()))).toBeUndefined();
+    expect(chooseImages(pod, new NodeInfo(makeNode('x86').build()))).toBeUndefined();
+    expect(chooseImages(pod, new NodeInfo(makeNode('arm').arch('arm64').build()))?.map((c) => [c.container, c.platform, c.exact])).toEqual([['c0', 'linux/arm64', true]]);
+  });
+});
+
+describe('S2 texts and order', () => {
+  const many = makeImages({ 'shop/legacy:2': ['linux/s390x', 'linux/amd64', 'linux/ppc64le'], 'shop/plain:1': ['linux/amd64'] });
+
+  it('a node that cannot run an image is refused naming the image and every platform it has', () => {
+    const { decision } = schedulePod(fw(), snapshotOf([makeNode('arm').arch('arm64').build()]), makePod('l').image('shop/legacy:2').build(), many, createRng(1));
+    expect(decision.failures).toEqual({ "node(s) can't run any platform of image shop/legacy:2 (has linux/s390x, linux/amd64, linux/ppc64le)": 1 });
+  });
+
+  it('the platforms a pod can run on are listed sorted (os, architecture, variant)', () => {
+    const { decision } = schedulePod(fw(), snapshotOf([makeNode('a').build()]), makePod('l').image('shop/legacy:2').build(), many, createRng(1));
+    expect(decision.supportedPlatforms).toEqual(['linux/amd64', 'linux/ppc64le', 'linux/s390x']);
+  });
+
+  it('an image built for plain amd64 runs on an x86-64-v3 node: chosen as the compatible lower level', () => {
+    const { decision } = schedulePod(fw(), snapshotOf([makeNode('v3').variant('v3').build()]), makePod('p').image('shop/plain:1').build(), many, createRng(1));
+    expect([decision.node, decision.choices.map((c) => [c.platform, c.exact])]).toEqual(['v3', [['linux/amd64', false]]]);
   });
 });

@@ -169,3 +169,30 @@ describe('ClusterSnapshot what-ifs', () => {
     expect(s.assumePod(makePod('unbound').build())).toEqual({ ok: false, error: 'node  is not in the snapshot' });
   });
 });
+
+describe('host ports in the cache', () => {
+  const pod = (name: string, port: number, ip?: string) => prepared(makePod(name).hostPort(port, 'TCP', ip).build());
+
+  it('every host port of a pod counts, two on one IP included, and stays counted when another pod on the node is forgotten', () => {
+    const s = snapshotOf([makeNode('n').build()], [makePod('two').hostPort(8080, 'TCP', '10.0.0.1').hostPort(9090, 'TCP', '10.0.0.1').nodeName('n').build()]);
+    expect(s.assume(pod('other', 7070), 'n')).toEqual({ ok: true });
+    const used = () => [...(s.node('n')?.usedPorts ?? [])].map(([ip, set]) => [ip, [...set].sort()]);
+    expect(used()).toEqual([['10.0.0.1', ['TCP/8080', 'TCP/9090']], ['0.0.0.0', ['TCP/7070']]]);
+    s.forget('default/other');
+    expect(used()).toEqual([['10.0.0.1', ['TCP/8080', 'TCP/9090']]]);
+  });
+});
+
+describe('reverting a node replacement', () => {
+  it('points the node\'s pods back at the restored node: forgetting one afterwards releases it there', () => {
+    const s = snapshotOf([makeNode('a').build()], [makePod('x').requests({ cpu: '1' }).nodeName('a').build()]);
+    const original = s.node('a');
+    s.fork();
+    s.setNode(makeNode('a').label('zone', 'b').build());
+    s.revert();
+    expect(s.node('a')).toBe(original);
+    expect(s.nodeOf('default/x')).toBe(original);
+    expect(s.forget('default/x')).toBe(true);
+    expect([original?.podCount, original?.requested.milliCPU]).toEqual([0, 0]);
+  });
+});

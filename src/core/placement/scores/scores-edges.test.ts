@@ -10,6 +10,7 @@ import type { Node, Pod } from '../../k8s/types.ts';
 import type { ImageLookup } from '../pod-info.ts';
 import type { ScorePlugin } from '../plugin.ts';
 import { architecturePreference, compileArchitectureWeights } from './architecture-preference.ts';
+import { imageLocality } from './image-locality.ts';
 import { imageVariant } from './image-variant.ts';
 import { balancedAllocation, leastAllocated } from './resource-allocation.ts';
 import { preferNoScheduleTaints } from './taint-toleration.ts';
@@ -89,5 +90,19 @@ describe('ArchitecturePreference', () => {
       const r = compileArchitectureWeights({ arm64: bad });
       expect(!r.ok && r.error).toBe(`architecturePreference["arm64"]: weight must be between 0 and 100, got ${bad}`);
     }
+  });
+  it('a key names an OS too: linux/amd64 gives nothing to a windows/amd64 node', () => {
+    expect(weigh({ 'linux/amd64': 80 }, [makeNode('w').os('windows').build(), makeNode('l').build()])).toEqual([0, 80]);
+  });
+});
+
+describe('ImageLocality with several containers', () => {
+  it('the upper threshold is 1000Mi per container (kube-scheduler\'s maxContainerThreshold x containers)', () => {
+    const MB = 1024 * 1024;
+    const lookup = makeImages({ 'shop/a:1': ['linux/amd64'], 'shop/b:1': ['linux/amd64'] });
+    const node = makeNode('n').image(['docker.io/shop/a:1'], 1000 * MB).build();
+    // One node, which has one of the two images: sum 1000Mi of a 2000Mi threshold: (1000 - 23) * 100 / (2000 - 23) = 49.4.
+    expect(scores(imageLocality, makePod().image('shop/a:1', 'a').image('shop/b:1', 'b').build(), [node], lookup)).toEqual([49]);
+    expect(scores(imageLocality, makePod().image('shop/a:1', 'a').build(), [node], lookup)).toEqual([100]);
   });
 });
