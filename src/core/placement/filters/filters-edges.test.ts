@@ -7,6 +7,7 @@ import type { FilterPlugin } from '../plugin.ts';
 import type { Code } from '../status.ts';
 import { nodePorts } from './node-ports.ts';
 import { resourcesFit } from './resources-fit.ts';
+import type { NodeInfo, NodeTable } from '../node-info.ts';
 
 function run(plugin: FilterPlugin, pod: Pod, node: Node, bound: Pod[] = []) {
   const info = snapshotOf([node], bound).node(node.metadata.name ?? '');
@@ -32,6 +33,8 @@ describe('NodeResourcesFit edges', () => {
     ['ephemeral storage: all of the node, some used', makePod().requests({ 'ephemeral-storage': '100Gi' }).build(), [used], 'Unschedulable', ['Insufficient ephemeral-storage']],
     ['short of cpu, the GPU it wants is free: only cpu said', makePod().requests({ cpu: '2', 'nvidia.com/gpu': '1' }).build(), [used], 'Unschedulable', ['Insufficient cpu']],
     ['too many pods and short of cpu: both said', makePod().requests({ cpu: '2' }).build(), [used, filler('b'), filler('c')], 'Unschedulable', ['Too many pods', 'Insufficient cpu']],
+    ['short of memory, exactly the free cpu: only memory said', makePod().requests({ cpu: '1', memory: '3Gi' }).build(), [used], 'Unschedulable', ['Insufficient memory']],
+    ['short of cpu, exactly the free memory: only cpu said', makePod().requests({ cpu: '2', memory: '2Gi' }).build(), [used], 'Unschedulable', ['Insufficient cpu']],
   ] as [string, Pod, Pod[], Code, string[]][])('%s', (_n, pod, bound, code, reasons) => {
     const st = run(resourcesFit, pod, node, bound);
     expect(st.code).toBe(code);
@@ -43,11 +46,47 @@ describe('NodeResourcesFit edges', () => {
     const hog = makePod('hog').requests({ cpu: '2', memory: '2Gi' }).nodeName('n1').build();
     expect(run(resourcesFit, makePod().build(), small, [hog]).code).toBe('Success');
   });
+
+  it('a pod without requests on a full, over-committed node: only "Too many pods"', () => {
+    const full = makeNode('n1').allocatable({ cpu: '1', memory: '1Gi', pods: '1' }).build();
+    const hog = makePod('hog').requests({ cpu: '2', memory: '2Gi' }).nodeName('n1').build();
+    const st = run(resourcesFit, makePod().build(), full, [hog]);
+    expect([st.code, st.reasons]).toEqual(['Unschedulable', ['Too many pods']]);
+  });
 });
 
 describe('NodePorts edges', () => {
   it('the same port on the same specific IP conflicts', () => {
     const holder = makePod('holder').hostPort(80, 'TCP', '10.0.0.1').nodeName('n1').build();
     expect(run(nodePorts, makePod().hostPort(80, 'TCP', '10.0.0.1').build(), makeNode('n1').build(), [holder]).code).toBe('Unschedulable');
+  });
+});
+
+/** A NodeTable as its contract reads: each column the NodeInfo field of the same name, by position. */
+function tableOf(infos: readonly NodeInfo[]): NodeTable {
+  const col = (f: (n: NodeInfo) => number) => Float64Array.from(infos, f);
+  return {
+    infos,
+    allocatableMilliCPU: col((n) => n.allocatable.milliCPU), allocatableMemory: col((n) => n.allocatable.memory), allocatableEphemeralStorage: col((n) => n.allocatable.ephemeralStorage),
+    allowedPods: col((n) => n.allowedPods), requestedMilliCPU: col((n) => n.requested.milliCPU), requestedMemory: col((n) => n.requested.memory),
+    requestedEphemeralStorage: col((n) => n.requested.ephemeralStorage), nonZeroMilliCPU: col((n) => n.nonZeroMilliCPU), nonZeroMemory: col((n) => n.nonZeroMemory), podCount: col((n) => n.podCount),
+  };
+}
+
+describe('the batch forms write only the slots asked for (FilterPlugin.filterMany: i < count)', () => {
+  it.each([
+    ['NodeResourcesFit', resourcesFit, makePod().requests({ cpu: '1' }).build()],
+    ['NodePorts', nodePorts, makePod().hostPort(80).build()],
+  ] as [string, FilterPlugin, Pod][])('%s', (_n, plugin, pod) => {
+    const snap = snapshotOf([makeNode('a').build(), makeNode('b').allocatable({ cpu: '500m' }).build()], [makePod('holder').hostPort(80).nodeName('b').build()]);
+    const table = tableOf(snap.nodes);
+    // Buffers exactly as long as the batch: nothing past them is read or written.
+    const at = Int32Array.of(1, 0);
+    const pass = new Uint8Array(2).fill(7);
+    plugin.filterMany?.(prepared(pod, anyImage()), table, at, 2, pass);
+    expect([...pass]).toEqual([0, 1]);
+    const one = new Uint8Array(2).fill(7);
+    plugin.filterMany?.(prepared(pod, anyImage()), table, Int32Array.of(0), 1, one);
+    expect([...one]).toEqual([1, 7]);
   });
 });
