@@ -1,13 +1,12 @@
 // Filter cases mutation testing found untested (docs/testing.md): exact boundaries, used
 // extended resources and ephemeral storage, over-committed nodes, same-IP host ports.
 import { describe, expect, it } from 'vitest';
-import { anyImage, makeNode, makePod, prepared, snapshotOf } from '../../../../test/builders/index.ts';
+import { anyImage, makeNode, makePod, nodeTableOf, prepared, snapshotOf } from '../../../../test/builders/index.ts';
 import type { Node, Pod } from '../../k8s/types.ts';
 import type { FilterPlugin } from '../plugin.ts';
 import type { Code } from '../status.ts';
 import { nodePorts } from './node-ports.ts';
 import { resourcesFit } from './resources-fit.ts';
-import type { NodeInfo, NodeTable } from '../node-info.ts';
 
 function run(plugin: FilterPlugin, pod: Pod, node: Node, bound: Pod[] = []) {
   const info = snapshotOf([node], bound).node(node.metadata.name ?? '');
@@ -62,24 +61,13 @@ describe('NodePorts edges', () => {
   });
 });
 
-/** A NodeTable as its contract reads: each column the NodeInfo field of the same name, by position. */
-function tableOf(infos: readonly NodeInfo[]): NodeTable {
-  const col = (f: (n: NodeInfo) => number) => Float64Array.from(infos, f);
-  return {
-    infos,
-    allocatableMilliCPU: col((n) => n.allocatable.milliCPU), allocatableMemory: col((n) => n.allocatable.memory), allocatableEphemeralStorage: col((n) => n.allocatable.ephemeralStorage),
-    allowedPods: col((n) => n.allowedPods), requestedMilliCPU: col((n) => n.requested.milliCPU), requestedMemory: col((n) => n.requested.memory),
-    requestedEphemeralStorage: col((n) => n.requested.ephemeralStorage), nonZeroMilliCPU: col((n) => n.nonZeroMilliCPU), nonZeroMemory: col((n) => n.nonZeroMemory), podCount: col((n) => n.podCount),
-  };
-}
-
 describe('the batch forms write only the slots asked for (FilterPlugin.filterMany: i < count)', () => {
   it.each([
     ['NodeResourcesFit', resourcesFit, makePod().requests({ cpu: '1' }).build()],
     ['NodePorts', nodePorts, makePod().hostPort(80).build()],
   ] as [string, FilterPlugin, Pod][])('%s', (_n, plugin, pod) => {
     const snap = snapshotOf([makeNode('a').build(), makeNode('b').allocatable({ cpu: '500m' }).build()], [makePod('holder').hostPort(80).nodeName('b').build()]);
-    const table = tableOf(snap.nodes);
+    const table = nodeTableOf(snap.nodes);
     // Buffers exactly as long as the batch: nothing past them is read or written.
     const at = Int32Array.of(1, 0);
     const pass = new Uint8Array(2).fill(7);

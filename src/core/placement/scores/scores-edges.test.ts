@@ -5,7 +5,7 @@
  * architecture policy's most-specific key.
  */
 import { describe, expect, it } from 'vitest';
-import { makeImages, makeNode, makePod, prepared, snapshotOf } from '../../../../test/builders/index.ts';
+import { makeImages, makeNode, makePod, nodeTableOf, prepared, snapshotOf } from '../../../../test/builders/index.ts';
 import type { Node, Pod } from '../../k8s/types.ts';
 import type { ImageLookup } from '../pod-info.ts';
 import type { ScorePlugin } from '../plugin.ts';
@@ -104,5 +104,30 @@ describe('ImageLocality with several containers', () => {
     // One node, which has one of the two images: sum 1000Mi of a 2000Mi threshold: (1000 - 23) * 100 / (2000 - 23) = 49.4.
     expect(scores(imageLocality, makePod().image('shop/a:1', 'a').image('shop/b:1', 'b').build(), [node], lookup)).toEqual([49]);
     expect(scores(imageLocality, makePod().image('shop/a:1', 'a').build(), [node], lookup)).toEqual([100]);
+  });
+});
+
+describe('the batch forms (ScorePlugin.scoreMany): score() of each node asked for, and nothing past count', () => {
+  const nodes = [
+    makeNode('a').allocatable({ cpu: '4', memory: '8Gi' }).build(),
+    makeNode('b').allocatable({ cpu: '2', memory: '16Gi' }).build(),
+    makeNode('c').allocatable({ cpu: '0', memory: '1Gi' }).build(),
+  ];
+  const bound = [makePod('x').requests({ cpu: '1', memory: '2Gi' }).nodeName('a').build()];
+  it.each([['LeastAllocated', leastAllocated], ['BalancedAllocation', balancedAllocation]] as const)('%s', (_n, plugin) => {
+    const snap = snapshotOf(nodes, bound);
+    const pod = prepared(makePod().requests({ cpu: '500m', memory: '1Gi' }).build());
+    const infos = snap.nodes;
+    const table = nodeTableOf(infos);
+    const at = Int32Array.of(2, 0, 1);
+    const out = new Float64Array(3).fill(-1);
+    plugin.scoreMany?.(pod, table, at, 3, out, snap);
+    expect([...out]).toEqual([...at].map((i) => plugin.score(pod, infos[i] as (typeof infos)[number], snap)));
+    const two = new Float64Array(3).fill(-1);
+    plugin.scoreMany?.(pod, table, at, 2, two, snap);
+    expect(two[2]).toBe(-1);
+    const exact = new Float64Array(1);
+    plugin.scoreMany?.(pod, table, Int32Array.of(1), 1, exact, snap);
+    expect(exact[0]).toBe(plugin.score(pod, infos[1] as (typeof infos)[number], snap));
   });
 });
