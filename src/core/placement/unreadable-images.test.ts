@@ -67,6 +67,10 @@ describe('unreadableVerdict: the reasons, as the pod\'s event and condition show
       action: 'unconstrained', images: ['r/app:1'],
       reason: 'no platform constraint from r/app:1 (unreadableImages: Unconstrained): container app: r/app:1: not found; container helper: r/app:1: not found',
     });
+    const other: UnreadableImage = { image: 'r/tool:4', container: 'tool', message: 'r/tool:4: manifest unknown', transient: false };
+    expect(unreadableVerdict(open, tenMin, [a1, other], 0)?.reason).toBe(
+      'no platform constraint from r/app:1, r/tool:4 (unreadableImages: Unconstrained): container app: r/app:1: not found; container tool: r/tool:4: manifest unknown',
+    );
   });
 
   it('Unconstrained: a transient failure waits, saying when it is released (in seconds), then is released saying after how long', () => {
