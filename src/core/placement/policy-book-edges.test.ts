@@ -161,6 +161,8 @@ describe('the policy book: one policy per namespace', () => {
     expect(book.policyFor('team-a')).toBe(book.policyFor('elsewhere'));
     book.remove(pp('team-z', 'p', {}));
     expect(book.errors()).toEqual([]);
+    expect(book.verdicts().map((v) => v.name)).toEqual(['cluster']);
+    expect(book.policyFor('team-z')).toBe(book.policyFor('elsewhere'));
   });
 });
 
