@@ -60,6 +60,9 @@ describe('a policy\'s platforms in the cycle', () => {
     const ev = evaluateNodes(fw(), snapshotOf(nodes), applyPlacementPolicy(info.value, policy), nodes.map((n) => n.metadata.name ?? ''));
     expect(ev.feasible.map((n) => n.node).sort()).toEqual(['arm-1', 'riscv-1']);
     expect(ev.unresolvable).toEqual(['amd-1', 'amd-2', 'armv7-1']);
+    expect(applyPlacementPolicy(info.value, policy).platformStatus('linux/amd64', plat('linux/amd64'))).toEqual({
+      code: 'UnschedulableAndUnresolvable', plugin: 'NodePlatform', reasons: ['node platform linux/amd64 is not allowed by PlacementPolicy team-a/p (allowed: linux/arm64, linux/riscv64)'],
+    });
   });
 
   it('the platforms a decision lists are those the images and the policy allow, an image variant counting for the nodes it runs on (arm/v6 on arm/v7)', () => {
@@ -68,6 +71,9 @@ describe('a policy\'s platforms in the cycle', () => {
     expect([exact.node, exact.supportedPlatforms]).toEqual(['armv7-1', ['linux/arm/v6']]);
     const none = schedulePod(fw(), snapshotOf(nodes), pod, images, createRng(1), { policy: merged({ platforms: ['linux/riscv64'] }) }).decision;
     expect([none.outcome, none.supportedPlatforms]).toEqual(['unschedulable', []]);
+    // Several rules: a platform is listed when a node some rule admits runs it.
+    const two = schedulePod(fw(), snapshotOf(nodes), pod, images, createRng(1), { policy: merged({ platforms: ['linux/arm/v7', 'linux/amd64/v3'] }) }).decision;
+    expect(two.supportedPlatforms).toEqual(['linux/amd64', 'linux/arm/v6']);
   });
 
   it('without platforms, or without a policy, the pod\'s cycle is its own', () => {
@@ -93,6 +99,10 @@ describe('a policy\'s preferences in the score', () => {
       expect((best?.total ?? 0) - (other?.total ?? 0), JSON.stringify(policy)).toBe(100 * weight);
       expect(decision.reason.match(/ArchitecturePreference/g)).toHaveLength(1);
       expect(decision.reason).toContain(`ArchitecturePreference 100x${weight}`);
+      // The profile's other scores stay.
+      const others = fw(policy).scores.map((w) => w.plugin.name).filter((n) => n !== 'ArchitecturePreference');
+      expect(Object.keys(best?.scores ?? {})).toEqual([...others, 'ArchitecturePreference']);
+      expect(others.length).toBeGreaterThan(0);
     }
   });
 
