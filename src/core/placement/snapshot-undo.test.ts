@@ -196,3 +196,24 @@ describe('reverting a node replacement', () => {
     expect([original?.podCount, original?.requested.milliCPU]).toEqual([0, 0]);
   });
 });
+
+describe('what an observer of the nodes is told (SnapshotObserver: the placement index keeps its groups by it)', () => {
+  it('an updated node takes the old one\'s place (nodeReplaced); an added or removed node moves positions (nodesMoved); a pod assumed or forgotten changes a node\'s totals (nodeState)', () => {
+    const s = snapshotOf([makeNode('a').build(), makeNode('b').build()]);
+    const told: string[] = [];
+    s.observe({
+      nodeState: (info) => told.push(`state ${info.name}`),
+      nodeReplaced: (prev, next) => told.push(`replaced ${prev.name} ${prev === next ? 'same' : 'new'} ${s.nodes.indexOf(next)}`),
+      nodesMoved: () => told.push('moved'),
+    });
+    s.setNode(makeNode('b').label('zone', 'z').build());
+    s.setNode(makeNode('c').build());
+    expect(s.assumePod(makePod('p').nodeName('a').build())).toEqual({ ok: true });
+    s.forget('default/p');
+    s.removeNode('c');
+    s.fork();
+    s.setNode(makeNode('a').label('zone', 'y').build());
+    s.revert();
+    expect(told).toEqual(['replaced b new 1', 'moved', 'state a', 'state a', 'moved', 'replaced a new 0', 'replaced a new 0']);
+  });
+});
