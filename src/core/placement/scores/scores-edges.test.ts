@@ -12,6 +12,7 @@ import type { ScorePlugin } from '../plugin.ts';
 import { architecturePreference, compileArchitectureWeights } from './architecture-preference.ts';
 import { imageLocality } from './image-locality.ts';
 import { imageVariant } from './image-variant.ts';
+import { preferredNodeAffinity } from './node-affinity.ts';
 import { balancedAllocation, leastAllocated } from './resource-allocation.ts';
 import { preferNoScheduleTaints } from './taint-toleration.ts';
 
@@ -129,5 +130,17 @@ describe('the batch forms (ScorePlugin.scoreMany): score() of each node asked fo
     const exact = new Float64Array(1);
     plugin.scoreMany?.(pod, table, Int32Array.of(1), 1, exact, snap);
     expect(exact[0]).toBe(plugin.score(pod, infos[1] as (typeof infos)[number], snap));
+  });
+});
+
+describe('NodeAffinity score', () => {
+  it('the matched weights, scaled so the best node has 100 even when its weights sum below 100 (DefaultNormalizeScore)', () => {
+    const pod = makePod()
+      .preferred(30, { matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] })
+      .preferred(10, { matchExpressions: [{ key: 'disk', operator: 'In', values: ['ssd'] }] })
+      .build();
+    const nodes = [makeNode('both').label('zone', 'a').label('disk', 'ssd').build(), makeNode('zone').label('zone', 'a').build(), makeNode('none').build()];
+    // 40, 30, 0 -> 100, floor(100 * 30 / 40) = 75, 0
+    expect(scores(preferredNodeAffinity, pod, nodes)).toEqual([100, 75, 0]);
   });
 });
