@@ -91,6 +91,12 @@ describe('S3/S4 records', () => {
     expect(chooseImages(pod, new NodeInfo(makeNode('odd').arch('sparc').build()))).toBeUndefined();
     expect(chooseImages(pod, new NodeInfo(makeNode('x86').build()))).toBeUndefined();
     expect(chooseImages(pod, new NodeInfo(makeNode('arm').arch('arm64').build()))?.map((c) => [c.container, c.platform, c.exact])).toEqual([['c0', 'linux/arm64', true]]);
+    // Pinning is the framework's choice (pinImages), off unless asked: a catalog image is written anyway, an index's only entry is not.
+    const index = makeImages({ 'shop/idx:1': ['linux/arm64'] });
+    const fromIndex = (ref: string) => { const r = index(ref); return r?.ok ? { ...r, value: { ...r.value, source: 'index' as const } } : r; };
+    const idx = prepared(makePod('i').image('shop/idx:1').build(), fromIndex);
+    const armNode = new NodeInfo(makeNode('arm').arch('arm64').build());
+    expect([chooseImages(idx, armNode)?.[0]?.write, chooseImages(idx, armNode, true)?.[0]?.write]).toEqual([false, true]);
   });
 });
 

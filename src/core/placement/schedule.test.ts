@@ -206,6 +206,10 @@ describe('mustWrite: whether the pod must name the chosen variant (S4)', () => {
     expect(mustWrite(image('index', ['linux/amd64'], { withheld: [entry('linux/amd64/v3')] }), amd64, plat('linux/amd64/v3'))).toBe(true);
     // A withheld entry of another architecture changes nothing here.
     expect(mustWrite(image('index', ['linux/amd64'], { withheld: [entry('linux/arm64')] }), amd64, plat('linux/amd64'))).toBe(false);
+    // Nor does an entry of another OS for the architecture (a runtime pulls its own OS's).
+    expect(mustWrite(image('index', ['linux/amd64', 'windows/amd64']), amd64, plat('linux/amd64'))).toBe(false);
+    // Two offered and one withheld for the architecture: three candidates, write.
+    expect(mustWrite(image('index', ['linux/amd64', 'linux/amd64/v2'], { withheld: [entry('linux/amd64/v3')] }), amd64, plat('linux/amd64/v3'))).toBe(true);
   });
 
   it('looks at what the pod names now: already the chosen digest, or something else than the original', () => {
