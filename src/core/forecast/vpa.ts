@@ -202,9 +202,13 @@ export class VpaRecommender {
     return true;
   }
 
-  /** An OOM kill at `ms` of a container whose memory request was `requestBytes`. */
+  /**
+   * An OOM kill at `ms` of a container whose memory request was `requestBytes`. Dropped when
+   * it is older than the current aggregation interval's start (RecordOOM: before
+   * WindowEnd - interval), since it would be counted in that interval's peak.
+   */
   recordOom(ms: number, requestBytes: number): boolean {
-    if (ms < this.lastMemMs - this.c.memoryAggregationIntervalMs) return false;
+    if (this.windowEnd !== undefined && ms < this.windowEnd - this.c.memoryAggregationIntervalMs) return false;
     return this.addMemory(ms, oomBump(Math.max(requestBytes, this.memoryPeak), this.c), true);
   }
 
