@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { LastValueForecaster } from './baselines.ts';
 import { DmaForecaster } from './dma.ts';
 import { CoverageSums, ScoreSums, SeriesEvaluator, type CoverageSettings } from './evaluate.ts';
+import { TraceEvaluation } from './trace-evaluation.ts';
+import { MINUTE_MS } from './window.ts';
 
 // Quantile 1 (the largest error), no floor, the last 10 errors.
 const settings: CoverageSettings = { headroom: 0, errorQuantile: 1, errorWindow: 10 };
@@ -91,5 +93,42 @@ describe('SeriesEvaluator coverage', () => {
     const c = sums.coverage();
     expect(c.points).toBe(12);
     expect(c.slack).toBeCloseTo((10 * 0.09 + 0.4) / 12, 12);
+  });
+});
+
+describe('TraceEvaluation coverage', () => {
+  const cover: CoverageSettings = { headroom: 0, errorQuantile: 1, errorWindow: 10 };
+
+  it('per metric and over every metric, from the double moving average (N = 2: first forecast after 3 minutes)', () => {
+    const ev = new TraceEvaluation({ window: 2, horizon: 1, headroom: 0, coverage: cover });
+    const cpu = [0.4, 0.4, 0.4, 0.4, 0.4, 0.4];
+    const mem = [0.2, 0.2, 0.2, 0.2, 0.2, 0.9];
+    cpu.forEach((c, m) => ev.add('a', m * MINUTE_MS, { cpu: c, mem: mem[m]! }));
+    const r = ev.finish().coverage!;
+    // Minutes 3, 4, 5 are scored, each with a forecast + 15 % (fewer than 10 errors known).
+    // cpu: 0.46 against 0.4 each time. mem: 0.23 against 0.2, 0.2, then 0.9: short.
+    expect(r.perMetric.cpu).toMatchObject({ points: 3, asked: 1, achieved: 1 });
+    expect(r.perMetric.cpu.slack).toBeCloseTo(0.06, 12);
+    expect(r.perMetric.mem).toMatchObject({ points: 3, asked: 1 });
+    expect(r.perMetric.mem.achieved).toBeCloseTo(2 / 3, 12);
+    expect(r.perMetric.mem.slack).toBeCloseTo(0.06 / 3, 12);
+    expect(r.perMetric.net.points).toBe(0);
+    expect(r.overall).toMatchObject({ points: 6, asked: 1 });
+    expect(r.overall.achieved).toBeCloseTo(5 / 6, 12);
+    expect(r.overall.slack).toBeCloseTo((0.18 + 0.06) / 6, 12);
+  });
+
+  it('without coverage settings there is no coverage', () => {
+    const ev = new TraceEvaluation({ window: 2, horizon: 1, headroom: 0 });
+    for (let m = 0; m < 5; m++) ev.add('a', m * MINUTE_MS, { cpu: 0.4 });
+    expect('coverage' in ev.finish()).toBe(false);
+  });
+
+  it('the error quantile must be in [0, 1] and the error window an integer >= 1, each named', () => {
+    const make = (c: Partial<CoverageSettings>) => () => new TraceEvaluation({ window: 2, horizon: 1, headroom: 0, coverage: { ...cover, ...c } });
+    for (const q of [-0.1, 1.1, Number.NaN]) expect(make({ errorQuantile: q })).toThrow(/error quantile must be in \[0, 1\]/);
+    for (const q of [0, 1]) expect(make({ errorQuantile: q })).not.toThrow();
+    for (const w of [0, 1.5, Number.NaN]) expect(make({ errorWindow: w })).toThrow(/error window must be an integer >= 1/);
+    expect(make({ errorWindow: 1 })).not.toThrow();
   });
 });
