@@ -54,6 +54,43 @@ describe('min and max buckets (util/histogram.go AddSample: only a bucket reachi
   });
 });
 
+describe('subtracting (util/histogram.go SubtractSample: safeSubtract on the total and on the bucket)', () => {
+  const hist = (): DecayingHistogram => new DecayingHistogram(linearHistogramOptions(10, 1, 0.5), 3_600_000);
+
+  it('a bucket left below epsilon is zeroed, while the total keeps its own remainder', () => {
+    const h = hist();
+    h.addSample(1, 1, 0);
+    h.addSample(3, 1, 0);
+    h.addSample(5, 1, 0);
+    h.subtractSample(3, 0.9, 0); // bucket 3: 0.1 < epsilon -> 0; total 3 - 0.9 = 2.1
+    // P50: threshold 1.05; bucket 1 gives 1, bucket 3 nothing, so the walk ends at the maximum bucket, 5.
+    expect(h.percentile(0.5)).toBe(6);
+  });
+
+  it('the maximum bucket steps down past buckets zeroed by a subtraction', () => {
+    const h = hist();
+    h.addSample(2, 1, 0);
+    h.addSample(7, 1, 0);
+    h.subtractSample(7, 0.9, 0); // bucket 7 zeroed; total 1.1
+    // P100: threshold 1.1 is above the weight left (1), so the walk runs to the maximum bucket: now 2.
+    expect(h.percentile(1)).toBe(3);
+    const g = hist();
+    g.addSample(2, 1, 0);
+    g.addSample(7, 1, 0);
+    g.subtractSample(7, 0.5, 0); // exactly epsilon left: bucket 7 still counts
+    expect(g.percentile(1)).toBe(8);
+  });
+
+  it('the minimum bucket steps up past them', () => {
+    const h = hist();
+    h.addSample(2, 1, 0);
+    h.addSample(7, 1, 0);
+    h.subtractSample(2, 0.9, 0);
+    expect(h.isEmpty()).toBe(false);
+    expect(h.percentile(0.5)).toBe(8);
+  });
+});
+
 describe('VpaRecommender memory intervals (model/container.go addMemorySample)', () => {
   it('a sample past the window end shifts it by whole intervals: the end is the next interval boundary after the sample', () => {
     // 1 s intervals, no decay: every peak weighs 1. The first sample at 0 opens [0, 1000).
