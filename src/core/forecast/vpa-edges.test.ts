@@ -91,6 +91,28 @@ describe('subtracting (util/histogram.go SubtractSample: safeSubtract on the tot
   });
 });
 
+describe('moving the reference time (decaying_histogram.go shiftReferenceTimestamp, histogram.go scale)', () => {
+  it('buckets whose samples fall below epsilon when rescaled no longer count: the histogram is not read as empty', () => {
+    const h = new DecayingHistogram(linearHistogramOptions(10, 1, 1e-3), 3_600_000);
+    h.addSample(1, 1, 0);
+    // 101 half-lives later the reference moves to 101 h: the first sample weighs 2^-101, below epsilon.
+    h.addSample(5, 1, 101 * 3_600_000);
+    expect(h.isEmpty()).toBe(false);
+    expect(h.percentile(0.5)).toBe(6);
+    expect(h.percentile(0.01)).toBe(6);
+  });
+
+  it("the VPA's CPU target after 101 days of samples reads the recent ones", () => {
+    // Half-life 24 h: at day 101 the reference moves and the samples of day 0 (0.1 core) weigh 0.1 x 2^-101.
+    const r = new VpaRecommender();
+    r.addCpu(0, 0.1);
+    r.addCpu(101 * DAY, 1);
+    const cpu = r.target()!.cpu;
+    expect(cpu).toBeGreaterThanOrEqual(1 * 1.15);
+    expect(cpu).toBeLessThan(1.06 * 1.15);
+  });
+});
+
 describe('VpaRecommender memory intervals (model/container.go addMemorySample)', () => {
   it('a sample past the window end shifts it by whole intervals: the end is the next interval boundary after the sample', () => {
     // 1 s intervals, no decay: every peak weighs 1. The first sample at 0 opens [0, 1000).
