@@ -51,6 +51,10 @@ describe('min and max buckets (util/histogram.go AddSample: only a bucket reachi
     h.addSample(7, 0.1, 0);
     // The percentile walk stops at the maximum bucket (2): P100 of weight 1.1 answers bucket 2's end.
     expect(h.percentile(1)).toBe(3);
+    const g = hist();
+    g.addSample(2, 1, 0);
+    g.addSample(7, 0.5, 0); // exactly epsilon: bucket 7 is the maximum
+    expect(g.percentile(1)).toBe(8);
   });
 });
 
@@ -65,6 +69,8 @@ describe('subtracting (util/histogram.go SubtractSample: safeSubtract on the tot
     h.subtractSample(3, 0.9, 0); // bucket 3: 0.1 < epsilon -> 0; total 3 - 0.9 = 2.1
     // P50: threshold 1.05; bucket 1 gives 1, bucket 3 nothing, so the walk ends at the maximum bucket, 5.
     expect(h.percentile(0.5)).toBe(6);
+    // P100: the threshold 2.1 is never reached; the walk still ends at the maximum bucket.
+    expect(h.percentile(1)).toBe(6);
   });
 
   it('the maximum bucket steps down past buckets zeroed by a subtraction', () => {
@@ -102,6 +108,18 @@ describe('moving the reference time (decaying_histogram.go shiftReferenceTimesta
     expect(h.percentile(0.01)).toBe(6);
   });
 
+  it('the reference moves only after 100 half-lives: before, an old sample keeps its weight against the new', () => {
+    const H = 3_600_000;
+    const h = new DecayingHistogram(linearHistogramOptions(10, 1, 1e-3), H);
+    h.addSample(1, 1, 0);
+    h.addSample(5, 1, 10 * H); // weighs 2^10 against the first, which still weighs 1 >= epsilon
+    expect(h.percentile(0.0005)).toBe(2); // threshold 0.0005 x 1025 = 0.51: reached in bucket 1
+    const g = new DecayingHistogram(linearHistogramOptions(10, 1, 1e-3), H);
+    g.addSample(1, 1, 0);
+    g.addSample(5, 1, 100 * H); // exactly 100 half-lives: no move yet; the first weighs 1 against 2^100
+    expect(g.percentile(1e-31)).toBe(2); // threshold 1e-31 x (1 + 2^100) = 0.13
+  });
+
   it("the VPA's CPU target after 101 days of samples reads the recent ones", () => {
     // Half-life 24 h: at day 101 the reference moves and the samples of day 0 (0.1 core) weigh 0.1 x 2^-101.
     const r = new VpaRecommender();
@@ -128,6 +146,17 @@ describe('VpaRecommender memory intervals (model/container.go addMemorySample)',
     const p30 = r.memoryPeaks.percentile(0.3);
     expect(p30).toBeGreaterThanOrEqual(1e9);
     expect(p30).toBeLessThan(1e9 * 1.06);
+  });
+});
+
+describe('memory peaks (model/container.go addMemorySample: a zero peak is not replaced within its interval)', () => {
+  it('after a zero sample, a higher one in the same interval adds no peak; the next interval does', () => {
+    const r = new VpaRecommender({ memoryAggregationIntervalMs: 1000, memoryHalfLifeMs: 1e15 });
+    r.addMemory(0, 0);
+    r.addMemory(500, 2e9);
+    expect(r.memoryPeaks.percentile(1)).toBe(vpaMemoryHistogramOptions().bucketStart(1)); // the one peak is 0
+    r.addMemory(1000, 2e9);
+    expect(r.memoryPeaks.percentile(1)).toBeGreaterThanOrEqual(2e9);
   });
 });
 
