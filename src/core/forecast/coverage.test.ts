@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { LastValueForecaster } from './baselines.ts';
 import { DmaForecaster } from './dma.ts';
 import { CoverageSums, ScoreSums, SeriesEvaluator, type CoverageSettings } from './evaluate.ts';
+import type { Forecaster } from './forecaster.ts';
 import { TraceEvaluation } from './trace-evaluation.ts';
 import { MINUTE_MS } from './window.ts';
 
@@ -47,7 +48,7 @@ describe('CoverageSums', () => {
 });
 
 describe('SeriesEvaluator coverage', () => {
-  const run = (forecasters = [new LastValueForecaster()]) => {
+  const run = (forecasters: Forecaster[] = [new LastValueForecaster()]) => {
     const sums = new CoverageSums(1);
     const ev = new SeriesEvaluator(forecasters, forecasters.map(() => new ScoreSums()), 1, 0, { settings, sums });
     return { ev, sums };
