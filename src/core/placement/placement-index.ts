@@ -14,10 +14,20 @@
  *   such plugin over the candidate nodes in one batch (filterMany, scoreMany). A node
  *   updated in place is regrouped at once; adding or removing a node rebuilds the index
  *   on the next cycle.
+ * - A group's empty nodes (running nothing: the totals of a new node) read alike to
+ *   every plugin, dynamic ones included, so they are one candidate (a unit) that stands
+ *   for all of them: one verdict, one score. Each group keeps its empty nodes in
+ *   position order and its busy ones apart, moved between the two as pods are assumed
+ *   and forgotten. A fresh cluster is mostly empty nodes; nodes that run pods are
+ *   candidates one by one (busy nodes with equal totals are not told apart: keeping
+ *   such classes cost more than it saved once every node ran its own mix of pods).
  *
- * Every node is still accounted for: the failures map counts each refused node, the
- * feasible count is exact, normalisation sees the same set of values (normalisers
- * depend on the set, not on multiplicities; see ScorePlugin.normalize), and totals are
+ * Every node is still accounted for: the failures map counts each refused node (a
+ * unit with the number of nodes it stands for), the feasible count is exact, ties are
+ * drawn among the tied nodes counted in position order (a unit's nodes included), the
+ * runners-up are the best by (total, position), normalisation sees the same set of
+ * values (normalisers depend on the set, not on multiplicities; see
+ * ScorePlugin.normalize), and totals are
  * the exhaustive scan's sums (term by term in the plugins' order, or in any order when
  * every term is a small integer, where the sums are exact), so the decision (the node,
  * its score, the runners-up, the summary) equals the exhaustive scan's; property tests
@@ -83,9 +93,10 @@ export class PlacementIndex implements SnapshotObserver {
   private segGroup = new Int32Array(0);
   private segStart = new Int32Array(0);
   private segEnd = new Int32Array(0);
-  private readonly topPos: number[] = [];
-  private readonly topUnit: number[] = [];
-  private readonly topTotal: number[] = [];
+  private topPos = new Int32Array(0);
+  private topUnit = new Int32Array(0);
+  private topTotal = new Float64Array(0);
+  private topLen = 0;
 
   constructor(private readonly snapshot: ClusterSnapshot) {
     this.table = nodeTable(snapshot.nodes, 0);
@@ -281,6 +292,7 @@ export class PlacementIndex implements SnapshotObserver {
     // 1. Non-dynamic filters per group; a segment of units per group that passes.
     let units = 0;
     let segs = 0;
+    let feasible = 0;
     for (let g = 0; g < groupCount; g++) {
       const group = groupList[g] as Group;
       const refused = firstFailure(staticFilters, pod, group.rep);
@@ -300,6 +312,7 @@ export class PlacementIndex implements SnapshotObserver {
         mult[units++] = group.empty.length;
       }
       segEnd[segs++] = units;
+      feasible += group.size;
     }
 
     // 2. Dynamic filters, one batch each, in the framework's order; segments left without a unit are dropped.
@@ -307,6 +320,9 @@ export class PlacementIndex implements SnapshotObserver {
       const filter = dynamicFilters[f] as FilterPlugin;
       if (filter.filterMany) filter.filterMany(pod, this.table, at, units, pass);
       else for (let i = 0; i < units; i++) pass[i] = filter.filter(pod, nodes[at[i] as number] as NodeInfo).code === 'Success' ? 1 : 0;
+      let first = 0;
+      while (first < units && pass[first] === 1) first++;
+      if (first === units) continue;
       let kept = 0;
       let keptSegs = 0;
       for (let s = 0; s < segs; s++) {
@@ -315,7 +331,10 @@ export class PlacementIndex implements SnapshotObserver {
           if (pass[i] === 1) {
             at[kept] = at[i] as number;
             mult[kept++] = mult[i] as number;
-          } else countFailure(failures, filter.filter(pod, nodes[at[i] as number] as NodeInfo), mult[i] as number);
+          } else {
+            countFailure(failures, filter.filter(pod, nodes[at[i] as number] as NodeInfo), mult[i] as number);
+            feasible -= mult[i] as number;
+          }
         }
         if (kept > from) {
           segGroup[keptSegs] = segGroup[s] as number;
@@ -327,8 +346,6 @@ export class PlacementIndex implements SnapshotObserver {
       segs = keptSegs;
     }
     if (units === 0) return { node: undefined, total: n, evaluated: n, feasible: 0, failures, candidates: [] };
-    let feasible = 0;
-    for (let i = 0; i < units; i++) feasible += mult[i] as number;
 
     // 3. Each plugin's column: per unit for a dynamic plugin, per segment for the others.
     let integral = plan.integralWeights;
@@ -381,10 +398,13 @@ export class PlacementIndex implements SnapshotObserver {
 
     // 5. The best total, the tied units, and the top nodes by (total, position).
     const keep = fw.topNodes;
-    const { tied, topPos, topUnit, topTotal } = this;
-    topPos.length = 0;
-    topUnit.length = 0;
-    topTotal.length = 0;
+    if (this.topPos.length !== keep + 1) {
+      this.topPos = new Int32Array(keep + 1);
+      this.topUnit = new Int32Array(keep + 1);
+      this.topTotal = new Float64Array(keep + 1);
+    }
+    this.topLen = 0;
+    const tied = this.tied;
     let max = -Infinity;
     let ties = 0;
     let tiedNodes = 0;
@@ -411,7 +431,7 @@ export class PlacementIndex implements SnapshotObserver {
     }
     // The tie rule (framework.ts pickTied): the k-th tied node in position order, k drawn uniformly.
     const bestPos = this.kthTied(ties, rng.int(tiedNodes), segs);
-    const bestUnit = this.unitOf(bestPos, ties);
+    const bestUnit = ties === 1 ? (tied[0] as number) : this.unitOf(bestPos, ties);
     const describe = (pos: number, i: number, total: number): NodeScore => {
       const node = nodes[pos] as NodeInfo;
       const s = segmentOf(segStart, segs, i);
@@ -419,8 +439,9 @@ export class PlacementIndex implements SnapshotObserver {
       for (let p = 0; p < np; p++) byPlugin[(scores[p] as ScorePlugin).name] = (columns[p] as Float64Array)[dynamic[p] === 1 ? i : s] as number;
       return { node: node.name, platform: node.platformKey, total, scores: byPlugin };
     };
+    const { topPos, topUnit, topTotal } = this;
     const candidates = [describe(bestPos, bestUnit, max)];
-    for (let k = 0; k < topPos.length && candidates.length < keep; k++) {
+    for (let k = 0; k < this.topLen && candidates.length < keep; k++) {
       if (topPos[k] !== bestPos) candidates.push(describe(topPos[k] as number, topUnit[k] as number, topTotal[k] as number));
     }
     return { node: nodes[bestPos], total: n, evaluated: n, feasible, failures, candidates };
@@ -432,26 +453,31 @@ export class PlacementIndex implements SnapshotObserver {
    */
   private offer(pos: number, unit: number, total: number, keep: number): boolean {
     const { topPos, topUnit, topTotal } = this;
-    let k = topPos.length;
+    let k = this.topLen;
     if (k === keep) {
-      const lt = topTotal[k - 1] as number;
-      if (total < lt || (total === lt && pos > (topPos[k - 1] as number))) return false;
+      const last = topTotal[k - 1] as number;
+      if (total < last || (total === last && pos > (topPos[k - 1] as number))) return false;
     }
-    while (k > 0 && ((topTotal[k - 1] as number) < total || ((topTotal[k - 1] as number) === total && (topPos[k - 1] as number) > pos))) k--;
-    topPos.splice(k, 0, pos);
-    topUnit.splice(k, 0, unit);
-    topTotal.splice(k, 0, total);
-    if (topPos.length > keep) {
-      topPos.pop();
-      topUnit.pop();
-      topTotal.pop();
+    // Shift the entries it goes before one place down (the last one falls off a full list).
+    for (; k > 0 && ((topTotal[k - 1] as number) < total || ((topTotal[k - 1] as number) === total && (topPos[k - 1] as number) > pos)); k--) {
+      topPos[k] = topPos[k - 1] as number;
+      topUnit[k] = topUnit[k - 1] as number;
+      topTotal[k] = topTotal[k - 1] as number;
     }
+    topPos[k] = pos;
+    topUnit[k] = unit;
+    topTotal[k] = total;
+    if (this.topLen < keep) this.topLen++;
     return true;
   }
 
   /** The position of the k-th (from 0) node of the tied units in position order. */
   private kthTied(ties: number, k: number, segs: number): number {
     const { tied, at, mult, tiedPos } = this;
+    if (ties === 1) {
+      const i = tied[0] as number;
+      return mult[i] === 1 ? (at[i] as number) : ((this.groupList[this.segGroup[segmentOf(this.segStart, segs, i)] as number] as Group).empty[k] as number);
+    }
     // Positions of the tied units of one node, ascending, and the empty lists of the others.
     let singles = 0;
     const lists: number[][] = [];
