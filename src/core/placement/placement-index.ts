@@ -54,8 +54,9 @@ interface Group {
   size: number;
   /** Where it is in PlacementIndex.groupList. */
   at: number;
-  /** Positions of its nodes that run something (any order; PlacementIndex.slot says where each is). */
-  readonly busy: number[];
+  /** Positions of its nodes that run something, the first `busyCount` (any order; PlacementIndex.slot says where each is). */
+  busy: Int32Array;
+  busyCount: number;
   /** Positions of its empty nodes (see isEmpty), ascending: alike in everything any plugin reads. */
   readonly empty: number[];
 }
@@ -175,7 +176,7 @@ export class PlacementIndex implements SnapshotObserver {
     const gk = this.groupKey(node);
     let g = this.groups.get(gk);
     if (!g) {
-      g = { key: gk, rep: node, size: 0, at: this.groupList.length, busy: [], empty: [] };
+      g = { key: gk, rep: node, size: 0, at: this.groupList.length, busy: new Int32Array(4), busyCount: 0, empty: [] };
       this.groups.set(gk, g);
       this.groupList.push(g);
     }
@@ -191,7 +192,7 @@ export class PlacementIndex implements SnapshotObserver {
     g.size--;
     if (g.size > 0) {
       // Any other node of the group stands for it.
-      g.rep = this.snapshot.nodes[(g.busy.length > 0 ? g.busy[0] : g.empty[0]) as number] as NodeInfo;
+      g.rep = this.snapshot.nodes[(g.busyCount > 0 ? g.busy[0] : g.empty[0]) as number] as NodeInfo;
       return;
     }
     this.groups.delete(g.key);
@@ -200,7 +201,7 @@ export class PlacementIndex implements SnapshotObserver {
       // The last group takes the removed one's place.
       last.at = g.at;
       this.groupList[g.at] = last;
-      for (const p of last.busy) this.groupAt[p] = g.at;
+      for (let k = 0; k < last.busyCount; k++) this.groupAt[last.busy[k] as number] = g.at;
       for (const p of last.empty) this.groupAt[p] = g.at;
     }
   }
@@ -210,8 +211,13 @@ export class PlacementIndex implements SnapshotObserver {
     this.emptyAt[pos] = empty;
     if (empty === 1) g.empty.splice(upperBound(g.empty, g.empty.length, pos), 0, pos);
     else {
-      this.slot[pos] = g.busy.length;
-      g.busy.push(pos);
+      if (g.busyCount === g.busy.length) {
+        const grown = new Int32Array(2 * g.busy.length);
+        grown.set(g.busy);
+        g.busy = grown;
+      }
+      this.slot[pos] = g.busyCount;
+      g.busy[g.busyCount++] = pos;
     }
   }
 
@@ -221,7 +227,7 @@ export class PlacementIndex implements SnapshotObserver {
       return;
     }
     const s = this.slot[pos] as number;
-    const moved = g.busy.pop() as number;
+    const moved = g.busy[--g.busyCount] as number;
     if (moved !== pos) {
       g.busy[s] = moved;
       this.slot[moved] = s;
@@ -302,10 +308,11 @@ export class PlacementIndex implements SnapshotObserver {
       }
       segGroup[segs] = g;
       segStart[segs] = units;
-      const busy = group.busy;
-      for (let k = 0; k < busy.length; k++) {
-        at[units] = busy[k] as number;
-        mult[units++] = 1;
+      const busy = group.busyCount;
+      if (busy > 0) {
+        at.set(group.busy.subarray(0, busy), units);
+        mult.fill(1, units, units + busy);
+        units += busy;
       }
       if (group.empty.length > 0) {
         at[units] = group.empty[0] as number;
@@ -432,19 +439,21 @@ export class PlacementIndex implements SnapshotObserver {
     // The tie rule (framework.ts pickTied): the k-th tied node in position order, k drawn uniformly.
     const bestPos = this.kthTied(ties, rng.int(tiedNodes), segs);
     const bestUnit = ties === 1 ? (tied[0] as number) : this.unitOf(bestPos, ties);
-    const describe = (pos: number, i: number, total: number): NodeScore => {
-      const node = nodes[pos] as NodeInfo;
-      const s = segmentOf(segStart, segs, i);
-      const byPlugin: Record<string, number> = {};
-      for (let p = 0; p < np; p++) byPlugin[(scores[p] as ScorePlugin).name] = (columns[p] as Float64Array)[dynamic[p] === 1 ? i : s] as number;
-      return { node: node.name, platform: node.platformKey, total, scores: byPlugin };
-    };
     const { topPos, topUnit, topTotal } = this;
-    const candidates = [describe(bestPos, bestUnit, max)];
+    const candidates = [this.describe(plan, bestPos, bestUnit, max, segs)];
     for (let k = 0; k < this.topLen && candidates.length < keep; k++) {
-      if (topPos[k] !== bestPos) candidates.push(describe(topPos[k] as number, topUnit[k] as number, topTotal[k] as number));
+      if (topPos[k] !== bestPos) candidates.push(this.describe(plan, topPos[k] as number, topUnit[k] as number, topTotal[k] as number, segs));
     }
     return { node: nodes[bestPos], total: n, evaluated: n, feasible, failures, candidates };
+  }
+
+  /** A node's line in the decision: its unit's scores (a non-dynamic plugin's from its segment). */
+  private describe(plan: Plan, pos: number, unit: number, total: number, segs: number): NodeScore {
+    const node = this.snapshot.nodes[pos] as NodeInfo;
+    const s = segmentOf(this.segStart, segs, unit);
+    const byPlugin: Record<string, number> = {};
+    for (let p = 0; p < plan.scores.length; p++) byPlugin[(plan.scores[p] as ScorePlugin).name] = (this.columns[p] as Float64Array)[plan.dynamic[p] === 1 ? unit : s] as number;
+    return { node: node.name, platform: node.platformKey, total, scores: byPlugin };
   }
 
   /**
