@@ -10,6 +10,8 @@ import { DecayingHistogram, exponentialHistogramOptions, linearHistogramOptions,
 
 const MB = 2 ** 20;
 const DAY = 24 * 3_600_000;
+/** Linear buckets of 1 over [0, 10], epsilon 0.5, half-life 1 h. */
+const hist = (): DecayingHistogram => new DecayingHistogram(linearHistogramOptions(10, 1, 0.5), 3_600_000);
 
 describe('exponential buckets: numBuckets = ceil(log_ratio(maxValue x (ratio - 1) / firstBucketSize + 1)) + 1', () => {
   it("the VPA's CPU and memory options: 176 buckets, the last one above maxValue", () => {
@@ -35,8 +37,6 @@ describe('exponential buckets: numBuckets = ceil(log_ratio(maxValue x (ratio - 1
 });
 
 describe('min and max buckets (util/histogram.go AddSample: only a bucket reaching epsilon widens them)', () => {
-  const hist = (): DecayingHistogram => new DecayingHistogram(linearHistogramOptions(10, 1, 0.5), 3_600_000);
-
   it('a sample lighter than epsilon below the others does not become the minimum bucket', () => {
     const h = hist();
     h.addSample(5, 1, 0);
@@ -59,8 +59,6 @@ describe('min and max buckets (util/histogram.go AddSample: only a bucket reachi
 });
 
 describe('subtracting (util/histogram.go SubtractSample: safeSubtract on the total and on the bucket)', () => {
-  const hist = (): DecayingHistogram => new DecayingHistogram(linearHistogramOptions(10, 1, 0.5), 3_600_000);
-
   it('a bucket left below epsilon is zeroed, while the total keeps its own remainder', () => {
     const h = hist();
     h.addSample(1, 1, 0);
