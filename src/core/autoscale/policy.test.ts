@@ -40,7 +40,7 @@ describe('ScalingPolicy', () => {
     const p = parseScalingPolicy({ spec: { selector: { matchLabels: { a: 'b' } } } });
     if (!p.ok) throw new Error(p.error);
     expect(props['controlledValues']!.enum).toEqual([...CONTROLLED_VALUES]);
-    expect(Object.keys(props).sort()).toEqual(Object.keys({ ...p.value.spec, targetRef: 1, priority: 1, startupBoost: 1, controlledValues: 1 }).sort());
+    expect(Object.keys(props).sort()).toEqual(Object.keys({ ...p.value.spec, targetRef: 1, priority: 1, startupBoost: 1, controlledValues: 1, minChange: 1 }).sort());
     for (const k of ['headroom', 'mode', 'application', 'migrateWhenNodeFull', 'memoryMargin'] as const) expect(props[k]!.default).toEqual(p.value.spec[k]);
   });
 });
