@@ -45,6 +45,7 @@ const session = stretch && profileFile ? new Session() : undefined;
 let stretchCpu0 = 0;
 let stretchCpu = Number.NaN;
 const cpu0 = cpuS();
+process.stderr.write(`scenario generated: ${cpu0.toFixed(1)} s cpu, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB\n`);
 const result = await runStrategy(scenario, {
   seed: 1, strategy, ...shared,
   onProgress: (m) => {

@@ -90,7 +90,7 @@ describe('autoscaler end to end', () => {
     const steady = (): number => 0.1;
     await h.addApp('held', { node: 'n1', cpu: '500m', memory: '256Mi', cpuUse: steady, memUse: flatMem });
     await h.addApp('free', { node: 'n1', cpu: '500m', memory: '256Mi', cpuUse: steady, memUse: flatMem });
-    await h.addPolicy('held', { targetRef: { kind: 'StatefulSet', name: 'held' }, mode: 'InPlace', resources: ['cpu'], forecast: { window: 5, horizon: 5 }, minChange: 0.3 });
+    await h.addPolicy('held', { targetRef: { kind: 'StatefulSet', name: 'held' }, mode: 'InPlace', resources: ['cpu'], forecast: { window: 5, horizon: 5 }, minChange: { cpu: 0.3 } });
     await h.addPolicy('free', { targetRef: { kind: 'StatefulSet', name: 'free' }, mode: 'InPlace', resources: ['cpu'], forecast: { window: 5, horizon: 5 } });
     await h.settle();
     for (let i = 0; i < 3; i++) await h.round();

@@ -131,8 +131,8 @@ export class Actuator {
       readonly reclaimer?: NodeReclaimer | undefined;
       readonly telemetry: AutoscalerTelemetry;
       readonly reporter: PolicyReporter;
-      /** Changes smaller than this share of the request are skipped, for a policy that does not say (its spec.minChange wins). */
-      readonly minChange: number;
+      /** Changes smaller than this share of the request are skipped, per resource, where a policy does not say (its spec.minChange wins). */
+      readonly minChange: { readonly cpu: number; readonly memory: number };
       readonly now: () => number;
       /** How limits move for a policy that does not say (its spec.controlledValues wins; core/autoscale/policy.ts). */
       readonly limits: LimitRule;
@@ -199,7 +199,7 @@ export class Actuator {
         manage: spec.resources,
         usage: { ...(latestMem !== undefined ? { memory: latestMem } : {}), ...(latestCpu !== undefined ? { cpu: latestCpu } : {}) },
         memoryMargin: spec.memoryMargin,
-        minChange: spec.minChange ?? this.o.minChange,
+        minChange: { cpu: spec.minChange?.cpu ?? this.o.minChange.cpu, memory: spec.minChange?.memory ?? this.o.minChange.memory },
         ...(limitFloor ? { limitFloor } : {}),
         controlledValues,
       };

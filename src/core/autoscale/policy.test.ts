@@ -24,6 +24,8 @@ describe('ScalingPolicy', () => {
     expect(bad({ targetRef: { kind: 'Deployment', name: 'w' }, containers: [{ name: 'a', max: { memory: '1Gx' } }] })).toBe('spec.containers.0.max.memory: invalid quantity "1Gx": unknown suffix "Gx"');
     expect(bad({})).toBe('spec.targetRef: give exactly one of targetRef or selector');
     expect(bad({ targetRef: { kind: 'Deployment', name: 'w' }, headroom: 0.1, typo: 1 })).toMatch(/^spec: .*typo/);
+    expect(bad({ targetRef: { kind: 'Deployment', name: 'w' }, minChange: { cpu: 1.5 } })).toMatch(/^spec\.minChange\.cpu: /);
+    expect(bad({ targetRef: { kind: 'Deployment', name: 'w' }, minChange: 0.1 })).toMatch(/^spec\.minChange: /);
   });
 
   it('accepts the example in examples/', () => {

@@ -61,12 +61,12 @@ export const scalingPolicySpecSchema = z
     /** How limits move; unset: the autoscaler's default (RaiseOnly). */
     controlledValues: z.enum(CONTROLLED_VALUES).optional(),
     /**
-     * Hysteresis: a request moves only when the target differs from it by at least this
-     * share of it (VPA's updater acts only outside its bounds; an in-place resize costs the
-     * kubelet and the API server); unset: the autoscaler's default (0.1). A limit raised to
-     * the usage peak is not held back by it.
+     * Hysteresis, per resource: a request moves only when the target differs from it by at
+     * least this share of it (VPA's updater acts only outside its bounds; an in-place resize
+     * costs the kubelet and the API server); unset: the autoscaler's default (cpu 0.1,
+     * memory 0.05). A limit raised to the usage peak is not held back by it.
      */
-    minChange: z.number().min(0).max(1).optional(),
+    minChange: z.strictObject({ cpu: z.number().min(0).max(1).optional(), memory: z.number().min(0).max(1).optional() }).optional(),
   })
   .refine((s) => (s.targetRef === undefined) !== (s.selector === undefined), { message: 'give exactly one of targetRef or selector', path: ['targetRef'] });
 

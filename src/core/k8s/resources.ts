@@ -201,8 +201,17 @@ export function podRequestAmounts(pod: Pod): Readonly<ResourceTotals> {
   return a;
 }
 
+type NodeRoom = { readonly status?: { readonly allocatable?: ResourceList | null; readonly capacity?: ResourceList | null } | null };
+/** allocatableAmounts per node object (every resize and every autoscaler round asks of the same nodes). Frozen: shared by all. */
+const allocatableMemo = new WeakMap<NodeRoom, Readonly<ResourceTotals>>();
+
 /** A node's allocatable (falling back to capacity) and pod limit; zero when it does not parse. */
-export function allocatableAmounts(node: { readonly status?: { readonly allocatable?: ResourceList | null; readonly capacity?: ResourceList | null } | null }): ResourceTotals {
-  const a = nodeAllocatable(node);
-  return a.ok ? { cpu: a.value.resources.milliCPU, mem: a.value.resources.memory, pods: a.value.pods } : { cpu: 0, mem: 0, pods: 0 };
+export function allocatableAmounts(node: NodeRoom): Readonly<ResourceTotals> {
+  let r = allocatableMemo.get(node);
+  if (!r) {
+    const a = nodeAllocatable(node);
+    r = Object.freeze(a.ok ? { cpu: a.value.resources.milliCPU, mem: a.value.resources.memory, pods: a.value.pods } : { cpu: 0, mem: 0, pods: 0 });
+    allocatableMemo.set(node, r);
+  }
+  return r;
 }
