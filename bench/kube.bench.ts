@@ -20,7 +20,8 @@
  *
  * Default: 1,000 pods on 100 nodes, 3 rounds; BENCH_FULL=1: 10,000 pods on 1,000 nodes;
  * BENCH_ROUNDS=N. BENCH_ONLY=api: only the API ratio; BENCH_ONLY=loss: only the node loss.
- * BENCH_CPU_PROF=DIR: a CPU profile of each measured phase, of the client and of the
+ * BENCH_API_PARTS=1: also bindings with the informers and events but no decision (see
+ * plainBindings), to split polyarch's cost. BENCH_CPU_PROF=DIR: a CPU profile of each measured phase, of the client and of the
  * server's own process (bench/support/profile.ts).
  */
 import { fork } from 'node:child_process';
@@ -114,7 +115,7 @@ interface BenchServer {
   close(): Promise<void>;
 }
 
-export type Where = 'same process' | 'own process';
+type Where = 'same process' | 'own process';
 
 async function startServer(where: Where, options: FakeApiServerOptions): Promise<BenchServer> {
   if (where === 'same process') {
@@ -207,7 +208,7 @@ async function timer(server: BenchServer, name: string): Promise<() => Promise<T
 }
 
 /** polyarch over HTTP: pending pods until all are bound. */
-export async function throughApi(where: Where): Promise<Timed & { requestsPerPod: number; criticalPerPod: number; eventsPerPod: number; bound: number }> {
+async function throughApi(where: Where): Promise<Timed & { requestsPerPod: number; criticalPerPod: number; eventsPerPod: number; bound: number }> {
   const server = await seeded(where, { bookmarkIntervalMs: 60_000 });
   const cluster = new KubeCluster({ kc: server.kc, clock: systemClock, log: silentLogger });
   await cluster.start();
@@ -232,7 +233,7 @@ export async function throughApi(where: Where): Promise<Timed & { requestsPerPod
 }
 
 /** The same scheduler on the in-memory simulator. */
-export async function throughSim(): Promise<{ seconds: number; bound: number }> {
+async function throughSim(): Promise<{ seconds: number; bound: number }> {
   const sim = new SimCluster(systemClock, Date.now());
   for (let i = 0; i < NODES; i++) sim.addNode(node(i) as unknown as Node);
   for (let i = 0; i < PODS; i++) await sim.createPod(pod(i) as unknown as Pod);
@@ -248,20 +249,29 @@ export async function throughSim(): Promise<{ seconds: number; bound: number }> 
 /**
  * The ceiling: bindings posted by the same client (KubeCluster.bindPod: the same
  * request options, connections kept alive), 32 at a time as polyarch's writes, no
- * decision, no patch, no informer.
+ * decision, no patch, no informer. `withTraffic` (BENCH_API_PARTS=1, printed apart, not
+ * the ratio's baseline): the same with what a scheduler's API traffic adds around its
+ * bindings, the informers watching and one Scheduled event per pod through the recorder,
+ * still no decision and no patch: what is left between it and polyarch is the decision,
+ * the patches and the scheduler's own bookkeeping.
  */
-export async function plainBindings(where: Where): Promise<Timed> {
-  const server = await seeded(where);
+async function plainBindings(where: Where, withTraffic = false): Promise<Timed> {
+  const server = await seeded(where, { bookmarkIntervalMs: 60_000 });
   const cluster = new KubeCluster({ kc: server.kc, clock: systemClock, log: silentLogger });
+  if (withTraffic) await cluster.start();
   let next = 0;
-  const elapsed = await timer(server, `plain-${where.replace(' ', '-')}`);
+  const elapsed = await timer(server, `plain${withTraffic ? '-traffic' : ''}-${where.replace(' ', '-')}`);
   await Promise.all(Array.from({ length: 32 }, async () => {
     for (let i = next++; i < PODS; i = next++) {
-      const r = await cluster.bindPod({ namespace: 'default', name: `p${String(i).padStart(5, '0')}` }, `n${String(i % NODES).padStart(4, '0')}`);
+      const name = `p${String(i).padStart(5, '0')}`;
+      const node = `n${String(i % NODES).padStart(4, '0')}`;
+      const r = await cluster.bindPod({ namespace: 'default', name }, node);
       if (!r.ok) throw new Error(`benchmark: plain binding failed: ${r.error.message}`);
+      if (withTraffic) await cluster.recordEvent({ involved: { kind: 'Pod', namespace: 'default', name }, type: 'Normal', reason: 'Scheduled', message: `Successfully assigned default/${name} to ${node}` });
     }
   }));
   const time = await elapsed();
+  await cluster.stop();
   await server.close();
   return time;
 }
@@ -274,6 +284,8 @@ interface Round {
   readonly plainRate: number;
   readonly apiRate: number;
   readonly plain: Timed;
+  /** BENCH_API_PARTS=1: bindings with the informers and the events (plainBindings' withTraffic). */
+  readonly traffic: Timed | undefined;
   readonly api: Awaited<ReturnType<typeof throughApi>>;
 }
 
@@ -296,11 +308,12 @@ async function apiRounds(): Promise<{ results: Record<Where, ApiResult>; load: s
   for (let r = 0; r < n; r++) {
     for (const where of wheres) {
       const plain = await plainBindings(where);
+      const traffic = process.env['BENCH_API_PARTS'] === '1' ? await plainBindings(where, true) : undefined;
       const api = await throughApi(where);
       const plainRate = PODS / plain.seconds;
       const apiRate = api.bound / api.seconds;
       const cpuOf = (t: Timed): number => t.cpuSeconds + (t.serverCpuSeconds ?? 0);
-      rounds[where].push({ wall: apiRate / plainRate, cpu: (api.bound / cpuOf(api)) / (PODS / cpuOf(plain)), plainRate, apiRate, plain, api });
+      rounds[where].push({ wall: apiRate / plainRate, cpu: (api.bound / cpuOf(api)) / (PODS / cpuOf(plain)), plainRate, apiRate, plain, traffic, api });
     }
   }
   const median = (rs: Round[]): ApiResult => {
@@ -371,6 +384,7 @@ export default async function bench(): Promise<void> {
       const r = a.results[where];
       console.log(`the API server in ${where === 'same process' ? 'this process (with the client and the scheduler)' : 'a process of its own'}:`);
       console.log(`  plain bindings (API ceiling):    ${r.plainRate.toFixed(0)} bindings/s; CPU-ms per binding: client ${ms(r.plain.cpuSeconds, PODS)}, server ${ms(r.plain.serverCpuSeconds, PODS)}`);
+      if (r.traffic) console.log(`  + informers and events, no decision: ${(PODS / r.traffic.seconds).toFixed(0)} bindings/s; CPU-ms per binding: client ${ms(r.traffic.cpuSeconds, PODS)}, server ${ms(r.traffic.serverCpuSeconds, PODS)}; polyarch's pods/s over it: ${(r.apiRate / (PODS / r.traffic.seconds)).toFixed(3)}`);
       console.log(`  polyarch through the API server: ${r.apiRate.toFixed(0)} pods/s (${r.api.bound} bound in ${r.api.seconds.toFixed(1)} s); CPU-ms per pod: client ${ms(r.api.cpuSeconds, r.api.bound)}, server ${ms(r.api.serverCpuSeconds, r.api.bound)}`);
       console.log(`  ratio to plain bindings:         ${r.wall.toFixed(3)} pods/s, ${r.cpu.toFixed(3)} per CPU-second (rounds: ${r.rounds.join(', ')})`);
       console.log(`  API requests per bound pod:      ${r.api.requestsPerPod.toFixed(2)}: ${r.api.criticalPerPod.toFixed(2)} on the critical path (image patch where needed + binding), ${r.api.eventsPerPod.toFixed(2)} events written in the background`);
