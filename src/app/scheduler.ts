@@ -89,8 +89,8 @@ export class Scheduler {
   /** The pod object last queued per key (its scheduling inputs are compared only when another object comes). */
   private readonly pendingPods = new Map<string, Pod>();
   private readonly inflight = new Set<Promise<void>>();
-  /** Resolves the scheduling loop waiting for a free write slot (one waiter, not a race over every write). */
-  private slotFreed: (() => void) | undefined;
+  /** Scheduling loops waiting for a free write slot, woken one per finished write (not a race over every write in flight). */
+  private readonly slotWaiters: (() => void)[] = [];
   private wake: (() => void) | undefined;
   private dirty = false;
   private placements: Placement[] = [];
@@ -275,12 +275,10 @@ export class Scheduler {
     log.debug({ pod: qp.key, node: decision.node, platform: decision.platform }, decision.reason);
     const write = this.bind(pod, decision, qp).finally(() => {
       this.inflight.delete(write);
-      const freed = this.slotFreed;
-      this.slotFreed = undefined;
-      freed?.();
+      this.slotWaiters.shift()?.();
     });
     this.inflight.add(write);
-    if (this.inflight.size >= (this.o.bindConcurrency ?? 16)) await new Promise<void>((resolve) => (this.slotFreed = resolve));
+    if (this.inflight.size >= (this.o.bindConcurrency ?? 16)) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
   }
 
   /**
