@@ -14,6 +14,12 @@ describe('yamlValues', () => {
     expect(r.ok).toBe(false);
     expect(!r.ok && r.error).toMatch(/^document 1: YAML/);
   });
+  it('reads a file of comments only as no document, and a file of `~` or `null` as one null document', () => {
+    expect(yamlValues('# nothing here\n')).toEqual({ ok: true, value: [] });
+    expect(yamlValues('~\n')).toEqual({ ok: true, value: [null] });
+    expect(yamlValues('null')).toEqual({ ok: true, value: [null] });
+    expect(yamlValues('---\n# empty\n')).toEqual({ ok: true, value: [null] });
+  });
   it('reads several YAML documents', () => {
     expect(yamlValues('kind: A\n---\nkind: B\n')).toEqual({ ok: true, value: [{ kind: 'A' }, { kind: 'B' }] });
   });
@@ -35,7 +41,7 @@ describe('yamlValues: js-yaml and the yaml library read the same', () => {
   const document = fc.oneof(
     mapping(''),
     fc.tuple(mapping(''), key, mapping('  ')).map(([top, k, nested]) => `${top}\nnested_${k.replace(/"/g, '')}:\n${nested}`),
-    fc.constantFrom('', '# only a comment', 'plain', '- a\n- b'),
+    fc.constantFrom('', '# only a comment', 'plain', '- a\n- b', '~', 'null', '~ # a comment'),
   );
 
   it('gives the values of the yaml library (or its error) on generated multi-document files', () => {

@@ -61,8 +61,10 @@ export function yamlValues(text: string): { ok: true; value: unknown[] } | { ok:
   if (!MAY_DIFFER.test(text)) {
     try {
       const values = loadAll(text, undefined, { schema: CORE_SCHEMA }).map((v) => v ?? null);
-      // A file of comments only is no document to the yaml library, one empty document to js-yaml.
-      if (values.length === 1 && values[0] === null && !/^---/m.test(text)) return { ok: true, value: [] };
+      // One null document: a file of comments only (no document to the yaml library, one
+      // empty document to js-yaml) or a file that is only `~` or `null` (one null document
+      // to both). Rare and cheap: the yaml library tells them apart.
+      if (values.length === 1 && values[0] === null) return yamlLibraryValues(text);
       return { ok: true, value: values };
     } catch {
       // js-yaml refused it: the yaml library reads it and names the error

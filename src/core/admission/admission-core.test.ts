@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ImagePlatforms } from '../image/types.ts';
 import { parsePlatform } from '../platform/platform.ts';
-import { affinityPatch, annotationPatch, hasRequiredArchAffinity, removeGatePatch, requiredExpressions } from './affinity.ts';
+import { affinityPatch, annotationPatch, gatePatch, hasRequiredArchAffinity, imagePatch, preferredPlatformTerms, removeGatePatch, requiredExpressions, termsPatch } from './affinity.ts';
 import { parseSourceImages } from '../k8s/annotations.ts';
 import { escapePointer, pointer } from './json-patch.ts';
 import { affinityTarget, podPlatforms, type ResolvedImage } from './platforms.ts';
@@ -74,6 +74,50 @@ describe('affinity patches', () => {
       { op: 'test', path: '/spec/schedulingGates/1/name', value: 'polyarch.io/platform' },
       { op: 'remove', path: '/spec/schedulingGates/1' },
     ]);
+  });
+
+  it('adds the scheduling gate once: to the list there is, or as a new list', () => {
+    expect(gatePatch({ spec: { schedulingGates: [{ name: 'polyarch.io/platform' }] } })).toEqual([]);
+    expect(gatePatch({ spec: { schedulingGates: [{ name: 'other' }] } })).toEqual([{ op: 'add', path: '/spec/schedulingGates/-', value: { name: 'polyarch.io/platform' } }]);
+    expect(gatePatch({ spec: {} })).toEqual([{ op: 'add', path: '/spec/schedulingGates', value: [{ name: 'polyarch.io/platform' }] }]);
+  });
+
+  it('replaces only the images that change', () => {
+    const at = (index: number, image: string) => ({ kind: 'containers' as const, index, container: `c${index}`, image });
+    expect(imagePatch([{ image: at(0, 'r/a:1'), to: 'r/a:1' }, { image: at(1, 'r/b:1'), to: 'r/b@sha256:1' }])).toEqual([{ op: 'replace', path: '/spec/containers/1/image', value: 'r/b@sha256:1' }]);
+  });
+
+  it('keeps preferences whose weight node affinity accepts (1-100), once each', () => {
+    const terms = preferredPlatformTerms(['amd64', 'arm64'], [
+      { architecture: 'amd64', weight: 0 }, { architecture: 'amd64', weight: 101 }, { architecture: 'arm64', weight: 100 }, { architecture: 'arm64', weight: 7 }, { architecture: 'riscv64', weight: 50 }, { architecture: 'amd64', weight: 1 },
+    ]);
+    expect(terms.map((t) => [t.weight, t.preference.matchExpressions?.[0]?.values])).toEqual([[100, ['arm64']], [1, ['amd64']]]);
+  });
+
+  it('crosses several required terms with the user\'s at creation, and only ANDs the architectures in once the pod is gated', () => {
+    const two = [
+      [{ key: 'kubernetes.io/arch', operator: 'In', values: ['amd64'] }, { key: 'kubernetes.io/os', operator: 'In', values: ['linux'] }],
+      [{ key: 'kubernetes.io/arch', operator: 'In', values: ['arm64'] }, { key: 'kubernetes.io/os', operator: 'In', values: ['linux'] }, { key: 'polyarch.io/arch-variant', operator: 'In', values: ['v8.2'] }],
+    ];
+    const zone = (z: string) => ({ matchExpressions: [{ key: 'zone', operator: 'In', values: [z] }] });
+    const user: PodLike = { spec: { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [zone('a'), zone('b')] } } } } };
+    const created = termsPatch(user, two, [], true);
+    expect(created.exact).toBe(true);
+    expect(created.ops).toEqual([{
+      op: 'add', path: '/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution',
+      value: { nodeSelectorTerms: [
+        { matchExpressions: [...zone('a').matchExpressions, ...two[0]!] }, { matchExpressions: [...zone('a').matchExpressions, ...two[1]!] },
+        { matchExpressions: [...zone('b').matchExpressions, ...two[0]!] }, { matchExpressions: [...zone('b').matchExpressions, ...two[1]!] },
+      ] },
+    }]);
+    const gated = termsPatch(user, two, [], false);
+    expect(gated.exact).toBe(false);
+    expect(gated.ops.map((o) => [o.op, o.path, 'value' in o ? o.value : undefined])).toEqual([0, 1].flatMap((i) => [
+      ['add', `/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms/${i}/matchExpressions/-`, { key: 'kubernetes.io/arch', operator: 'In', values: ['amd64', 'arm64'] }],
+      ['add', `/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms/${i}/matchExpressions/-`, { key: 'kubernetes.io/os', operator: 'In', values: ['linux'] }],
+    ]));
+    // No terms of the user's: set as they are.
+    expect(termsPatch({ spec: {} }, two, [], false).ops).toEqual([{ op: 'add', path: '/spec/affinity', value: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: two.map((t) => ({ matchExpressions: t })) } } } }]);
   });
 
   it('reads back only well-formed source-image records', () => {

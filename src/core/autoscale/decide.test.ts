@@ -194,6 +194,45 @@ describe('decidePod', () => {
     expect(back.containers[0]!.requests.cpu).toBe(0.25);
   });
 
+  it('a decrease the memory in use forbids leaves memory as it is (the floor is no reason to grow)', () => {
+    // Target 256Mi, 500Mi in use with a 10% margin: the floor (556Mi) is above the 512Mi request.
+    const d = decidePod({ ...base, target: { cpu: 0.5, memory: 256 * Mi }, usage: { memory: 500 * Mi } });
+    expect(d.containers[0]!.requests.memory).toBe(512 * Mi);
+    expect(d.notes.map((n) => n.reason)).toContain('BelowUsage');
+    expect(d.kind).toBe('none');
+  });
+
+  it('skips a change smaller than minChange of the request, per resource', () => {
+    const roomy = { ...base, usage: {}, nodeFree: { cpu: 8, memory: 8192 * Mi } };
+    // 4% more CPU and 3% less memory: below the 5% threshold, nothing is sent.
+    expect(decidePod({ ...roomy, target: { cpu: 0.52, memory: 497 * Mi } })).toMatchObject({ kind: 'none', containers: [{ requests: { cpu: 0.5, memory: 512 * Mi } }] });
+    // 6% more CPU goes; memory's 3% still does not.
+    expect(decidePod({ ...roomy, target: { cpu: 0.53, memory: 497 * Mi } })).toMatchObject({ kind: 'resize', containers: [{ requests: { cpu: 0.53, memory: 512 * Mi } }] });
+    // With minChange 0 every change goes.
+    expect(decidePod({ ...roomy, minChange: 0, target: { cpu: 0.52, memory: 497 * Mi } }).containers[0]!.requests).toEqual({ cpu: 0.52, memory: 497 * Mi });
+  });
+
+  it('splits the pod target over the containers in proportion to their requests', () => {
+    const two: PodDecisionInput = {
+      ...base, usage: {}, nodeFree: { cpu: 8, memory: 8192 * Mi },
+      containers: [
+        { name: 'app', request: { cpu: 0.3, memory: 300 * Mi }, limit: {}, min: {}, max: {} },
+        { name: 'sidecar', request: { cpu: 0.1, memory: 100 * Mi }, limit: {}, min: {}, max: {} },
+      ],
+      target: { cpu: 0.8, memory: 200 * Mi },
+    };
+    expect(decidePod(two).containers.map((c) => c.requests)).toEqual([{ cpu: 0.6, memory: 150 * Mi }, { cpu: 0.2, memory: 50 * Mi }]);
+  });
+
+  it('an increase needs only its own size free on the node, not the whole new request', () => {
+    // 0.5 -> 0.6 cores needs 0.1 free; the node has 0.2 (less than the 0.6 total).
+    const d = decidePod({ ...base, usage: {}, target: { cpu: 0.6, memory: 512 * Mi }, nodeFree: { cpu: 0.2, memory: 0 } });
+    expect(d).toMatchObject({ kind: 'resize', nodeFull: false, containers: [{ requests: { cpu: 0.6, memory: 512 * Mi } }] });
+    // 0.5 -> 0.75 needs 0.25: refused, reported.
+    const full = decidePod({ ...base, usage: {}, target: { cpu: 0.75, memory: 512 * Mi }, nodeFree: { cpu: 0.2, memory: 0 } });
+    expect(full).toMatchObject({ kind: 'none', nodeFull: true, containers: [{ requests: { cpu: 0.5 } }] });
+  });
+
   it('honours resizePolicy RestartContainer unless restarts are allowed', () => {
     const c = { ...base.containers[0]!, restartOn: ['memory' as const] };
     const d = decidePod({ ...base, containers: [c], usage: { memory: 10 * Mi }, allowRestart: false });

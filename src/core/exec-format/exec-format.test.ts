@@ -51,6 +51,8 @@ describe('detectExecFormat: what the API shows', () => {
     ['a running container', { state: { running: { startedAt: '2026-01-05T00:00:00Z' } } }],
     ['a clean exit at once', { state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: '2026-01-05T00:00:00Z', finishedAt: '2026-01-05T00:00:00Z' } } }],
     ['a crash after a long run', { lastState: { terminated: { exitCode: 1, reason: 'Error', startedAt: '2026-01-05T00:00:00Z', finishedAt: '2026-01-05T01:00:00Z' } } }],
+    ['a clean exit at once with no reason given', { state: { terminated: { exitCode: 0, startedAt: '2026-01-05T00:00:00Z', finishedAt: '2026-01-05T00:00:00Z' } } }],
+    ['an error exit 10.001 s after the start', { lastState: { terminated: { exitCode: 1, reason: 'Error', startedAt: '2026-01-05T00:00:00Z', finishedAt: '2026-01-05T00:00:10.001Z' } } }],
   ])('finds nothing, and asks for no log, in %s', (_name, states) => {
     const r = detectExecFormat({ containerStatuses: [{ name: 'c', image: 'x', ...states }] });
     expect(r).toEqual({ ok: true, value: { findings: [], needsLog: [] } });
@@ -62,6 +64,20 @@ describe('detectExecFormat: what the API shows', () => {
       containerStatuses: [{ name: 'c', image: 'x', restartCount: 2, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 1, reason: 'Error', startedAt: '2026-01-05T00:00:00Z', finishedAt: '2026-01-05T00:00:02Z' } } }],
     });
     expect(r.ok && r.value.needsLog.map((c) => [c.container, c.previous, c.exitCode])).toEqual([['init', false, 126], ['c', true, 1]]);
+  });
+
+  it('counts an error exit of exactly QUICK_EXIT_MS as at once', () => {
+    const r = detectExecFormat({ containerStatuses: [{ name: 'c', image: 'x', state: { terminated: { exitCode: 1, startedAt: '2026-01-05T00:00:00Z', finishedAt: '2026-01-05T00:00:10Z' } } }] });
+    expect(r.ok && r.value.needsLog.map((c) => [c.container, c.previous])).toEqual([['c', false]]);
+  });
+
+  it('finds the StartError of the last instance though the current one only asks for its log', () => {
+    const r = detectExecFormat({ containerStatuses: [{
+      name: 'c', image: 'x',
+      state: { terminated: { exitCode: 1, reason: 'Error', startedAt: '2026-01-05T00:00:00Z', finishedAt: '2026-01-05T00:00:01Z' } },
+      lastState: { terminated: { exitCode: 128, reason: 'StartError', message: CONTAINERD_MESSAGE } },
+    }] });
+    expect(r.ok && r.value).toEqual({ findings: [expect.objectContaining({ container: 'c', evidence: 'lastState', reason: 'StartError' })], needsLog: [] });
   });
 
   it('reads the termination message of FallbackToLogsOnError as the log tail (runc: exit 255, reason Error)', () => {

@@ -22,11 +22,14 @@ describe('the disruption controller (one model for the simulator and the fake AP
     // was: the fake server counted a Deployment's live pods, not its spec.replicas.
     { what: 'maxUnavailable: against the controller scale (a pod already gone counts as unavailable)', spec: { maxUnavailable: 1 }, scale: 4, want: { expectedPods: 4, desiredHealthy: 3, disruptionsAllowed: 0 } },
     { what: 'percentages round up', spec: { minAvailable: '50%' }, scale: 3, want: { expectedPods: 3, desiredHealthy: 2, disruptionsAllowed: 0 } },
+    // A percentage minAvailable counts against the controller's scale (5), not the 3 pods there are: ceil(2.5) = 3.
+    { what: 'a percentage minAvailable: against the controller scale', spec: { minAvailable: '50%' }, scale: 5, want: { expectedPods: 5, desiredHealthy: 3, disruptionsAllowed: 0 } },
     { what: 'terminating pods are not healthy', spec: { minAvailable: 1 }, scale: 2, pods: [pod('a', { owner: 'web', deleting: true }), pod('b', { owner: 'web' })], want: { currentHealthy: 1, disruptionsAllowed: 0 } },
     // was: the fake server read a missing minAvailable as 1.
     { what: 'neither: nothing required', spec: {}, scale: 3, want: { desiredHealthy: 0, disruptionsAllowed: 2 } },
     // was: both counted a bare pod as one.
-    { what: 'a bare pod under a scale-based budget: fail safe', spec: { maxUnavailable: 1 }, scale: 3, pods: [pod('solo'), pod('a', { owner: 'web' })], want: { disruptionsAllowed: 0, error: 'found no controller ref for pod solo' } },
+    // Scale 1, two healthy pods: without the fail-safe two disruptions would be allowed.
+    { what: 'a bare pod under a scale-based budget: fail safe', spec: { maxUnavailable: 1 }, scale: 1, pods: [pod('solo'), pod('a', { owner: 'web' })], want: { currentHealthy: 2, disruptionsAllowed: 0, error: 'found no controller ref for pod solo' } },
   ];
   for (const r of rows) {
     it(r.what, () => {

@@ -16,6 +16,10 @@ describe('the node lifecycle controller', () => {
     expect(m.taints).toEqual([{ key: 'x', effect: 'NoSchedule' }, { key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule' }, unreachable]);
     expect(markedUnreachable(m.conditions, m.taints)).toBe(true);
     expect(reachableTaints(m.taints)).toEqual([{ key: 'x', effect: 'NoSchedule' }]);
+    // Marked again later: a condition already Unknown keeps its transition time (the node has not changed state).
+    const again = markUnreachable(m.conditions, m.taints, T0 + 60_000);
+    expect(again.conditions[0]).toEqual(m.conditions[0]);
+    expect(again.taints.filter((t) => t.key === 'node.kubernetes.io/unreachable')).toHaveLength(2);
   });
 });
 
@@ -26,10 +30,21 @@ describe('the taint manager', () => {
     expect(taintEvictionAt([unreachable], [{ operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 60 }, { key: unreachable.key, operator: 'Exists', tolerationSeconds: 30 }], T0)).toBe(T0 + 30_000);
     expect(taintEvictionAt([unreachable], [{ operator: 'Exists' }], T0)).toBe(Infinity);
     expect(taintEvictionAt([{ key: 'x', effect: 'NoSchedule' }], [], T0)).toBe(Infinity);
+    // Each taint from its own timeAdded (none: from now); the earliest eviction of all wins.
+    const notReady = { key: 'node.kubernetes.io/not-ready', effect: 'NoExecute' };
+    const both = [{ key: unreachable.key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 100 }, { key: notReady.key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 20 }];
+    expect(taintEvictionAt([unreachable, notReady], both, T0 + 50_000)).toBe(T0 + 50_000 + 20_000);
+    expect(taintEvictionAt([unreachable], both, T0 + 50_000)).toBe(T0 + 100_000);
   });
 
   it('DefaultTolerationSeconds adds 300 s for not-ready and unreachable unless the pod has them', () => {
     expect(defaultTolerations([]).map((t) => [t.key, t.tolerationSeconds])).toEqual([['node.kubernetes.io/not-ready', 300], ['node.kubernetes.io/unreachable', 300]]);
     expect(defaultTolerations([{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 10 }]).map((t) => t.key)).toEqual(['node.kubernetes.io/not-ready']);
+    // A toleration without effect, or with an empty key (operator Exists: every taint), counts as the plugin's does.
+    expect(defaultTolerations([{ key: 'node.kubernetes.io/not-ready', operator: 'Exists' }]).map((t) => t.key)).toEqual(['node.kubernetes.io/unreachable']);
+    expect(defaultTolerations([{ key: '', operator: 'Exists' }])).toEqual([]);
+    expect(defaultTolerations([{ operator: 'Exists', effect: 'NoExecute' }])).toEqual([]);
+    // Another effect does not.
+    expect(defaultTolerations([{ operator: 'Exists', effect: 'NoSchedule' }])).toHaveLength(2);
   });
 });

@@ -74,7 +74,8 @@ export function taintEvictionAt(taints: readonly Taint[], tolerations: readonly 
 export function defaultTolerations(tolerations: readonly Toleration[], seconds = DEFAULT_TOLERATION_SECONDS): Toleration[] {
   const add: Toleration[] = [];
   for (const key of [TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE]) {
-    if (!tolerations.some((t) => (t.key === key || t.key === undefined) && (t.effect === 'NoExecute' || t.effect === undefined))) {
+    // An empty key or effect matches any, as in the admission plugin (`len(toleration.Key) == 0`).
+    if (!tolerations.some((t) => (t.key === key || !t.key) && (t.effect === 'NoExecute' || !t.effect))) {
       add.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: seconds });
     }
   }

@@ -50,6 +50,13 @@ describe('when a node is lost', () => {
     expect(viewNode(drain(true), T, notMissing)).toEqual({ kind: 'draining' });
     // `kubectl uncordon` after a drain: the drain is over.
     expect(viewNode(drain(false), T, notMissing)).toEqual({ kind: 'uncordoned' });
+    // A lost-node taint without timeAdded counts from the Ready condition's last transition,
+    // else from now (so the toleration never runs out early).
+    const noTime = (conditions?: { type: string; status: string; lastTransitionTime?: string }[]): Node => ({
+      metadata: { name: 'n' }, spec: { taints: [{ key: 'node.kubernetes.io/not-ready', effect: 'NoExecute' }] }, ...(conditions ? { status: { conditions } } : {}),
+    });
+    expect(viewNode(noTime([{ type: 'Ready', status: 'False', lastTransitionTime: LOST_AT }]), T, notMissing)).toEqual({ kind: 'lost', sinceMs: Date.parse(LOST_AT), fenced: false });
+    expect(viewNode(noTime(), T, notMissing)).toEqual({ kind: 'lost', sinceMs: T, fenced: false });
     // Not Ready alone (no taint yet) is not lost: the node controller decides, with its grace.
     expect(viewNode({ metadata: { name: 'n' }, status: { conditions: [{ type: 'Ready', status: 'Unknown' }] } }, T, notMissing)).toEqual({ kind: 'ready' });
   });
@@ -58,6 +65,16 @@ describe('when a node is lost', () => {
     expect(lostNodeTolerationSeconds(pod('a'), 300)).toBe(300);
     expect(lostNodeTolerationSeconds(pod('a', { tolerationSeconds: 60 }), 300)).toBe(60);
     expect(lostNodeTolerationSeconds(pod('a', { tolerationSeconds: null }), 300)).toBeNull();
+    // Several tolerations of the taint: the taint manager's minimum (getMinTolerationTime); one
+    // without seconds does not make the others last for ever; a negative one is 0.
+    const tolerating = (...secs: (number | undefined)[]): Pod => ({
+      ...pod('m'),
+      spec: { ...pod('m').spec, tolerations: secs.map((s) => ({ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', ...(s === undefined ? {} : { tolerationSeconds: s }) })) },
+    });
+    expect(lostNodeTolerationSeconds(tolerating(600, 30, 120), 300)).toBe(30);
+    expect(lostNodeTolerationSeconds(tolerating(undefined, 45), 300)).toBe(45);
+    expect(lostNodeTolerationSeconds(tolerating(-5, 45), 300)).toBe(0);
+    expect(lostNodeTolerationSeconds(tolerating(undefined, undefined), 300)).toBeNull();
     const ownedDefault = recordOf(pod('d', { owner: 'ReplicaSet' }));
     const ownedShort = recordOf(pod('s', { owner: 'ReplicaSet', tolerationSeconds: 60 }));
     // Lost for 180 s: the default 300 s is not over, 60 s is.
@@ -79,6 +96,10 @@ describe('how each pod moves', () => {
     expect(capture(pod('ds', { owner: 'DaemonSet' }), 'n', { reason: 'node-lost' }, opts).kind).toBe('stays');
     expect(capture(pod('m', { annotations: { 'kubernetes.io/config.mirror': 'abc' } }), 'n', { reason: 'drain' }, opts).kind).toBe('stays');
     expect(capture(pod('done', { phase: 'Succeeded' }), 'n', { reason: 'drain' }, opts).kind).toBe('stays');
+    expect(capture(pod('failed', { phase: 'Failed' }), 'n', { reason: 'node-lost' }, opts)).toEqual({ kind: 'stays', reason: 'finished (Failed)' });
+    // Running and pending pods move.
+    expect(capture(pod('run', { phase: 'Running' }), 'n', { reason: 'drain' }, opts).kind).toBe('record');
+    expect(capture(pod('wait', { phase: 'Pending' }), 'n', { reason: 'drain' }, opts).kind).toBe('record');
   });
 
   it('replaces a StatefulSet pod on a lost node only once the node is deleted or fenced, whatever its toleration', () => {
@@ -184,9 +205,30 @@ describe('manual moves', () => {
       { matchExpressions: [{ key: 'kubernetes.io/arch', operator: 'In', values: ['amd64'] }, { key: 'kubernetes.io/os', operator: 'In', values: ['linux'] }] },
     ]);
     // A nodeSelector that names another architecture would make the pod unschedulable: it goes.
-    const selected: Pod = { ...pod('solo'), spec: { ...pod('solo').spec, nodeSelector: { 'kubernetes.io/arch': 'arm64', disk: 'ssd' } } };
+    const selected: Pod = { ...pod('solo'), spec: { ...pod('solo').spec, nodeSelector: { 'kubernetes.io/arch': 'arm64', 'kubernetes.io/os': 'windows', disk: 'ssd' } } };
     const moved = pinPlatform(selected, 'linux/amd64');
     expect(moved.ok && moved.value.spec.nodeSelector).toEqual({ disk: 'ssd' });
+    // A selector of only the platform labels goes entirely.
+    const only: Pod = { ...pod('solo'), spec: { ...pod('solo').spec, nodeSelector: { 'kubernetes.io/arch': 'arm64', 'kubernetes.io/os': 'linux' } } };
+    const movedOnly = pinPlatform(only, 'linux/amd64');
+    expect(movedOnly.ok && movedOnly.value.spec.nodeSelector).toBeUndefined();
+    // Other terms' expressions stay, with the platform replaced in each term.
+    const terms: Pod = {
+      ...pod('solo'),
+      spec: {
+        ...pod('solo').spec,
+        affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [
+          { matchExpressions: [{ key: 'disk', operator: 'In', values: ['ssd'] }, { key: 'kubernetes.io/os', operator: 'In', values: ['windows'] }] },
+          { matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] },
+        ] } } },
+      },
+    };
+    const movedTerms = pinPlatform(terms, 'linux/riscv64');
+    const platformExprs = [{ key: 'kubernetes.io/arch', operator: 'In', values: ['riscv64'] }, { key: 'kubernetes.io/os', operator: 'In', values: ['linux'] }];
+    expect(movedTerms.ok && movedTerms.value.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms).toEqual([
+      { matchExpressions: [{ key: 'disk', operator: 'In', values: ['ssd'] }, ...platformExprs] },
+      { matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }, ...platformExprs] },
+    ]);
     expect(pinPlatform(pod('solo'), 'linux//x')).toMatchObject({ ok: false });
   });
 
