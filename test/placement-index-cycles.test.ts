@@ -350,3 +350,58 @@ describe('what sets nodes apart into groups', () => {
     expect(placementIndex(t.snap).shape).toEqual({ groups: 3 });
   });
 });
+
+describe('a group\'s empty nodes taken as one', () => {
+  /** A dynamic score without a batch form that counts the nodes it scores (LeastAllocated's score, so the decision stays the built-in one). */
+  const counting = (): { plugin: ScorePlugin; calls: () => number } => {
+    let calls = 0;
+    const least = fw.scores.find((s) => s.plugin.name === 'LeastAllocated')?.plugin as ScorePlugin;
+    return { plugin: { name: 'LeastAllocated', dynamic: true, integral: true, score: (p, n, s) => (calls++, least.score(p, n, s)) }, calls: () => calls };
+  };
+  const countingFramework = (plugin: ScorePlugin, topNodes = 3): Framework =>
+    custom(fw.filters, fw.scores.map((s) => (s.plugin.name === 'LeastAllocated' ? { plugin, weight: s.weight } : s)), topNodes);
+
+  it('scores them once, a node that runs something on its own, and one that runs nothing again once forgotten', () => {
+    const t = twins(Array.from({ length: 40 }, (_, i) => node(`e${i}`)));
+    const count = counting();
+    const f = countingFramework(count.plugin);
+    const before = count.calls();
+    expect(t.both(f, web).feasible).toBe(40);
+    // The index scored one unit, the scan 40 nodes.
+    expect(count.calls() - before).toBe(1 + 40);
+    t.assume(pod(makePod('a').image('p/multi:1').requests({ cpu: '1' })), 'e7');
+    t.assume(pod(makePod('b').image('p/multi:1').requests({ cpu: '1' })), 'e30');
+    const mid = count.calls();
+    t.both(f, web);
+    expect(count.calls() - mid).toBe(3 + 40);
+    for (const s of [t.snap, t.twin]) expect(s.forget('default/a')).toBe(true);
+    const after = count.calls();
+    t.both(f, web);
+    expect(count.calls() - after).toBe(2 + 40);
+  });
+
+  it('ties among the empty nodes of interleaved groups and busy nodes: the draw and the runners-up count every node in position order', () => {
+    // Even positions amd64, odd arm64, alike otherwise: two groups whose empty nodes all tie for a pod that runs on both.
+    const nodes = Array.from({ length: 30 }, (_, i) => node(`t${i}`, i % 2 ? 'arm64' : 'amd64'));
+    const t = twins(nodes);
+    // A pod without requests counts kube-scheduler's non-zero defaults: t5 scores below the empty nodes.
+    t.assume(pod(makePod('z').image('p/multi:1')), 't5');
+    // A pod requesting zero explicitly: t8 is not empty (it runs a pod) but scores as the empty nodes do, and ties with them.
+    t.assume(pod(makePod('zero').image('p/multi:1').requests({ cpu: '0', memory: '0' })), 't8');
+    const chosen = new Set<string>();
+    for (let seed = 1; seed <= 40; seed++) {
+      for (const topNodes of [1, 3, 31]) {
+        const c = t.both(custom(fw.filters, fw.scores, topNodes), web, seed);
+        expect(c.candidates.slice(0, 29).every((x) => x.total === c.candidates[0]?.total)).toBe(true);
+        chosen.add(c.node?.name ?? '');
+      }
+    }
+    // Drawn among the 29 tied nodes of both groups (t8 among them), never t5.
+    expect(chosen.size).toBeGreaterThan(10);
+    expect(chosen.has('t5')).toBe(false);
+    expect([...chosen].some((n) => Number(n.slice(1)) % 2 === 1) && [...chosen].some((n) => Number(n.slice(1)) % 2 === 0)).toBe(true);
+    // Both forgotten: t5 and t8 are empty again, all 30 nodes tie, and a top list of 31 names each one.
+    for (const s of [t.snap, t.twin]) for (const k of ['default/z', 'default/zero']) expect(s.forget(k)).toBe(true);
+    for (let seed = 1; seed <= 10; seed++) expect(new Set(t.both(custom(fw.filters, fw.scores, 31), web, seed).candidates.map((c) => c.node)).size).toBe(30);
+  });
+});

@@ -107,8 +107,8 @@ const stepArb = fc.oneof(
   { weight: 1, arbitrary: fc.array(podArb, { minLength: 1, maxLength: 3 }).map((pods) => ({ kind: 'whatIf' as const, pods })) },
 );
 
-function framework(profile: ProfileName, pct: number, arch: boolean): Framework {
-  const fw = createFramework({ profile, percentageOfNodesToScore: pct, ...(arch ? { architecturePreference: { arm64: 80, 'linux/amd64': 30 } } : {}) });
+function framework(profile: ProfileName, pct: number, arch: boolean, topNodes = 3): Framework {
+  const fw = createFramework({ profile, percentageOfNodesToScore: pct, topNodes, ...(arch ? { architecturePreference: { arm64: 80, 'linux/amd64': 30 } } : {}) });
   if (!fw.ok) throw new Error(fw.error);
   return fw.value;
 }
@@ -121,10 +121,10 @@ function indexCycle(fw: Framework, snap: Snapshot, pod: PodInfo, rng: Rng): Cycl
 type Steps = readonly (typeof stepArb extends fc.Arbitrary<infer T> ? T : never)[];
 
 /** Runs the steps on two copies of the cluster, one on the index, one scanned, comparing every cycle; `prefill` pods are placed first. */
-function compare(nodes: readonly Node[], prefill: readonly PodSpec[], steps: Steps, profile: ProfileName, arch: boolean, seed: number): void {
+function compare(nodes: readonly Node[], prefill: readonly PodSpec[], steps: Steps, profile: ProfileName, arch: boolean, seed: number, topNodes = 3): void {
   let nextNode = nodes.length;
-  const indexed = { snap: ClusterSnapshot.fromNodes(nodes), rng: createRng(seed), fw: framework(profile, 100, arch && profile !== 'kube-scheduler') };
-  const scanned = { snap: ClusterSnapshot.fromNodes(nodes), rng: createRng(seed), fw: framework(profile, 100, arch && profile !== 'kube-scheduler') };
+  const indexed = { snap: ClusterSnapshot.fromNodes(nodes), rng: createRng(seed), fw: framework(profile, 100, arch && profile !== 'kube-scheduler', topNodes) };
+  const scanned = { snap: ClusterSnapshot.fromNodes(nodes), rng: createRng(seed), fw: framework(profile, 100, arch && profile !== 'kube-scheduler', topNodes) };
   const placed: string[] = [];
   let podNo = 0;
   const place = (spec: PodSpec): void => {
@@ -197,6 +197,39 @@ describe('placement index', () => {
         (specs, prefill, steps, profile, arch, seed) => compare(specs.map((spec, i) => buildNode(`n${i}`, spec)), prefill, steps, profile, arch, seed),
       ),
       { numRuns: 150 },
+    );
+  });
+
+  it('decides exactly as the exhaustive scan on many alike nodes, most of them empty, as pods come and go (any top-N length)', () => {
+    // A group's empty nodes are one unit in the index (one verdict, one score): pods
+    // forgotten often send nodes back to empty; ties among empty nodes of several groups
+    // and busy ones are drawn in position order; the top list counts each empty node.
+    const churnArb = fc.oneof(
+      { weight: 4, arbitrary: podArb.map((pod) => ({ kind: 'pod' as const, pod })) },
+      { weight: 3, arbitrary: fc.nat().map((i) => ({ kind: 'forget' as const, i })) },
+      { weight: 1, arbitrary: fc.tuple(fc.nat(), nodeArb).map(([i, node]) => ({ kind: 'update' as const, i, node })) },
+      { weight: 1, arbitrary: fc.array(podArb, { minLength: 1, maxLength: 3 }).map((pods) => ({ kind: 'whatIf' as const, pods })) },
+    );
+    fc.assert(
+      fc.property(
+        fc.array(nodeArb, { minLength: 1, maxLength: 3 }),
+        // Most often kinds of one size without soft taints or images: their nodes score alike, so totals tie across groups.
+        fc.integer({ min: 0, max: 3 }).map((n) => n > 0),
+        fc.array(fc.nat({ max: 2 }), { minLength: 8, maxLength: 60 }),
+        fc.array(podArb, { maxLength: 40 }),
+        fc.array(churnArb, { minLength: 1, maxLength: 40 }),
+        fc.constantFrom<ProfileName>('polyarch', 'kube-scheduler'),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 1000 }),
+        (kinds, alike, picks, prefill, steps, profile, topNodes, seed) => {
+          const kind = (k: number): NodeSpec => {
+            const spec = kinds[k % kinds.length] as NodeSpec;
+            return alike ? { ...spec, cpu: 4000, memGi: 8, pods: 6, soft: false, image: false } : spec;
+          };
+          compare(picks.map((k, i) => buildNode(`n${i}`, kind(k))), prefill, steps, profile, false, seed, topNodes);
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 

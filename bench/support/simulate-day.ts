@@ -9,6 +9,10 @@
  * simulate` runs for each strategy, on the scenario bench/simulate.bench.ts generates (seeded:
  * the same every time). Prints progress every simulated hour on stderr (simulated minute, CPU
  * seconds so far, RSS) and one JSON line of figures at the end.
+ *
+ * SIM_STRETCH=FROM-TO (simulated minutes) also prints the CPU seconds of minutes FROM..TO-1 (a
+ * later stretch, the first minute's placement of every pod left out) and, with SIM_PROFILE=FILE,
+ * writes the inspector's CPU profile of that stretch (open it in Chrome DevTools).
  */
 import { generateScenario } from '../simulate.bench.ts';
 import { runStrategy } from '../../src/cli/simulate/runner.ts';
@@ -18,6 +22,8 @@ import { createRng } from '../../src/core/rng.ts';
 import { figuresOf } from '../../src/sim/summary.ts';
 import { ALL_STRATEGIES } from '../../src/cli/simulate/simulate.ts';
 import type { Strategy } from '../../src/sim/results.ts';
+import { Session } from 'node:inspector';
+import { writeFileSync } from 'node:fs';
 
 const [nodes, pods, hours] = [2, 3, 4].map((i) => Number(process.argv[i]));
 const strategy = process.argv[5] as Strategy;
@@ -32,15 +38,43 @@ const cpuS = (): number => {
 const t0 = performance.now();
 const scenario = generateScenario(nodes!, pods!, Math.round(hours! * 60));
 const shared = { registry: new SimRegistry(scenario.images), usage: new UsageModel(scenario.usage, scenario.durationMinutes, createRng(1).fork('usage')) };
+const stretch = /^(\d+)-(\d+)$/.exec(process.env.SIM_STRETCH ?? '');
+const [from, to] = stretch ? [Number(stretch[1]), Number(stretch[2])] : [-1, -1];
+const profileFile = process.env.SIM_PROFILE;
+const session = stretch && profileFile ? new Session() : undefined;
+let stretchCpu0 = 0;
+let stretchCpu = Number.NaN;
 const cpu0 = cpuS();
+process.stderr.write(`scenario generated: ${cpu0.toFixed(1)} s cpu, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB\n`);
 const result = await runStrategy(scenario, {
   seed: 1, strategy, ...shared,
   onProgress: (m) => {
+    // onProgress runs after minute m: minute FROM starts after m = FROM - 1.
+    if (m === from - 1) {
+      if (session) {
+        // The in-process session answers synchronously (the callbacks run before post returns).
+        session.connect();
+        session.post('Profiler.enable');
+        session.post('Profiler.start');
+      }
+      stretchCpu0 = cpuS();
+    }
+    if (m === to - 1) {
+      stretchCpu = cpuS() - stretchCpu0;
+      if (session) {
+        session.post('Profiler.stop', (err, r) => {
+          if (err) throw err;
+          writeFileSync(profileFile!, JSON.stringify(r.profile));
+        });
+        session.disconnect();
+      }
+      process.stderr.write(`minutes ${from}-${to - 1}: ${stretchCpu.toFixed(2)} s cpu\n`);
+    }
     if (m % 60 === 0 || m === 1) process.stderr.write(`minute ${m}/${scenario.durationMinutes}: ${cpuS().toFixed(1)} s cpu, ${((performance.now() - t0) / 1000).toFixed(0)} s wall, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB\n`);
   },
 });
 console.log(JSON.stringify({
   scenario: scenario.name, minutes: scenario.durationMinutes, strategy,
   cpuSeconds: +cpuS().toFixed(1), runCpuSeconds: +(cpuS() - cpu0).toFixed(1), wallSeconds: +((performance.now() - t0) / 1000).toFixed(1),
-  maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), phaseMs: result.phaseMs, figures: figuresOf(result),
+  maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), ...(stretch ? { stretch: { from, to, cpuSeconds: +stretchCpu.toFixed(2) } } : {}), phaseMs: result.phaseMs, figures: figuresOf(result),
 }));

@@ -49,8 +49,8 @@ export interface AutoscalerOptions {
   readonly hindsight?: Hindsight;
   /** Generations and the usage window (young minutes, compaction step); forecast settings come from each policy. */
   readonly plan?: Partial<PlanPolicy>;
-  /** Changes smaller than this share of the request are skipped (default 5 %). */
-  readonly minChange?: number;
+  /** Changes smaller than this share of the request are skipped, per resource, for a policy whose spec.minChange does not say (default: cpu 10 %, memory 5 %; hysteresis, docs/autoscaler.md). */
+  readonly minChange?: { readonly cpu: number; readonly memory: number };
   /** Round interval (default 60 s). */
   readonly intervalMs?: number;
   /** How limits move for policies that do not set `controlledValues` (default RaiseOnly: never lowered, raised to the window's peak demand; the VPA baseline: RequestsAndLimits). */
@@ -75,6 +75,9 @@ export interface AutoscaleRound {
   readonly policies: readonly PolicyOutcome[];
 }
 
+/** The hysteresis of a policy that does not set spec.minChange (measured in docs/scaling-quality.md and docs/performance.md). */
+export const DEFAULT_MIN_CHANGE = { cpu: 0.1, memory: 0.05 } as const;
+
 export class Autoscaler {
   private readonly feeder: UsageFeeder;
   private readonly planPolicy: PlanPolicy;
@@ -92,7 +95,7 @@ export class Autoscaler {
     this.feeder = new UsageFeeder(o.metrics, { keepMinutes: usageKeepMinutes(this.planPolicy), forecaster: this.forecaster, telemetry: this.telemetry });
     const now = (): number => o.clock.now();
     this.reporter = new PolicyReporter({ writer: o.writer, policies: o.policies, log: o.log, now });
-    this.actuator = new Actuator({ writer: o.writer, reclaimer: o.reclaimer, telemetry: this.telemetry, reporter: this.reporter, minChange: o.minChange ?? 0.05, now, limits: o.limits ?? 'RaiseOnly', usageMinutes: this.planPolicy.usageMinutes });
+    this.actuator = new Actuator({ writer: o.writer, reclaimer: o.reclaimer, telemetry: this.telemetry, reporter: this.reporter, minChange: o.minChange ?? DEFAULT_MIN_CHANGE, now, limits: o.limits ?? 'RaiseOnly', usageMinutes: this.planPolicy.usageMinutes });
   }
 
   /** Rounds every `intervalMs` until the signal aborts; a failed round is logged and the next goes on. */

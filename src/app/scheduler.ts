@@ -80,14 +80,17 @@ export class Scheduler {
   readonly cache: SchedulerCache;
   readonly queue: SchedulingQueue;
   readonly stats: SchedulerStats = { scheduled: 0, unschedulable: 0, errors: 0, bindConflicts: 0 };
-  /** The last decision per pod (for `explain` and tests). */
+  /** The last decision per pod (for `explain` and tests), forgotten when the pod is deleted. */
   readonly decisions = new Map<string, Decision>();
   private since = -1;
   private readonly telemetry: Telemetry;
   private readonly schedulerName: string;
   private readonly resolving = new Map<string, Set<string>>();
-  private readonly pendingFingerprint = new Map<string, string>();
+  /** The pod object last queued per key (its scheduling inputs are compared only when another object comes). */
+  private readonly pendingPods = new Map<string, Pod>();
   private readonly inflight = new Set<Promise<void>>();
+  /** Scheduling loops waiting for a free write slot, woken one per finished write (not a race over every write in flight). */
+  private readonly slotWaiters: (() => void)[] = [];
   private wake: (() => void) | undefined;
   private dirty = false;
   private placements: Placement[] = [];
@@ -153,9 +156,9 @@ export class Scheduler {
           this.enqueue(p);
         }
       }
-      for (const key of [...this.pendingFingerprint.keys()]) {
+      for (const key of [...this.pendingPods.keys()]) {
         if (!seen.has(key)) {
-          this.pendingFingerprint.delete(key);
+          this.pendingPods.delete(key);
           this.queue.delete(key);
         }
       }
@@ -180,13 +183,14 @@ export class Scheduler {
       const pod = await cluster.getPod(ref);
       if (!pod) {
         helpful = this.cache.removePod(key) || helpful;
-        this.pendingFingerprint.delete(key);
+        this.decisions.delete(key);
+        this.pendingPods.delete(key);
         this.queue.delete(key);
         continue;
       }
       if (pod.spec.nodeName || isTerminal(pod)) {
         helpful = this.cache.observePod(pod) || helpful;
-        this.pendingFingerprint.delete(key);
+        this.pendingPods.delete(key);
         this.queue.delete(key);
         continue;
       }
@@ -195,7 +199,7 @@ export class Scheduler {
       if (this.wantsScheduling(pod)) this.enqueue(pod);
       else {
         // Deleted while pending (deletionTimestamp) or handed to another scheduler.
-        this.pendingFingerprint.delete(key);
+        this.pendingPods.delete(key);
         this.queue.delete(key);
       }
     }
@@ -219,9 +223,10 @@ export class Scheduler {
    */
   private enqueue(pod: Pod): void {
     const key = podKey(pod);
-    const fp = JSON.stringify([pod.metadata.uid, pod.spec, pod.metadata.labels, pod.metadata.annotations]);
-    if (this.pendingFingerprint.get(key) === fp && this.queue.has(key)) return;
-    this.pendingFingerprint.set(key, fp);
+    const before = this.pendingPods.get(key);
+    this.pendingPods.set(key, pod);
+    // The informer hands out the same object until the pod changes.
+    if (before && this.queue.has(key) && (before === pod || schedulingInputs(before) === schedulingInputs(pod))) return;
     this.queue.add(key, pod.spec.priority ?? 0, this.o.clock.now());
   }
 
@@ -233,7 +238,7 @@ export class Scheduler {
     const pod = await cluster.getPod({ namespace, name });
     if (!pod || !this.wantsScheduling(pod)) {
       this.queue.done(qp.key);
-      this.pendingFingerprint.delete(qp.key);
+      this.pendingPods.delete(qp.key);
       return;
     }
     const started = clock.now();
@@ -268,9 +273,12 @@ export class Scheduler {
     this.cache.noteAssumed(qp.key, decision.node);
     this.telemetry.schedulingAttempt('scheduled', (clock.now() - started) / 1000);
     log.debug({ pod: qp.key, node: decision.node, platform: decision.platform }, decision.reason);
-    const write = this.bind(pod, decision, qp).finally(() => this.inflight.delete(write));
+    const write = this.bind(pod, decision, qp).finally(() => {
+      this.inflight.delete(write);
+      this.slotWaiters.shift()?.();
+    });
     this.inflight.add(write);
-    if (this.inflight.size >= (this.o.bindConcurrency ?? 16)) await Promise.race(this.inflight);
+    if (this.inflight.size >= (this.o.bindConcurrency ?? 16)) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
   }
 
   /**
@@ -311,7 +319,7 @@ export class Scheduler {
         log.warn({ pod: qp.key, node, error: result.error.message }, 'bind refused: pod already bound');
         if (patched) await this.undoPatch(pod, ref);
         this.queue.done(qp.key);
-        this.pendingFingerprint.delete(qp.key);
+        this.pendingPods.delete(qp.key);
         return;
       }
       this.writeFailed(decision, qp, 'bind', result.error);
@@ -320,7 +328,7 @@ export class Scheduler {
     this.stats.scheduled++;
     this.placements.push({ decision, result: 'bound' });
     this.queue.done(qp.key);
-    this.pendingFingerprint.delete(qp.key);
+    this.pendingPods.delete(qp.key);
     this.telemetry.podScheduled((clock.now() - qp.firstSeen) / 1000);
     await cluster.recordEvent({
       involved: { kind: 'Pod', namespace: ref.namespace, name: ref.name },
@@ -458,6 +466,11 @@ export class Scheduler {
     this.telemetry.pendingPods('unschedulable', c.unschedulable);
     this.telemetry.pendingPods('gated', c.gated);
   }
+}
+
+/** What a new attempt would read of a pending pod: not its status (our own PodScheduled condition is no reason to retry). */
+function schedulingInputs(pod: Pod): string {
+  return JSON.stringify([pod.metadata.uid, pod.spec, pod.metadata.labels, pod.metadata.annotations]);
 }
 
 function splitKey(key: string): [string, string] {

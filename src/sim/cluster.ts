@@ -70,7 +70,7 @@ interface State {
   podsByNode: Map<string, Set<string>>;
   pending: Set<string>;
   requested: Map<string, ResourceTotals>;
-  podRequest: Map<string, ResourceTotals>;
+  podRequest: Map<string, Readonly<ResourceTotals>>;
   runtime: Map<string, PodRuntime>;
   nodeReady: Map<string, boolean>;
   version: number;
@@ -389,7 +389,7 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
     return this.s.requested.get(nodeName) ?? { cpu: 0, mem: 0, pods: 0 };
   }
 
-  requestOf(key: string): ResourceTotals | undefined {
+  requestOf(key: string): Readonly<ResourceTotals> | undefined {
     return this.s.podRequest.get(key);
   }
 

@@ -58,20 +58,15 @@ export const emptyCounters = (): RunCounters => ({
 
 type AppNow = { cpu: number; mem: number; reqCpu: number; reqMem: number; limCpu: number; limMem: number; running: number };
 
-/** A running pod this minute and what it would use. */
-interface RunningPod {
+/**
+ * What the kubelet keeps per pod, updated in place when the pod object changes (a resize, a
+ * status), and, while it runs, this minute's runtime and use: a minute allocates nothing per pod.
+ */
+interface PodCalc extends Usage {
   key: string;
   pod: Pod;
-  calc: PodCalc;
-  rt: PodRuntime;
-  cpu: number;
-  mem: number;
-  net: number;
-  disk: number;
-}
-
-interface PodCalc {
-  pod: Pod;
+  /** The spec object the fields below were read from. */
+  spec: Pod['spec'] | undefined;
   app: string;
   shift: number;
   reqCpu: number;
@@ -80,7 +75,12 @@ interface PodCalc {
   limCpu: number;
   limMem: number;
   images: string[];
+  /** This minute's runtime (set when it runs this minute). */
+  rt: PodRuntime | undefined;
 }
+
+/** A running pod this minute: its record, what it would use written into it. */
+type RunningPod = PodCalc & { rt: PodRuntime };
 
 export interface PlatformSample {
   platform: string;
@@ -116,7 +116,9 @@ export class SimKubelet implements MetricsSource {
   tracked: ReadonlySet<string> = new Set();
   /** minute -> app -> sample */
   private readonly samples: { minuteMs: number; byApp: Map<string, AppUsageSample> }[] = [];
-  private readonly u: Usage = { cpu: 0, mem: 0, net: 0, disk: 0 };
+  /** Per node, its running pods this minute (the arrays kept from minute to minute), and the nodes in the order first met this minute. */
+  private readonly runningOn = new Map<string, RunningPod[]>();
+  private readonly nodesThisMinute: string[] = [];
   /** Per platform, this minute. */
   platformNow = new Map<string, PlatformSample>();
   /** Per app, this minute: usage max and the allocation of one pod (for the report). */
@@ -157,25 +159,34 @@ export class SimKubelet implements MetricsSource {
   }
 
   private calcFor(key: string, pod: Pod): PodCalc {
-    const c = this.calc.get(key);
+    let c = this.calc.get(key);
     if (c && c.pod === pod) return c;
-    const first = pod.spec.containers[0];
-    const lim = first?.resources?.limits ?? {};
-    const limCpu = lim.cpu === undefined ? Infinity : qMilli(lim.cpu);
-    const limMem = lim.memory === undefined ? Infinity : qValue(lim.memory);
-    const req = this.cluster.requestOf(key) ?? { cpu: 0, mem: 0, pods: 1 };
-    const next: PodCalc = {
-      pod, app: appOf(pod), shift: c?.shift ?? this.usage.shiftFor(pod.metadata.name ?? key),
-      reqCpu: req.cpu, reqMem: req.mem, limCpu, limMem, images: pod.spec.containers.map((x) => x.image ?? ''),
-    };
-    this.calc.set(key, next);
-    return next;
+    if (!c) {
+      c = {
+        key, pod, spec: undefined, app: appOf(pod), shift: this.usage.shiftFor(pod.metadata.name ?? key),
+        reqCpu: 0, reqMem: 0, limCpu: Infinity, limMem: Infinity, images: [], rt: undefined, cpu: 0, mem: 0, net: 0, disk: 0,
+      };
+      this.calc.set(key, c);
+    }
+    c.pod = pod;
+    // A status update keeps the spec object: only a new spec (a resize) is read again.
+    if (c.spec !== pod.spec) {
+      c.spec = pod.spec;
+      c.app = appOf(pod);
+      const lim = pod.spec.containers[0]?.resources?.limits ?? {};
+      c.limCpu = lim.cpu === undefined ? Infinity : qMilli(lim.cpu);
+      c.limMem = lim.memory === undefined ? Infinity : qValue(lim.memory);
+      const req = this.cluster.requestOf(key) ?? { cpu: 0, mem: 0, pods: 1 };
+      c.reqCpu = req.cpu;
+      c.reqMem = req.mem;
+      c.images = pod.spec.containers.map((x) => x.image ?? '');
+    }
+    return c;
   }
 
   /** One simulated minute for every pod. */
   step(minute: number): void {
     const c = this.counters;
-    const u = this.u;
     const minuteMs = this.startMs + minute * 60_000;
     const byApp = new Map<string, AppUsageSample>();
     this.startedThisStep = [];
@@ -198,7 +209,9 @@ export class SimKubelet implements MetricsSource {
         s.allocatableMem += a.mem;
       }
     }
-    const running = new Map<string, RunningPod[]>();
+    const running = this.runningOn;
+    const order = this.nodesThisMinute;
+    order.length = 0;
     for (const [key, pod] of this.cluster.podEntries()) {
       const rt = this.cluster.runtimeOf(key);
       if (!rt) continue;
@@ -274,17 +287,23 @@ export class SimKubelet implements MetricsSource {
           break;
         }
         case 'Running': {
-          this.usage.at(calc.app, calc.shift, minute, u, calc.reqCpu, calc.reqMem);
+          this.usage.at(calc.app, calc.shift, minute, calc, calc.reqCpu, calc.reqMem);
+          calc.rt = rt;
           let list = running.get(nodeName);
           if (!list) running.set(nodeName, (list = []));
-          list.push({ key, pod, calc, rt, cpu: u.cpu, mem: u.mem, net: u.net, disk: u.disk });
+          if (list.length === 0) order.push(nodeName);
+          list.push(calc as RunningPod);
           break;
         }
         default:
           break;
       }
     }
-    for (const [nodeName, list] of running) this.runNode(nodeName, list, minute, minuteMs, platforms, byApp, apps);
+    for (const nodeName of order) {
+      const list = running.get(nodeName)!;
+      this.runNode(nodeName, list, minute, minuteMs, platforms, byApp, apps);
+      list.length = 0;
+    }
     this.samples.push({ minuteMs, byApp });
     if (this.samples.length > SAMPLES_KEEP_MINUTES) this.samples.shift();
     this.platformNow = platforms;
@@ -303,7 +322,8 @@ export class SimKubelet implements MetricsSource {
     const alloc = node ? allocOf(node) : { cpu: Infinity, mem: Infinity };
     const capMem = node ? capacityMem(node) : Infinity;
     for (const r of list) {
-      const { pod, calc, rt } = r;
+      const { pod, rt } = r;
+      const calc = r;
       if (r.mem > calc.limMem) {
         c.oomKills++;
         rt.restarts++;
@@ -326,9 +346,9 @@ export class SimKubelet implements MetricsSource {
     if (capMem - used < MEMORY_AVAILABLE_THRESHOLD) {
       const holding = list.filter((r) => r.rt.state === 'Running');
       const evictions = memoryPressureEvictions(capMem, holding.map((r) => ({
-        usage: r.mem, request: r.calc.reqMem, priority: r.pod.spec.priority ?? 0, container: r.pod.spec.containers[0]?.name ?? '',
+        usage: r.mem, request: r.reqMem, priority: r.pod.spec.priority ?? 0, container: r.pod.spec.containers[0]?.name ?? '',
       })));
-      const evicted = new Set<RunningPod>();
+      const evicted = new Set<PodCalc>();
       for (const e of evictions) {
         const r = holding[e.index]!;
         evicted.add(r);
@@ -341,19 +361,20 @@ export class SimKubelet implements MetricsSource {
     // CPU: the kernel shares the node's cores among the pods by their requests; while
     // what they want fits, each gets what it wants (shareCpu's first answer, without the arrays).
     let want = 0;
-    for (const r of stay) want += Math.max(0, Math.min(r.cpu, r.calc.limCpu));
+    for (const r of stay) want += Math.max(0, Math.min(r.cpu, r.limCpu));
     if (want <= alloc.cpu) {
-      for (const r of stay) this.account(r, Math.max(0, Math.min(r.cpu, r.calc.limCpu)), nodeName, minuteMs, platforms, byApp, apps);
+      for (const r of stay) this.account(r, Math.max(0, Math.min(r.cpu, r.limCpu)), nodeName, minuteMs, platforms, byApp, apps);
       return;
     }
-    const granted = shareCpu(alloc.cpu, stay.map((r) => ({ request: r.calc.reqCpu, limit: r.calc.limCpu, demand: r.cpu })));
+    const granted = shareCpu(alloc.cpu, stay.map((r) => ({ request: r.reqCpu, limit: r.limCpu, demand: r.cpu })));
     stay.forEach((r, i) => this.account(r, granted[i] ?? 0, nodeName, minuteMs, platforms, byApp, apps));
   }
 
   /** One running pod's minute: throttling at its limit, starvation by contention, slack, and the probe's sample. */
   private account(r: RunningPod, got: number, nodeName: string, minuteMs: number, platforms: Map<string, PlatformSample>, byApp: Map<string, AppUsageSample>, apps: Map<string, AppNow>): void {
     const c = this.counters;
-    const { calc, rt } = r;
+    const calc = r;
+    const rt = r.rt;
     const u = r;
     // CFS throttling at the limit: the pod gets at most its limit and is throttled 1 - limit/demand of the time.
     let throttled = 0;
@@ -428,9 +449,16 @@ export class SimKubelet implements MetricsSource {
 type MutableSample = { -readonly [K in keyof AppUsageSample]: AppUsageSample[K] };
 const qMilli = (q: string | number): number => cpuMilli(q) ?? Infinity;
 const qValue = (q: string | number): number => bytesOf(q) ?? Infinity;
-function allocOf(node: { status?: { allocatable?: Readonly<Record<string, string | number>> | null; capacity?: Readonly<Record<string, string | number>> | null } | null }): { cpu: number; mem: number } {
-  const a = node.status?.allocatable ?? node.status?.capacity ?? {};
-  return { cpu: a.cpu === undefined ? 0 : qMilli(a.cpu), mem: a.memory === undefined ? 0 : qValue(a.memory) };
+type NodeView = { status?: { allocatable?: Readonly<Record<string, string | number>> | null; capacity?: Readonly<Record<string, string | number>> | null } | null };
+/** Per node object (the same every minute until the node changes). */
+const allocMemo = new WeakMap<NodeView, { readonly cpu: number; readonly mem: number }>();
+function allocOf(node: NodeView): { readonly cpu: number; readonly mem: number } {
+  let r = allocMemo.get(node);
+  if (!r) {
+    const a = node.status?.allocatable ?? node.status?.capacity ?? {};
+    allocMemo.set(node, (r = { cpu: a.cpu === undefined ? 0 : qMilli(a.cpu), mem: a.memory === undefined ? 0 : qValue(a.memory) }));
+  }
+  return r;
 }
 /** Memory capacity: the kubelet's memory.available signal is capacity − working sets. */
 function capacityMem(node: { status?: { allocatable?: Readonly<Record<string, string | number>> | null; capacity?: Readonly<Record<string, string | number>> | null } | null }): number {

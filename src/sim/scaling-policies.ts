@@ -1,18 +1,28 @@
-/** ScalingPolicy objects in memory, for the simulator: the same store port the API server adapter implements. */
+/**
+ * ScalingPolicy objects in memory, for the simulator: the same store port the API server
+ * adapter implements. A spec is validated once, when the object is stored (the simulator
+ * never changes a spec); the status handed back is the one the autoscaler last wrote (typed
+ * already: nothing from outside to validate), so a round does not parse every policy again.
+ */
 import { parseScalingPolicy, type ParsedPolicy, type ScalingPolicyStatus } from '../core/autoscale/policy.ts';
 import type { WriteResult } from '../ports/cluster.ts';
 import type { PolicyRef, ScalingPolicyStore } from '../ports/scaling-policy.ts';
 
 export class MemoryPolicyStore implements ScalingPolicyStore {
-  private readonly objects = new Map<string, { metadata: { namespace: string; name: string; generation: number }; spec: unknown; status: ScalingPolicyStatus }>();
+  private readonly objects = new Map<string, { parsed: ParsedPolicy; status: ScalingPolicyStatus }>();
   readonly events: { ref: PolicyRef; type: string; reason: string; message: string }[] = [];
 
   constructor(policies: readonly { namespace: string; name: string; spec: unknown }[]) {
-    for (const p of policies) this.objects.set(`${p.namespace}/${p.name}`, { metadata: { namespace: p.namespace, name: p.name, generation: 1 }, spec: p.spec, status: {} });
+    for (const p of policies) {
+      const parsed = parseScalingPolicy({ metadata: { namespace: p.namespace, name: p.name, generation: 1 }, spec: p.spec, status: {} });
+      this.objects.set(`${p.namespace}/${p.name}`, { parsed, status: {} });
+    }
   }
 
   async list(): Promise<readonly ParsedPolicy[]> {
-    return [...this.objects.values()].map((o) => parseScalingPolicy(o));
+    const out: ParsedPolicy[] = [];
+    for (const o of this.objects.values()) out.push(o.parsed.ok ? { ok: true, value: { ...o.parsed.value, status: o.status } } : o.parsed);
+    return out;
   }
 
   async writeStatus(ref: PolicyRef, status: ScalingPolicyStatus): Promise<WriteResult> {

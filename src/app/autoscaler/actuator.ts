@@ -131,7 +131,8 @@ export class Actuator {
       readonly reclaimer?: NodeReclaimer | undefined;
       readonly telemetry: AutoscalerTelemetry;
       readonly reporter: PolicyReporter;
-      readonly minChange: number;
+      /** Changes smaller than this share of the request are skipped, per resource, where a policy does not say (its spec.minChange wins). */
+      readonly minChange: { readonly cpu: number; readonly memory: number };
       readonly now: () => number;
       /** How limits move for a policy that does not say (its spec.controlledValues wins; core/autoscale/policy.ts). */
       readonly limits: LimitRule;
@@ -151,8 +152,10 @@ export class Actuator {
     const seen = policy.status.lastActions ?? [];
     // Reported once: the same pod, reason and message; a node still full for the pod (the amount it lacks moves with the demand).
     const full = policy.status.conditions?.find((c) => c.type === 'NodeFull' && c.status === 'True');
+    // The pods the last round found on a full node (its message lists `pod on node`), read once per round.
+    const fullPods = new Set((full?.message ?? '').split(', ').filter((x) => x.includes(' on ')).map((x) => x.slice(0, x.lastIndexOf(' on '))));
     const already = (a: { pod?: string; reason: string; message: string }): boolean =>
-      (a.reason === 'NodeFull' && a.pod !== undefined && (full?.message ?? '').split(', ').some((x) => x.startsWith(`${a.pod} on `))) ||
+      (a.reason === 'NodeFull' && a.pod !== undefined && fullPods.has(a.pod)) ||
       seen.some((s) => s.pod === a.pod && s.reason === a.reason && s.message === a.message);
     const add = (a: Omit<PolicyAction, 'time'>): void => {
       actions.push({ time, ...a });
@@ -196,7 +199,7 @@ export class Actuator {
         manage: spec.resources,
         usage: { ...(latestMem !== undefined ? { memory: latestMem } : {}), ...(latestCpu !== undefined ? { cpu: latestCpu } : {}) },
         memoryMargin: spec.memoryMargin,
-        minChange: this.o.minChange,
+        minChange: { cpu: spec.minChange?.cpu ?? this.o.minChange.cpu, memory: spec.minChange?.memory ?? this.o.minChange.memory },
         ...(limitFloor ? { limitFloor } : {}),
         controlledValues,
       };

@@ -25,16 +25,9 @@ export interface Managed {
 
 const appKeyOf = (p: Pod): string => appOfPod(p as Parameters<typeof appOfPod>[0]);
 
-/** podRequestAmounts per pod spec object: the same object every round until the pod is resized (100,000 pods, twice a round). */
-const requestMemo = new WeakMap<object, { readonly cpu: number; readonly mem: number }>();
-
-/** A pod's effective requests in cores and bytes (core/k8s/resources.ts, as the scheduler counts them). */
+/** A pod's effective requests in cores and bytes (core/k8s/resources.ts, as the scheduler counts them; kept per spec object there). */
 export function requestsOf(pod: Pod): { cpu: number; memory: number } {
-  let r = requestMemo.get(pod.spec);
-  if (!r) {
-    r = podRequestAmounts(pod);
-    requestMemo.set(pod.spec, r);
-  }
+  const r = podRequestAmounts(pod);
   return { cpu: r.cpu / 1000, memory: r.mem };
 }
 

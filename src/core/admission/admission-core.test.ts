@@ -112,9 +112,9 @@ describe('affinity patches', () => {
     }]);
     const gated = termsPatch(user, two, [], false);
     expect(gated.exact).toBe(false);
-    expect(gated.ops.map((o) => [o.path, o.value])).toEqual([0, 1].flatMap((i) => [
-      [`/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms/${i}/matchExpressions/-`, { key: 'kubernetes.io/arch', operator: 'In', values: ['amd64', 'arm64'] }],
-      [`/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms/${i}/matchExpressions/-`, { key: 'kubernetes.io/os', operator: 'In', values: ['linux'] }],
+    expect(gated.ops.map((o) => [o.op, o.path, 'value' in o ? o.value : undefined])).toEqual([0, 1].flatMap((i) => [
+      ['add', `/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms/${i}/matchExpressions/-`, { key: 'kubernetes.io/arch', operator: 'In', values: ['amd64', 'arm64'] }],
+      ['add', `/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms/${i}/matchExpressions/-`, { key: 'kubernetes.io/os', operator: 'In', values: ['linux'] }],
     ]));
     // No terms of the user's: set as they are.
     expect(termsPatch({ spec: {} }, two, [], false).ops).toEqual([{ op: 'add', path: '/spec/affinity', value: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: two.map((t) => ({ matchExpressions: t })) } } } }]);

@@ -140,6 +140,16 @@ describe('decidePod', () => {
     expect(d.containers[0]!.limits.memory).toBe(890 * Mi); // the 2:1 ratio kept
   });
 
+  it('minChange per resource: a move within its band is not made, one beyond it is (hysteresis)', () => {
+    // 8 % down in CPU and in memory (no usage floor in the way).
+    const small = { ...base, target: { cpu: 0.46, memory: 471 * Mi }, usage: {}, nodeFree: { cpu: 8, memory: 8192 * Mi } };
+    const held = decidePod({ ...small, minChange: { cpu: 0.1, memory: 0.05 } });
+    expect(held.kind).toBe('resize');
+    expect(held.containers[0]!.requests).toEqual({ cpu: 0.5, memory: 471 * Mi });
+    expect(decidePod({ ...small, minChange: { cpu: 0.1, memory: 0.1 } }).kind).toBe('none');
+    expect(decidePod({ ...small, minChange: 0.05 }).containers[0]!.requests).toEqual({ cpu: 0.46, memory: 471 * Mi });
+  });
+
   it("with a limit floor (polyarch's rule) a limit is never lowered, rises to the floor, and stays within the max", () => {
     const c: ContainerSizing = { name: 'app', request: { cpu: 0.5, memory: 512 * Mi }, limit: { cpu: 1, memory: 1024 * Mi }, min: {}, max: { cpu: 2, memory: 4096 * Mi } };
     const quiet = { ...base, containers: [c], usage: { memory: 100 * Mi }, nodeFree: { cpu: 8, memory: 8192 * Mi } };

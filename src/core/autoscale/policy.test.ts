@@ -24,6 +24,8 @@ describe('ScalingPolicy', () => {
     expect(bad({ targetRef: { kind: 'Deployment', name: 'w' }, containers: [{ name: 'a', max: { memory: '1Gx' } }] })).toBe('spec.containers.0.max.memory: invalid quantity "1Gx": unknown suffix "Gx"');
     expect(bad({})).toBe('spec.targetRef: give exactly one of targetRef or selector');
     expect(bad({ targetRef: { kind: 'Deployment', name: 'w' }, headroom: 0.1, typo: 1 })).toMatch(/^spec: .*typo/);
+    expect(bad({ targetRef: { kind: 'Deployment', name: 'w' }, minChange: { cpu: 1.5 } })).toMatch(/^spec\.minChange\.cpu: /);
+    expect(bad({ targetRef: { kind: 'Deployment', name: 'w' }, minChange: 0.1 })).toMatch(/^spec\.minChange: /);
   });
 
   it('accepts the example in examples/', () => {
@@ -40,7 +42,7 @@ describe('ScalingPolicy', () => {
     const p = parseScalingPolicy({ spec: { selector: { matchLabels: { a: 'b' } } } });
     if (!p.ok) throw new Error(p.error);
     expect(props['controlledValues']!.enum).toEqual([...CONTROLLED_VALUES]);
-    expect(Object.keys(props).sort()).toEqual(Object.keys({ ...p.value.spec, targetRef: 1, priority: 1, startupBoost: 1, controlledValues: 1 }).sort());
+    expect(Object.keys(props).sort()).toEqual(Object.keys({ ...p.value.spec, targetRef: 1, priority: 1, startupBoost: 1, controlledValues: 1, minChange: 1 }).sort());
     for (const k of ['headroom', 'mode', 'application', 'migrateWhenNodeFull', 'memoryMargin'] as const) expect(props[k]!.default).toEqual(p.value.spec[k]);
   });
 });

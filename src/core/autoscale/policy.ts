@@ -60,6 +60,13 @@ export const scalingPolicySpecSchema = z
     startupBoost: startupBoostSchema.optional(),
     /** How limits move; unset: the autoscaler's default (RaiseOnly). */
     controlledValues: z.enum(CONTROLLED_VALUES).optional(),
+    /**
+     * Hysteresis, per resource: a request moves only when the target differs from it by at
+     * least this share of it (VPA's updater acts only outside its bounds; an in-place resize
+     * costs the kubelet and the API server); unset: the autoscaler's default (cpu 0.1,
+     * memory 0.05). A limit raised to the usage peak is not held back by it.
+     */
+    minChange: z.strictObject({ cpu: z.number().min(0).max(1).optional(), memory: z.number().min(0).max(1).optional() }).optional(),
   })
   .refine((s) => (s.targetRef === undefined) !== (s.selector === undefined), { message: 'give exactly one of targetRef or selector', path: ['targetRef'] });
 
@@ -150,12 +157,26 @@ export function parseScalingPolicy(obj: unknown): ParsedPolicy {
   };
 }
 
+export interface ContainerBounds {
+  readonly min: ResourceAmounts;
+  readonly max: ResourceAmounts;
+}
+
+/** Bounds per spec object and container name: every pod of a policy asks every round, the answer only changes with the spec. */
+const boundsMemo = new WeakMap<ScalingPolicySpec, Map<string, ContainerBounds>>();
+
 /** Per-container bounds in base units (cores, bytes); a container without an entry takes the `*` entry. */
-export function containerBounds(spec: ScalingPolicySpec, container: string): { min: ResourceAmounts; max: ResourceAmounts } {
-  const e = spec.containers.find((c) => c.name === container) ?? spec.containers.find((c) => c.name === '*');
-  const conv = (b: { cpu?: string | number | undefined; memory?: string | number | undefined } | undefined): ResourceAmounts => ({
-    ...(b?.cpu !== undefined ? { cpu: amountOf(b.cpu) ?? 0 } : {}),
-    ...(b?.memory !== undefined ? { memory: amountOf(b.memory) ?? 0 } : {}),
-  });
-  return { min: conv(e?.min), max: conv(e?.max) };
+export function containerBounds(spec: ScalingPolicySpec, container: string): ContainerBounds {
+  let byName = boundsMemo.get(spec);
+  if (!byName) boundsMemo.set(spec, (byName = new Map()));
+  let b = byName.get(container);
+  if (!b) {
+    const e = spec.containers.find((c) => c.name === container) ?? spec.containers.find((c) => c.name === '*');
+    const conv = (x: { cpu?: string | number | undefined; memory?: string | number | undefined } | undefined): ResourceAmounts => ({
+      ...(x?.cpu !== undefined ? { cpu: amountOf(x.cpu) ?? 0 } : {}),
+      ...(x?.memory !== undefined ? { memory: amountOf(x.memory) ?? 0 } : {}),
+    });
+    byName.set(container, (b = Object.freeze({ min: Object.freeze(conv(e?.min)), max: Object.freeze(conv(e?.max)) })));
+  }
+  return b;
 }

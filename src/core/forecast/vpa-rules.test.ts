@@ -115,7 +115,7 @@ describe('VpaRecommender (model/container.go)', () => {
     r.addMemory(0, 2e9);
     expect(r.recordOom(1, 1e9)).toBe(true); // used = the 2 GB peak: 2.4 GB
     near(r.target()!.memory, 2.4e9 * 1.15);
-    expect(r.recordOom(-5 * DAY, 1e9)).toBe(false); // older than an interval before the last sample
+    expect(r.recordOom(-5 * DAY, 1e9)).toBe(false); // before the current interval (from 0) starts
   });
 
   it('intervals: a sample at or after the window end opens the interval holding it', () => {

@@ -85,6 +85,12 @@ export class DecayingHistogram {
     const sub = (x: number): number => (x - w < eps ? 0 : x - w);
     this.total = sub(this.total);
     this.weights[b] = sub(this.weights[b]!);
+    this.updateMinAndMaxBucket();
+  }
+
+  /** After weights went down: the min and max buckets step past buckets now below epsilon (histogram.go). */
+  private updateMinAndMaxBucket(): void {
+    const eps = this.options.epsilon;
     const last = this.options.numBuckets - 1;
     while (this.weights[this.minBucket]! < eps && this.minBucket < last) this.minBucket++;
     while (this.weights[this.maxBucket]! < eps && this.maxBucket > 0) this.maxBucket--;
@@ -114,6 +120,8 @@ export class DecayingHistogram {
     for (let i = 0; i < this.weights.length; i++) this.weights[i] = this.weights[i]! * scale;
     this.total *= scale;
     this.referenceMs = next;
+    // Old samples may now weigh less than epsilon (histogram.go's scale does the same).
+    this.updateMinAndMaxBucket();
   }
 }
 
@@ -202,9 +210,13 @@ export class VpaRecommender {
     return true;
   }
 
-  /** An OOM kill at `ms` of a container whose memory request was `requestBytes`. */
+  /**
+   * An OOM kill at `ms` of a container whose memory request was `requestBytes`. Dropped when
+   * it is older than the current aggregation interval's start (RecordOOM: before
+   * WindowEnd - interval), since it would be counted in that interval's peak.
+   */
   recordOom(ms: number, requestBytes: number): boolean {
-    if (ms < this.lastMemMs - this.c.memoryAggregationIntervalMs) return false;
+    if (this.windowEnd !== undefined && ms < this.windowEnd - this.c.memoryAggregationIntervalMs) return false;
     return this.addMemory(ms, oomBump(Math.max(requestBytes, this.memoryPeak), this.c), true);
   }
 

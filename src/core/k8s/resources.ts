@@ -183,14 +183,35 @@ export interface ResourceTotals {
   pods: number;
 }
 
+/**
+ * podRequestAmounts per pod spec object (the answer depends on the spec alone): the API
+ * server's store, the autoscaler and the kubelet of the simulator ask of the same spec
+ * object until a resize replaces it, 100,000 pods every round. Frozen: shared by all.
+ */
+const requestAmountsMemo = new WeakMap<Pod['spec'], Readonly<ResourceTotals>>();
+
 /** The pod's effective requests (as the NodeResourcesFit filter counts them); zero when they do not parse (admission refuses such a pod). */
-export function podRequestAmounts(pod: Pod): ResourceTotals {
-  const r = effective(pod, false);
-  return r.ok ? { cpu: r.value.milliCPU, mem: r.value.memory, pods: 1 } : { cpu: 0, mem: 0, pods: 1 };
+export function podRequestAmounts(pod: Pod): Readonly<ResourceTotals> {
+  let a = requestAmountsMemo.get(pod.spec);
+  if (!a) {
+    const r = effective(pod, false);
+    a = Object.freeze(r.ok ? { cpu: r.value.milliCPU, mem: r.value.memory, pods: 1 } : { cpu: 0, mem: 0, pods: 1 });
+    requestAmountsMemo.set(pod.spec, a);
+  }
+  return a;
 }
 
+type NodeRoom = { readonly status?: { readonly allocatable?: ResourceList | null; readonly capacity?: ResourceList | null } | null };
+/** allocatableAmounts per node object (every resize and every autoscaler round asks of the same nodes). Frozen: shared by all. */
+const allocatableMemo = new WeakMap<NodeRoom, Readonly<ResourceTotals>>();
+
 /** A node's allocatable (falling back to capacity) and pod limit; zero when it does not parse. */
-export function allocatableAmounts(node: { readonly status?: { readonly allocatable?: ResourceList | null; readonly capacity?: ResourceList | null } | null }): ResourceTotals {
-  const a = nodeAllocatable(node);
-  return a.ok ? { cpu: a.value.resources.milliCPU, mem: a.value.resources.memory, pods: a.value.pods } : { cpu: 0, mem: 0, pods: 0 };
+export function allocatableAmounts(node: NodeRoom): Readonly<ResourceTotals> {
+  let r = allocatableMemo.get(node);
+  if (!r) {
+    const a = nodeAllocatable(node);
+    r = Object.freeze(a.ok ? { cpu: a.value.resources.milliCPU, mem: a.value.resources.memory, pods: a.value.pods } : { cpu: 0, mem: 0, pods: 0 });
+    allocatableMemo.set(node, r);
+  }
+  return r;
 }

@@ -13,7 +13,8 @@ export interface FilterPlugin {
    * True when the verdict reads the node's running totals (requests, pod count, host
    * ports); otherwise it reads only what the node was created with (labels, taints,
    * platform, allocatable, images, conditions), so the placement index computes it once
-   * per group of such nodes (placement-index.ts).
+   * per group of such nodes (placement-index.ts). Either way it reads nothing else (not
+   * the node's name): the index gives one verdict to a group's empty nodes.
    */
   readonly dynamic?: boolean;
   /** SUCCESS when the pod may run on the node; otherwise why not. Must not mutate anything. */
