@@ -144,3 +144,17 @@ describe('NodeAffinity score', () => {
     expect(scores(preferredNodeAffinity, pod, nodes)).toEqual([100, 75, 0]);
   });
 });
+
+describe('image scores called on a node without a platform (NodePlatform refuses it before any score runs)', () => {
+  it('ImageLocality gives 0 and ImageVariant the maximum, whatever images the node holds', () => {
+    const MB = 1024 * 1024;
+    const lookup = makeImages({ 'shop/a:1': ['linux/amd64'] });
+    const bare = makeNode('bare').nodeInfoOnly('').image(['docker.io/shop/a:1'], 1000 * MB).build();
+    const withPlatform = makeNode('n').image(['docker.io/shop/a:1'], 1000 * MB).build();
+    const pod = makePod().image('shop/a:1').build();
+    // The same image on a node with a platform scores (the case differs only by the platform):
+    // both nodes hold it, so the spread is 2/2 and 1000Mi reaches the threshold: 100.
+    expect(scores(imageLocality, pod, [withPlatform, bare], lookup)).toEqual([100, 0]);
+    expect(scores(imageVariant, pod, [bare], lookup)).toEqual([100]);
+  });
+});
