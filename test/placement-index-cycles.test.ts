@@ -165,6 +165,35 @@ describe('totals summed as the scan sums them', () => {
   });
 });
 
+describe('tied units whose totals are equal but whose scores differ', () => {
+  // Two per-group scores that trade places between amd64 and arm64: every node totals 10, so
+  // every unit ties; the chosen node's line must carry its own group's breakdown (A=10 on
+  // amd64, B=10 on arm64), as the scan gives it.
+  const byArch = (name: string, arch: string): ScorePlugin => ({ name, integral: true, score: (_p, n) => (n.platform?.architecture === arch ? 10 : 0) });
+  const f = custom(fw.filters, [{ plugin: byArch('A', 'amd64'), weight: 1 }, { plugin: byArch('B', 'arm64'), weight: 1 }], 3);
+  const own = (c: CycleResult): void => {
+    const first = c.candidates[0];
+    const arch = c.node?.platform?.architecture;
+    expect(first?.node).toBe(c.node?.name);
+    expect(first?.scores).toEqual(arch === 'amd64' ? { A: 10, B: 0 } : { A: 0, B: 10 });
+  };
+
+  it('empty nodes of two groups (two units of six), and with a busy node of each group among them', () => {
+    const archs = new Set<string>();
+    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) {
+      const c = twins(pairs).both(f, web, seed);
+      own(c);
+      archs.add(c.node?.platform?.architecture ?? '');
+    }
+    // The draws reached both groups, so a line taken from the wrong unit would have shown.
+    expect([...archs].sort()).toEqual(['amd64', 'arm64']);
+    const t = twins(pairs);
+    t.assume(pod(makePod('x').image('p/multi:1').requests({ cpu: '100m', memory: '100Mi' })), 'k0');
+    t.assume(pod(makePod('y').image('p/multi:1').requests({ cpu: '100m', memory: '100Mi' })), 'k3');
+    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) own(t.both(f, web, seed));
+  });
+});
+
 describe('clusters where nothing fits', () => {
   it('every group refused by a non-dynamic filter: each node counted once, no candidate', () => {
     const c = twins(mixed).both(fw, pod(makePod('amd').image('p/amd:1').nodeSelector({ 'kubernetes.io/hostname': 'nowhere' })));
