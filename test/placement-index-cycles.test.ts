@@ -194,6 +194,40 @@ describe('tied units whose totals are equal but whose scores differ', () => {
   });
 });
 
+describe('busy nodes in the group bookkeeping', () => {
+  it('a group with more busy nodes than its first buffer holds (the list grows), then emptied again', () => {
+    const nodes = Array.from({ length: 9 }, (_, i) => node(`b${i}`));
+    const t = twins(nodes);
+    const small = (i: number): PodInfo => pod(makePod(`s${i}`).image('p/multi:1').requests({ cpu: `${100 * (i + 1)}m`, memory: '100Mi' }));
+    for (let i = 0; i < 8; i++) {
+      t.assume(small(i), `b${i}`);
+      t.both(fw, web, i);
+    }
+    for (let i = 0; i < 8; i += 2) {
+      for (const s of [t.snap, t.twin]) expect(s.forget(`default/s${i}`)).toBe(true);
+      t.both(fw, web, i);
+    }
+  });
+
+  it('the last group moving into a removed group\'s slot takes its busy nodes along', () => {
+    // Groups in order: x (amd64, alone), arm64, loong64 (last, with busy nodes). x becomes arm64:
+    // its group goes and loong64 takes its slot; its busy nodes must be found there when they empty.
+    const t = twins([node('x'), node('r0', 'arm64'), node('r1', 'arm64'), node('l0', 'loong64'), node('l1', 'loong64'), node('l2', 'loong64')]);
+    const loong = (name: string): PodInfo => pod(makePod(name).image('p/loong:1').requests({ cpu: '200m', memory: '100Mi' }));
+    t.assume(loong('u0'), 'l0');
+    t.assume(loong('u1'), 'l2');
+    expect(t.both(fw, loong('probe')).feasible).toBe(3);
+    for (const s of [t.snap, t.twin]) s.setNode(node('x', 'arm64'));
+    expect(placementIndex(t.snap).shape).toEqual({ groups: 2 });
+    expect(t.both(fw, loong('probe')).feasible).toBe(3);
+    for (const s of [t.snap, t.twin]) expect(s.forget('default/u0')).toBe(true);
+    t.assume(loong('u2'), 'l1');
+    for (const seed of [1, 2, 3]) t.both(fw, loong('probe'), seed);
+    for (const s of [t.snap, t.twin]) expect(s.forget('default/u1')).toBe(true);
+    for (const seed of [1, 2, 3]) t.both(fw, loong('probe'), seed);
+  });
+});
+
 describe('clusters where nothing fits', () => {
   it('every group refused by a non-dynamic filter: each node counted once, no candidate', () => {
     const c = twins(mixed).both(fw, pod(makePod('amd').image('p/amd:1').nodeSelector({ 'kubernetes.io/hostname': 'nowhere' })));
