@@ -194,6 +194,21 @@ describe('tied units whose totals are equal but whose scores differ', () => {
   });
 });
 
+describe('the exact integer sum is taken only when every term is a small integer', () => {
+  it('a per-group score is checked, not taken at its word: 0.3 + 0.6 + 0.1 summed in the framework\'s order', () => {
+    // Summed per-group terms first (0.3 + 0.1) and then the per-unit one, the total would be 1;
+    // in the framework's order, as the scan sums, it is 0.9999999999999999.
+    const f = custom(fw.filters, [
+      { plugin: fixedScore('A', 0.3, false, true), weight: 1 },
+      { plugin: fixedScore('B', 0.6, true, true), weight: 1 },
+      { plugin: fixedScore('C', 0.1, false, true), weight: 1 },
+    ], 3);
+    const c = twins(pairs).both(f, web);
+    expect(c.candidates[0]?.total).toBe(((0 + 0.3) + 0.6) + 0.1);
+    expect(c.candidates[0]?.total).not.toBe(1);
+  });
+});
+
 describe('busy nodes in the group bookkeeping', () => {
   it('a group with more busy nodes than its first buffer holds (the list grows), then emptied again', () => {
     const nodes = Array.from({ length: 9 }, (_, i) => node(`b${i}`));
