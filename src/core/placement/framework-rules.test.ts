@@ -60,6 +60,25 @@ describe('partial scans', () => {
     expect(picks).toEqual(['n60', 'n160', 'n60']);
   });
 
+  it('ties of a scan that wrapped around are drawn in position order, not evaluation order', () => {
+    // 120 alike nodes at 50 %: 100 examined a cycle. The second starts at n100 and wraps: it
+    // examines n100..n119 then n0..n79, all tied. The tie rule counts them in position order
+    // (n0..n79, n100..n119), so the k-th drawn is n<k> below 80 and n<k + 20> above.
+    const nodes = Array.from({ length: 120 }, (_, i) => makeNode(`n${i}`).build());
+    const snap = snapshotOf(nodes);
+    const f = fw({ percentageOfNodesToScore: 50 });
+    const pod = prepared(makePod().build());
+    expect(runCycle(f, snap, pod, createRng(1)).evaluated).toBe(100);
+    expect(f.nextStartIndex).toBe(100);
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const k = createRng(seed).int(100);
+      const g: Framework = { ...f, nextStartIndex: 100 };
+      const r = runCycle(g, snap, pod, createRng(seed));
+      expect(r.evaluated).toBe(100);
+      expect(r.node?.name).toBe(`n${k < 80 ? k : k + 20}`);
+    }
+  });
+
   it('an empty cluster has nothing to examine', () => {
     const f = fw();
     const r = runCycle(f, snapshotOf([]), prepared(makePod().build()), createRng(1));
