@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { makeImages, makeNode, makePod, prepared, snapshotOf } from '../../../test/builders/index.ts';
 import { createFramework, evaluateNodes, feasibleNodesToFind, runCycle, type Framework, type PlacementPolicy } from './framework.ts';
 import { createRng } from '../rng.ts';
+import { placementIndex } from './placement-index.ts';
 
 const fw = (policy: PlacementPolicy = {}): Framework => {
   const r = createFramework(policy);
@@ -77,6 +78,18 @@ describe('partial scans', () => {
       expect(r.evaluated).toBe(100);
       expect(r.node?.name).toBe(`n${k < 80 ? k : k + 20}`);
     }
+  });
+
+  it('a cycle the placement index declines (200 nodes, a dynamic filter first) is scanned node by node', () => {
+    const nodes = Array.from({ length: 200 }, (_, i) => makeNode(`n${i}`).allocatable({ cpu: i === 150 ? '64' : '2', memory: '64Gi' }).build());
+    const base = fw({ weights: { BalancedAllocation: 0 } });
+    const fit = base.filters.find((f) => f.name === 'NodeResourcesFit');
+    if (!fit) throw new Error('no NodeResourcesFit filter');
+    const declined: Framework = { ...base, filters: [fit, ...base.filters.filter((f) => f !== fit)], scratch: [] };
+    const pod = prepared(makePod().requests({ cpu: '1' }).build());
+    expect(placementIndex(snapshotOf(nodes)).cycle(declined, pod, createRng(1))).toBeUndefined();
+    const r = runCycle(declined, snapshotOf(nodes), pod, createRng(1));
+    expect([r.node?.name, r.evaluated, r.feasible]).toEqual(['n150', 200, 200]);
   });
 
   it('an empty cluster has nothing to examine', () => {
