@@ -203,7 +203,7 @@ export class Actuator {
         ...(limitFloor ? { limitFloor } : {}),
         controlledValues,
       };
-      recommendation ??= decidePod({ ...base, nodeFree: { cpu: Infinity, memory: Infinity }, resize: { kind: 'none' }, allowRestart: true, minChange: 0 }).containers.map((c) => ({
+      recommendation ??= decidePod({ ...base, nodeFree: { cpu: Infinity, memory: Infinity }, resize: { kind: 'none' }, allowRestart: true, minChange: { cpu: 0, memory: 0 } }).containers.map((c) => ({
         container: c.name,
         requests: { cpu: formatCpu(Math.round(c.requests.cpu * 1000)), memory: formatMemory(c.requests.memory) },
         ...(c.limits.cpu !== undefined || c.limits.memory !== undefined

@@ -43,7 +43,7 @@ const input: fc.Arbitrary<PodDecisionInput> = fc
     memoryMargin: x.margin,
     nodeFree: { cpu: x.freeCpu / 1000, memory: x.freeMem * Mi },
     resize: { kind: 'none' } as const,
-    minChange: x.minChange,
+    minChange: { cpu: x.minChange, memory: x.minChange },
     allowRestart: true,
   }));
 
@@ -127,7 +127,7 @@ describe('decidePod', () => {
     memoryMargin: 0.1,
     nodeFree: { cpu: 0.2, memory: 4096 * Mi },
     resize: { kind: 'none' },
-    minChange: 0.05,
+    minChange: { cpu: 0.05, memory: 0.05 },
     allowRestart: true,
   };
 
@@ -147,7 +147,7 @@ describe('decidePod', () => {
     expect(held.kind).toBe('resize');
     expect(held.containers[0]!.requests).toEqual({ cpu: 0.5, memory: 471 * Mi });
     expect(decidePod({ ...small, minChange: { cpu: 0.1, memory: 0.1 } }).kind).toBe('none');
-    expect(decidePod({ ...small, minChange: 0.05 }).containers[0]!.requests).toEqual({ cpu: 0.46, memory: 471 * Mi });
+    expect(decidePod({ ...small, minChange: { cpu: 0.05, memory: 0.05 } }).containers[0]!.requests).toEqual({ cpu: 0.46, memory: 471 * Mi });
   });
 
   it("with a limit floor (polyarch's rule) a limit is never lowered, rises to the floor, and stays within the max", () => {
@@ -209,7 +209,7 @@ describe('decidePod', () => {
     // 6% more CPU goes; memory's 3% still does not.
     expect(decidePod({ ...roomy, target: { cpu: 0.53, memory: 497 * Mi } })).toMatchObject({ kind: 'resize', containers: [{ requests: { cpu: 0.53, memory: 512 * Mi } }] });
     // With minChange 0 every change goes.
-    expect(decidePod({ ...roomy, minChange: 0, target: { cpu: 0.52, memory: 497 * Mi } }).containers[0]!.requests).toEqual({ cpu: 0.52, memory: 497 * Mi });
+    expect(decidePod({ ...roomy, minChange: { cpu: 0, memory: 0 }, target: { cpu: 0.52, memory: 497 * Mi } }).containers[0]!.requests).toEqual({ cpu: 0.52, memory: 497 * Mi });
   });
 
   it('splits the pod target over the containers in proportion to their requests', () => {

@@ -53,8 +53,8 @@ export interface PodDecisionInput {
   /** Node allocatable minus the requests of the other pods on it. */
   readonly nodeFree: Amount2;
   readonly resize: ResizeState;
-  /** Changes smaller than this share of the current request are skipped (no churn): one share, or one per resource. */
-  readonly minChange: number | { readonly cpu: number; readonly memory: number };
+  /** Changes smaller than this share of the current request are skipped (no churn), per resource. */
+  readonly minChange: { readonly cpu: number; readonly memory: number };
   /** Whether a change of a resource whose resizePolicy says RestartContainer may go ahead. */
   readonly allowRestart: boolean;
   /**
@@ -153,8 +153,7 @@ export function decidePod(input: PodDecisionInput): PodDecision {
         total = want.reduce((s, v) => s + v, 0);
       }
     }
-    const band = typeof input.minChange === 'number' ? input.minChange : input.minChange[r];
-    if (Math.abs(total - cur) < band * cur) continue;
+    if (Math.abs(total - cur) < input.minChange[r] * cur) continue;
     if (total > cur && total - cur > input.nodeFree[r] + 1e-9) {
       nodeFull = true;
       notes.push({ reason: 'NodeFull', resource: r, message: `the node has ${fmt(r, Math.max(0, input.nodeFree[r]))} ${r} free, the increase needs ${fmt(r, total - cur)}` });
