@@ -18,8 +18,14 @@
  * the CPU milliseconds per pod of the client (this process) and of the server's process;
  * the median round of each placement of the server is printed with the load average.
  *
+ * Every phase first does the same work on WARMUP other pods of the same server, with a
+ * KubeCluster of its own stopped before the measured window (its events written), so both
+ * processes measure warm code: the server's process is new in every phase, and a 1,000-pod
+ * window (about a second) measured before the JIT compilers have done their work charges
+ * the start-up of each code path (the patch path, run for 13% of the pods, most of all).
+ *
  * Default: 1,000 pods on 100 nodes, 3 rounds; BENCH_FULL=1: 10,000 pods on 1,000 nodes;
- * BENCH_ROUNDS=N. BENCH_ONLY=api: only the API ratio; BENCH_ONLY=loss: only the node loss.
+ * BENCH_ROUNDS=N; BENCH_WARMUP=N pods bound before each measured phase (default as many as measured). BENCH_ONLY=api: only the API ratio; BENCH_ONLY=loss: only the node loss.
  * BENCH_API_PARTS=1: also bindings with the informers and events but no decision (see
  * plainBindings), to split polyarch's cost. BENCH_CPU_PROF=DIR: a CPU profile of each measured phase, of the client and of the
  * server's own process (bench/support/profile.ts).
@@ -49,6 +55,9 @@ const FULL = process.env['BENCH_FULL'] === '1';
 const NODES = FULL ? 1_000 : 100;
 const PODS = FULL ? 10_000 : 1_000;
 const LOST_PODS = FULL ? 100 : 20;
+const WARMUP = Number(process.env['BENCH_WARMUP'] ?? PODS);
+/** The warm-up pods' scheduler (the measured pods name `polyarch`). */
+const WARMUP_SCHEDULER = 'polyarch-warmup';
 const ARCHES = ['amd64', 'arm64', 'loong64', 'riscv64'];
 const IMAGES = ['registry.example/shop/web:1.4', 'registry.example/tools/agent:2.0', 'registry.example/legacy/report:7'];
 const CATALOG = [
@@ -82,10 +91,16 @@ function pod(i: number, image = IMAGES[i % 3 === 2 ? 2 : i % 5 === 1 ? 1 : 0] ??
   };
 }
 
-function scheduler(cluster: Cluster): Scheduler {
+/** A warm-up pod: the same as pod(i), named w*, for the warm-up's scheduler. */
+function warmupPod(i: number): KubeObject {
+  const p = pod(i);
+  return { ...p, metadata: { ...p.metadata, name: `w${String(i).padStart(5, '0')}` }, spec: { ...p.spec, schedulerName: WARMUP_SCHEDULER } };
+}
+
+function scheduler(cluster: Cluster, schedulerName?: string): Scheduler {
   const fw = createFramework({ percentageOfNodesToScore: 0 });
   if (!fw.ok) throw new Error(fw.error);
-  return new Scheduler({ cluster, resolver: new ImageLookupService({ source: new SimRegistry(CATALOG as never), clock: systemClock }), framework: fw.value, rng: createRng(1), clock: systemClock, log: silentLogger, bindConcurrency: 32 });
+  return new Scheduler({ cluster, resolver: new ImageLookupService({ source: new SimRegistry(CATALOG as never), clock: systemClock }), framework: fw.value, rng: createRng(1), clock: systemClock, log: silentLogger, bindConcurrency: 32, ...(schedulerName ? { schedulerName } : {}) });
 }
 
 async function until(check: () => boolean | Promise<boolean>, ms: number, what = 'a condition'): Promise<void> {
@@ -178,9 +193,38 @@ async function startServer(where: Where, options: FakeApiServerOptions): Promise
 }
 
 async function seeded(where: Where, options: FakeApiServerOptions = {}): Promise<BenchServer> {
-  const server = await startServer(where, { historyLimit: 10 * PODS + 10_000, ...options });
-  await server.seed([...Array.from({ length: NODES }, (_, i) => node(i)), ...Array.from({ length: PODS }, (_, i) => pod(i))]);
+  const server = await startServer(where, { historyLimit: 10 * (PODS + WARMUP) + 10_000, ...options });
+  await server.seed([
+    ...Array.from({ length: NODES }, (_, i) => node(i)),
+    ...Array.from({ length: WARMUP }, (_, i) => warmupPod(i)),
+    ...Array.from({ length: PODS }, (_, i) => pod(i)),
+  ]);
   return server;
+}
+
+/**
+ * The warm-up of a phase: `work` on a KubeCluster of its own (informers started when
+ * `informers`), stopped before the measured window starts, which writes the events it
+ * still had queued.
+ */
+async function warmUp(server: BenchServer, informers: boolean, work: (cluster: KubeCluster) => Promise<void>): Promise<void> {
+  if (WARMUP === 0) return;
+  const cluster = new KubeCluster({ kc: server.kc, clock: systemClock, log: silentLogger });
+  if (informers) await cluster.start();
+  await work(cluster);
+  await cluster.stop();
+}
+
+/** A scheduler for the pods of `schedulerName` (default polyarch), run until `count` of them are bound or refused. */
+async function scheduleAll(cluster: KubeCluster, count: number, schedulerName?: string): Promise<Scheduler> {
+  const s = scheduler(cluster, schedulerName);
+  const ac = new AbortController();
+  const running = s.run(ac.signal);
+  // Every pod is bound, or (the single-arch images on other nodes being full) refused.
+  await until(() => s.stats.scheduled + s.queue.counts().unschedulable >= count, 600_000);
+  ac.abort();
+  await running;
+  return s;
 }
 
 interface Timed {
@@ -210,18 +254,13 @@ async function timer(server: BenchServer, name: string): Promise<() => Promise<T
 /** polyarch over HTTP: pending pods until all are bound. */
 async function throughApi(where: Where): Promise<Timed & { requestsPerPod: number; criticalPerPod: number; eventsPerPod: number; bound: number }> {
   const server = await seeded(where, { bookmarkIntervalMs: 60_000 });
+  await warmUp(server, true, (cluster) => scheduleAll(cluster, WARMUP, WARMUP_SCHEDULER).then(() => undefined));
   const cluster = new KubeCluster({ kc: server.kc, clock: systemClock, log: silentLogger });
   await cluster.start();
   const before = await server.served();
-  const s = scheduler(cluster);
-  const ac = new AbortController();
   const elapsed = await timer(server, `polyarch-${where.replace(' ', '-')}`);
-  const running = s.run(ac.signal);
-  // Every pod is bound, or (the single-arch images on other nodes being full) refused.
-  await until(() => s.stats.scheduled + s.queue.counts().unschedulable >= PODS, 600_000);
+  const s = await scheduleAll(cluster, PODS);
   const time = await elapsed();
-  ac.abort();
-  await running;
   const bound = s.stats.scheduled;
   await cluster.stop(); // writes the events still queued
   const made = (await server.requests(before)).filter((r) => !r.watch);
@@ -257,23 +296,29 @@ async function throughSim(): Promise<{ seconds: number; bound: number }> {
  */
 async function plainBindings(where: Where, withTraffic = false): Promise<Timed> {
   const server = await seeded(where, { bookmarkIntervalMs: 60_000 });
+  await warmUp(server, withTraffic, (cluster) => bindAll(cluster, 'w', WARMUP, withTraffic));
   const cluster = new KubeCluster({ kc: server.kc, clock: systemClock, log: silentLogger });
   if (withTraffic) await cluster.start();
-  let next = 0;
   const elapsed = await timer(server, `plain${withTraffic ? '-traffic' : ''}-${where.replace(' ', '-')}`);
+  await bindAll(cluster, 'p', PODS, withTraffic);
+  const time = await elapsed();
+  await cluster.stop();
+  await server.close();
+  return time;
+}
+
+/** Binds the pods PREFIX00000.. (count of them) round robin on the nodes, 32 at a time; `withTraffic`: one Scheduled event per pod too. */
+async function bindAll(cluster: KubeCluster, prefix: string, count: number, withTraffic: boolean): Promise<void> {
+  let next = 0;
   await Promise.all(Array.from({ length: 32 }, async () => {
-    for (let i = next++; i < PODS; i = next++) {
-      const name = `p${String(i).padStart(5, '0')}`;
+    for (let i = next++; i < count; i = next++) {
+      const name = `${prefix}${String(i).padStart(5, '0')}`;
       const node = `n${String(i % NODES).padStart(4, '0')}`;
       const r = await cluster.bindPod({ namespace: 'default', name }, node);
       if (!r.ok) throw new Error(`benchmark: plain binding failed: ${r.error.message}`);
       if (withTraffic) await cluster.recordEvent({ involved: { kind: 'Pod', namespace: 'default', name }, type: 'Normal', reason: 'Scheduled', message: `Successfully assigned default/${name} to ${node}` });
     }
   }));
-  const time = await elapsed();
-  await cluster.stop();
-  await server.close();
-  return time;
 }
 
 interface Round {
