@@ -98,6 +98,16 @@ describe('ImageLookupService', () => {
     expect(lookup('Not/A:Ref!')?.ok).toBe(false);
   });
 
+  it('normalised: the name the cache keys on, the same however often asked; an invalid reference is undefined every time', () => {
+    const s = new ImageLookupService({ source: source(), clock: clockAt({ now: 0 }) });
+    for (let i = 0; i < 2; i++) {
+      expect(s.normalised('nginx')?.name).toBe('docker.io/library/nginx:latest');
+      expect(s.normalised('reg.example/open/a:1')?.ref).toEqual({ registry: 'reg.example', repository: 'open/a', tag: '1', digest: undefined });
+      expect(s.normalised('Not/A:Ref!')).toBeUndefined();
+      expect(s.cached('Not/A:Ref!')).toMatchObject({ ok: false, error: { kind: 'invalid-reference' } });
+    }
+  });
+
   it('no answer, cached, fresh or peeked, offers a digest for a platform it was seen not to run on', async () => {
     const arm = `sha256:${'a'.repeat(64)}`;
     const amd = `sha256:${'b'.repeat(64)}`;

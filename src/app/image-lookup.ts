@@ -61,6 +61,8 @@ export interface ImageLookupOptions {
 
 export type ImagesResult = { ok: true; value: ResolvedImage[] } | { ok: false; error: ResolveError & { image: string } };
 
+const PARSED_MAX = 4096;
+
 type Parsed = { ok: true; ref: ImageReference; name: string } | { ok: false; result: ResolveResult };
 
 /** The resolved images of a pod as S2's lookup reads them: reference -> its platforms. */
@@ -72,6 +74,8 @@ export class ImageLookupService {
   private readonly answers: TtlCache<ResolveResult>;
   private readonly flight = new SingleFlight<ResolveResult>();
   private readonly bad = new BadPlatformIndex();
+  /** References as parsed (a pod names few distinct images, asked about for every pod); emptied at PARSED_MAX. */
+  private readonly parsed = new Map<string, Parsed>();
   private readonly o: Required<Omit<ImageLookupOptions, 'pullSecrets'>> & Pick<ImageLookupOptions, 'pullSecrets'>;
 
   constructor(options: ImageLookupOptions) {
@@ -131,10 +135,22 @@ export class ImageLookupService {
     return this.o.pullSecrets ? this.o.pullSecrets(pod) : [];
   }
 
+  /** A reference parsed and normalised (the name the cache keys on); undefined when it does not parse. */
+  normalised(reference: string): { readonly ref: ImageReference; readonly name: string } | undefined {
+    const p = this.parse(reference);
+    return p.ok ? p : undefined;
+  }
+
   private parse(reference: string): Parsed {
+    const known = this.parsed.get(reference);
+    if (known) return known;
     const parsed = parseReference(reference);
-    if (!parsed.ok) return { ok: false, result: { ok: false, error: { kind: 'invalid-reference', message: parsed.error } } };
-    return { ok: true, ref: parsed.value, name: formatReference(parsed.value) };
+    const p: Parsed = parsed.ok
+      ? { ok: true, ref: parsed.value, name: formatReference(parsed.value) }
+      : { ok: false, result: { ok: false, error: { kind: 'invalid-reference', message: parsed.error } } };
+    if (this.parsed.size >= PARSED_MAX) this.parsed.clear();
+    this.parsed.set(reference, p);
+    return p;
   }
 
   private hit(ref: ImageReference, name: string, identity: string): ResolveResult | undefined {

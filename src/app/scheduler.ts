@@ -9,7 +9,6 @@
  * once per simulated minute. The platform-blind baseline is the framework's
  * `kube-scheduler` profile: no image lookup, no patch, only the binding.
  */
-import { formatReference, parseReference } from '../core/image/reference.ts';
 import type { Pod } from '../core/k8s/types.ts';
 import { podKey } from '../core/k8s/types.ts';
 import type { Decision } from '../core/placement/decision.ts';
@@ -388,9 +387,9 @@ export class Scheduler {
     for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
       const original = recorded[c.name] ?? c.image;
       if (!original) continue;
-      const parsed = parseReference(original);
-      if (!parsed.ok) continue; // the placement core names it as an invalid pod
-      const ref = formatReference(parsed.value);
+      const parsed = resolver.normalised(original);
+      if (!parsed) continue; // the placement core names it as an invalid pod
+      const ref = parsed.name;
       const cached = resolver.cached(ref, credentials);
       if (!cached) {
         missing.push(ref);
@@ -400,7 +399,7 @@ export class Scheduler {
       if (cached.ok) out.set(ref, cached);
       else {
         const transient = isTransientImageError(cached.error);
-        failed.push({ image: ref, container: c.name, transient, message: transient ? `cannot reach registry ${parsed.value.registry} for image ${ref}: ${cached.error.message}` : cached.error.message });
+        failed.push({ image: ref, container: c.name, transient, message: transient ? `cannot reach registry ${parsed.ref.registry} for image ${ref}: ${cached.error.message}` : cached.error.message });
       }
     }
     if (missing.length === 0) return { images: out, failed };

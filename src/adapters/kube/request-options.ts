@@ -76,7 +76,8 @@ export function keepAliveAgent(agent: HttpAgent | HttpsAgent): HttpAgent | Https
   const ctor = agent.constructor;
   if (ctor !== HttpAgent && ctor !== HttpsAgent) return agent;
   const options = (agent as unknown as { options: Record<string, unknown> }).options;
-  const key = JSON.stringify([ctor === HttpsAgent ? 'https' : 'http', ...IDENTITY.map((k) => identity(options[k]))]);
+  // Plain http has no identity (the agent below is made without the options).
+  const key = ctor === HttpAgent ? 'http' : JSON.stringify(['https', ...IDENTITY.map((k) => identity(options[k]))]);
   let kept = shared.get(key);
   if (!kept) {
     const own: Record<string, unknown> = {};
