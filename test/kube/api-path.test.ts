@@ -105,6 +105,26 @@ describe('API path', () => {
   });
 });
 
+describe('request deadline', () => {
+  it('a request the server does not answer is given up after the deadline, one started later too', async () => {
+    server = await FakeApiServer.start();
+    server.seed(node('a1', 'amd64'));
+    await server.create(barePod('p', { app: WEB }));
+    await server.create(barePod('q', { app: WEB }));
+    // The server answers nothing for a minute; the client's deadline is 300 ms, no retry.
+    server.faults.setLatency(60_000);
+    const cluster = new KubeCluster({ kc: server.kubeConfig(), clock: systemClock, log: silentLogger, requestTimeoutMs: 300, writeRetries: 0 });
+    const first = cluster.bindPod({ namespace: 'default', name: 'p' }, 'a1');
+    await new Promise((r) => setTimeout(r, 1_100)); // a later deadline slot (they are 1 s wide)
+    const second = cluster.bindPod({ namespace: 'default', name: 'q' }, 'a1');
+    for (const r of [await first, await second]) {
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.error.kind).toBe('unavailable');
+    }
+    server.faults.clear();
+  }, 15_000);
+});
+
 describe('event recorder', () => {
   const target = (name: string) => ({ kind: 'Pod', namespace: 'default', name });
   const recorder = (s: FakeApiServer, opts: Partial<ConstructorParameters<typeof EventRecorder>[1]> = {}) =>
