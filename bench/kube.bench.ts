@@ -22,7 +22,7 @@
  * KubeCluster of its own stopped before the measured window (its events written), so both
  * processes measure warm code: the server's process is new in every phase, and a 1,000-pod
  * window (about a second) measured before the JIT compilers have done their work charges
- * the start-up of each code path (the patch path, run for 13% of the pods, most of all).
+ * the start-up of each code path (the patch path, run for 13% of the pods, is cold longest).
  *
  * Default: 1,000 pods on 100 nodes, 3 rounds; BENCH_FULL=1: 10,000 pods on 1,000 nodes;
  * BENCH_ROUNDS=N; BENCH_WARMUP=N pods bound before each measured phase (default as many as measured). BENCH_ONLY=api: only the API ratio; BENCH_ONLY=loss: only the node loss.
