@@ -83,6 +83,9 @@ interface State {
 
 const LOG_KEEP = 20_000;
 
+/** The sequence number in a uid this cluster gave (`uid-N`, from the one counter createPod draws from). */
+const uidSeq = (p: Pod): number => Number(p.metadata.uid?.slice(4) ?? 0);
+
 function copyState(s: State): State {
   const podsByNode = new Map<string, Set<string>>();
   for (const [k, v] of s.podsByNode) podsByNode.set(k, new Set(v));
@@ -463,6 +466,9 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
       if (filter.labelSelector && !labelsMatch(filter.labelSelector, p.metadata.labels)) continue;
       out.push(p);
     }
+    // One node's pods in the order of the whole list (creation order: the pods map's, and
+    // the uids' sequence), as a filter of it would give them.
+    if (filter.nodeName) out.sort((a, b) => uidSeq(a) - uidSeq(b));
     return out;
   }
 
