@@ -19,7 +19,8 @@ export interface Usage {
 /** Replicas are shifted by up to this many minutes against each other. */
 const MAX_SHIFT = 30;
 
-interface Profile {
+/** A workload's usage, minute by minute (UsageModel.profileOf). */
+export interface Profile {
   readonly cpu: Float32Array;
   readonly mem: Float32Array;
   readonly net: Float32Array;
@@ -82,7 +83,16 @@ export class UsageModel {
    * its requests (cpu) and 60 % (memory), steadily.
    */
   at(workload: string, shift: number, minute: number, out: Usage, requestCpu: number, requestMem: number): Usage {
-    const p = this.profiles.get(workload);
+    return this.fill(this.profiles.get(workload), shift, minute, out, requestCpu, requestMem);
+  }
+
+  /** A workload's profile, undefined when it has no source: looked up once per pod, not once per minute. */
+  profileOf(workload: string): Profile | undefined {
+    return this.profiles.get(workload);
+  }
+
+  /** `at` with the profile looked up already. */
+  fill(p: Profile | undefined, shift: number, minute: number, out: Usage, requestCpu: number, requestMem: number): Usage {
     if (!p) {
       out.cpu = requestCpu * 0.5;
       out.mem = requestMem * 0.6;
