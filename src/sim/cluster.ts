@@ -153,9 +153,12 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
     const s = this.s;
     s.version++;
     s.log.push(namespace === undefined ? { type, kind, name, version: s.version } : { type, kind, namespace, name, version: s.version });
-    if (s.log.length > LOG_KEEP * 2) {
-      s.logStart += s.log.length - LOG_KEEP;
-      s.log = s.log.slice(-LOG_KEEP);
+    // Kept: at least one change per pod, so a minute in which every pod changes (an
+    // autoscaler round resizing them all) does not expire a follower (a full relist).
+    const keep = Math.max(LOG_KEEP, s.pods.size);
+    if (s.log.length > keep * 2) {
+      s.logStart += s.log.length - keep;
+      s.log = s.log.slice(-keep);
     }
   }
 
@@ -519,7 +522,8 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
     const s = this.s;
     const firstKept = s.log[0]?.version ?? s.version + 1;
     if (since < firstKept - 1 && since < s.version) return { version: s.version, events: [], expired: true };
-    return { version: s.version, events: s.log.filter((e) => e.version > since), expired: false };
+    // Versions are dense (one per change), so the first event after `since` sits at a known offset.
+    return { version: s.version, events: s.log.slice(Math.max(0, since + 1 - firstKept)), expired: false };
   }
 
   // ---- ClusterWriter ---------------------------------------------------------------
