@@ -68,6 +68,8 @@ export interface PodCalc extends Usage {
   pod: Pod;
   /** The spec object the fields below were read from. */
   spec: Pod['spec'] | undefined;
+  /** spec.nodeName ('' while pending). */
+  bound: string;
   app: string;
   shift: number;
   reqCpu: number;
@@ -182,7 +184,7 @@ export class SimKubelet implements MetricsSource {
     if (!c) {
       const app = appOf(pod);
       c = {
-        key, pod, spec: undefined, app, shift: this.usage.shiftFor(pod.metadata.name ?? key),
+        key, pod, spec: undefined, bound: '', app, shift: this.usage.shiftFor(pod.metadata.name ?? key),
         reqCpu: 0, reqMem: 0, limCpu: Infinity, limMem: Infinity, images: [], profile: this.usage.profileOf(app), acc: this.accOf(app),
         rt, node: '', list: undefined, cpu: 0, mem: 0, net: 0, disk: 0,
       };
@@ -192,6 +194,7 @@ export class SimKubelet implements MetricsSource {
     // A status update keeps the spec object: only a new spec (a resize) is read again.
     if (c.spec !== pod.spec) {
       c.spec = pod.spec;
+      c.bound = pod.spec.nodeName ?? '';
       const app = appOf(pod);
       if (app !== c.app) {
         c.app = app;
@@ -243,14 +246,16 @@ export class SimKubelet implements MetricsSource {
     const running = this.runningOn;
     const order = this.nodesThisMinute;
     order.length = 0;
+    // Per pod, only its runtime and the kubelet's record are read (not the pod object) unless it changed.
     for (const rt of this.cluster.runtimes()) {
       const { key, pod } = rt;
-      const nodeName = pod.spec.nodeName;
+      const kept = rt.kubelet;
+      const calc = kept !== undefined && kept.pod === pod ? kept : this.calcFor(rt);
+      const nodeName = calc.bound;
       if (!nodeName) {
         c.pendingMinutes++;
         continue;
       }
-      const calc = this.calcFor(rt);
       switch (rt.state) {
         case 'ContainerCreating': {
           c.downMinutes++;
