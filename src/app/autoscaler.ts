@@ -132,7 +132,8 @@ export class Autoscaler {
         await this.reporter.invalid(p);
       }
     }
-    valid.sort((a, b) => (policyKey(a) < policyKey(b) ? -1 : policyKey(a) > policyKey(b) ? 1 : 0));
+    const keys = new Map(valid.map((p) => [p, policyKey(p)]));
+    valid.sort((a, b) => (keys.get(a)! < keys.get(b)! ? -1 : keys.get(a)! > keys.get(b)! ? 1 : 0));
     for (const p of valid) if (p.spec.mode === 'Off') outcomes.push({ policy: policyKey(p), mode: 'Off', pods: [], reclaims: 0 });
     if (valid.every((p) => p.spec.mode === 'Off')) return { plan: undefined, policies: outcomes };
     const pods = (await this.o.reader.listPods()).filter((p) => p.spec.nodeName && p.status?.phase === 'Running' && !p.metadata.deletionTimestamp)
