@@ -45,10 +45,15 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Runs `polyarch serve ARGS` until it exits (the test's timeout bounds the wait). */
+/**
+ * Runs `polyarch serve ARGS` until it exits (the test's timeout bounds the wait). A case that
+ * names no --admission-listen gets an ephemeral loopback port: the default (:8443 on every
+ * interface) could be held by another process, and the failure asserted would then be that one.
+ */
 function serve(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  const admission = args.includes('--admission-listen') ? [] : ['--admission-listen', '127.0.0.1:0'];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'serve', ...args, '--log-level', 'error'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'serve', ...args, ...admission, '--log-level', 'error'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
     child.on('error', reject);

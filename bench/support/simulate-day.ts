@@ -11,7 +11,8 @@
  * seconds so far, RSS) and one JSON line of figures at the end.
  *
  * SIM_STRETCH=FROM-TO (simulated minutes) also prints the CPU seconds of minutes FROM..TO-1 (a
- * later stretch, the first minute's placement of every pod left out) and, with SIM_PROFILE=FILE,
+ * later stretch, the first minute's placement of every pod left out), the mean CPU of its minutes
+ * with an autoscaler round and of the others, and, with SIM_PROFILE=FILE,
  * writes the inspector's CPU profile of that stretch (open it in Chrome DevTools).
  */
 import { generateScenario } from '../simulate.bench.ts';
@@ -31,6 +32,7 @@ if (!(nodes! > 0 && pods! > 0 && hours! > 0) || !ALL_STRATEGIES.includes(strateg
   process.stderr.write(`usage: simulate-day.ts NODES PODS HOURS STRATEGY (one of ${ALL_STRATEGIES.join(', ')})\n`);
   process.exit(2);
 }
+const mean = (xs: readonly number[]): number => (xs.length === 0 ? Number.NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
 const cpuS = (): number => {
   const c = process.cpuUsage();
   return (c.user + c.system) / 1e6;
@@ -44,11 +46,19 @@ const profileFile = process.env.SIM_PROFILE;
 const session = stretch && profileFile ? new Session() : undefined;
 let stretchCpu0 = 0;
 let stretchCpu = Number.NaN;
+// CPU of each minute of the stretch, apart for the minutes with an autoscaler round and the others.
+const perMinute = { round: [] as number[], other: [] as number[] };
+let minuteCpu0 = 0;
 const cpu0 = cpuS();
 process.stderr.write(`scenario generated: ${cpu0.toFixed(1)} s cpu, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB\n`);
 const result = await runStrategy(scenario, {
   seed: 1, strategy, ...shared,
   onProgress: (m) => {
+    if (m >= from && m < to) {
+      const now = cpuS();
+      (m > 0 && m % scenario.policy.interval === 0 ? perMinute.round : perMinute.other).push(now - minuteCpu0);
+    }
+    minuteCpu0 = cpuS();
     // onProgress runs after minute m: minute FROM starts after m = FROM - 1.
     if (m === from - 1) {
       if (session) {
@@ -68,7 +78,7 @@ const result = await runStrategy(scenario, {
         });
         session.disconnect();
       }
-      process.stderr.write(`minutes ${from}-${to - 1}: ${stretchCpu.toFixed(2)} s cpu\n`);
+      process.stderr.write(`minutes ${from}-${to - 1}: ${stretchCpu.toFixed(2)} s cpu; a minute with an autoscaler round ${mean(perMinute.round).toFixed(3)} s, without ${mean(perMinute.other).toFixed(3)} s (means)\n`);
     }
     if (m % 60 === 0 || m === 1) process.stderr.write(`minute ${m}/${scenario.durationMinutes}: ${cpuS().toFixed(1)} s cpu, ${((performance.now() - t0) / 1000).toFixed(0)} s wall, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB\n`);
   },
@@ -76,5 +86,5 @@ const result = await runStrategy(scenario, {
 console.log(JSON.stringify({
   scenario: scenario.name, minutes: scenario.durationMinutes, strategy,
   cpuSeconds: +cpuS().toFixed(1), runCpuSeconds: +(cpuS() - cpu0).toFixed(1), wallSeconds: +((performance.now() - t0) / 1000).toFixed(1),
-  maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), ...(stretch ? { stretch: { from, to, cpuSeconds: +stretchCpu.toFixed(2) } } : {}), phaseMs: result.phaseMs, figures: figuresOf(result),
+  maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), ...(stretch ? { stretch: { from, to, cpuSeconds: +stretchCpu.toFixed(2), roundMinuteCpuSeconds: +mean(perMinute.round).toFixed(3), otherMinuteCpuSeconds: +mean(perMinute.other).toFixed(3) } } : {}), phaseMs: result.phaseMs, figures: figuresOf(result),
 }));

@@ -132,12 +132,12 @@ export class Autoscaler {
         await this.reporter.invalid(p);
       }
     }
-    valid.sort((a, b) => (policyKey(a) < policyKey(b) ? -1 : policyKey(a) > policyKey(b) ? 1 : 0));
+    const keys = new Map(valid.map((p) => [p, policyKey(p)]));
+    valid.sort((a, b) => (keys.get(a)! < keys.get(b)! ? -1 : keys.get(a)! > keys.get(b)! ? 1 : 0));
     for (const p of valid) if (p.spec.mode === 'Off') outcomes.push({ policy: policyKey(p), mode: 'Off', pods: [], reclaims: 0 });
     if (valid.every((p) => p.spec.mode === 'Off')) return { plan: undefined, policies: outcomes };
-    const pods = (await this.o.reader.listPods()).filter((p) => p.spec.nodeName && p.status?.phase === 'Running' && !p.metadata.deletionTimestamp)
-      // A pod still under its startup boost is left to autoscaler/startup-boost.ts until it is Ready.
-      .filter((p) => !p.metadata.annotations?.[STARTUP_BOOST_ANNOTATION]);
+    // A pod still under its startup boost is left to autoscaler/startup-boost.ts until it is Ready.
+    const pods = (await this.o.reader.listPods()).filter((p) => p.spec.nodeName && p.status?.phase === 'Running' && !p.metadata.deletionTimestamp && !p.metadata.annotations?.[STARTUP_BOOST_ANNOTATION]);
     const nodes = await this.o.reader.listNodes();
 
     const { selections, taken } = selectPods(valid, pods);

@@ -34,6 +34,7 @@ import { noTelemetry, type Telemetry } from '../ports/telemetry.ts';
 import { knownImages, type ImageLookupService } from './image-lookup.ts';
 import type { Migrator } from './migrator.ts';
 import { runRounds } from './run-loop.ts';
+import { ChangeFollower } from './change-follower.ts';
 
 export interface ExecFormatOptions {
   readonly cluster: Cluster & MigrationStore & Partial<PodLogReader>;
@@ -99,10 +100,18 @@ export class ExecFormatController {
    * every round (100,000 pods every 5 s). Keyed weakly: a replaced status is forgotten.
    */
   private readonly detected = new WeakMap<object, ReturnType<typeof detectExecFormat>>();
+  /**
+   * Bound pods whose status shows something to look at (an exec format error, a container
+   * that exited at once, a status that does not parse), kept from the change feed: a
+   * round with none of them, or only pods already moving, reads no pod at all.
+   */
+  private readonly watched = new Set<string>();
+  private readonly feed: ChangeFollower;
 
   constructor(private readonly o: ExecFormatOptions) {
     this.log = o.log ?? silentLogger;
     this.telemetry = o.telemetry ?? noTelemetry;
+    this.feed = new ChangeFollower(o.cluster);
   }
 
   run(signal: AbortSignal): Promise<void> {
@@ -119,22 +128,39 @@ export class ExecFormatController {
 
     const migrations = await cluster.listMigrations();
     const known = new Set(migrations.map((r) => r.name));
+    const cases: ExecFormatCase[] = [];
+    const resumed: { pod: string; reason: string }[] = [];
+    const changed = await this.feed.next();
+    if (changed.relist) {
+      this.watched.clear();
+      for (const pod of await cluster.listPods()) if (this.worthALook(pod)) this.watched.add(podKey(pod));
+    } else {
+      for (const [key, ref] of changed.pods) {
+        const pod = await cluster.getPod(ref);
+        if (pod && this.worthALook(pod)) this.watched.add(key);
+        else this.watched.delete(key);
+      }
+    }
+    const held = migrations.filter((r) => r.spec.reason === 'exec-format-error' && r.spec.heldReason !== undefined);
+    // Nothing to look at: no pod shows an error that no Migration carries already, or a log tail not yet read.
+    let fresh = false;
+    for (const key of this.watched) {
+      const [namespace = 'default', name = ''] = key.split('/');
+      const pod = await cluster.getPod({ namespace, name });
+      if (pod && !known.has(migrationName(pod)) && this.unread(pod)) fresh = true;
+    }
+    if (held.length === 0 && !fresh) return { cases, resumed, errors };
     const nodes = await cluster.listNodes();
     const byName = new Map(nodes.map((n) => [n.metadata.name ?? '', n]));
-    const cases: ExecFormatCase[] = [];
-    const all = await cluster.listPods();
-    const resumed: { pod: string; reason: string }[] = [];
-    for (const held of migrations) {
-      if (held.spec.reason !== 'exec-format-error' || held.spec.heldReason === undefined) continue;
-      const r = await this.reexamine(held, all, nodes);
+    for (const h of held) {
+      const r = await this.reexamine(h, nodes);
       if (r) resumed.push(r);
     }
-    for (const pod of all) {
+    if (!fresh) return { cases, resumed, errors };
+    // In the order the cluster lists its pods (the cases' order), as a round that read every pod.
+    for (const pod of await cluster.listPods()) {
       const nodeName = pod.spec.nodeName;
-      if (!nodeName || pod.metadata.deletionTimestamp || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
-      // A status with nothing to look at (the detection is pure and kept per status object) needs no Migration lookup either.
-      const d = this.detect(pod);
-      if (d.ok && d.value.findings.length === 0 && d.value.needsLog.length === 0) continue;
+      if (!nodeName || !this.worthALook(pod)) continue;
       if (known.size > 0 && known.has(migrationName(pod))) continue;
       const finding = await this.findingOf(pod, errors);
       if (!finding) continue;
@@ -155,10 +181,12 @@ export class ExecFormatController {
    * is known now (the nodes, the images' current digests, the record without the entries
    * someone forgot): when it can run somewhere, the held Migration is replaced by a move.
    */
-  private async reexamine(held: MigrationRecord, pods: readonly Pod[], nodes: readonly Node[]): Promise<{ pod: string; reason: string } | undefined> {
+  private async reexamine(held: MigrationRecord, nodes: readonly Node[]): Promise<{ pod: string; reason: string } | undefined> {
     const { cluster } = this.o;
-    const pod = pods.find((p) => podKey(p) === held.spec.pod && (!held.spec.podUID || p.metadata.uid === held.spec.podUID));
-    if (!pod?.spec.nodeName || pod.metadata.deletionTimestamp) return undefined;
+    const [namespace = 'default', name = ''] = held.spec.pod.split('/');
+    const pod = await cluster.getPod({ namespace, name });
+    if (!pod || (held.spec.podUID && pod.metadata.uid !== held.spec.podUID)) return undefined;
+    if (!pod.spec.nodeName || pod.metadata.deletionTimestamp) return undefined;
     const resolved = await this.lookUp(pod);
     if (!resolved.ok) return undefined;
     const known = knownImages(resolved.value);
@@ -175,6 +203,20 @@ export class ExecFormatController {
     await this.o.migrator.start(pod, pod.spec.nodeName, { reason: 'exec-format-error' });
     this.log.info({ pod: key }, repair.reason);
     return { pod: key, reason: repair.reason };
+  }
+
+  /** A bound pod, not finishing, whose status shows an error, a container to read the log of, or does not parse. */
+  private worthALook(pod: Pod): boolean {
+    if (!pod.spec.nodeName || pod.metadata.deletionTimestamp || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return false;
+    // The detection is pure and kept per status object: an unchanged pod is not parsed again.
+    const d = this.detect(pod);
+    return !d.ok || d.value.findings.length > 0 || d.value.needsLog.length > 0;
+  }
+
+  /** The pod's status shows an error or does not parse, or names a log tail not read yet (findingOf would do something). */
+  private unread(pod: Pod): boolean {
+    const d = this.detect(pod);
+    return !d.ok || d.value.findings.length > 0 || d.value.needsLog.some((check) => !this.logsRead.has(logSeen(pod, check)));
   }
 
   /** detectExecFormat of the pod's status, once per status object. */
@@ -202,7 +244,7 @@ export class ExecFormatController {
     const read = this.o.cluster.readPodLog?.bind(this.o.cluster);
     if (!read) return undefined;
     for (const check of d.value.needsLog) {
-      const seen = `${pod.metadata.uid ?? key}/${check.container}/${check.restartCount}/${check.previous}`;
+      const seen = logSeen(pod, check);
       if (this.logsRead.has(seen)) continue;
       this.logsRead.add(seen);
       const r = await read({ namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '' }, { container: check.container, previous: check.previous, tailLines: LOG_TAIL_LINES, limitBytes: LOG_TAIL_BYTES });
@@ -287,3 +329,7 @@ export class ExecFormatController {
     this.log.warn(fields, message);
   }
 }
+
+/** A container's log tail, once per restart: uid/container/restartCount/previous. */
+const logSeen = (pod: Pod, check: { readonly container: string; readonly restartCount: number; readonly previous: boolean }): string =>
+  `${pod.metadata.uid ?? podKey(pod)}/${check.container}/${check.restartCount}/${check.previous}`;

@@ -29,6 +29,7 @@ import { silentLogger, type Logger } from '../ports/logger.ts';
 import { noTelemetry, type Telemetry } from '../ports/telemetry.ts';
 import type { ImageLookupService } from './image-lookup.ts';
 import { runRounds } from './run-loop.ts';
+import { ChangeFollower } from './change-follower.ts';
 
 export interface MigratorOptions {
   readonly cluster: Cluster & MigrationStore;
@@ -139,12 +140,14 @@ export class Migrator {
   private readonly retryAt = new Map<string, number>();
   /** When a Node object that pods or records name was first missed. */
   private readonly missingSince = new Map<string, number>();
+  private readonly feed: ChangeFollower;
   private readonly log: Logger;
   private readonly telemetry: Telemetry;
 
   constructor(private readonly o: MigratorOptions) {
     this.log = o.log ?? silentLogger;
     this.telemetry = o.telemetry ?? noTelemetry;
+    this.feed = new ChangeFollower(o.cluster);
   }
 
   run(signal: AbortSignal): Promise<void> {
@@ -156,19 +159,23 @@ export class Migrator {
     const now = clock.now();
     const nodes = await cluster.listNodes();
     const byName = new Map(nodes.map((n) => [n.metadata.name ?? '', n]));
-    const podsByNode = new Map<string, Pod[]>();
-    for (const p of await cluster.listPods()) {
-      const nn = p.spec.nodeName;
-      if (!nn) continue;
-      let l = podsByNode.get(nn);
-      if (!l) podsByNode.set(nn, (l = []));
-      l.push(p);
-    }
     const records = await cluster.listMigrations();
     const known = new Set(records.map((r) => r.name));
 
     // Nodes named by pods or open records but missing from the API: deleted, or a cache behind.
-    const referenced = new Set([...podsByNode.keys(), ...records.filter((r) => !isFinished(r)).map((r) => r.spec.fromNode ?? '')]);
+    // Every pod's node is read only when nodes changed (or the feed starts again); otherwise
+    // the pods changed since the last round, and the nodes already missed.
+    const referenced = new Set(records.filter((r) => !isFinished(r)).map((r) => r.spec.fromNode ?? ''));
+    const changed = await this.feed.next();
+    if (changed.relist || changed.nodes.size > 0) {
+      for (const p of await cluster.listPods()) if (p.spec.nodeName) referenced.add(p.spec.nodeName);
+    } else {
+      for (const ref of changed.pods.values()) {
+        const nn = (await cluster.getPod(ref))?.spec.nodeName;
+        if (nn) referenced.add(nn);
+      }
+      for (const nn of this.missingSince.keys()) if ((await cluster.listPods({ nodeName: nn })).length > 0) referenced.add(nn);
+    }
     for (const nn of referenced) if (nn && !byName.has(nn) && !this.missingSince.has(nn)) this.missingSince.set(nn, now);
     for (const nn of [...this.missingSince.keys()]) if (byName.has(nn) || !referenced.has(nn)) this.missingSince.delete(nn);
     const views = new Map<string, NodeView>();
@@ -200,7 +207,7 @@ export class Migrator {
       if (v.kind === 'lost' || v.kind === 'gone') lost.push(name);
       else if (v.kind === 'draining') draining.push(name);
       else continue;
-      for (const pod of podsByNode.get(name) ?? []) {
+      for (const pod of await cluster.listPods({ nodeName: name })) {
         // A pod already terminating on a live node is someone else's deletion.
         if (pod.metadata.deletionTimestamp && v.kind === 'draining') continue;
         if (known.has(migrationName(pod))) continue;

@@ -75,11 +75,18 @@ export interface SchedulerStats {
   bindConflicts: number;
 }
 
+/** Decisions kept for `explain` and tests (the oldest forgotten first). */
+export const DECISIONS_KEPT = 10_000;
+
 export class Scheduler {
   readonly cache: SchedulerCache;
   readonly queue: SchedulingQueue;
   readonly stats: SchedulerStats = { scheduled: 0, unschedulable: 0, errors: 0, bindConflicts: 0 };
-  /** The last decision per pod (for `explain` and tests), forgotten when the pod is deleted. */
+  /**
+   * The last decision per pod (for `explain` and tests), forgotten when the pod is deleted,
+   * for the DECISIONS_KEPT pods decided last (a decision with its runners-up is over a
+   * kilobyte: 100,000 pods kept 160 MB); kept without its bound pod object (the API holds the pod).
+   */
   readonly decisions = new Map<string, Decision>();
   private since = -1;
   private readonly telemetry: Telemetry;
@@ -263,7 +270,9 @@ export class Scheduler {
     }
     if (verdict?.action === 'unconstrained') for (const ref of verdict.images) lookup.images.set(ref, unconstrainedImage(ref, verdict.reason));
     const decision = placePod(this.o.framework, this.cache.snapshot, pod, (ref) => lookup.images.get(ref), this.o.rng, { priority: qp.priority, policy });
-    this.decisions.set(qp.key, decision);
+    this.decisions.delete(qp.key);
+    this.decisions.set(qp.key, decision.boundPod ? { ...decision, boundPod: null } : decision);
+    if (this.decisions.size > DECISIONS_KEPT) this.decisions.delete(this.decisions.keys().next().value as string);
     if (decision.outcome !== 'scheduled' || !decision.node || !decision.boundPod) {
       this.placements.push({ decision, result: 'unschedulable', message: decision.reason });
       await this.refuse(pod, qp, decision.reason, started);

@@ -262,3 +262,20 @@ describe('SimCluster node loss: DefaultTolerationSeconds admission and the taint
     expect(c.podObject('default/stays')).toBeUndefined();
   });
 });
+
+describe('SimCluster change feed', () => {
+  it('answers the changes after a version (at its offset, after compaction too), and expired once they were compacted away', async () => {
+    const { c } = setup();
+    await c.createPod(pod('p'));
+    const v0 = await c.version();
+    for (let i = 0; i < 45_000; i++) c.setPodPhase('default/p', 'Running', i % 2 === 0);
+    const now = await c.version();
+    expect(now).toBe(v0 + 45_000);
+    // The history was compacted (over 40,000 kept changes): the oldest follower must list again.
+    expect((await c.changes(v0)).expired).toBe(true);
+    const recent = await c.changes(now - 3);
+    expect(recent.expired).toBe(false);
+    expect(recent.events.map((e) => e.version)).toEqual([now - 2, now - 1, now]);
+    expect((await c.changes(now)).events).toEqual([]);
+  });
+});

@@ -26,6 +26,7 @@ import { resizeVerdict } from '../core/kube-model/resize.ts';
 import { DEFAULT_TOLERATION_SECONDS, defaultTolerations, markUnreachable, reachableTaints, taintEvictionAt } from '../core/kube-model/node-lifecycle.ts';
 import { labelsMatch, selectorMatches } from '../core/k8s/labels.ts';
 import { disruptionNumbers, evictionAllowed, ignoresBudgets, type DisruptionNumbers } from '../core/kube-model/disruption.ts';
+import type { PodCalc } from './kubelet.ts';
 
 /** What the simulated kubelet knows about a pod's containers. */
 export type PodState =
@@ -38,6 +39,12 @@ export type PodState =
   | 'NodeLost'; // its node failed; waiting to be moved
 
 export interface PodRuntime {
+  /** The pod's `namespace/name`. */
+  readonly key: string;
+  /** The pod object the API holds now (kept with every write, so the kubelet reads no map per pod). */
+  pod: Pod;
+  /** The kubelet's own record of the pod (kubelet.ts), kept with the runtime. */
+  kubelet?: PodCalc;
   state: PodState;
   /** Minute the state was entered. */
   since: number;
@@ -82,6 +89,9 @@ interface State {
 }
 
 const LOG_KEEP = 20_000;
+
+/** The sequence number in a uid this cluster gave (`uid-N`, from the one counter createPod draws from). */
+const uidSeq = (p: Pod): number => Number(p.metadata.uid?.slice(4) ?? 0);
 
 function copyState(s: State): State {
   const podsByNode = new Map<string, Set<string>>();
@@ -143,9 +153,12 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
     const s = this.s;
     s.version++;
     s.log.push(namespace === undefined ? { type, kind, name, version: s.version } : { type, kind, namespace, name, version: s.version });
-    if (s.log.length > LOG_KEEP * 2) {
-      s.logStart += s.log.length - LOG_KEEP;
-      s.log = s.log.slice(-LOG_KEEP);
+    // Kept: at least one change per pod, so a minute in which every pod changes (an
+    // autoscaler round resizing them all) does not expire a follower (a full relist).
+    const keep = Math.max(LOG_KEEP, s.pods.size);
+    if (s.log.length > keep * 2) {
+      s.logStart += s.log.length - keep;
+      s.log = s.log.slice(-keep);
     }
   }
 
@@ -331,7 +344,7 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
       return;
     }
     this.epoch++;
-    this.s.pods.set(key, { ...p, metadata: { ...p.metadata, deletionTimestamp: this.iso() } });
+    this.putPod(key, { ...p, metadata: { ...p.metadata, deletionTimestamp: this.iso() } });
     this.change('MODIFIED', 'Pod', nsOf(p.metadata), p.metadata.name ?? '');
   }
 
@@ -353,6 +366,18 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
 
   runtimeOf(key: string): PodRuntime | undefined {
     return this.s.runtime.get(key);
+  }
+
+  /** Every pod's runtime, with its pod object, in the order of podEntries (the kubelet's minute: no lookup per pod). */
+  runtimes(): IterableIterator<PodRuntime> {
+    return this.s.runtime.values();
+  }
+
+  /** Replaces a pod object (a write), keeping its runtime's copy current. */
+  private putPod(key: string, pod: Pod): void {
+    this.s.pods.set(key, pod);
+    const rt = this.s.runtime.get(key);
+    if (rt) rt.pod = pod;
   }
 
   /** Every pod with its runtime, for the kubelet's step (no copies). */
@@ -421,7 +446,7 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
     // A StatefulSet (OrderedReady) waits on its pods' readiness: its controller looks again.
     if ((curReady?.status === 'True') !== ready && p.metadata.ownerReferences?.some((r) => r.controller && r.kind === 'StatefulSet')) this.epoch++;
     const cond = reason === undefined ? { type: 'Ready', status: ready ? 'True' : 'False' } : { type: 'Ready', status: ready ? 'True' : 'False', reason };
-    this.s.pods.set(key, { ...p, status: { ...cur, phase, conditions: [cond], ...(containerStatuses ? { containerStatuses } : {}) } });
+    this.putPod(key, { ...p, status: { ...cur, phase, conditions: [cond], ...(containerStatuses ? { containerStatuses } : {}) } });
     this.change('MODIFIED', 'Pod', p.metadata.namespace ?? 'default', p.metadata.name ?? '');
   }
 
@@ -433,7 +458,7 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
   evictByKubelet(key: string, message: string): void {
     const p = this.s.pods.get(key);
     if (!p) return;
-    this.s.pods.set(key, { ...p, status: { ...p.status, phase: 'Failed', reason: 'Evicted', message, conditions: [{ type: 'Ready', status: 'False' }] } });
+    this.putPod(key, { ...p, status: { ...p.status, phase: 'Failed', reason: 'Evicted', message, conditions: [{ type: 'Ready', status: 'False' }] } });
     this.change('MODIFIED', 'Pod', p.metadata.namespace ?? 'default', p.metadata.name ?? '');
     void this.recordEvent({ involved: { kind: 'Pod', namespace: p.metadata.namespace ?? 'default', name: p.metadata.name ?? '' }, type: 'Warning', reason: 'Evicted', message });
     this.removePod(key);
@@ -463,6 +488,9 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
       if (filter.labelSelector && !labelsMatch(filter.labelSelector, p.metadata.labels)) continue;
       out.push(p);
     }
+    // One node's pods in the order of the whole list (creation order: the pods map's, and
+    // the uids' sequence), as a filter of it would give them.
+    if (filter.nodeName) out.sort((a, b) => uidSeq(a) - uidSeq(b));
     return out;
   }
 
@@ -494,7 +522,8 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
     const s = this.s;
     const firstKept = s.log[0]?.version ?? s.version + 1;
     if (since < firstKept - 1 && since < s.version) return { version: s.version, events: [], expired: true };
-    return { version: s.version, events: s.log.filter((e) => e.version > since), expired: false };
+    // Versions are dense (one per change), so the first event after `since` sits at a known offset.
+    return { version: s.version, events: s.log.slice(Math.max(0, since + 1 - firstKept)), expired: false };
   }
 
   // ---- ClusterWriter ---------------------------------------------------------------
@@ -522,7 +551,7 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
     this.s.pods.set(key, created);
     this.s.podRequest.set(key, podRequestAmounts(created));
     this.s.pending.add(key);
-    this.s.runtime.set(key, { state: 'Pending', since: this.minute(), created: this.minute(), restarts: 0 });
+    this.s.runtime.set(key, { key, pod: created, state: 'Pending', since: this.minute(), created: this.minute(), restarts: 0 });
     this.change('ADDED', 'Pod', ns, name);
     // A pod written with spec.nodeName skips the scheduler, as on Kubernetes.
     if (nodeName) {
@@ -569,7 +598,7 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
     this.s.requested.set(nodeName, used);
     this.s.podsByNode.get(nodeName)?.add(key);
     this.s.pending.delete(key);
-    this.s.pods.set(key, {
+    this.putPod(key, {
       ...p,
       ...(options.annotations ? { metadata: { ...p.metadata, annotations: { ...(p.metadata.annotations ?? {}), ...options.annotations } } } : {}),
       spec: { ...p.spec, nodeName },
@@ -601,7 +630,7 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
     }
     const swap = <C extends { name: string; image?: string }>(cs: readonly C[] | null | undefined): C[] | undefined =>
       cs ? cs.map((c) => (images[c.name] === undefined ? c : { ...c, image: images[c.name] })) : undefined;
-    this.s.pods.set(key, {
+    this.putPod(key, {
       ...p,
       metadata: { ...p.metadata, annotations },
       spec: { ...p.spec, containers: swap(p.spec.containers) ?? [], ...(p.spec.initContainers ? { initContainers: swap(p.spec.initContainers) } : {}) },
@@ -709,7 +738,7 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
         used.mem += after.mem - before.mem;
       }
     }
-    this.s.pods.set(key, next);
+    this.putPod(key, next);
     this.s.podRequest.set(key, after);
     this.change('MODIFIED', 'Pod', nsOf(ref), ref.name);
     return ok;
@@ -744,7 +773,7 @@ export class SimCluster implements ClusterReader, ClusterWriter, MigrationStore,
     const p = this.s.pods.get(key);
     if (!p) return notFound(`pod ${key}`);
     const conditions = [...(p.status?.conditions ?? []).filter((c) => c.type !== condition.type), condition];
-    this.s.pods.set(key, { ...p, status: { ...p.status, conditions } });
+    this.putPod(key, { ...p, status: { ...p.status, conditions } });
     this.change('MODIFIED', 'Pod', nsOf(ref), ref.name);
     return ok;
   }

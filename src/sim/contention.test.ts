@@ -24,7 +24,9 @@ async function node(use: Record<string, { cpu: number; mem: number }>): Promise<
   }
   const usage = {
     shiftFor: () => 0,
-    at: (app: string, _s: number, _m: number, out: Usage) => Object.assign(out, { net: 0, disk: 0 }, use[app]),
+    // The workload's name stands for its profile.
+    profileOf: (app: string) => app,
+    fill: (app: string, _s: number, _m: number, out: Usage) => Object.assign(out, { net: 0, disk: 0 }, use[app]),
   } as unknown as UsageModel;
   const kubelet = new SimKubelet(cluster, new SimRegistry([]), usage, 0, 1);
   const events: string[] = [];

@@ -21,7 +21,7 @@ import { nodePlatform, formatPlatform, type Platform } from '../core/platform/pl
 import { bytesOf, cpuMilli } from '../core/units/amounts.ts';
 import type { PodRuntime, SimCluster } from './cluster.ts';
 import type { SimRegistry } from './registry.ts';
-import type { Usage, UsageModel } from './usage.ts';
+import type { Profile, Usage, UsageModel } from './usage.ts';
 
 export interface RunCounters {
   /** Distinct pods that failed with exec format error (CrashLoopBackOff). */
@@ -59,14 +59,17 @@ export const emptyCounters = (): RunCounters => ({
 type AppNow = { cpu: number; mem: number; reqCpu: number; reqMem: number; limCpu: number; limMem: number; running: number };
 
 /**
- * What the kubelet keeps per pod, updated in place when the pod object changes (a resize, a
- * status), and, while it runs, this minute's runtime and use: a minute allocates nothing per pod.
+ * What the kubelet keeps per pod, on the pod's runtime (cluster.ts), updated in place when
+ * the pod object changes (a resize, a status), and, while it runs, this minute's use: a
+ * minute allocates nothing per pod and looks nothing up per pod.
  */
-interface PodCalc extends Usage {
+export interface PodCalc extends Usage {
   key: string;
   pod: Pod;
   /** The spec object the fields below were read from. */
   spec: Pod['spec'] | undefined;
+  /** spec.nodeName ('' while pending). */
+  bound: string;
   app: string;
   shift: number;
   reqCpu: number;
@@ -75,12 +78,26 @@ interface PodCalc extends Usage {
   limCpu: number;
   limMem: number;
   images: string[];
-  /** This minute's runtime (set when it runs this minute). */
-  rt: PodRuntime | undefined;
+  /** The workload's usage profile (UsageModel.profileOf), looked up once. */
+  profile: Profile | undefined;
+  /** The workload's sample this minute. */
+  acc: AppAcc;
+  /** The runtime (set when it runs this minute). */
+  rt: PodRuntime;
+  /** The node whose list of running pods `list` is (kept while the pod stays bound there). */
+  node: string;
+  list: RunningPod[] | undefined;
 }
 
 /** A running pod this minute: its record, what it would use written into it. */
-type RunningPod = PodCalc & { rt: PodRuntime };
+type RunningPod = PodCalc;
+
+/** A workload's sample of the current minute, created at its first running pod of the minute. */
+interface AppAcc {
+  readonly app: string;
+  minuteMs: number;
+  sample: MutableSample | undefined;
+}
 
 export interface PlatformSample {
   platform: string;
@@ -108,14 +125,16 @@ const SAMPLES_KEEP_MINUTES = 30;
 
 export class SimKubelet implements MetricsSource {
   readonly counters = emptyCounters();
-  private readonly calc = new Map<string, PodCalc>();
+  /** Per workload, the sample it is adding to this minute. */
+  private readonly accs = new Map<string, AppAcc>();
   private readonly failedPods = new Set<string>();
   private readonly nodePlatforms = new Map<string, Platform | undefined>();
   private readonly nodePlatformKeys = new Map<string, string>();
   /** Applications whose per-minute figures the report charts (appNow); others are not kept. */
   tracked: ReadonlySet<string> = new Set();
-  /** minute -> app -> sample */
-  private readonly samples: { minuteMs: number; byApp: Map<string, AppUsageSample> }[] = [];
+  /** Per minute, the workloads' samples (in the order their first pod was met). */
+  private readonly samples: { minuteMs: number; list: AppUsageSample[] }[] = [];
+  private samplesNow: AppUsageSample[] = [];
   /** Per node, its running pods this minute (the arrays kept from minute to minute), and the nodes in the order first met this minute. */
   private readonly runningOn = new Map<string, RunningPod[]>();
   private readonly nodesThisMinute: string[] = [];
@@ -158,21 +177,30 @@ export class SimKubelet implements MetricsSource {
     return this.nodePlatformKeys.get(node) ?? 'unknown';
   }
 
-  private calcFor(key: string, pod: Pod): PodCalc {
-    let c = this.calc.get(key);
+  private calcFor(rt: PodRuntime): PodCalc {
+    const { key, pod } = rt;
+    let c = rt.kubelet;
     if (c && c.pod === pod) return c;
     if (!c) {
+      const app = appOf(pod);
       c = {
-        key, pod, spec: undefined, app: appOf(pod), shift: this.usage.shiftFor(pod.metadata.name ?? key),
-        reqCpu: 0, reqMem: 0, limCpu: Infinity, limMem: Infinity, images: [], rt: undefined, cpu: 0, mem: 0, net: 0, disk: 0,
+        key, pod, spec: undefined, bound: '', app, shift: this.usage.shiftFor(pod.metadata.name ?? key),
+        reqCpu: 0, reqMem: 0, limCpu: Infinity, limMem: Infinity, images: [], profile: this.usage.profileOf(app), acc: this.accOf(app),
+        rt, node: '', list: undefined, cpu: 0, mem: 0, net: 0, disk: 0,
       };
-      this.calc.set(key, c);
+      rt.kubelet = c;
     }
     c.pod = pod;
     // A status update keeps the spec object: only a new spec (a resize) is read again.
     if (c.spec !== pod.spec) {
       c.spec = pod.spec;
-      c.app = appOf(pod);
+      c.bound = pod.spec.nodeName ?? '';
+      const app = appOf(pod);
+      if (app !== c.app) {
+        c.app = app;
+        c.profile = this.usage.profileOf(app);
+        c.acc = this.accOf(app);
+      }
       const lim = pod.spec.containers[0]?.resources?.limits ?? {};
       c.limCpu = lim.cpu === undefined ? Infinity : qMilli(lim.cpu);
       c.limMem = lim.memory === undefined ? Infinity : qValue(lim.memory);
@@ -184,11 +212,17 @@ export class SimKubelet implements MetricsSource {
     return c;
   }
 
+  private accOf(app: string): AppAcc {
+    let a = this.accs.get(app);
+    if (!a) this.accs.set(app, (a = { app, minuteMs: Number.NaN, sample: undefined }));
+    return a;
+  }
+
   /** One simulated minute for every pod. */
   step(minute: number): void {
     const c = this.counters;
     const minuteMs = this.startMs + minute * 60_000;
-    const byApp = new Map<string, AppUsageSample>();
+    this.samplesNow = [];
     this.startedThisStep = [];
     const platforms = new Map<string, PlatformSample>();
     const apps = new Map<string, AppNow>();
@@ -212,15 +246,16 @@ export class SimKubelet implements MetricsSource {
     const running = this.runningOn;
     const order = this.nodesThisMinute;
     order.length = 0;
-    for (const [key, pod] of this.cluster.podEntries()) {
-      const rt = this.cluster.runtimeOf(key);
-      if (!rt) continue;
-      const nodeName = pod.spec.nodeName;
+    // Per pod, only its runtime and the kubelet's record are read (not the pod object) unless it changed.
+    for (const rt of this.cluster.runtimes()) {
+      const { key, pod } = rt;
+      const kept = rt.kubelet;
+      const calc = kept !== undefined && kept.pod === pod ? kept : this.calcFor(rt);
+      const nodeName = calc.bound;
       if (!nodeName) {
         c.pendingMinutes++;
         continue;
       }
-      const calc = this.calcFor(key, pod);
       switch (rt.state) {
         case 'ContainerCreating': {
           c.downMinutes++;
@@ -287,10 +322,15 @@ export class SimKubelet implements MetricsSource {
           break;
         }
         case 'Running': {
-          this.usage.at(calc.app, calc.shift, minute, calc, calc.reqCpu, calc.reqMem);
+          this.usage.fill(calc.profile, calc.shift, minute, calc, calc.reqCpu, calc.reqMem);
           calc.rt = rt;
-          let list = running.get(nodeName);
-          if (!list) running.set(nodeName, (list = []));
+          let list = calc.list;
+          if (!list || calc.node !== nodeName) {
+            list = running.get(nodeName);
+            if (!list) running.set(nodeName, (list = []));
+            calc.node = nodeName;
+            calc.list = list;
+          }
           if (list.length === 0) order.push(nodeName);
           list.push(calc as RunningPod);
           break;
@@ -301,23 +341,22 @@ export class SimKubelet implements MetricsSource {
     }
     for (const nodeName of order) {
       const list = running.get(nodeName)!;
-      this.runNode(nodeName, list, minute, minuteMs, platforms, byApp, apps);
+      this.runNode(nodeName, list, minute, minuteMs, platforms, apps);
       list.length = 0;
     }
-    this.samples.push({ minuteMs, byApp });
+    this.samples.push({ minuteMs, list: this.samplesNow });
     if (this.samples.length > SAMPLES_KEEP_MINUTES) this.samples.shift();
     this.platformNow = platforms;
     this.appNow = apps;
-    // Forget the caches of pods that are gone, now and then.
-    if (minute % 60 === 0) for (const k of this.calc.keys()) if (!this.cluster.podObject(k)) this.calc.delete(k);
   }
 
   /**
    * The running pods of one node this minute: OOM kills at the limit, then node-pressure
    * eviction and CPU contention (core/kube-model/contention.ts), then the accounting.
    */
-  private runNode(nodeName: string, list: RunningPod[], minute: number, minuteMs: number, platforms: Map<string, PlatformSample>, byApp: Map<string, AppUsageSample>, apps: Map<string, AppNow>): void {
+  private runNode(nodeName: string, list: RunningPod[], minute: number, minuteMs: number, platforms: Map<string, PlatformSample>, apps: Map<string, AppNow>): void {
     const c = this.counters;
+    const ps = platforms.get(this.platformKeyOf(nodeName));
     const node = this.cluster.nodeObject(nodeName);
     const alloc = node ? allocOf(node) : { cpu: Infinity, mem: Infinity };
     const capMem = node ? capacityMem(node) : Infinity;
@@ -363,15 +402,15 @@ export class SimKubelet implements MetricsSource {
     let want = 0;
     for (const r of stay) want += Math.max(0, Math.min(r.cpu, r.limCpu));
     if (want <= alloc.cpu) {
-      for (const r of stay) this.account(r, Math.max(0, Math.min(r.cpu, r.limCpu)), nodeName, minuteMs, platforms, byApp, apps);
+      for (const r of stay) this.account(r, Math.max(0, Math.min(r.cpu, r.limCpu)), ps, minuteMs, apps);
       return;
     }
     const granted = shareCpu(alloc.cpu, stay.map((r) => ({ request: r.reqCpu, limit: r.limCpu, demand: r.cpu })));
-    stay.forEach((r, i) => this.account(r, granted[i] ?? 0, nodeName, minuteMs, platforms, byApp, apps));
+    stay.forEach((r, i) => this.account(r, granted[i] ?? 0, ps, minuteMs, apps));
   }
 
   /** One running pod's minute: throttling at its limit, starvation by contention, slack, and the probe's sample. */
-  private account(r: RunningPod, got: number, nodeName: string, minuteMs: number, platforms: Map<string, PlatformSample>, byApp: Map<string, AppUsageSample>, apps: Map<string, AppNow>): void {
+  private account(r: RunningPod, got: number, ps: PlatformSample | undefined, minuteMs: number, apps: Map<string, AppNow>): void {
     const c = this.counters;
     const calc = r;
     const rt = r.rt;
@@ -396,16 +435,19 @@ export class SimKubelet implements MetricsSource {
     else c.shortfallCpu += cpu - calc.reqCpu;
     if (calc.reqMem > mem) c.slackMem += calc.reqMem - mem;
     else c.shortfallMem += mem - calc.reqMem;
-    const ps = platforms.get(this.platformKeyOf(nodeName));
     if (ps) {
       ps.usedCpu += cpu;
       ps.usedMem += mem;
     }
     // One mutable sample per application and minute (100,000 pods: no object per pod).
-    const prev = byApp.get(calc.app) as MutableSample | undefined;
+    const acc = calc.acc;
+    const prev = acc.minuteMs === minuteMs ? acc.sample : undefined;
     // What a probe sees: the CPU the pod got and how long it was throttled; the memory it reached; an OOM kill.
-    if (!prev) byApp.set(calc.app, { app: calc.app, minuteMs, cpuMilli: cpu, cpuThrottled: throttled, memoryBytes: u.mem, net: u.net, disk: u.disk, pods: 1, oomKills: oom ? 1 : 0, memoryRequestBytes: calc.reqMem });
-    else {
+    if (!prev) {
+      acc.minuteMs = minuteMs;
+      acc.sample = { app: calc.app, minuteMs, cpuMilli: cpu, cpuThrottled: throttled, memoryBytes: u.mem, net: u.net, disk: u.disk, pods: 1, oomKills: oom ? 1 : 0, memoryRequestBytes: calc.reqMem };
+      this.samplesNow.push(acc.sample);
+    } else {
       if (cpu > prev.cpuMilli) prev.cpuMilli = cpu;
       if (throttled > (prev.cpuThrottled ?? 0)) prev.cpuThrottled = throttled;
       if (oom) {
@@ -417,7 +459,7 @@ export class SimKubelet implements MetricsSource {
       if (u.disk > prev.disk) prev.disk = u.disk;
       prev.pods++;
     }
-    if (!this.tracked.has(calc.app)) return;
+    if (this.tracked.size === 0 || !this.tracked.has(calc.app)) return;
     const a = apps.get(calc.app);
     if (!a) apps.set(calc.app, { cpu: u.cpu, mem: u.mem, reqCpu: calc.reqCpu, reqMem: calc.reqMem, limCpu: calc.limCpu, limMem: calc.limMem, running: 1 });
     else {
@@ -441,7 +483,7 @@ export class SimKubelet implements MetricsSource {
 
   async appUsage(sinceMs: number): Promise<readonly AppUsageSample[]> {
     const out: AppUsageSample[] = [];
-    for (const s of this.samples) if (s.minuteMs >= sinceMs) out.push(...s.byApp.values());
+    for (const s of this.samples) if (s.minuteMs >= sinceMs) for (const x of s.list) out.push(x);
     return out;
   }
 }

@@ -14,7 +14,7 @@ import type { ClusterWriter, PodResize } from '../../ports/cluster.ts';
 import type { ControlledValues } from '../../core/autoscale/policy.ts';
 import type { AutoscalerTelemetry, NodeReclaimer } from '../../ports/scaling-policy.ts';
 import type { Pod } from '../../core/k8s/types.ts';
-import { decidePod, RES, type ContainerSizing, type PodDecision, type Res, type ResizeState } from '../../core/autoscale/decide.ts';
+import { decidePod, RES, type ContainerSizing, type PodDecision, type PodDecisionInput, type Res, type ResizeState } from '../../core/autoscale/decide.ts';
 import { containerBounds, type PolicyAction, type ScalingPolicy, type ScalingPolicyStatus } from '../../core/autoscale/policy.ts';
 import type { AppPlan } from '../../core/scaling/types.ts';
 import { amountOf, formatCpu, formatMemory } from '../../core/units/amounts.ts';
@@ -54,51 +54,74 @@ interface PodView {
   readonly spec: { readonly containers: readonly { name: string; resizePolicy?: readonly { resourceName: string; restartPolicy: string }[] }[] };
 }
 
+const UNLIMITED = { cpu: Infinity, memory: Infinity } as const;
+const NO_RESIZE: ResizeState = { kind: 'none' };
+const NO_MIN_CHANGE = { cpu: 0, memory: 0 } as const;
+
 function resizeState(pod: Pod): ResizeState {
   const conds = (pod as unknown as PodView).status?.conditions ?? [];
   const pending = conds.find((c) => c.type === 'PodResizePending' && c.status === 'True');
   if (pending?.reason === 'Infeasible') return { kind: 'infeasible', message: pending.message ?? '' };
   if (pending) return { kind: 'deferred', message: pending.message ?? '' };
   if (conds.some((c) => c.type === 'PodResizeInProgress' && c.status === 'True')) return { kind: 'in-progress' };
-  return { kind: 'none' };
+  return NO_RESIZE;
 }
 
 type Container = Pod['spec']['containers'][number];
+/** What a round reads of one container, from its object alone: requests and limits as amounts, the resources its resizePolicy restarts it for, and `sig`, all of that as one string. */
+interface ContainerView {
+  readonly request: { readonly cpu: number; readonly memory: number };
+  readonly limit: { readonly cpu?: number; readonly memory?: number };
+  readonly restartOn: readonly Res[];
+  readonly sig: string;
+}
 /**
- * A container's requests and limits as amounts, kept per container object: a pod's
- * containers are the same objects round after round until a resize replaces them, and
- * 100,000 pods are looked at every round.
+ * Kept per container object: a pod's containers are the same objects round after round
+ * until a resize replaces them, and 100,000 pods are looked at every round.
  */
-const amountsMemo = new WeakMap<Container, { readonly req: { cpu: number; memory: number }; readonly lc: number | undefined; readonly lm: number | undefined }>();
-function containerAmounts(c: Container): { readonly req: { cpu: number; memory: number }; readonly lc: number | undefined; readonly lm: number | undefined } {
-  let a = amountsMemo.get(c);
-  if (!a) {
-    a = {
-      req: { cpu: amountOf(c.resources?.requests?.cpu ?? c.resources?.limits?.cpu) ?? 0, memory: amountOf(c.resources?.requests?.memory ?? c.resources?.limits?.memory) ?? 0 },
-      lc: amountOf(c.resources?.limits?.cpu),
-      lm: amountOf(c.resources?.limits?.memory),
+const viewMemo = new WeakMap<Container, ContainerView>();
+function containerView(c: Container): ContainerView {
+  let v = viewMemo.get(c);
+  if (!v) {
+    const request = { cpu: amountOf(c.resources?.requests?.cpu ?? c.resources?.limits?.cpu) ?? 0, memory: amountOf(c.resources?.requests?.memory ?? c.resources?.limits?.memory) ?? 0 };
+    const lc = amountOf(c.resources?.limits?.cpu);
+    const lm = amountOf(c.resources?.limits?.memory);
+    const restartOn = ((c as PodView['spec']['containers'][number]).resizePolicy ?? []).filter((p) => p.restartPolicy === 'RestartContainer').map((p) => p.resourceName as Res);
+    v = {
+      request,
+      limit: { ...(lc !== undefined ? { cpu: lc } : {}), ...(lm !== undefined ? { memory: lm } : {}) },
+      restartOn,
+      sig: `${c.name}|${request.cpu}|${request.memory}|${lc}|${lm}|${restartOn.join(',')}`,
     };
-    amountsMemo.set(c, a);
+    viewMemo.set(c, v);
   }
-  return a;
+  return v;
+}
+
+/** Pods whose containers read the same (name, requests, limits, restart policy) size the same under one policy in one round, unless a resize is in flight. */
+function sizingKey(pod: Pod): string {
+  const cs = pod.spec.containers;
+  if (cs.length === 1) return containerView(cs[0]!).sig;
+  let k = '';
+  for (const c of cs) k += `${containerView(c).sig}\n`;
+  return k;
 }
 
 function containersOf(policy: ScalingPolicy, pod: Pod): ContainerSizing[] {
   const view = pod as unknown as PodView;
-  return pod.spec.containers.map((c, i) => {
+  return pod.spec.containers.map((c) => {
     const b = containerBounds(policy.spec, c.name);
     const alloc = view.status?.containerStatuses?.find((s) => s.name === c.name)?.allocatedResources;
-    const restartOn = (view.spec.containers[i]?.resizePolicy ?? []).filter((p) => p.restartPolicy === 'RestartContainer').map((p) => p.resourceName as Res);
-    const { lc, lm } = containerAmounts(c);
-    const req = { ...containerAmounts(c).req };
+    const v = containerView(c);
+    const req = { ...v.request };
     return {
       name: c.name,
       request: req,
-      limit: { ...(lc !== undefined ? { cpu: lc } : {}), ...(lm !== undefined ? { memory: lm } : {}) },
+      limit: v.limit,
       ...(alloc ? { allocated: { cpu: amountOf(alloc.cpu) ?? req.cpu, memory: amountOf(alloc.memory) ?? req.memory } } : {}),
       min: b.min,
       max: b.max,
-      restartOn,
+      restartOn: v.restartOn,
     };
   });
 }
@@ -189,28 +212,46 @@ export class Actuator {
 
     let recommendation: ScalingPolicyStatus['recommendation'];
     let evicted = false;
+    const usage = { memory: latestMem, cpu: latestCpu };
+    const minChange = { cpu: spec.minChange?.cpu ?? this.o.minChange.cpu, memory: spec.minChange?.memory ?? this.o.minChange.memory };
+    // One shape for every call (no spread: 100,000 of these a round).
+    const input = (containers: readonly ContainerSizing[], free: { cpu: number; memory: number }, resize: ResizeState, allowRestart: boolean, change: { cpu: number; memory: number }): PodDecisionInput => ({
+      containers, target, manage: spec.resources, usage, memoryMargin: spec.memoryMargin, nodeFree: free, resize, minChange: change, allowRestart, limitFloor, controlledValues,
+    });
+    const allowRestart = spec.mode === 'Recreate';
+    // Per sizing (sizingKey), the decision of a pod with no resize in flight on a node with room for anything. When
+    // that changes nothing, it is the decision of every such pod of that sizing, whatever room its node has (the room
+    // is read only for an increase, which would be a change): the pod takes it as it is, no decision of its own is built.
+    const unlimited = new Map<string, PodDecision>();
     for (const p of pods) {
       const node = p.spec.nodeName ?? '';
-      const free = nodeFree.get(node) ?? { cpu: 0, memory: 0 };
-      const containers = containersOf(policy, p);
-      const base = {
-        containers,
-        target,
-        manage: spec.resources,
-        usage: { ...(latestMem !== undefined ? { memory: latestMem } : {}), ...(latestCpu !== undefined ? { cpu: latestCpu } : {}) },
-        memoryMargin: spec.memoryMargin,
-        minChange: { cpu: spec.minChange?.cpu ?? this.o.minChange.cpu, memory: spec.minChange?.memory ?? this.o.minChange.memory },
-        ...(limitFloor ? { limitFloor } : {}),
-        controlledValues,
-      };
-      recommendation ??= decidePod({ ...base, nodeFree: { cpu: Infinity, memory: Infinity }, resize: { kind: 'none' }, allowRestart: true, minChange: { cpu: 0, memory: 0 } }).containers.map((c) => ({
-        container: c.name,
-        requests: { cpu: formatCpu(Math.round(c.requests.cpu * 1000)), memory: formatMemory(c.requests.memory) },
-        ...(c.limits.cpu !== undefined || c.limits.memory !== undefined
-          ? { limits: { ...(c.limits.cpu !== undefined ? { cpu: formatCpu(Math.round(c.limits.cpu * 1000)) } : {}), ...(c.limits.memory !== undefined ? { memory: formatMemory(c.limits.memory) } : {}) } }
-          : {}),
-      }));
-      const d = decidePod({ ...base, nodeFree: free, resize: resizeState(p), allowRestart: spec.mode === 'Recreate' });
+      const rs = resizeState(p);
+      let d: PodDecision | undefined;
+      let containers: ContainerSizing[] | undefined;
+      if (rs.kind === 'none') {
+        const key = sizingKey(p);
+        d = unlimited.get(key);
+        if (!d) {
+          containers = containersOf(policy, p);
+          d = decidePod(input(containers, UNLIMITED, rs, allowRestart, minChange));
+          unlimited.set(key, d);
+        }
+        if (d.kind !== 'none') d = undefined;
+      }
+      if (recommendation === undefined) {
+        containers ??= containersOf(policy, p);
+        recommendation = decidePod(input(containers, UNLIMITED, NO_RESIZE, true, NO_MIN_CHANGE)).containers.map((c) => ({
+          container: c.name,
+          requests: { cpu: formatCpu(Math.round(c.requests.cpu * 1000)), memory: formatMemory(c.requests.memory) },
+          ...(c.limits.cpu !== undefined || c.limits.memory !== undefined
+            ? { limits: { ...(c.limits.cpu !== undefined ? { cpu: formatCpu(Math.round(c.limits.cpu * 1000)) } : {}), ...(c.limits.memory !== undefined ? { memory: formatMemory(c.limits.memory) } : {}) } }
+            : {}),
+        }));
+      }
+      if (!d) {
+        containers ??= containersOf(policy, p);
+        d = decidePod(input(containers, nodeFree.get(node) ?? { cpu: 0, memory: 0 }, rs, allowRestart, minChange));
+      }
       let done = 'nothing';
       for (const n of d.notes) {
         if (n.reason !== 'NodeFull' && n.reason !== 'ResizeInfeasible' && n.reason !== 'NeedsRestart') continue;
@@ -227,12 +268,14 @@ export class Actuator {
       if (d.kind === 'resize' && spec.mode === 'InPlace') {
         const r = await this.o.writer.resizePod({ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name ?? '' }, toResize(d));
         this.o.telemetry.action('resize', r.ok ? 'ok' : 'failed');
-        const msg = describeResize(containers, d) + (r.ok ? '' : ` failed: ${r.error.message}`);
+        const before = containers ?? containersOf(policy, p);
+        const msg = describeResize(before, d) + (r.ok ? '' : ` failed: ${r.error.message}`);
         add({ kind: 'resize', pod: podKey(p), reason: r.ok ? 'Resized' : 'ResizeFailed', message: msg });
         await rep.event(policy, p, r.ok ? 'Normal' : 'Warning', r.ok ? 'Resized' : 'ResizeFailed', msg);
-        if (r.ok) {
+        const free = nodeFree.get(node);
+        if (r.ok && free) {
           for (const res of RES) {
-            const delta = d.containers.reduce((s, c) => s + c.requests[res], 0) - containers.reduce((s, c) => s + c.request[res], 0);
+            const delta = d.containers.reduce((s, c) => s + c.requests[res], 0) - before.reduce((s, c) => s + c.request[res], 0);
             free[res] -= delta;
             if (delta < 0) this.o.telemetry.release(res === 'cpu' ? 'CpuLowered' : 'MemoryLowered');
           }

@@ -31,14 +31,14 @@ export function requestsOf(pod: Pod): { cpu: number; memory: number } {
   return { cpu: r.cpu / 1000, memory: r.mem };
 }
 
-function matches(policy: ScalingPolicy, pod: Pod): boolean {
+function matches(policy: ScalingPolicy, pod: Pod, appKey: string): boolean {
   if ((pod.metadata.namespace ?? 'default') !== policy.namespace) return false;
   const t = policy.spec.targetRef;
   if (t) {
     const owner = pod.metadata.ownerReferences?.find((r) => r.controller) ?? pod.metadata.ownerReferences?.[0];
     if (!owner) return false;
     // Through its ReplicaSet on a cluster; the simulator's controller owns pods directly.
-    if (t.kind === 'Deployment') return (owner.kind === 'ReplicaSet' && appKeyOf(pod) === `${policy.namespace}/${t.name}`) || (owner.kind === 'Deployment' && owner.name === t.name);
+    if (t.kind === 'Deployment') return (owner.kind === 'ReplicaSet' && appKey === `${policy.namespace}/${t.name}`) || (owner.kind === 'Deployment' && owner.name === t.name);
     return owner.kind === t.kind && owner.name === t.name;
   }
   const sel = policy.spec.selector?.matchLabels ?? {};
@@ -54,8 +54,10 @@ export interface Selection {
 /** Each running pod to the first policy (in name order) that targets it; Off policies take none. */
 export function selectPods(policies: readonly ScalingPolicy[], pods: readonly Pod[]): { selections: Selection[]; taken: ReadonlySet<Pod> } {
   const byApp = new Map<string, Pod[]>();
+  const appKey = new Map<Pod, string>();
   for (const p of pods) {
     const k = appKeyOf(p);
+    appKey.set(p, k);
     const list = byApp.get(k);
     if (list) list.push(p);
     else byApp.set(k, [p]);
@@ -66,9 +68,12 @@ export function selectPods(policies: readonly ScalingPolicy[], pods: readonly Po
     if (policy.spec.mode === 'Off') continue;
     // A workload target looks its pods up by owner; only a selector scans them all.
     const candidates = policy.spec.targetRef ? (byApp.get(`${policy.namespace}/${policy.spec.targetRef.name}`) ?? []) : pods;
-    const mine = candidates.filter((p) => !taken.has(p) && matches(policy, p)).sort((a, b) => (podKey(a) < podKey(b) ? -1 : 1));
+    const keyed: { pod: Pod; key: string }[] = [];
+    for (const p of candidates) if (!taken.has(p) && matches(policy, p, appKey.get(p)!)) keyed.push({ pod: p, key: podKey(p) });
+    keyed.sort((a, b) => (a.key < b.key ? -1 : 1));
+    const mine = keyed.map((x) => x.pod);
     for (const p of mine) taken.add(p);
-    const apps = policy.spec.targetRef ? [`${policy.namespace}/${policy.spec.targetRef.name}`] : [...new Set(mine.map(appKeyOf))];
+    const apps = policy.spec.targetRef ? [`${policy.namespace}/${policy.spec.targetRef.name}`] : [...new Set(mine.map((p) => appKey.get(p)!))];
     selections.push({ policy, pods: mine, apps });
   }
   return { selections, taken };
@@ -134,9 +139,9 @@ export function freeCapacity(nodes: readonly Node[], pods: readonly Pod[], manag
   }
   for (const p of pods) {
     if (managed.has(p)) continue;
-    const r = requestsOf(p);
-    cpu -= r.cpu;
-    memory -= r.memory;
+    const r = podRequestAmounts(p);
+    cpu -= r.cpu / 1000;
+    memory -= r.mem;
   }
   return { cpu: Math.max(0, cpu), memory: Math.max(0, memory) };
 }
@@ -151,9 +156,9 @@ export function nodeFree(nodes: readonly Node[], pods: readonly Pod[]): Map<stri
   for (const p of pods) {
     const f = free.get(p.spec.nodeName ?? '');
     if (!f) continue;
-    const r = requestsOf(p);
-    f.cpu -= r.cpu;
-    f.memory -= r.memory;
+    const r = podRequestAmounts(p);
+    f.cpu -= r.cpu / 1000;
+    f.memory -= r.mem;
   }
   return free;
 }

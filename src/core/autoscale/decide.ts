@@ -48,7 +48,7 @@ export interface PodDecisionInput {
   readonly target: Amount2;
   readonly manage: readonly Res[];
   /** The pod's highest use in the latest minute (cores, bytes); undefined when unknown. */
-  readonly usage: { readonly cpu?: number; readonly memory?: number };
+  readonly usage: { readonly cpu?: number | undefined; readonly memory?: number | undefined };
   readonly memoryMargin: number;
   /** Node allocatable minus the requests of the other pods on it. */
   readonly nodeFree: Amount2;
@@ -62,9 +62,9 @@ export interface PodDecisionInput {
    * application's recent peak with a margin, split over the containers as their requests
    * are), never lowered. Absent: limits keep their ratio to the request (VPA's way).
    */
-  readonly limitFloor?: { readonly cpu?: number; readonly memory?: number };
+  readonly limitFloor?: { readonly cpu?: number; readonly memory?: number } | undefined;
   /** RequestsOnly: limits stay as written (raised to the request only if it passes them); otherwise as above. */
-  readonly controlledValues?: ControlledValues;
+  readonly controlledValues?: ControlledValues | undefined;
 }
 
 export interface ContainerResources {

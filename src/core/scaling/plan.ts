@@ -240,10 +240,14 @@ export function plan(input: PlanInput): Plan {
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Forecast + headroom for one demand series (amounts in the resource's units). */
-export function forecastWithHeadroom(series: readonly number[], o: { readonly window: number; readonly horizon: number; readonly headroom: number; readonly errorQuantile: number; readonly errorWindow: number }): { forecast: Forecast; headroom?: Headroom } {
+/**
+ * Forecast + headroom for one demand series (amounts in the resource's units). `headroom:
+ * false` leaves the headroom out (the forecaster's errors are not read): the plan's way for a
+ * resource whose desired allocation does not come from the forecast.
+ */
+export function forecastWithHeadroom(series: readonly number[], o: { readonly window: number; readonly horizon: number; readonly headroom: number; readonly errorQuantile: number; readonly errorWindow: number }, headroom = true): { forecast: Forecast; headroom?: Headroom } {
   const f = dmaAmount(series, o.window, o.horizon);
-  if (!f.ok) return { forecast: f };
+  if (!f.ok || !headroom) return { forecast: f };
   const errors = o.errorQuantile > 0 ? dmaErrors(series, o.window, o.horizon, o.errorWindow) : [];
   return { forecast: f, headroom: headroomOf(f.value, errors, o) };
 }
@@ -281,10 +285,11 @@ function prepare(app: AppInput, index: number, score: number, input: PlanInput):
     const m = RESOURCE_METRIC[res];
     const series = app.demand[m];
     const alloc = toUnits(res, app.allocation[res]);
-    const fh = forecastWithHeadroom(series, settings);
+    const rec = app.recommended?.[res];
+    // The headroom is read only where desired comes from the forecast: an allocation, no recommendation.
+    const fh = forecastWithHeadroom(series, settings, alloc > 0 && rec === undefined);
     forecasts[m] = fh.forecast;
     const g = GRANULE[res];
-    const rec = app.recommended?.[res];
     let desired = alloc;
     if (alloc > 0 && rec !== undefined) desired = Math.ceil(toUnits(res, rec) / g - 1e-9) * g;
     else if (alloc > 0 && fh.forecast.ok && fh.headroom) {
